@@ -1,0 +1,39 @@
+import type Database from 'better-sqlite3';
+import { RewindError } from '../errors.js';
+import { migration0010 } from './0010-initial.js';
+
+export interface Migration {
+  /** Numbered in gaps of 10; the database's `PRAGMA user_version` is the last one applied. */
+  version: number;
+  name: string;
+  up: string;
+}
+
+/** The ordered registry. Append only; never edit a migration that has shipped. */
+export const migrations: readonly Migration[] = [migration0010];
+
+export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
+
+/**
+ * Brings a database up to the latest schema in one transaction. A database from the future
+ * (written by a newer Rewind) is refused and left untouched.
+ */
+export function migrate(db: Database.Database, registry: readonly Migration[] = migrations): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  const latest = registry[registry.length - 1]!.version;
+  if (from > latest) {
+    throw new RewindError(
+      'SCHEMA_TOO_NEW',
+      `This database has schema version ${from}; this Rewind knows up to ${latest}.`,
+      'Open it with a newer Rewind, or pick another file. The file was not changed.',
+      { schema_version: from, supported: latest },
+    );
+  }
+  const pending = registry.filter((m) => m.version > from);
+  if (pending.length === 0) return { from, to: from };
+  db.transaction(() => {
+    for (const m of pending) db.exec(m.up);
+    db.pragma(`user_version = ${pending[pending.length - 1]!.version}`);
+  }).immediate();
+  return { from, to: pending[pending.length - 1]!.version };
+}

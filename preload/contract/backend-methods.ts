@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import {
+  chainStatusSchema,
+  checkpointSchema,
+  compatibilitySchema,
+  dslSchema,
+  faultsSchema,
+  replayResultSchema,
+  rewindEventSchema,
+  rollbackPreviewSchema,
+  rollbackResultSchema,
+  runSchema,
+  runStatusSchema,
+  sourceTypeSchema,
+  versionDiffSchema,
+  workflowSchema,
+  workflowVersionSchema,
+} from './entities.js';
+
+/*
+ * The operations every backend serves — the in-process sandbox and a workflow server alike.
+ * Each is declared once here: its channel name, its input schema and its output schema. The
+ * sandbox, the server's routes, the remote client, IPC and the preload bridge all derive from this.
+ */
+
+const workflowId = z.string().min(1).max(200);
+const versionNumber = z.number().int().positive();
+const runId = z.string().min(1).max(200);
+/** The workflow revision the caller based a mutation on; a stale one is refused (412). Optional, as origin clients send none. */
+const expectedRevision = z.number().int().nonnegative().optional();
+const params = z.record(z.string(), z.unknown());
+
+const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, meta: { mutates: boolean; summary: string }) => ({
+  input,
+  output,
+  ...meta,
+});
+
+export const backendMethods = {
+  'workflows:list': method(
+    z.strictObject({ query: z.string().max(200).optional() }),
+    z.object({ workflows: z.array(workflowSchema), total: z.number().int() }),
+    { mutates: false, summary: 'List workflows, optionally filtered by a name search.' },
+  ),
+  'workflows:get': method(z.strictObject({ workflow_id: workflowId }), workflowSchema, {
+    mutates: false,
+    summary: 'Read one workflow with its active version and revision.',
+  }),
+  'workflows:create': method(
+    z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      description: z.string().max(5000).default(''),
+      dsl: dslSchema.optional(),
+      schedule: z.string().max(200).nullable().optional(),
+      source_type: sourceTypeSchema.default('MANUAL'),
+      change_log: z.string().max(5000).optional(),
+    }),
+    workflowSchema,
+    { mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
+  ),
+  'workflows:clone': method(
+    z.strictObject({ workflow_id: workflowId, name: z.string().trim().min(1).max(200).optional() }),
+    workflowSchema,
+    { mutates: true, summary: "Clone: the active definition becomes a new workflow's version 1." },
+  ),
+  'workflows:pause': method(
+    z.strictObject({ workflow_id: workflowId, expected_revision: expectedRevision }),
+    workflowSchema,
+    { mutates: true, summary: 'Pause: no new runs start.' },
+  ),
+  'workflows:unpause': method(
+    z.strictObject({ workflow_id: workflowId, expected_revision: expectedRevision }),
+    workflowSchema,
+    { mutates: true, summary: 'Unpause; refused for a MANUAL workflow a CODE one overrides.' },
+  ),
+  'workflows:setSchedule': method(
+    z.strictObject({ workflow_id: workflowId, schedule: z.string().max(200).nullable(), expected_revision: expectedRevision }),
+    workflowSchema,
+    { mutates: true, summary: 'Set or clear the cron schedule (validated).' },
+  ),
+  'versions:list': method(
+    z.strictObject({
+      workflow_id: workflowId,
+      offset: z.number().int().nonnegative().default(0),
+      limit: z.number().int().positive().max(100000).default(100000),
+    }),
+    z.object({ versions: z.array(workflowVersionSchema), total: z.number().int() }),
+    { mutates: false, summary: 'Every version of a workflow, newest first.' },
+  ),
+  'versions:get': method(z.strictObject({ workflow_id: workflowId, version: versionNumber }), workflowVersionSchema, {
+    mutates: false,
+    summary: 'One version with its DSL.',
+  }),
+  'versions:createDraft': method(
+    z.strictObject({
+      workflow_id: workflowId,
+      dsl: dslSchema.optional(),
+      change_log: z.string().max(5000).default(''),
+      expected_revision: expectedRevision,
+    }),
+    workflowVersionSchema,
+    { mutates: true, summary: 'New draft from a DSL, or a snapshot of the active definition.' },
+  ),
+  'versions:publish': method(
+    z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
+    rollbackResultSchema,
+    { mutates: true, summary: 'Publish a draft: it becomes active, the old active is deprecated.' },
+  ),
+  'versions:rollback': method(
+    z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
+    rollbackResultSchema,
+    { mutates: true, summary: 'Roll back to an earlier published version.' },
+  ),
+  'versions:archive': method(
+    z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
+    workflowVersionSchema,
+    { mutates: true, summary: 'Archive a version that is not active.' },
+  ),
+  'versions:diff': method(
+    z.strictObject({ workflow_id: workflowId, from: versionNumber, to: versionNumber }),
+    versionDiffSchema,
+    { mutates: false, summary: 'Structural DSL diff between two versions.' },
+  ),
+  'versions:rollbackPreview': method(
+    z.strictObject({ workflow_id: workflowId, version: versionNumber }),
+    rollbackPreviewSchema,
+    { mutates: false, summary: 'What a rollback would do now: diff, in-flight runs, resumable runs.' },
+  ),
+  'runs:start': method(
+    z.strictObject({
+      workflow_id: workflowId,
+      version: versionNumber.optional(),
+      params: params.default({}),
+      seed: z.number().int().optional(),
+      faults: faultsSchema.default({}),
+      wait: z.boolean().default(false),
+    }),
+    runSchema,
+    { mutates: true, summary: 'Start a run on the active (or a given) version; `wait` answers once it ends.' },
+  ),
+  'runs:list': method(
+    z.strictObject({
+      workflow_id: workflowId.optional(),
+      status: runStatusSchema.optional(),
+      offset: z.number().int().nonnegative().default(0),
+      limit: z.number().int().positive().max(10000).default(500),
+    }),
+    z.object({ runs: z.array(runSchema), total: z.number().int() }),
+    { mutates: false, summary: 'Runs, newest first, filtered by workflow and status.' },
+  ),
+  'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { mutates: false, summary: 'One run.' }),
+  'runs:compatibility': method(
+    z.strictObject({ run_id: runId, version: versionNumber }),
+    compatibilitySchema,
+    { mutates: false, summary: "Can this run's checkpoints continue under that version?" },
+  ),
+  'runs:resume': method(
+    z.strictObject({
+      run_id: runId,
+      version: versionNumber.optional(),
+      faults: faultsSchema.default({}),
+      wait: z.boolean().default(false),
+    }),
+    runSchema,
+    { mutates: true, summary: 'Resume a failed or interrupted run after its last good checkpoint, as a child run.' },
+  ),
+  'runs:replay': method(
+    z.strictObject({ run_id: runId, version: versionNumber }),
+    replayResultSchema,
+    { mutates: true, summary: "Re-run a finished run's input under another version and diff the outcomes." },
+  ),
+  'runs:cancel': method(z.strictObject({ run_id: runId }), runSchema, {
+    mutates: true,
+    summary: 'Cancel a queued or running run.',
+  }),
+  'checkpoints:list': method(z.strictObject({ run_id: runId }), z.object({ checkpoints: z.array(checkpointSchema) }), {
+    mutates: false,
+    summary: 'Every checkpoint of a run, in order.',
+  }),
+  'checkpoints:get': method(z.strictObject({ run_id: runId, seq: z.number().int().positive() }), checkpointSchema, {
+    mutates: false,
+    summary: 'One checkpoint with its state.',
+  }),
+  'events:list': method(
+    z.strictObject({
+      after: z.number().int().nonnegative().default(0),
+      limit: z.number().int().positive().max(10000).default(1000),
+      workflow_id: workflowId.optional(),
+    }),
+    z.object({ events: z.array(rewindEventSchema) }),
+    { mutates: false, summary: 'Events after a seq, in seq order.' },
+  ),
+  'events:verify': method(z.strictObject({}), chainStatusSchema, {
+    mutates: false,
+    summary: "Verify the event log's hash chain; reports the first broken link.",
+  }),
+} as const;
+
+export type BackendMethods = typeof backendMethods;
+export type BackendMethod = keyof BackendMethods;
+/** What a caller passes (defaults optional). */
+export type MethodInput<M extends BackendMethod> = z.input<BackendMethods[M]['input']>;
+/** What a handler receives after parsing (defaults applied). */
+export type ParsedInput<M extends BackendMethod> = z.output<BackendMethods[M]['input']>;
+export type MethodOutput<M extends BackendMethod> = z.output<BackendMethods[M]['output']>;
+export const backendMethodNames = Object.keys(backendMethods) as BackendMethod[];

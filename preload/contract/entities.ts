@@ -1,0 +1,219 @@
+import { z } from 'zod';
+
+/*
+ * The entities every placement shares (sandbox, workflow server, console). Timestamps are ISO-8601
+ * strings in UTC so they survive JSON unchanged.
+ */
+
+export const isoTime = z.string();
+const id = z.string().min(1).max(200);
+
+/** A node of the workflow DSL. `next` names the nodes that run after it (a DAG). */
+export const dslNodeSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1–64 letters, digits, _ . -'),
+  type: z.enum(['task', 'judgment', 'transform']),
+  name: z.string().max(200).optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  next: z.array(z.string()).default([]),
+});
+export type DslNode = z.infer<typeof dslNodeSchema>;
+
+/** A workflow definition: a DAG of nodes plus default run parameters. */
+export const dslSchema = z.strictObject({
+  nodes: z.array(dslNodeSchema).min(1).max(500),
+  defaults: z.record(z.string(), z.unknown()).default({}),
+});
+export type Dsl = z.infer<typeof dslSchema>;
+
+export const workflowStatusSchema = z.enum(['active', 'paused', 'overridden']);
+export type WorkflowStatus = z.infer<typeof workflowStatusSchema>;
+export const sourceTypeSchema = z.enum(['MANUAL', 'CODE']);
+export type SourceType = z.infer<typeof sourceTypeSchema>;
+export const versionStatusSchema = z.enum(['draft', 'active', 'deprecated', 'archived']);
+export type VersionStatus = z.infer<typeof versionStatusSchema>;
+
+/*
+ * run: queued → running → succeeded | failed | cancelled | interrupted
+ * (interrupted: the process died mid-run, or a crash fault was injected; resumable like failed)
+ */
+export const runStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const workflowSchema = z.object({
+  id,
+  name: z.string(),
+  description: z.string(),
+  source_type: sourceTypeSchema,
+  status: workflowStatusSchema,
+  schedule: z.string().nullable(),
+  /** The version new runs use; null until a version is published. */
+  active_version: z.number().int().nullable(),
+  /** Bumped on every change; the optimistic concurrency token (If-Match). */
+  revision: z.number().int(),
+  /** Failed or interrupted runs that no later run has resumed: the console's incident badge. */
+  failed_runs: z.number().int(),
+  created_at: isoTime,
+  updated_at: isoTime,
+});
+export type Workflow = z.infer<typeof workflowSchema>;
+
+export const workflowVersionSchema = z.object({
+  version_id: id,
+  workflow_id: id,
+  version: z.number().int().positive(),
+  dsl_definition: dslSchema,
+  change_log: z.string(),
+  status: versionStatusSchema,
+  created_by: z.string(),
+  published_at: isoTime.nullable(),
+  created_at: isoTime,
+});
+export type WorkflowVersion = z.infer<typeof workflowVersionSchema>;
+
+/** Faults injected into a sandbox run, for rehearsal: fail node X, crash the run at node Y. */
+export const faultsSchema = z.strictObject({
+  fail_node: z.string().optional(),
+  crash_at_node: z.string().optional(),
+});
+export type Faults = z.infer<typeof faultsSchema>;
+
+export const runKindSchema = z.enum(['start', 'resume', 'replay']);
+export type RunKind = z.infer<typeof runKindSchema>;
+
+export const runSchema = z.object({
+  run_id: id,
+  workflow_id: id,
+  /** The version the run is pinned to; publishing or rolling back never changes it. */
+  version: z.number().int().positive(),
+  status: runStatusSchema,
+  kind: runKindSchema,
+  params: z.record(z.string(), z.unknown()),
+  seed: z.number().int(),
+  faults: faultsSchema,
+  parent_run_id: z.string().nullable(),
+  /** For a resumed run: the parent's checkpoint seq it continued after. */
+  resumed_from_seq: z.number().int().nullable(),
+  started_at: isoTime.nullable(),
+  finished_at: isoTime.nullable(),
+  error: z.string().nullable(),
+  /** The node that failed or where the run was interrupted. */
+  failed_node: z.string().nullable(),
+  created_by: z.string(),
+  created_at: isoTime,
+});
+export type Run = z.infer<typeof runSchema>;
+
+export const checkpointSchema = z.object({
+  run_id: id,
+  seq: z.number().int().positive(),
+  node_id: z.string(),
+  /** succeeded: the node's output is in state; failed: state holds the error; restored: carried over from the parent run on resume. */
+  status: z.enum(['succeeded', 'failed', 'restored']),
+  /** `{output, context}`: the node's output and the run context after it. */
+  state: z.unknown(),
+  created_at: isoTime,
+});
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+/** One row of the append-only, hash-chained event log: the audit log and the live stream at once. */
+export const rewindEventSchema = z.object({
+  seq: z.number().int().positive(),
+  ts: isoTime,
+  type: z.string(),
+  workflow_id: z.string().nullable(),
+  run_id: z.string().nullable(),
+  actor: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+export type RewindEvent = z.infer<typeof rewindEventSchema>;
+
+/** Structural diff between two DSLs. */
+export const dslDiffSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(
+    z.object({
+      node_id: z.string(),
+      changes: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })),
+    }),
+  ),
+  defaults_changed: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })),
+  identical: z.boolean(),
+});
+export type DslDiff = z.infer<typeof dslDiffSchema>;
+
+export const versionDiffSchema = z.object({
+  workflow_id: id,
+  from: workflowVersionSchema,
+  to: workflowVersionSchema,
+  diff: dslDiffSchema,
+});
+export type VersionDiff = z.infer<typeof versionDiffSchema>;
+
+/** Whether a run's checkpoints can continue under a version: every completed node id must exist there. */
+export const compatibilitySchema = z.object({
+  run_id: id,
+  version: z.number().int(),
+  compatible: z.boolean(),
+  completed_nodes: z.array(z.string()),
+  missing_nodes: z.array(z.string()),
+  /** The parent checkpoint seq a resume would continue after (null when nothing completed). */
+  resume_after_seq: z.number().int().nullable(),
+  reason: z.string(),
+});
+export type Compatibility = z.infer<typeof compatibilitySchema>;
+
+/** "What happens if I roll back now?" */
+export const rollbackPreviewSchema = z.object({
+  workflow_id: id,
+  workflow_name: z.string(),
+  from_version: z.number().int().nullable(),
+  to_version: z.number().int(),
+  revision: z.number().int(),
+  /** Null when the rollback would be refused; then `refusal` says why. */
+  diff: dslDiffSchema.nullable(),
+  refusal: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
+  /** Queued or running runs on other versions: they finish on their pinned version unless cancelled. */
+  in_flight: z.array(runSchema),
+  /** Failed or interrupted runs and whether each can resume under the target version. */
+  resumable: z.array(z.object({ run: runSchema, compatibility: compatibilitySchema })),
+});
+export type RollbackPreview = z.infer<typeof rollbackPreviewSchema>;
+
+export const nodeOutcomeSchema = z.object({
+  node_id: z.string(),
+  before: z.object({ status: z.string(), output: z.unknown() }).nullable(),
+  after: z.object({ status: z.string(), output: z.unknown() }).nullable(),
+  changed: z.boolean(),
+});
+export type NodeOutcome = z.infer<typeof nodeOutcomeSchema>;
+
+export const replayResultSchema = z.object({
+  original: runSchema,
+  replay: runSchema,
+  outcomes: z.array(nodeOutcomeSchema),
+  changed: z.number().int(),
+});
+export type ReplayResult = z.infer<typeof replayResultSchema>;
+
+export const rollbackResultSchema = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  workflow_id: id,
+  version: z.number().int(),
+  from_version: z.number().int().nullable(),
+  seq: z.number().int(),
+  revision: z.number().int(),
+});
+export type RollbackResult = z.infer<typeof rollbackResultSchema>;
+
+export const chainStatusSchema = z.object({
+  ok: z.boolean(),
+  length: z.number().int(),
+  head_hash: z.string(),
+  first_broken_seq: z.number().int().nullable(),
+  reason: z.string().nullable(),
+});
+export type ChainStatus = z.infer<typeof chainStatusSchema>;

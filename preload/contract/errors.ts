@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * Every failure that crosses a boundary (IPC, HTTP, WebSocket, CLI) is this plain object.
+ * `hint` always says what the operator can do next; `details` carries machine-readable context
+ * (e.g. the current revision on a stale write, the missing node ids on an incompatible resume).
+ */
+export const errorCodes = {
+  VALIDATION_FAILED: 422,
+  MALFORMED_REQUEST: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  WORKFLOW_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
+  CHECKPOINT_NOT_FOUND: 404,
+  RUNBOOK_NOT_FOUND: 404,
+  REHEARSAL_NOT_FOUND: 404,
+  CONNECTION_NOT_FOUND: 404,
+  DUPLICATE_NAME: 409,
+  INVALID_DSL: 422,
+  INVALID_CRON: 422,
+  INVALID_RUNBOOK: 422,
+  STALE_REVISION: 412,
+  NO_ACTIVE_VERSION: 409,
+  VERSION_NOT_DRAFT: 409,
+  ARCHIVE_ACTIVE_VERSION: 409,
+  ROLLBACK_VERSION_MISSING: 404,
+  ROLLBACK_VERSION_DRAFT: 409,
+  ROLLBACK_VERSION_ARCHIVED: 409,
+  ROLLBACK_ALREADY_ACTIVE: 409,
+  WORKFLOW_PAUSED: 409,
+  WORKFLOW_OVERRIDDEN: 409,
+  ALREADY_PAUSED: 409,
+  NOT_PAUSED: 409,
+  UNPAUSE_OVERRIDDEN: 409,
+  RUN_NOT_RESUMABLE: 409,
+  RUN_NOT_FINISHED: 409,
+  RUN_NOT_CANCELLABLE: 409,
+  RESUME_INCOMPATIBLE: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  REHEARSAL_NOT_ACTIVE: 409,
+  RATE_LIMITED: 429,
+  BUSY: 503,
+  SCHEMA_TOO_NEW: 500,
+  CHAIN_BROKEN: 500,
+  UNREACHABLE: 503,
+  TIMEOUT: 504,
+  TLS_FAILED: 502,
+  PROTOCOL_MISMATCH: 502,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+const codeValues = Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]];
+
+export const rewindErrorSchema = z.object({
+  code: z.enum(codeValues),
+  message: z.string(),
+  hint: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+/** The data form of an error, as it crosses IPC, HTTP and WebSocket. */
+export type RewindErrorData = z.infer<typeof rewindErrorSchema>;
+
+/** HTTP status for an error code; the one mapping the server and the remote backend share. */
+export function httpStatusOf(code: ErrorCode): number {
+  return errorCodes[code];
+}
