@@ -30,7 +30,23 @@ const runId = z.string().min(1).max(200);
 const expectedRevision = z.number().int().nonnegative().optional();
 const params = z.record(z.string(), z.unknown());
 
-const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, meta: { mutates: boolean; summary: string }) => ({
+/** The least role that may call a method on a workflow server (viewer < operator < admin). */
+export type Role = 'viewer' | 'operator' | 'admin';
+/**
+ * The method's REST route on a workflow server. `:name` segments come from input fields of that name;
+ * for GET the other fields travel as the query string, otherwise as the JSON body. `expected_revision`
+ * travels as the `If-Match` header.
+ */
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: `/api/v1/${string}`;
+}
+
+const method = <I extends z.ZodType, O extends z.ZodType>(
+  input: I,
+  output: O,
+  meta: { http: HttpRoute; role: Role; mutates: boolean; summary: string },
+) => ({
   input,
   output,
   ...meta,
@@ -40,10 +56,10 @@ export const backendMethods = {
   'workflows:list': method(
     z.strictObject({ query: z.string().max(200).optional() }),
     z.object({ workflows: z.array(workflowSchema), total: z.number().int() }),
-    { mutates: false, summary: 'List workflows, optionally filtered by a name search.' },
+    { http: { method: 'GET', path: '/api/v1/workflows' }, role: 'viewer', mutates: false, summary: 'List workflows, optionally filtered by a name search.' },
   ),
   'workflows:get': method(z.strictObject({ workflow_id: workflowId }), workflowSchema, {
-    mutates: false,
+    http: { method: 'GET', path: '/api/v1/workflows/:workflow_id' }, role: 'viewer', mutates: false,
     summary: 'Read one workflow with its active version and revision.',
   }),
   'workflows:create': method(
@@ -56,27 +72,27 @@ export const backendMethods = {
       change_log: z.string().max(5000).optional(),
     }),
     workflowSchema,
-    { mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
+    { http: { method: 'POST', path: '/api/v1/workflows' }, role: 'admin', mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
   ),
   'workflows:clone': method(
     z.strictObject({ workflow_id: workflowId, name: z.string().trim().min(1).max(200).optional() }),
     workflowSchema,
-    { mutates: true, summary: "Clone: the active definition becomes a new workflow's version 1." },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/clone' }, role: 'admin', mutates: true, summary: "Clone: the active definition becomes a new workflow's version 1." },
   ),
   'workflows:pause': method(
     z.strictObject({ workflow_id: workflowId, expected_revision: expectedRevision }),
     workflowSchema,
-    { mutates: true, summary: 'Pause: no new runs start.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/pause' }, role: 'operator', mutates: true, summary: 'Pause: no new runs start.' },
   ),
   'workflows:unpause': method(
     z.strictObject({ workflow_id: workflowId, expected_revision: expectedRevision }),
     workflowSchema,
-    { mutates: true, summary: 'Unpause; refused for a MANUAL workflow a CODE one overrides.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/unpause' }, role: 'operator', mutates: true, summary: 'Unpause; refused for a MANUAL workflow a CODE one overrides.' },
   ),
   'workflows:setSchedule': method(
     z.strictObject({ workflow_id: workflowId, schedule: z.string().max(200).nullable(), expected_revision: expectedRevision }),
     workflowSchema,
-    { mutates: true, summary: 'Set or clear the cron schedule (validated).' },
+    { http: { method: 'PUT', path: '/api/v1/workflows/:workflow_id/schedule' }, role: 'admin', mutates: true, summary: 'Set or clear the cron schedule (validated).' },
   ),
   'versions:list': method(
     z.strictObject({
@@ -85,10 +101,10 @@ export const backendMethods = {
       limit: z.number().int().positive().max(100000).default(100000),
     }),
     z.object({ versions: z.array(workflowVersionSchema), total: z.number().int() }),
-    { mutates: false, summary: 'Every version of a workflow, newest first.' },
+    { http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' }, role: 'viewer', mutates: false, summary: 'Every version of a workflow, newest first.' },
   ),
   'versions:get': method(z.strictObject({ workflow_id: workflowId, version: versionNumber }), workflowVersionSchema, {
-    mutates: false,
+    http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions/:version' }, role: 'viewer', mutates: false,
     summary: 'One version with its DSL.',
   }),
   'versions:createDraft': method(
@@ -99,32 +115,32 @@ export const backendMethods = {
       expected_revision: expectedRevision,
     }),
     workflowVersionSchema,
-    { mutates: true, summary: 'New draft from a DSL, or a snapshot of the active definition.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions' }, role: 'admin', mutates: true, summary: 'New draft from a DSL, or a snapshot of the active definition.' },
   ),
   'versions:publish': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
     rollbackResultSchema,
-    { mutates: true, summary: 'Publish a draft: it becomes active, the old active is deprecated.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/publish' }, role: 'admin', mutates: true, summary: 'Publish a draft: it becomes active, the old active is deprecated.' },
   ),
   'versions:rollback': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
     rollbackResultSchema,
-    { mutates: true, summary: 'Roll back to an earlier published version.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/rollback' }, role: 'operator', mutates: true, summary: 'Roll back to an earlier published version.' },
   ),
   'versions:archive': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
     workflowVersionSchema,
-    { mutates: true, summary: 'Archive a version that is not active.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/archive' }, role: 'admin', mutates: true, summary: 'Archive a version that is not active.' },
   ),
   'versions:diff': method(
     z.strictObject({ workflow_id: workflowId, from: versionNumber, to: versionNumber }),
     versionDiffSchema,
-    { mutates: false, summary: 'Structural DSL diff between two versions.' },
+    { http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions/:from/diff/:to' }, role: 'viewer', mutates: false, summary: 'Structural DSL diff between two versions.' },
   ),
   'versions:rollbackPreview': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber }),
     rollbackPreviewSchema,
-    { mutates: false, summary: 'What a rollback would do now: diff, in-flight runs, resumable runs.' },
+    { http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions/:version/rollback-preview' }, role: 'viewer', mutates: false, summary: 'What a rollback would do now: diff, in-flight runs, resumable runs.' },
   ),
   'runs:start': method(
     z.strictObject({
@@ -136,7 +152,7 @@ export const backendMethods = {
       wait: z.boolean().default(false),
     }),
     runSchema,
-    { mutates: true, summary: 'Start a run on the active (or a given) version; `wait` answers once it ends.' },
+    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/runs' }, role: 'operator', mutates: true, summary: 'Start a run on the active (or a given) version; `wait` answers once it ends.' },
   ),
   'runs:list': method(
     z.strictObject({
@@ -146,13 +162,13 @@ export const backendMethods = {
       limit: z.number().int().positive().max(10000).default(500),
     }),
     z.object({ runs: z.array(runSchema), total: z.number().int() }),
-    { mutates: false, summary: 'Runs, newest first, filtered by workflow and status.' },
+    { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow and status.' },
   ),
-  'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { mutates: false, summary: 'One run.' }),
+  'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
   'runs:compatibility': method(
     z.strictObject({ run_id: runId, version: versionNumber }),
     compatibilitySchema,
-    { mutates: false, summary: "Can this run's checkpoints continue under that version?" },
+    { http: { method: 'GET', path: '/api/v1/runs/:run_id/compatibility/:version' }, role: 'viewer', mutates: false, summary: "Can this run's checkpoints continue under that version?" },
   ),
   'runs:resume': method(
     z.strictObject({
@@ -162,23 +178,23 @@ export const backendMethods = {
       wait: z.boolean().default(false),
     }),
     runSchema,
-    { mutates: true, summary: 'Resume a failed or interrupted run after its last good checkpoint, as a child run.' },
+    { http: { method: 'POST', path: '/api/v1/runs/:run_id/resume' }, role: 'operator', mutates: true, summary: 'Resume a failed or interrupted run after its last good checkpoint, as a child run.' },
   ),
   'runs:replay': method(
     z.strictObject({ run_id: runId, version: versionNumber }),
     replayResultSchema,
-    { mutates: true, summary: "Re-run a finished run's input under another version and diff the outcomes." },
+    { http: { method: 'POST', path: '/api/v1/runs/:run_id/replay' }, role: 'operator', mutates: true, summary: "Re-run a finished run's input under another version and diff the outcomes." },
   ),
   'runs:cancel': method(z.strictObject({ run_id: runId }), runSchema, {
-    mutates: true,
+    http: { method: 'POST', path: '/api/v1/runs/:run_id/cancel' }, role: 'operator', mutates: true,
     summary: 'Cancel a queued or running run.',
   }),
   'checkpoints:list': method(z.strictObject({ run_id: runId }), z.object({ checkpoints: z.array(checkpointSchema) }), {
-    mutates: false,
+    http: { method: 'GET', path: '/api/v1/runs/:run_id/checkpoints' }, role: 'viewer', mutates: false,
     summary: 'Every checkpoint of a run, in order.',
   }),
   'checkpoints:get': method(z.strictObject({ run_id: runId, seq: z.number().int().positive() }), checkpointSchema, {
-    mutates: false,
+    http: { method: 'GET', path: '/api/v1/runs/:run_id/checkpoints/:seq' }, role: 'viewer', mutates: false,
     summary: 'One checkpoint with its state.',
   }),
   'events:list': method(
@@ -188,10 +204,10 @@ export const backendMethods = {
       workflow_id: workflowId.optional(),
     }),
     z.object({ events: z.array(rewindEventSchema) }),
-    { mutates: false, summary: 'Events after a seq, in seq order.' },
+    { http: { method: 'GET', path: '/api/v1/events' }, role: 'viewer', mutates: false, summary: 'Events after a seq, in seq order.' },
   ),
   'events:verify': method(z.strictObject({}), chainStatusSchema, {
-    mutates: false,
+    http: { method: 'GET', path: '/api/v1/events/verify' }, role: 'viewer', mutates: false,
     summary: "Verify the event log's hash chain; reports the first broken link.",
   }),
 } as const;
