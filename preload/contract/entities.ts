@@ -50,7 +50,7 @@ export const workflowSchema = z.object({
   active_version: z.number().int().nullable(),
   /** Bumped on every change; the optimistic concurrency token (If-Match). */
   revision: z.number().int(),
-  /** Failed or interrupted runs that no later run has resumed: the console's incident badge. */
+  /** Failed or interrupted runs of the last 24 hours that no resume has followed: the console's incident badge. */
   failed_runs: z.number().int(),
   created_at: isoTime,
   updated_at: isoTime,

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
+import type { RewindEvent, Run } from '../../preload/contract/entities.js';
+import { seedDemo } from '../engine/demo/seed.js';
+import { Engine } from '../engine/engine.js';
+import { RewindError } from '../engine/errors.js';
+import { parseInput } from '../engine/validate.js';
+import type { Backend, CallContext, SubscribeOptions } from './backend.js';
+
+export interface SandboxOptions {
+  path: string;
+  /** Who the operator is, for the audit log when a call names no actor. */
+  actor?: string;
+  timeScale?: number;
+  /** Seed the demo workflows when the database is empty. */
+  demo?: boolean;
+}
+
+/**
+ * A mutation in two parts: `apply` runs inside the transaction (its answer is what an idempotency
+ * key stores); `finish`, outside it, may wait (for a run to end) before answering.
+ */
+interface Handler<M extends BackendMethod> {
+  apply(input: ParsedInput<M>, actor: string): unknown;
+  finish?(applied: never, input: ParsedInput<M>): Promise<MethodOutput<M>>;
+}
+type Handlers = { [M in BackendMethod]: Handler<M> };
+
+function handlers(engine: Engine): Handlers {
+  const { workflows, versions, runs } = engine;
+  const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
+  return {
+    'workflows:list': { apply: (i) => {
+      const list = workflows.list(i.query);
+      return { workflows: list, total: list.length };
+    } },
+    'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
+    'workflows:create': { apply: (i, a) => workflows.create(i, a) },
+    'workflows:clone': { apply: (i, a) => workflows.clone(i, a) },
+    'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
+    'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
+    'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
+    'versions:list': { apply: (i) => versions.list(i) },
+    'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
+    'versions:createDraft': { apply: (i, a) => versions.createDraft(i, a) },
+    'versions:publish': { apply: (i, a) => versions.publish(i, a) },
+    'versions:rollback': { apply: (i, a) => versions.rollback(i, a) },
+    'versions:archive': { apply: (i, a) => versions.archive(i, a) },
+    'versions:diff': { apply: (i) => versions.diff(i) },
+    'versions:rollbackPreview': { apply: (i) => runs.rollbackPreview(i.workflow_id, i.version) },
+    'runs:start': { apply: (i, a) => runs.start(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
+    'runs:list': { apply: (i) => runs.list(i) },
+    'runs:get': { apply: (i) => runs.get(i.run_id) },
+    'runs:compatibility': { apply: (i) => runs.compatibility(i.run_id, i.version) },
+    'runs:resume': { apply: (i, a) => runs.resume(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
+    'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
+    'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
+    'checkpoints:list': { apply: (i) => ({ checkpoints: runs.checkpoints(i.run_id) }) },
+    'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
+    'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
+    'events:verify': { apply: () => engine.verifyChain() },
+  };
+}
+
+/** The engine in-process behind the `Backend` interface: the local sandbox, and what the workflow server serves. */
+export class SandboxBackend implements Backend {
+  readonly kind = 'sandbox' as const;
+  readonly engine: Engine;
+  private readonly handlers: Handlers;
+  private readonly defaultActor: string;
+  private readonly idem: { get: (key: string) => { method: string; request_hash: string; response: string } | undefined; put: (row: Record<string, string>) => void };
+
+  constructor(engine: Engine, actor: string) {
+    this.engine = engine;
+    this.handlers = handlers(engine);
+    this.defaultActor = actor;
+    const get = engine.db.prepare('SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?');
+    const put = engine.db.prepare('INSERT INTO idempotency_keys (key, method, request_hash, response, created_at) VALUES (@key, @method, @request_hash, @response, @created_at)');
+    this.idem = { get: (key) => get.get(key) as ReturnType<SandboxBackend['idem']['get']>, put: (row) => void put.run(row) };
+  }
+
+  async call<M extends BackendMethod>(method: M, input: MethodInput<M>, ctx: CallContext = {}): Promise<MethodOutput<M>> {
+    const spec = backendMethods[method];
+    if (!spec) throw new RewindError('NOT_FOUND', `Unknown method "${String(method)}".`, 'Update Rewind; this backend does not know that operation.');
+    const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
+    const handler = this.handlers[method] as Handler<M>;
+    const actor = ctx.actor ?? this.defaultActor;
+    const applied = spec.mutates && ctx.idempotencyKey ? this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : handler.apply(parsed, actor);
+    const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
+    return output as MethodOutput<M>;
+  }
+
+  /** Applies a mutation at most once per key: the record commits in the same transaction as the change. */
+  private applyOnce<M extends BackendMethod>(method: M, input: ParsedInput<M>, handler: Handler<M>, actor: string, key: string): unknown {
+    const requestHash = createHash('sha256').update(JSON.stringify([method, input])).digest('hex');
+    return this.engine.mutate(() => {
+      const prior = this.idem.get(key);
+      if (prior) {
+        if (prior.method !== method || prior.request_hash !== requestHash) {
+          throw new RewindError('IDEMPOTENCY_CONFLICT', `The idempotency key "${key}" was already used for a different request.`, 'Use a new key for a new request; reuse a key only to retry the same one.', {
+            key,
+          });
+        }
+        return JSON.parse(prior.response) as unknown;
+      }
+      const applied = handler.apply(input, actor);
+      this.idem.put({ key, method, request_hash: requestHash, response: JSON.stringify(applied), created_at: new Date().toISOString() });
+      return applied;
+    });
+  }
+
+  subscribe(options: SubscribeOptions): () => void {
+    let last = options.after;
+    const deliver = (e: RewindEvent) => {
+      if (e.seq <= last) return;
+      last = e.seq;
+      options.onEvent(e);
+    };
+    // Backlog and live listener are set up in one synchronous step, so no commit can fall between them.
+    for (;;) {
+      const page = this.engine.events.list(last, 5000);
+      page.forEach(deliver);
+      if (page.length < 5000) break;
+    }
+    const off = this.engine.onEvent(deliver);
+    options.onState?.('live');
+    return () => {
+      off();
+      options.onState?.('closed');
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}
+
+export function openSandbox(options: SandboxOptions): SandboxBackend {
+  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0 });
+  const actor = options.actor ?? safeUsername();
+  if (options.demo && engine.latestSeq() === 0) seedDemo(engine, actor);
+  return new SandboxBackend(engine, actor);
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}

@@ -1,0 +1,101 @@
+import type { Engine } from '../engine.js';
+import { defectRateVersions, etlVersions, mlVersions } from './workflows.js';
+
+const HOUR = 3_600_000;
+
+/**
+ * Seeds an empty sandbox with three workflows and a believable past: several versions each, a
+ * rollback in every history, replays, a resumed interruption, and one open incident — the ML
+ * pipeline's latest version fails at `deploy` after four good checkpoints, its failed run waiting
+ * to be resumed once an operator rolls back.
+ */
+export function seedDemo(engine: Engine, actor: string): void {
+  const start = Date.now() - 14 * 24 * HOUR;
+  let t = start;
+  const at = <T>(hoursLater: number, fn: () => T): T => {
+    t += hoursLater * HOUR;
+    return engine.atTime(new Date(t), fn);
+  };
+  const { workflows, versions, runs } = engine;
+  const people = { lead: 'mina.kim', dev: 'joon.park', ops: actor };
+
+  // Defect-rate judgment: 5 % → 3 %, then a paging step that broke, rolled back to v2.
+  const defect = at(0, () =>
+    workflows.create(
+      {
+        name: 'defect-rate-judgment',
+        description: 'Judges each production line’s sampled defect rate and records a pass / warning / reject verdict.',
+        dsl: defectRateVersions[0]!.dsl,
+        change_log: defectRateVersions[0]!.change_log,
+        schedule: '*/30 * * * *',
+        source_type: 'MANUAL',
+      },
+      people.lead,
+    ),
+  );
+  const d1 = at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.04 }, seed: 11, faults: {}, wait: false }, people.ops));
+  at(20, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateVersions[1]!.dsl, change_log: defectRateVersions[1]!.change_log }, people.lead));
+  at(1, () => versions.publish({ workflow_id: defect.id, version: 2 }, people.lead));
+  at(1, () => runs.startReplay({ run_id: d1.run_id, version: 2 }, people.lead));
+  at(3, () => runs.start({ workflow_id: defect.id, params: { line: 'B1', defect_rate: 0.025 }, seed: 12, faults: {}, wait: false }, people.ops));
+  at(30, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateVersions[2]!.dsl, change_log: defectRateVersions[2]!.change_log }, people.dev));
+  at(1, () => versions.publish({ workflow_id: defect.id, version: 3 }, people.dev));
+  at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 13, faults: {}, wait: false }, people.ops));
+  at(0.2, () => versions.rollback({ workflow_id: defect.id, version: 2 }, people.ops));
+  at(1, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 14, faults: {}, wait: false }, people.ops));
+
+  // Nightly ETL: dedupe added, then an aggregation change that emptied the partition, rolled back;
+  // one night the worker died mid-run and the run was resumed from its checkpoint.
+  const etlWf = at(2, () =>
+    workflows.create(
+      {
+        name: 'nightly-orders-etl',
+        description: 'Extracts yesterday’s orders, cleans and aggregates them, and loads the warehouse.',
+        dsl: etlVersions[0]!.dsl,
+        change_log: etlVersions[0]!.change_log,
+        schedule: '0 2 * * *',
+        source_type: 'CODE',
+      },
+      people.dev,
+    ),
+  );
+  at(12, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 21, faults: {}, wait: false }, 'scheduler'));
+  at(10, () => versions.createDraft({ workflow_id: etlWf.id, dsl: etlVersions[1]!.dsl, change_log: etlVersions[1]!.change_log }, people.dev));
+  at(1, () => versions.publish({ workflow_id: etlWf.id, version: 2 }, people.dev));
+  const crashed = at(13, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 22, faults: { crash_at_node: 'aggregate' }, wait: false }, 'scheduler'));
+  at(1, () => runs.resume({ run_id: crashed.run_id, faults: {}, wait: false }, people.ops));
+  at(20, () => versions.createDraft({ workflow_id: etlWf.id, dsl: etlVersions[2]!.dsl, change_log: etlVersions[2]!.change_log }, people.dev));
+  at(1, () => versions.publish({ workflow_id: etlWf.id, version: 3 }, people.dev));
+  at(3, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 23, faults: {}, wait: false }, 'scheduler'));
+  at(6, () => versions.rollback({ workflow_id: etlWf.id, version: 2 }, people.ops));
+  at(1, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 24, faults: {}, wait: false }, 'scheduler'));
+  at(0.5, () => versions.archive({ workflow_id: etlWf.id, version: 1 }, people.dev));
+
+  // ML pipeline: v2's inverted deploy gate was rolled back, v3 fixed it, v4's registry move fails now.
+  const mlWf = at(4, () =>
+    workflows.create(
+      {
+        name: 'ml-training-pipeline',
+        description: 'Loads the month’s labelled images, trains the defect classifier, evaluates it and deploys it to the model registry.',
+        dsl: mlVersions[0]!.dsl,
+        change_log: mlVersions[0]!.change_log,
+        source_type: 'MANUAL',
+      },
+      people.dev,
+    ),
+  );
+  at(2, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 31, faults: {}, wait: false }, people.dev));
+  at(24, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[1]!.dsl, change_log: mlVersions[1]!.change_log }, people.dev));
+  at(1, () => versions.publish({ workflow_id: mlWf.id, version: 2 }, people.dev));
+  at(2, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 32, faults: {}, wait: false }, people.dev));
+  at(0.5, () => versions.rollback({ workflow_id: mlWf.id, version: 1 }, people.ops));
+  at(20, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[2]!.dsl, change_log: mlVersions[2]!.change_log }, people.dev));
+  at(1, () => versions.publish({ workflow_id: mlWf.id, version: 3 }, people.lead));
+  at(3, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 33, faults: {}, wait: false }, people.dev));
+  at(40, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[3]!.dsl, change_log: mlVersions[3]!.change_log }, people.dev));
+  at(1, () => versions.publish({ workflow_id: mlWf.id, version: 4 }, people.dev));
+  // The open incident: the run on v4 got through load, validate, train and evaluate, then deploy failed.
+  engine.atTime(new Date(Date.now() - 25 * 60_000), () =>
+    runs.start({ workflow_id: mlWf.id, params: { dataset: 's3://ml-data/defects/2026-11' }, seed: 34, faults: {}, wait: false }, 'scheduler'),
+  );
+}

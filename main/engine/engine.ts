@@ -1,0 +1,89 @@
+import type Database from 'better-sqlite3';
+import type { ChainStatus } from '../../preload/contract/entities.js';
+import { EngineCore, type EventListener } from './core.js';
+import { openDatabase } from './database.js';
+import { RunService } from './runs.js';
+import { VersionService } from './versions.js';
+import { WorkflowService } from './workflows.js';
+
+export interface EngineOptions {
+  /** The SQLite file (created if missing). */
+  path: string;
+  /** Who the engine's own actions (interrupting orphaned runs) are recorded as. */
+  systemActor?: string;
+  /** Real ms slept per simulated ms of node work; 0 runs nodes back to back. */
+  timeScale?: number;
+  maxNodeDelayMs?: number;
+  clock?: () => Date;
+}
+
+/**
+ * The workflow engine: store, domain rules and sandbox executor, in plain Node. It knows nothing of
+ * Electron, React, HTTP or backends; the sandbox backend and the workflow server both wrap it.
+ */
+export class Engine {
+  readonly db: Database.Database;
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly workflows: WorkflowService;
+  readonly versions: VersionService;
+  readonly runs: RunService;
+  private readonly core: EngineCore;
+  /** The chain as verified when the file was opened; `verifyChain()` checks it again. */
+  readonly chainAtOpen: ChainStatus;
+
+  private constructor(options: EngineOptions) {
+    const { db, schema } = openDatabase(options.path);
+    this.db = db;
+    this.path = options.path;
+    this.schemaVersion = schema.to;
+    this.core = new EngineCore(db, options.clock ?? (() => new Date()));
+    this.workflows = new WorkflowService(this.core);
+    this.versions = new VersionService(this.core, this.workflows);
+    this.runs = new RunService(this.core, this.workflows, this.versions, {
+      timeScale: options.timeScale ?? 0,
+      maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
+    });
+    this.chainAtOpen = this.core.events.verify();
+    this.runs.interruptOrphans(options.systemActor ?? 'rewind');
+  }
+
+  static open(options: EngineOptions): Engine {
+    return new Engine(options);
+  }
+
+  get events() {
+    return this.core.events;
+  }
+
+  latestSeq(): number {
+    return this.core.events.latestSeq();
+  }
+
+  verifyChain(): ChainStatus {
+    return this.core.events.verify();
+  }
+
+  /** Listeners hear each event once its transaction has committed, in seq order. */
+  onEvent(listener: EventListener): () => void {
+    return this.core.onEvent(listener);
+  }
+
+  /** One IMMEDIATE transaction (savepoint when nested) whose events are published after commit. */
+  mutate<T>(fn: () => T): T {
+    return this.core.mutate(fn);
+  }
+
+  /**
+   * Runs `fn` as if at `at`, with runs executing to completion before it returns: how the demo
+   * sandbox writes a realistic past. Not for live use.
+   */
+  atTime<T>(at: Date, fn: () => T): T {
+    return this.core.atTime(at, () => this.runs.inline(fn));
+  }
+
+  async close(): Promise<void> {
+    await this.runs.close();
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,79 @@
+import type { Checkpoint, Run, Workflow, WorkflowVersion } from '../../preload/contract/entities.js';
+
+/* Row shapes as SQLite returns them, and their mapping to the contract's entities. */
+
+export interface WorkflowRow {
+  id: string;
+  name: string;
+  description: string;
+  source_type: 'MANUAL' | 'CODE';
+  status: 'active' | 'paused' | 'overridden';
+  schedule: string | null;
+  active_version: number | null;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+  failed_runs: number;
+}
+
+export interface VersionRow {
+  version_id: string;
+  workflow_id: string;
+  version: number;
+  dsl_definition: string;
+  change_log: string;
+  status: WorkflowVersion['status'];
+  created_by: string;
+  published_at: string | null;
+  created_at: string;
+}
+
+export interface RunRow {
+  run_id: string;
+  workflow_id: string;
+  version: number;
+  status: Run['status'];
+  kind: Run['kind'];
+  params: string;
+  seed: number;
+  faults: string;
+  parent_run_id: string | null;
+  resumed_from_seq: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+  failed_node: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface CheckpointRow {
+  run_id: string;
+  seq: number;
+  node_id: string;
+  status: Checkpoint['status'];
+  state: string;
+  created_at: string;
+}
+
+export const toWorkflow = (r: WorkflowRow): Workflow => ({ ...r });
+
+export const toVersion = (r: VersionRow): WorkflowVersion => ({
+  ...r,
+  dsl_definition: JSON.parse(r.dsl_definition) as WorkflowVersion['dsl_definition'],
+});
+
+export const toRun = (r: RunRow): Run => ({
+  ...r,
+  params: JSON.parse(r.params) as Run['params'],
+  faults: JSON.parse(r.faults) as Run['faults'],
+});
+
+export const toCheckpoint = (r: CheckpointRow): Checkpoint => ({ ...r, state: JSON.parse(r.state) as unknown });
+
+/**
+ * Failed or interrupted runs of the last 24 hours that no resume has followed: the workflow list's
+ * incident badge (older failures are history, on the runs list, not an open incident).
+ */
+export const FAILED_RUNS_SQL = `(SELECT COUNT(*) FROM runs r WHERE r.workflow_id = w.id AND r.status IN ('failed', 'interrupted')
+  AND r.kind != 'replay' AND r.created_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume'))`;

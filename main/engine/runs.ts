@@ -1,0 +1,421 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { ParsedInput } from '../../preload/contract/backend-methods.js';
+import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, Run, WorkflowVersion } from '../../preload/contract/entities.js';
+import type { EngineCore } from './core.js';
+import { RewindError, toErrorData } from './errors.js';
+import { checkCompatibility } from './executor/compatibility.js';
+import { type ExecutionEnd, type NodeStep, execute } from './executor/executor.js';
+import { diffOutcomes } from './executor/outcomes.js';
+import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
+import type { VersionService } from './versions.js';
+import type { WorkflowService } from './workflows.js';
+
+export interface RunOptions {
+  /** Real milliseconds slept per simulated millisecond of node work (0: as fast as the disk allows). */
+  timeScale: number;
+  /** Upper bound on one node's real sleep, so a scaled 30-minute task still ends in a rehearsal. */
+  maxNodeDelayMs: number;
+}
+
+interface CheckpointState {
+  output: unknown;
+  context: Record<string, unknown>;
+  error?: string | null;
+}
+
+const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled']);
+
+/**
+ * Runs in the sandbox: each is pinned to its version, executed node by node by the deterministic
+ * executor, with a checkpoint written (and fsynced) after every node. Resume and replay start child
+ * runs; the parent stays as it was, for the record.
+ */
+export class RunService {
+  private readonly insertRun: Database.Statement;
+  private readonly selectRun: Database.Statement;
+  private readonly updateFinished: Database.Statement;
+  private readonly insertCheckpoint: Database.Statement;
+  private readonly selectCheckpoints: Database.Statement;
+  private readonly selectCheckpoint: Database.Statement;
+  private readonly selectLastCheckpoint: Database.Statement;
+  private readonly selectInFlight: Database.Statement;
+  private readonly selectUnresolved: Database.Statement;
+  /** Runs executing in this process, with the promise that settles when each ends. */
+  private readonly active = new Map<string, { cancelled: boolean; done: Promise<void> }>();
+  private closed = false;
+  /** When set, runs execute synchronously inside the mutation's after-commit step (seeding history). */
+  private synchronous = false;
+
+  constructor(
+    private readonly core: EngineCore,
+    private readonly workflows: WorkflowService,
+    private readonly versions: VersionService,
+    private readonly options: RunOptions,
+  ) {
+    const db = core.db;
+    this.insertRun = db.prepare(
+      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, created_by, created_at)
+       VALUES (@run_id, @workflow_id, @version, 'running', @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @created_at, NULL, NULL, NULL, @created_by, @created_at)`,
+    );
+    this.selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
+    this.updateFinished = db.prepare('UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?');
+    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.selectCheckpoints = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq');
+    this.selectCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?');
+    this.selectLastCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1');
+    this.selectInFlight = db.prepare("SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC");
+    this.selectUnresolved = db.prepare(
+      `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay'
+       AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`,
+    );
+  }
+
+  get(runId: string): Run {
+    const row = this.selectRun.get(runId) as RunRow | undefined;
+    if (!row) throw new RewindError('RUN_NOT_FOUND', `No run has the id "${runId}".`, 'List the runs to find its id.', { run_id: runId });
+    return toRun(row);
+  }
+
+  list(input: ParsedInput<'runs:list'>): { runs: Run[]; total: number } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (input.workflow_id) {
+      where.push('workflow_id = ?');
+      args.push(input.workflow_id);
+    }
+    if (input.status) {
+      where.push('status = ?');
+      args.push(input.status);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = this.core.db.prepare(`SELECT * FROM runs ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...args, input.limit, input.offset) as RunRow[];
+    const { n } = this.core.db.prepare(`SELECT COUNT(*) AS n FROM runs ${clause}`).get(...args) as { n: number };
+    return { runs: rows.map(toRun), total: n };
+  }
+
+  checkpoints(runId: string): Checkpoint[] {
+    this.get(runId);
+    return (this.selectCheckpoints.all(runId) as CheckpointRow[]).map(toCheckpoint);
+  }
+
+  checkpoint(runId: string, seq: number): Checkpoint {
+    this.get(runId);
+    const row = this.selectCheckpoint.get(runId, seq) as CheckpointRow | undefined;
+    if (!row) {
+      throw new RewindError('CHECKPOINT_NOT_FOUND', `Run ${runId} has no checkpoint ${seq}.`, 'List the run’s checkpoints to see which exist.', { run_id: runId, seq });
+    }
+    return toCheckpoint(row);
+  }
+
+  /** The latest checkpoint of a run, by primary key: one index probe whatever the table's size. */
+  latestCheckpoint(runId: string): Checkpoint | null {
+    const row = this.selectLastCheckpoint.get(runId) as CheckpointRow | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  start(input: ParsedInput<'runs:start'>, actor: string): Run {
+    return this.core.mutate(() => {
+      const wf = this.workflows.get(input.workflow_id);
+      if (wf.status !== 'active') {
+        throw new RewindError(
+          wf.status === 'paused' ? 'WORKFLOW_PAUSED' : 'WORKFLOW_OVERRIDDEN',
+          `"${wf.name}" is ${wf.status}; new runs do not start.`,
+          wf.status === 'paused' ? 'Unpause it first, or resume a specific run.' : 'Run the CODE workflow of the same name instead.',
+          { workflow_id: wf.id, status: wf.status },
+        );
+      }
+      const version = input.version ?? wf.active_version;
+      if (version === null) {
+        throw new RewindError('NO_ACTIVE_VERSION', `"${wf.name}" has no published version to run.`, 'Publish a version, or name one to run.', { workflow_id: wf.id });
+      }
+      this.versions.get(wf.id, version);
+      return this.create({
+        workflow_id: wf.id,
+        version,
+        kind: 'start',
+        params: input.params,
+        seed: input.seed ?? randomInt(0, 2 ** 31),
+        faults: input.faults,
+        parent_run_id: null,
+        resumed_from_seq: null,
+        actor,
+        restored: [],
+      });
+    });
+  }
+
+  compatibility(runId: string, version: number): Compatibility {
+    const run = this.get(runId);
+    const target = this.versions.get(run.workflow_id, version);
+    return this.compatibilityWith(run, target);
+  }
+
+  resume(input: ParsedInput<'runs:resume'>, actor: string): Run {
+    return this.core.mutate(() => {
+      const parent = this.get(input.run_id);
+      if (!RESUMABLE.has(parent.status)) {
+        const running = !FINISHED.has(parent.status);
+        throw new RewindError(
+          running ? 'RUN_NOT_FINISHED' : 'RUN_NOT_RESUMABLE',
+          running ? `Run ${parent.run_id} is still ${parent.status}.` : `Run ${parent.run_id} ${parent.status}; only failed, interrupted or cancelled runs resume.`,
+          running ? 'Wait for it to end, or cancel it first.' : 'Start a new run, or replay this one on another version.',
+          { run_id: parent.run_id, status: parent.status },
+        );
+      }
+      const target = this.versions.get(parent.workflow_id, input.version ?? parent.version);
+      const compat = this.compatibilityWith(parent, target);
+      if (!compat.compatible) {
+        throw new RewindError('RESUME_INCOMPATIBLE', compat.reason, 'Resume under a version that has those nodes, or start a new run.', {
+          run_id: parent.run_id,
+          version: target.version,
+          missing_nodes: compat.missing_nodes,
+        });
+      }
+      const good = this.goodCheckpoints(parent.run_id);
+      return this.create({
+        workflow_id: parent.workflow_id,
+        version: target.version,
+        kind: 'resume',
+        params: parent.params,
+        seed: parent.seed,
+        faults: input.faults,
+        parent_run_id: parent.run_id,
+        resumed_from_seq: compat.resume_after_seq,
+        actor,
+        restored: good,
+      });
+    });
+  }
+
+  startReplay(input: ParsedInput<'runs:replay'>, actor: string): Run {
+    return this.core.mutate(() => {
+      const original = this.get(input.run_id);
+      if (!FINISHED.has(original.status)) {
+        throw new RewindError('RUN_NOT_FINISHED', `Run ${original.run_id} is still ${original.status}; replay compares finished outcomes.`, 'Wait for it to end, or cancel it.', {
+          run_id: original.run_id,
+        });
+      }
+      this.versions.get(original.workflow_id, input.version);
+      return this.create({
+        workflow_id: original.workflow_id,
+        version: input.version,
+        kind: 'replay',
+        params: original.params,
+        seed: original.seed,
+        faults: {},
+        parent_run_id: original.run_id,
+        resumed_from_seq: null,
+        actor,
+        restored: [],
+      });
+    });
+  }
+
+  /** The node-by-node outcome diff of a finished replay against the run it replayed. */
+  replayResult(replay: Run): ReplayResult {
+    const original = this.get(replay.parent_run_id ?? '');
+    const outcome = (c: Checkpoint) => ({ node_id: c.node_id, status: c.status, output: (c.state as CheckpointState).output });
+    const outcomes = diffOutcomes(this.checkpoints(original.run_id).map(outcome), this.checkpoints(replay.run_id).map(outcome));
+    return { original, replay, outcomes, changed: outcomes.filter((o) => o.changed).length };
+  }
+
+  cancel(runId: string, actor: string): Run {
+    return this.core.mutate(() => {
+      const run = this.get(runId);
+      if (FINISHED.has(run.status)) {
+        throw new RewindError('RUN_NOT_CANCELLABLE', `Run ${run.run_id} already ${run.status}.`, 'Only queued or running runs can be cancelled.', { run_id: run.run_id });
+      }
+      const live = this.active.get(runId);
+      if (live) live.cancelled = true;
+      return this.finish(run, { status: 'cancelled', failed_node: null, error: `Cancelled by ${actor}`, context: {} }, actor);
+    });
+  }
+
+  inline<T>(fn: () => T): T {
+    this.synchronous = true;
+    try {
+      return fn();
+    } finally {
+      this.synchronous = false;
+    }
+  }
+
+  /** Resolves once the run has ended (immediately if it already has). */
+  async wait(runId: string): Promise<Run> {
+    await this.active.get(runId)?.done;
+    return this.get(runId);
+  }
+
+  /** Runs left in flight by a process that died cannot continue: mark them interrupted (resumable). */
+  interruptOrphans(actor: string): void {
+    const orphans = (this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running')").all() as RunRow[]).map(toRun);
+    for (const run of orphans) {
+      this.core.mutate(() => {
+        const last = this.latestCheckpoint(run.run_id);
+        this.finish(run, { status: 'interrupted', failed_node: null, error: `The process running it stopped${last ? ` after node ${last.node_id}` : ''}.`, context: {} }, actor);
+      });
+    }
+  }
+
+  rollbackPreview(workflowId: string, version: number): RollbackPreview {
+    const wf = this.workflows.get(workflowId);
+    let refusal: RollbackPreview['refusal'] = null;
+    try {
+      this.versions.refuseRollback(wf, version);
+    } catch (err) {
+      const e = toErrorData(err);
+      refusal = { code: e.code, message: e.message, hint: e.hint };
+    }
+    const target = refusal?.code === 'ROLLBACK_VERSION_MISSING' ? null : this.versions.get(wf.id, version);
+    const activeDsl = wf.active_version === null ? null : this.versions.get(wf.id, wf.active_version).dsl_definition;
+    const diff = target && activeDsl ? (this.versions.diff({ workflow_id: wf.id, from: wf.active_version!, to: version }).diff) : null;
+    const inFlight = (this.selectInFlight.all(wf.id) as RunRow[]).map(toRun).filter((r) => r.version !== version);
+    const resumable = target
+      ? (this.selectUnresolved.all(wf.id) as RunRow[]).map(toRun).map((run) => ({ run, compatibility: this.compatibilityWith(run, target) }))
+      : [];
+    return {
+      workflow_id: wf.id,
+      workflow_name: wf.name,
+      from_version: wf.active_version,
+      to_version: version,
+      revision: wf.revision,
+      diff,
+      refusal,
+      in_flight: inFlight,
+      resumable,
+    };
+  }
+
+  /** Stops scheduling work; runs still executing end as interrupted when the process goes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const live of this.active.values()) live.cancelled = true;
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+
+  private goodCheckpoints(runId: string): Checkpoint[] {
+    const all = (this.selectCheckpoints.all(runId) as CheckpointRow[]).map(toCheckpoint);
+    const firstBad = all.findIndex((c) => c.status === 'failed');
+    return firstBad === -1 ? all : all.slice(0, firstBad);
+  }
+
+  private compatibilityWith(run: Run, target: WorkflowVersion): Compatibility {
+    const good = this.goodCheckpoints(run.run_id);
+    const completed = good.map((c) => c.node_id);
+    const check = checkCompatibility(completed, target.dsl_definition);
+    return {
+      run_id: run.run_id,
+      version: target.version,
+      compatible: check.compatible,
+      completed_nodes: completed,
+      missing_nodes: check.missing_nodes,
+      resume_after_seq: good.length ? good[good.length - 1]!.seq : null,
+      reason: check.reason,
+    };
+  }
+
+  private create(spec: {
+    workflow_id: string;
+    version: number;
+    kind: Run['kind'];
+    params: Record<string, unknown>;
+    seed: number;
+    faults: Faults;
+    parent_run_id: string | null;
+    resumed_from_seq: number | null;
+    actor: string;
+    restored: Checkpoint[];
+  }): Run {
+    if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
+    const ts = this.core.now();
+    const runId = randomUUID();
+    this.insertRun.run({
+      run_id: runId,
+      workflow_id: spec.workflow_id,
+      version: spec.version,
+      kind: spec.kind,
+      params: JSON.stringify(spec.params),
+      seed: spec.seed,
+      faults: JSON.stringify(spec.faults),
+      parent_run_id: spec.parent_run_id,
+      resumed_from_seq: spec.resumed_from_seq,
+      created_by: spec.actor,
+      created_at: ts,
+    });
+    spec.restored.forEach((c, i) => this.insertCheckpoint.run(runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts));
+    this.core.append({
+      type: 'run_started',
+      workflow_id: spec.workflow_id,
+      run_id: runId,
+      actor: spec.actor,
+      ts,
+      payload: { version: spec.version, kind: spec.kind, parent_run_id: spec.parent_run_id, resumed_from_seq: spec.resumed_from_seq, params: spec.params },
+    });
+    const run = this.get(runId);
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    this.active.set(runId, { cancelled: false, done });
+    this.core.afterCommit(() => {
+      void this.drive(run, spec.restored, spec.actor).finally(() => {
+        this.active.delete(runId);
+        settle();
+      });
+    });
+    return run;
+  }
+
+  /** Executes a run's nodes, checkpointing each; the checkpoint commit is its acknowledgement. */
+  private async drive(run: Run, restored: Checkpoint[], actor: string): Promise<void> {
+    const dsl = this.versions.get(run.workflow_id, run.version).dsl_definition;
+    const last = restored[restored.length - 1];
+    const steps = execute({
+      dsl,
+      params: run.params,
+      seed: run.seed,
+      faults: run.faults,
+      completed: restored.map((c) => c.node_id),
+      ...(last ? { context: (last.state as CheckpointState).context } : {}),
+    });
+    let seq = restored.length;
+    const live = this.active.get(run.run_id);
+    try {
+      for (;;) {
+        const next = steps.next();
+        if (next.done) {
+          if (!live?.cancelled) this.core.mutate(() => this.finish(this.get(run.run_id), next.value, actor));
+          return;
+        }
+        const step: NodeStep = next.value;
+        const delay = Math.min(step.simulated_ms * this.options.timeScale, this.options.maxNodeDelayMs);
+        if (delay > 0 && !this.synchronous) await new Promise((r) => setTimeout(r, delay));
+        if (live?.cancelled) return;
+        seq += 1;
+        const state: CheckpointState = { output: step.output, context: step.context, error: step.error };
+        this.insertCheckpoint.run(run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now());
+        // Yield between nodes so a long run never starves the event loop (IPC, HTTP, WebSocket).
+        if (delay === 0 && !this.synchronous) await new Promise((r) => setImmediate(r));
+      }
+    } catch (err) {
+      const current = this.get(run.run_id);
+      if (!FINISHED.has(current.status)) {
+        this.core.mutate(() => this.finish(current, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor));
+      }
+    }
+  }
+
+  private finish(run: Run, end: ExecutionEnd | { status: 'cancelled' | 'interrupted' | 'failed'; failed_node: string | null; error: string | null; context: object }, actor: string): Run {
+    const ts = this.core.now();
+    this.updateFinished.run(end.status, ts, end.error, end.failed_node, run.run_id);
+    this.core.append({
+      type: `run_${end.status}`,
+      workflow_id: run.workflow_id,
+      run_id: run.run_id,
+      actor,
+      ts,
+      payload: { version: run.version, kind: run.kind, failed_node: end.failed_node, error: end.error, parent_run_id: run.parent_run_id },
+    });
+    return this.get(run.run_id);
+  }
+}

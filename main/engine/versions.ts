@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { ParsedInput } from '../../preload/contract/backend-methods.js';
+import type { Dsl, RollbackResult, VersionDiff, Workflow, WorkflowVersion } from '../../preload/contract/entities.js';
+import type { EngineCore } from './core.js';
+import { diffDsl } from './dsl/diff.js';
+import { validateDsl } from './dsl/graph.js';
+import { RewindError } from './errors.js';
+import { type VersionRow, toVersion } from './rows.js';
+import type { WorkflowService } from './workflows.js';
+
+/**
+ * The version lifecycle: draft → active → deprecated ⇄ active (rollback), any non-active → archived.
+ * Publish and rollback are one transaction each (invariant 2): the old active becomes deprecated,
+ * the target active, the workflow's revision bumps and the event is appended — all or nothing.
+ */
+export class VersionService {
+  private readonly selectOne: Database.Statement;
+  private readonly selectPage: Database.Statement;
+  private readonly count: Database.Statement;
+  private readonly selectActive: Database.Statement;
+  private readonly selectMax: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly setStatus: Database.Statement;
+  private readonly publishRow: Database.Statement;
+  private readonly setActive: Database.Statement;
+
+  constructor(
+    private readonly core: EngineCore,
+    private readonly workflows: WorkflowService,
+  ) {
+    const db = core.db;
+    this.selectOne = db.prepare('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?');
+    this.selectPage = db.prepare('SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT ? OFFSET ?');
+    this.count = db.prepare('SELECT COUNT(*) AS n FROM workflow_versions WHERE workflow_id = ?');
+    this.selectActive = db.prepare("SELECT * FROM workflow_versions WHERE workflow_id = ? AND status = 'active'");
+    this.selectMax = db.prepare('SELECT MAX(version) AS v FROM workflow_versions WHERE workflow_id = ?');
+    this.insert = db.prepare(
+      `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
+       VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, 'draft', @created_by, NULL, @created_at)`,
+    );
+    this.setStatus = db.prepare('UPDATE workflow_versions SET status = ? WHERE workflow_id = ? AND version = ?');
+    this.publishRow = db.prepare("UPDATE workflow_versions SET status = 'active', published_at = ? WHERE workflow_id = ? AND version = ?");
+    this.setActive = db.prepare('UPDATE workflows SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?');
+  }
+
+  list(input: ParsedInput<'versions:list'>): { versions: WorkflowVersion[]; total: number } {
+    this.workflows.get(input.workflow_id);
+    const rows = this.selectPage.all(input.workflow_id, input.limit, input.offset) as VersionRow[];
+    const { n } = this.count.get(input.workflow_id) as { n: number };
+    return { versions: rows.map(toVersion), total: n };
+  }
+
+  get(workflowId: string, version: number): WorkflowVersion {
+    const wf = this.workflows.get(workflowId);
+    const row = this.selectOne.get(workflowId, version) as VersionRow | undefined;
+    if (!row) {
+      throw new RewindError('VERSION_NOT_FOUND', `"${wf.name}" has no version ${version}.`, 'List its versions to see which exist.', {
+        workflow_id: workflowId,
+        version,
+      });
+    }
+    return toVersion(row);
+  }
+
+  active(workflowId: string): WorkflowVersion | null {
+    const row = this.selectActive.get(workflowId) as VersionRow | undefined;
+    return row ? toVersion(row) : null;
+  }
+
+  createDraft(input: ParsedInput<'versions:createDraft'>, actor: string): WorkflowVersion {
+    const given = input.dsl === undefined ? undefined : validateDsl(input.dsl);
+    return this.core.mutate(() => {
+      const wf = this.workflows.get(input.workflow_id);
+      this.workflows.checkRevision(wf, input.expected_revision);
+      let dsl: Dsl;
+      let changeLog = input.change_log;
+      if (given) {
+        dsl = given;
+      } else {
+        const active = this.active(wf.id);
+        if (!active) {
+          throw new RewindError('NO_ACTIVE_VERSION', `"${wf.name}" has no active version to snapshot.`, 'Create the draft with a DSL of its own.', {
+            workflow_id: wf.id,
+          });
+        }
+        dsl = active.dsl_definition;
+        if (changeLog === '') changeLog = `Snapshot of v${active.version}`;
+      }
+      const ts = this.core.now();
+      const next = ((this.selectMax.get(wf.id) as { v: number | null }).v ?? 0) + 1;
+      const row = {
+        version_id: randomUUID(),
+        workflow_id: wf.id,
+        version: next,
+        dsl_definition: JSON.stringify(dsl),
+        change_log: changeLog,
+        created_by: actor,
+        created_at: ts,
+      };
+      this.insert.run(row);
+      const updated = this.workflows.touch(wf.id, ts);
+      this.core.append({
+        type: 'version_created',
+        workflow_id: wf.id,
+        actor,
+        ts,
+        payload: { version: next, version_id: row.version_id, dsl_definition: dsl, change_log: changeLog, created_by: actor, revision: updated.revision },
+      });
+      return this.get(wf.id, next);
+    });
+  }
+
+  publish(input: ParsedInput<'versions:publish'>, actor: string): RollbackResult {
+    return this.core.mutate(() => {
+      const wf = this.workflows.get(input.workflow_id);
+      this.workflows.checkRevision(wf, input.expected_revision);
+      const target = this.get(wf.id, input.version);
+      if (target.status !== 'draft') {
+        const hint =
+          target.status === 'active'
+            ? 'It is already the active version; nothing to do.'
+            : target.status === 'deprecated'
+              ? `It was published before; roll back to v${target.version} to make it active again.`
+              : 'Archived versions stay as they are; create a new draft from its DSL and publish that.';
+        throw new RewindError('VERSION_NOT_DRAFT', `v${target.version} of "${wf.name}" is ${target.status}; only a draft can be published.`, hint, {
+          workflow_id: wf.id,
+          version: target.version,
+          status: target.status,
+        });
+      }
+      const ts = this.core.now();
+      return this.activate(wf, target.version, ts, actor, 'version_published', () => this.publishRow.run(ts, wf.id, target.version));
+    });
+  }
+
+  rollback(input: ParsedInput<'versions:rollback'>, actor: string): RollbackResult {
+    return this.core.mutate(() => {
+      const wf = this.workflows.get(input.workflow_id);
+      this.workflows.checkRevision(wf, input.expected_revision);
+      this.refuseRollback(wf, input.version);
+      const ts = this.core.now();
+      return this.activate(wf, input.version, ts, actor, 'workflow_rollback', () => this.setStatus.run('active', wf.id, input.version));
+    });
+  }
+
+  /** Why a rollback to `version` would be refused now, or nothing if it would apply. */
+  refuseRollback(wf: Workflow, version: number): void {
+    const row = this.selectOne.get(wf.id, version) as VersionRow | undefined;
+    const details = { workflow_id: wf.id, version };
+    if (!row) {
+      throw new RewindError('ROLLBACK_VERSION_MISSING', `"${wf.name}" has no version ${version} to roll back to.`, 'Pick one of the versions on its timeline.', details);
+    }
+    switch (row.status) {
+      case 'draft':
+        throw new RewindError(
+          'ROLLBACK_VERSION_DRAFT',
+          `v${version} of "${wf.name}" is a draft that was never published, so there is nothing to roll back to.`,
+          'Publish it instead if it is ready, or roll back to a version that ran before.',
+          details,
+        );
+      case 'archived':
+        throw new RewindError(
+          'ROLLBACK_VERSION_ARCHIVED',
+          `v${version} of "${wf.name}" is archived.`,
+          'Archived versions are kept for the record only: create a new draft from its DSL and publish it, or roll back to another version.',
+          details,
+        );
+      case 'active':
+        throw new RewindError('ROLLBACK_ALREADY_ACTIVE', `v${version} is already the active version of "${wf.name}".`, 'Nothing to do; pick an earlier version to roll back.', details);
+      case 'deprecated':
+        return;
+    }
+  }
+
+  archive(input: ParsedInput<'versions:archive'>, actor: string): WorkflowVersion {
+    return this.core.mutate(() => {
+      const wf = this.workflows.get(input.workflow_id);
+      this.workflows.checkRevision(wf, input.expected_revision);
+      const target = this.get(wf.id, input.version);
+      if (target.status === 'active') {
+        throw new RewindError('ARCHIVE_ACTIVE_VERSION', `v${target.version} is the active version of "${wf.name}" and cannot be archived.`, 'Roll back or publish another version first.', {
+          workflow_id: wf.id,
+          version: target.version,
+        });
+      }
+      if (target.status === 'archived') return target;
+      const ts = this.core.now();
+      this.setStatus.run('archived', wf.id, target.version);
+      const updated = this.workflows.touch(wf.id, ts);
+      this.core.append({
+        type: 'version_archived',
+        workflow_id: wf.id,
+        actor,
+        ts,
+        payload: { version: target.version, from_status: target.status, revision: updated.revision },
+      });
+      return this.get(wf.id, target.version);
+    });
+  }
+
+  diff(input: ParsedInput<'versions:diff'>): VersionDiff {
+    const from = this.get(input.workflow_id, input.from);
+    const to = this.get(input.workflow_id, input.to);
+    return { workflow_id: input.workflow_id, from, to, diff: diffDsl(from.dsl_definition, to.dsl_definition) };
+  }
+
+  private activate(wf: Workflow, version: number, ts: string, actor: string, type: 'version_published' | 'workflow_rollback', mark: () => void): RollbackResult {
+    const from = wf.active_version;
+    if (from !== null) this.setStatus.run('deprecated', wf.id, from);
+    mark();
+    this.setActive.run(version, ts, wf.id);
+    const updated = this.workflows.get(wf.id);
+    const verb = type === 'workflow_rollback' ? 'Rolled back' : 'Published';
+    const event = this.core.append({
+      type,
+      workflow_id: wf.id,
+      actor,
+      ts,
+      payload: { from_version: from, to_version: version, revision: updated.revision },
+    });
+    return {
+      success: true,
+      message: `${verb} "${wf.name}" to v${version}${from === null ? '' : ` (was v${from})`}.`,
+      workflow_id: wf.id,
+      version,
+      from_version: from,
+      seq: event.seq,
+      revision: updated.revision,
+    };
+  }
+}
