@@ -5,7 +5,7 @@ import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, 
 import type { EngineCore } from './core.js';
 import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
-import { type ExecutionEnd, type NodeStep, execute } from './executor/executor.js';
+import { type ExecutionEnd, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
 import { diffOutcomes } from './executor/outcomes.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
 import type { VersionService } from './versions.js';
@@ -304,7 +304,7 @@ export class RunService {
   private compatibilityWith(run: Run, target: WorkflowVersion): Compatibility {
     const good = this.goodCheckpoints(run.run_id);
     const completed = good.map((c) => c.node_id);
-    const check = checkCompatibility(completed, target.dsl_definition);
+    const check = checkCompatibility(completed, target.dsl_definition, `v${target.version}`);
     return {
       run_id: run.run_id,
       version: target.version,
@@ -329,6 +329,10 @@ export class RunService {
     restored: Checkpoint[];
   }): Run {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
+    // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
+    const dsl = this.versions.get(spec.workflow_id, spec.version).dsl_definition;
+    validateFaults(dsl, spec.faults);
+    initialContext(dsl, spec.params);
     const ts = this.core.now();
     const runId = randomUUID();
     this.insertRun.run({

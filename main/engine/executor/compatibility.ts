@@ -22,11 +22,11 @@ export function checkCompatibility(
   const completed = [...new Set(completedNodeIds)];
   const missing_nodes = completed.filter((id) => !present.has(id));
   if (missing_nodes.length > 0) {
-    const subject =
+    const reason =
       missing_nodes.length === 1
-        ? `Node ${listIds(missing_nodes)} completed in this run does not exist in ${targetLabel}`
-        : `Nodes ${listIds(missing_nodes)} completed in this run do not exist in ${targetLabel}`;
-    return { compatible: false, missing_nodes, reason: `${subject}; resume under a version that has them, or start a new run.` };
+        ? `Node ${listIds(missing_nodes)} completed in this run does not exist in ${targetLabel}; resume under a version that has it, or start a new run.`
+        : `Nodes ${listIds(missing_nodes)} completed in this run do not exist in ${targetLabel}; resume under a version that has them, or start a new run.`;
+    return { compatible: false, missing_nodes, reason };
   }
   if (completed.length === 0) {
     return { compatible: true, missing_nodes, reason: `No node completed in this run, so a resume under ${targetLabel} runs every node from the start.` };

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { RewindError } from '../errors.js';
 import { migration0010 } from './0010-initial.js';
+import { migration0020 } from './0020-tokens.js';
 
 export interface Migration {
   /** Numbered in gaps of 10; the database's `PRAGMA user_version` is the last one applied. */
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010];
+export const migrations: readonly Migration[] = [migration0010, migration0020];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 

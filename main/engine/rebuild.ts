@@ -1,0 +1,92 @@
+import type Database from 'better-sqlite3';
+import type { RewindEvent } from '../../preload/contract/entities.js';
+
+/** Workflow and version state as the tables hold it, minus what is derived (failed_runs). */
+export interface StateSnapshot {
+  workflows: Record<string, Record<string, unknown>>;
+  versions: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Replays the event log from the start into workflow and version state (invariant 4). Comparing
+ * the result with `snapshotState` proves every change was recorded, and recorded faithfully.
+ */
+export function rebuildFromEvents(events: Iterable<RewindEvent>): StateSnapshot {
+  const workflows: StateSnapshot['workflows'] = {};
+  const versions: StateSnapshot['versions'] = {};
+  const key = (workflowId: string, version: unknown) => `${workflowId}#${String(version)}`;
+  for (const e of events) {
+    const p = e.payload;
+    const wf = e.workflow_id ? workflows[e.workflow_id] : undefined;
+    const touch = () => {
+      if (!wf) return;
+      wf.revision = p.revision;
+      wf.updated_at = e.ts;
+    };
+    switch (e.type) {
+      case 'workflow_created': {
+        const w = p.workflow as Record<string, unknown>;
+        const v = p.version as Record<string, unknown> | null;
+        workflows[String(w.id)] = { ...w, active_version: v ? 1 : null, revision: p.revision };
+        if (v) versions[key(String(w.id), 1)] = { ...v };
+        break;
+      }
+      case 'workflow_paused':
+      case 'workflow_unpaused':
+      case 'workflow_overridden':
+        if (wf) wf.status = p.status;
+        touch();
+        break;
+      case 'workflow_schedule_set':
+        if (wf) wf.schedule = p.schedule;
+        touch();
+        break;
+      case 'version_created':
+        versions[key(e.workflow_id!, p.version)] = {
+          version_id: p.version_id,
+          workflow_id: e.workflow_id,
+          version: p.version,
+          dsl_definition: p.dsl_definition,
+          change_log: p.change_log,
+          status: 'draft',
+          created_by: p.created_by,
+          published_at: null,
+          created_at: e.ts,
+        };
+        touch();
+        break;
+      case 'version_published':
+      case 'workflow_rollback': {
+        const from = p.from_version === null ? undefined : versions[key(e.workflow_id!, p.from_version)];
+        if (from) from.status = 'deprecated';
+        const to = versions[key(e.workflow_id!, p.to_version)];
+        if (to) {
+          to.status = 'active';
+          if (e.type === 'version_published') to.published_at = e.ts;
+        }
+        if (wf) wf.active_version = p.to_version;
+        touch();
+        break;
+      }
+      case 'version_archived': {
+        const v = versions[key(e.workflow_id!, p.version)];
+        if (v) v.status = 'archived';
+        touch();
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return { workflows, versions };
+}
+
+export function snapshotState(db: Database.Database): StateSnapshot {
+  const workflows: StateSnapshot['workflows'] = {};
+  for (const row of db.prepare('SELECT * FROM workflows').all() as Array<Record<string, unknown>>) workflows[String(row.id)] = row;
+  const versions: StateSnapshot['versions'] = {};
+  for (const row of db.prepare('SELECT * FROM workflow_versions').all() as Array<Record<string, unknown>>) {
+    versions[`${String(row.workflow_id)}#${String(row.version)}`] = { ...row, dsl_definition: JSON.parse(String(row.dsl_definition)) as unknown };
+  }
+  return { workflows, versions };
+}
