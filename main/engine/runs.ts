@@ -45,6 +45,7 @@ export class RunService {
   /** Runs executing in this process, with the promise that settles when each ends. */
   private readonly active = new Map<string, { cancelled: boolean; done: Promise<void> }>();
   private closed = false;
+  private readonly checkpointListeners = new Set<(c: { run_id: string; seq: number; node_id: string; status: string }) => void>();
   /** When set, runs execute synchronously inside the mutation's after-commit step (seeding history). */
   private synchronous = false;
 
@@ -233,6 +234,12 @@ export class RunService {
     });
   }
 
+  /** Hears of each checkpoint once it is durable (its commit has returned): progress, and the crash test's acknowledgements. */
+  onCheckpoint(listener: (c: { run_id: string; seq: number; node_id: string; status: string }) => void): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
+  }
+
   inline<T>(fn: () => T): T {
     this.synchronous = true;
     try {
@@ -398,6 +405,7 @@ export class RunService {
         seq += 1;
         const state: CheckpointState = { output: step.output, context: step.context, error: step.error };
         this.insertCheckpoint.run(run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now());
+        for (const l of this.checkpointListeners) l({ run_id: run.run_id, seq, node_id: step.node_id, status: step.status });
         // Yield between nodes so a long run never starves the event loop (IPC, HTTP, WebSocket).
         if (delay === 0 && !this.synchronous) await new Promise((r) => setImmediate(r));
       }
