@@ -1,0 +1,160 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Engine } from '../../main/engine/engine.js';
+import type { Dsl } from '../../preload/contract/entities.js';
+import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
+
+/*
+ * The engine's write and read paths against raw better-sqlite3 doing the same statements with the
+ * same pragmas (WAL, synchronous=FULL): what the engine's rules, executor and event log cost.
+ */
+
+const atLeastHalf = { text: 'engine ≥ 0.5× raw', met: (r: number) => r >= 0.5 };
+const atMostTwice = { text: 'engine p99 ≤ 2× raw p99', met: (r: number) => r <= 2 };
+
+function rawDb(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE checkpoints (run_id TEXT NOT NULL, seq INTEGER NOT NULL, node_id TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+    CREATE TABLE v (workflow_id TEXT, version INTEGER, status TEXT, PRIMARY KEY (workflow_id, version));
+    CREATE TABLE w (id TEXT PRIMARY KEY, active_version INTEGER, revision INTEGER, updated_at TEXT);
+    CREATE TABLE e (seq INTEGER PRIMARY KEY, ts TEXT, type TEXT, workflow_id TEXT, actor TEXT, payload TEXT, prev_hash TEXT, hash TEXT);`);
+  return db;
+}
+
+const chain = (nodes: number, stateBytes: number): Dsl => ({
+  defaults: {},
+  nodes: Array.from({ length: nodes }, (_, i) => ({
+    id: `n${i}`,
+    type: 'task' as const,
+    params: { duration_ms: 0, output: { blob: `${i}`.padEnd(stateBytes, 'x') } },
+    next: i + 1 < nodes ? [`n${i + 1}`] : [],
+  })),
+});
+
+async function checkpointThroughput(dir: string, stateBytes: number): Promise<BenchResult> {
+  // Checkpoint i of a run holds the outputs of nodes 0..i (the run context), so across 20 nodes the
+  // state averages about 12.5 blobs: a blob of stateBytes / 12.5 gives states of about stateBytes.
+  const runs = 16;
+  const nodes = 20;
+  const engine = Engine.open({ path: join(dir, `cp-${stateBytes}.db`), timeScale: 0 });
+  const wf = engine.workflows.create({ name: `bench-${stateBytes}`, description: '', dsl: chain(nodes, Math.floor(stateBytes / 12.5)), source_type: 'MANUAL' }, 'bench');
+  const t0 = nowMs();
+  const started = Array.from({ length: runs }, () => engine.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'bench'));
+  await Promise.all(started.map((r) => engine.runs.wait(r.run_id)));
+  const engineRate = (runs * nodes) / ((nowMs() - t0) / 1000);
+  const states = started.flatMap((r) => engine.runs.checkpoints(r.run_id).map((c) => JSON.stringify(c.state)));
+  await engine.close();
+
+  const raw = rawDb(join(dir, `raw-${stateBytes}.db`));
+  const insert = raw.prepare('INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?)');
+  const t1 = nowMs();
+  states.forEach((state, i) => insert.run(`run-${Math.floor(i / nodes)}`, (i % nodes) + 1, `n${i % nodes}`, 'succeeded', state, new Date().toISOString()));
+  const rawRate = states.length / ((nowMs() - t1) / 1000);
+  raw.close();
+  const kb = (states.reduce((n, s) => n + s.length, 0) / states.length / 1024).toFixed(1);
+  return result(`checkpoint writes/s (~${kb} KB state)`, engineRate, 'writes/s', rawRate, atLeastHalf);
+}
+
+function rollbackLatency(dir: string): BenchResult[] {
+  const rounds = 300;
+  const engine = Engine.open({ path: join(dir, 'rollback.db') });
+  const wf = engine.workflows.create({ name: 'bench-rollback', description: '', dsl: chain(3, 64), source_type: 'MANUAL' }, 'bench');
+  engine.versions.createDraft({ workflow_id: wf.id, change_log: 'v2' }, 'bench');
+  engine.versions.publish({ workflow_id: wf.id, version: 2 }, 'bench');
+  const engineSamples: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    const target = i % 2 === 0 ? 1 : 2;
+    const t = nowMs();
+    engine.versions.rollback({ workflow_id: wf.id, version: target }, 'bench');
+    engineSamples.push(nowMs() - t);
+  }
+  engine.db.close();
+
+  // The same statements a rollback commits, as one raw durable transaction.
+  const raw = rawDb(join(dir, 'rollback-raw.db'));
+  raw.exec("INSERT INTO w VALUES ('wf', 2, 1, ''); INSERT INTO v VALUES ('wf', 1, 'deprecated'), ('wf', 2, 'active');");
+  const setStatus = raw.prepare('UPDATE v SET status = ? WHERE workflow_id = ? AND version = ?');
+  const setActive = raw.prepare('UPDATE w SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?');
+  const insertEvent = raw.prepare('INSERT INTO e (ts, type, workflow_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const tx = raw.transaction((from: number, to: number) => {
+    setStatus.run('deprecated', 'wf', from);
+    setStatus.run('active', 'wf', to);
+    setActive.run(to, new Date().toISOString(), 'wf');
+    insertEvent.run(new Date().toISOString(), 'workflow_rollback', 'wf', 'bench', JSON.stringify({ from_version: from, to_version: to }), 'p', 'h');
+  });
+  const rawSamples: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    const to = i % 2 === 0 ? 1 : 2;
+    const t = nowMs();
+    tx.immediate(to === 1 ? 2 : 1, to);
+    rawSamples.push(nowMs() - t);
+  }
+  raw.close();
+  return [
+    result('rollback latency p50', percentile(engineSamples, 50), 'ms', percentile(rawSamples, 50)),
+    result('rollback latency p99', percentile(engineSamples, 99), 'ms', percentile(rawSamples, 99), atMostTwice),
+  ];
+}
+
+function latestCheckpointLookup(dir: string): BenchResult[] {
+  const total = 1_000_000;
+  const perRun = 20;
+  const runs = total / perRun;
+  const engine = Engine.open({ path: join(dir, 'lookup.db') });
+  const wf = engine.workflows.create({ name: 'bench-lookup', description: '', dsl: chain(perRun, 16), source_type: 'MANUAL' }, 'bench');
+  // Bulk load: one transaction, no fsync per row (this is set-up, not what is measured).
+  engine.db.pragma('synchronous = OFF');
+  const insertRun = engine.db.prepare(
+    "INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, created_by, created_at) VALUES (?, ?, 1, 'succeeded', 'start', '{}', 1, '{}', 'bench', ?)",
+  );
+  const insertCp = engine.db.prepare("INSERT INTO checkpoints VALUES (?, ?, ?, 'succeeded', ?, ?)");
+  engine.db.transaction(() => {
+    const ts = new Date().toISOString();
+    const state = JSON.stringify({ output: { ok: true }, context: { n: 1 } });
+    for (let r = 0; r < runs; r += 1) {
+      const id = `run-${r}`;
+      insertRun.run(id, wf.id, ts);
+      for (let s = 1; s <= perRun; s += 1) insertCp.run(id, s, `n${s - 1}`, state, ts);
+    }
+  })();
+  engine.db.pragma('synchronous = FULL');
+  const raw = engine.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1');
+  const lookups = 20_000;
+  const engineSamples: number[] = [];
+  const rawSamples: number[] = [];
+  for (let i = 0; i < lookups; i += 1) {
+    const id = `run-${(i * 7919) % runs}`;
+    let t = nowMs();
+    engine.runs.latestCheckpoint(id);
+    engineSamples.push(nowMs() - t);
+    t = nowMs();
+    raw.get(id);
+    rawSamples.push(nowMs() - t);
+  }
+  engine.db.close();
+  return [
+    result('latest checkpoint of 1M, p50', percentile(engineSamples, 50) * 1000, 'µs', percentile(rawSamples, 50) * 1000),
+    result('latest checkpoint of 1M, p99', percentile(engineSamples, 99) * 1000, 'µs', percentile(rawSamples, 99) * 1000),
+  ];
+}
+
+export const engineSuite: BenchSuite = {
+  name: 'engine',
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-'));
+    try {
+      return [
+        await checkpointThroughput(dir, 1024),
+        await checkpointThroughput(dir, 16 * 1024),
+        ...rollbackLatency(dir),
+        ...latestCheckpointLookup(dir),
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
