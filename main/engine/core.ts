@@ -41,7 +41,18 @@ export class EngineCore {
 
   /** Runs `fn` in an IMMEDIATE transaction (a savepoint when nested); `fn` must be synchronous. */
   mutate<T>(fn: () => T): T {
-    if (this.depth > 0) return this.db.transaction(fn)();
+    if (this.depth > 0) {
+      // A savepoint that rolls back must take its queued events and follow-ups with it.
+      const events = this.pendingEvents.length;
+      const after = this.pendingAfterCommit.length;
+      try {
+        return this.db.transaction(fn)();
+      } catch (err) {
+        this.pendingEvents.length = events;
+        this.pendingAfterCommit.length = after;
+        throw err;
+      }
+    }
     this.depth += 1;
     let result: T;
     try {

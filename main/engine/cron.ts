@@ -2,7 +2,9 @@ import { CronExpressionParser } from 'cron-parser';
 import { RewindError } from './errors.js';
 
 const FIELDS = ['minute', 'hour', 'day of month', 'month', 'day of week'] as const;
-const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
+/** Macros cron-parser does not resolve itself. */
+const ALIASES: Record<string, string> = { '@midnight': '0 0 * * *' };
 const EXAMPLE = 'A valid example: "0 2 * * *" (every day at 02:00 UTC); fields are minute hour day-of-month month day-of-week.';
 
 export interface CronCheck {
@@ -16,7 +18,8 @@ export interface CronCheck {
  * cron-parser alone accepts three-field strings and reports only "got value 61".
  */
 export function validateCron(expression: string): CronCheck {
-  const expr = expression.trim();
+  const trimmed = expression.trim();
+  const expr = ALIASES[trimmed] ?? trimmed;
   if (MACROS.has(expr)) return { expression: expr, next: nextTimes(expr) };
   const parts = expr.split(/\s+/);
   if (parts.length !== 5) {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { migrate } from './migrations/index.js';
+import { latestSchemaVersion, migrate, refuseFutureSchema } from './migrations/index.js';
 
 /**
  * Opens a Rewind database: WAL so readers never block the writer, foreign keys on, and
@@ -9,6 +9,8 @@ import { migrate } from './migrations/index.js';
 export function openDatabase(path: string): { db: Database.Database; schema: { from: number; to: number } } {
   const db = new Database(path);
   try {
+    // Before any pragma that writes (WAL changes the header): a file from a newer Rewind stays untouched.
+    refuseFutureSchema(db.pragma('user_version', { simple: true }) as number, latestSchemaVersion);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');

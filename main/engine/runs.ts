@@ -277,7 +277,7 @@ export class RunService {
     }
     const target = refusal?.code === 'ROLLBACK_VERSION_MISSING' ? null : this.versions.get(wf.id, version);
     const activeDsl = wf.active_version === null ? null : this.versions.get(wf.id, wf.active_version).dsl_definition;
-    const diff = target && activeDsl ? (this.versions.diff({ workflow_id: wf.id, from: wf.active_version!, to: version }).diff) : null;
+    const diff = refusal === null && target && activeDsl ? (this.versions.diff({ workflow_id: wf.id, from: wf.active_version!, to: version }).diff) : null;
     const inFlight = (this.selectInFlight.all(wf.id) as RunRow[]).map(toRun).filter((r) => r.version !== version);
     const resumable = target
       ? (this.selectUnresolved.all(wf.id) as RunRow[]).map(toRun).map((run) => ({ run, compatibility: this.compatibilityWith(run, target) }))

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { RewindError } from '../errors.js';
 import { migration0010 } from './0010-initial.js';
 import { migration0020 } from './0020-tokens.js';
+import { migration0030 } from './0030-runbooks.js';
 
 export interface Migration {
   /** Numbered in gaps of 10; the database's `PRAGMA user_version` is the last one applied. */
@@ -11,9 +12,20 @@ export interface Migration {
 }
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020];
+export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
+
+/** A database from the future (written by a newer Rewind) is refused, before anything touches it. */
+export function refuseFutureSchema(found: number, latest: number): void {
+  if (found <= latest) return;
+  throw new RewindError(
+    'SCHEMA_TOO_NEW',
+    `This database has schema version ${found}; this Rewind knows up to ${latest}.`,
+    'Open it with a newer Rewind, or pick another file. The file was not changed.',
+    { schema_version: found, supported: latest },
+  );
+}
 
 /**
  * Brings a database up to the latest schema in one transaction. A database from the future
@@ -22,14 +34,7 @@ export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 export function migrate(db: Database.Database, registry: readonly Migration[] = migrations): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   const latest = registry[registry.length - 1]!.version;
-  if (from > latest) {
-    throw new RewindError(
-      'SCHEMA_TOO_NEW',
-      `This database has schema version ${from}; this Rewind knows up to ${latest}.`,
-      'Open it with a newer Rewind, or pick another file. The file was not changed.',
-      { schema_version: from, supported: latest },
-    );
-  }
+  refuseFutureSchema(from, latest);
   const pending = registry.filter((m) => m.version > from);
   if (pending.length === 0) return { from, to: from };
   db.transaction(() => {

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { SandboxBackend } from '../../../main/backends/sandbox.js';
+import type { Workflow } from '../../../preload/contract/index.js';
+import { eventsOf, expectOneActive, openTempSandbox, tempDbPath, versionStatuses } from './fixtures.js';
+
+async function byName(sb: SandboxBackend): Promise<Record<string, Workflow>> {
+  const { workflows } = await sb.call('workflows:list', {});
+  return Object.fromEntries(workflows.map((w) => [w.name, w]));
+}
+
+describe('demo sandbox', () => {
+  it('seeds at least three workflows with at least three versions and a rollback each', async () => {
+    const sb = openTempSandbox({ demo: true });
+    const { workflows } = await sb.call('workflows:list', {});
+    expect(workflows.length).toBeGreaterThanOrEqual(3);
+    const names = workflows.map((w) => w.name);
+    expect(names).toEqual(expect.arrayContaining(['defect-rate-judgment', 'ml-training-pipeline', 'nightly-orders-etl']));
+    const rollbacks = eventsOf(sb.engine).filter((e) => e.type === 'workflow_rollback');
+    for (const wf of workflows) {
+      const { total } = await sb.call('versions:list', { workflow_id: wf.id });
+      expect(total, wf.name).toBeGreaterThanOrEqual(3);
+      expect(rollbacks.filter((e) => e.workflow_id === wf.id).length, wf.name).toBeGreaterThanOrEqual(1);
+      expectOneActive(sb.engine, wf.id);
+      expect(wf.active_version, wf.name).not.toBeNull();
+    }
+  });
+
+  it('moves the defect-rate threshold from 5 % to 3 % across versions', async () => {
+    const sb = openTempSandbox({ demo: true });
+    const wf = (await byName(sb))['defect-rate-judgment']!;
+    const d = await sb.call('versions:diff', { workflow_id: wf.id, from: 1, to: 2 });
+    const judge = d.diff.changed.find((c) => c.node_id === 'judge_defect_rate');
+    expect(judge?.changes).toEqual(expect.arrayContaining([{ path: 'params.rules.1.value', before: 0.05, after: 0.03 }]));
+    expect(versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'deprecated', 2: 'active', 3: 'deprecated' });
+  });
+
+  it('holds an open incident: the ML run failed at deploy after 4 good checkpoints, resumable under v3 after a rollback', async () => {
+    const sb = openTempSandbox({ demo: true });
+    const ml = (await byName(sb))['ml-training-pipeline']!;
+    expect(ml.active_version).toBe(4);
+    expect(ml.failed_runs).toBe(1);
+    const failed = (await sb.call('runs:list', { workflow_id: ml.id, status: 'failed' })).runs;
+    const incident = failed.find((r) => r.failed_node === 'deploy' && r.version === 4);
+    expect(incident).toBeDefined();
+    expect(incident!.error).toContain('ECONNREFUSED');
+    const cps = (await sb.call('checkpoints:list', { run_id: incident!.run_id })).checkpoints;
+    expect(cps.map((c) => [c.seq, c.node_id, c.status])).toEqual([
+      [1, 'load_data', 'succeeded'],
+      [2, 'validate_schema', 'succeeded'],
+      [3, 'train', 'succeeded'],
+      [4, 'evaluate', 'succeeded'],
+      [5, 'deploy', 'failed'],
+    ]);
+
+    const preview = await sb.call('versions:rollbackPreview', { workflow_id: ml.id, version: 3 });
+    expect(preview.refusal).toBeNull();
+    const listed = preview.resumable.find((r) => r.run.run_id === incident!.run_id);
+    expect(listed?.compatibility).toMatchObject({ compatible: true, resume_after_seq: 4, missing_nodes: [] });
+
+    const rolled = await sb.call('versions:rollback', { workflow_id: ml.id, version: 3, expected_revision: ml.revision });
+    expect(rolled).toMatchObject({ success: true, version: 3, from_version: 4 });
+    const child = await sb.call('runs:resume', { run_id: incident!.run_id, version: 3, wait: true });
+    expect(child).toMatchObject({ status: 'succeeded', version: 3, parent_run_id: incident!.run_id, resumed_from_seq: 4 });
+    const childCps = (await sb.call('checkpoints:list', { run_id: child.run_id })).checkpoints;
+    expect(childCps.map((c) => [c.node_id, c.status])).toEqual([
+      ['load_data', 'restored'],
+      ['validate_schema', 'restored'],
+      ['train', 'restored'],
+      ['evaluate', 'restored'],
+      ['deploy', 'succeeded'],
+    ]);
+    expect((await sb.call('workflows:get', { workflow_id: ml.id })).failed_runs).toBe(0);
+  });
+
+  it('has runs in its history: replays, a resumed interruption, and no run left in flight', async () => {
+    const sb = openTempSandbox({ demo: true });
+    const { runs } = await sb.call('runs:list', {});
+    expect(runs.some((r) => r.kind === 'replay')).toBe(true);
+    const resumed = runs.find((r) => r.kind === 'resume');
+    expect(resumed).toBeDefined();
+    expect(runs.find((r) => r.run_id === resumed!.parent_run_id)?.status).toBe('interrupted');
+    expect(runs.filter((r) => r.status === 'running' || r.status === 'queued')).toEqual([]);
+  });
+
+  it('writes a chain that verifies, with gapless seq, and seeds only an empty file', async () => {
+    const path = tempDbPath();
+    const sb = openTempSandbox({ path, demo: true });
+    const status = await sb.call('events:verify', {});
+    const events = eventsOf(sb.engine);
+    expect(status).toMatchObject({ ok: true, length: events.length, first_broken_seq: null });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    await sb.close();
+    const again = openTempSandbox({ path, demo: true });
+    expect(again.engine.latestSeq()).toBe(events.length);
+    expect((await again.call('workflows:list', {})).total).toBe(3);
+  });
+});
