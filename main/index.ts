@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
+import { toErrorData } from './engine/errors.js';
+import type { SecretStore } from './ipc/connections/token-vault.js';
+import { createRemoteBackend } from './ipc/connections/remote-factory.js';
+import { createSenderCheck, pushToWebContents, registerIpcHandlers, trustedRendererUrl } from './ipc/ipc-handlers.js';
+import { openConsole, type OpenedConsole } from './ipc/open-console.js';
+import { defaultUserDataDir, SANDBOX_FILE } from './ipc/user-data.js';
+import { contentSecurityPolicy } from './web/csp.js';
+
+/*
+ * The Electron shell: one sandboxed window, the console API over IPC, nothing else. Everything
+ * behind it (service, connections, engine) is plain Node and receives Electron's pieces as parameters.
+ */
+
+const PRELOAD = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+const RENDERER_HTML = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
+/** electron-vite's dev server, in development only: a packaged app always loads its own files. */
+const DEV_SERVER = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+
+// Every renderer sandboxed, whatever a window's options say.
+app.enableSandbox();
+// Pinned, so the desktop app and `npm run web` share one sandbox; `--rewind-data-dir=DIR` isolates a run (tests).
+const dataDir = app.commandLine.getSwitchValue('rewind-data-dir') || defaultUserDataDir();
+app.setPath('userData', dataDir);
+
+/** Electron's keychain. On Linux without a keyring it falls back to a fixed key ('basic_text'): we count that as no keychain. */
+const secretStore: SecretStore = {
+  isEncryptionAvailable: () =>
+    safeStorage.isEncryptionAvailable() && !(process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text'),
+  encryptString: (plainText) => safeStorage.encryptString(plainText),
+  decryptString: (encrypted) => safeStorage.decryptString(encrypted),
+};
+
+let consoleApp: OpenedConsole | null = null;
+let mainWindow: BrowserWindow | null = null;
+
+function hardenSessions(): void {
+  const csp = contentSecurityPolicy(DEV_SERVER === undefined ? {} : { devServer: new URL(DEV_SERVER).origin });
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+  });
+  // The console needs no camera, notifications, clipboard-read, geolocation…: deny every request and check.
+  session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+}
+
+// Applies to every web contents, including any a bug might create: no navigation, no new windows, no webviews.
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+function createWindow(opened: OpenedConsole): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    minWidth: 960,
+    minHeight: 600,
+    show: false,
+    title: 'Rewind',
+    backgroundColor: '#0f1115',
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+    },
+  });
+  const stopPushes = opened.connections.onPush(pushToWebContents(win.webContents));
+  win.on('closed', () => {
+    stopPushes();
+    if (mainWindow === win) mainWindow = null;
+  });
+  win.once('ready-to-show', () => win.show());
+  if (DEV_SERVER !== undefined) void win.loadURL(DEV_SERVER);
+  else void win.loadFile(RENDERER_HTML);
+  return win;
+}
+
+function buildMenu(): Menu {
+  const isMac = process.platform === 'darwin';
+  const template: MenuItemConstructorOptions[] = [
+    ...(isMac ? [{ role: 'appMenu' as const }] : []),
+    { label: 'File', submenu: [isMac ? { role: 'close' } : { role: 'quit' }] },
+    { role: 'editMenu' },
+    {
+      label: 'View',
+      submenu: [
+        { role: 'reload' },
+        ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+      ],
+    },
+    { role: 'windowMenu' },
+  ];
+  return Menu.buildFromTemplate(template);
+}
+
+async function start(): Promise<void> {
+  hardenSessions();
+  Menu.setApplicationMenu(buildMenu());
+  const opened = await openConsole({
+    sandbox: { path: join(dataDir, SANDBOX_FILE), demo: true },
+    connectionsDir: dataDir,
+    secretStore,
+    createRemote: createRemoteBackend,
+  });
+  consoleApp = opened;
+  const isTrustedUrl = trustedRendererUrl(
+    DEV_SERVER === undefined ? { fileUrl: pathToFileURL(RENDERER_HTML).href } : { devOrigin: DEV_SERVER },
+  );
+  registerIpcHandlers({
+    ipcMain,
+    service: opened.service,
+    isTrustedSender: createSenderCheck({ webContents: () => mainWindow?.webContents, isTrustedUrl }),
+  });
+  mainWindow = createWindow(opened);
+  app.on('activate', () => {
+    if (mainWindow === null) mainWindow = createWindow(opened);
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  // Close the sandbox database and remote streams before the process ends.
+  let quit: 'running' | 'closing' | 'closed' = 'running';
+  app.on('before-quit', (event) => {
+    if (quit === 'closed' || !consoleApp) return;
+    event.preventDefault();
+    if (quit === 'closing') return;
+    quit = 'closing';
+    void consoleApp.connections.close().finally(() => {
+      quit = 'closed';
+      app.quit();
+    });
+  });
+  app.whenReady().then(start).catch((err: unknown) => {
+    const e = toErrorData(err);
+    // From a checkout (`npm start`) the reason goes to the terminal, and the launcher falls back to browser mode.
+    if (app.isPackaged) dialog.showErrorBox('Rewind could not start', `${e.message}\n\n${e.hint}`);
+    else process.stderr.write(`Rewind could not start: ${e.message}\n${e.hint}\n`);
+    app.exit(1);
+  });
+}

@@ -1,0 +1,89 @@
+import type { z } from 'zod';
+import { toErrorData, RewindError } from '../engine/errors.js';
+import {
+  backendMethods,
+  consoleApi,
+  type ApiOutput,
+  type ApiResult,
+  type BackendMethod,
+  type ConsoleMethod,
+  type ConsoleMethods,
+  type MethodInput,
+} from '../../preload/contract/index.js';
+import type { ConnectionManager } from './connections/connection-manager.js';
+
+/**
+ * The console API behind every transport (Electron IPC, browser mode's WebSocket): input arrives
+ * as `unknown`, is parsed by the method's schema, routed, and answered as data — never thrown —
+ * so the error's code and hint survive the trip.
+ */
+export interface ConsoleService {
+  handle(method: string, input: unknown): Promise<ApiResult<unknown>>;
+}
+
+type ConnectionHandlers = {
+  [M in ConsoleMethod]: (input: z.output<ConsoleMethods[M]['input']>) => Promise<ApiOutput<M>>;
+};
+
+export function createConsoleService({ connections }: { connections: ConnectionManager }): ConsoleService {
+  // A mapped type over the contract: a connection method without a handler does not compile.
+  const connectionHandlers: ConnectionHandlers = {
+    'connections:list': async () => ({ connections: connections.list() }),
+    'connections:add': (input) => connections.add(input),
+    'connections:remove': async ({ id }) => ({ removed: await connections.remove(id) }),
+    'connections:select': async ({ id }) => connections.select(id),
+  };
+
+  const route = (method: keyof typeof consoleApi, input: unknown): Promise<unknown> => {
+    if (isBackendMethod(method)) {
+      return connections.selectedBackend().call(method, input as MethodInput<typeof method>);
+    }
+    const handler = connectionHandlers[method] as (input: unknown) => Promise<unknown>;
+    return handler(input);
+  };
+
+  return {
+    async handle(method, input) {
+      try {
+        if (!Object.hasOwn(consoleApi, method)) {
+          throw new RewindError('MALFORMED_REQUEST', `There is no console method ${JSON.stringify(method)}.`, 'The console and its main process are from different builds; restart Rewind.');
+        }
+        const name = method as keyof typeof consoleApi;
+        const spec = consoleApi[name];
+        const parsedInput = spec.input.safeParse(input ?? {});
+        if (!parsedInput.success) throw validationError(name, parsedInput.error);
+        const output = await route(name, parsedInput.data);
+        const parsedOutput = spec.output.safeParse(output);
+        if (!parsedOutput.success) {
+          throw new RewindError(
+            'PROTOCOL_MISMATCH',
+            `The answer to ${name} does not match the console contract (${describeIssue(parsedOutput.error.issues[0])}).`,
+            'The connection runs a different version of Rewind. Upgrade the console or the server so both speak the same contract.',
+          );
+        }
+        return { ok: true, value: parsedOutput.data };
+      } catch (err) {
+        return { ok: false, error: toErrorData(err) };
+      }
+    },
+  };
+}
+
+function isBackendMethod(method: string): method is BackendMethod {
+  return Object.hasOwn(backendMethods, method);
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid';
+  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
+}
+
+function validationError(method: string, error: z.ZodError): RewindError {
+  const issues = error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  return new RewindError(
+    'VALIDATION_FAILED',
+    `Invalid input for ${method}: ${error.issues.map(describeIssue).join('; ')}.`,
+    'Correct the highlighted field and try again.',
+    { issues },
+  );
+}

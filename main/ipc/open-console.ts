@@ -1,0 +1,41 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { openSandbox, type SandboxOptions } from '../backends/sandbox.js';
+import { createConnectionManager, type ConnectionManager, type CreateRemote } from './connections/connection-manager.js';
+import { createConsoleService, type ConsoleService } from './console-service.js';
+import { keychainVault, sessionVault, type SecretStore } from './connections/token-vault.js';
+
+/** Real ms per simulated ms in the console's sandbox: a 15-minute node takes about 2 s — long enough to watch, short enough to rehearse. */
+export const DEFAULT_TIME_SCALE = 0.002;
+
+export interface OpenConsoleOptions {
+  sandbox: SandboxOptions;
+  /** The folder of the connections file (and of the token blobs, with a keychain). */
+  connectionsDir: string;
+  /** The OS keychain (Electron's safeStorage). Without one, remote tokens live in memory for this session only. */
+  secretStore?: SecretStore;
+  createRemote: CreateRemote;
+}
+
+export interface OpenedConsole {
+  connections: ConnectionManager;
+  service: ConsoleService;
+}
+
+/** The console behind any transport: the sandbox, the connections, and the service that routes to them. */
+export async function openConsole(options: OpenConsoleOptions): Promise<OpenedConsole> {
+  await mkdir(dirname(options.sandbox.path), { recursive: true });
+  const backend = openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE });
+  try {
+    const connections = await createConnectionManager({
+      sandbox: { backend, path: options.sandbox.path },
+      dir: options.connectionsDir,
+      vault: options.secretStore ? keychainVault(options.secretStore, options.connectionsDir) : sessionVault(),
+      createRemote: options.createRemote,
+    });
+    return { connections, service: createConsoleService({ connections }) };
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+}

@@ -1,0 +1,191 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { webCallSchema, type WebServerMessage } from '../../preload/contract/index.js';
+import type { CreateRemote } from '../ipc/connections/connection-manager.js';
+import { createRemoteBackend } from '../ipc/connections/remote-factory.js';
+import { openConsole } from '../ipc/open-console.js';
+import { contentSecurityPolicy } from './csp.js';
+import { resolveStatic } from './static-files.js';
+
+export interface WebConsoleOptions {
+  /** 0 picks a free port. */
+  port: number;
+  sandboxPath: string;
+  connectionsDir: string;
+  /** Default: the real workflow-server client. */
+  createRemote?: CreateRemote;
+  /** Real ms slept per simulated ms of node work in the sandbox. */
+  timeScale?: number;
+  /** Seed the demo workflows into an empty sandbox (default true). */
+  demo?: boolean;
+  /** The built renderer (default: out/renderer of this checkout). */
+  rendererDir?: string;
+}
+
+export interface WebConsole {
+  /** `http://127.0.0.1:PORT/?token=…`: the address to open. */
+  url: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+/** Calls are small JSON objects; the largest is a DSL of 500 nodes. */
+const MAX_PAYLOAD = 1024 * 1024;
+const HEARTBEAT_MS = 30_000;
+
+/**
+ * Browser mode: the built renderer over HTTP and the console API over one WebSocket (`/rpc?token=…`),
+ * on 127.0.0.1 only. The token is random per start; the Host header is checked on every request
+ * (DNS rebinding) and the Origin on the upgrade (other sites' pages).
+ */
+export async function startWebConsole(options: WebConsoleOptions): Promise<WebConsole> {
+  const rendererDir = options.rendererDir ?? fileURLToPath(new URL('../../out/renderer/', import.meta.url));
+  const token = randomBytes(32).toString('base64url');
+  const tokenDigest = sha256(token);
+  const { connections, service } = await openConsole({
+    sandbox: { path: options.sandboxPath, demo: options.demo ?? true, timeScale: options.timeScale },
+    connectionsDir: options.connectionsDir,
+    createRemote: options.createRemote ?? createRemoteBackend,
+  });
+
+  let port = options.port;
+  const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
+  const headers = () => ({
+    'Content-Security-Policy': contentSecurityPolicy({ connect: [`ws://${HOST}:${port}`, `ws://localhost:${port}`] }),
+    'X-Content-Type-Options': 'nosniff',
+    // The page's address carries the token: never send it on as a referrer.
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-cache',
+  });
+
+  const serveStatic = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!allowedHosts().has(req.headers.host ?? '')) return plain(res, 403, 'Unknown host.\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return plain(res, 405, 'Method not allowed.\n');
+    }
+    const path = new URL(req.url ?? '/', `http://${HOST}`).pathname;
+    const file = await resolveStatic(rendererDir, path);
+    if (!file) {
+      const built = await resolveStatic(rendererDir, '/index.html');
+      return plain(res, 404, built ? 'Not found.\n' : 'The console is not built yet: run `npm run build`, then restart.\n');
+    }
+    res.writeHead(200, { ...headers(), 'Content-Type': file.type, 'Content-Length': file.size });
+    if (req.method === 'HEAD') return res.end();
+    file.open().on('error', () => res.destroy()).pipe(res);
+  };
+
+  const server = createServer((req, res) => {
+    serveStatic(req, res).catch(() => {
+      if (!res.headersSent) plain(res, 500, 'Internal error.\n');
+      else res.destroy();
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    const origin = req.headers.origin;
+    if (url.pathname !== '/rpc') return refuse(socket, 404, 'Not Found');
+    if (!allowedHosts().has(req.headers.host ?? '') || (origin !== undefined && !allowedOrigins().has(origin))) {
+      return refuse(socket, 403, 'Forbidden');
+    }
+    // Compare digests: constant time, and no early exit on a length difference.
+    if (!timingSafeEqual(sha256(url.searchParams.get('token') ?? ''), tokenDigest)) return refuse(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return ws.close(1003, 'Text frames only.');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(data.toString());
+      } catch {
+        return ws.close(1007, 'Not JSON.');
+      }
+      const call = webCallSchema.safeParse(raw);
+      if (!call.success) return ws.close(1008, 'Not a console call.');
+      const { id, method, input } = call.data;
+      void service.handle(method, input).then((result) => send(ws, { id, result }));
+    });
+  });
+
+  const stopPushes = connections.onPush((event, payload) => {
+    for (const ws of wss.clients) send(ws, { event, payload });
+  });
+  // Liveness, one timer: a client that did not answer the last ping is gone.
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    clearInterval(heartbeat);
+    await connections.close();
+    throw err;
+  }
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : options.port;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${HOST}:${port}/?token=${token}`,
+    token,
+    port,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        stopPushes();
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await connections.close();
+      })()),
+  };
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function send(ws: WebSocket, message: WebServerMessage): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,1 @@
+export declare function findElectron(): { binary: string } | { binary: null; reason: string };
