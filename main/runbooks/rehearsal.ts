@@ -1,0 +1,231 @@
+import type { Backend, CallContext } from '../backends/backend.js';
+import { RewindError, toErrorData } from '../engine/errors.js';
+import { evaluateCheck, resolveWorkflow, type CheckResult } from './checks.js';
+import type { Scenario } from './scenarios.js';
+import type { HealthCheck, Runbook, RunbookAction, RunbookStep, StepKind } from './schema.js';
+
+export { reportMarkdown } from './report.js';
+
+/*
+ * A rehearsal executes a runbook for real against a backend (the sandbox, or a live server): actions
+ * change it, health checks evaluate, waits wait, checklists wait for the operator. Each step is timed
+ * and the whole is the time to recover. The first step that fails ends the rehearsal, as it would
+ * stop an operator; the steps after it are recorded as not reached.
+ */
+
+export type StepOutcome = 'passed' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  /** 1-based, as the runbook's errors and the report number steps. */
+  index: number;
+  title: string;
+  kind: StepKind;
+  outcome: StepOutcome;
+  expected_ms: number;
+  duration_ms: number;
+  detail: string;
+}
+
+export interface RollbackRecord {
+  workflow: string;
+  from_version: number | null;
+  to_version: number;
+}
+
+export interface RehearsalRecord {
+  runbook_name: string;
+  scenario: string | null;
+  started_at: string;
+  finished_at: string;
+  total_ms: number;
+  passed: boolean;
+  steps: StepRecord[];
+  /** The rollbacks the rehearsal applied: the report's affected and recovered versions. */
+  rollbacks: RollbackRecord[];
+}
+
+export type RehearsalProgress =
+  | { type: 'scenario'; name: string; detail: string }
+  | { type: 'step-started'; index: number; title: string; kind: StepKind; expected_ms: number; next: string | null; elapsed_ms: number }
+  | { type: 'step-finished'; step: StepRecord; elapsed_ms: number }
+  | { type: 'finished'; record: RehearsalRecord };
+
+export interface RehearsalClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface RehearseOptions {
+  backend: Backend;
+  runbook: Runbook;
+  /** Sets up the incident before the first step; its time is not counted. */
+  scenario?: Scenario;
+  /** A person confirms a checklist step; false fails it. */
+  confirm: (step: Extract<RunbookStep, { kind: 'checklist' }>, index: number) => Promise<boolean>;
+  onProgress?: (progress: RehearsalProgress) => void;
+  /** 1-based step numbers not to execute (to show what happens without them). */
+  skipSteps?: number[];
+  clock?: RehearsalClock;
+  /** Real ms slept per ms a wait step names; 0 makes waits instant (tests). */
+  timeScale?: number;
+  /** Recorded as the actor of every change the rehearsal makes. */
+  actor?: string;
+}
+
+const realClock: RehearsalClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+const DEFAULT_POLL_MS = 1000;
+
+export async function rehearse(options: RehearseOptions): Promise<RehearsalRecord> {
+  const { backend, runbook, scenario } = options;
+  const clock = options.clock ?? realClock;
+  const timeScale = options.timeScale ?? 1;
+  const skip = new Set(options.skipSteps ?? []);
+  const ctx: CallContext = options.actor === undefined ? {} : { actor: options.actor };
+  const rollbacks: RollbackRecord[] = [];
+
+  if (scenario) {
+    const detail = await scenario.setup(backend);
+    options.onProgress?.({ type: 'scenario', name: scenario.name, detail });
+  }
+
+  const exec: Executor = { backend, ctx, clock, timeScale, rollbacks };
+  const started = clock.now();
+  const steps: StepRecord[] = [];
+  let failedAt: number | null = null;
+
+  for (const [i, step] of runbook.steps.entries()) {
+    const index = i + 1;
+    const base = { index, title: step.title, kind: step.kind, expected_ms: step.expected_ms };
+    if (failedAt !== null || skip.has(index)) {
+      const detail = failedAt !== null ? `not reached: step ${failedAt} failed` : 'skipped by the operator';
+      const record: StepRecord = { ...base, outcome: 'skipped', duration_ms: 0, detail };
+      steps.push(record);
+      options.onProgress?.({ type: 'step-finished', step: record, elapsed_ms: clock.now() - started });
+      continue;
+    }
+    options.onProgress?.({ type: 'step-started', ...base, next: runbook.steps[i + 1]?.title ?? null, elapsed_ms: clock.now() - started });
+    const t0 = clock.now();
+    let result: CheckResult;
+    try {
+      result = step.kind === 'checklist' ? await checklist(options, step, index) : await runStep(exec, step);
+    } catch (err) {
+      const e = toErrorData(err);
+      result = { ok: false, detail: `${e.code}: ${e.message} ${e.hint}` };
+    }
+    const record: StepRecord = { ...base, outcome: result.ok ? 'passed' : 'failed', duration_ms: clock.now() - t0, detail: result.detail };
+    if (!result.ok) failedAt = index;
+    steps.push(record);
+    options.onProgress?.({ type: 'step-finished', step: record, elapsed_ms: clock.now() - started });
+  }
+
+  const finished = clock.now();
+  const record: RehearsalRecord = {
+    runbook_name: runbook.name,
+    scenario: scenario?.name ?? null,
+    started_at: new Date(started).toISOString(),
+    finished_at: new Date(finished).toISOString(),
+    total_ms: finished - started,
+    passed: failedAt === null,
+    steps,
+    rollbacks,
+  };
+  options.onProgress?.({ type: 'finished', record });
+  return record;
+}
+
+interface Executor {
+  backend: Backend;
+  ctx: CallContext;
+  clock: RehearsalClock;
+  timeScale: number;
+  rollbacks: RollbackRecord[];
+}
+
+async function checklist(options: RehearseOptions, step: Extract<RunbookStep, { kind: 'checklist' }>, index: number): Promise<CheckResult> {
+  const confirmed = await options.confirm(step, index);
+  return confirmed ? { ok: true, detail: `confirmed ${step.items.length} item${step.items.length === 1 ? '' : 's'}` } : { ok: false, detail: 'not confirmed by the operator' };
+}
+
+async function runStep(exec: Executor, step: Exclude<RunbookStep, { kind: 'checklist' }>): Promise<CheckResult> {
+  switch (step.kind) {
+    case 'note':
+      return { ok: true, detail: 'read' };
+    case 'action':
+      return runAction(exec, step.action);
+    case 'health_check':
+      return evaluateCheck(exec.backend, step.check, exec.ctx);
+    case 'wait':
+      if (step.until === undefined) {
+        await exec.clock.sleep((step.ms ?? 0) * exec.timeScale);
+        return { ok: true, detail: `waited ${step.ms ?? 0} ms` };
+      }
+      return waitUntil(exec, step.until, step.timeout_ms ?? 0, step.poll_ms ?? DEFAULT_POLL_MS);
+  }
+}
+
+/** Polls the check until it passes or the timeout passes; time is counted in runbook ms, so a time scale of 0 still gives up. */
+async function waitUntil(exec: Executor, check: HealthCheck, timeoutMs: number, pollMs: number): Promise<CheckResult> {
+  let waited = 0;
+  for (;;) {
+    const result = await evaluateCheck(exec.backend, check, exec.ctx);
+    if (result.ok) return { ok: true, detail: `after ${waited} ms: ${result.detail}` };
+    if (waited + pollMs > timeoutMs) return { ok: false, detail: `timed out after ${waited} ms: ${result.detail}` };
+    await exec.clock.sleep(pollMs * exec.timeScale);
+    waited += pollMs;
+  }
+}
+
+async function runAction(exec: Executor, action: RunbookAction): Promise<CheckResult> {
+  const { backend, ctx } = exec;
+  // A fresh read just before each action: the rehearsal states the revision it acted on, like a console mutation.
+  const { id } = await resolveWorkflow(backend, action.workflow);
+  const wf = await backend.call('workflows:get', { workflow_id: id });
+  switch (action.type) {
+    case 'rollback': {
+      const to = action.to === 'previous' ? await previousVersion(backend, wf.id, wf.name, wf.active_version) : action.to;
+      const result = await backend.call('versions:rollback', { workflow_id: wf.id, version: to, expected_revision: wf.revision }, ctx);
+      exec.rollbacks.push({ workflow: wf.name, from_version: result.from_version, to_version: result.version });
+      return { ok: true, detail: `${wf.name}: v${result.from_version ?? '?'} → v${result.version}` };
+    }
+    case 'pause':
+      await backend.call('workflows:pause', { workflow_id: wf.id, expected_revision: wf.revision }, ctx);
+      return { ok: true, detail: `${wf.name} paused` };
+    case 'unpause':
+      await backend.call('workflows:unpause', { workflow_id: wf.id, expected_revision: wf.revision }, ctx);
+      return { ok: true, detail: `${wf.name} unpaused` };
+    case 'start_run': {
+      const run = await backend.call('runs:start', { workflow_id: wf.id, params: action.params ?? {}, wait: true }, ctx);
+      return { ok: true, detail: `started ${run.run_id} on v${run.version}: ${run.status}` };
+    }
+    case 'resume_run': {
+      const failed = await latestFailedRun(backend, wf.id, wf.name);
+      const version = action.version === undefined || action.version === 'active' ? (wf.active_version ?? undefined) : action.version;
+      const run = await backend.call('runs:resume', { run_id: failed, ...(version === undefined ? {} : { version }), wait: true }, ctx);
+      return { ok: true, detail: `resumed ${failed} as ${run.run_id} on v${run.version}: ${run.status}` };
+    }
+  }
+}
+
+/** 'previous': the newest version below the active one that was once published (deprecated), so never a draft or an archived one. */
+async function previousVersion(backend: Backend, workflowId: string, name: string, active: number | null): Promise<number> {
+  const { versions } = await backend.call('versions:list', { workflow_id: workflowId });
+  const previous = versions.filter((v) => v.status === 'deprecated' && (active === null || v.version < active)).sort((a, b) => b.version - a.version)[0];
+  if (!previous) {
+    throw new RewindError('ROLLBACK_VERSION_MISSING', `"${name}" has no earlier published version to roll back to.`, 'Name the version to roll back to in the runbook step.', { workflow: name });
+  }
+  return previous.version;
+}
+
+async function latestFailedRun(backend: Backend, workflowId: string, name: string): Promise<string> {
+  const [failed, interrupted] = await Promise.all([
+    backend.call('runs:list', { workflow_id: workflowId, status: 'failed', limit: 1 }),
+    backend.call('runs:list', { workflow_id: workflowId, status: 'interrupted', limit: 1 }),
+  ]);
+  const latest = [...failed.runs, ...interrupted.runs].sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
+  if (!latest) throw new RewindError('RUN_NOT_FOUND', `"${name}" has no failed or interrupted run to resume.`, 'Remove the resume step, or start a run instead.', { workflow: name });
+  return latest.run_id;
+}

@@ -1,0 +1,84 @@
+import type { RehearsalRecord } from './rehearsal.js';
+import type { Runbook } from './schema.js';
+
+/*
+ * The post-incident report of seed 003 ("롤백 사후 분석 보고서"): basic information, cause, prevention
+ * and lessons, filled from a rehearsal record, plus the timed step table that is the point of
+ * rehearsing. The sections a person must write are left as prompts.
+ */
+
+const MIN = 60_000;
+/** Seed 003's recovery-time target per rollback level (no upper bound for a full system). */
+export const levelTargetMs: Record<NonNullable<Runbook['level']>, { min: number; max: number | null }> = {
+  application: { min: 5 * MIN, max: 10 * MIN },
+  configuration: { min: 2 * MIN, max: 5 * MIN },
+  database: { min: 30 * MIN, max: 60 * MIN },
+  'full-system': { min: 60 * MIN, max: null },
+};
+
+function levelTarget(level: NonNullable<Runbook['level']>): string {
+  const { min, max } = levelTargetMs[level];
+  return max === null ? `${min / MIN}+ min` : `${min / MIN}–${max / MIN} min`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function reportMarkdown(record: RehearsalRecord, runbook: Runbook): string {
+  const expected = runbook.steps.reduce((a, s) => a + s.expected_ms, 0);
+  const failed = record.steps.find((s) => s.outcome === 'failed');
+  const affected = record.rollbacks.map((r) => `${r.workflow} v${r.from_version ?? '?'}`).join(', ') || '—';
+  const recovered = record.rollbacks.map((r) => `${r.workflow} v${r.to_version}`).join(', ') || '—';
+  const lines = [
+    `# Post-incident report: ${runbook.name}`,
+    '',
+    `**Result: ${record.passed ? 'recovered' : 'not recovered'}** in ${formatDuration(record.total_ms)} (planned ${formatDuration(expected)}${runbook.level ? `; seed 003 target at the ${runbook.level} level: ${levelTarget(runbook.level)}` : ''}).`,
+    '',
+    '## Basic information',
+    '',
+    `- Rollback started: ${record.started_at}`,
+    `- Rollback finished: ${record.finished_at}`,
+    `- Reason: ${record.scenario ? `rehearsal of scenario \`${record.scenario}\`` : '[the specific reason]'}`,
+    `- Affected version: ${affected}`,
+    `- Recovered version: ${recovered}`,
+    `- Runbook: ${runbook.name}${runbook.level ? ` (level: ${runbook.level})` : ''}`,
+    '',
+    '## Steps',
+    '',
+    '| # | Step | Kind | Outcome | Expected | Actual | Detail |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...record.steps.map(
+      (s) => `| ${s.index} | ${cell(s.title)} | ${s.kind} | ${s.outcome} | ${formatDuration(s.expected_ms)} | ${formatDuration(s.duration_ms)} | ${cell(s.detail)} |`,
+    ),
+    '',
+    `**${record.passed ? 'Total time to recover' : 'Total time (not recovered)'}: ${formatDuration(record.total_ms)}** (planned ${formatDuration(expected)}).`,
+    '',
+    '## Cause',
+    '',
+    '1. **Root cause**: [what broke]',
+    `2. **Trigger**: ${failed ? `step ${failed.index} (${cell(failed.title)}) failed: ${cell(failed.detail)}` : '[the alert or threshold that fired]'}`,
+    '3. **Impact**: [users and functions affected]',
+    '',
+    '## Preventing a recurrence',
+    '',
+    '1. [ ] Add test cases',
+    '2. [ ] Improve the CI/CD pipeline',
+    '3. [ ] Add monitoring alerts',
+    '4. [ ] Update the pre-deploy checklist',
+    '',
+    '## Lessons learned',
+    '',
+    ...record.steps.filter((s) => s.duration_ms > s.expected_ms && s.outcome !== 'skipped').map((s) => `- Step ${s.index} (${cell(s.title)}) took ${formatDuration(s.duration_ms)}, planned ${formatDuration(s.expected_ms)}.`),
+    '- [what to keep, what to change in this runbook]',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,114 @@
+import type { Dsl } from '../../preload/contract/entities.js';
+import type { Backend } from '../backends/backend.js';
+import { defectRateVersions, etlVersions } from '../engine/demo/workflows.js';
+import { RewindError } from '../engine/errors.js';
+import { evaluateCheck, resolveWorkflow } from './checks.js';
+import type { RollbackLevel } from './schema.js';
+
+/*
+ * Scenarios set up an incident in a sandbox before a rehearsal, through the Backend like any client:
+ * they publish a bad version and start runs that fail, until seed 003's trigger (a failure rate above
+ * 20 %) fires. They are written against the demo sandbox's workflows.
+ */
+
+export interface Scenario {
+  name: string;
+  description: string;
+  level: RollbackLevel;
+  /** Sets up the incident; answers what it did and the trigger it fired. */
+  setup(backend: Backend): Promise<string>;
+}
+
+const ACTOR = { actor: 'scenario' };
+const TRIGGER = 0.2;
+
+/** Publishes `dsl` as the workflow's new active version. */
+async function deployBad(backend: Backend, workflow: string, dsl: Dsl, changeLog: string): Promise<number> {
+  const wf = await resolveWorkflow(backend, workflow);
+  const draft = await backend.call('versions:createDraft', { workflow_id: wf.id, dsl, change_log: changeLog, expected_revision: wf.revision }, ACTOR);
+  await backend.call('versions:publish', { workflow_id: wf.id, version: draft.version }, ACTOR);
+  return draft.version;
+}
+
+/** Starts `count` runs, then checks that the failure-rate trigger fires; a scenario that sets up no incident would make the rehearsal prove nothing. */
+async function failRuns(backend: Backend, workflow: string, count: number, params: Record<string, unknown> = {}): Promise<string> {
+  const wf = await resolveWorkflow(backend, workflow);
+  for (let i = 0; i < count; i++) await backend.call('runs:start', { workflow_id: wf.id, params, wait: true }, ACTOR);
+  const trigger = await evaluateCheck(backend, { type: 'workflow_failure_rate', workflow, window: count, below: TRIGGER });
+  if (trigger.ok) {
+    throw new RewindError('VALIDATION_FAILED', `The scenario expected ${workflow} to be failing, but ${trigger.detail}.`, 'Rehearse this scenario on a fresh demo sandbox.', { workflow });
+  }
+  return `${workflow}: ${trigger.detail}`;
+}
+
+// v3's paging step with a threshold a hundred times too tight: every verdict pages, and the pager endpoint is gone.
+function defectMisconfig(): Dsl {
+  const dsl = structuredClone(defectRateVersions[2]!.dsl);
+  const judge = dsl.nodes.find((n) => n.id === 'judge_defect_rate')!;
+  judge.params = { ...judge.params, rules: [{ field: 'defect_rate', op: '>', value: 0.0006, outcome: 'reject' }, { field: 'defect_rate', op: '>', value: 0.0003, outcome: 'warning' }] };
+  return dsl;
+}
+
+// A partition-key change that leaves the aggregate empty: the load step refuses it, as a bad migration would.
+function etlSchemaChange(): Dsl {
+  const dsl = structuredClone(etlVersions[2]!.dsl);
+  const clean = dsl.nodes.find((n) => n.id === 'clean')!;
+  clean.params = { set: { currency: 'EUR', timezone: 'UTC', partition_key: 'order_date', schema_version: 5 } };
+  return dsl;
+}
+
+const mlRegistryOutage: Scenario = {
+  name: 'ml-registry-outage',
+  description: "The ML pipeline's active v4 deploys to registry-v2, which refuses connections: every run fails at deploy.",
+  level: 'application',
+  setup: async (backend) => failRuns(backend, 'ml-training-pipeline', 3),
+};
+
+const defectThresholdMisconfig: Scenario = {
+  name: 'defect-threshold-misconfig',
+  description: 'A defect-rate threshold of 0.03 % is published by mistake: every sample pages the quality lead, and the pager webhook is gone.',
+  level: 'configuration',
+  setup: async (backend) => {
+    const v = await deployBad(backend, 'defect-rate-judgment', defectMisconfig(), 'Threshold 0.03 % (typo for 3 %)');
+    return `published v${v}; ${await failRuns(backend, 'defect-rate-judgment', 3)}`;
+  },
+};
+
+const etlPartitionChange: Scenario = {
+  name: 'etl-partition-schema-change',
+  description: "The nightly ETL's v4 moves the partition key to order_date (schema 5): the aggregate comes out empty and the warehouse load refuses it.",
+  level: 'database',
+  setup: async (backend) => {
+    const v = await deployBad(backend, 'nightly-orders-etl', etlSchemaChange(), 'Partition by order_date (schema v5)');
+    return `published v${v}; ${await failRuns(backend, 'nightly-orders-etl', 2)}`;
+  },
+};
+
+const fullOutage: Scenario = {
+  name: 'full-outage',
+  description: 'All three at once: the ML registry outage, the defect-threshold typo and the ETL partition change.',
+  level: 'full-system',
+  setup: async (backend) => {
+    const parts = [];
+    for (const s of [mlRegistryOutage, defectThresholdMisconfig, etlPartitionChange]) parts.push(await s.setup(backend));
+    return parts.join('; ');
+  },
+};
+
+export const scenarios: Readonly<Record<string, Scenario>> = Object.fromEntries(
+  [mlRegistryOutage, defectThresholdMisconfig, etlPartitionChange, fullOutage].map((s) => [s.name, s]),
+);
+
+/** A scenario by name. Scenarios break things on purpose, so they run only against a sandbox. */
+export function scenarioFor(name: string, backend: Backend): Scenario {
+  const scenario = scenarios[name];
+  if (!scenario) {
+    throw new RewindError('NOT_FOUND', `There is no scenario named "${name}".`, `Pick one of: ${Object.keys(scenarios).join(', ')}.`, { scenario: name });
+  }
+  if (backend.kind !== 'sandbox') {
+    throw new RewindError('FORBIDDEN', `The scenario "${name}" breaks workflows on purpose and runs only against a sandbox.`, 'Rehearse against the sandbox, or run the runbook live without a scenario.', {
+      scenario: name,
+    });
+  }
+  return scenario;
+}
