@@ -4,9 +4,10 @@
  * `--only NAME` runs one suite.
  */
 import { engineSuite } from './engine.bench.js';
+import { rendererSuite } from './renderer.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite];
+const suites: BenchSuite[] = [engineSuite, rendererSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -1,0 +1,106 @@
+import { useEffect, useSyncExternalStore } from 'react';
+import { getTransportState, onTransportState } from './api/client.js';
+import type { TransportState } from './api/web-bridge.js';
+import { AuditLog } from './audit/AuditLog.js';
+import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
+import { ConnectionSwitcher } from './connections/ConnectionSwitcher.js';
+import { CommandPalette } from './palette/CommandPalette.js';
+import { RollbackDialog } from './rollback/RollbackDialog.js';
+import { RunsView } from './runs/RunsView.js';
+import { Toasts } from './shared/Toasts.js';
+import { useConnections } from './store/connections-store.js';
+import { usePalette } from './store/palette-store.js';
+import { selectSelectedConnection } from './store/selectors.js';
+import { useUi, type View } from './store/ui-store.js';
+import { WorkflowList } from './workflows/WorkflowList.js';
+import { WorkflowView } from './workflows/WorkflowView.js';
+
+const VIEWS: { id: View; title: string }[] = [
+  { id: 'workflows', title: 'Workflows' },
+  { id: 'runs', title: 'Runs' },
+  { id: 'audit', title: 'Audit log' },
+];
+
+function useTransport(): TransportState {
+  return useSyncExternalStore(onTransportState, getTransportState);
+}
+
+export function App() {
+  const view = useUi((s) => s.view);
+  const theme = useUi((s) => s.theme);
+  const addOpen = useUi((s) => s.addConnectionOpen);
+  const connection = useConnections(selectSelectedConnection);
+  const transport = useTransport();
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  useEffect(() => {
+    // Set through the CSSOM, which the CSP allows (a style attribute in markup it would not).
+    document.documentElement.style.setProperty('--conn-color', connection?.color ?? '#5b6472');
+    document.documentElement.dataset.environment = connection?.environment ?? 'sandbox';
+  }, [connection?.color, connection?.environment]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        const p = usePalette.getState();
+        if (p.open) p.hide();
+        else p.show();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand" aria-label="Rewind">
+          ⟲ Rewind
+        </span>
+        <ConnectionSwitcher />
+        <nav className="tabs" aria-label="Views">
+          {VIEWS.map((v) => (
+            <button
+              key={v.id}
+              type="button"
+              className={view === v.id ? 'tab is-current' : 'tab'}
+              aria-current={view === v.id ? 'page' : undefined}
+              onClick={() => useUi.getState().setView(v.id)}
+              data-testid={`nav-${v.id}`}
+            >
+              {v.title}
+            </button>
+          ))}
+        </nav>
+        <span className="topbar-spacer" />
+        <button type="button" className="btn btn-ghost" onClick={() => usePalette.getState().show()} data-testid="palette-open" aria-keyshortcuts="Control+K Meta+K">
+          Commands <kbd>Ctrl K</kbd>
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={() => useUi.getState().toggleTheme()} data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+          {theme === 'dark' ? '☀' : '☾'}
+        </button>
+      </header>
+      {transport === 'open' ? null : (
+        <div className="banner" role="status" data-testid="transport-banner">
+          {transport === 'connecting' ? 'Connecting to the console…' : 'Connection lost — reconnecting. What you see may be out of date.'}
+        </div>
+      )}
+      <div className="body">
+        <aside className="sidebar">
+          <WorkflowList />
+        </aside>
+        <main className="main" id="main">
+          {view === 'workflows' ? <WorkflowView /> : view === 'runs' ? <RunsView /> : <AuditLog />}
+        </main>
+      </div>
+      <RollbackDialog />
+      <CommandPalette />
+      {addOpen ? <AddConnectionDialog /> : null}
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+import type { ErrorCode } from '../../preload/contract/index.js';
+
+/** What the UI shows for an error: one place maps codes to words. */
+export interface ErrorText {
+  title: string;
+  message: string;
+  hint: string;
+  /** What the UI may offer next to the text. */
+  action: 'reload' | null;
+}
+
+const titles: Partial<Record<ErrorCode, string>> = {
+  STALE_REVISION: 'Someone else changed this workflow first',
+  FORBIDDEN: 'Your token may not do this',
+  UNAUTHORIZED: 'The server did not accept the token',
+  UNREACHABLE: 'The server cannot be reached',
+  TIMEOUT: 'The server did not answer in time',
+  VALIDATION_FAILED: 'The request was not valid',
+  WORKFLOW_NOT_FOUND: 'The workflow no longer exists',
+  VERSION_NOT_FOUND: 'The version no longer exists',
+  RUN_NOT_FOUND: 'The run no longer exists',
+  ROLLBACK_ALREADY_ACTIVE: 'That version is already active',
+  ROLLBACK_VERSION_DRAFT: 'A draft cannot be rolled back to',
+  ROLLBACK_VERSION_ARCHIVED: 'An archived version cannot be rolled back to',
+  ROLLBACK_VERSION_MISSING: 'That version does not exist',
+  RESUME_INCOMPATIBLE: 'The checkpoints do not fit that version',
+  RUN_NOT_RESUMABLE: 'This run cannot be resumed',
+  RUN_NOT_FINISHED: 'This run has not finished yet',
+  WORKFLOW_PAUSED: 'The workflow is paused',
+  WORKFLOW_OVERRIDDEN: 'A CODE workflow overrides this one',
+  UNPAUSE_OVERRIDDEN: 'A CODE workflow overrides this one',
+  RATE_LIMITED: 'Too many requests',
+  BUSY: 'The server is busy',
+  CHAIN_BROKEN: 'The audit chain is broken',
+};
+
+const fallbackHints: Partial<Record<ErrorCode, string>> = {
+  STALE_REVISION: 'Reload to see the current state, then retry.',
+  FORBIDDEN: 'Ask an operator or an admin of this server to do it, or to give you a token with that role.',
+  UNAUTHORIZED: 'Check the connection’s token.',
+};
+
+/** Any error as data: the contract's `RewindErrorData`, or a preview's refusal (whose code is a plain string). */
+export interface ErrorLike {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export function errorText(e: ErrorLike): ErrorText {
+  const code = e.code as ErrorCode;
+  const title = titles[code] ?? 'The action failed';
+  const hint = e.hint.trim() || fallbackHints[code] || 'Retry; if it persists, report it with the message above.';
+  return { title, message: e.message, hint, action: e.code === 'STALE_REVISION' ? 'reload' : null };
+}

@@ -1,0 +1,116 @@
+import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { describeEvent } from '../shared/event-text.js';
+import { formatTime } from '../shared/format.js';
+import { Progress } from '../shared/Progress.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { VirtualList } from '../shared/VirtualList.js';
+import { useAudit } from '../store/audit-store.js';
+import { selectAuditActors, selectAuditTypes, selectFilteredEvents } from '../store/selectors.js';
+import { useWorkflows } from '../store/workflows-store.js';
+
+/** The append-only event log, live, filterable, with the hash chain's verdict. */
+export function AuditLog() {
+  const events = useAudit(useShallow(selectFilteredEvents));
+  const total = useAudit((s) => s.events.length);
+  const actors = useAudit(useShallow(selectAuditActors));
+  const types = useAudit(useShallow(selectAuditTypes));
+  const filter = useAudit((s) => s.filter);
+  const error = useAudit((s) => s.error);
+  const chain = useAudit((s) => s.chain);
+  const verifying = useAudit((s) => s.verifying);
+  const chainError = useAudit((s) => s.chainError);
+  const workflows = useWorkflows((s) => s.workflows);
+  const [active, setActive] = useState(0);
+  const setFilter = useAudit((s) => s.setFilter);
+
+  return (
+    <section className="audit" aria-label="Audit log" data-testid="audit-view">
+      <div className="panel-title">
+        <h1>Audit log</h1>
+        <span className="muted" data-testid="audit-count">
+          {events.length === total ? `${total} events` : `${events.length} of ${total} events`}
+        </span>
+        <span className="chain" data-testid="chain-status" data-ok={chain ? String(chain.ok) : 'unknown'}>
+          {chain ? (
+            chain.ok ? (
+              <StatusBadge status="succeeded" label={`chain intact · ${chain.length} links`} />
+            ) : (
+              <StatusBadge status="failed" label={`chain broken at #${chain.first_broken_seq ?? '?'}${chain.reason ? `: ${chain.reason}` : ''}`} />
+            )
+          ) : (
+            <span className="muted">chain not verified yet</span>
+          )}
+        </span>
+        <button type="button" className="btn" disabled={verifying} onClick={() => void useAudit.getState().verify()} data-testid="chain-verify">
+          Verify chain
+        </button>
+      </div>
+      {verifying ? <Progress label="Verifying the hash chain…" /> : null}
+      {chainError ? <ErrorNotice error={chainError} testId="chain-error" /> : null}
+      {error ? <ErrorNotice error={error} onReload={() => void useAudit.getState().catchUp()} /> : null}
+      <div className="filters">
+        <label>
+          <span className="sr-only">Workflow</span>
+          <select className="input" value={filter.workflowId} onChange={(e) => setFilter({ workflowId: e.target.value })} data-testid="audit-filter-workflow">
+            <option value="">All workflows</option>
+            {workflows.map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span className="sr-only">Actor</span>
+          <select className="input" value={filter.actor} onChange={(e) => setFilter({ actor: e.target.value })} data-testid="audit-filter-actor">
+            <option value="">All actors</option>
+            {actors.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span className="sr-only">Type</span>
+          <select className="input" value={filter.type} onChange={(e) => setFilter({ type: e.target.value })} data-testid="audit-filter-type">
+            <option value="">All types</option>
+            {types.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <VirtualList
+        items={events}
+        rowHeight={34}
+        getKey={(e) => String(e.seq)}
+        activeIndex={active}
+        onActiveChange={setActive}
+        label="Events, newest first"
+        testId="audit-list"
+        emptyText="No event matches."
+        renderRow={(e, _i, isActive) => (
+          <div className="audit-row" data-testid="audit-row" data-type={e.type} data-seq={e.seq}>
+            <span className="mono audit-seq" tabIndex={isActive ? 0 : -1} data-primary>
+              #{e.seq}
+            </span>
+            <time className="muted" dateTime={e.ts}>
+              {formatTime(e.ts)}
+            </time>
+            <span className="audit-type mono">{e.type}</span>
+            <span className="audit-text">{describeEvent(e)}</span>
+            <span className="muted">{e.actor}</span>
+            <span className="muted mono audit-hash" title={e.hash}>
+              {e.hash.slice(0, 10)}
+            </span>
+          </div>
+        )}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,50 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useConnections } from '../store/connections-store.js';
+import { selectSelectedConnection } from '../store/selectors.js';
+import { useUi } from '../store/ui-store.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+
+/** Which server the console talks to, its live state, and production marked so it cannot be missed. */
+export function ConnectionSwitcher() {
+  const connections = useConnections(useShallow((s) => s.connections));
+  const selected = useConnections(selectSelectedConnection);
+  const select = useConnections((s) => s.select);
+  const openAdd = useUi((s) => s.setAddConnectionOpen);
+
+  return (
+    <div className="conn-switcher" data-testid="connection-switcher">
+      <span className="conn-swatch" aria-hidden="true" />
+      <label className="sr-only" htmlFor="connection-select">
+        Connection
+      </label>
+      <select
+        id="connection-select"
+        className="input conn-select"
+        value={selected?.id ?? ''}
+        onChange={(e) => void select(e.target.value)}
+        data-testid="connection-select"
+      >
+        {selected ? null : <option value="">No connection</option>}
+        {connections.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.name} ({c.environment}, {c.state})
+          </option>
+        ))}
+      </select>
+      {selected ? (
+        <>
+          {selected.environment === 'production' ? <StatusBadge status="production" label="PRODUCTION" testId="connection-production" /> : null}
+          <StatusBadge status={selected.state} testId="connection-state" />
+          {selected.detail ? (
+            <span className="muted conn-detail" data-testid="connection-detail">
+              {selected.detail}
+            </span>
+          ) : null}
+        </>
+      ) : null}
+      <button type="button" className="btn btn-ghost" onClick={() => openAdd(true)} data-testid="connection-add">
+        + Server
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { RewindBridge } from '../preload/contract/index.js';
+import { connectApi } from './api/client.js';
+import { App } from './App.js';
+import { useAudit } from './store/audit-store.js';
+import { useConnections } from './store/connections-store.js';
+import { startLive } from './store/live.js';
+import { useRuns } from './store/runs-store.js';
+import { useWorkflows } from './store/workflows-store.js';
+import './styles/theme.css';
+import './styles/app.css';
+
+const bridge = connectApi(window as Window & { rewind?: RewindBridge });
+startLive(bridge);
+void useConnections.getState().load();
+void useWorkflows.getState().load();
+void useRuns.getState().load();
+void useAudit.getState().catchUp();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

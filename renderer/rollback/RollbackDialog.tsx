@@ -1,0 +1,130 @@
+import { DiffSummary } from '../diff/DiffSummary.js';
+import { DslSideBySide } from '../diff/DslSideBySide.js';
+import { Dialog } from '../shared/Dialog.js';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { Progress } from '../shared/Progress.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { confirmationMet, useRollback } from '../store/rollback-store.js';
+import { selectIsProduction } from '../store/selectors.js';
+import { useConnections } from '../store/connections-store.js';
+import { useInspector } from '../store/inspector-store.js';
+import { useUi } from '../store/ui-store.js';
+import { RunImpact } from './RunImpact.js';
+
+/** "What happens if I roll back now?", then a typed confirmation, progress and the result. */
+export function RollbackDialog() {
+  const s = useRollback();
+  const production = useConnections(selectIsProduction);
+  if (s.phase === 'closed') return null;
+  const p = s.preview;
+  const title = p ? `Roll back ${p.workflow_name} to v${p.to_version}` : `Roll back to v${s.version ?? '?'}`;
+  const canSubmit = s.phase === 'ready' && confirmationMet(s, production);
+
+  const openRun = (runId: string) => {
+    s.close();
+    useUi.getState().setView('runs');
+    void useInspector.getState().open(runId);
+  };
+
+  return (
+    <Dialog title={title} onClose={s.close} testId="rollback-dialog" wide>
+      {s.phase === 'loading' ? <Progress label="Loading the preview…" testId="rollback-loading" /> : null}
+
+      {p && s.phase !== 'done' ? (
+        <div className="rollback-preview" data-testid="rollback-preview">
+          <p>
+            Active now: <strong>{p.from_version === null ? 'none' : `v${p.from_version}`}</strong> → after the rollback:{' '}
+            <strong>v{p.to_version}</strong>. New runs use v{p.to_version}; runs already started stay on their version.
+          </p>
+          {p.refusal ? <ErrorNotice error={p.refusal} testId="rollback-refusal" /> : null}
+          {p.diff ? <DiffSummary diff={p.diff} /> : null}
+          {s.fromVersion && s.toVersion ? (
+            <details className="rollback-dsl">
+              <summary>DSL v{s.fromVersion.version} beside v{s.toVersion.version}</summary>
+              <DslSideBySide before={s.fromVersion.dsl_definition} after={s.toVersion.dsl_definition} beforeLabel={`v${s.fromVersion.version} (active)`} afterLabel={`v${s.toVersion.version}`} />
+            </details>
+          ) : null}
+          <RunImpact preview={p} onOpenRun={openRun} />
+        </div>
+      ) : null}
+
+      {s.phase === 'ready' || s.phase === 'submitting' || (s.phase === 'failed' && p) ? (
+        <form
+          className="form confirm-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void s.submit(production);
+          }}
+        >
+          {production ? (
+            <p className="production-warning" data-testid="rollback-production-warning">
+              <StatusBadge status="production" label="PRODUCTION" /> This changes what a production server runs.
+            </p>
+          ) : null}
+          <label>
+            <span>
+              Type the workflow name <strong className="mono">{p?.workflow_name}</strong> to confirm
+            </span>
+            <input
+              className="input"
+              value={s.confirmName}
+              onChange={(e) => s.setConfirmName(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+              data-autofocus
+              disabled={s.phase !== 'ready'}
+              data-testid="rollback-confirm-name"
+            />
+          </label>
+          {production ? (
+            <label>
+              <span>
+                and the target version <strong className="mono">v{p?.to_version}</strong>
+              </span>
+              <input
+                className="input"
+                value={s.confirmVersion}
+                onChange={(e) => s.setConfirmVersion(e.target.value)}
+                autoComplete="off"
+                spellCheck={false}
+                disabled={s.phase !== 'ready'}
+                data-testid="rollback-confirm-version"
+              />
+            </label>
+          ) : null}
+          <div className="form-actions">
+            <button type="button" className="btn" onClick={s.close}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-danger" disabled={!canSubmit} data-testid="rollback-submit">
+              Roll back to v{p?.to_version}
+            </button>
+          </div>
+        </form>
+      ) : null}
+
+      {s.phase === 'submitting' ? <Progress label="Rolling back…" testId="rollback-progress" /> : null}
+      {s.phase === 'failed' && s.error ? <ErrorNotice error={s.error} onReload={() => void s.reload()} testId="rollback-error" /> : null}
+
+      {s.phase === 'done' && s.result ? (
+        <div className="rollback-result" role="status" data-testid="rollback-result">
+          <p>
+            <StatusBadge status="succeeded" label="done" /> {s.result.message}
+          </p>
+          <p className="muted">
+            v{s.result.from_version ?? '—'} → v{s.result.version} · event #{s.result.seq} · revision {s.result.revision}
+          </p>
+          {p && p.resumable.some((r) => r.compatibility.compatible) ? (
+            <p>Failed runs that can now resume on v{s.result.version}:</p>
+          ) : null}
+          {p ? <RunImpact preview={p} onOpenRun={openRun} resumableOnly /> : null}
+          <div className="form-actions">
+            <button type="button" className="btn btn-primary" onClick={s.close} data-autofocus data-testid="rollback-done">
+              Close
+            </button>
+          </div>
+        </div>
+      ) : null}
+    </Dialog>
+  );
+}

@@ -1,0 +1,66 @@
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useInspector } from '../store/inspector-store.js';
+import { selectNodeStates } from '../store/selectors.js';
+import { layoutDag, NODE_H, NODE_W } from './dag-layout.js';
+
+/** The run's DAG, each node coloured by its checkpoint state; a node opens its latest checkpoint. */
+export function DagView() {
+  const dsl = useInspector((s) => s.dsl);
+  const states = useInspector(useShallow(selectNodeStates));
+  const selectedNode = useInspector((s) => s.checkpoints.find((c) => c.seq === s.selectedSeq)?.node_id ?? null);
+  const layout = useMemo(() => (dsl ? layoutDag(dsl) : null), [dsl]);
+  if (!layout) return null;
+
+  return (
+    <div className="dag" data-testid="dag">
+      <svg
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        // Shrinks to fit so the last node (often the failed one) is in view; past that the box scrolls.
+        style={{ width: '100%', maxWidth: layout.width, minWidth: Math.min(layout.width, 640) }}
+        role="group"
+        aria-label="Run graph"
+      >
+        <defs>
+          <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <path d="M0,0 L10,5 L0,10 z" className="dag-arrow" />
+          </marker>
+        </defs>
+        {layout.edges.map((e) => (
+          <path key={`${e.from}-${e.to}`} d={e.path} className="dag-edge" markerEnd="url(#dag-arrow)" />
+        ))}
+        {layout.nodes.map((n) => {
+          const state = states[n.id] ?? 'pending';
+          const select = () => useInspector.getState().selectNode(n.id);
+          return (
+            <g
+              key={n.id}
+              transform={`translate(${n.x},${n.y})`}
+              className={n.id === selectedNode ? 'dag-node is-selected' : 'dag-node'}
+              data-state={state}
+              data-testid="dag-node"
+              data-node-id={n.id}
+              role="button"
+              tabIndex={0}
+              onClick={select}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  select();
+                }
+              }}
+            >
+              <rect width={NODE_W} height={NODE_H} rx={6} />
+              <text x={10} y={17} className="dag-label">
+                {n.label.length > 18 ? `${n.label.slice(0, 17)}…` : n.label}
+              </text>
+              <text x={10} y={32} className="dag-sub">
+                {n.type} · {state}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}

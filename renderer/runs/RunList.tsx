@@ -1,0 +1,110 @@
+import { useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { runStatusSchema, type RunStatus } from '../../preload/contract/index.js';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { formatShortTime } from '../shared/format.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { VirtualList } from '../shared/VirtualList.js';
+import { useInspector } from '../store/inspector-store.js';
+import { useRuns } from '../store/runs-store.js';
+import { selectRuns } from '../store/selectors.js';
+import { useWorkflows } from '../store/workflows-store.js';
+
+const STATUSES: RunStatus[] = runStatusSchema.options;
+
+export function RunList() {
+  const runs = useRuns(useShallow(selectRuns));
+  const total = useRuns((s) => s.total);
+  const filter = useRuns((s) => s.filter);
+  const loaded = useRuns((s) => s.loaded);
+  const error = useRuns((s) => s.error);
+  const workflows = useWorkflows((s) => s.workflows);
+  const openRunId = useInspector((s) => s.runId);
+  const [active, setActive] = useState(0);
+  const names = useMemo(() => new Map(workflows.map((w) => [w.id, w.name])), [workflows]);
+
+  return (
+    <section className="run-list" aria-label="Runs">
+      <div className="panel-title">
+        <h2>Runs</h2>
+        <span className="muted" data-testid="runs-count">
+          {runs.length < total ? `${runs.length} of ${total}` : total}
+        </span>
+      </div>
+      <div className="filters">
+        <label>
+          <span className="sr-only">Workflow</span>
+          <select
+            className="input"
+            value={filter.workflowId ?? ''}
+            onChange={(e) => void useRuns.getState().setFilter({ workflowId: e.target.value || null })}
+            data-testid="runs-filter-workflow"
+          >
+            <option value="">All workflows</option>
+            {[...names].map(([id, name]) => (
+              <option key={id} value={id}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <span className="sr-only">Status</span>
+          <select
+            className="input"
+            value={filter.status ?? ''}
+            onChange={(e) => {
+              const v = runStatusSchema.safeParse(e.target.value);
+              void useRuns.getState().setFilter({ status: v.success ? v.data : null });
+            }}
+            data-testid="runs-filter-status"
+          >
+            <option value="">Any status</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error ? <ErrorNotice error={error} onReload={() => void useRuns.getState().load()} /> : null}
+      <VirtualList
+        items={runs}
+        rowHeight={48}
+        getKey={(r) => r.run_id}
+        activeIndex={active}
+        onActiveChange={setActive}
+        onActivate={(i) => runs[i] && void useInspector.getState().open(runs[i].run_id)}
+        label="Runs"
+        testId="run-list"
+        emptyText={loaded ? 'No run matches.' : 'Loading…'}
+        renderRow={(r, _i, isActive) => (
+          <button
+            type="button"
+            className={r.run_id === openRunId ? 'row-button run-row is-selected' : 'row-button run-row'}
+            tabIndex={isActive ? 0 : -1}
+            data-primary
+            aria-current={r.run_id === openRunId ? 'true' : undefined}
+            onClick={() => void useInspector.getState().open(r.run_id)}
+            data-testid="run-row"
+            data-run-id={r.run_id}
+            data-status={r.status}
+          >
+            <span className="run-row-top">
+              <StatusBadge status={r.status} testId="run-status" />
+              <span className="mono run-id">{r.run_id}</span>
+              <span className="muted">v{r.version}</span>
+              {r.kind === 'start' ? null : <span className="muted">{r.kind}</span>}
+            </span>
+            <span className="run-row-bottom muted">
+              <span>{names.get(r.workflow_id) ?? r.workflow_id}</span>
+              <span>{formatShortTime(r.started_at ?? r.created_at)}</span>
+              {r.failed_node ? <span className="run-failed-node">at {r.failed_node}</span> : null}
+            </span>
+          </button>
+        )}
+      />
+    </section>
+  );
+}

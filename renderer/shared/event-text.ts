@@ -1,0 +1,51 @@
+import type { RewindEvent } from '../../preload/contract/index.js';
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+/** The versions an event speaks of: a rollback's from/to, or the one version a publish or draft names. */
+export function eventVersions(e: RewindEvent): { from: number | null; to: number | null } {
+  const p = e.payload;
+  return { from: num(p.from_version), to: num(p.to_version) ?? num(p.version) };
+}
+
+/** One line an operator reads at a glance; unknown types are shown generically. */
+export function describeEvent(e: RewindEvent): string {
+  const { from, to } = eventVersions(e);
+  const v = (n: number | null) => (n === null ? '?' : `v${n}`);
+  const run = e.run_id ? ` ${e.run_id}` : '';
+  switch (e.type) {
+    case 'workflow_created':
+      return str(e.payload.name) ? `Created workflow ${str(e.payload.name)}` : 'Created the workflow';
+    case 'version_created':
+      return `Created draft ${v(to)}`;
+    case 'version_published':
+      return from === null ? `Published ${v(to)}` : `Published ${v(to)} (was ${v(from)})`;
+    case 'workflow_rollback':
+      return `Rolled back ${v(from)} → ${v(to)}`;
+    case 'version_archived':
+      return `Archived ${v(to)}`;
+    case 'workflow_paused':
+      return 'Paused the workflow';
+    case 'workflow_unpaused':
+      return 'Unpaused the workflow';
+    case 'run_started':
+      return `Run${run} started on ${v(to)}`;
+    case 'run_succeeded':
+      return `Run${run} succeeded`;
+    case 'run_failed':
+      return `Run${run} failed${str(e.payload.error) ? `: ${str(e.payload.error)}` : ''}`;
+    case 'run_cancelled':
+      return `Run${run} cancelled`;
+    case 'run_interrupted':
+      return `Run${run} interrupted`;
+    default:
+      return e.type.replace(/_/g, ' ');
+  }
+}
+
+/** Run progress is too frequent for a toast; everything else another operator does is worth one. */
+export function isToastWorthy(e: RewindEvent): boolean {
+  if (e.type === 'run_failed' || e.type === 'run_interrupted') return true;
+  return !e.type.startsWith('run_') && !e.type.startsWith('checkpoint');
+}

@@ -1,0 +1,83 @@
+import { create } from 'zustand';
+import type { ApiInput, ConnectionInfo, RewindErrorData } from '../../preload/contract/index.js';
+import { api, toErrorData, unwrap } from '../api/client.js';
+import { resetConnectionData } from './reset.js';
+
+/** A mirror of main's connection list; main owns each connection's state. */
+export interface ConnectionsState {
+  connections: ConnectionInfo[];
+  loading: boolean;
+  error: RewindErrorData | null;
+  /** The add-connection form's progress. */
+  adding: boolean;
+  addError: RewindErrorData | null;
+}
+
+export const connectionsInitialState: ConnectionsState = {
+  connections: [],
+  loading: false,
+  error: null,
+  adding: false,
+  addError: null,
+};
+
+interface ConnectionsActions {
+  load(): Promise<void>;
+  select(id: string): Promise<void>;
+  add(input: ApiInput<'connections:add'>): Promise<ConnectionInfo | null>;
+  remove(id: string): Promise<void>;
+  applyPush(connections: ConnectionInfo[]): void;
+}
+
+const selectedId = (list: ConnectionInfo[]) => list.find((c) => c.selected)?.id ?? null;
+
+export const useConnections = create<ConnectionsState & ConnectionsActions>()((set, get) => ({
+  ...connectionsInitialState,
+  async load() {
+    set({ loading: true, error: null });
+    try {
+      const { connections } = await unwrap(api().connections.list({}));
+      set({ connections, loading: false });
+    } catch (e) {
+      set({ loading: false, error: toErrorData(e) });
+    }
+  },
+  async select(id) {
+    if (selectedId(get().connections) === id) return;
+    try {
+      await unwrap(api().connections.select({ id }));
+      const { connections } = await unwrap(api().connections.list({}));
+      set({ connections, error: null });
+      await resetConnectionData();
+    } catch (e) {
+      set({ error: toErrorData(e) });
+    }
+  },
+  async add(input) {
+    set({ adding: true, addError: null });
+    try {
+      const info = await unwrap(api().connections.add(input));
+      const { connections } = await unwrap(api().connections.list({}));
+      set({ connections, adding: false });
+      return info;
+    } catch (e) {
+      set({ adding: false, addError: toErrorData(e) });
+      return null;
+    }
+  },
+  async remove(id) {
+    try {
+      await unwrap(api().connections.remove({ id }));
+      const { connections } = await unwrap(api().connections.list({}));
+      set({ connections });
+    } catch (e) {
+      set({ error: toErrorData(e) });
+    }
+  },
+  applyPush(connections) {
+    const before = selectedId(get().connections);
+    set({ connections });
+    // Another window (or main itself) may switch the connection: follow it.
+    if (before !== null && selectedId(connections) !== before) void resetConnectionData();
+  },
+}));

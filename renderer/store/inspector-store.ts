@@ -1,0 +1,191 @@
+import { create } from 'zustand';
+import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, Run, WorkflowVersion } from '../../preload/contract/index.js';
+import { api, toErrorData, unwrap } from '../api/client.js';
+import { markOwnRun } from './own-activity.js';
+
+/*
+ * action: idle → busy → done | failed   (resume and replay each)
+ */
+export interface ResumeState {
+  version: number | null;
+  compat: Compatibility | null;
+  compatLoading: boolean;
+  busy: boolean;
+  error: RewindErrorData | null;
+}
+
+export interface ReplayState {
+  version: number | null;
+  busy: boolean;
+  error: RewindErrorData | null;
+  result: ReplayResult | null;
+}
+
+export interface InspectorState {
+  runId: string | null;
+  run: Run | null;
+  checkpoints: Checkpoint[];
+  /** The DSL of the version the run is pinned to: the DAG to draw. */
+  dsl: Dsl | null;
+  /** The workflow's versions, newest first, for the resume and replay pickers. */
+  versions: WorkflowVersion[];
+  selectedSeq: number | null;
+  jsonQuery: string;
+  loading: boolean;
+  error: RewindErrorData | null;
+  resume: ResumeState;
+  replay: ReplayState;
+}
+
+const resumeInitial: ResumeState = { version: null, compat: null, compatLoading: false, busy: false, error: null };
+const replayInitial: ReplayState = { version: null, busy: false, error: null, result: null };
+
+export const inspectorInitialState: InspectorState = {
+  runId: null,
+  run: null,
+  checkpoints: [],
+  dsl: null,
+  versions: [],
+  selectedSeq: null,
+  jsonQuery: '',
+  loading: false,
+  error: null,
+  resume: resumeInitial,
+  replay: replayInitial,
+};
+
+interface InspectorActions {
+  open(runId: string): Promise<void>;
+  close(): void;
+  refresh(): Promise<void>;
+  selectCheckpoint(seq: number | null): void;
+  selectNode(nodeId: string): void;
+  setJsonQuery(q: string): void;
+  setResumeVersion(version: number): Promise<void>;
+  resumeRun(): Promise<Run | null>;
+  setReplayVersion(version: number): void;
+  replayRun(): Promise<void>;
+}
+
+/** While a run is queued or running its checkpoints change under us: poll at this pace. */
+export const POLL_MS = 500;
+const isLive = (r: Run | null) => r !== null && (r.status === 'queued' || r.status === 'running');
+
+export const useInspector = create<InspectorState & InspectorActions>()((set, get) => {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const stopPolling = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  const schedulePoll = () => {
+    stopPolling();
+    if (!isLive(get().run)) return;
+    timer = setTimeout(() => void get().refresh(), POLL_MS);
+  };
+
+  return {
+    ...inspectorInitialState,
+    async open(runId) {
+      stopPolling();
+      set({ ...inspectorInitialState, runId, loading: true });
+      try {
+        const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
+        const [version, { versions }] = await Promise.all([
+          unwrap(api().versions.get({ workflow_id: run.workflow_id, version: run.version })),
+          unwrap(api().versions.list({ workflow_id: run.workflow_id, limit: 500 })),
+        ]);
+        if (get().runId !== runId) return;
+        const last = checkpoints[checkpoints.length - 1] ?? null;
+        const target = versions.find((v) => v.status === 'active')?.version ?? run.version;
+        set({
+          run,
+          checkpoints,
+          dsl: version.dsl_definition,
+          versions,
+          selectedSeq: last?.seq ?? null,
+          loading: false,
+          resume: { ...resumeInitial, version: target },
+          replay: { ...replayInitial, version: target },
+        });
+        schedulePoll();
+        if (run.status === 'failed' || run.status === 'interrupted') void get().setResumeVersion(target);
+      } catch (e) {
+        if (get().runId === runId) set({ loading: false, error: toErrorData(e) });
+      }
+    },
+    close() {
+      stopPolling();
+      set(inspectorInitialState);
+    },
+    async refresh() {
+      const runId = get().runId;
+      if (!runId) return;
+      try {
+        const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
+        if (get().runId !== runId) return;
+        const prevLast = get().checkpoints[get().checkpoints.length - 1]?.seq ?? null;
+        const followLast = get().selectedSeq === null || get().selectedSeq === prevLast;
+        set({ run, checkpoints, selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq });
+        schedulePoll();
+      } catch (e) {
+        set({ error: toErrorData(e) });
+      }
+    },
+    selectCheckpoint(seq) {
+      set({ selectedSeq: seq });
+    },
+    selectNode(nodeId) {
+      const cps = get().checkpoints;
+      for (let i = cps.length - 1; i >= 0; i--) {
+        if (cps[i]!.node_id === nodeId) {
+          set({ selectedSeq: cps[i]!.seq });
+          return;
+        }
+      }
+    },
+    setJsonQuery(jsonQuery) {
+      set({ jsonQuery });
+    },
+    async setResumeVersion(version) {
+      const runId = get().runId;
+      if (!runId) return;
+      set({ resume: { ...get().resume, version, compat: null, compatLoading: true, error: null } });
+      try {
+        const compat = await unwrap(api().runs.compatibility({ run_id: runId, version }));
+        if (get().runId === runId && get().resume.version === version) set({ resume: { ...get().resume, compat, compatLoading: false } });
+      } catch (e) {
+        set({ resume: { ...get().resume, compatLoading: false, error: toErrorData(e) } });
+      }
+    },
+    async resumeRun() {
+      const { runId, resume } = get();
+      if (!runId || resume.version === null) return null;
+      set({ resume: { ...resume, busy: true, error: null } });
+      try {
+        const child = await unwrap(api().runs.resume({ run_id: runId, version: resume.version }));
+        markOwnRun(child.run_id);
+        // The operator's next question is "does the child succeed?": show it at once.
+        await get().open(child.run_id);
+        return child;
+      } catch (e) {
+        set({ resume: { ...get().resume, busy: false, error: toErrorData(e) } });
+        return null;
+      }
+    },
+    setReplayVersion(version) {
+      set({ replay: { ...get().replay, version, result: null, error: null } });
+    },
+    async replayRun() {
+      const { runId, replay } = get();
+      if (!runId || replay.version === null) return;
+      set({ replay: { ...replay, busy: true, error: null, result: null } });
+      try {
+        const result = await unwrap(api().runs.replay({ run_id: runId, version: replay.version }));
+        markOwnRun(result.replay.run_id);
+        set({ replay: { ...get().replay, busy: false, result } });
+      } catch (e) {
+        set({ replay: { ...get().replay, busy: false, error: toErrorData(e) } });
+      }
+    },
+  };
+});

@@ -1,0 +1,84 @@
+import type { RewindBridge, RewindEvent } from '../../preload/contract/index.js';
+import { onTransportState } from '../api/client.js';
+import { describeEvent, isToastWorthy } from '../shared/event-text.js';
+import { useAudit } from './audit-store.js';
+import { useConnections } from './connections-store.js';
+import { useInspector } from './inspector-store.js';
+import { isOwn } from './own-activity.js';
+import { useRuns } from './runs-store.js';
+import { useTimeline } from './timeline-store.js';
+import { useToasts } from './toasts-store.js';
+import { useWorkflows } from './workflows-store.js';
+
+/** A push can beat the answer of the mutation that caused it; wait this long before calling it someone else's. */
+export const OWN_GRACE_MS = 600;
+const REFRESH_MS = 150;
+
+function debounce(fn: () => void, ms: number): () => void {
+  let t: ReturnType<typeof setTimeout> | null = null;
+  return () => {
+    if (t) clearTimeout(t);
+    t = setTimeout(() => {
+      t = null;
+      fn();
+    }, ms);
+  };
+}
+
+function toastFor(e: RewindEvent): void {
+  setTimeout(() => {
+    if (isOwn(e) || !isToastWorthy(e)) return;
+    const wf = useWorkflows.getState().workflows.find((w) => w.id === e.workflow_id);
+    useToasts.getState().push({
+      kind: e.type === 'run_failed' || e.type === 'run_interrupted' ? 'warning' : 'info',
+      title: describeEvent(e),
+      body: `${e.actor}${wf ? ` · ${wf.name}` : ''}`,
+    });
+  }, OWN_GRACE_MS);
+}
+
+/** Wires the API's pushes into the stores; returns the unsubscribe. */
+export function startLive(bridge: RewindBridge): () => void {
+  const reloadWorkflows = debounce(() => void useWorkflows.getState().load(), REFRESH_MS);
+  const reloadRuns = debounce(() => void useRuns.getState().load(), REFRESH_MS);
+
+  const onEvent = (e: RewindEvent) => {
+    useAudit.getState().append(e);
+    if (e.workflow_id) {
+      reloadWorkflows();
+      void useTimeline.getState().applyEvent(e);
+    }
+    if (e.run_id) {
+      reloadRuns();
+      if (useInspector.getState().runId === e.run_id) void useInspector.getState().refresh();
+    }
+    toastFor(e);
+  };
+
+  const offEvents = bridge.on('events:appended', ({ connection_id, event }) => {
+    const selected = useConnections.getState().connections.find((c) => c.selected);
+    if (selected && selected.id !== connection_id) return;
+    onEvent(event);
+  });
+  const offConnections = bridge.on('connections:changed', ({ connections }) => useConnections.getState().applyPush(connections));
+
+  let wasDown = false;
+  const offTransport = onTransportState((s) => {
+    if (s === 'reconnecting') wasDown = true;
+    if (s === 'open' && wasDown) {
+      wasDown = false;
+      // Pushes sent while we were away are gone: catch up from the log and re-read the mirrors.
+      void useConnections.getState().load();
+      void useAudit.getState().catchUp();
+      reloadWorkflows();
+      reloadRuns();
+      void useInspector.getState().refresh();
+    }
+  });
+
+  return () => {
+    offEvents();
+    offConnections();
+    offTransport();
+  };
+}

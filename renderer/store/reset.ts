@@ -1,0 +1,20 @@
+import { auditInitialState, useAudit } from './audit-store.js';
+import { inspectorInitialState, useInspector } from './inspector-store.js';
+import { resetOwnActivity } from './own-activity.js';
+import { rollbackInitialState, useRollback } from './rollback-store.js';
+import { runsInitialState, useRuns } from './runs-store.js';
+import { timelineInitialState, useTimeline } from './timeline-store.js';
+import { workflowsInitialState, useWorkflows } from './workflows-store.js';
+
+/** After a connection switch nothing of the old server may linger: clear every data store and reload. */
+export async function resetConnectionData(): Promise<void> {
+  useInspector.getState().close();
+  useInspector.setState(inspectorInitialState);
+  useRollback.setState(rollbackInitialState);
+  useTimeline.setState(timelineInitialState);
+  useRuns.setState(runsInitialState);
+  useAudit.setState(auditInitialState);
+  useWorkflows.setState(workflowsInitialState);
+  resetOwnActivity();
+  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp()]);
+}

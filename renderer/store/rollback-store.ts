@@ -1,0 +1,102 @@
+import { create } from 'zustand';
+import type { RewindErrorData, RollbackPreview, RollbackResult, WorkflowVersion } from '../../preload/contract/index.js';
+import { api, toErrorData, unwrap } from '../api/client.js';
+import { markOwnSeq } from './own-activity.js';
+
+/*
+ * rollback dialog: closed → loading → ready → submitting → done
+ *                              ↘ failed ↙ (refusal or error; "reload" goes back to loading)
+ */
+export type RollbackPhase = 'closed' | 'loading' | 'ready' | 'submitting' | 'done' | 'failed';
+
+export interface RollbackState {
+  phase: RollbackPhase;
+  workflowId: string | null;
+  version: number | null;
+  preview: RollbackPreview | null;
+  /** The active and target versions, for the side-by-side DSL. */
+  fromVersion: WorkflowVersion | null;
+  toVersion: WorkflowVersion | null;
+  confirmName: string;
+  confirmVersion: string;
+  result: RollbackResult | null;
+  error: RewindErrorData | null;
+}
+
+export const rollbackInitialState: RollbackState = {
+  phase: 'closed',
+  workflowId: null,
+  version: null,
+  preview: null,
+  fromVersion: null,
+  toVersion: null,
+  confirmName: '',
+  confirmVersion: '',
+  result: null,
+  error: null,
+};
+
+interface RollbackActions {
+  openFor(workflowId: string, version: number): Promise<void>;
+  reload(): Promise<void>;
+  close(): void;
+  setConfirmName(v: string): void;
+  setConfirmVersion(v: string): void;
+  submit(production: boolean): Promise<void>;
+}
+
+/** The typed confirmation: the workflow's name, and for production also the target version. */
+export function confirmationMet(s: Pick<RollbackState, 'preview' | 'confirmName' | 'confirmVersion'>, production: boolean): boolean {
+  if (!s.preview || s.preview.refusal) return false;
+  if (s.confirmName.trim() !== s.preview.workflow_name) return false;
+  if (!production) return true;
+  return s.confirmVersion.trim().replace(/^v/i, '') === String(s.preview.to_version);
+}
+
+export const useRollback = create<RollbackState & RollbackActions>()((set, get) => ({
+  ...rollbackInitialState,
+  async openFor(workflowId, version) {
+    set({ ...rollbackInitialState, phase: 'loading', workflowId, version });
+    await get().reload();
+  },
+  async reload() {
+    const { workflowId, version } = get();
+    if (!workflowId || version === null) return;
+    set({ phase: 'loading', error: null, result: null });
+    try {
+      const preview = await unwrap(api().versions.rollbackPreview({ workflow_id: workflowId, version }));
+      const [toVersion, fromVersion] = await Promise.all([
+        unwrap(api().versions.get({ workflow_id: workflowId, version })),
+        preview.from_version === null ? Promise.resolve(null) : unwrap(api().versions.get({ workflow_id: workflowId, version: preview.from_version })),
+      ]);
+      if (get().workflowId !== workflowId || get().version !== version) return;
+      set({ phase: 'ready', preview, toVersion, fromVersion, error: null });
+    } catch (e) {
+      set({ phase: 'failed', error: toErrorData(e) });
+    }
+  },
+  close() {
+    // A rollback in flight is not abandoned by closing the dialog; its result still lands in the log.
+    set(rollbackInitialState);
+  },
+  setConfirmName(confirmName) {
+    set({ confirmName });
+  },
+  setConfirmVersion(confirmVersion) {
+    set({ confirmVersion });
+  },
+  async submit(production) {
+    const s = get();
+    if (s.phase !== 'ready' || !s.preview || !confirmationMet(s, production)) return;
+    set({ phase: 'submitting', error: null });
+    try {
+      const result = await unwrap(
+        api().versions.rollback({ workflow_id: s.preview.workflow_id, version: s.preview.to_version, expected_revision: s.preview.revision }),
+      );
+      markOwnSeq(result.seq);
+      if (get().phase === 'submitting') set({ phase: 'done', result });
+    } catch (e) {
+      if (get().phase === 'submitting') set({ phase: 'failed', error: toErrorData(e) });
+    }
+  },
+}));

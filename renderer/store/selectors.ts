@@ -1,0 +1,78 @@
+import type { Checkpoint, ConnectionInfo, RewindEvent, Run, Workflow } from '../../preload/contract/index.js';
+import type { AuditFilter, AuditState } from './audit-store.js';
+import type { ConnectionsState } from './connections-store.js';
+import type { InspectorState } from './inspector-store.js';
+import type { RunsState } from './runs-store.js';
+import type { WorkflowsState } from './workflows-store.js';
+
+/*
+ * Named selectors, one file. Those returning derived arrays or objects are used with `useShallow`,
+ * so a component re-renders only when the elements themselves change.
+ */
+
+export const selectSelectedConnection = (s: ConnectionsState): ConnectionInfo | null => s.connections.find((c) => c.selected) ?? null;
+
+export const selectIsProduction = (s: ConnectionsState): boolean => selectSelectedConnection(s)?.environment === 'production';
+
+export function selectFilteredWorkflows(s: WorkflowsState): Workflow[] {
+  const q = s.query.trim().toLowerCase();
+  if (!q) return s.workflows;
+  return s.workflows.filter((w) => w.name.toLowerCase().includes(q) || w.id.toLowerCase().includes(q) || w.description.toLowerCase().includes(q));
+}
+
+export const selectSelectedWorkflow = (s: WorkflowsState): Workflow | null => s.workflows.find((w) => w.id === s.selectedId) ?? null;
+
+export const selectRuns = (s: RunsState): Run[] => s.runs;
+
+export function matchesAudit(e: RewindEvent, f: AuditFilter): boolean {
+  if (f.workflowId && e.workflow_id !== f.workflowId) return false;
+  if (f.actor && e.actor !== f.actor) return false;
+  if (f.type && e.type !== f.type) return false;
+  return true;
+}
+
+/** Newest first, as an operator reads a log during an incident. */
+export function selectFilteredEvents(s: AuditState): RewindEvent[] {
+  const out: RewindEvent[] = [];
+  for (let i = s.events.length - 1; i >= 0; i--) {
+    const e = s.events[i]!;
+    if (matchesAudit(e, s.filter)) out.push(e);
+  }
+  return out;
+}
+
+export function selectAuditActors(s: AuditState): string[] {
+  return [...new Set(s.events.map((e) => e.actor))].sort();
+}
+
+export function selectAuditTypes(s: AuditState): string[] {
+  return [...new Set(s.events.map((e) => e.type))].sort();
+}
+
+export const selectSelectedCheckpoint = (s: InspectorState): Checkpoint | null => s.checkpoints.find((c) => c.seq === s.selectedSeq) ?? null;
+
+/*
+ * node: pending → running → succeeded | failed   (restored: carried over from the parent on resume)
+ */
+export type NodeState = 'pending' | 'running' | 'succeeded' | 'failed' | 'restored';
+
+/** Each DSL node's state in the inspected run, from its latest checkpoint. */
+export function selectNodeStates(s: InspectorState): Record<string, NodeState> {
+  const out: Record<string, NodeState> = {};
+  if (!s.dsl) return out;
+  for (const n of s.dsl.nodes) out[n.id] = 'pending';
+  for (const c of s.checkpoints) out[c.node_id] = c.status;
+  const run = s.run;
+  if (run && (run.status === 'running' || run.status === 'queued')) {
+    // A pending node whose predecessors all finished is the one running now.
+    const preds = new Map<string, string[]>();
+    for (const n of s.dsl.nodes) for (const m of n.next) preds.set(m, [...(preds.get(m) ?? []), n.id]);
+    for (const n of s.dsl.nodes) {
+      if (out[n.id] !== 'pending') continue;
+      const ps = preds.get(n.id) ?? [];
+      if (ps.every((p) => out[p] === 'succeeded' || out[p] === 'restored')) out[n.id] = 'running';
+    }
+  }
+  if (run?.failed_node && out[run.failed_node] === 'pending') out[run.failed_node] = 'failed';
+  return out;
+}

@@ -1,0 +1,66 @@
+import { useState } from 'react';
+import type { Workflow } from '../../preload/contract/index.js';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { VirtualList } from '../shared/VirtualList.js';
+import { useRollback } from '../store/rollback-store.js';
+import { useTimeline, type TimelineRow } from '../store/timeline-store.js';
+import { TimelineItem } from './TimelineItem.js';
+
+export const TIMELINE_ROW_HEIGHT = 44;
+
+/** Every version of the workflow, newest first, with publishes and rollbacks drawn where they happened. */
+export function Timeline({ workflow }: { workflow: Workflow }) {
+  const rows = useTimeline((s) => s.rows);
+  const versionCount = useTimeline((s) => s.versions.length);
+  const loading = useTimeline((s) => s.loading);
+  const error = useTimeline((s) => s.error);
+  const selected = useTimeline((s) => s.selected);
+  const [active, setActive] = useState(0);
+
+  const rollbackTo = (version: number) => void useRollback.getState().openFor(workflow.id, version);
+
+  const onRowKey = (key: string, index: number): boolean => {
+    const row: TimelineRow | undefined = rows[index];
+    if (row?.kind !== 'version') return false;
+    if (key === 'r') {
+      rollbackTo(row.version.version);
+      return true;
+    }
+    return false;
+  };
+
+  return (
+    <section className="timeline" aria-label="Version timeline">
+      <div className="panel-title">
+        <h2>Versions</h2>
+        <span className="muted" data-testid="timeline-count">
+          {loading && versionCount === 0 ? 'loading…' : `${versionCount} versions`}
+        </span>
+        <span className="muted timeline-picked" data-testid="timeline-picked">
+          {selected.length === 0 ? 'Pick two to diff (Space)' : `Picked ${selected.map((v) => `v${v}`).join(', ')}`}
+        </span>
+        {selected.length > 0 ? (
+          <button type="button" className="btn btn-ghost" onClick={() => useTimeline.getState().clearSelection()} data-testid="timeline-clear">
+            Clear
+          </button>
+        ) : null}
+      </div>
+      {error ? <ErrorNotice error={error} onReload={() => void useTimeline.getState().load(workflow.id)} testId="timeline-error" /> : null}
+      <VirtualList
+        items={rows}
+        rowHeight={TIMELINE_ROW_HEIGHT}
+        getKey={(r) => r.key}
+        activeIndex={active}
+        onActiveChange={setActive}
+        onRowKey={onRowKey}
+        label={`Versions of ${workflow.name}`}
+        testId="timeline"
+        className="timeline-list"
+        emptyText={loading ? 'Loading versions…' : 'No versions yet.'}
+        renderRow={(row, _i, isActive) => (
+          <TimelineItem row={row} active={isActive} picked={row.kind === 'version' && selected.includes(row.version.version)} onRollback={rollbackTo} />
+        )}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+import { memo } from 'react';
+import { describeEvent } from '../shared/event-text.js';
+import { formatShortTime, formatTime } from '../shared/format.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { useTimeline, type TimelineRow } from '../store/timeline-store.js';
+
+/** One timeline row; memoized because 30 of them re-render on every scroll frame otherwise. */
+export const TimelineItem = memo(function TimelineItem({
+  row,
+  active,
+  picked,
+  onRollback,
+}: {
+  row: TimelineRow;
+  active: boolean;
+  picked: boolean;
+  onRollback: (version: number) => void;
+}) {
+  const tab = active ? 0 : -1;
+  if (row.kind !== 'version') {
+    const text = describeEvent(row.event);
+    return (
+      <div className={`tl-row tl-event tl-${row.kind}`} data-testid={`timeline-${row.kind}`} data-seq={row.event.seq}>
+        <span className="tl-rail" aria-hidden="true">
+          <span className="tl-glyph">{row.kind === 'rollback' ? '↩' : '▲'}</span>
+        </span>
+        <span className="tl-event-text" tabIndex={tab} data-primary>
+          {text}
+        </span>
+        <span className="muted tl-actor">{row.event.actor}</span>
+        <time className="muted tl-time" dateTime={row.time} title={formatTime(row.time)}>
+          {formatShortTime(row.time)}
+        </time>
+      </div>
+    );
+  }
+  const v = row.version;
+  return (
+    <div className={picked ? 'tl-row tl-version is-picked' : 'tl-row tl-version'} data-testid="timeline-version" data-version={v.version} data-status={v.status}>
+      <span className="tl-rail" aria-hidden="true">
+        <span className="tl-dot" data-status={v.status} />
+      </span>
+      <button
+        type="button"
+        className="row-button tl-pick"
+        tabIndex={tab}
+        data-primary
+        aria-pressed={picked}
+        aria-label={`v${v.version}, ${v.status}: ${picked ? 'picked' : 'pick'} for diff`}
+        onClick={() => useTimeline.getState().toggleSelect(v.version)}
+        data-testid="timeline-pick"
+      >
+        <span className="tl-check" aria-hidden="true">
+          {picked ? '☑' : '☐'}
+        </span>
+        <span className="tl-number">v{v.version}</span>
+      </button>
+      <StatusBadge status={v.status} testId="version-status" />
+      <span className="tl-log" title={v.change_log}>
+        {v.change_log || <span className="muted">no change log</span>}
+      </span>
+      <span className="muted tl-actor">{v.created_by}</span>
+      <time className="muted tl-time" dateTime={v.created_at} title={`created ${formatTime(v.created_at)}${v.published_at ? `, published ${formatTime(v.published_at)}` : ''}`}>
+        {formatShortTime(v.created_at)}
+      </time>
+      {v.status === 'active' ? (
+        <span className="tl-action-placeholder" />
+      ) : (
+        <button
+          type="button"
+          className="btn btn-small"
+          tabIndex={tab}
+          onClick={() => onRollback(v.version)}
+          aria-label={`Roll back here, to v${v.version}`}
+          data-testid="timeline-rollback"
+        >
+          Roll back here
+        </button>
+      )}
+    </div>
+  );
+});

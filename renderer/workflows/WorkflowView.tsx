@@ -1,0 +1,73 @@
+import { useEffect } from 'react';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { DiffPanel } from '../diff/DiffPanel.js';
+import { Timeline } from '../timeline/Timeline.js';
+import { useRuns } from '../store/runs-store.js';
+import { selectSelectedWorkflow } from '../store/selectors.js';
+import { useTimeline } from '../store/timeline-store.js';
+import { useUi } from '../store/ui-store.js';
+import { useWorkflows } from '../store/workflows-store.js';
+
+/** One workflow: its state, its version timeline and the diff of the two versions picked. */
+export function WorkflowView() {
+  const wf = useWorkflows(selectSelectedWorkflow);
+  const busy = useWorkflows((s) => s.busy);
+  const actionError = useWorkflows((s) => s.actionError);
+  const workflowId = wf?.id ?? null;
+
+  useEffect(() => {
+    if (workflowId) void useTimeline.getState().load(workflowId);
+  }, [workflowId]);
+
+  if (!wf) {
+    return (
+      <section className="empty-state" aria-label="No workflow selected">
+        <h2>Pick a workflow</h2>
+        <p className="muted">Choose one on the left, or press Ctrl+K and type its name.</p>
+      </section>
+    );
+  }
+
+  const showRuns = () => {
+    void useRuns.getState().setFilter({ workflowId: wf.id, status: null });
+    useUi.getState().setView('runs');
+  };
+
+  return (
+    <section className="workflow-view" aria-label={`Workflow ${wf.name}`} data-testid="workflow-view">
+      <header className="workflow-header">
+        <div className="workflow-title">
+          <h1 data-testid="workflow-title">{wf.name}</h1>
+          <StatusBadge status={wf.status} testId="workflow-header-status" />
+          <span className="muted" data-testid="workflow-active-version">
+            active {wf.active_version === null ? '—' : `v${wf.active_version}`}
+          </span>
+          <span className="muted">rev {wf.revision}</span>
+          <span className="muted">{wf.source_type}</span>
+          {wf.schedule ? <span className="muted mono">{wf.schedule}</span> : null}
+        </div>
+        <div className="workflow-actions">
+          {wf.failed_runs > 0 ? (
+            <button type="button" className="btn btn-warn" onClick={showRuns} data-testid="workflow-failed-runs">
+              {wf.failed_runs} failed run{wf.failed_runs === 1 ? '' : 's'}
+            </button>
+          ) : (
+            <button type="button" className="btn" onClick={showRuns} data-testid="workflow-runs">
+              Runs
+            </button>
+          )}
+          <button type="button" className="btn" disabled={busy} onClick={() => void useWorkflows.getState().togglePause(wf.id)} data-testid="workflow-pause-toggle">
+            {wf.status === 'active' ? 'Pause' : 'Unpause'}
+          </button>
+        </div>
+      </header>
+      {wf.description ? <p className="muted workflow-description">{wf.description}</p> : null}
+      {actionError ? <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} testId="workflow-error" /> : null}
+      <div className="workflow-body">
+        <Timeline workflow={wf} />
+        <DiffPanel />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,213 @@
+import { resolve } from 'node:path';
+import react from '@vitejs/plugin-react';
+import { chromium, type Page } from 'playwright-core';
+import { build, type Rolldown } from 'vite';
+import { type BenchResult, type BenchSuite, percentile, result } from './lib.js';
+
+/*
+ * The renderer in Chromium: the real Timeline and CheckpointPanel components (bundled here with the
+ * real stores and CSS), against the same rows written as one static HTML list — what React plus
+ * virtualization cost, or save, compared with the browser doing nothing but layout.
+ */
+
+const root = resolve(import.meta.dirname, '../..');
+const VERSIONS = 10_000;
+const CHECKPOINTS = 1_000;
+const RUNS = 11;
+const SCROLL_FRAMES = 240;
+
+const atMostTenth = { text: 'ratio ≤ 0.1×', met: (r: number) => r <= 0.1 };
+
+/** The in-page harness: builds data, mounts a component or the static list, and times each. */
+const harness = `
+import { createElement } from 'react';
+import { flushSync } from 'react-dom';
+import { createRoot } from 'react-dom/client';
+import '${root}/renderer/styles/theme.css';
+import '${root}/renderer/styles/app.css';
+import { Timeline } from '${root}/renderer/timeline/Timeline.tsx';
+import { CheckpointPanel } from '${root}/renderer/runs/CheckpointPanel.tsx';
+import { buildRows, useTimeline } from '${root}/renderer/store/timeline-store.ts';
+import { useInspector } from '${root}/renderer/store/inspector-store.ts';
+import { formatShortTime } from '${root}/renderer/shared/format.ts';
+
+const wf = { id: 'wf', name: 'big-timeline', description: '', source_type: 'MANUAL', status: 'active', schedule: null, active_version: 1, revision: 1, failed_runs: 0, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
+const dsl = { nodes: [{ id: 'extract', type: 'task', params: {}, next: [] }], defaults: {} };
+const t0 = Date.UTC(2026, 0, 1);
+function versions(n) {
+  return Array.from({ length: n }, (_, i) => {
+    const v = n - i;
+    return { version_id: 'v' + v, workflow_id: 'wf', version: v, dsl_definition: dsl, change_log: 'tune extract to ' + v + ' ms', status: v === 1 ? 'active' : 'draft', created_by: 'load.test', published_at: null, created_at: new Date(t0 + v * 60000).toISOString() };
+  });
+}
+function checkpoints(n) {
+  return Array.from({ length: n }, (_, i) => ({ run_id: 'r', seq: i + 1, node_id: 'node_' + (i + 1), status: 'succeeded', state: { output: { rows: i }, context: { i } }, created_at: new Date(t0 + i * 1000).toISOString() }));
+}
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+
+function host(cls) {
+  const el = document.createElement('div');
+  el.className = 'bench-host ' + cls;
+  document.body.append(el);
+  return el;
+}
+function settle() {
+  document.body.getBoundingClientRect();
+  return document.body.offsetHeight;
+}
+let mounted = null;
+function clear() {
+  if (mounted) mounted.root.unmount();
+  mounted = null;
+  document.body.replaceChildren();
+}
+
+window.bench = {
+  mountTimeline(n) {
+    clear();
+    const vs = versions(n);
+    useTimeline.setState({ workflowId: 'wf', versions: vs, lifecycle: [], rows: buildRows(vs, []), loading: false, selected: [] });
+    const el = host('workflow-body');
+    const r = createRoot(el);
+    const start = performance.now();
+    flushSync(() => r.render(createElement(Timeline, { workflow: wf })));
+    settle();
+    mounted = { root: r };
+    return performance.now() - start;
+  },
+  staticTimeline(n) {
+    clear();
+    const vs = versions(n);
+    const html = '<section class="timeline"><div class="vlist timeline-list static-list"><ul role="list">' + vs.map((v) =>
+      '<li class="tl-row tl-version"><span class="tl-rail"><span class="tl-dot" data-status="' + v.status + '"></span></span><button class="row-button tl-pick">v' + v.version + '</button><span class="badge" data-status="' + v.status + '">' + v.status + '</span><span class="tl-log">' + esc(v.change_log) + '</span><span class="muted tl-actor">' + esc(v.created_by) + '</span><time class="muted tl-time">' + formatShortTime(v.created_at) + '</time><button class="btn btn-small">Roll back here</button></li>').join('') + '</ul></div></section>';
+    const el = host('workflow-body');
+    const start = performance.now();
+    el.innerHTML = html;
+    settle();
+    return performance.now() - start;
+  },
+  mountCheckpoints(n) {
+    clear();
+    const cps = checkpoints(n);
+    useInspector.setState({ checkpoints: cps, selectedSeq: n, runId: 'r' });
+    const el = host('run-inspector');
+    const r = createRoot(el);
+    const start = performance.now();
+    flushSync(() => r.render(createElement(CheckpointPanel)));
+    settle();
+    mounted = { root: r };
+    return performance.now() - start;
+  },
+  staticCheckpoints(n) {
+    clear();
+    const cps = checkpoints(n);
+    const last = cps[cps.length - 1];
+    const html = '<div class="checkpoints"><section class="checkpoint-list"><h3>Checkpoints (' + n + ')</h3><div class="vlist static-list"><ul role="list">' + cps.map((c) =>
+      '<li><button class="row-button cp-row"><span class="mono cp-seq">#' + c.seq + '</span><span class="cp-node">' + c.node_id + '</span><span class="badge" data-status="succeeded">succeeded</span><span class="muted cp-time">' + formatShortTime(c.created_at).slice(6) + '</span></button></li>').join('') +
+      '</ul></div></section><section class="checkpoint-state"><pre class="json-body">' + esc(JSON.stringify(last.state, null, 2)) + '</pre></section></div>';
+    const el = host('run-inspector');
+    const start = performance.now();
+    el.innerHTML = html;
+    settle();
+    return performance.now() - start;
+  },
+  /** Scrolls the mounted list a few rows per frame and returns each frame's duration. */
+  scroll(frames, step) {
+    const scroller = document.querySelector('.vlist');
+    return new Promise((done) => {
+      const times = [];
+      let last = 0;
+      const tick = (now) => {
+        if (last) times.push(now - last);
+        last = now;
+        if (times.length >= frames) return done(times);
+        scroller.scrollTop = (scroller.scrollTop + step) % (scroller.scrollHeight - scroller.clientHeight);
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+  },
+};
+`;
+
+const benchCss = `.bench-host { position: fixed; inset: 0; display: flex; flex-direction: column; width: 1000px; height: 800px; overflow: hidden; }
+.bench-host.workflow-body { display: grid; grid-template-columns: 1fr; }
+.static-list ul { list-style: none; margin: 0; padding: 0; }
+.static-list .tl-row { height: 44px; }
+.static-list .cp-row { height: 30px; }`;
+
+async function bundle(): Promise<{ js: string; css: string }> {
+  const out = await build({
+    configFile: false,
+    root,
+    logLevel: 'silent',
+    mode: 'production',
+    plugins: [
+      react(),
+      {
+        name: 'bench-harness',
+        resolveId: (id) => (id === 'virtual:bench' ? '\0virtual:bench' : null),
+        load: (id) => (id === '\0virtual:bench' ? harness : null),
+      },
+    ],
+    build: { write: false, minify: true, cssCodeSplit: false, rolldownOptions: { input: 'virtual:bench', output: { format: 'iife' } } },
+  });
+  const outputs = (Array.isArray(out) ? out : [out]) as Rolldown.RolldownOutput[];
+  let js = '';
+  let css = '';
+  for (const o of outputs.flatMap((x) => x.output)) {
+    if (o.type === 'chunk') js += o.code;
+    else if (o.fileName.endsWith('.css')) css += typeof o.source === 'string' ? o.source : new TextDecoder().decode(o.source);
+  }
+  return { js, css };
+}
+
+async function median(page: Page, fn: string, n: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) samples.push(await page.evaluate(([f, count]) => (window as unknown as Record<'bench', Record<string, (n: number) => number>>).bench[f]!(count), [fn, n] as const));
+  return percentile(samples, 50);
+}
+
+async function scrollP95(page: Page, mount: string): Promise<number> {
+  await page.evaluate((m) => (window as unknown as Record<'bench', Record<string, (n: number) => number>>).bench[m]!(10_000), mount);
+  const frames = await page.evaluate(
+    ([f, s]) => (window as unknown as Record<'bench', { scroll: (f: number, s: number) => Promise<number[]> }>).bench.scroll(f, s),
+    [SCROLL_FRAMES, 44 * 5] as const,
+  );
+  return percentile(frames, 95);
+}
+
+export const rendererSuite: BenchSuite = {
+  name: 'renderer',
+  async run(): Promise<BenchResult[]> {
+    const { js, css } = await bundle();
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      // Frames uncapped (no vsync, no 60 Hz limit): a frame's time is then the work it took, not the display's clock.
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu-vsync', '--disable-frame-rate-limit'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+      await page.setContent('<!doctype html><html data-theme="dark"><head></head><body></body></html>');
+      await page.addStyleTag({ content: css + benchCss });
+      await page.addScriptTag({ content: js });
+      // Warm up both paths once so JIT and style caches do not favour the second measured.
+      await median(page, 'mountTimeline', 100);
+      await median(page, 'staticTimeline', 100);
+
+      const timeline = await median(page, 'mountTimeline', VERSIONS);
+      const timelineStatic = await median(page, 'staticTimeline', VERSIONS);
+      const cps = await median(page, 'mountCheckpoints', CHECKPOINTS);
+      const cpsStatic = await median(page, 'staticCheckpoints', CHECKPOINTS);
+      const scroll = await scrollP95(page, 'mountTimeline');
+      const scrollStatic = await scrollP95(page, 'staticTimeline');
+      return [
+        result(`first render, timeline of ${VERSIONS} versions (vs static list)`, timeline, 'ms', timelineStatic, atMostTenth),
+        result(`first render, run of ${CHECKPOINTS} checkpoints (vs static list)`, cps, 'ms', cpsStatic, atMostTenth),
+        result('timeline scroll frame time p95 (vs static list)', scroll, 'ms', scrollStatic, { text: 'p95 ≤ 16.7 ms', met: () => scroll <= 16.7 }),
+      ];
+    } finally {
+      await browser.close();
+    }
+  },
+};

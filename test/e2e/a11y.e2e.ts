@@ -1,0 +1,51 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { ConsolePage } from './pages/console-page.js';
+import { startConsole, type StartedConsole } from './support/console.js';
+
+let app: StartedConsole;
+test.afterEach(async () => {
+  await app?.close();
+});
+
+async function seriousViolations(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+test('the main views have no serious accessibility violations, in both themes', async ({ page }, testInfo) => {
+  app = await startConsole();
+  const c = new ConsolePage(page);
+  await c.open(app.url);
+  await c.openWorkflow('ml-training-pipeline');
+  await c.pick(4).click();
+  await c.pick(3).click();
+  await expect(c.diffSummary).toBeVisible();
+  expect(await seriousViolations(page), 'workflow and diff').toEqual([]);
+
+  await c.rollbackFrom(3).click();
+  await expect(c.rollbackPreview).toBeVisible();
+  expect(await seriousViolations(page), 'rollback dialog').toEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(c.rollbackDialog).toBeHidden();
+
+  await c.nav('runs').click();
+  await c.runRows.first().click();
+  await expect(c.dagNodes.first()).toBeVisible();
+  expect(await seriousViolations(page), 'runs and inspector').toEqual([]);
+
+  await c.nav('audit').click();
+  await expect(c.auditRows.first()).toBeVisible();
+  expect(await seriousViolations(page), 'audit log').toEqual([]);
+
+  await page.keyboard.press('Control+k');
+  await expect(page.getByTestId('palette-input')).toBeFocused();
+  expect(await seriousViolations(page), 'command palette').toEqual([]);
+  await page.screenshot({ path: testInfo.outputPath('palette.png') });
+  await page.keyboard.press('Escape');
+
+  await page.getByTestId('theme-toggle').click();
+  await c.nav('workflows').click();
+  expect(await seriousViolations(page), 'light theme').toEqual([]);
+  await page.screenshot({ path: testInfo.outputPath('light-theme.png') });
+});

@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSandbox, type SandboxBackend } from '../../../main/backends/sandbox.js';
+import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
+import { createServer } from '../../../main/server/server.js';
+import { TokenStore } from '../../../main/server/tokens.js';
+import { startWebConsole } from '../../../main/web/web-console.js';
+
+/** Fast enough for tests, slow enough that a run is seen running. */
+const TIME_SCALE = 0.002;
+
+export interface StartedConsole {
+  url: string;
+  sandboxPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A browser-mode console on a fresh temporary sandbox (its own data folder per test).
+ * `prepare` may fill the sandbox through the engine before the console opens it.
+ */
+export async function startConsole(options: { demo?: boolean; prepare?: (sandbox: SandboxBackend) => Promise<void> } = {}): Promise<StartedConsole> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-'));
+  const sandboxPath = join(dir, 'sandbox.db');
+  if (options.prepare) {
+    const sandbox = openSandbox({ path: sandboxPath, demo: options.demo ?? true, timeScale: 0 });
+    try {
+      await options.prepare(sandbox);
+    } finally {
+      await sandbox.close();
+    }
+  }
+  const web = await startWebConsole({
+    port: 0,
+    sandboxPath,
+    connectionsDir: dir,
+    createRemote: createRemoteBackend,
+    timeScale: TIME_SCALE,
+    demo: options.demo ?? true,
+  });
+  return {
+    url: web.url,
+    sandboxPath,
+    async close() {
+      await web.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface StartedServer {
+  url: string;
+  adminToken: string;
+  viewerToken: string;
+  close(): Promise<void>;
+}
+
+/** A real workflow server on 127.0.0.1 with the demo data, an admin token and a viewer token. */
+export async function startWorkflowServer(): Promise<StartedServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
+  const backend = openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
+  const tokens = new TokenStore(backend.engine.db);
+  const adminToken = tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' }).token;
+  const viewerToken = tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' }).token;
+  const server = await createServer({
+    backend,
+    tokens,
+    latestSeq: () => backend.engine.latestSeq(),
+    schemaVersion: backend.engine.schemaVersion,
+    port: 0,
+    log: () => {},
+  });
+  return {
+    url: server.url,
+    adminToken,
+    viewerToken,
+    async close() {
+      await server.close();
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

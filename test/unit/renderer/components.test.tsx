@@ -1,0 +1,196 @@
+// @vitest-environment happy-dom
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { App } from '../../../renderer/App.js';
+import { useAudit } from '../../../renderer/store/audit-store.js';
+import { useConnections } from '../../../renderer/store/connections-store.js';
+import { useInspector } from '../../../renderer/store/inspector-store.js';
+import { useRollback } from '../../../renderer/store/rollback-store.js';
+import { useRuns } from '../../../renderer/store/runs-store.js';
+import { useUi } from '../../../renderer/store/ui-store.js';
+import { useWorkflows } from '../../../renderer/store/workflows-store.js';
+import type { FakeBridge } from './fake-bridge.js';
+import { freshConsole } from './setup.js';
+
+let fake: FakeBridge;
+
+// happy-dom does no layout: give the virtual lists' scroll boxes a size so that rows render.
+for (const [prop, px] of [['clientHeight', 600], ['clientWidth', 800]] as const) {
+  const base = Object.getOwnPropertyDescriptor(HTMLElement.prototype, prop) ?? Object.getOwnPropertyDescriptor(Element.prototype, prop);
+  Object.defineProperty(HTMLElement.prototype, prop, {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('vlist') ? px : (base?.get?.call(this) ?? 0);
+    },
+  });
+}
+
+async function renderApp() {
+  await act(async () => {
+    await Promise.all([useConnections.getState().load(), useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp()]);
+  });
+  return render(<App />);
+}
+
+beforeEach(() => {
+  fake = freshConsole();
+});
+
+describe('workflow list and timeline', () => {
+  it('marks failed runs and status, filters by search, and diffs two picked versions', async () => {
+    await renderApp();
+    const rows = screen.getAllByTestId('workflow-row');
+    expect(rows.map((r) => r.dataset.workflowName)).toEqual(['ml-training-pipeline', 'nightly-orders-etl']);
+    expect(within(rows[0]!).getByTestId('workflow-failed-badge').textContent).toBe('1 failed');
+    expect(within(rows[1]!).getByTestId('workflow-status').textContent).toBe('paused');
+
+    fireEvent.change(screen.getByTestId('workflow-search'), { target: { value: 'etl' } });
+    expect(screen.getAllByTestId('workflow-row')).toHaveLength(1);
+    fireEvent.change(screen.getByTestId('workflow-search'), { target: { value: '' } });
+
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    await waitFor(() => expect(screen.getAllByTestId('timeline-version')).toHaveLength(2));
+    expect(screen.getAllByTestId('timeline-publish')).toHaveLength(2);
+    const picks = screen.getAllByTestId('timeline-pick');
+    fireEvent.click(picks[0]!);
+    fireEvent.click(picks[1]!);
+    await waitFor(() => expect(screen.getByTestId('diff-summary').textContent).toContain('changed train'));
+    expect(screen.getByTestId('dsl-diff').textContent).toContain('registry-v2');
+  });
+
+  it('moves through the timeline with j/k and opens a rollback with r', async () => {
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    await waitFor(() => expect(screen.getAllByTestId('timeline-pick')).toHaveLength(2));
+    const first = screen.getAllByTestId('timeline-pick')[0]!;
+    first.focus();
+    // Rows: publish v2, v2, publish v1, v1 — the first version row is index 1.
+    fireEvent.keyDown(first, { key: 'j' });
+    fireEvent.keyDown(document.activeElement!, { key: 'j' });
+    fireEvent.keyDown(document.activeElement!, { key: 'j' });
+    await waitFor(() => expect(document.activeElement?.closest('[data-testid="timeline-version"]')?.getAttribute('data-version')).toBe('1'));
+    fireEvent.keyDown(document.activeElement!, { key: 'r' });
+    await waitFor(() => expect(screen.getByTestId('rollback-dialog')).toBeTruthy());
+    expect(useRollback.getState().version).toBe(1);
+  });
+});
+
+describe('rollback dialog', () => {
+  it('previews, needs the typed name, rolls back and shows the result', async () => {
+    await renderApp();
+    await act(() => useRollback.getState().openFor('wf-ml', 1));
+    const dialog = screen.getByTestId('rollback-dialog');
+    expect(within(dialog).getByTestId('rollback-preview').textContent).toContain('Active now: v2');
+    expect(within(dialog).getByTestId('rollback-resumable-run').textContent).toContain('resumable on v1');
+    const submit = within(dialog).getByTestId('rollback-submit') as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    fireEvent.change(within(dialog).getByTestId('rollback-confirm-name'), { target: { value: 'ml-training-pipeline' } });
+    expect(submit.disabled).toBe(false);
+    fireEvent.click(submit);
+    await waitFor(() => expect(screen.getByTestId('rollback-result').textContent).toContain('Rolled back to v1'));
+  });
+
+  it('asks for the version as well on a production connection', async () => {
+    fake.world.connections = fake.world.connections.map((c) => ({ ...c, selected: c.id === 'prod' }));
+    await renderApp();
+    expect(screen.getByTestId('connection-production')).toBeTruthy();
+    await act(() => useRollback.getState().openFor('wf-ml', 1));
+    fireEvent.change(screen.getByTestId('rollback-confirm-name'), { target: { value: 'ml-training-pipeline' } });
+    const submit = screen.getByTestId('rollback-submit') as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    fireEvent.change(screen.getByTestId('rollback-confirm-version'), { target: { value: 'v1' } });
+    expect(submit.disabled).toBe(false);
+  });
+
+  it('shows the stale-revision hint with a reload that fetches a fresh preview', async () => {
+    await renderApp();
+    await act(() => useRollback.getState().openFor('wf-ml', 1));
+    fake.world.workflows[0] = { ...fake.world.workflows[0]!, revision: 42 };
+    fireEvent.change(screen.getByTestId('rollback-confirm-name'), { target: { value: 'ml-training-pipeline' } });
+    fireEvent.click(screen.getByTestId('rollback-submit'));
+    await waitFor(() => expect(screen.getByTestId('rollback-error-hint').textContent).toBe('Reload the workflow and retry.'));
+    expect(screen.getByTestId('rollback-error').textContent).toContain('Someone else changed this workflow first');
+    fireEvent.click(screen.getByTestId('rollback-error-reload'));
+    await waitFor(() => expect(useRollback.getState().preview?.revision).toBe(42));
+  });
+
+  it('shows who may do it when the token is a viewer', async () => {
+    await renderApp();
+    await act(() => useRollback.getState().openFor('wf-ml', 1));
+    fake.failNext('versions:rollback', { code: 'FORBIDDEN', message: 'viewer may not roll back', hint: 'Ask an operator or an admin to roll back.' });
+    fireEvent.change(screen.getByTestId('rollback-confirm-name'), { target: { value: 'ml-training-pipeline' } });
+    fireEvent.click(screen.getByTestId('rollback-submit'));
+    await waitFor(() => expect(screen.getByTestId('rollback-error-hint').textContent).toBe('Ask an operator or an admin to roll back.'));
+    expect(screen.queryByTestId('rollback-error-reload')).toBeNull();
+  });
+
+  it('closes on Escape', async () => {
+    await renderApp();
+    await act(() => useRollback.getState().openFor('wf-ml', 1));
+    fireEvent.keyDown(screen.getByTestId('rollback-dialog'), { key: 'Escape' });
+    expect(screen.queryByTestId('rollback-dialog')).toBeNull();
+  });
+});
+
+describe('run inspector', () => {
+  it('draws the DAG by checkpoint state, searches the state, and resumes', async () => {
+    await renderApp();
+    fireEvent.click(screen.getByTestId('nav-runs'));
+    fireEvent.click(screen.getAllByTestId('run-row')[0]!);
+    await waitFor(() => expect(screen.getAllByTestId('dag-node')).toHaveLength(3));
+    expect(screen.getAllByTestId('dag-node').map((n) => n.getAttribute('data-state'))).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect(screen.getAllByTestId('checkpoint-row')).toHaveLength(3);
+
+    fireEvent.click(screen.getAllByTestId('dag-node')[1]!);
+    expect(useInspector.getState().selectedSeq).toBe(2);
+    fireEvent.change(screen.getByTestId('checkpoint-json-search'), { target: { value: 'accuracy' } });
+    expect(screen.getByTestId('checkpoint-json-matches').textContent).toBe('1 matching line');
+
+    await waitFor(() => expect(screen.getByTestId('resume-compat').dataset.compatible).toBe('true'));
+    fireEvent.click(screen.getByTestId('resume-submit'));
+    await waitFor(() => expect(screen.getByTestId('inspector-status').textContent).toBe('succeeded'));
+    expect(screen.getByTestId('inspector-parent').textContent).toContain('run-failed');
+  });
+});
+
+describe('command palette and theme', () => {
+  it('opens with Ctrl+K and runs a command by name', async () => {
+    await renderApp();
+    fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    const input = await screen.findByTestId('palette-input');
+    fireEvent.change(input, { target: { value: 'audit log' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    expect(screen.queryByTestId('palette')).toBeNull();
+    expect(useUi.getState().view).toBe('audit');
+    expect(screen.getByTestId('audit-count').textContent).toBe('4 events');
+  });
+
+  it('reaches a rollback of the open workflow from the palette', async () => {
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    await waitFor(() => expect(screen.getAllByTestId('timeline-version')).toHaveLength(2));
+    fireEvent.keyDown(window, { key: 'k', metaKey: true });
+    fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'roll back v1' } });
+    expect(screen.getAllByTestId('palette-item').map((i) => i.dataset.commandId)).toEqual(['rollback:wf-ml:1']);
+    fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' });
+    await waitFor(() => expect(screen.getByTestId('rollback-preview')).toBeTruthy());
+  });
+
+  it('defaults to dark and toggles to light', async () => {
+    await renderApp();
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    fireEvent.click(screen.getByTestId('theme-toggle'));
+    expect(document.documentElement.dataset.theme).toBe('light');
+  });
+});
+
+describe('audit log', () => {
+  it('filters by type and verifies the chain', async () => {
+    await renderApp();
+    fireEvent.click(screen.getByTestId('nav-audit'));
+    fireEvent.change(screen.getByTestId('audit-filter-type'), { target: { value: 'version_published' } });
+    expect(screen.getAllByTestId('audit-row').map((r) => r.dataset.seq)).toEqual(['4', '2']);
+    fireEvent.click(screen.getByTestId('chain-verify'));
+    await waitFor(() => expect(screen.getByTestId('chain-status').dataset.ok).toBe('true'));
+  });
+});

@@ -1,0 +1,313 @@
+import {
+  consoleApiMethodNames,
+  splitMethod,
+  type ApiInput,
+  type ApiOutput,
+  type ApiResult,
+  type Checkpoint,
+  type ConnectionInfo,
+  type ConsoleApiMethod,
+  type ConsoleEvent,
+  type ConsoleEventPayload,
+  type Dsl,
+  type RewindBridge,
+  type RewindErrorData,
+  type RewindEvent,
+  type Run,
+  type Workflow,
+  type WorkflowVersion,
+} from '../../../preload/contract/index.js';
+
+/*
+ * An in-memory RewindBridge for the renderer's unit tests only: just enough behaviour (rollback
+ * with revisions, resume, events) to drive stores and components through the API boundary.
+ */
+
+type Handlers = { [M in ConsoleApiMethod]?: (input: ApiInput<M>) => ApiOutput<M> };
+
+const T0 = Date.parse('2026-11-20T10:00:00Z');
+export const iso = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+
+export const dslV1: Dsl = {
+  nodes: [
+    { id: 'load', type: 'task', params: {}, next: ['train'] },
+    { id: 'train', type: 'task', params: { epochs: 10 }, next: ['deploy'] },
+    { id: 'deploy', type: 'task', params: { target: 'registry-v1' }, next: [] },
+  ],
+  defaults: {},
+};
+export const dslV2: Dsl = {
+  nodes: [
+    { id: 'load', type: 'task', params: {}, next: ['train'] },
+    { id: 'train', type: 'task', params: { epochs: 20 }, next: ['deploy'] },
+    { id: 'deploy', type: 'task', params: { target: 'registry-v2' }, next: [] },
+  ],
+  defaults: {},
+};
+
+export interface FakeWorld {
+  connections: ConnectionInfo[];
+  workflows: Workflow[];
+  versions: WorkflowVersion[];
+  runs: Run[];
+  checkpoints: Checkpoint[];
+  events: RewindEvent[];
+}
+
+export function demoWorld(): FakeWorld {
+  const wf: Workflow = {
+    id: 'wf-ml',
+    name: 'ml-training-pipeline',
+    description: 'Trains and deploys the classifier.',
+    source_type: 'MANUAL',
+    status: 'active',
+    schedule: null,
+    active_version: 2,
+    revision: 5,
+    failed_runs: 1,
+    created_at: iso(0),
+    updated_at: iso(30),
+  };
+  const etl: Workflow = { ...wf, id: 'wf-etl', name: 'nightly-orders-etl', failed_runs: 0, status: 'paused', active_version: 1, revision: 2 };
+  const version = (n: number, status: WorkflowVersion['status'], dsl: Dsl, workflow_id = wf.id): WorkflowVersion => ({
+    version_id: `${workflow_id}-v${n}`,
+    workflow_id,
+    version: n,
+    dsl_definition: dsl,
+    change_log: `change ${n}`,
+    status,
+    created_by: 'mina.kim',
+    published_at: status === 'draft' ? null : iso(n * 10 + 1),
+    created_at: iso(n * 10),
+  });
+  const failed: Run = {
+    run_id: 'run-failed',
+    workflow_id: wf.id,
+    version: 2,
+    status: 'failed',
+    kind: 'start',
+    params: {},
+    seed: 1,
+    faults: {},
+    parent_run_id: null,
+    resumed_from_seq: null,
+    started_at: iso(40),
+    finished_at: iso(41),
+    error: 'registry-v2 connection refused',
+    failed_node: 'deploy',
+    created_by: 'scheduler',
+    created_at: iso(40),
+  };
+  const cp = (seq: number, node_id: string, status: Checkpoint['status']): Checkpoint => ({
+    run_id: failed.run_id,
+    seq,
+    node_id,
+    status,
+    state: { output: { node: node_id, accuracy: 0.93 }, context: { model: 'defect-classifier' } },
+    created_at: iso(40),
+  });
+  const ev = (seq: number, type: string, payload: Record<string, unknown>, extra: Partial<RewindEvent> = {}): RewindEvent => ({
+    seq,
+    ts: iso(seq * 5),
+    type,
+    workflow_id: wf.id,
+    run_id: null,
+    actor: 'mina.kim',
+    payload,
+    prev_hash: `h${seq - 1}`,
+    hash: `h${seq}`,
+    ...extra,
+  });
+  return {
+    connections: [
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false },
+    ],
+    workflows: [wf, etl],
+    versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
+    runs: [failed],
+    checkpoints: [cp(1, 'load', 'succeeded'), cp(2, 'train', 'succeeded'), cp(3, 'deploy', 'failed')],
+    events: [ev(1, 'workflow_created', { name: wf.name }), ev(2, 'version_published', { from_version: null, to_version: 1 }), ev(3, 'version_created', { version: 2 }), ev(4, 'version_published', { from_version: 1, to_version: 2 })],
+  };
+}
+
+export class FakeBridgeError extends Error {
+  constructor(readonly data: RewindErrorData) {
+    super(data.message);
+  }
+}
+
+const err = (code: RewindErrorData['code'], message: string, hint: string) => new FakeBridgeError({ code, message, hint });
+
+export class FakeBridge {
+  readonly world: FakeWorld;
+  readonly calls: { method: string; input: unknown }[] = [];
+  private failures = new Map<string, RewindErrorData>();
+  private listeners = new Map<string, Set<(p: unknown) => void>>();
+  readonly bridge: RewindBridge;
+
+  constructor(world: FakeWorld = demoWorld()) {
+    this.world = world;
+    const handlers = this.handlers();
+    const namespaces: Record<string, Record<string, (input: unknown) => Promise<ApiResult<unknown>>>> = {};
+    for (const name of consoleApiMethodNames) {
+      const [ns, m] = splitMethod(name);
+      (namespaces[ns] ??= {})[m] = async (input: unknown) => {
+        this.calls.push({ method: name, input });
+        await Promise.resolve();
+        const failure = this.failures.get(name);
+        if (failure) {
+          this.failures.delete(name);
+          return { ok: false, error: failure };
+        }
+        const h = handlers[name] as ((i: unknown) => unknown) | undefined;
+        if (!h) return { ok: false, error: { code: 'NOT_FOUND', message: `${name} is not faked`, hint: '' } };
+        try {
+          return { ok: true, value: h(input ?? {}) };
+        } catch (e) {
+          if (e instanceof FakeBridgeError) return { ok: false, error: e.data };
+          throw e;
+        }
+      };
+    }
+    const on = (event: string, l: (p: unknown) => void) => {
+      const set = this.listeners.get(event) ?? new Set();
+      this.listeners.set(event, set);
+      set.add(l);
+      return () => set.delete(l);
+    };
+    this.bridge = { ...namespaces, on } as unknown as RewindBridge;
+  }
+
+  /** The next call of `method` answers with this error. */
+  failNext(method: ConsoleApiMethod, error: RewindErrorData): void {
+    this.failures.set(method, error);
+  }
+
+  push<E extends ConsoleEvent>(event: E, payload: ConsoleEventPayload<E>): void {
+    for (const l of this.listeners.get(event) ?? []) l(payload);
+  }
+
+  /** Appends an event to the log as another operator would, and pushes it. */
+  appendEvent(partial: Pick<RewindEvent, 'type' | 'payload'> & Partial<RewindEvent>): RewindEvent {
+    const seq = (this.world.events[this.world.events.length - 1]?.seq ?? 0) + 1;
+    const e: RewindEvent = { seq, ts: iso(600 + seq), workflow_id: 'wf-ml', run_id: null, actor: 'other.operator', prev_hash: `h${seq - 1}`, hash: `h${seq}`, ...partial };
+    this.world.events.push(e);
+    this.push('events:appended', { connection_id: 'sandbox', event: e });
+    return e;
+  }
+
+  callsOf(method: ConsoleApiMethod): unknown[] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.input);
+  }
+
+  private handlers(): Handlers {
+    const w = this.world;
+    const wf = (id: string) => {
+      const found = w.workflows.find((x) => x.id === id);
+      if (!found) throw err('WORKFLOW_NOT_FOUND', `No workflow ${id}`, 'Reload the list.');
+      return found;
+    };
+    const ver = (id: string, n: number) => {
+      const found = w.versions.find((v) => v.workflow_id === id && v.version === n);
+      if (!found) throw err('VERSION_NOT_FOUND', `No v${n}`, 'Pick another version.');
+      return found;
+    };
+    const run = (id: string) => {
+      const found = w.runs.find((r) => r.run_id === id);
+      if (!found) throw err('RUN_NOT_FOUND', `No run ${id}`, 'Reload.');
+      return found;
+    };
+    const compat = (runId: string, version: number) => {
+      const nodes = new Set(ver(run(runId).workflow_id, version).dsl_definition.nodes.map((n) => n.id));
+      const done = w.checkpoints.filter((c) => c.run_id === runId && c.status !== 'failed');
+      const missing = done.map((c) => c.node_id).filter((n) => !nodes.has(n));
+      return {
+        run_id: runId,
+        version,
+        compatible: missing.length === 0,
+        completed_nodes: done.map((c) => c.node_id),
+        missing_nodes: missing,
+        resume_after_seq: done[done.length - 1]?.seq ?? null,
+        reason: missing.length === 0 ? 'every completed node exists' : `missing ${missing.join(', ')}`,
+      };
+    };
+    const appendOwn = (type: string, workflow_id: string, payload: Record<string, unknown>, run_id: string | null = null) => {
+      const seq = (w.events[w.events.length - 1]?.seq ?? 0) + 1;
+      const e: RewindEvent = { seq, ts: iso(600 + seq), type, workflow_id, run_id, actor: 'me', payload, prev_hash: `h${seq - 1}`, hash: `h${seq}` };
+      w.events.push(e);
+      return e;
+    };
+    return {
+      'connections:list': () => ({ connections: w.connections }),
+      'connections:select': ({ id }) => {
+        w.connections = w.connections.map((c) => ({ ...c, selected: c.id === id }));
+        return w.connections.find((c) => c.id === id)!;
+      },
+      'workflows:list': () => ({ workflows: w.workflows, total: w.workflows.length }),
+      'workflows:get': ({ workflow_id }) => wf(workflow_id),
+      'workflows:pause': ({ workflow_id }) => {
+        const next = { ...wf(workflow_id), status: 'paused' as const };
+        w.workflows = w.workflows.map((x) => (x.id === workflow_id ? next : x));
+        return next;
+      },
+      'versions:list': ({ workflow_id }) => {
+        const versions = w.versions.filter((v) => v.workflow_id === workflow_id).sort((a, b) => b.version - a.version);
+        return { versions, total: versions.length };
+      },
+      'versions:get': ({ workflow_id, version }) => ver(workflow_id, version),
+      'versions:diff': ({ workflow_id, from, to }) => ({
+        workflow_id,
+        from: ver(workflow_id, from),
+        to: ver(workflow_id, to),
+        diff: { added: [], removed: [], changed: [{ node_id: 'train', changes: [{ path: 'params.epochs', before: 10, after: 20 }] }], defaults_changed: [], identical: false },
+      }),
+      'versions:rollbackPreview': ({ workflow_id, version }) => {
+        const f = wf(workflow_id);
+        const target = ver(workflow_id, version);
+        return {
+          workflow_id,
+          workflow_name: f.name,
+          from_version: f.active_version,
+          to_version: version,
+          revision: f.revision,
+          diff: target.status === 'active' ? null : { added: [], removed: [], changed: [{ node_id: 'deploy', changes: [{ path: 'params.target', before: 'registry-v2', after: 'registry-v1' }] }], defaults_changed: [], identical: false },
+          refusal: target.status === 'active' ? { code: 'ROLLBACK_ALREADY_ACTIVE', message: `v${version} is already active`, hint: 'Pick another version.' } : null,
+          in_flight: [],
+          resumable: w.runs.filter((r) => r.workflow_id === workflow_id && r.status === 'failed').map((r) => ({ run: r, compatibility: compat(r.run_id, version) })),
+        };
+      },
+      'versions:rollback': ({ workflow_id, version, expected_revision }) => {
+        const f = wf(workflow_id);
+        if (expected_revision !== undefined && expected_revision !== f.revision) {
+          throw new FakeBridgeError({ code: 'STALE_REVISION', message: `Revision ${expected_revision} is stale; the workflow is at ${f.revision}.`, hint: 'Reload the workflow and retry.', details: { current_revision: f.revision } });
+        }
+        const from = f.active_version;
+        w.versions = w.versions.map((v) =>
+          v.workflow_id !== workflow_id ? v : v.version === version ? { ...v, status: 'active' } : v.version === from ? { ...v, status: 'deprecated' } : v,
+        );
+        const next = { ...f, active_version: version, revision: f.revision + 1 };
+        w.workflows = w.workflows.map((x) => (x.id === workflow_id ? next : x));
+        const e = appendOwn('workflow_rollback', workflow_id, { from_version: from, to_version: version });
+        return { success: true as const, message: `Rolled back to v${version}`, workflow_id, version, from_version: from, seq: e.seq, revision: next.revision };
+      },
+      'runs:list': ({ workflow_id, status }) => {
+        const runs = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status));
+        return { runs, total: runs.length };
+      },
+      'runs:get': ({ run_id }) => run(run_id),
+      'runs:compatibility': ({ run_id, version }) => compat(run_id, version),
+      'runs:resume': ({ run_id, version }) => {
+        const parent = run(run_id);
+        const child: Run = { ...parent, run_id: `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
+        w.runs = [child, ...w.runs];
+        return child;
+      },
+      'checkpoints:list': ({ run_id }) => ({ checkpoints: w.checkpoints.filter((c) => c.run_id === run_id) }),
+      'events:list': ({ after = 0, limit = 1000, workflow_id }) => ({
+        events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id)).slice(0, limit),
+      }),
+      'events:verify': () => ({ ok: true, length: w.events.length, head_hash: w.events[w.events.length - 1]?.hash ?? '', first_broken_seq: null, reason: null }),
+    };
+  }
+}

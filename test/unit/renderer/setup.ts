@@ -1,0 +1,34 @@
+import { cleanup } from '@testing-library/react';
+import { setApi } from '../../../renderer/api/client.js';
+import { auditInitialState, useAudit } from '../../../renderer/store/audit-store.js';
+import { connectionsInitialState, useConnections } from '../../../renderer/store/connections-store.js';
+import { inspectorInitialState, useInspector } from '../../../renderer/store/inspector-store.js';
+import { resetOwnActivity } from '../../../renderer/store/own-activity.js';
+import { paletteInitialState, usePalette } from '../../../renderer/store/palette-store.js';
+import { rollbackInitialState, useRollback } from '../../../renderer/store/rollback-store.js';
+import { runsInitialState, useRuns } from '../../../renderer/store/runs-store.js';
+import { timelineInitialState, useTimeline } from '../../../renderer/store/timeline-store.js';
+import { toastsInitialState, useToasts } from '../../../renderer/store/toasts-store.js';
+import { uiInitialState, useUi } from '../../../renderer/store/ui-store.js';
+import { workflowsInitialState, useWorkflows } from '../../../renderer/store/workflows-store.js';
+import { FakeBridge } from './fake-bridge.js';
+
+/** A fresh fake API and every store back to its exported initial state. */
+export function freshConsole(): FakeBridge {
+  cleanup();
+  useInspector.getState().close();
+  useConnections.setState(connectionsInitialState);
+  useWorkflows.setState(workflowsInitialState);
+  useTimeline.setState(timelineInitialState);
+  useRuns.setState(runsInitialState);
+  useInspector.setState(inspectorInitialState);
+  useRollback.setState(rollbackInitialState);
+  useAudit.setState(auditInitialState);
+  useToasts.setState(toastsInitialState);
+  usePalette.setState(paletteInitialState);
+  useUi.setState(uiInitialState);
+  resetOwnActivity();
+  const fake = new FakeBridge();
+  setApi(fake.bridge);
+  return fake;
+}

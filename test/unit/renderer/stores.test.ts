@@ -1,0 +1,194 @@
+// @vitest-environment happy-dom
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { errorText } from '../../../renderer/api/error-text.js';
+import { useAudit } from '../../../renderer/store/audit-store.js';
+import { useInspector } from '../../../renderer/store/inspector-store.js';
+import { startLive, OWN_GRACE_MS } from '../../../renderer/store/live.js';
+import { confirmationMet, useRollback } from '../../../renderer/store/rollback-store.js';
+import { selectFilteredWorkflows, selectNodeStates } from '../../../renderer/store/selectors.js';
+import { buildRows, useTimeline } from '../../../renderer/store/timeline-store.js';
+import { useToasts } from '../../../renderer/store/toasts-store.js';
+import { useConnections } from '../../../renderer/store/connections-store.js';
+import { useWorkflows } from '../../../renderer/store/workflows-store.js';
+import { FakeBridge } from './fake-bridge.js';
+import { freshConsole } from './setup.js';
+
+let fake: FakeBridge;
+beforeEach(() => {
+  fake = freshConsole();
+});
+
+describe('workflows', () => {
+  it('loads and filters by name', async () => {
+    await useWorkflows.getState().load();
+    useWorkflows.getState().setQuery('ETL');
+    expect(selectFilteredWorkflows(useWorkflows.getState()).map((w) => w.name)).toEqual(['nightly-orders-etl']);
+  });
+});
+
+describe('timeline', () => {
+  it('draws publishes and rollbacks between the versions, newest first', async () => {
+    await useTimeline.getState().load('wf-ml');
+    const rows = useTimeline.getState().rows;
+    expect(rows.map((r) => (r.kind === 'version' ? `v${r.version.version}` : r.kind))).toEqual(['publish', 'v2', 'publish', 'v1']);
+  });
+
+  it('loads the diff once two versions are picked, and keeps only the last two', async () => {
+    await useTimeline.getState().load('wf-ml');
+    const t = useTimeline.getState();
+    t.toggleSelect(2);
+    t.toggleSelect(1);
+    await vi.waitFor(() => expect(useTimeline.getState().diff).not.toBeNull());
+    expect(fake.callsOf('versions:diff')).toEqual([{ workflow_id: 'wf-ml', from: 1, to: 2 }]);
+    useTimeline.getState().toggleSelect(1);
+    expect(useTimeline.getState().selected).toEqual([2]);
+    expect(useTimeline.getState().diff).toBeNull();
+  });
+
+  it('applies a rollback from the stream without reloading every version', async () => {
+    await useTimeline.getState().load('wf-ml');
+    await fake.bridge.versions.rollback({ workflow_id: 'wf-ml', version: 1 });
+    const e = fake.world.events[fake.world.events.length - 1]!;
+    await useTimeline.getState().applyEvent(e);
+    const s = useTimeline.getState();
+    expect(s.versions.find((v) => v.version === 1)?.status).toBe('active');
+    expect(s.versions.find((v) => v.version === 2)?.status).toBe('deprecated');
+    expect(s.rows[0]).toMatchObject({ kind: 'rollback', from: 2, to: 1 });
+    expect(fake.callsOf('versions:list')).toHaveLength(1);
+  });
+
+  it('sorts 10,000 versions quickly', () => {
+    const base = useTimeline.getState().versions;
+    expect(base).toEqual([]);
+    const versions = Array.from({ length: 10000 }, (_, i) => ({
+      ...fake.world.versions[0]!,
+      version: 10000 - i,
+      created_at: new Date(Date.UTC(2026, 0, 1) + (10000 - i) * 1000).toISOString(),
+    }));
+    const t0 = performance.now();
+    const rows = buildRows(versions, []);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(rows[0]).toMatchObject({ kind: 'version', version: { version: 10000 } });
+  });
+});
+
+describe('rollback', () => {
+  it('needs the typed name, and for production the version too', async () => {
+    await useRollback.getState().openFor('wf-ml', 1);
+    const s = useRollback.getState();
+    expect(s.phase).toBe('ready');
+    expect(confirmationMet(s, false)).toBe(false);
+    s.setConfirmName('ml-training-pipeline');
+    expect(confirmationMet(useRollback.getState(), false)).toBe(true);
+    expect(confirmationMet(useRollback.getState(), true)).toBe(false);
+    useRollback.getState().setConfirmVersion('v1');
+    expect(confirmationMet(useRollback.getState(), true)).toBe(true);
+  });
+
+  it('sends the preview revision and shows the result', async () => {
+    await useRollback.getState().openFor('wf-ml', 1);
+    useRollback.getState().setConfirmName('ml-training-pipeline');
+    await useRollback.getState().submit(false);
+    expect(fake.callsOf('versions:rollback')).toEqual([{ workflow_id: 'wf-ml', version: 1, expected_revision: 5 }]);
+    expect(useRollback.getState()).toMatchObject({ phase: 'done', result: { version: 1, from_version: 2 } });
+  });
+
+  it('is refused on a stale revision with a reload-and-retry hint; reload picks up the new revision', async () => {
+    await useRollback.getState().openFor('wf-ml', 1);
+    fake.world.workflows[0] = { ...fake.world.workflows[0]!, revision: 9 };
+    useRollback.getState().setConfirmName('ml-training-pipeline');
+    await useRollback.getState().submit(false);
+    const s = useRollback.getState();
+    expect(s.phase).toBe('failed');
+    expect(s.error?.code).toBe('STALE_REVISION');
+    expect(errorText(s.error!)).toMatchObject({ action: 'reload', hint: 'Reload the workflow and retry.' });
+    await s.reload();
+    expect(useRollback.getState().preview?.revision).toBe(9);
+  });
+
+  it('shows a refusal from the preview and never submits', async () => {
+    await useRollback.getState().openFor('wf-ml', 2);
+    const s = useRollback.getState();
+    expect(s.preview?.refusal?.code).toBe('ROLLBACK_ALREADY_ACTIVE');
+    s.setConfirmName('ml-training-pipeline');
+    await useRollback.getState().submit(false);
+    expect(fake.callsOf('versions:rollback')).toHaveLength(0);
+  });
+});
+
+describe('run inspector', () => {
+  it('colours nodes from checkpoints and checks compatibility for the resume', async () => {
+    await useInspector.getState().open('run-failed');
+    const s = useInspector.getState();
+    expect(selectNodeStates(s)).toEqual({ load: 'succeeded', train: 'succeeded', deploy: 'failed' });
+    expect(s.selectedSeq).toBe(3);
+    await vi.waitFor(() => expect(useInspector.getState().resume.compat?.compatible).toBe(true));
+    expect(useInspector.getState().resume.version).toBe(2);
+  });
+
+  it('resumes and opens the child run', async () => {
+    await useInspector.getState().open('run-failed');
+    await useInspector.getState().setResumeVersion(1);
+    await useInspector.getState().resumeRun();
+    expect(fake.callsOf('runs:resume')).toEqual([{ run_id: 'run-failed', version: 1 }]);
+    expect(useInspector.getState().run).toMatchObject({ run_id: 'run-failed-resumed', status: 'succeeded', parent_run_id: 'run-failed' });
+  });
+
+  it('picks the latest checkpoint of a node clicked in the graph', async () => {
+    await useInspector.getState().open('run-failed');
+    useInspector.getState().selectNode('train');
+    expect(useInspector.getState().selectedSeq).toBe(2);
+  });
+});
+
+describe('audit and live stream', () => {
+  it('appends pushes in order and catches up over a gap', async () => {
+    await useAudit.getState().catchUp();
+    expect(useAudit.getState().lastSeq).toBe(4);
+    const e5 = { ...fake.world.events[3]!, seq: 5, hash: 'h5' };
+    useAudit.getState().append(e5);
+    useAudit.getState().append(e5);
+    expect(useAudit.getState().events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    fake.world.events.push(e5, { ...e5, seq: 6 }, { ...e5, seq: 7 });
+    useAudit.getState().append({ ...e5, seq: 7 });
+    await vi.waitFor(() => expect(useAudit.getState().lastSeq).toBe(7));
+    expect(useAudit.getState().events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("toasts another operator's rollback but not our own", async () => {
+    vi.useFakeTimers();
+    try {
+      await useConnections.getState().load();
+      await useWorkflows.getState().load();
+      await useAudit.getState().catchUp();
+      const stop = startLive(fake.bridge);
+      fake.appendEvent({ type: 'workflow_rollback', payload: { from_version: 2, to_version: 1 } });
+      await vi.advanceTimersByTimeAsync(OWN_GRACE_MS + 50);
+      expect(useToasts.getState().toasts.map((t) => t.title)).toEqual(['Rolled back v2 → v1']);
+      expect(useToasts.getState().toasts[0]!.body).toBe('other.operator · ml-training-pipeline');
+
+      await useRollback.getState().openFor('wf-ml', 1);
+      useWorkflows.setState({ workflows: fake.world.workflows });
+      fake.world.workflows[0] = { ...fake.world.workflows[0]!, revision: useRollback.getState().preview!.revision };
+      useRollback.getState().setConfirmName('ml-training-pipeline');
+      await useRollback.getState().submit(false);
+      const own = fake.world.events[fake.world.events.length - 1]!;
+      fake.push('events:appended', { connection_id: 'sandbox', event: own });
+      await vi.advanceTimersByTimeAsync(OWN_GRACE_MS + 50);
+      expect(useToasts.getState().toasts).toHaveLength(1);
+      expect(useAudit.getState().lastSeq).toBe(own.seq);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('ignores events of another connection', async () => {
+    await useConnections.getState().load();
+    await useAudit.getState().catchUp();
+    const stop = startLive(fake.bridge);
+    fake.push('events:appended', { connection_id: 'prod', event: { ...fake.world.events[0]!, seq: 99 } });
+    expect(useAudit.getState().lastSeq).toBe(4);
+    stop();
+  });
+});
