@@ -5,9 +5,10 @@
  */
 import { engineSuite } from './engine.bench.js';
 import { rendererSuite } from './renderer.bench.js';
+import { serverSuite } from './server.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, rendererSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -1,0 +1,1 @@
+export { RemoteBackend, openRemote, type RemoteOptions, type Identity } from './remote-backend.js';

@@ -1,0 +1,67 @@
+import type { Checkpoint, RewindEvent, Run, Workflow, WorkflowVersion } from '../../preload/contract/index.js';
+
+/** Human output: aligned columns, no colour (it goes to logs and pipes as often as to terminals). */
+export function table(headers: string[], rows: Array<Array<string | number | null>>): string {
+  const cells = rows.map((r) => r.map((c) => (c === null ? '-' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(headers), ...cells.map(line)].join('\n');
+}
+
+const shortTime = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null);
+
+export function workflowsTable(workflows: Workflow[]): string {
+  return table(
+    ['ID', 'NAME', 'SOURCE', 'STATUS', 'ACTIVE', 'REV', 'FAILED', 'SCHEDULE'],
+    workflows.map((w) => [w.id, w.name, w.source_type, w.status, w.active_version === null ? null : `v${w.active_version}`, w.revision, w.failed_runs, w.schedule]),
+  );
+}
+
+export function workflowDetail(w: Workflow): string {
+  return [
+    `${w.name} (${w.id})`,
+    `  source ${w.source_type}, status ${w.status}, active ${w.active_version === null ? 'none' : `v${w.active_version}`}, revision ${w.revision}`,
+    `  schedule ${w.schedule ?? 'none'}, failed runs ${w.failed_runs}`,
+    w.description ? `  ${w.description}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export function versionsTable(versions: WorkflowVersion[]): string {
+  return table(
+    ['VERSION', 'STATUS', 'NODES', 'BY', 'PUBLISHED', 'CHANGE'],
+    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition.nodes.length, v.created_by, shortTime(v.published_at), v.change_log]),
+  );
+}
+
+export function runsTable(runs: Run[]): string {
+  return table(
+    ['RUN', 'WORKFLOW', 'VERSION', 'KIND', 'STATUS', 'STARTED', 'FAILED NODE'],
+    runs.map((r) => [r.run_id, r.workflow_id, `v${r.version}`, r.kind, r.status, shortTime(r.started_at), r.failed_node]),
+  );
+}
+
+export function runDetail(r: Run): string {
+  return [
+    `run ${r.run_id}: ${r.status} (${r.kind} of workflow ${r.workflow_id} v${r.version})`,
+    r.parent_run_id ? `  parent ${r.parent_run_id}${r.resumed_from_seq === null ? '' : `, resumed after checkpoint ${r.resumed_from_seq}`}` : '',
+    `  started ${shortTime(r.started_at) ?? '-'}, finished ${shortTime(r.finished_at) ?? '-'}`,
+    r.error ? `  error${r.failed_node ? ` at ${r.failed_node}` : ''}: ${r.error}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export function checkpointsTable(checkpoints: Checkpoint[]): string {
+  return table(
+    ['SEQ', 'NODE', 'STATUS', 'AT'],
+    checkpoints.map((c) => [c.seq, c.node_id, c.status, shortTime(c.created_at)]),
+  );
+}
+
+export function eventLine(e: RewindEvent): string {
+  const p = e.payload;
+  const move = typeof p.to_version === 'number' ? ` v${String(p.from_version ?? '-')} → v${p.to_version}` : '';
+  return `${String(e.seq).padStart(6)}  ${shortTime(e.ts) ?? ''}  ${e.type}${move}  ${e.workflow_id ?? ''}${e.run_id ? ` run ${e.run_id}` : ''}  by ${e.actor}`;
+}

@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { runStatusSchema } from '../../preload/contract/index.js';
+import type { Backend } from '../backends/backend.js';
+
+export interface MetricsSources {
+  backend: Backend;
+  openSockets: () => number;
+  headSeq: () => number;
+}
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (so several servers can share a process,
+ * as tests do). What seed 003's rollback triggers watch: 5xx rate and latency per route, failure rate
+ * of runs, plus rollbacks, open WebSockets and the event seq.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'method' | 'status'>;
+  private readonly latency: Histogram<'route' | 'method'>;
+  private readonly rollbacks: Counter<'outcome'>;
+  readonly slowConsumers: Counter;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'rewind_process_' });
+    this.requests = new Counter({
+      name: 'rewind_http_requests_total',
+      help: 'HTTP requests by route template, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'rewind_http_request_duration_seconds',
+      help: 'HTTP request latency by route template and method.',
+      labelNames: ['route', 'method'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.rollbacks = new Counter({ name: 'rewind_rollbacks_total', help: 'Rollback requests by outcome (applied or refused).', labelNames: ['outcome'], registers });
+    this.slowConsumers = new Counter({ name: 'rewind_ws_slow_consumers_closed_total', help: 'Stream sockets closed for falling too far behind.', registers });
+    new Gauge({
+      name: 'rewind_websocket_connections',
+      help: 'Open event-stream WebSockets.',
+      registers,
+      collect() {
+        this.set(sources.openSockets());
+      },
+    });
+    new Gauge({
+      name: 'rewind_event_seq',
+      help: 'The last event seq the server has streamed.',
+      registers,
+      collect() {
+        this.set(sources.headSeq());
+      },
+    });
+    new Gauge({
+      name: 'rewind_runs',
+      help: 'Runs by status.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        for (const status of runStatusSchema.options) {
+          const { total } = await sources.backend.call('runs:list', { status, limit: 1 });
+          this.set({ status }, total);
+        }
+      },
+    });
+  }
+
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    this.requests.inc({ route, method, status: String(status) });
+    this.latency.observe({ route, method }, seconds);
+  }
+
+  observeRollback(applied: boolean): void {
+    this.rollbacks.inc({ outcome: applied ? 'applied' : 'refused' });
+  }
+}

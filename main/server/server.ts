@@ -1,0 +1,350 @@
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { z } from 'zod';
+import {
+  type BackendMethod,
+  type RewindErrorData,
+  backendMethods,
+  workflowSchema,
+  type Workflow,
+} from '../../preload/contract/index.js';
+import type { Backend } from '../backends/backend.js';
+import { RewindError, toErrorData } from '../engine/errors.js';
+import { EventStream } from './event-stream.js';
+import { type Headers, bearerToken, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
+import { ServerMetrics } from './metrics.js';
+import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from './protocol.js';
+import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from './routes.js';
+import type { Identity, TokenStore } from './tokens.js';
+
+export interface ServerOptions {
+  backend: Backend;
+  tokens: TokenStore;
+  /** The event log's head at start: the stream listens for what follows. */
+  latestSeq: () => number;
+  schemaVersion: number;
+  /** 127.0.0.1 unless told otherwise: a workflow server is not exposed by accident. */
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  heartbeatMs?: number;
+  maxBodyBytes?: number;
+  /** Incoming WebSocket messages are capped far below ws's 100 MiB default. */
+  maxWsPayloadBytes?: number;
+  maxBufferedBytes?: number;
+  ringSize?: number;
+  /** Per-token request budget; off unless set. */
+  rateLimit?: { perSecond: number; burst: number };
+  /** Where unexpected failures are reported (stderr by default). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  metrics: ServerMetrics;
+  stream: EventStream;
+  /** Stops taking requests, lets those in flight finish, closes sockets with 1001. The backend stays open (its owner closes it). */
+  close(): Promise<void>;
+}
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const knownVerbs = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH']);
+
+const unauthorized = (message: string): RewindError =>
+  new RewindError('UNAUTHORIZED', message, 'Send Authorization: Bearer <token>. An admin issues tokens (POST /api/v1/tokens, or `rewind tokens create`).');
+
+function forbidden(identity: Identity, needed: string, what: string): RewindError {
+  return new RewindError(
+    'FORBIDDEN',
+    `${what} needs the ${needed} role; token "${identity.name}" is ${identity.role}.`,
+    `Ask an admin for a token with the ${needed} role.`,
+    { needed_role: needed, role: identity.role },
+  );
+}
+
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,200}$/;
+
+/** The origin clients read `version` (the active one) on a workflow; the contract calls it active_version. */
+function withVersion(workflow: Workflow): Workflow & { version: number | null } {
+  return { ...workflow, version: workflow.active_version };
+}
+
+function decorate(method: BackendMethod, output: unknown): unknown {
+  if ((backendMethods[method].output as z.ZodType) === workflowSchema) return withVersion(output as Workflow);
+  if (method === 'workflows:list') {
+    const list = output as { workflows: Workflow[]; total: number };
+    return { ...list, workflows: list.workflows.map(withVersion) };
+  }
+  return output;
+}
+
+function etagOf(value: unknown): Headers {
+  if (typeof value === 'object' && value !== null && 'revision' in value && Number.isInteger(value.revision)) return { etag: `"${String(value.revision)}"` };
+  return {};
+}
+
+function validationError(method: BackendMethod, error: z.ZodError): RewindError {
+  const issues = error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  const first = issues[0];
+  const where = first && first.path !== '' ? `${first.path}: ` : '';
+  return new RewindError('VALIDATION_FAILED', `${where}${first?.message ?? 'invalid input'}`, `Check the request against ${method}: ${backendMethods[method].summary}`, { issues });
+}
+
+class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(private readonly limit: { perSecond: number; burst: number }) {}
+  take(key: string): boolean {
+    const now = performance.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.limit.burst, at: now };
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.perSecond);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * The workflow server: the contract's routes over a Backend, bearer tokens with roles, the event
+ * stream and metrics. A generic adapter — everything a route does is declared in the contract.
+ */
+export async function createServer(options: ServerOptions): Promise<RunningServer> {
+  const { backend, tokens } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
+  let closing = false;
+
+  const stream = new EventStream({
+    backend,
+    head: options.latestSeq(),
+    heartbeatMs,
+    maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+    ringSize: options.ringSize ?? 4096,
+    pageSize: 500,
+    isTokenLive: (id) => tokens.isLive(id),
+    onSlowConsumer: () => metrics.slowConsumers.inc(),
+    onError: (err) => log(`event stream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  });
+  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq });
+
+  const health = (): Health => ({
+    status: 'ok',
+    name: 'rewind',
+    version: packageVersion,
+    protocol: PROTOCOL_VERSION,
+    schema_version: options.schemaVersion,
+    heartbeat_ms: heartbeatMs,
+  });
+
+  function authenticate(header: string | undefined): Identity {
+    const token = bearerToken(header);
+    if (token === undefined) throw unauthorized(header ? 'The Authorization header is not "Bearer <token>".' : 'This route needs a bearer token.');
+    const identity = tokens.verify(token);
+    if (!identity) throw unauthorized('The token is not recognised, or it was revoked.');
+    if (limiter && !limiter.take(identity.id)) {
+      throw new RewindError('RATE_LIMITED', `Token "${identity.name}" is over its request budget.`, 'Slow down and retry after a second.');
+    }
+    return identity;
+  }
+
+  async function serveToken(req: IncomingMessage, res: ServerResponse, identity: Identity, pathname: string): Promise<number> {
+    if (!roleAllows(identity.role, 'admin')) throw forbidden(identity, 'admin', 'Managing tokens');
+    const body = await readJsonBody(req, maxBodyBytes);
+    if (pathname === serverRoutes.tokens && req.method === 'GET') {
+      sendJson(res, 200, { tokens: tokens.list() });
+      return 200;
+    }
+    if (pathname === serverRoutes.tokens && req.method === 'POST') {
+      const parsed = tokenCreateInputSchema.safeParse(body ?? {});
+      if (!parsed.success) {
+        throw new RewindError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'invalid input', 'Send {"name": "alice", "role": "viewer" | "operator" | "admin"}.');
+      }
+      const { info, token } = tokens.issue({ ...parsed.data, createdBy: identity.name });
+      sendJson(res, 201, { ...info, token });
+      return 201;
+    }
+    const id = pathname.slice(serverRoutes.tokens.length + 1);
+    if (req.method === 'DELETE' && id !== '' && !id.includes('/')) {
+      const info = tokens.revoke(decodeURIComponent(id));
+      stream.revoke(info.id);
+      sendJson(res, 200, info);
+      return 200;
+    }
+    throw new RewindError('NOT_FOUND', `No route ${req.method ?? ''} ${pathname}.`, 'Tokens: GET and POST /api/v1/tokens, DELETE /api/v1/tokens/{id}.');
+  }
+
+  async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
+    const spec = backendMethods[route.method];
+    if (!roleAllows(identity.role, spec.role)) throw forbidden(identity, spec.role, route.method);
+    const ifMatch = parseIfMatch(req.headers['if-match']);
+    let idempotencyKey: string | undefined;
+    const keyHeader = req.headers['idempotency-key'];
+    if (spec.mutates && keyHeader !== undefined) {
+      if (typeof keyHeader !== 'string' || !idempotencyKeyPattern.test(keyHeader)) {
+        throw new RewindError('MALFORMED_REQUEST', 'Idempotency-Key must be 1–200 visible ASCII characters.', 'Send a fresh UUID per logical request, and the same one on its retries.');
+      }
+      // Scoped to the token, so one client's key can neither collide with nor read another's answer.
+      idempotencyKey = `${identity.id}:${keyHeader}`;
+    }
+    const body = await readJsonBody(req, maxBodyBytes);
+    const raw = buildInput(route, { params, query, body, ifMatch });
+    const parsed = (spec.input as z.ZodType).safeParse(raw);
+    if (!parsed.success) throw validationError(route.method, parsed.error);
+    const ctx = idempotencyKey === undefined ? { actor: identity.name } : { actor: identity.name, idempotencyKey };
+    let output: unknown;
+    try {
+      output = await backend.call(route.method, parsed.data as never, ctx);
+    } catch (err) {
+      if (route.method === 'versions:rollback') metrics.observeRollback(false);
+      throw err;
+    }
+    if (route.method === 'versions:rollback') metrics.observeRollback(true);
+    const value = decorate(route.method, output);
+    sendJson(res, 200, value, etagOf(value));
+    return 200;
+  }
+
+  /** `label.route` is set as soon as the route is known, so failures count against their route too. */
+  async function serve(req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<number> {
+    const { pathname, query } = splitUrl(req.url);
+    if (pathname === serverRoutes.health && req.method === 'GET') {
+      label.route = serverRoutes.health;
+      sendJson(res, 200, health());
+      return 200;
+    }
+    if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');
+    const identity = authenticate(req.headers.authorization);
+    if (pathname === serverRoutes.metrics && req.method === 'GET') {
+      label.route = serverRoutes.metrics;
+      sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+      return 200;
+    }
+    if (pathname === serverRoutes.whoami && req.method === 'GET') {
+      label.route = serverRoutes.whoami;
+      sendJson(res, 200, { name: identity.name, role: identity.role });
+      return 200;
+    }
+    if (pathname === serverRoutes.tokens || pathname.startsWith(`${serverRoutes.tokens}/`)) {
+      label.route = serverRoutes.tokens;
+      return serveToken(req, res, identity, pathname);
+    }
+    const match = matchRoute(req.method ?? '', pathname);
+    if (match.kind === 'none') throw new RewindError('NOT_FOUND', `No route ${req.method ?? ''} ${pathname.slice(0, 200)}.`, 'The routes are under /api/v1 (see DESIGN.md, "Remote protocol").');
+    if (match.kind === 'wrong-verb') {
+      const allowed = match.allowed.join(', ');
+      throw new RewindError('NOT_FOUND', `${pathname.slice(0, 200)} does not answer ${req.method ?? ''}.`, `Use ${allowed}.`, { allow: match.allowed });
+    }
+    label.route = match.route.template;
+    return serveMethod(req, res, identity, match.route, match.params, query);
+  }
+
+  function onFailure(res: ServerResponse, err: unknown): number {
+    const data = classify(err);
+    if (data.code === 'INTERNAL') log(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return sendError(res, data, errorResponseHeaders(data));
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    if (closing) res.setHeader('connection', 'close');
+    const label = { route: 'unmatched' };
+    serve(req, res, label)
+      .catch((err: unknown) => onFailure(res, err))
+      .then((status) => {
+        const verb = knownVerbs.has(req.method ?? '') ? (req.method ?? 'OTHER') : 'OTHER';
+        metrics.observeRequest(label.route, verb, status, (performance.now() - started) / 1000);
+        // A refused body may still be arriving; do not keep reading it on a connection we are done with.
+        if (!req.complete) res.once('finish', () => req.destroy());
+      });
+  };
+
+  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    writeRawError(
+      socket,
+      tooLarge
+        ? { code: 'PAYLOAD_TOO_LARGE', message: 'The request headers are too large.', hint: 'Send smaller headers.' }
+        : { code: 'MALFORMED_REQUEST', message: 'The request is not valid HTTP.', hint: 'Send a well-formed HTTP/1.1 request.' },
+    );
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxWsPayloadBytes ?? 64 * 1024, perMessageDeflate: false });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      const { pathname, query } = splitUrl(req.url);
+      if (pathname !== serverRoutes.stream) throw new RewindError('NOT_FOUND', `No WebSocket at ${pathname.slice(0, 200)}.`, `The event stream is at ${serverRoutes.stream}?after=SEQ.`);
+      if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Reconnect in a moment.');
+      const queryToken = query.get('token');
+      const identity = authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
+      const needed = backendMethods['events:list'].role;
+      if (!roleAllows(identity.role, needed)) throw forbidden(identity, needed, 'The event stream');
+      for (const key of query.keys()) {
+        if (key !== 'after' && key !== 'token') throw new RewindError('MALFORMED_REQUEST', `Unknown stream parameter "${key}".`, 'The stream takes ?after=SEQ (and ?token= for browsers).');
+      }
+      const afterRaw = query.get('after');
+      if (afterRaw !== null && !/^\d{1,15}$/.test(afterRaw)) {
+        throw new RewindError('MALFORMED_REQUEST', 'after must be a non-negative integer seq.', 'Reconnect with ?after=<the last seq you received>, or 0 for the whole log.');
+      }
+      const after = afterRaw === null ? undefined : Number(afterRaw);
+      wss.handleUpgrade(req, socket, head, (ws) => stream.add(ws, identity.id, after));
+    } catch (err) {
+      writeRawError(socket, classify(err));
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${options.tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
+
+  async function close(): Promise<void> {
+    if (closing) return;
+    closing = true;
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await stream.close();
+    wss.close();
+    const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+    await stopped;
+    clearTimeout(deadline);
+  }
+
+  return { url, port: address.port, metrics, stream, close };
+}
+
+/** Engine and SQLite failures as error data: a busy database is 503 with Retry-After, never a 500. */
+function classify(err: unknown): RewindErrorData {
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(err.code)) {
+    return { code: 'BUSY', message: 'The database is busy.', hint: 'Retry after a moment (see Retry-After).' };
+  }
+  return toErrorData(err);
+}
+
+/** A stale write answers 412 with the current revision in ETag and the current workflow in details. */
+function errorResponseHeaders(data: RewindErrorData): Headers {
+  if (data.code !== 'STALE_REVISION' || !data.details) return {};
+  const workflow = data.details.workflow;
+  if (workflow && typeof workflow === 'object') {
+    const parsed = workflowSchema.safeParse(workflow);
+    if (parsed.success) data.details.workflow = withVersion(parsed.data);
+  }
+  const current = data.details.current_revision;
+  return typeof current === 'number' ? { etag: `"${current}"` } : {};
+}
