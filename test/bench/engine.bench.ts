@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { Engine } from '../../main/engine/engine.js';
 import type { Dsl } from '../../preload/contract/entities.js';
 import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
+import { rawRollbackCommit } from './raw-rollback.js';
 
 /*
  * The engine's write and read paths against raw better-sqlite3 doing the same statements with the
@@ -19,9 +20,7 @@ function rawDb(path: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE checkpoints (run_id TEXT NOT NULL, seq INTEGER NOT NULL, node_id TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
-    CREATE TABLE v (workflow_id TEXT, version INTEGER, status TEXT, PRIMARY KEY (workflow_id, version));
-    CREATE TABLE w (id TEXT PRIMARY KEY, active_version INTEGER, revision INTEGER, updated_at TEXT);
-    CREATE TABLE e (seq INTEGER PRIMARY KEY, ts TEXT, type TEXT, workflow_id TEXT, actor TEXT, payload TEXT, prev_hash TEXT, hash TEXT);`);
+`);
   return db;
 }
 
@@ -75,22 +74,11 @@ function rollbackLatency(dir: string): BenchResult[] {
   engine.db.close();
 
   // The same statements a rollback commits, as one raw durable transaction.
-  const raw = rawDb(join(dir, 'rollback-raw.db'));
-  raw.exec("INSERT INTO w VALUES ('wf', 2, 1, ''); INSERT INTO v VALUES ('wf', 1, 'deprecated'), ('wf', 2, 'active');");
-  const setStatus = raw.prepare('UPDATE v SET status = ? WHERE workflow_id = ? AND version = ?');
-  const setActive = raw.prepare('UPDATE w SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?');
-  const insertEvent = raw.prepare('INSERT INTO e (ts, type, workflow_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const tx = raw.transaction((from: number, to: number) => {
-    setStatus.run('deprecated', 'wf', from);
-    setStatus.run('active', 'wf', to);
-    setActive.run(to, new Date().toISOString(), 'wf');
-    insertEvent.run(new Date().toISOString(), 'workflow_rollback', 'wf', 'bench', JSON.stringify({ from_version: from, to_version: to }), 'p', 'h');
-  });
+  const raw = rawRollbackCommit(join(dir, 'rollback-raw.db'));
   const rawSamples: number[] = [];
   for (let i = 0; i < rounds; i += 1) {
-    const to = i % 2 === 0 ? 1 : 2;
     const t = nowMs();
-    tx.immediate(to === 1 ? 2 : 1, to);
+    raw.commit(i);
     rawSamples.push(nowMs() - t);
   }
   raw.close();
