@@ -20,7 +20,7 @@ export function findElectron() {
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   const binary = override ? join(override, relative ?? 'electron') : relative ? join(pkgDir, 'dist', relative) : null;
   if (!binary || !existsSync(binary)) {
-    return { binary: null, reason: 'no Electron binary is installed (node_modules/electron has no dist/; `npx install-electron` fetches it)' };
+    return { binary: null, reason: 'no Electron binary is installed (node_modules/electron has no dist/; `node node_modules/electron/install.js` fetches it where the network allows)' };
   }
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return { binary: null, reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
