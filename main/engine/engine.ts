@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { ChainStatus } from '../../preload/contract/entities.js';
+import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
 import { EngineCore, type EventListener } from './core.js';
+import type { NewEvent } from './event-log.js';
 import { openDatabase } from './database.js';
 import { RunService } from './runs.js';
 import { VersionService } from './versions.js';
@@ -72,6 +73,18 @@ export class Engine {
   /** One IMMEDIATE transaction (savepoint when nested) whose events are published after commit. */
   mutate<T>(fn: () => T): T {
     return this.core.mutate(fn);
+  }
+
+  /**
+   * Appends an event to the hash-chained log inside the current `mutate` (its commit publishes it):
+   * how changes outside the workflow engine (runbooks, tokens) reach the same audit log.
+   */
+  append(event: Omit<NewEvent, 'ts'> & { ts?: string }): RewindEvent {
+    return this.core.append({ ...event, ts: event.ts ?? this.core.now() });
+  }
+
+  now(): string {
+    return this.core.now();
   }
 
   /**

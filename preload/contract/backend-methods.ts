@@ -16,6 +16,7 @@ import {
   workflowSchema,
   workflowVersionSchema,
 } from './entities.js';
+import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 
 /*
  * The operations every backend serves — the in-process sandbox and a workflow server alike.
@@ -29,6 +30,8 @@ const runId = z.string().min(1).max(200);
 /** The workflow revision the caller based a mutation on; a stale one is refused (412). Optional, as origin clients send none. */
 const expectedRevision = z.number().int().nonnegative().optional();
 const params = z.record(z.string(), z.unknown());
+/** A runbook by id or by name. */
+const runbookRef = z.string().min(1).max(200);
 
 /** The least role that may call a method on a workflow server (viewer < operator < admin). */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -209,6 +212,68 @@ export const backendMethods = {
   'events:verify': method(z.strictObject({}), chainStatusSchema, {
     http: { method: 'GET', path: '/api/v1/events/verify' }, role: 'viewer', mutates: false,
     summary: "Verify the event log's hash chain; reports the first broken link.",
+  }),
+  'runbooks:list': method(z.strictObject({}), z.object({ runbooks: z.array(storedRunbookSchema) }), {
+    http: { method: 'GET', path: '/api/v1/runbooks' },
+    role: 'viewer',
+    mutates: false,
+    summary: "The connection's runbooks.",
+  }),
+  'runbooks:get': method(z.strictObject({ runbook: runbookRef }), storedRunbookSchema, {
+    http: { method: 'GET', path: '/api/v1/runbooks/:runbook' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'One runbook, by id or name.',
+  }),
+  'runbooks:save': method(z.strictObject({ runbook: runbookSchema }), storedRunbookSchema, {
+    http: { method: 'PUT', path: '/api/v1/runbooks' },
+    role: 'admin',
+    mutates: true,
+    summary: 'Create a runbook, or replace the one of the same name.',
+  }),
+  'runbooks:import': method(
+    z.strictObject({ text: z.string().max(1_000_000), format: z.enum(['yaml', 'json']) }),
+    storedRunbookSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/runbooks/import' },
+      role: 'admin',
+      mutates: true,
+      summary: 'Import a YAML or JSON runbook; a bad file is refused with the step and field at fault.',
+    },
+  ),
+  'runbooks:export': method(
+    z.strictObject({ runbook: runbookRef, format: z.enum(['yaml', 'json']).default('yaml') }),
+    z.object({ text: z.string(), format: z.enum(['yaml', 'json']) }),
+    { http: { method: 'GET', path: '/api/v1/runbooks/:runbook/export' }, role: 'viewer', mutates: false, summary: 'A runbook as YAML or JSON.' },
+  ),
+  'runbooks:delete': method(z.strictObject({ runbook: runbookRef }), z.object({ deleted: z.boolean() }), {
+    http: { method: 'DELETE', path: '/api/v1/runbooks/:runbook' },
+    role: 'admin',
+    mutates: true,
+    summary: 'Delete a runbook and its rehearsal history.',
+  }),
+  'rehearsals:list': method(
+    z.strictObject({ runbook: runbookRef, limit: z.number().int().positive().max(1000).default(100) }),
+    z.object({ rehearsals: z.array(storedRehearsalSchema) }),
+    { http: { method: 'GET', path: '/api/v1/runbooks/:runbook/rehearsals' }, role: 'viewer', mutates: false, summary: "A runbook's rehearsals, newest first." },
+  ),
+  'rehearsals:get': method(z.strictObject({ rehearsal_id: z.string().min(1).max(200) }), storedRehearsalSchema, {
+    http: { method: 'GET', path: '/api/v1/rehearsals/:rehearsal_id' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'One rehearsal with its step timings.',
+  }),
+  'rehearsals:record': method(z.strictObject({ runbook: runbookRef, record: rehearsalRecordSchema }), storedRehearsalSchema, {
+    http: { method: 'POST', path: '/api/v1/runbooks/:runbook/rehearsals' },
+    role: 'operator',
+    mutates: true,
+    summary: 'Keep the record of a finished rehearsal or live execution.',
+  }),
+  'rehearsals:report': method(z.strictObject({ rehearsal_id: z.string().min(1).max(200) }), z.object({ markdown: z.string() }), {
+    http: { method: 'GET', path: '/api/v1/rehearsals/:rehearsal_id/report' },
+    role: 'viewer',
+    mutates: false,
+    summary: "A rehearsal's post-incident report (seed 003's template), as Markdown.",
   }),
 } as const;
 

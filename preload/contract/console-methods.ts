@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { rewindEventSchema } from './entities.js';
+import { rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
 
 /*
  * Operations the console itself serves (main process, or browser mode), not a backend:
@@ -27,6 +28,12 @@ export const connectionInfoSchema = z.object({
   detail: z.string().nullable(),
   has_token: z.boolean(),
   selected: z.boolean(),
+  /** Who this console acts as on the connection (audit-log actor): tells our own changes from other operators'. */
+  actor: z.string().nullable(),
+  /** For a sandbox file made by a snapshot: where and when it was taken. */
+  snapshot: z
+    .object({ source_url: z.string(), taken_at: z.string(), complete: z.boolean(), runs: z.number().int(), events: z.number().int() })
+    .nullable(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
@@ -63,6 +70,69 @@ export const consoleMethods = {
     mutates: true,
     summary: 'Make a connection the one the console talks to.',
   },
+  'connections:setToken': {
+    input: z.strictObject({ id: connectionId, token: z.string().min(1).max(4096) }),
+    output: connectionInfoSchema,
+    mutates: true,
+    summary: "Replace a remote server's token (kept in the OS keychain).",
+  },
+  'connections:openSandbox': {
+    input: z.strictObject({ path: z.string().min(1).max(4096) }),
+    output: connectionInfoSchema,
+    mutates: true,
+    summary: 'Open any sandbox file (a rehearsal copy, a snapshot) as a connection.',
+  },
+  'snapshots:create': {
+    input: z.strictObject({
+      /** The remote connection to snapshot. */
+      connection_id: connectionId,
+      /** The sandbox file to write; an unfinished snapshot of the same server there is resumed. */
+      path: z.string().min(1).max(4096),
+      /** How many of the newest runs to take, with their checkpoints. */
+      runs: z.number().int().positive().max(100_000).default(200),
+    }),
+    output: z.object({ path: z.string(), source_url: z.string(), taken_at: z.string(), workflows: z.number().int(), versions: z.number().int(), runs: z.number().int(), checkpoints: z.number().int(), events: z.number().int(), resumed: z.boolean() }),
+    mutates: true,
+    summary: 'Copy a server into a sandbox file for offline inspection; progress is pushed; resumable.',
+  },
+  'scenarios:list': {
+    input: z.strictObject({}),
+    output: z.object({ scenarios: z.array(scenarioInfoSchema) }),
+    mutates: false,
+    summary: 'Incidents a sandbox rehearsal can start from.',
+  },
+  'rehearsals:start': {
+    input: z.strictObject({
+      runbook: z.string().min(1).max(200),
+      /** Sandbox only: set up this incident first. */
+      scenario: z.string().max(200).nullable().default(null),
+      /** 1-based steps not to execute (to see what happens without them). */
+      skip_steps: z.array(z.number().int().positive()).max(200).default([]),
+      /** Real ms per ms a wait step names (sandbox rehearsals may fast-forward). */
+      time_scale: z.number().min(0).max(1).default(1),
+    }),
+    output: rehearsalSessionSchema,
+    mutates: true,
+    summary: 'Rehearse a runbook against the selected connection (live on a server); progress is pushed.',
+  },
+  'rehearsals:confirm': {
+    input: z.strictObject({ session_id: z.string().min(1).max(100), index: z.number().int().positive(), confirmed: z.boolean() }),
+    output: rehearsalSessionSchema,
+    mutates: true,
+    summary: 'Answer the step awaiting confirmation (a checklist, or an action in a live execution).',
+  },
+  'rehearsals:abort': {
+    input: z.strictObject({ session_id: z.string().min(1).max(100) }),
+    output: rehearsalSessionSchema,
+    mutates: true,
+    summary: 'Stop a rehearsal; what ran so far is kept, marked failed.',
+  },
+  'rehearsals:sessions': {
+    input: z.strictObject({}),
+    output: z.object({ sessions: z.array(rehearsalSessionSchema) }),
+    mutates: false,
+    summary: 'Rehearsals under way or just finished in this console.',
+  },
 } as const;
 
 export type ConsoleMethods = typeof consoleMethods;
@@ -74,6 +144,16 @@ export const consoleEvents = {
   'events:appended': z.object({ connection_id: z.string(), event: rewindEventSchema }),
   /** The connection list or a connection's state changed. */
   'connections:changed': z.object({ connections: z.array(connectionInfoSchema) }),
+  /** A rehearsal session moved: a step started or finished, a confirmation is awaited, it ended. */
+  'rehearsals:progress': rehearsalSessionSchema,
+  /** A snapshot's progress: phase and counts. */
+  'snapshots:progress': z.object({
+    path: z.string(),
+    phase: z.enum(['workflows', 'versions', 'events', 'runs', 'done', 'failed']),
+    done: z.number().int(),
+    total: z.number().int().nullable(),
+    detail: z.string().nullable(),
+  }),
 } as const;
 export type ConsoleEvents = typeof consoleEvents;
 export type ConsoleEvent = keyof ConsoleEvents;

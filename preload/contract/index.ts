@@ -39,3 +39,4 @@ export function splitMethod(name: string): [string, string] {
   return [name.slice(0, i), name.slice(i + 1)];
 }
 export * from './web-protocol.js';
+export * from './runbooks.js';
