@@ -3,6 +3,7 @@ import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.j
 import { EngineCore, type EventListener } from './core.js';
 import type { NewEvent } from './event-log.js';
 import { openDatabase } from './database.js';
+import { RunnerLease } from './runners.js';
 import { RunService } from './runs.js';
 import { VersionService } from './versions.js';
 import { WorkflowService } from './workflows.js';
@@ -18,6 +19,9 @@ export interface EngineOptions {
   clock?: () => Date;
 }
 
+/** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
+export const SNAPSHOT_RUNNER_ID = 'snapshot';
+
 /**
  * The workflow engine: store, domain rules and sandbox executor, in plain Node. It knows nothing of
  * Electron, React, HTTP or backends; the sandbox backend and the workflow server both wrap it.
@@ -30,6 +34,8 @@ export class Engine {
   readonly versions: VersionService;
   readonly runs: RunService;
   private readonly core: EngineCore;
+  private readonly lease: RunnerLease;
+  private readonly systemActor: string;
   /** The chain as verified when the file was opened; `verifyChain()` checks it again. */
   readonly chainAtOpen: ChainStatus;
 
@@ -39,14 +45,18 @@ export class Engine {
     this.path = options.path;
     this.schemaVersion = schema.to;
     this.core = new EngineCore(db, options.clock ?? (() => new Date()));
+    this.systemActor = options.systemActor ?? 'rewind';
+    this.lease = new RunnerLease(db, () => this.core.now());
     this.workflows = new WorkflowService(this.core);
     this.versions = new VersionService(this.core, this.workflows);
     this.runs = new RunService(this.core, this.workflows, this.versions, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
+      runnerId: this.lease.id,
     });
     this.chainAtOpen = this.core.events.verify();
-    this.runs.interruptOrphans(options.systemActor ?? 'rewind');
+    // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
+    this.runs.interruptOrphans(this.systemActor, (runner) => runner === SNAPSHOT_RUNNER_ID || this.lease.isAlive(runner));
   }
 
   static open(options: EngineOptions): Engine {
@@ -96,7 +106,8 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    await this.runs.close();
+    if (this.db.open) await this.runs.close(this.systemActor);
+    this.lease.release();
     if (this.db.open) this.db.close();
   }
 }

@@ -43,6 +43,7 @@ export interface RunRow {
   finished_at: string | null;
   error: string | null;
   failed_node: string | null;
+  runner_id: string | null;
   created_by: string;
   created_at: string;
 }
@@ -63,7 +64,7 @@ export const toVersion = (r: VersionRow): WorkflowVersion => ({
   dsl_definition: JSON.parse(r.dsl_definition) as WorkflowVersion['dsl_definition'],
 });
 
-export const toRun = (r: RunRow): Run => ({
+export const toRun = ({ runner_id: _runner, ...r }: RunRow): Run => ({
   ...r,
   params: JSON.parse(r.params) as Run['params'],
   faults: JSON.parse(r.faults) as Run['faults'],

@@ -16,6 +16,8 @@ export interface RunOptions {
   timeScale: number;
   /** Upper bound on one node's real sleep, so a scaled 30-minute task still ends in a rehearsal. */
   maxNodeDelayMs: number;
+  /** This engine process's id in `runners`: recorded on every run it executes. */
+  runnerId: string;
 }
 
 interface CheckpointState {
@@ -43,7 +45,7 @@ export class RunService {
   private readonly selectInFlight: Database.Statement;
   private readonly selectUnresolved: Database.Statement;
   /** Runs executing in this process, with the promise that settles when each ends. */
-  private readonly active = new Map<string, { cancelled: boolean; done: Promise<void> }>();
+  private readonly active = new Map<string, { cancelled: boolean; done: Promise<void>; wake: () => void }>();
   private closed = false;
   private readonly checkpointListeners = new Set<(c: { run_id: string; seq: number; node_id: string; status: string }) => void>();
   /** When set, runs execute synchronously inside the mutation's after-commit step (seeding history). */
@@ -57,8 +59,8 @@ export class RunService {
   ) {
     const db = core.db;
     this.insertRun = db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, created_by, created_at)
-       VALUES (@run_id, @workflow_id, @version, 'running', @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @created_at, NULL, NULL, NULL, @created_by, @created_at)`,
+      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
+       VALUES (@run_id, @workflow_id, @version, 'running', @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @created_at, NULL, NULL, NULL, @runner_id, @created_by, @created_at)`,
     );
     this.selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.updateFinished = db.prepare('UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?');
@@ -229,7 +231,10 @@ export class RunService {
         throw new RewindError('RUN_NOT_CANCELLABLE', `Run ${run.run_id} already ${run.status}.`, 'Only queued or running runs can be cancelled.', { run_id: run.run_id });
       }
       const live = this.active.get(runId);
-      if (live) live.cancelled = true;
+      if (live) {
+        live.cancelled = true;
+        live.wake();
+      }
       return this.finish(run, { status: 'cancelled', failed_node: null, error: `Cancelled by ${actor}`, context: {} }, actor);
     });
   }
@@ -255,9 +260,13 @@ export class RunService {
     return this.get(runId);
   }
 
-  /** Runs left in flight by a process that died cannot continue: mark them interrupted (resumable). */
-  interruptOrphans(actor: string): void {
-    const orphans = (this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running')").all() as RunRow[]).map(toRun);
+  /**
+   * Runs left in flight by a process that died cannot continue: mark them interrupted (resumable).
+   * Runs of a live runner (the console while a CLI opens the same file) are left alone.
+   */
+  interruptOrphans(actor: string, isAlive: (runnerId: string | null) => boolean): void {
+    const rows = this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running')").all() as RunRow[];
+    const orphans = rows.filter((r) => !isAlive(r.runner_id)).map(toRun);
     for (const run of orphans) {
       this.core.mutate(() => {
         const last = this.latestCheckpoint(run.run_id);
@@ -295,11 +304,18 @@ export class RunService {
     };
   }
 
-  /** Stops scheduling work; runs still executing end as interrupted when the process goes. */
-  async close(): Promise<void> {
+  /** Stops scheduling work; runs still executing are recorded as interrupted, resumable later. */
+  async close(actor: string): Promise<void> {
     this.closed = true;
-    for (const live of this.active.values()) live.cancelled = true;
+    for (const live of this.active.values()) {
+      live.cancelled = true;
+      live.wake();
+    }
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    const left = (this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running') AND runner_id = ?").all(this.options.runnerId) as RunRow[]).map(toRun);
+    for (const run of left) {
+      this.core.mutate(() => this.finish(run, { status: 'interrupted', failed_node: null, error: 'Rewind closed while the run was in flight.', context: {} }, actor));
+    }
   }
 
   private goodCheckpoints(runId: string): Checkpoint[] {
@@ -352,6 +368,7 @@ export class RunService {
       faults: JSON.stringify(spec.faults),
       parent_run_id: spec.parent_run_id,
       resumed_from_seq: spec.resumed_from_seq,
+      runner_id: this.options.runnerId,
       created_by: spec.actor,
       created_at: ts,
     });
@@ -367,7 +384,7 @@ export class RunService {
     const run = this.get(runId);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    this.active.set(runId, { cancelled: false, done });
+    this.active.set(runId, { cancelled: false, done, wake: () => undefined });
     this.core.afterCommit(() => {
       void this.drive(run, spec.restored, spec.actor).finally(() => {
         this.active.delete(runId);
@@ -400,7 +417,16 @@ export class RunService {
         }
         const step: NodeStep = next.value;
         const delay = Math.min(step.simulated_ms * this.options.timeScale, this.options.maxNodeDelayMs);
-        if (delay > 0 && !this.synchronous) await new Promise((r) => setTimeout(r, delay));
+        // The simulated work is a sleep that cancel and close can cut short.
+        if (delay > 0 && !this.synchronous && live) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            live.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
         if (live?.cancelled) return;
         seq += 1;
         const state: CheckpointState = { output: step.output, context: step.context, error: step.error };

@@ -49,6 +49,8 @@ export const migration0010: Migration = {
       finished_at TEXT,
       error TEXT,
       failed_node TEXT,
+      -- The engine process executing the run (runners.runner_id); a run whose runner is gone is interrupted.
+      runner_id TEXT,
       created_by TEXT NOT NULL,
       created_at TEXT NOT NULL,
       FOREIGN KEY (workflow_id, version) REFERENCES workflow_versions (workflow_id, version)
@@ -91,6 +93,15 @@ export const migration0010: Migration = {
       request_hash TEXT NOT NULL,
       response TEXT NOT NULL,
       created_at TEXT NOT NULL
+    );
+
+    -- Engine processes that have this file open and may be executing runs (the console, a CLI beside it).
+    CREATE TABLE runners (
+      runner_id TEXT PRIMARY KEY,
+      pid INTEGER NOT NULL,
+      host TEXT NOT NULL,
+      started_at TEXT NOT NULL,
+      heartbeat_at TEXT NOT NULL
     );
 
     CREATE TABLE meta (
