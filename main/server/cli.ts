@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   }
 
   const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
-  const tokens = new TokenStore(backend.engine.db);
+  const tokens = new TokenStore(backend.engine);
   const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);

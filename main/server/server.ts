@@ -174,7 +174,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     const id = pathname.slice(serverRoutes.tokens.length + 1);
     if (req.method === 'DELETE' && id !== '' && !id.includes('/')) {
-      const info = tokens.revoke(decodeURIComponent(id));
+      const info = tokens.revoke(decodeURIComponent(id), identity.name);
       stream.revoke(info.id);
       sendJson(res, 200, info);
       return 200;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { Engine } from '../engine/engine.js';
 import type { Role } from '../../preload/contract/index.js';
 import { RewindError } from '../engine/errors.js';
 import type { TokenInfo } from './protocol.js';
@@ -41,7 +42,12 @@ export class TokenStore {
   private readonly insert: Database.Statement<[string, string, Role, string, string, string]>;
   private readonly markRevoked: Database.Statement<[string, string]>;
 
-  constructor(private readonly db: Database.Database) {
+  private readonly db: Database.Database;
+
+  /** Token changes are recorded in the engine's hash-chained audit log, in the same transaction. */
+  constructor(private readonly engine: Engine) {
+    const db = engine.db;
+    this.db = db;
     this.byHash = db.prepare('SELECT id, name, role, created_by, created_at, revoked_at FROM tokens WHERE token_hash = ?');
     this.byId = db.prepare('SELECT id, name, role, created_by, created_at, revoked_at FROM tokens WHERE id = ?');
     this.all = db.prepare('SELECT id, name, role, created_by, created_at, revoked_at FROM tokens ORDER BY created_at, id');
@@ -79,7 +85,10 @@ export class TokenStore {
     const id = randomUUID();
     const now = new Date().toISOString();
     try {
-      this.insert.run(id, input.name, input.role, hashToken(token), input.createdBy, now);
+      this.engine.mutate(() => {
+        this.insert.run(id, input.name, input.role, hashToken(token), input.createdBy, now);
+        this.engine.append({ type: 'token_issued', actor: input.createdBy, ts: now, payload: { token_id: id, name: input.name, role: input.role } });
+      });
     } catch (err) {
       if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
         throw new RewindError(
@@ -93,9 +102,14 @@ export class TokenStore {
     return { info: { id, name: input.name, role: input.role, created_by: input.createdBy, created_at: now, revoked_at: null }, token };
   }
 
-  revoke(id: string): TokenInfo {
+  revoke(id: string, actor: string): TokenInfo {
     const revokedAt = new Date().toISOString();
-    this.markRevoked.run(revokedAt, id);
+    this.engine.mutate(() => {
+      const row = this.byId.get(id);
+      if (this.markRevoked.run(revokedAt, id).changes > 0 && row) {
+        this.engine.append({ type: 'token_revoked', actor, ts: revokedAt, payload: { token_id: id, name: row.name, role: row.role } });
+      }
+    });
     const row = this.byId.get(id);
     if (!row) throw new RewindError('NOT_FOUND', `No token with id ${id}.`, 'List the tokens (GET /api/v1/tokens) for their ids.');
     return row;
@@ -106,12 +120,10 @@ export class TokenStore {
    * (REWIND_ADMIN_TOKEN) is stored, or one is generated and returned so the caller can print it once.
    */
   bootstrapAdmin(chosen: string | undefined): { token: string; generated: boolean } | null {
-    return this.db
-      .transaction(() => {
-        if (this.liveCount.get()!.n > 0) return null;
-        const { token } = this.issue({ name: 'admin', role: 'admin', createdBy: 'bootstrap', ...(chosen ? { token: chosen } : {}) });
-        return { token, generated: chosen === undefined };
-      })
-      .immediate();
+    return this.engine.mutate(() => {
+      if (this.liveCount.get()!.n > 0) return null;
+      const { token } = this.issue({ name: 'admin', role: 'admin', createdBy: 'bootstrap', ...(chosen ? { token: chosen } : {}) });
+      return { token, generated: chosen === undefined };
+    });
   }
 }

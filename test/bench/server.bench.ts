@@ -50,7 +50,7 @@ interface Setup {
 async function setUp(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-server-'));
   const backend = openSandbox({ path: join(dir, 'server.db'), timeScale: 0, actor: 'bench' });
-  const tokens = new TokenStore(backend.engine.db);
+  const tokens = new TokenStore(backend.engine);
   const { token } = tokens.issue({ name: 'bench', role: 'admin', createdBy: 'bench' });
   const wf = await backend.call('workflows:create', { name: 'bench-rollback', dsl: chain(5) });
   for (let v = 2; v <= 20; v++) {

@@ -60,7 +60,7 @@ export interface StartedServer {
 export async function startWorkflowServer(): Promise<StartedServer> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
   const backend = openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
-  const tokens = new TokenStore(backend.engine.db);
+  const tokens = new TokenStore(backend.engine);
   const adminToken = tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' }).token;
   const viewerToken = tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' }).token;
   const server = await createServer({

@@ -40,7 +40,7 @@ export async function startServer(
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
   const backend = openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test' });
-  const tokenStore = new TokenStore(backend.engine.db);
+  const tokenStore = new TokenStore(backend.engine);
   const tokens = {
     admin: tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' }).token,
     operator: tokenStore.issue({ name: 'operator', role: 'operator', createdBy: 'test' }).token,

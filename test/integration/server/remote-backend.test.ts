@@ -135,10 +135,12 @@ describe('remote backend: failures named with what to do', () => {
     const port = Number(new URL(s.url).port);
     const remote = await openRemote({ url: s.url, token: s.tokens.viewer, backoff: { initialMs: 50, maxMs: 200 } });
     cleanups.push(() => remote.close());
+    // Start after the audited token issues, at the workflow's creation.
+    const base = s.backend.engine.latestSeq();
     const wf = await s.backend.call('workflows:create', { name: uniqueName('restart'), dsl: dsls.v1 });
     const seen: RewindEvent[] = [];
     const states: string[] = [];
-    const stop = remote.subscribe({ after: 0, onEvent: (e) => seen.push(e), onState: (st) => states.push(st) });
+    const stop = remote.subscribe({ after: base, onEvent: (e) => seen.push(e), onState: (st) => states.push(st) });
     await eventually(() => seen.length === 1, 5000, 'the backlog');
     await s.server.close();
     // Written while no server listens: the subscriber must still get them after it reconnects.
@@ -155,7 +157,7 @@ describe('remote backend: failures named with what to do', () => {
     cleanups.push(() => again.close());
     await s.backend.call('workflows:pause', { workflow_id: wf.id });
     await eventually(() => seen.length === 4, 10_000, 'all four events');
-    expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(seen.map((e) => e.seq)).toEqual([base + 1, base + 2, base + 3, base + 4]);
     expect(states[0]).toBe('connecting');
     expect(states).toContain('reconnecting');
     expect(states[states.length - 1]).toBe('live');
@@ -176,7 +178,7 @@ describe('remote backend: a revoked token ends its subscription', () => {
     const states: Array<[string, string | undefined]> = [];
     remote.subscribe({ after: 0, onEvent: () => undefined, onState: (st, d) => states.push([st, d]) });
     await eventually(() => states.some(([st]) => st === 'live'), 5000, 'live');
-    s.tokenStore.revoke(info.id);
+    s.tokenStore.revoke(info.id, 'test-admin');
     await eventually(() => states.some(([st]) => st === 'refused'), 5000, 'refused');
     expect(states.find(([st]) => st === 'refused')?.[1]).toMatch(/revoked/);
     await remote.close();

@@ -61,14 +61,16 @@ describe('workflow server: event stream', () => {
 
   it('catches up from the log (beyond the in-memory ring), then goes live, gapless', async () => {
     s = await startServer({ ringSize: 3 });
+    // Issuing the test tokens is audited too: those events come first.
+    const base = s.backend.engine.latestSeq();
     const wf = await s.backend.call('workflows:create', { name: uniqueName('catchup'), dsl: dsls.v1 });
     for (let i = 0; i < 14; i++) await s.backend.call(i % 2 === 0 ? 'workflows:pause' : 'workflows:unpause', { workflow_id: wf.id });
     // The browser form: the token in the query string.
     const q = connect(s, `?after=0&token=${s.tokens.viewer}`, null);
-    await eventually(() => q.messages.length === 15, 5000, 'the backlog');
+    await eventually(() => q.messages.length === base + 15, 5000, 'the backlog');
     await s.backend.call('workflows:pause', { workflow_id: wf.id });
-    await eventually(() => q.messages.length === 16, 5000, 'the live event');
-    expect(q.messages.map((m) => m.seq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    await eventually(() => q.messages.length === base + 16, 5000, 'the live event');
+    expect(q.messages.map((m) => m.seq)).toEqual(Array.from({ length: base + 16 }, (_, i) => i + 1));
     q.ws.close();
   });
 
@@ -86,7 +88,7 @@ describe('workflow server: event stream', () => {
     const c = connect(s, '?after=0', token);
     expect(await c.opened).toBe(101);
     const revokedAt = Date.now();
-    s.tokenStore.revoke(info.id); // behind the server's back: only the heartbeat can notice
+    s.tokenStore.revoke(info.id, 'test-admin'); // behind the server's back: only the heartbeat can notice
     const closed = await c.closed;
     expect(closed.code).toBe(closeCodes.unauthorized);
     expect(Date.now() - revokedAt).toBeLessThan(200 * 2 + 100);
