@@ -28,16 +28,31 @@ export class EngineCore {
     return this.clock().toISOString();
   }
 
-  /** Runs `fn` with the clock fixed at `at` (seeding a history that happened over past days). */
+  /**
+   * Runs `fn` with the clock stopped at `at` (seeding a history that happened over past days);
+   * `advance` moves that stopped clock, so seeded runs take their simulated time.
+   */
   atTime<T>(at: Date, fn: () => T): T {
     const saved = this.clock;
-    this.clock = () => at;
+    let t = at.getTime();
+    this.clock = () => new Date(t);
+    this.advanceBy = (ms) => {
+      t += ms;
+    };
     try {
       return fn();
     } finally {
       this.clock = saved;
+      this.advanceBy = null;
     }
   }
+
+  /** Moves a stopped clock (see `atTime`); a live clock moves by itself. */
+  advance(ms: number): void {
+    this.advanceBy?.(ms);
+  }
+
+  private advanceBy: ((ms: number) => void) | null = null;
 
   /** Runs `fn` in an IMMEDIATE transaction (a savepoint when nested); `fn` must be synchronous. */
   mutate<T>(fn: () => T): T {

@@ -428,6 +428,7 @@ export class RunService {
           });
         }
         if (live?.cancelled) return;
+        if (this.synchronous) this.core.advance(step.simulated_ms);
         seq += 1;
         const state: CheckpointState = { output: step.output, context: step.context, error: step.error };
         this.insertCheckpoint.run(run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now());
