@@ -11,6 +11,7 @@ import {
   type MethodInput,
 } from '../../preload/contract/index.js';
 import type { ConnectionManager } from './connections/connection-manager.js';
+import { consoleRehearsals } from './rehearsals/rehearsal-sessions.js';
 
 /**
  * The console API behind every transport (Electron IPC, browser mode's WebSocket): input arrives
@@ -26,12 +27,21 @@ type ConnectionHandlers = {
 };
 
 export function createConsoleService({ connections }: { connections: ConnectionManager }): ConsoleService {
+  const rehearsals = consoleRehearsals(connections);
   // A mapped type over the contract: a connection method without a handler does not compile.
   const connectionHandlers: ConnectionHandlers = {
     'connections:list': async () => ({ connections: connections.list() }),
     'connections:add': (input) => connections.add(input),
     'connections:remove': async ({ id }) => ({ removed: await connections.remove(id) }),
     'connections:select': async ({ id }) => connections.select(id),
+    'connections:setToken': ({ id, token }) => connections.setToken(id, token),
+    'connections:openSandbox': ({ path }) => connections.openSandbox(path),
+    'snapshots:create': (input) => connections.createSnapshot(input),
+    'scenarios:list': async () => ({ scenarios: rehearsals.scenarios() }),
+    'rehearsals:start': (input) => rehearsals.start(input),
+    'rehearsals:confirm': async (input) => rehearsals.confirm(input),
+    'rehearsals:abort': ({ session_id }) => rehearsals.abort(session_id),
+    'rehearsals:sessions': async () => ({ sessions: rehearsals.list() }),
   };
 
   const route = (method: keyof typeof consoleApi, input: unknown): Promise<unknown> => {

@@ -29,6 +29,8 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
   try {
     const connections = await createConnectionManager({
       sandbox: { backend, path: options.sandbox.path },
+      // Other sandbox files (snapshots, rehearsal copies) run at the console's pace, as the operator.
+      openSandboxFile: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE }),
       dir: options.connectionsDir,
       vault: options.secretStore ? keychainVault(options.secretStore, options.connectionsDir) : sessionVault(),
       createRemote: options.createRemote,

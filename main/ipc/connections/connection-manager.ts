@@ -1,8 +1,21 @@
+import { basename, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Backend, SubscriptionState } from '../../backends/backend.js';
+import { openSandbox, type SandboxBackend } from '../../backends/sandbox.js';
 import { RewindError } from '../../engine/errors.js';
-import type { ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
-import { loadConnections, newConnectionId, saveConnections, type RemoteConnection } from './connections-file.js';
+import { inspectSandboxFile, readSnapshotMeta, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
+import { snapshotServer } from '../../snapshots/snapshot.js';
+import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
+import {
+  isSandboxConnection,
+  loadConnections,
+  newConnectionId,
+  saveConnections,
+  type RemoteConnection,
+  type SandboxConnection,
+  type SavedConnection,
+} from './connections-file.js';
+import { headSeq } from './head-seq.js';
 import type { TokenVault } from './token-vault.js';
 
 export const SANDBOX_ID = 'sandbox';
@@ -12,17 +25,25 @@ export interface RemoteOptions {
   url: string;
   token: string;
 }
-export type CreateRemote = (options: RemoteOptions) => Backend;
+/** A workflow server's backend, which can also say who its token is (GET /api/v1/whoami). */
+export interface RemoteBackendLike extends Backend {
+  whoami(): Promise<{ name: string }>;
+}
+export type CreateRemote = (options: RemoteOptions) => RemoteBackendLike;
 
 /** A push to the console's renderers: main → renderer over IPC, or a browser-mode WebSocket. */
 export type ConsolePush = <E extends ConsoleEvent>(event: E, payload: ConsoleEventPayload<E>) => void;
 
 /** `connections:add` after parsing: defaults applied. */
 export type AddConnectionInput = z.output<ConsoleMethods['connections:add']['input']>;
+/** `snapshots:create` after parsing: defaults applied. */
+export type CreateSnapshotInput = z.output<ConsoleMethods['snapshots:create']['input']>;
 
 export interface ConnectionManagerOptions {
   /** The local sandbox, already open; it is always in the list and cannot be removed. */
-  sandbox: { backend: Backend; path: string };
+  sandbox: { backend: SandboxBackend; path: string };
+  /** Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor, runs unscaled. */
+  openSandboxFile?: (path: string) => SandboxBackend;
   /** The folder holding the connections file. */
   dir: string;
   vault: TokenVault;
@@ -36,18 +57,32 @@ export interface ConnectionManager {
   add(input: AddConnectionInput): Promise<ConnectionInfo>;
   remove(id: string): Promise<boolean>;
   select(id: string): ConnectionInfo;
+  /** Replace a remote server's token in the vault and reconnect with it. */
+  setToken(id: string, token: string): Promise<ConnectionInfo>;
+  /** Open a sandbox file as one more connection, remembered in the connections file. */
+  openSandbox(path: string): Promise<ConnectionInfo>;
+  /** Copy a remote connection's server into a sandbox file, pushing `snapshots:progress`; resumes an unfinished one. */
+  createSnapshot(input: CreateSnapshotInput): Promise<ApiOutput<'snapshots:create'>>;
   /** The selected connection's backend; throws a typed error when it cannot be used at all (no token). */
   selectedBackend(): Backend;
   onPush(listener: ConsolePush): () => void;
+  /** Sends a push of another console service (rehearsal progress) to the same listeners. */
+  push: ConsolePush;
   close(): Promise<void>;
 }
 
 const DEFAULT_COLORS = { sandbox: '#4f7cff', staging: '#d97706', production: '#dc2626' } as const;
 
 interface Live {
-  config: RemoteConnection | null;
+  /** As the connections file keeps it; null for the local sandbox. */
+  config: SavedConnection | null;
+  kind: 'sandbox' | 'remote';
   url: string;
   backend: Backend | null;
+  /** Remote only: asks the server who the token is. */
+  identify: (() => Promise<string>) | null;
+  actor: string | null;
+  snapshot: ConnectionInfo['snapshot'];
   hasToken: boolean;
   state: ConnectionState;
   detail: string | null;
@@ -83,14 +118,16 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   const info = (id: string, c: Live): ConnectionInfo => ({
     id,
     name: c.config?.name ?? 'Local sandbox',
-    kind: c.config ? 'remote' : 'sandbox',
+    kind: c.kind,
     url: c.url,
-    environment: c.config?.environment ?? 'sandbox',
+    environment: c.config && !isSandboxConnection(c.config) ? c.config.environment : 'sandbox',
     color: c.config?.color ?? DEFAULT_COLORS.sandbox,
     state: c.state,
     detail: c.detail,
     has_token: c.hasToken,
     selected: id === selectedId,
+    actor: c.actor,
+    snapshot: c.snapshot,
   });
   const list = () => [...live].map(([id, c]) => info(id, c));
   const changed = () => {
@@ -128,8 +165,16 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       if (timer) clearTimeout(timer);
       unsubscribe?.();
     };
+    const identify = async () => {
+      if (!c.identify) return;
+      const actor = await c.identify();
+      if (!stopped && actor !== c.actor) {
+        c.actor = actor;
+        changed();
+      }
+    };
     const tryStart = () =>
-      headSeq(backend).then(
+      identify().then(() => headSeq(backend)).then(
         (after) => {
           if (stopped) return;
           unsubscribe = backend.subscribe({
@@ -161,49 +206,64 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     ? 'The OS keychain could not open this connection’s token (the keychain is locked, or was reset). Remove the connection and add it again with its token.'
     : 'Browser mode keeps tokens in memory only, for one session, so this connection’s token is gone since the last start. Remove the connection and add it again with its token, or use the desktop app, which keeps tokens in the OS keychain.';
 
-  const openRemote = async (config: RemoteConnection): Promise<Live> => {
-    const token = await options.vault.get(config.id);
-    let backend: Backend | null = null;
-    let detail: string | null = token === null ? missingTokenDetail : null;
+  /** Points a remote connection at a new backend for `token` (or none), from a fresh state. */
+  const connectRemote = (c: Live, url: string, token: string | null) => {
+    c.backend = null;
+    c.identify = null;
+    c.actor = null;
+    c.everConnected = false;
+    c.hasToken = token !== null;
+    c.detail = token === null ? missingTokenDetail : null;
     if (token !== null) {
       try {
-        backend = options.createRemote({ url: config.url, token });
+        const remote = options.createRemote({ url, token });
+        c.backend = remote;
+        c.identify = async () => (await remote.whoami()).name;
       } catch (err) {
         // A hand-edited file may hold a URL the client refuses: show it on that connection, keep the rest.
-        detail = errorDetail(err);
+        c.detail = errorDetail(err);
       }
     }
-    const c: Live = {
-      config,
-      url: config.url,
-      backend,
-      hasToken: token !== null,
-      state: backend ? 'connecting' : 'refused',
-      detail,
-      everConnected: false,
-      stop: () => undefined,
-    };
+    c.state = c.backend ? 'connecting' : 'refused';
+  };
+
+  const openRemote = async (config: RemoteConnection): Promise<Live> => {
+    const c = blank(config, 'remote', config.url);
+    connectRemote(c, config.url, await options.vault.get(config.id));
     live.set(config.id, c);
     void start(config.id, c);
     return c;
   };
 
-  const sandbox: Live = {
-    config: null,
-    url: options.sandbox.path,
-    backend: options.sandbox.backend,
-    hasToken: false,
-    state: 'connecting',
-    detail: null,
-    everConnected: false,
-    stop: () => undefined,
+  const openSandboxFile = options.openSandboxFile ?? ((path: string) => openSandbox({ path, actor: options.sandbox.backend.defaultActor }));
+
+  /** A remembered sandbox file; one that cannot be opened any more shows why on its connection. */
+  const openSavedSandbox = async (config: SandboxConnection): Promise<void> => {
+    const c = blank(config, 'sandbox', config.path);
+    try {
+      attachSandbox(c, openSandboxChecked(config.path, openSandboxFile));
+    } catch (err) {
+      c.state = 'unreachable';
+      c.detail = errorDetail(err);
+    }
+    live.set(config.id, c);
+    await start(config.id, c);
   };
+
+  const sandbox = blank(null, 'sandbox', options.sandbox.path);
+  attachSandbox(sandbox, options.sandbox.backend);
   live.set(SANDBOX_ID, sandbox);
   // In-process and quick: wait, so no sandbox event can fall between opening and subscribing.
   await start(SANDBOX_ID, sandbox);
-  for (const config of saved) await openRemote(config);
+  for (const config of saved) {
+    if (isSandboxConnection(config)) await openSavedSandbox(config);
+    else await openRemote(config);
+  }
 
   const remotes = () => [...live.values()].flatMap((c) => (c.config ? [c.config] : []));
+  /** Paths a snapshot is writing right now: nothing else may open or write them meanwhile. */
+  const snapshotting = new Set<string>();
+  const sandboxWith = (path: string) => [...live].find(([, c]) => c.kind === 'sandbox' && resolve(c.url) === path);
   const find = (id: string): Live => {
     const c = live.get(id);
     if (!c) {
@@ -212,12 +272,14 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     return c;
   };
 
+  const nameTaken = (name: string) => list().some((c) => c.name.toLowerCase() === name.toLowerCase());
+
   return {
     list,
     add: (input) =>
       serial(async () => {
         const name = input.name.trim();
-        if (list().some((c) => c.name.toLowerCase() === name.toLowerCase())) {
+        if (nameTaken(name)) {
           throw new RewindError('DUPLICATE_NAME', `A connection named “${name}” already exists.`, 'Choose another name, or remove the existing connection first.');
         }
         const config: RemoteConnection = {
@@ -242,12 +304,13 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     remove: (id) =>
       serial(async () => {
         if (id === SANDBOX_ID) {
-          throw new RewindError('FORBIDDEN', 'The local sandbox cannot be removed.', 'It is always there for rehearsals; remove remote servers only.');
+          throw new RewindError('FORBIDDEN', 'The local sandbox cannot be removed.', 'It is always there for rehearsals; remove remote servers and opened sandbox files only.');
         }
         const c = live.get(id);
         if (!c) return false;
         await saveConnections(options.dir, remotes().filter((r) => r.id !== id));
-        await options.vault.delete(id);
+        // An opened sandbox file is only forgotten: the file itself stays where it is.
+        if (c.kind === 'remote') await options.vault.delete(id);
         live.delete(id);
         c.stop();
         await c.backend?.close();
@@ -263,6 +326,69 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       }
       return info(id, c);
     },
+    setToken: (id, token) =>
+      serial(async () => {
+        const c = find(id);
+        if (!c.config || isSandboxConnection(c.config)) {
+          throw new RewindError('VALIDATION_FAILED', `${c.config?.name ?? 'The local sandbox'} is a sandbox: it has no token.`, 'Tokens belong to remote servers; pick one of those.');
+        }
+        const config = c.config;
+        // The keychain first: if it refuses, the connection keeps its old token and backend.
+        await options.vault.set(id, token);
+        c.stop();
+        await c.backend?.close();
+        connectRemote(c, config.url, token);
+        changed();
+        void start(id, c);
+        return info(id, c);
+      }),
+    openSandbox: (rawPath) =>
+      serial(async () => {
+        const path = resolve(rawPath);
+        const open = sandboxWith(path);
+        if (open) return info(open[0], open[1]);
+        if (snapshotting.has(path)) throw snapshotBusy(path);
+        const backend = openSandboxChecked(path, openSandboxFile);
+        const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
+        try {
+          await saveConnections(options.dir, [...remotes(), config]);
+        } catch (err) {
+          await backend.close();
+          throw err;
+        }
+        const c = blank(config, 'sandbox', path);
+        attachSandbox(c, backend);
+        live.set(config.id, c);
+        await start(config.id, c);
+        changed();
+        return info(config.id, c);
+      }),
+    async createSnapshot(input) {
+      const c = find(input.connection_id);
+      if (c.kind !== 'remote') {
+        throw new RewindError('VALIDATION_FAILED', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection.');
+      }
+      if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? input.connection_id} has no token.`, c.detail ?? missingTokenDetail);
+      const path = resolve(input.path);
+      if (sandboxWith(path)) {
+        throw new RewindError('VALIDATION_FAILED', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file.', { path });
+      }
+      if (snapshotting.has(path)) throw snapshotBusy(path);
+      snapshotting.add(path);
+      try {
+        return await snapshotServer({
+          backend: c.backend,
+          sourceUrl: c.url,
+          path,
+          runs: input.runs,
+          onProgress: (progress) => {
+            if (!closed) push('snapshots:progress', { path, ...progress });
+          },
+        });
+      } finally {
+        snapshotting.delete(path);
+      }
+    },
     selectedBackend() {
       const c = find(selectedId);
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? selectedId} has no token.`, c.detail ?? missingTokenDetail);
@@ -271,6 +397,9 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     onPush(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    push: (event, payload) => {
+      if (!closed) push(event, payload);
     },
     async close() {
       if (closed) return;
@@ -283,27 +412,51 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 }
 
-function errorDetail(err: unknown): string {
-  return err instanceof RewindError ? `${err.message} ${err.hint}` : err instanceof Error ? err.message : String(err);
+function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
+  return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
 }
 
-/**
- * The last seq of a backend's event log. Seqs are gapless (invariant 4), so `after: k` is empty
- * exactly when k ≥ head: gallop, then bisect — about 2·log2(head) small reads.
- */
-export async function headSeq(backend: Backend): Promise<number> {
-  const beyond = async (k: number) => (await backend.call('events:list', { after: k, limit: 1 })).events.length === 0;
-  if (await beyond(0)) return 0;
-  let below = 0;
-  let upper = 1;
-  while (!(await beyond(upper))) {
-    below = upper;
-    upper *= 2;
+function attachSandbox(c: Live, backend: SandboxBackend): void {
+  c.backend = backend;
+  c.actor = backend.defaultActor;
+  c.snapshot = snapshotInfo(readSnapshotMeta(backend.engine.db, c.url));
+}
+
+function snapshotInfo(meta: SnapshotMeta | null): ConnectionInfo['snapshot'] {
+  return meta && { source_url: meta.sourceUrl, taken_at: meta.takenAt, complete: meta.complete, runs: meta.cursor.runs, events: meta.cursor.events };
+}
+
+/** Opens a sandbox file only if it is one: never creates, migrates or adopts anything else. */
+function openSandboxChecked(path: string, open: (path: string) => SandboxBackend): SandboxBackend {
+  const file = inspectSandboxFile(path);
+  if (file.kind === 'missing') {
+    throw new RewindError('NOT_FOUND', `There is no file at ${path}.`, 'Check the path; a snapshot is written with “Snapshot server” first.', { path });
   }
-  while (upper - below > 1) {
-    const mid = Math.floor((below + upper) / 2);
-    if (await beyond(mid)) upper = mid;
-    else below = mid;
+  if (file.empty) {
+    throw new RewindError('VALIDATION_FAILED', `${path} is an empty database, not a Rewind sandbox.`, 'Pick a sandbox database written by Rewind (the local sandbox, a rehearsal copy or a snapshot).', { path });
   }
-  return upper;
+  if (file.snapshot && !file.snapshot.complete) {
+    throw new RewindError('VALIDATION_FAILED', `${path} is an unfinished snapshot of ${file.snapshot.sourceUrl}.`, 'Run the snapshot again into the same file: it resumes where it stopped. Then open it.', {
+      path,
+    });
+  }
+  return open(path);
+}
+
+function snapshotBusy(path: string): RewindError {
+  return new RewindError('BUSY', `A snapshot is being written to ${path}.`, 'Wait for it to finish (its progress is shown), then try again.', { path });
+}
+
+function nameOf(path: string): string {
+  return (basename(path, extname(path)) || basename(path)).slice(0, 90);
+}
+
+/** `name`, or `name (2)`, `name (3)`…: connection names are unique, case-insensitively. */
+function freeName(name: string, taken: (name: string) => boolean): string {
+  if (!taken(name)) return name;
+  for (let i = 2; ; i++) if (!taken(`${name} (${i})`)) return `${name} (${i})`;
+}
+
+function errorDetail(err: unknown): string {
+  return err instanceof RewindError ? `${err.message} ${err.hint}` : err instanceof Error ? err.message : String(err);
 }

@@ -17,12 +17,27 @@ export const remoteConnectionSchema = z.object({
 });
 export type RemoteConnection = z.infer<typeof remoteConnectionSchema>;
 
+/** A sandbox file opened beside the local sandbox (a rehearsal copy, a snapshot): remembered by its path. */
+export const sandboxConnectionSchema = z.object({
+  kind: z.literal('sandbox'),
+  id: z.string().min(1).max(100),
+  name: z.string().min(1).max(100),
+  path: z.string().min(1).max(4096),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+});
+export type SandboxConnection = z.infer<typeof sandboxConnectionSchema>;
+
+export type SavedConnection = RemoteConnection | SandboxConnection;
+
+export const isSandboxConnection = (c: SavedConnection): c is SandboxConnection => 'kind' in c;
+
+// Remote entries carry no `kind`, as files written before sandbox entries existed.
 const connectionsFileSchema = z.object({
   version: z.literal(1),
-  connections: z.array(remoteConnectionSchema),
+  connections: z.array(z.union([sandboxConnectionSchema, remoteConnectionSchema])),
 });
 
-export async function loadConnections(dir: string): Promise<RemoteConnection[]> {
+export async function loadConnections(dir: string): Promise<SavedConnection[]> {
   const file = join(dir, CONNECTIONS_FILE);
   let text: string;
   try {
@@ -48,11 +63,11 @@ export async function loadConnections(dir: string): Promise<RemoteConnection[]> 
   return parsed.data.connections;
 }
 
-export function saveConnections(dir: string, connections: readonly RemoteConnection[]): Promise<void> {
+export function saveConnections(dir: string, connections: readonly SavedConnection[]): Promise<void> {
   return writeFileAtomic(join(dir, CONNECTIONS_FILE), `${JSON.stringify({ version: 1, connections }, null, 2)}\n`);
 }
 
 /** A random id: not derived from the name or URL, so editing either never orphans the token. */
-export function newConnectionId(): string {
-  return `remote-${randomBytes(6).toString('hex')}`;
+export function newConnectionId(kind: 'remote' | 'sandbox' = 'remote'): string {
+  return `${kind}-${randomBytes(6).toString('hex')}`;
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSandbox } from '../../../main/backends/sandbox.js';
@@ -19,7 +19,7 @@ const TOKEN = 'rw_s3cret-token-value-0123456789';
 async function open(dir: string, vault: TokenVault, remotes = fakeRemotes()) {
   const sandboxPath = join(dir, 'sandbox.db');
   const manager = await createConnectionManager({
-    sandbox: { backend: openSandbox({ path: sandboxPath }), path: sandboxPath },
+    sandbox: { backend: openSandbox({ path: sandboxPath, actor: 'mina.kim' }), path: sandboxPath },
     dir,
     vault,
     createRemote: remotes.createRemote,
@@ -173,5 +173,111 @@ describe('connection manager', () => {
     const dir = tempDir();
     writeFileSync(join(dir, CONNECTIONS_FILE), '{"version": 1, "connections": [{"name": 3}]}');
     await expect(open(dir, sessionVault())).rejects.toMatchObject({ code: 'VALIDATION_FAILED', hint: expect.stringMatching(/move it aside/) });
+  });
+  it('says who the console acts as: the sandbox’s actor, and a remote token’s name once the server answered', async () => {
+    const dir = tempDir();
+    const { manager } = await open(dir, sessionVault());
+    expect(byId(manager.list(), SANDBOX_ID)).toMatchObject({ actor: 'mina.kim', snapshot: null });
+    const added = await add(manager);
+    // Unknown until the server has said who the token is.
+    expect(added.actor).toBeNull();
+    await eventually(() => expect(byId(manager.list(), added.id)).toMatchObject({ actor: 'fake-operator', snapshot: null }));
+
+    const refusing = fakeRemotes({ failure: new RewindError('UNAUTHORIZED', 'The token is not valid.', 'Check the token.') });
+    const other = await open(tempDir(), sessionVault(), refusing);
+    const refused = await add(other.manager);
+    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', actor: null }));
+  });
+
+  it('replaces a token in the keychain only, reconnects with it, and refuses a token for a sandbox', async () => {
+    const dir = tempDir();
+    const keychain = fakeSecretStore();
+    const setup: { failure?: RewindError } = { failure: new RewindError('UNAUTHORIZED', 'The token is not valid.', 'Check the token.') };
+    const refusing = fakeRemotes(setup);
+    const { manager, pushes } = await open(dir, keychainVault(keychain, dir), refusing);
+    const info = await add(manager);
+    await eventually(() => expect(byId(manager.list(), info.id)).toMatchObject({ state: 'refused' }));
+    const oldBlob = (JSON.parse(readFileSync(join(dir, SECRETS_FILE), 'utf8')) as { secrets: Record<string, string> }).secrets[info.id];
+
+    const NEW_TOKEN = 'rw_the-new-token-value-9876543210';
+    delete setup.failure;
+    pushes.length = 0;
+    const updated = await manager.setToken(info.id, NEW_TOKEN);
+    expect(updated).toMatchObject({ id: info.id, has_token: true, state: 'connecting', detail: null, actor: null });
+    expect(refusing.made[0]?.closed).toBe(true);
+    const replacement = refusing.made[1];
+    if (!replacement) throw new Error('no new backend');
+    expect(replacement.options).toEqual({ url: 'https://rewind.example.com', token: NEW_TOKEN });
+    await eventually(() => expect(byId(manager.list(), info.id)).toMatchObject({ actor: 'fake-operator' }));
+    expect(pushes.some(([e]) => e === 'connections:changed')).toBe(true);
+
+    const secrets = (JSON.parse(readFileSync(join(dir, SECRETS_FILE), 'utf8')) as { secrets: Record<string, string> }).secrets;
+    expect(secrets[info.id]).not.toBe(oldBlob);
+    expect(folderContains(dir, NEW_TOKEN)).toBe(false);
+    expect(folderContains(dir, TOKEN)).toBe(false);
+    await manager.close();
+    const again = await open(dir, keychainVault(keychain, dir));
+    expect(again.remotes.made[0]?.options.token).toBe(NEW_TOKEN);
+
+    await expect(again.manager.setToken(SANDBOX_ID, NEW_TOKEN)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/no token/) });
+    await expect(again.manager.setToken('remote-nope', NEW_TOKEN)).rejects.toMatchObject({ code: 'CONNECTION_NOT_FOUND' });
+
+    // A keychain that refuses leaves the old token and connection as they were.
+    keychain.available = false;
+    await expect(again.manager.setToken(info.id, 'rw_yet-another-token-0000000000')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(again.remotes.made).toHaveLength(1);
+  });
+
+  it('opens any sandbox file as a connection, remembers it, and forgets it without deleting it', async () => {
+    const dir = tempDir();
+    const rehearsal = join(tempDir(), 'rehearsal-copy.db');
+    await openSandbox({ path: rehearsal, demo: true, actor: 'someone.else' }).close();
+    const { manager } = await open(dir, sessionVault());
+
+    const opened = await manager.openSandbox(rehearsal);
+    expect(opened).toMatchObject({ name: 'rehearsal-copy', kind: 'sandbox', url: rehearsal, environment: 'sandbox', has_token: false, actor: 'mina.kim', snapshot: null });
+    await eventually(() => expect(byId(manager.list(), opened.id)).toMatchObject({ state: 'connected' }));
+    // Opening it again is the same connection.
+    expect((await manager.openSandbox(rehearsal)).id).toBe(opened.id);
+    expect((await manager.openSandbox(join(dir, 'sandbox.db'))).id).toBe(SANDBOX_ID);
+
+    manager.select(opened.id);
+    const { workflows } = await manager.selectedBackend().call('workflows:list', {});
+    expect(workflows.length).toBeGreaterThan(0);
+
+    const file = JSON.parse(readFileSync(join(dir, CONNECTIONS_FILE), 'utf8')) as { connections: unknown[] };
+    expect(file.connections).toEqual([{ kind: 'sandbox', id: opened.id, name: 'rehearsal-copy', path: rehearsal, color: '#4f7cff' }]);
+    await manager.close();
+
+    const second = await open(dir, sessionVault());
+    await eventually(() => expect(byId(second.manager.list(), opened.id)).toMatchObject({ kind: 'sandbox', url: rehearsal, state: 'connected' }));
+    expect(await second.manager.remove(opened.id)).toBe(true);
+    expect(existsSync(rehearsal)).toBe(true);
+    expect(second.manager.list().map((c) => c.id)).toEqual([SANDBOX_ID]);
+  });
+
+  it('shows a remembered sandbox file that is gone as unreachable, and refuses files that are not sandboxes', async () => {
+    const dir = tempDir();
+    const elsewhere = tempDir();
+    const gone = join(elsewhere, 'gone.db');
+    await openSandbox({ path: gone }).close();
+    const first = await open(dir, sessionVault());
+    const info = await first.manager.openSandbox(gone);
+    await first.manager.close();
+    for (const f of readdirSync(elsewhere)) rmSync(join(elsewhere, f));
+
+    const { manager } = await open(dir, sessionVault());
+    expect(byId(manager.list(), info.id)).toMatchObject({ state: 'unreachable', detail: expect.stringMatching(/There is no file at/) });
+
+    await expect(manager.openSandbox(join(elsewhere, 'missing.db'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no file at/) });
+    const text = join(elsewhere, 'notes.txt');
+    writeFileSync(text, 'shopping list\n'.repeat(200));
+    await expect(manager.openSandbox(text)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/not a Rewind sandbox file/) });
+    const empty = join(elsewhere, 'empty.db');
+    writeFileSync(empty, '');
+    await expect(manager.openSandbox(empty)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/empty database/) });
+    // Refused files are left exactly as they were.
+    expect(readFileSync(empty)).toHaveLength(0);
+    expect(existsSync(`${empty}-wal`)).toBe(false);
   });
 });

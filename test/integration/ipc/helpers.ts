@@ -54,6 +54,12 @@ export class FakeRemote implements Backend {
 
   constructor(readonly options: RemoteOptions) {}
 
+  /** Who the token is, as GET /api/v1/whoami answers. */
+  async whoami(): Promise<{ name: string; role: 'operator' }> {
+    if (this.failure) throw this.failure;
+    return { name: 'fake-operator', role: 'operator' };
+  }
+
   async call(method: string, input: unknown): Promise<never> {
     if (this.failure) throw this.failure;
     if (method === 'events:list') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../../main/backends/backend.js';
-import { headSeq } from '../../../main/ipc/connections/connection-manager.js';
+import { headSeq } from '../../../main/ipc/connections/head-seq.js';
 
 /** A backend whose log holds seqs 1..head, counting the reads. */
 function logOf(head: number) {

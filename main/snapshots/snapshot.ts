@@ -1,0 +1,408 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Checkpoint, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
+import type { ConsoleEventPayload } from '../../preload/contract/index.js';
+import type { Backend } from '../backends/backend.js';
+import { openDatabase } from '../engine/database.js';
+import { SNAPSHOT_RUNNER_ID } from '../engine/engine.js';
+import { RewindError } from '../engine/errors.js';
+import { EventLog, GENESIS_HASH, hashEvent } from '../engine/event-log.js';
+import { rebuildFromEvents } from '../engine/rebuild.js';
+import { headSeq } from '../ipc/connections/head-seq.js';
+import { inspectSandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
+
+export type SnapshotProgress = Omit<ConsoleEventPayload<'snapshots:progress'>, 'path'>;
+
+export interface SnapshotOptions {
+  /** A remote backend: the workflow server to copy. */
+  backend: Backend;
+  /** The server's URL, recorded in the file; a later call resumes only a snapshot of the same URL. */
+  sourceUrl: string;
+  path: string;
+  /** How many of the newest runs to take (ancestors their parent_run_id needs come too). Ignored on resume: the first call's count holds. */
+  runs: number;
+  onProgress?: (progress: SnapshotProgress) => void;
+  /** Events per request. */
+  pageSize?: number;
+}
+
+export interface SnapshotResult {
+  path: string;
+  source_url: string;
+  taken_at: string;
+  workflows: number;
+  versions: number;
+  runs: number;
+  checkpoints: number;
+  events: number;
+  resumed: boolean;
+}
+
+const TERMINAL_EVENTS = ['run_succeeded', 'run_failed', 'run_cancelled', 'run_interrupted'];
+
+/**
+ * Copies a workflow server into a sandbox file, consistent as of one point of its log: the head
+ * read when the snapshot starts. Events up to the head are copied row for row (same seq, ts, payload,
+ * prev_hash and hash, so the copy's chain verifies); workflows and versions are rebuilt from those
+ * events (invariant 4), so they agree with the log even while the server moves on; runs are the
+ * newest `runs` started by the head, with their ancestors, as they stood at the head.
+ *
+ * Rows are written directly into a database made by the engine's migrations — never through
+ * engine mutations, which would append events of their own. Every step commits with its cursor in
+ * `meta`, so a snapshot stopped by a dropped connection resumes where it stopped when called again.
+ */
+export async function snapshotServer(options: SnapshotOptions): Promise<SnapshotResult> {
+  const path = resolve(options.path);
+  const sourceUrl = normalizeUrl(options.sourceUrl);
+  const report = options.onProgress ?? (() => undefined);
+  const file = inspectSandboxFile(path);
+  const prior = file.kind === 'sandbox' ? file.snapshot : null;
+  if (file.kind === 'sandbox') refuseTarget(path, sourceUrl, prior, file.hasData);
+  if (file.kind === 'missing') mkdirSync(dirname(path), { recursive: true });
+
+  const { db } = openDatabase(path);
+  try {
+    const writer = new SnapshotWriter(db, path);
+    const meta = prior ?? (await writer.start(options.backend, sourceUrl, options.runs));
+    const copy = new SnapshotCopy(writer, options.backend, meta, report, options.pageSize ?? 1000);
+    await copy.run();
+    const counts = writer.counts();
+    report({ phase: 'done', done: counts.runs, total: counts.runs, detail: `${counts.workflows} workflows, ${counts.versions} versions, ${counts.events} events, ${counts.runs} runs` });
+    return { path, source_url: meta.sourceUrl, taken_at: meta.takenAt, ...counts, resumed: prior !== null };
+  } catch (err) {
+    report({ phase: 'failed', done: 0, total: null, detail: err instanceof RewindError ? `${err.message} ${err.hint}` : err instanceof Error ? err.message : String(err) });
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+/** The same server spelled the same way: origin and path, without a trailing slash. */
+function normalizeUrl(url: string): string {
+  const u = new URL(url);
+  return u.origin + u.pathname.replace(/\/+$/, '');
+}
+
+function refuseTarget(path: string, sourceUrl: string, prior: SnapshotMeta | null, hasData: boolean): void {
+  if (prior === null) {
+    if (!hasData) return;
+    throw new RewindError('VALIDATION_FAILED', `${path} is a sandbox with data of its own, not a snapshot.`, 'Snapshot into a new file; a snapshot never writes over a sandbox.', { path });
+  }
+  if (prior.sourceUrl !== sourceUrl) {
+    throw new RewindError('VALIDATION_FAILED', `${path} is a snapshot of ${prior.sourceUrl}, not of ${sourceUrl}.`, 'Snapshot this server into another file.', {
+      path,
+      source_url: prior.sourceUrl,
+    });
+  }
+  if (prior.complete) {
+    throw new RewindError('VALIDATION_FAILED', `${path} already holds a complete snapshot of ${sourceUrl}, taken at ${prior.takenAt}.`, 'Open it, or snapshot into a new file for a fresh copy.', {
+      path,
+      taken_at: prior.takenAt,
+    });
+  }
+}
+
+/** The file side: prepared statements created once, each write committed with its cursor. */
+class SnapshotWriter {
+  private readonly log: EventLog;
+  private readonly setMeta: Database.Statement;
+  private readonly insertEvent: Database.Statement;
+  private readonly insertWorkflow: Database.Statement;
+  private readonly insertVersion: Database.Statement;
+  private readonly insertRun: Database.Statement;
+  private readonly insertCheckpoint: Database.Statement;
+  private readonly selectHead: Database.Statement;
+  private readonly selectRunIds: Database.Statement;
+  private readonly hasRun: Database.Statement;
+
+  constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    this.log = new EventLog(db);
+    this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (@seq, @ts, @type, @workflow_id, @run_id, @actor, @payload, @prev_hash, @hash)',
+    );
+    this.insertWorkflow = db.prepare(
+      `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at)
+       VALUES (@id, @name, @description, @source_type, @status, @schedule, @active_version, @revision, @created_at, @updated_at)`,
+    );
+    this.insertVersion = db.prepare(
+      `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
+       VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
+    );
+    this.insertRun = db.prepare(
+      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
+       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at)`,
+    );
+    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.selectHead = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    this.selectRunIds = db.prepare(`SELECT run_id, seq, type FROM events WHERE run_id IS NOT NULL AND type IN ('run_started', ${TERMINAL_EVENTS.map((t) => `'${t}'`).join(', ')})`);
+    this.hasRun = db.prepare('SELECT 1 FROM runs WHERE run_id = ?');
+  }
+
+  /** Reads the server's head first: everything after it is left out, however long the copy takes. */
+  async start(backend: Backend, sourceUrl: string, runs: number): Promise<SnapshotMeta> {
+    const meta: SnapshotMeta = {
+      sourceUrl,
+      takenAt: new Date().toISOString(),
+      headSeq: await headSeq(backend),
+      complete: false,
+      runsRequested: runs,
+      cursor: { phase: 'events', events: 0, workflows: 0, versions: 0, runs: 0, checkpoints: 0 },
+    };
+    this.db.transaction(() => {
+      this.setMeta.run(SNAPSHOT_META.sourceUrl, meta.sourceUrl);
+      this.setMeta.run(SNAPSHOT_META.takenAt, meta.takenAt);
+      this.setMeta.run(SNAPSHOT_META.headSeq, String(meta.headSeq));
+      this.setMeta.run(SNAPSHOT_META.complete, 'false');
+      this.setMeta.run(SNAPSHOT_META.runsRequested, String(runs));
+      this.saveCursor(meta.cursor);
+    })();
+    return meta;
+  }
+
+  localHead(): { seq: number; hash: string } {
+    return (this.selectHead.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  appendEvents(events: RewindEvent[], cursor: SnapshotCursor): void {
+    this.db.transaction(() => {
+      for (const e of events) this.insertEvent.run({ ...e, payload: JSON.stringify(e.payload) });
+      this.saveCursor(cursor);
+    })();
+  }
+
+  /** Every copied event, page by page, for the rebuild. */
+  *events(): Generator<RewindEvent> {
+    for (let after = 0; ; ) {
+      const page = this.log.list(after, 5000);
+      yield* page;
+      if (page.length < 5000) return;
+      after = page[page.length - 1]!.seq;
+    }
+  }
+
+  writeState(workflows: Array<Record<string, unknown>>, versions: Array<Record<string, unknown>>, cursor: SnapshotCursor): void {
+    this.db.transaction(() => {
+      for (const w of workflows) this.insertWorkflow.run(w);
+      for (const v of versions) this.insertVersion.run(v);
+      this.saveCursor(cursor);
+    })();
+  }
+
+  /** Runs in the copied log: when each started, and how each that ended by the head ended. */
+  runEvents(): { startedSeq: Map<string, number>; ended: Map<string, string> } {
+    const startedSeq = new Map<string, number>();
+    const ended = new Map<string, string>();
+    for (const row of this.selectRunIds.all() as Array<{ run_id: string; seq: number; type: string }>) {
+      if (row.type === 'run_started') startedSeq.set(row.run_id, row.seq);
+      else ended.set(row.run_id, row.type);
+    }
+    return { startedSeq, ended };
+  }
+
+  eventTs(seq: number): string | null {
+    return (this.db.prepare('SELECT ts FROM events WHERE seq = ?').get(seq) as { ts: string } | undefined)?.ts ?? null;
+  }
+
+  saveRunSelection(ids: string[]): void {
+    this.setMeta.run(SNAPSHOT_META.runIds, JSON.stringify(ids));
+  }
+
+  runSelection(): string[] | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(SNAPSHOT_META.runIds) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as string[]) : null;
+  }
+
+  hasCopied(runId: string): boolean {
+    return this.hasRun.get(runId) !== undefined;
+  }
+
+  writeRun(run: Run, checkpoints: Checkpoint[], cursor: SnapshotCursor): void {
+    this.db.transaction(() => {
+      this.insertRun.run({ ...run, params: JSON.stringify(run.params), faults: JSON.stringify(run.faults), runner_id: SNAPSHOT_RUNNER_ID });
+      for (const c of checkpoints) this.insertCheckpoint.run(c.run_id, c.seq, c.node_id, c.status, JSON.stringify(c.state), c.created_at);
+      this.saveCursor(cursor);
+    })();
+  }
+
+  complete(cursor: SnapshotCursor): void {
+    this.db.transaction(() => {
+      this.saveCursor(cursor);
+      this.setMeta.run(SNAPSHOT_META.complete, 'true');
+    })();
+  }
+
+  counts(): Omit<SnapshotResult, 'path' | 'source_url' | 'taken_at' | 'resumed'> {
+    const count = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { workflows: count('workflows'), versions: count('workflow_versions'), runs: count('runs'), checkpoints: count('checkpoints'), events: count('events') };
+  }
+
+  private saveCursor(cursor: SnapshotCursor): void {
+    this.setMeta.run(SNAPSHOT_META.cursor, JSON.stringify(cursor));
+  }
+}
+
+/** The server side and the order of the phases: events → workflows and versions → runs. */
+class SnapshotCopy {
+  private cursor: SnapshotCursor;
+
+  constructor(
+    private readonly writer: SnapshotWriter,
+    private readonly backend: Backend,
+    private readonly meta: SnapshotMeta,
+    private readonly report: (p: SnapshotProgress) => void,
+    private readonly pageSize: number,
+  ) {
+    this.cursor = { ...meta.cursor };
+  }
+
+  async run(): Promise<void> {
+    if (this.cursor.phase === 'events') await this.copyEvents();
+    if (this.cursor.phase === 'state') await this.writeState();
+    if (this.cursor.phase === 'runs') await this.copyRuns();
+    this.writer.complete({ ...this.cursor, phase: 'done' });
+  }
+
+  private async copyEvents(): Promise<void> {
+    const head = this.meta.headSeq;
+    let local = this.writer.localHead();
+    if (local.seq > 0) await this.checkSameLog(local);
+    this.report({ phase: 'events', done: local.seq, total: head, detail: null });
+    while (local.seq < head) {
+      const { events } = await this.backend.call('events:list', { after: local.seq, limit: Math.min(this.pageSize, head - local.seq) });
+      if (events.length === 0) {
+        throw new RewindError('CHAIN_BROKEN', `The server's event log ends at ${local.seq}, before the snapshot's head ${head}.`, 'The server was reset or restored from a backup; snapshot it into a new file.');
+      }
+      const page = events.filter((e) => e.seq <= head);
+      for (const e of page) {
+        this.checkLink(e, local);
+        local = { seq: e.seq, hash: e.hash };
+      }
+      this.cursor = { ...this.cursor, events: local.seq };
+      this.writer.appendEvents(page, this.cursor);
+      this.report({ phase: 'events', done: local.seq, total: head, detail: null });
+    }
+    this.cursor = { ...this.cursor, phase: 'state' };
+  }
+
+  /** Each event must follow the last, and its hash must match its content as it arrived: the copy's chain verifies. */
+  private checkLink(e: RewindEvent, last: { seq: number; hash: string }): void {
+    const broken = (why: string) =>
+      new RewindError('CHAIN_BROKEN', `Event ${e.seq} from the server cannot be copied: ${why}.`, 'Verify the server’s chain (events:verify); snapshot again once it verifies.', { seq: e.seq });
+    if (e.seq !== last.seq + 1) throw broken(`it follows event ${last.seq}`);
+    if (e.prev_hash !== last.hash) throw broken(`it does not point at the hash of event ${last.seq}`);
+    if (hashEvent({ ...e, payload: JSON.stringify(e.payload) }) !== e.hash) throw broken('its hash does not match its content');
+  }
+
+  /** On resume: the server's event at our head must be the one we copied, or this is another log. */
+  private async checkSameLog(local: { seq: number; hash: string }): Promise<void> {
+    const { events } = await this.backend.call('events:list', { after: local.seq - 1, limit: 1 });
+    if (events[0]?.hash !== local.hash) {
+      throw new RewindError('CHAIN_BROKEN', `The server's event ${local.seq} is not the one this unfinished snapshot copied.`, 'The server was reset or restored since; snapshot it into a new file.', {
+        seq: local.seq,
+      });
+    }
+  }
+
+  private async writeState(): Promise<void> {
+    const state = rebuildFromEvents(this.writer.events());
+    const workflows = Object.values(state.workflows);
+    const versions = Object.values(state.versions).map((v) => ({ ...v, dsl_definition: JSON.stringify(v.dsl_definition) }));
+    this.report({ phase: 'workflows', done: 0, total: workflows.length, detail: null });
+    await this.crossCheck(state.workflows);
+    this.cursor = { ...this.cursor, phase: 'runs', workflows: workflows.length, versions: versions.length };
+    this.writer.writeState(workflows, versions, this.cursor);
+    this.report({ phase: 'workflows', done: workflows.length, total: workflows.length, detail: null });
+    this.report({ phase: 'versions', done: versions.length, total: versions.length, detail: null });
+  }
+
+  /**
+   * A workflow the server has not changed since the head must read exactly as rebuilt: otherwise
+   * its log does not hold its state, and a snapshot built from the log would lie.
+   */
+  private async crossCheck(rebuilt: Record<string, Record<string, unknown>>): Promise<void> {
+    const { workflows } = await this.backend.call('workflows:list', {});
+    const fields = ['name', 'description', 'source_type', 'status', 'schedule', 'active_version', 'created_at', 'updated_at'] as const satisfies ReadonlyArray<keyof Workflow>;
+    for (const live of workflows) {
+      const mine = rebuilt[live.id];
+      if (!mine || mine.revision !== live.revision) continue;
+      const differs = fields.find((f) => mine[f] !== live[f]);
+      if (differs) {
+        throw new RewindError('CHAIN_BROKEN', `The server's event log does not rebuild workflow "${live.name}" (${differs} differs).`, 'Verify the server’s chain and report it; its log is the audit record and should hold every change.', {
+          workflow_id: live.id,
+          field: differs,
+        });
+      }
+    }
+  }
+
+  private async copyRuns(): Promise<void> {
+    const { startedSeq, ended } = this.writer.runEvents();
+    let ids = this.writer.runSelection();
+    const fetched = new Map<string, Run>();
+    if (ids === null) {
+      ids = await this.selectRuns(startedSeq, fetched);
+      this.writer.saveRunSelection(ids);
+    }
+    const headTs = this.headTs();
+    let done = ids.filter((id) => this.writer.hasCopied(id)).length;
+    this.report({ phase: 'runs', done, total: ids.length, detail: null });
+    for (const id of ids) {
+      if (this.writer.hasCopied(id)) continue;
+      const run = fetched.get(id) ?? (await this.backend.call('runs:get', { run_id: id }));
+      const { checkpoints } = await this.backend.call('checkpoints:list', { run_id: id });
+      const atHead = atHeadOf(run, checkpoints, ended.has(id), headTs);
+      this.cursor = { ...this.cursor, runs: this.cursor.runs + 1, checkpoints: this.cursor.checkpoints + atHead.checkpoints.length };
+      this.writer.writeRun(atHead.run, atHead.checkpoints, this.cursor);
+      done += 1;
+      this.report({ phase: 'runs', done, total: ids.length, detail: null });
+    }
+  }
+
+  private headTs(): string {
+    return this.writer.eventTs(this.meta.headSeq) ?? this.meta.takenAt;
+  }
+
+  /** The newest N runs started by the head, plus their ancestors, parents first (by the seq they started at). */
+  private async selectRuns(startedSeq: Map<string, number>, fetched: Map<string, Run>): Promise<string[]> {
+    const wanted = this.meta.runsRequested;
+    const chosen = new Set<string>();
+    const limit = 500;
+    for (let offset = 0; chosen.size < wanted; offset += limit) {
+      const { runs } = await this.backend.call('runs:list', { offset, limit });
+      for (const run of runs) {
+        // Runs started after the head are not in the copied log: they are left out.
+        if (chosen.size >= wanted || !startedSeq.has(run.run_id)) continue;
+        chosen.add(run.run_id);
+        fetched.set(run.run_id, run);
+      }
+      if (runs.length < limit) break;
+      this.report({ phase: 'runs', done: 0, total: null, detail: `choosing runs: ${chosen.size} of ${wanted}` });
+    }
+    for (const id of [...chosen]) {
+      for (let parent = fetched.get(id)?.parent_run_id ?? null; parent !== null && !chosen.has(parent); ) {
+        const run = await this.backend.call('runs:get', { run_id: parent });
+        chosen.add(parent);
+        fetched.set(parent, run);
+        parent = run.parent_run_id;
+      }
+    }
+    return [...chosen].sort((a, b) => (startedSeq.get(a) ?? 0) - (startedSeq.get(b) ?? 0));
+  }
+}
+
+/**
+ * A run as it stood at the head: one that had not ended by then is still running in the snapshot
+ * (whatever it did later is not in the copied log), with the checkpoints it had written by then.
+ */
+function atHeadOf(run: Run, checkpoints: Checkpoint[], endedByHead: boolean, headTs: string): { run: Run; checkpoints: Checkpoint[] } {
+  if (endedByHead) return { run, checkpoints };
+  return {
+    run: { ...run, status: 'running', finished_at: null, error: null, failed_node: null },
+    checkpoints: checkpoints.filter((c) => c.created_at <= headTs),
+  };
+}
