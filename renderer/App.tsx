@@ -4,8 +4,14 @@ import type { TransportState } from './api/web-bridge.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
 import { ConnectionSwitcher } from './connections/ConnectionSwitcher.js';
+import { OpenSandboxDialog } from './connections/OpenSandboxDialog.js';
+import { SnapshotBanner } from './connections/SnapshotBanner.js';
+import { SnapshotDialog } from './connections/SnapshotDialog.js';
+import { TokenDialog } from './connections/TokenDialog.js';
 import { CommandPalette } from './palette/CommandPalette.js';
 import { RollbackDialog } from './rollback/RollbackDialog.js';
+import { ReportDialog } from './runbooks/ReportDialog.js';
+import { RunbooksView } from './runbooks/RunbooksView.js';
 import { RunsView } from './runs/RunsView.js';
 import { Toasts } from './shared/Toasts.js';
 import { useConnections } from './store/connections-store.js';
@@ -18,6 +24,7 @@ import { WorkflowView } from './workflows/WorkflowView.js';
 const VIEWS: { id: View; title: string }[] = [
   { id: 'workflows', title: 'Workflows' },
   { id: 'runs', title: 'Runs' },
+  { id: 'runbooks', title: 'Runbooks' },
   { id: 'audit', title: 'Audit log' },
 ];
 
@@ -29,6 +36,7 @@ export function App() {
   const view = useUi((s) => s.view);
   const theme = useUi((s) => s.theme);
   const addOpen = useUi((s) => s.addConnectionOpen);
+  const connectionDialog = useUi((s) => s.connectionDialog);
   const connection = useConnections(selectSelectedConnection);
   const transport = useTransport();
 
@@ -89,17 +97,22 @@ export function App() {
           {transport === 'connecting' ? 'Connecting to the console…' : 'Connection lost — reconnecting. What you see may be out of date.'}
         </div>
       )}
+      <SnapshotBanner />
       <div className="body">
         <aside className="sidebar">
           <WorkflowList />
         </aside>
         <main className="main" id="main">
-          {view === 'workflows' ? <WorkflowView /> : view === 'runs' ? <RunsView /> : <AuditLog />}
+          {view === 'workflows' ? <WorkflowView /> : view === 'runs' ? <RunsView /> : view === 'runbooks' ? <RunbooksView /> : <AuditLog />}
         </main>
       </div>
       <RollbackDialog />
       <CommandPalette />
       {addOpen ? <AddConnectionDialog /> : null}
+      {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}
+      {connectionDialog === 'openSandbox' ? <OpenSandboxDialog /> : null}
+      {connectionDialog === 'token' ? <TokenDialog /> : null}
+      <ReportDialog />
       <Toasts />
     </div>
   );

@@ -6,6 +6,7 @@ import { App } from './App.js';
 import { useAudit } from './store/audit-store.js';
 import { useConnections } from './store/connections-store.js';
 import { startLive } from './store/live.js';
+import { useRehearsal } from './store/rehearsal-store.js';
 import { useRuns } from './store/runs-store.js';
 import { useWorkflows } from './store/workflows-store.js';
 import './styles/theme.css';
@@ -17,6 +18,7 @@ void useConnections.getState().load();
 void useWorkflows.getState().load();
 void useRuns.getState().load();
 void useAudit.getState().catchUp();
+void useRehearsal.getState().loadSessions();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

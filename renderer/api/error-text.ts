@@ -32,12 +32,18 @@ const titles: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'Too many requests',
   BUSY: 'The server is busy',
   CHAIN_BROKEN: 'The audit chain is broken',
+  INVALID_RUNBOOK: 'The runbook is not valid',
+  RUNBOOK_NOT_FOUND: 'The runbook no longer exists',
+  REHEARSAL_NOT_FOUND: 'The rehearsal no longer exists',
+  REHEARSAL_NOT_ACTIVE: 'The rehearsal is no longer running',
+  CONNECTION_NOT_FOUND: 'The connection no longer exists',
 };
 
 const fallbackHints: Partial<Record<ErrorCode, string>> = {
   STALE_REVISION: 'Reload to see the current state, then retry.',
   FORBIDDEN: 'Ask an operator or an admin of this server to do it, or to give you a token with that role.',
-  UNAUTHORIZED: 'Check the connection’s token.',
+  UNAUTHORIZED: 'Check the connection’s token, or replace it from the connection menu (⋯).',
+  REHEARSAL_NOT_ACTIVE: 'It finished or was aborted meanwhile: see its result in the history.',
 };
 
 /** Any error as data: the contract's `RewindErrorData`, or a preview's refusal (whose code is a plain string). */

@@ -3,6 +3,7 @@ import { useConnections } from '../store/connections-store.js';
 import { selectSelectedConnection } from '../store/selectors.js';
 import { useUi } from '../store/ui-store.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
+import { ConnectionMenu } from './ConnectionMenu.js';
 
 /** Which server the console talks to, its live state, and production marked so it cannot be missed. */
 export function ConnectionSwitcher() {
@@ -33,6 +34,7 @@ export function ConnectionSwitcher() {
       </select>
       {selected ? (
         <>
+          {selected.snapshot ? <StatusBadge status="snapshot" label="SNAPSHOT" testId="connection-snapshot" /> : null}
           {selected.environment === 'production' ? <StatusBadge status="production" label="PRODUCTION" testId="connection-production" /> : null}
           <StatusBadge status={selected.state} testId="connection-state" />
           {selected.detail ? (
@@ -45,6 +47,7 @@ export function ConnectionSwitcher() {
       <button type="button" className="btn btn-ghost" onClick={() => openAdd(true)} data-testid="connection-add">
         + Server
       </button>
+      <ConnectionMenu connection={selected} />
     </div>
   );
 }

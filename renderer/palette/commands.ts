@@ -1,10 +1,14 @@
 import { useAudit } from '../store/audit-store.js';
 import { useConnections } from '../store/connections-store.js';
+import { useHistory } from '../store/history-store.js';
 import { useInspector } from '../store/inspector-store.js';
+import { isOver, useRehearsal } from '../store/rehearsal-store.js';
 import { useRollback } from '../store/rollback-store.js';
+import { useRunbooks, type RunbookTab } from '../store/runbooks-store.js';
 import { useRuns } from '../store/runs-store.js';
 import { useTimeline } from '../store/timeline-store.js';
-import { useUi } from '../store/ui-store.js';
+import { selectActiveSession, selectSelectedConnection } from '../store/selectors.js';
+import { useUi, type View } from '../store/ui-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
 
 export interface Command {
@@ -14,13 +18,19 @@ export interface Command {
   run: () => void;
 }
 
-const go = (view: 'workflows' | 'runs' | 'audit') => () => useUi.getState().setView(view);
+const go = (view: View) => () => useUi.getState().setView(view);
+
+const openRunbook = (id: string, tab: RunbookTab) => () => {
+  useRunbooks.getState().select(id, tab);
+  useUi.getState().setView('runbooks');
+};
 
 /** Every action the console offers, built from what is loaded now. */
 export function buildCommands(): Command[] {
   const cmds: Command[] = [
     { id: 'view:workflows', group: 'Go to', title: 'Workflows and timeline', run: go('workflows') },
     { id: 'view:runs', group: 'Go to', title: 'Runs', run: go('runs') },
+    { id: 'view:runbooks', group: 'Go to', title: 'Runbooks and rehearsals', run: go('runbooks') },
     { id: 'view:audit', group: 'Go to', title: 'Audit log', run: go('audit') },
     { id: 'theme', group: 'Console', title: 'Toggle light / dark theme', run: () => useUi.getState().toggleTheme() },
     { id: 'connection:add', group: 'Console', title: 'Add a workflow server…', run: () => useUi.getState().setAddConnectionOpen(true) },
@@ -43,6 +53,59 @@ export function buildCommands(): Command[] {
       },
     },
   ];
+
+  const selectedConnection = selectSelectedConnection(useConnections.getState());
+  const dialog = (d: 'snapshot' | 'openSandbox' | 'token') => () => useUi.getState().setConnectionDialog(d);
+  cmds.push({ id: 'connection:openSandbox', group: 'Console', title: 'Open sandbox file…', run: dialog('openSandbox') });
+  if (selectedConnection?.kind === 'remote') {
+    cmds.push(
+      { id: 'connection:snapshot', group: selectedConnection.name, title: 'Snapshot this server…', run: dialog('snapshot') },
+      { id: 'connection:token', group: selectedConnection.name, title: 'Replace token…', run: dialog('token') },
+    );
+  }
+
+  const runbooks = useRunbooks.getState();
+  const newRunbook = () => {
+    useRunbooks.getState().editNew();
+    useUi.getState().setView('runbooks');
+  };
+  cmds.push({ id: 'runbook:new', group: 'Runbooks', title: 'New runbook / import YAML or JSON…', run: newRunbook });
+  for (const r of runbooks.runbooks) {
+    cmds.push(
+      { id: `runbook:rehearse:${r.id}`, group: 'Rehearse', title: `Rehearse ${r.name}`, run: openRunbook(r.id, 'rehearse') },
+      { id: `runbook:history:${r.id}`, group: 'Rehearsal history', title: `History of ${r.name}`, run: openRunbook(r.id, 'history') },
+      {
+        id: `runbook:edit:${r.id}`,
+        group: 'Edit runbook',
+        title: `Edit ${r.name}`,
+        run: () => {
+          useUi.getState().setView('runbooks');
+          void useRunbooks.getState().editExisting(r.id);
+        },
+      },
+    );
+  }
+  const session = selectActiveSession(useRehearsal.getState(), selectedConnection?.id ?? null);
+  if (session && !isOver(session)) {
+    cmds.push({ id: 'rehearsal:show', group: 'Rehearsal', title: `Show the rehearsal of ${session.runbook_name}`, run: openRunbook(session.runbook_id, 'rehearse') });
+    if (session.state === 'awaiting_confirmation') {
+      cmds.push({ id: 'rehearsal:confirm', group: 'Rehearsal', title: `Confirm step ${session.current_index ?? ''}`, run: () => void useRehearsal.getState().confirm(true) });
+    }
+    cmds.push({
+      id: 'rehearsal:abort',
+      group: 'Rehearsal',
+      title: 'Abort the rehearsal…',
+      run: () => {
+        openRunbook(session.runbook_id, 'rehearse')();
+        // The abort asks for confirmation in the panel, never straight from the palette.
+        requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid="rehearsal-abort"]')?.click());
+      },
+    });
+  }
+  if (session?.rehearsal_id) {
+    const id = session.rehearsal_id;
+    cmds.push({ id: 'rehearsal:report', group: 'Rehearsal', title: `Report of the last rehearsal of ${session.runbook_name}`, run: () => void useHistory.getState().openReport(id) });
+  }
 
   for (const c of useConnections.getState().connections) {
     if (c.selected) continue;

@@ -11,6 +11,9 @@ export interface ConnectionsState {
   /** The add-connection form's progress. */
   adding: boolean;
   addError: RewindErrorData | null;
+  /** The open-sandbox and replace-token dialogs' progress. */
+  dialogBusy: boolean;
+  dialogError: RewindErrorData | null;
 }
 
 export const connectionsInitialState: ConnectionsState = {
@@ -19,6 +22,8 @@ export const connectionsInitialState: ConnectionsState = {
   error: null,
   adding: false,
   addError: null,
+  dialogBusy: false,
+  dialogError: null,
 };
 
 interface ConnectionsActions {
@@ -27,6 +32,10 @@ interface ConnectionsActions {
   add(input: ApiInput<'connections:add'>): Promise<ConnectionInfo | null>;
   remove(id: string): Promise<void>;
   applyPush(connections: ConnectionInfo[]): void;
+  /** Opens a sandbox file (a rehearsal copy, a snapshot) and switches to it. */
+  openSandbox(path: string): Promise<boolean>;
+  setToken(id: string, token: string): Promise<boolean>;
+  clearDialogError(): void;
 }
 
 const selectedId = (list: ConnectionInfo[]) => list.find((c) => c.selected)?.id ?? null;
@@ -73,6 +82,34 @@ export const useConnections = create<ConnectionsState & ConnectionsActions>()((s
     } catch (e) {
       set({ error: toErrorData(e) });
     }
+  },
+  async openSandbox(path) {
+    set({ dialogBusy: true, dialogError: null });
+    try {
+      const info = await unwrap(api().connections.openSandbox({ path }));
+      const { connections } = await unwrap(api().connections.list({}));
+      set({ connections, dialogBusy: false });
+      await get().select(info.id);
+      return true;
+    } catch (e) {
+      set({ dialogBusy: false, dialogError: toErrorData(e) });
+      return false;
+    }
+  },
+  async setToken(id, token) {
+    set({ dialogBusy: true, dialogError: null });
+    try {
+      await unwrap(api().connections.setToken({ id, token }));
+      const { connections } = await unwrap(api().connections.list({}));
+      set({ connections, dialogBusy: false });
+      return true;
+    } catch (e) {
+      set({ dialogBusy: false, dialogError: toErrorData(e) });
+      return false;
+    }
+  },
+  clearDialogError() {
+    set({ dialogError: null });
   },
   applyPush(connections) {
     const before = selectedId(get().connections);

@@ -1,7 +1,6 @@
 import { create } from 'zustand';
 import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, Run, WorkflowVersion } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
-import { markOwnRun } from './own-activity.js';
 
 /*
  * action: idle → busy → done | failed   (resume and replay each)
@@ -163,7 +162,6 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       set({ resume: { ...resume, busy: true, error: null } });
       try {
         const child = await unwrap(api().runs.resume({ run_id: runId, version: resume.version }));
-        markOwnRun(child.run_id);
         // The operator's next question is "does the child succeed?": show it at once.
         await get().open(child.run_id);
         return child;
@@ -181,7 +179,6 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       set({ replay: { ...replay, busy: true, error: null, result: null } });
       try {
         const result = await unwrap(api().runs.replay({ run_id: runId, version: replay.version }));
-        markOwnRun(result.replay.run_id);
         set({ replay: { ...get().replay, busy: false, result } });
       } catch (e) {
         set({ replay: { ...get().replay, busy: false, error: toErrorData(e) } });

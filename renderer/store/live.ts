@@ -4,14 +4,13 @@ import { describeEvent, isToastWorthy } from '../shared/event-text.js';
 import { useAudit } from './audit-store.js';
 import { useConnections } from './connections-store.js';
 import { useInspector } from './inspector-store.js';
-import { isOwn } from './own-activity.js';
+import { useRehearsal } from './rehearsal-store.js';
 import { useRuns } from './runs-store.js';
+import { useSnapshot } from './snapshot-store.js';
 import { useTimeline } from './timeline-store.js';
 import { useToasts } from './toasts-store.js';
 import { useWorkflows } from './workflows-store.js';
 
-/** A push can beat the answer of the mutation that caused it; wait this long before calling it someone else's. */
-export const OWN_GRACE_MS = 600;
 const REFRESH_MS = 150;
 
 function debounce(fn: () => void, ms: number): () => void {
@@ -25,16 +24,28 @@ function debounce(fn: () => void, ms: number): () => void {
   };
 }
 
+/** The actor a rehearsal's scenario sets its incident up as (main/runbooks/scenarios.ts). */
+export const SCENARIO_ACTOR = 'scenario';
+
+/**
+ * Another operator's change: its actor is not the one this console acts as on the connection, nor
+ * the scenario of a rehearsal this console started (its staged failures are expected, not news).
+ */
+export function isSomeoneElses(e: RewindEvent, ownActor: string | null, rehearsingScenario: boolean): boolean {
+  if (rehearsingScenario && e.actor === SCENARIO_ACTOR) return false;
+  return e.actor !== ownActor;
+}
+
 function toastFor(e: RewindEvent): void {
-  setTimeout(() => {
-    if (isOwn(e) || !isToastWorthy(e)) return;
-    const wf = useWorkflows.getState().workflows.find((w) => w.id === e.workflow_id);
-    useToasts.getState().push({
-      kind: e.type === 'run_failed' || e.type === 'run_interrupted' ? 'warning' : 'info',
-      title: describeEvent(e),
-      body: `${e.actor}${wf ? ` · ${wf.name}` : ''}`,
-    });
-  }, OWN_GRACE_MS);
+  const selected = useConnections.getState().connections.find((c) => c.selected);
+  const rehearsingScenario = Object.values(useRehearsal.getState().sessions).some((s) => s.connection_id === selected?.id && s.scenario !== null);
+  if (!isSomeoneElses(e, selected?.actor ?? null, rehearsingScenario) || !isToastWorthy(e)) return;
+  const wf = useWorkflows.getState().workflows.find((w) => w.id === e.workflow_id);
+  useToasts.getState().push({
+    kind: e.type === 'run_failed' || e.type === 'run_interrupted' ? 'warning' : 'info',
+    title: describeEvent(e),
+    body: `${e.actor}${wf ? ` · ${wf.name}` : ''}`,
+  });
 }
 
 /** Wires the API's pushes into the stores; returns the unsubscribe. */
@@ -61,6 +72,8 @@ export function startLive(bridge: RewindBridge): () => void {
     onEvent(event);
   });
   const offConnections = bridge.on('connections:changed', ({ connections }) => useConnections.getState().applyPush(connections));
+  const offRehearsals = bridge.on('rehearsals:progress', (session) => useRehearsal.getState().applyProgress(session));
+  const offSnapshots = bridge.on('snapshots:progress', (progress) => useSnapshot.getState().applyProgress(progress));
 
   let wasDown = false;
   const offTransport = onTransportState((s) => {
@@ -73,12 +86,15 @@ export function startLive(bridge: RewindBridge): () => void {
       reloadWorkflows();
       reloadRuns();
       void useInspector.getState().refresh();
+      void useRehearsal.getState().loadSessions();
     }
   });
 
   return () => {
     offEvents();
     offConnections();
+    offRehearsals();
+    offSnapshots();
     offTransport();
   };
 }

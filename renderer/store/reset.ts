@@ -1,7 +1,8 @@
 import { auditInitialState, useAudit } from './audit-store.js';
+import { historyInitialState, useHistory } from './history-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
-import { resetOwnActivity } from './own-activity.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
+import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
 import { timelineInitialState, useTimeline } from './timeline-store.js';
 import { workflowsInitialState, useWorkflows } from './workflows-store.js';
@@ -15,6 +16,7 @@ export async function resetConnectionData(): Promise<void> {
   useRuns.setState(runsInitialState);
   useAudit.setState(auditInitialState);
   useWorkflows.setState(workflowsInitialState);
-  resetOwnActivity();
-  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp()]);
+  useRunbooks.setState(runbooksInitialState);
+  useHistory.setState(historyInitialState);
+  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load()]);
 }

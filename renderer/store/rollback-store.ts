@@ -1,7 +1,6 @@
 import { create } from 'zustand';
 import type { RewindErrorData, RollbackPreview, RollbackResult, WorkflowVersion } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
-import { markOwnSeq } from './own-activity.js';
 
 /*
  * rollback dialog: closed → loading → ready → submitting → done
@@ -93,7 +92,6 @@ export const useRollback = create<RollbackState & RollbackActions>()((set, get) 
       const result = await unwrap(
         api().versions.rollback({ workflow_id: s.preview.workflow_id, version: s.preview.to_version, expected_revision: s.preview.revision }),
       );
-      markOwnSeq(result.seq);
       if (get().phase === 'submitting') set({ phase: 'done', result });
     } catch (e) {
       if (get().phase === 'submitting') set({ phase: 'failed', error: toErrorData(e) });

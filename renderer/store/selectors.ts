@@ -1,7 +1,9 @@
-import type { Checkpoint, ConnectionInfo, RewindEvent, Run, Workflow } from '../../preload/contract/index.js';
+import type { Checkpoint, ConnectionInfo, RehearsalSession, RewindEvent, Run, StoredRunbook, Workflow } from '../../preload/contract/index.js';
 import type { AuditFilter, AuditState } from './audit-store.js';
 import type { ConnectionsState } from './connections-store.js';
 import type { InspectorState } from './inspector-store.js';
+import type { RehearsalState } from './rehearsal-store.js';
+import type { RunbooksState } from './runbooks-store.js';
 import type { RunsState } from './runs-store.js';
 import type { WorkflowsState } from './workflows-store.js';
 
@@ -75,4 +77,12 @@ export function selectNodeStates(s: InspectorState): Record<string, NodeState> {
   }
   if (run?.failed_node && out[run.failed_node] === 'pending') out[run.failed_node] = 'failed';
   return out;
+}
+
+export const selectSelectedRunbook = (s: RunbooksState): StoredRunbook | null => s.runbooks.find((r) => r.id === s.selectedId) ?? null;
+
+/** The session the rehearse panel shows, if it belongs to the connection the console talks to now. */
+export function selectActiveSession(s: RehearsalState, connectionId: string | null): RehearsalSession | null {
+  const session = s.activeId ? s.sessions[s.activeId] : undefined;
+  return session && session.connection_id === connectionId ? session : null;
 }

@@ -1,13 +1,16 @@
 import { create } from 'zustand';
 
-export type View = 'workflows' | 'runs' | 'audit';
+export type View = 'workflows' | 'runs' | 'runbooks' | 'audit';
+/** The connection dialogs the switcher's menu opens. */
+export type ConnectionDialog = 'snapshot' | 'openSandbox' | 'token';
 export type Theme = 'dark' | 'light';
 
-/** UI-only state: the main view, the theme and the add-connection dialog. */
+/** UI-only state: the main view, the theme and the connection dialogs. */
 export interface UiState {
   view: View;
   theme: Theme;
   addConnectionOpen: boolean;
+  connectionDialog: ConnectionDialog | null;
 }
 
 const THEME_KEY = 'rewind.theme';
@@ -20,12 +23,13 @@ function storedTheme(): Theme {
   }
 }
 
-export const uiInitialState: UiState = { view: 'workflows', theme: 'dark', addConnectionOpen: false };
+export const uiInitialState: UiState = { view: 'workflows', theme: 'dark', addConnectionOpen: false, connectionDialog: null };
 
 interface UiActions {
   setView(view: View): void;
   toggleTheme(): void;
   setAddConnectionOpen(open: boolean): void;
+  setConnectionDialog(dialog: ConnectionDialog | null): void;
 }
 
 export const useUi = create<UiState & UiActions>()((set, get) => ({
@@ -45,5 +49,8 @@ export const useUi = create<UiState & UiActions>()((set, get) => ({
   },
   setAddConnectionOpen(addConnectionOpen) {
     set({ addConnectionOpen });
+  },
+  setConnectionDialog(connectionDialog) {
+    set({ connectionDialog });
   },
 }));

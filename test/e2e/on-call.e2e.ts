@@ -57,11 +57,12 @@ async function onCallStory(page: ConsolePage, second: ConsolePage, shots: (name:
   await expect(page.activeVersion).toHaveText(`active v${previous}`);
   await expect(page.page.getByTestId('timeline-rollback').first()).toBeVisible();
 
-  // Seen live by the other console: the timeline, the header, and a toast naming the change.
+  // Seen live by the other console: the timeline and the header. Both consoles act as the same
+  // operator (the connection's actor), so the change is theirs too and raises no toast.
   await expect(second.timelineVersion(previous).getByTestId('version-status')).toHaveText('active');
   await expect(second.activeVersion).toHaveText(`active v${previous}`);
-  await expect(second.toasts.filter({ hasText: `Rolled back v${active} → v${previous}` })).toBeVisible();
   await second.screenshot(shots('second-console-live.png'));
+  await expect(second.toasts.filter({ hasText: `Rolled back v${active} → v${previous}` })).toHaveCount(0);
 
   // Resume the failed run under the rolled-back version.
   await page.nav('runs').click();
@@ -106,4 +107,13 @@ test('on call: the same story against a real workflow server', async ({ browser 
   await two.open(app.url);
   await expect(two.connectionSelect.locator('option:checked')).toContainText('staging server');
   await onCallStory(one, two, (n) => testInfo.outputPath(`remote-${n}`));
+
+  // Another operator, with their own token, pauses the workflow: that is someone else's change, toasted with their name.
+  const auth = { authorization: `Bearer ${server.otherOperatorToken}` };
+  const { workflows } = (await (await fetch(`${server.url}/api/v1/workflows`, { headers: auth })).json()) as { workflows: { id: string; status: string }[] };
+  const target = workflows.find((w) => w.status === 'active')!;
+  const paused = await fetch(`${server.url}/api/v1/workflows/${target.id}/pause`, { method: 'POST', headers: auth });
+  expect(paused.status).toBe(200);
+  await expect(one.toasts.filter({ hasText: 'Paused the workflow' })).toContainText('mina.kim');
+  await expect(two.toasts.filter({ hasText: 'Paused the workflow' })).toContainText('mina.kim');
 });

@@ -53,16 +53,19 @@ export interface StartedServer {
   url: string;
   adminToken: string;
   viewerToken: string;
+  /** Another person's token (actor `mina.kim`, operator): their changes are someone else's to this console. */
+  otherOperatorToken: string;
   close(): Promise<void>;
 }
 
-/** A real workflow server on 127.0.0.1 with the demo data, an admin token and a viewer token. */
+/** A real workflow server on 127.0.0.1 with the demo data, an admin token, a viewer token and another operator's token. */
 export async function startWorkflowServer(): Promise<StartedServer> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
   const backend = openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
   const tokens = new TokenStore(backend.engine);
   const adminToken = tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' }).token;
   const viewerToken = tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' }).token;
+  const otherOperatorToken = tokens.issue({ name: 'mina.kim', role: 'operator', createdBy: 'e2e' }).token;
   const server = await createServer({
     backend,
     tokens,
@@ -75,6 +78,7 @@ export async function startWorkflowServer(): Promise<StartedServer> {
     url: server.url,
     adminToken,
     viewerToken,
+    otherOperatorToken,
     async close() {
       await server.close();
       await backend.close();

@@ -10,10 +10,14 @@ import {
   type ConsoleEvent,
   type ConsoleEventPayload,
   type Dsl,
+  type RehearsalSession,
   type RewindBridge,
   type RewindErrorData,
   type RewindEvent,
   type Run,
+  type ScenarioInfo,
+  type StoredRehearsal,
+  type StoredRunbook,
   type Workflow,
   type WorkflowVersion,
 } from '../../../preload/contract/index.js';
@@ -52,6 +56,73 @@ export interface FakeWorld {
   runs: Run[];
   checkpoints: Checkpoint[];
   events: RewindEvent[];
+  runbooks: StoredRunbook[];
+  rehearsals: StoredRehearsal[];
+  scenarios: ScenarioInfo[];
+  sessions: RehearsalSession[];
+}
+
+/** Seed 003's level 1, shortened: a checklist, the rollback, a health check. */
+export function levelOneRunbook(): StoredRunbook {
+  return {
+    id: 'rb-1',
+    name: 'Level 1 — application rollback',
+    level: 'application',
+    created_by: 'mina.kim',
+    created_at: iso(0),
+    updated_at: iso(0),
+    runbook: {
+      name: 'Level 1 — application rollback',
+      description: 'Roll the ML pipeline back to the previous version and verify.',
+      level: 'application',
+      scenario: 'ml-registry-outage',
+      steps: [
+        { kind: 'checklist', title: 'Before rolling back', expected_ms: 60000, items: ['Record the active version', 'Tell the team'] },
+        { kind: 'action', title: 'Roll back to the previous version', expected_ms: 30000, action: { type: 'rollback', workflow: 'ml-training-pipeline', to: 'previous' } },
+        { kind: 'health_check', title: 'Failure rate below 20 %', expected_ms: 10000, check: { type: 'workflow_failure_rate', workflow: 'ml-training-pipeline', window: 5, below: 0.2 } },
+      ],
+    },
+  };
+}
+
+export function rehearsalOf(id: string, startedMinutes: number, totalMs: number, passed: boolean): StoredRehearsal {
+  return {
+    id,
+    runbook_id: 'rb-1',
+    runbook_name: 'Level 1 — application rollback',
+    scenario: 'ml-registry-outage',
+    started_at: iso(startedMinutes),
+    finished_at: new Date(Date.parse(iso(startedMinutes)) + totalMs).toISOString(),
+    total_ms: totalMs,
+    passed,
+    created_by: 'me',
+    steps: [
+      { index: 1, title: 'Before rolling back', kind: 'checklist', outcome: 'passed', expected_ms: 60000, duration_ms: totalMs / 2, detail: 'confirmed' },
+      { index: 2, title: 'Roll back to the previous version', kind: 'action', outcome: passed ? 'passed' : 'failed', expected_ms: 30000, duration_ms: totalMs / 2, detail: passed ? 'v2 → v1' : 'refused' },
+    ],
+    rollbacks: passed ? [{ workflow: 'ml-training-pipeline', from_version: 2, to_version: 1 }] : [],
+  };
+}
+
+/** A rehearsal session of `rb-1` on the sandbox; tests move it along by pushing changed copies. */
+export function sessionOf(partial: Partial<RehearsalSession> = {}): RehearsalSession {
+  return {
+    session_id: 'sess-1',
+    connection_id: 'sandbox',
+    runbook_id: 'rb-1',
+    runbook_name: 'Level 1 — application rollback',
+    scenario: 'ml-registry-outage',
+    mode: 'rehearsal',
+    state: 'awaiting_confirmation',
+    current_index: 1,
+    next_title: 'Roll back to the previous version',
+    started_at: iso(700),
+    steps: [],
+    rehearsal_id: null,
+    passed: null,
+    detail: null,
+    ...partial,
+  };
 }
 
 export function demoWorld(): FakeWorld {
@@ -120,14 +191,18 @@ export function demoWorld(): FakeWorld {
   });
   return {
     connections: [
-      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true },
-      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false },
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null },
     ],
     workflows: [wf, etl],
     versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
     runs: [failed],
     checkpoints: [cp(1, 'load', 'succeeded'), cp(2, 'train', 'succeeded'), cp(3, 'deploy', 'failed')],
     events: [ev(1, 'workflow_created', { name: wf.name }), ev(2, 'version_published', { from_version: null, to_version: 1 }), ev(3, 'version_created', { version: 2 }), ev(4, 'version_published', { from_version: 1, to_version: 2 })],
+    runbooks: [levelOneRunbook()],
+    rehearsals: [rehearsalOf('reh-2', 300, 95_000, true), rehearsalOf('reh-1', 200, 130_000, false)],
+    scenarios: [{ name: 'ml-registry-outage', description: 'Every run fails at deploy.', level: 'application' }],
+    sessions: [],
   };
 }
 
@@ -307,6 +382,65 @@ export class FakeBridge {
       'events:list': ({ after = 0, limit = 1000, workflow_id }) => ({
         events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id)).slice(0, limit),
       }),
+      'connections:openSandbox': ({ path }) => {
+        const info: ConnectionInfo = {
+          id: 'snap',
+          name: 'snapshot',
+          kind: 'sandbox',
+          url: path,
+          environment: 'sandbox',
+          color: '#8b949e',
+          state: 'connected',
+          detail: null,
+          has_token: false,
+          selected: false,
+          actor: 'me',
+          snapshot: { source_url: 'http://127.0.0.1:9', taken_at: iso(900), complete: false, runs: 12, events: 340 },
+        };
+        w.connections = [...w.connections.filter((c) => c.id !== info.id), info];
+        return info;
+      },
+      'connections:setToken': ({ id }) => {
+        w.connections = w.connections.map((c) => (c.id === id ? { ...c, has_token: true, state: 'connected' } : c));
+        return w.connections.find((c) => c.id === id)!;
+      },
+      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, resumed: false }),
+      'runbooks:list': () => ({ runbooks: w.runbooks }),
+      'runbooks:export': ({ runbook, format = 'yaml' }) => {
+        const found = w.runbooks.find((r) => r.id === runbook || r.name === runbook);
+        if (!found) throw err('RUNBOOK_NOT_FOUND', `No runbook ${runbook}`, 'Reload the list.');
+        return { text: format === 'json' ? JSON.stringify(found.runbook, null, 2) : `name: ${found.name}\n`, format };
+      },
+      'runbooks:import': ({ text }) => {
+        const name = /name: (.+)/.exec(text)?.[1] ?? 'Imported';
+        const stored: StoredRunbook = { ...levelOneRunbook(), id: `rb-${w.runbooks.length + 1}`, name };
+        w.runbooks = [...w.runbooks, stored];
+        return stored;
+      },
+      'rehearsals:list': ({ runbook }) => ({ rehearsals: w.rehearsals.filter((r) => r.runbook_id === runbook) }),
+      'rehearsals:report': ({ rehearsal_id }) => ({ markdown: `# Post-incident report\n\nRehearsal ${rehearsal_id}\n` }),
+      'scenarios:list': () => ({ scenarios: w.scenarios }),
+      'rehearsals:sessions': () => ({ sessions: w.sessions }),
+      'rehearsals:start': ({ runbook, scenario = null }) => {
+        const session = sessionOf({ runbook_id: runbook, scenario, state: 'awaiting_confirmation' });
+        w.sessions = [session];
+        return session;
+      },
+      'rehearsals:confirm': ({ session_id, index, confirmed }) => {
+        const s = w.sessions.find((x) => x.session_id === session_id);
+        if (!s || s.state !== 'awaiting_confirmation' || s.current_index !== index) throw err('REHEARSAL_NOT_ACTIVE', 'No step awaits confirmation', 'See the history.');
+        const step = { index, title: 'Before rolling back', kind: 'checklist' as const, outcome: confirmed ? ('passed' as const) : ('failed' as const), expected_ms: 60000, duration_ms: 4000, detail: confirmed ? 'confirmed' : 'not done' };
+        const next: RehearsalSession = { ...s, state: 'running', current_index: index + 1, next_title: 'Failure rate below 20 %', steps: [...s.steps, step] };
+        w.sessions = [next];
+        return next;
+      },
+      'rehearsals:abort': ({ session_id }) => {
+        const s = w.sessions.find((x) => x.session_id === session_id);
+        if (!s) throw err('REHEARSAL_NOT_ACTIVE', 'No such session', 'See the history.');
+        const next: RehearsalSession = { ...s, state: 'aborted', current_index: null, next_title: null, passed: false, rehearsal_id: 'reh-aborted', detail: 'aborted by the operator' };
+        w.sessions = [next];
+        return next;
+      },
       'events:verify': () => ({ ok: true, length: w.events.length, head_hash: w.events[w.events.length - 1]?.hash ?? '', first_broken_seq: null, reason: null }),
     };
   }

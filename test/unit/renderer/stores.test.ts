@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { errorText } from '../../../renderer/api/error-text.js';
 import { useAudit } from '../../../renderer/store/audit-store.js';
 import { useInspector } from '../../../renderer/store/inspector-store.js';
-import { startLive, OWN_GRACE_MS } from '../../../renderer/store/live.js';
+import { isSomeoneElses, startLive } from '../../../renderer/store/live.js';
 import { confirmationMet, useRollback } from '../../../renderer/store/rollback-store.js';
 import { selectFilteredWorkflows, selectNodeStates } from '../../../renderer/store/selectors.js';
 import { buildRows, useTimeline } from '../../../renderer/store/timeline-store.js';
@@ -155,32 +155,37 @@ describe('audit and live stream', () => {
     expect(useAudit.getState().events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it("toasts another operator's rollback but not our own", async () => {
-    vi.useFakeTimers();
-    try {
-      await useConnections.getState().load();
-      await useWorkflows.getState().load();
-      await useAudit.getState().catchUp();
-      const stop = startLive(fake.bridge);
-      fake.appendEvent({ type: 'workflow_rollback', payload: { from_version: 2, to_version: 1 } });
-      await vi.advanceTimersByTimeAsync(OWN_GRACE_MS + 50);
-      expect(useToasts.getState().toasts.map((t) => t.title)).toEqual(['Rolled back v2 → v1']);
-      expect(useToasts.getState().toasts[0]!.body).toBe('other.operator · ml-training-pipeline');
+  it("toasts another operator's rollback but not our own, told apart by the connection's actor", async () => {
+    await useConnections.getState().load();
+    await useWorkflows.getState().load();
+    await useAudit.getState().catchUp();
+    const stop = startLive(fake.bridge);
+    fake.appendEvent({ type: 'workflow_rollback', payload: { from_version: 2, to_version: 1 } });
+    expect(useToasts.getState().toasts.map((t) => t.title)).toEqual(['Rolled back v2 → v1']);
+    expect(useToasts.getState().toasts[0]!.body).toBe('other.operator · ml-training-pipeline');
 
-      await useRollback.getState().openFor('wf-ml', 1);
-      useWorkflows.setState({ workflows: fake.world.workflows });
-      fake.world.workflows[0] = { ...fake.world.workflows[0]!, revision: useRollback.getState().preview!.revision };
-      useRollback.getState().setConfirmName('ml-training-pipeline');
-      await useRollback.getState().submit(false);
-      const own = fake.world.events[fake.world.events.length - 1]!;
-      fake.push('events:appended', { connection_id: 'sandbox', event: own });
-      await vi.advanceTimersByTimeAsync(OWN_GRACE_MS + 50);
-      expect(useToasts.getState().toasts).toHaveLength(1);
-      expect(useAudit.getState().lastSeq).toBe(own.seq);
-      stop();
-    } finally {
-      vi.useRealTimers();
-    }
+    // Our own change, pushed before or after its answer alike: same actor as the connection, no toast.
+    fake.appendEvent({ type: 'workflow_rollback', actor: 'me', payload: { from_version: 1, to_version: 2 } });
+    expect(useToasts.getState().toasts).toHaveLength(1);
+    expect(useAudit.getState().lastSeq).toBe(6);
+
+    // The same name on a connection where we act as someone else is another operator's.
+    useConnections.setState({ connections: fake.world.connections.map((c) => ({ ...c, actor: c.id === 'sandbox' ? 'me-elsewhere' : c.actor })) });
+    fake.appendEvent({ type: 'workflow_paused', actor: 'me', payload: {} });
+    expect(useToasts.getState().toasts.map((t) => t.title)).toEqual(['Rolled back v2 → v1', 'Paused the workflow']);
+    stop();
+  });
+
+  it('decides whose an event is by actor, and treats our own rehearsal scenario as ours', () => {
+    const e = fake.world.events[0]!;
+    expect(isSomeoneElses(e, 'mina.kim', false)).toBe(false);
+    expect(isSomeoneElses(e, 'me', false)).toBe(true);
+    // No actor known yet: nothing can be called ours.
+    expect(isSomeoneElses(e, null, false)).toBe(true);
+    const staged = { ...e, actor: 'scenario' };
+    expect(isSomeoneElses(staged, 'me', true)).toBe(false);
+    // A scenario no rehearsal of ours started is someone else's.
+    expect(isSomeoneElses(staged, 'me', false)).toBe(true);
   });
 
   it('ignores events of another connection', async () => {

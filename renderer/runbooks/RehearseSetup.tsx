@@ -1,0 +1,120 @@
+import { useState, type FormEvent } from 'react';
+import type { ConnectionInfo, StoredRunbook } from '../../preload/contract/index.js';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { useRehearsal } from '../store/rehearsal-store.js';
+import { formatMs, plannedMs } from './plan.js';
+
+/** Real ms per ms a wait step names; a sandbox rehearsal may fast-forward its waits. */
+const TIME_SCALES: { value: number; label: string }[] = [
+  { value: 1, label: 'real time' },
+  { value: 0.1, label: '10× faster' },
+  { value: 0.01, label: '100× faster' },
+  { value: 0, label: 'instant' },
+];
+
+/** Before a rehearsal: the scenario (sandbox) or the LIVE warning (server), the steps, and Start. */
+export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook; connection: ConnectionInfo }) {
+  const scenarios = useRehearsal((s) => s.scenarios);
+  const scenariosError = useRehearsal((s) => s.scenariosError);
+  const starting = useRehearsal((s) => s.starting);
+  const error = useRehearsal((s) => s.error);
+  const live = connection.kind === 'remote';
+  const [scenario, setScenario] = useState<string>(runbook.runbook.scenario ?? '');
+  const [timeScale, setTimeScale] = useState(1);
+  const [skip, setSkip] = useState<number[]>([]);
+  const [typed, setTyped] = useState('');
+  const chosen = scenarios.find((s) => s.name === scenario) ?? null;
+  const canStart = !starting && (!live || typed.trim() === runbook.name);
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!canStart) return;
+    void useRehearsal.getState().start({
+      runbook: runbook.id,
+      scenario: live || scenario === '' ? null : scenario,
+      skip_steps: skip,
+      time_scale: live ? 1 : timeScale,
+    });
+  };
+
+  return (
+    <form className="form rehearse-setup" onSubmit={onSubmit} data-testid="rehearse-setup">
+      {live ? (
+        <div className="live-banner" role="alert" data-testid="live-banner">
+          <StatusBadge status="production" label="LIVE" />
+          <span>
+            This runs the runbook against <strong className="mono">{connection.url}</strong> ({connection.environment}): its rollbacks, pauses and runs happen for real, each action
+            after your confirmation, within your token’s role.
+          </span>
+        </div>
+      ) : (
+        <div className="rehearse-options">
+          <label>
+            Scenario (sets up the incident first)
+            <select className="input" value={scenario} onChange={(e) => setScenario(e.target.value)} data-testid="rehearse-scenario">
+              <option value="">None — rehearse on the sandbox as it is</option>
+              {scenarios.map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.name} ({s.level})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Wait steps
+            <select className="input" value={String(timeScale)} onChange={(e) => setTimeScale(Number(e.target.value))} data-testid="rehearse-time-scale">
+              {TIME_SCALES.map((t) => (
+                <option key={t.value} value={String(t.value)}>
+                  {t.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      )}
+      {chosen && !live ? (
+        <p className="muted" data-testid="rehearse-scenario-description">
+          {chosen.description}
+        </p>
+      ) : null}
+      {scenariosError && !live ? <ErrorNotice error={scenariosError} testId="scenarios-error" /> : null}
+
+      <ol className="step-list">
+        {runbook.runbook.steps.map((step, i) => {
+          const index = i + 1;
+          const skipped = skip.includes(index);
+          return (
+            <li key={index} className={skipped ? 'step-item is-skipped' : 'step-item'} data-testid="setup-step">
+              <span className="step-index">{index}</span>
+              <span className="step-kind muted">{step.kind.replace('_', ' ')}</span>
+              <span className="step-title">{step.title}</span>
+              <span className="muted step-expected">{formatMs(step.expected_ms)}</span>
+              <label className="inline-label muted">
+                <input type="checkbox" checked={skipped} onChange={() => setSkip(skipped ? skip.filter((n) => n !== index) : [...skip, index])} data-testid="setup-step-skip" />
+                skip
+              </label>
+            </li>
+          );
+        })}
+      </ol>
+      <p className="muted">
+        Plan: {formatMs(plannedMs(runbook.runbook))} over {runbook.runbook.steps.length} steps.
+      </p>
+      {live ? (
+        <label>
+          <span>
+            Type the runbook name <strong className="mono">{runbook.name}</strong> to run it live
+          </span>
+          <input className="input" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} data-testid="rehearse-confirm-name" />
+        </label>
+      ) : null}
+      {error ? <ErrorNotice error={error} testId="rehearse-error" /> : null}
+      <div className="form-actions">
+        <button type="submit" className={live ? 'btn btn-danger' : 'btn btn-primary'} disabled={!canStart} data-testid="rehearse-start">
+          {live ? 'Run live' : 'Start rehearsal'}
+        </button>
+      </div>
+    </form>
+  );
+}
