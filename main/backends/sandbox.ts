@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { parseInput } from '../engine/validate.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
+import { runbookHandlers, seedSampleRunbooks } from './sandbox-runbooks.js';
 
 export interface SandboxOptions {
   path: string;
@@ -21,7 +22,7 @@ export interface SandboxOptions {
  * A mutation in two parts: `apply` runs inside the transaction (its answer is what an idempotency
  * key stores); `finish`, outside it, may wait (for a run to end) before answering.
  */
-interface Handler<M extends BackendMethod> {
+export interface Handler<M extends BackendMethod> {
   apply(input: ParsedInput<M>, actor: string): unknown;
   finish?(applied: never, input: ParsedInput<M>): Promise<MethodOutput<M>>;
 }
@@ -60,6 +61,7 @@ function handlers(engine: Engine): Handlers {
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
     'events:verify': { apply: () => engine.verifyChain() },
+    ...runbookHandlers(engine),
   };
 }
 
@@ -68,7 +70,8 @@ export class SandboxBackend implements Backend {
   readonly kind = 'sandbox' as const;
   readonly engine: Engine;
   private readonly handlers: Handlers;
-  private readonly defaultActor: string;
+  /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
+  readonly defaultActor: string;
   private readonly idem: { get: (key: string) => { method: string; request_hash: string; response: string } | undefined; put: (row: Record<string, string>) => void };
 
   constructor(engine: Engine, actor: string) {
@@ -139,7 +142,10 @@ export class SandboxBackend implements Backend {
 export function openSandbox(options: SandboxOptions): SandboxBackend {
   const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0 });
   const actor = options.actor ?? safeUsername();
-  if (options.demo && engine.latestSeq() === 0) seedDemo(engine, actor);
+  if (options.demo && engine.latestSeq() === 0) {
+    seedDemo(engine, actor);
+    seedSampleRunbooks(engine, actor);
+  }
   return new SandboxBackend(engine, actor);
 }
 

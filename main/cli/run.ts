@@ -9,6 +9,7 @@ import { RewindError, toErrorData } from '../engine/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput, RewindErrorData } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { runbookVerb } from './runbooks.js';
 
 /** Exit codes scripts can rely on. */
 export const exitCodes = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
@@ -26,8 +27,10 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
-  /** Ends `events --follow`. */
+  /** Ends `events --follow`; aborts a rehearsal (what ran is kept). */
   signal?: AbortSignal;
+  /** Asks a question on the terminal; absent when stdin is not a TTY. */
+  prompt?: (question: string) => Promise<string>;
 }
 
 /**
@@ -71,6 +74,16 @@ Runs
 Events
   events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]
   verify                                       verify the event log's hash chain
+Runbooks
+  runbooks                                     list the runbooks
+  runbook import FILE [--format yaml|json]     import a runbook (YAML, or JSON by its extension)
+  runbook export NAME [--format json]          print a runbook (YAML by default)
+  rehearse NAME [--scenario S] [--skip N,M] [--yes] [--time-scale X]
+                                               rehearse on the sandbox (a scenario sets up the incident first),
+                                               or execute live with --server (every action asks first);
+                                               --yes confirms every step, --time-scale 0..1 fast-forwards waits (sandbox)
+  rehearsals NAME                              a runbook's rehearsals and their time to recover
+  report REHEARSAL_ID                          a rehearsal's post-incident report (Markdown)
 Tokens (server only, admin)
   tokens list | tokens create NAME ROLE | tokens revoke ID
 
@@ -114,6 +127,11 @@ const verbOptions = {
   limit: { type: 'string' },
   after: { type: 'string' },
   follow: { type: 'boolean', default: false },
+  format: { type: 'string' },
+  scenario: { type: 'string' },
+  skip: { type: 'string' },
+  yes: { type: 'boolean', short: 'y', default: false },
+  'time-scale': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -418,9 +436,32 @@ async function runVerb(s: Session, verb: string, args: string[], v: Values): Pro
     }
     case 'tokens':
       return tokens(s, args);
+    case 'runbooks':
+    case 'runbook':
+    case 'rehearse':
+    case 'rehearsals':
+    case 'report':
+      return runbookVerb(verb, args, rehearseOptions(v), {
+        backend: s.backend,
+        connectionId: s.remote?.baseUrl ?? 'sandbox',
+        json: s.json,
+        out: s.out,
+        ...(s.io.prompt ? { prompt: s.io.prompt } : {}),
+        ...(s.io.signal ? { signal: s.io.signal } : {}),
+      });
     default:
       throw usageError(`Unknown verb "${verb}".`);
   }
+}
+
+function rehearseOptions(v: Values): Parameters<typeof runbookVerb>[2] {
+  return {
+    yes: v.yes,
+    ...(v.scenario === undefined ? {} : { scenario: v.scenario }),
+    ...(v.skip === undefined ? {} : { skip: v.skip }),
+    ...(v.format === undefined ? {} : { format: v.format }),
+    ...(v['time-scale'] === undefined ? {} : { timeScale: v['time-scale'] }),
+  };
 }
 
 async function events(s: Session, v: Values): Promise<number> {

@@ -2,7 +2,7 @@ import type { Backend, CallContext } from '../backends/backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { evaluateCheck, resolveWorkflow, type CheckResult } from './checks.js';
 import type { Scenario } from './scenarios.js';
-import type { HealthCheck, Runbook, RunbookAction, RunbookStep, StepKind } from './schema.js';
+import type { HealthCheck, RehearsalRecord, RollbackRecord, Runbook, RunbookAction, RunbookStep, StepKind, StepRecord } from './schema.js';
 
 export { reportMarkdown } from './report.js';
 
@@ -13,37 +13,6 @@ export { reportMarkdown } from './report.js';
  * stop an operator; the steps after it are recorded as not reached.
  */
 
-export type StepOutcome = 'passed' | 'failed' | 'skipped';
-
-export interface StepRecord {
-  /** 1-based, as the runbook's errors and the report number steps. */
-  index: number;
-  title: string;
-  kind: StepKind;
-  outcome: StepOutcome;
-  expected_ms: number;
-  duration_ms: number;
-  detail: string;
-}
-
-export interface RollbackRecord {
-  workflow: string;
-  from_version: number | null;
-  to_version: number;
-}
-
-export interface RehearsalRecord {
-  runbook_name: string;
-  scenario: string | null;
-  started_at: string;
-  finished_at: string;
-  total_ms: number;
-  passed: boolean;
-  steps: StepRecord[];
-  /** The rollbacks the rehearsal applied: the report's affected and recovered versions. */
-  rollbacks: RollbackRecord[];
-}
-
 export type RehearsalProgress =
   | { type: 'scenario'; name: string; detail: string }
   | { type: 'step-started'; index: number; title: string; kind: StepKind; expected_ms: number; next: string | null; elapsed_ms: number }
@@ -52,8 +21,12 @@ export type RehearsalProgress =
 
 export interface RehearsalClock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
+
+type ChecklistStep = Extract<RunbookStep, { kind: 'checklist' }>;
+type ActionStep = Extract<RunbookStep, { kind: 'action' }>;
 
 export interface RehearseOptions {
   backend: Backend;
@@ -61,7 +34,11 @@ export interface RehearseOptions {
   /** Sets up the incident before the first step; its time is not counted. */
   scenario?: Scenario;
   /** A person confirms a checklist step; false fails it. */
-  confirm: (step: Extract<RunbookStep, { kind: 'checklist' }>, index: number) => Promise<boolean>;
+  confirm: (step: ChecklistStep, index: number) => Promise<boolean>;
+  /** A live execution asks before each action, as the console does before a manual one; false fails the step. */
+  confirmAction?: (step: ActionStep, index: number) => Promise<boolean>;
+  /** Stops at the step under way (a wait or a confirmation ends at once); what ran is kept and the rehearsal fails. */
+  signal?: AbortSignal;
   onProgress?: (progress: RehearsalProgress) => void;
   /** 1-based step numbers not to execute (to show what happens without them). */
   skipSteps?: number[];
@@ -74,13 +51,28 @@ export interface RehearseOptions {
 
 const realClock: RehearsalClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    }),
 };
+
+/** A step's result; `interrupted` when an abort cut it short. */
+interface StepResult extends CheckResult {
+  interrupted?: boolean;
+}
 
 const DEFAULT_POLL_MS = 1000;
 
 export async function rehearse(options: RehearseOptions): Promise<RehearsalRecord> {
-  const { backend, runbook, scenario } = options;
+  const { backend, runbook, scenario, signal } = options;
   const clock = options.clock ?? realClock;
   const timeScale = options.timeScale ?? 1;
   const skip = new Set(options.skipSteps ?? []);
@@ -92,7 +84,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRecor
     options.onProgress?.({ type: 'scenario', name: scenario.name, detail });
   }
 
-  const exec: Executor = { backend, ctx, clock, timeScale, rollbacks };
+  const exec: Executor = { backend, ctx, clock, timeScale, rollbacks, signal, options };
   const started = clock.now();
   const steps: StepRecord[] = [];
   let failedAt: number | null = null;
@@ -100,24 +92,29 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRecor
   for (const [i, step] of runbook.steps.entries()) {
     const index = i + 1;
     const base = { index, title: step.title, kind: step.kind, expected_ms: step.expected_ms };
-    if (failedAt !== null || skip.has(index)) {
-      const detail = failedAt !== null ? `not reached: step ${failedAt} failed` : 'skipped by the operator';
-      const record: StepRecord = { ...base, outcome: 'skipped', duration_ms: 0, detail };
+    const notRun =
+      signal?.aborted ? 'not reached: aborted by the operator'
+      : failedAt !== null ? `not reached: step ${failedAt} failed`
+      : skip.has(index) ? 'skipped by the operator'
+      : null;
+    if (notRun !== null) {
+      const record: StepRecord = { ...base, outcome: 'skipped', duration_ms: 0, detail: notRun };
       steps.push(record);
       options.onProgress?.({ type: 'step-finished', step: record, elapsed_ms: clock.now() - started });
       continue;
     }
     options.onProgress?.({ type: 'step-started', ...base, next: runbook.steps[i + 1]?.title ?? null, elapsed_ms: clock.now() - started });
     const t0 = clock.now();
-    let result: CheckResult;
+    let result: StepResult;
     try {
-      result = step.kind === 'checklist' ? await checklist(options, step, index) : await runStep(exec, step);
+      result = await runStep(exec, step, index);
     } catch (err) {
       const e = toErrorData(err);
       result = { ok: false, detail: `${e.code}: ${e.message} ${e.hint}` };
     }
-    const record: StepRecord = { ...base, outcome: result.ok ? 'passed' : 'failed', duration_ms: clock.now() - t0, detail: result.detail };
-    if (!result.ok) failedAt = index;
+    const detail = result.interrupted ? `aborted by the operator ${result.detail}` : result.detail;
+    const record: StepRecord = { ...base, outcome: result.ok && !result.interrupted ? 'passed' : 'failed', duration_ms: clock.now() - t0, detail };
+    if (record.outcome === 'failed') failedAt = index;
     steps.push(record);
     options.onProgress?.({ type: 'step-finished', step: record, elapsed_ms: clock.now() - started });
   }
@@ -129,7 +126,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRecor
     started_at: new Date(started).toISOString(),
     finished_at: new Date(finished).toISOString(),
     total_ms: finished - started,
-    passed: failedAt === null,
+    passed: failedAt === null && !signal?.aborted,
     steps,
     rollbacks,
   };
@@ -143,24 +140,48 @@ interface Executor {
   clock: RehearsalClock;
   timeScale: number;
   rollbacks: RollbackRecord[];
+  signal: AbortSignal | undefined;
+  options: RehearseOptions;
 }
 
-async function checklist(options: RehearseOptions, step: Extract<RunbookStep, { kind: 'checklist' }>, index: number): Promise<CheckResult> {
-  const confirmed = await options.confirm(step, index);
-  return confirmed ? { ok: true, detail: `confirmed ${step.items.length} item${step.items.length === 1 ? '' : 's'}` } : { ok: false, detail: 'not confirmed by the operator' };
+/** The operator's answer, or false once the rehearsal is aborted: nobody is left to answer. */
+async function ask(exec: Executor, question: () => Promise<boolean>): Promise<StepResult | null> {
+  const { signal } = exec;
+  if (signal?.aborted) return { ok: false, interrupted: true, detail: 'while awaiting confirmation' };
+  let stop = () => undefined as void;
+  const aborted = new Promise<false>((resolve) => {
+    const onAbort = () => resolve(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stop = () => signal?.removeEventListener('abort', onAbort);
+  });
+  try {
+    const confirmed = await Promise.race([question(), aborted]);
+    if (signal?.aborted) return { ok: false, interrupted: true, detail: 'while awaiting confirmation' };
+    return confirmed ? null : { ok: false, detail: 'not confirmed by the operator' };
+  } finally {
+    stop();
+  }
 }
 
-async function runStep(exec: Executor, step: Exclude<RunbookStep, { kind: 'checklist' }>): Promise<CheckResult> {
+async function runStep(exec: Executor, step: RunbookStep, index: number): Promise<StepResult> {
   switch (step.kind) {
+    case 'checklist': {
+      const refused = await ask(exec, () => exec.options.confirm(step, index));
+      return refused ?? { ok: true, detail: `confirmed ${step.items.length} item${step.items.length === 1 ? '' : 's'}` };
+    }
     case 'note':
       return { ok: true, detail: 'read' };
-    case 'action':
-      return runAction(exec, step.action);
+    case 'action': {
+      const { confirmAction } = exec.options;
+      const refused = confirmAction ? await ask(exec, () => confirmAction(step, index)) : null;
+      return refused ?? runAction(exec, step.action);
+    }
     case 'health_check':
       return evaluateCheck(exec.backend, step.check, exec.ctx);
     case 'wait':
       if (step.until === undefined) {
-        await exec.clock.sleep((step.ms ?? 0) * exec.timeScale);
+        await exec.clock.sleep((step.ms ?? 0) * exec.timeScale, exec.signal);
+        if (exec.signal?.aborted) return { ok: false, interrupted: true, detail: `during a wait of ${step.ms ?? 0} ms` };
         return { ok: true, detail: `waited ${step.ms ?? 0} ms` };
       }
       return waitUntil(exec, step.until, step.timeout_ms ?? 0, step.poll_ms ?? DEFAULT_POLL_MS);
@@ -168,13 +189,14 @@ async function runStep(exec: Executor, step: Exclude<RunbookStep, { kind: 'check
 }
 
 /** Polls the check until it passes or the timeout passes; time is counted in runbook ms, so a time scale of 0 still gives up. */
-async function waitUntil(exec: Executor, check: HealthCheck, timeoutMs: number, pollMs: number): Promise<CheckResult> {
+async function waitUntil(exec: Executor, check: HealthCheck, timeoutMs: number, pollMs: number): Promise<StepResult> {
   let waited = 0;
   for (;;) {
     const result = await evaluateCheck(exec.backend, check, exec.ctx);
     if (result.ok) return { ok: true, detail: `after ${waited} ms: ${result.detail}` };
     if (waited + pollMs > timeoutMs) return { ok: false, detail: `timed out after ${waited} ms: ${result.detail}` };
-    await exec.clock.sleep(pollMs * exec.timeScale);
+    await exec.clock.sleep(pollMs * exec.timeScale, exec.signal);
+    if (exec.signal?.aborted) return { ok: false, interrupted: true, detail: `while waiting (after ${waited} ms: ${result.detail})` };
     waited += pollMs;
   }
 }

@@ -1,5 +1,4 @@
-import type { RehearsalRecord } from './rehearsal.js';
-import type { Runbook } from './schema.js';
+import type { RehearsalRecord, Runbook } from './schema.js';
 
 /*
  * The post-incident report of seed 003 ("롤백 사후 분석 보고서"): basic information, cause, prevention

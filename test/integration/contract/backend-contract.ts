@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../../main/backends/backend.js';
 import { RewindError } from '../../../main/engine/errors.js';
-import type { Dsl, ErrorCode, RewindEvent } from '../../../preload/contract/index.js';
+import type { Dsl, ErrorCode, RehearsalRecord, RewindEvent } from '../../../preload/contract/index.js';
 import { dsls, eventually, uniqueName } from '../server/harness.js';
 
 export interface BackendUnderTest {
@@ -333,6 +333,117 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         await backend.call('workflows:pause', { workflow_id: wf.id });
         await new Promise((r) => setTimeout(r, 100));
         expect(seen).toHaveLength(count);
+      });
+    });
+
+    describe('runbooks and rehearsals', () => {
+      /** A runbook whose name needs percent-encoding in a path (a space and a slash). */
+      const yamlRunbook = (name: string, roll = 'previous') => `name: ${name}
+description: Roll the pipeline back, then check it.
+level: application
+steps:
+  - kind: checklist
+    title: Announce
+    expected_ms: 60000
+    items: [Tell the channel]
+  - kind: action
+    title: Roll back
+    expected_ms: 30000
+    action: { type: rollback, workflow: some-pipeline, to: ${roll} }
+  - kind: note
+    title: Done
+    expected_ms: 0
+    text: Write the report.
+`;
+      const runbookName = () => `${uniqueName('Level 1')} / app`;
+      const record = (runbook_name: string, started_at: string, passed: boolean): RehearsalRecord => ({
+        runbook_name,
+        scenario: 'ml-registry-outage',
+        started_at,
+        finished_at: started_at,
+        total_ms: passed ? 1500 : 2500,
+        passed,
+        steps: [
+          { index: 1, title: 'Announce', kind: 'checklist', outcome: 'passed', expected_ms: 60000, duration_ms: 1000, detail: 'confirmed 1 item' },
+          { index: 2, title: 'Roll back', kind: 'action', outcome: passed ? 'passed' : 'failed', expected_ms: 30000, duration_ms: 500, detail: passed ? 'some-pipeline: v4 → v3' : 'FORBIDDEN: no' },
+          { index: 3, title: 'Done', kind: 'note', outcome: passed ? 'passed' : 'skipped', expected_ms: 0, duration_ms: 0, detail: passed ? 'read' : 'not reached: step 2 failed' },
+        ],
+        rollbacks: passed ? [{ workflow: 'some-pipeline', from_version: 4, to_version: 3 }] : [],
+      });
+      const lastEvent = async (type: string) => (await backend.call('events:list', { limit: 10000 })).events.filter((e) => e.type === type).at(-1);
+
+      it('imports YAML, reads it by name and by id, lists it and exports it as YAML and JSON', async () => {
+        const name = runbookName();
+        const stored = await backend.call('runbooks:import', { text: yamlRunbook(name), format: 'yaml' });
+        expect(stored).toMatchObject({ name, level: 'application', runbook: { name, steps: [{ kind: 'checklist' }, { kind: 'action' }, { kind: 'note' }] } });
+        expect(await backend.call('runbooks:get', { runbook: name })).toEqual(stored);
+        expect(await backend.call('runbooks:get', { runbook: stored.id })).toEqual(stored);
+        expect((await backend.call('runbooks:list', {})).runbooks.map((r) => r.id)).toContain(stored.id);
+        const yaml = await backend.call('runbooks:export', { runbook: name });
+        expect(yaml.format).toBe('yaml');
+        const json = await backend.call('runbooks:export', { runbook: stored.id, format: 'json' });
+        expect(JSON.parse(json.text)).toEqual(stored.runbook);
+        const again = await backend.call('runbooks:import', { text: yaml.text, format: 'yaml' });
+        expect(again).toMatchObject({ id: stored.id, runbook: stored.runbook });
+        expect(await lastEvent('runbook_saved')).toMatchObject({ payload: { runbook_id: stored.id, name, source: 'import', created: false } });
+        await expectCode(backend.call('runbooks:get', { runbook: 'no-such-runbook' }), 'RUNBOOK_NOT_FOUND');
+      });
+
+      it('saves a runbook: a new one, then a new definition under the same name', async () => {
+        const name = runbookName();
+        const first = await backend.call('runbooks:save', { runbook: { name, description: 'v1', steps: [{ kind: 'note', title: 'Read', expected_ms: 1, text: 'hi' }] } });
+        expect(first).toMatchObject({ name, level: null });
+        expect(await lastEvent('runbook_saved')).toMatchObject({ payload: { runbook_id: first.id, name, source: 'editor', created: true, steps: 1 } });
+        const second = await backend.call('runbooks:save', { runbook: { ...first.runbook, description: 'v2' } });
+        expect(second).toMatchObject({ id: first.id, created_at: first.created_at, runbook: { description: 'v2' } });
+        await expectCode(backend.call('runbooks:save', { runbook: { ...first.runbook, steps: [] } }), 'VALIDATION_FAILED');
+      });
+
+      it('refuses a bad file with INVALID_RUNBOOK naming the step and the field, and keeps nothing', async () => {
+        const name = runbookName();
+        const e = await expectCode(backend.call('runbooks:import', { text: yamlRunbook(name, 'yesterday'), format: 'yaml' }), 'INVALID_RUNBOOK');
+        expect(e.message).toBe("Step 2 ('Roll back'): action.to: expected a version number or 'previous'");
+        expect(e.details).toEqual({ path: 'steps.1.action.to' });
+        await expectCode(backend.call('runbooks:import', { text: '{"name": ', format: 'json' }), 'INVALID_RUNBOOK');
+        await expectCode(backend.call('runbooks:get', { runbook: name }), 'RUNBOOK_NOT_FOUND');
+      });
+
+      it('records rehearsals, lists them newest first, reads one and reports it as rehearsed', async () => {
+        const name = runbookName();
+        const stored = await backend.call('runbooks:import', { text: yamlRunbook(name), format: 'yaml' });
+        const older = await backend.call('rehearsals:record', { runbook: name, record: record(name, '2026-11-24T10:00:00.000Z', false) });
+        const newer = await backend.call('rehearsals:record', { runbook: stored.id, record: record(name, '2026-11-24T11:00:00.000Z', true) });
+        expect(newer).toEqual({ ...record(name, '2026-11-24T11:00:00.000Z', true), id: newer.id, runbook_id: stored.id, created_by: newer.created_by });
+        expect(await lastEvent('rehearsal_recorded')).toMatchObject({ payload: { rehearsal_id: newer.id, runbook_id: stored.id, name, passed: true, total_ms: 1500 } });
+        expect((await backend.call('rehearsals:list', { runbook: name })).rehearsals.map((r) => r.id)).toEqual([newer.id, older.id]);
+        expect((await backend.call('rehearsals:list', { runbook: name, limit: 1 })).rehearsals.map((r) => r.id)).toEqual([newer.id]);
+        expect(await backend.call('rehearsals:get', { rehearsal_id: older.id })).toEqual(older);
+
+        // The report describes the runbook as it was rehearsed, not a later edit.
+        await backend.call('runbooks:save', { runbook: { ...stored.runbook, steps: [{ kind: 'note', title: 'Rewritten', expected_ms: 1, text: 'x' }] } });
+        const { markdown } = await backend.call('rehearsals:report', { rehearsal_id: newer.id });
+        expect(markdown).toContain(`# Post-incident report: ${name}`);
+        expect(markdown).toContain('| 2 | Roll back | action | passed | 30.0 s | 500 ms | some-pipeline: v4 → v3 |');
+        expect(markdown).toContain('Recovered version: some-pipeline v3');
+        expect(markdown).toContain('planned 1 min 30 s');
+
+        await expectCode(backend.call('rehearsals:record', { runbook: name, record: record('another runbook', '2026-11-24T12:00:00.000Z', true) }), 'VALIDATION_FAILED');
+        await expectCode(backend.call('rehearsals:record', { runbook: 'no-such-runbook', record: record('no-such-runbook', '2026-11-24T12:00:00.000Z', true) }), 'RUNBOOK_NOT_FOUND');
+        await expectCode(backend.call('rehearsals:get', { rehearsal_id: 'no-such-rehearsal' }), 'REHEARSAL_NOT_FOUND');
+        await expectCode(backend.call('rehearsals:report', { rehearsal_id: 'no-such-rehearsal' }), 'REHEARSAL_NOT_FOUND');
+      });
+
+      it('deletes a runbook with its rehearsals; deleting it again deletes nothing', async () => {
+        const name = runbookName();
+        const stored = await backend.call('runbooks:import', { text: yamlRunbook(name), format: 'yaml' });
+        const kept = await backend.call('rehearsals:record', { runbook: name, record: record(name, '2026-11-24T10:00:00.000Z', true) });
+        expect(await backend.call('runbooks:delete', { runbook: name })).toEqual({ deleted: true });
+        expect(await lastEvent('runbook_deleted')).toMatchObject({ payload: { runbook_id: stored.id, name, rehearsals: 1 } });
+        await expectCode(backend.call('runbooks:get', { runbook: stored.id }), 'RUNBOOK_NOT_FOUND');
+        await expectCode(backend.call('rehearsals:get', { rehearsal_id: kept.id }), 'REHEARSAL_NOT_FOUND');
+        await expectCode(backend.call('rehearsals:list', { runbook: name }), 'RUNBOOK_NOT_FOUND');
+        expect(await backend.call('runbooks:delete', { runbook: name })).toEqual({ deleted: false });
+        expect((await backend.call('events:verify', {})).ok).toBe(true);
       });
     });
   });

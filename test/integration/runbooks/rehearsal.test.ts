@@ -177,4 +177,72 @@ describe('rehearsal behaviour', () => {
     expect(md).toContain('seed 003 target at the application level: 5–10 min');
     expect(md.split('\n').filter((l) => /^\| \d+ \|/.test(l))).toHaveLength(level1.steps.length);
   });
+
+  it('asks before each action when told to (live): a refusal fails the step and changes nothing', async () => {
+    const sandbox = demoSandbox();
+    const asked: number[] = [];
+    const record = await rehearse({
+      backend: sandbox,
+      runbook: level1,
+      confirm: confirmAll,
+      confirmAction: async (step, index) => {
+        asked.push(index);
+        expect(step.action.type).toBe('rollback');
+        return false;
+      },
+      timeScale: 0,
+    });
+    expect(asked).toEqual([2]);
+    expect(record.steps[1]).toMatchObject({ outcome: 'failed', detail: 'not confirmed by the operator' });
+    expect((await sandbox.call('workflows:list', { query: 'ml-training-pipeline' })).workflows[0]!.active_version).toBe(4);
+  });
+
+  it('aborts: a wait ends at once, what ran is kept, the rest is not reached, the rehearsal fails', async () => {
+    const sandbox = demoSandbox();
+    const controller = new AbortController();
+    const runbook: Runbook = {
+      name: 'long wait',
+      description: 'abort',
+      steps: [
+        { kind: 'note', title: 'Read', expected_ms: 1, text: 'hi' },
+        { kind: 'wait', title: 'Drain for an hour', expected_ms: 3_600_000, ms: 3_600_000 },
+        { kind: 'note', title: 'After', expected_ms: 1, text: 'bye' },
+      ],
+    };
+    const started = Date.now();
+    const record = await rehearse({
+      backend: sandbox,
+      runbook,
+      confirm: confirmAll,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.type === 'step-started' && p.index === 2) setTimeout(() => controller.abort(), 20);
+      },
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(record.passed).toBe(false);
+    expect(record.steps.map((s) => [s.outcome, s.detail])).toEqual([
+      ['passed', 'read'],
+      ['failed', 'aborted by the operator during a wait of 3600000 ms'],
+      ['skipped', 'not reached: aborted by the operator'],
+    ]);
+  });
+
+  it('aborts while a checklist awaits its confirmation', async () => {
+    const sandbox = demoSandbox();
+    const controller = new AbortController();
+    const record = await rehearse({
+      backend: sandbox,
+      runbook: level1,
+      signal: controller.signal,
+      confirm: () => {
+        controller.abort();
+        return new Promise<boolean>(() => undefined);
+      },
+      timeScale: 0,
+    });
+    expect(record.passed).toBe(false);
+    expect(record.steps[0]).toMatchObject({ outcome: 'failed', detail: 'aborted by the operator while awaiting confirmation' });
+    expect(record.steps.slice(1).every((s) => s.outcome === 'skipped' && s.detail === 'not reached: aborted by the operator')).toBe(true);
+  });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RehearsalRecord } from '../../../main/runbooks/rehearsal.js';
 import { formatDuration, reportMarkdown } from '../../../main/runbooks/report.js';
-import type { Runbook } from '../../../main/runbooks/schema.js';
+import type { RehearsalRecord, Runbook } from '../../../main/runbooks/schema.js';
 
 const runbook: Runbook = {
   name: 'Config rollback',

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../../main/engine/engine.js';
-import type { RehearsalRecord } from '../../../main/runbooks/rehearsal.js';
-import type { Runbook } from '../../../main/runbooks/schema.js';
+import type { RehearsalRecord, Runbook } from '../../../main/runbooks/schema.js';
 import { RunbookStore } from '../../../main/runbooks/store.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -72,5 +71,20 @@ describe('RunbookStore', () => {
     expect(newer).toEqual({ ...record('2026-11-24T11:00:00.000Z', true), id: newer.id, runbook_id: store.getRunbook('Level 1').id, created_by: 'joon' });
     store.deleteRunbook('Level 1');
     expect(() => store.getRehearsal(newer.id)).toThrow(expect.objectContaining({ code: 'REHEARSAL_NOT_FOUND' }));
+  });
+
+  it('finds by id or name (null when missing), deletes with a count of rehearsals, and reports the runbook as rehearsed', () => {
+    const { store } = openStore();
+    expect(store.findRunbook('Level 1')).toBeNull();
+    expect(store.deleteRunbook('Level 1')).toBeNull();
+    const stored = store.saveRunbook(runbook, 'mina');
+    expect(store.findRunbook(stored.id)).toEqual(stored);
+    const kept = store.saveRehearsal(stored.id, record('2026-11-24T10:00:00.000Z', true), 'mina');
+    store.saveRunbook({ ...runbook, steps: [{ kind: 'note', title: 'Rewritten', expected_ms: 1, text: 'x' }] }, 'joon');
+    expect(store.rehearsedRunbook(kept.id)).toEqual(runbook);
+    expect(() => store.saveRehearsal('Level 1', { ...record('2026-11-24T11:00:00.000Z', true), runbook_name: 'Other' }, 'mina')).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', message: 'The record is of runbook "Other", not "Level 1".' }),
+    );
+    expect(store.deleteRunbook('Level 1')).toEqual({ runbook: expect.objectContaining({ id: stored.id }), rehearsals: 1 });
   });
 });

@@ -19,6 +19,13 @@ describe('server routes, derived from the contract', () => {
     expect(matchRoute('DELETE', '/api/v1/workflows')).toEqual({ kind: 'wrong-verb', allowed: expect.arrayContaining(['GET', 'POST']) as unknown });
     expect(matchRoute('GET', '/api/v1/nope')).toEqual({ kind: 'none' });
     expect(() => matchRoute('GET', '/api/v1/workflows/%E0%A4%A')).toThrow(/percent-encoding/);
+    expect(matchRoute('PUT', '/api/v1/runbooks')).toMatchObject({ kind: 'found', route: { method: 'runbooks:save' } });
+    expect(matchRoute('DELETE', '/api/v1/runbooks/Level%201%20%2F%20app')).toMatchObject({ kind: 'found', route: { method: 'runbooks:delete' }, params: { runbook: 'Level 1 / app' } });
+    // `import` is a literal under POST, and a runbook name under GET and DELETE.
+    expect(matchRoute('POST', '/api/v1/runbooks/import')).toMatchObject({ kind: 'found', route: { method: 'runbooks:import' } });
+    expect(matchRoute('GET', '/api/v1/runbooks/import')).toMatchObject({ kind: 'found', route: { method: 'runbooks:get' }, params: { runbook: 'import' } });
+    expect(matchRoute('POST', '/api/v1/runbooks/r1/rehearsals')).toMatchObject({ kind: 'found', route: { method: 'rehearsals:record' }, params: { runbook: 'r1' } });
+    expect(matchRoute('GET', '/api/v1/rehearsals/x/report')).toMatchObject({ kind: 'found', route: { method: 'rehearsals:report' }, params: { rehearsal_id: 'x' } });
   });
 
   it('coerces path and query strings only where the schema expects a number', () => {
@@ -45,6 +52,11 @@ describe('server routes, derived from the contract', () => {
       'runs:list': { workflow_id: 'w', status: 'failed', offset: 10, limit: 5 },
       'runs:start': { workflow_id: 'w', params: { a: 1 }, wait: true },
       'events:list': { after: 12, limit: 3 },
+      'runbooks:save': { runbook: { name: 'Level 1', description: 'd', steps: [{ kind: 'note', title: 'Read', expected_ms: 1, text: 'hi' }] } },
+      'runbooks:delete': { runbook: 'Level 1 / app' },
+      'runbooks:export': { runbook: 'Level 1 / app', format: 'json' },
+      'rehearsals:list': { runbook: 'r', limit: 5 },
+      'rehearsals:report': { rehearsal_id: 'a b' },
     };
     for (const [method, input] of Object.entries(samples)) {
       const route = routes.find((r) => r.method === method)!;
