@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Backend } from '../backends/backend.js';
 import { RemoteBackend } from '../backends/remote/index.js';
 import { openSandbox } from '../backends/sandbox.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { SANDBOX_FILE, defaultUserDataDir } from '../ipc/user-data.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput, RewindErrorData } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
@@ -34,18 +34,11 @@ export interface CliIo {
 }
 
 /**
- * Where the local sandbox lives when neither --db nor REWIND_SANDBOX says: the platform's per-user
- * data folder (Linux ~/.local/share/rewind, macOS ~/Library/Application Support/rewind, Windows %APPDATA%\rewind).
+ * Where the local sandbox lives when neither --db nor REWIND_SANDBOX says: the same file the console
+ * opens (Rewind's per-user folder), so a script and the console beside it see one sandbox.
  */
-export function defaultSandboxPath(env: Record<string, string | undefined>, platform = process.platform): string {
-  const home = env.HOME ?? homedir();
-  const base =
-    platform === 'darwin'
-      ? join(home, 'Library', 'Application Support')
-      : platform === 'win32'
-        ? (env.APPDATA ?? join(home, 'AppData', 'Roaming'))
-        : (env.XDG_DATA_HOME ?? join(home, '.local', 'share'));
-  return join(base, 'rewind', 'sandbox.db');
+export function defaultSandboxPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  return join(defaultUserDataDir(platform, env), SANDBOX_FILE);
 }
 
 export const usage = `Usage: rewind [--server URL] [--db FILE] [--json] <verb> [arguments]

@@ -1,4 +1,4 @@
-import type { RehearsalRecord, Runbook } from './schema.js';
+import { type RehearsalRecord, type Runbook, formatDuration, levelTargetText, plannedMs } from './schema.js';
 
 /*
  * The post-incident report of seed 003 ("롤백 사후 분석 보고서"): basic information, cause, prevention
@@ -6,40 +6,17 @@ import type { RehearsalRecord, Runbook } from './schema.js';
  * rehearsing. The sections a person must write are left as prompts.
  */
 
-const MIN = 60_000;
-/** Seed 003's recovery-time target per rollback level (no upper bound for a full system). */
-export const levelTargetMs: Record<NonNullable<Runbook['level']>, { min: number; max: number | null }> = {
-  application: { min: 5 * MIN, max: 10 * MIN },
-  configuration: { min: 2 * MIN, max: 5 * MIN },
-  database: { min: 30 * MIN, max: 60 * MIN },
-  'full-system': { min: 60 * MIN, max: null },
-};
-
-function levelTarget(level: NonNullable<Runbook['level']>): string {
-  const { min, max } = levelTargetMs[level];
-  return max === null ? `${min / MIN}+ min` : `${min / MIN}–${max / MIN} min`;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
-}
-
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function reportMarkdown(record: RehearsalRecord, runbook: Runbook): string {
-  const expected = runbook.steps.reduce((a, s) => a + s.expected_ms, 0);
+  const expected = plannedMs(runbook);
   const failed = record.steps.find((s) => s.outcome === 'failed');
   const affected = record.rollbacks.map((r) => `${r.workflow} v${r.from_version ?? '?'}`).join(', ') || '—';
   const recovered = record.rollbacks.map((r) => `${r.workflow} v${r.to_version}`).join(', ') || '—';
   const lines = [
     `# Post-incident report: ${runbook.name}`,
     '',
-    `**Result: ${record.passed ? 'recovered' : 'not recovered'}** in ${formatDuration(record.total_ms)} (planned ${formatDuration(expected)}${runbook.level ? `; seed 003 target at the ${runbook.level} level: ${levelTarget(runbook.level)}` : ''}).`,
+    `**Result: ${record.passed ? 'recovered' : 'not recovered'}** in ${formatDuration(record.total_ms)} (planned ${formatDuration(expected)}${runbook.level ? `; seed 003 target at the ${runbook.level} level: ${levelTargetText(runbook.level)}` : ''}).`,
     '',
     '## Basic information',
     '',

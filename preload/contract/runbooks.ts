@@ -199,3 +199,31 @@ export const rehearsalSessionSchema = z.object({
   detail: z.string().nullable(),
 });
 export type RehearsalSession = z.infer<typeof rehearsalSessionSchema>;
+
+const MIN = 60_000;
+/** Seed 003's recovery-time target per rollback level (a full system has no upper bound). */
+export const levelTargetMs: Record<RollbackLevel, { min: number; max: number | null }> = {
+  application: { min: 5 * MIN, max: 10 * MIN },
+  configuration: { min: 2 * MIN, max: 5 * MIN },
+  database: { min: 30 * MIN, max: 60 * MIN },
+  'full-system': { min: 60 * MIN, max: null },
+};
+
+/** `5–10 min`, `60+ min`: a level's target as the report and the console print it. */
+export function levelTargetText(level: RollbackLevel): string {
+  const { min, max } = levelTargetMs[level];
+  return max === null ? `${min / MIN}+ min` : `${min / MIN}–${max / MIN} min`;
+}
+
+/** A runbook's planned time: the sum of its steps' expected durations. */
+export const plannedMs = (runbook: Runbook): number => runbook.steps.reduce((sum, s) => sum + s.expected_ms, 0);
+
+/** `6 min 30 s`, `12.5 s`, `800 ms`: a duration read at a glance. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
+}

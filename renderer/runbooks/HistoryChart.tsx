@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import type { StoredRehearsal } from '../../preload/contract/index.js';
 import { formatShortTime } from '../shared/format.js';
 import { chartModel } from './history-chart.js';
-import { formatMs } from './plan.js';
+import { formatDuration } from '../../preload/contract/index.js';
 
 const CROSS = 5;
 
@@ -16,7 +16,7 @@ export function HistoryChart({ rehearsals, planMs, onOpen }: { rehearsals: reado
       className="history-chart"
       viewBox={`0 0 ${m.width} ${m.height}`}
       role="img"
-      aria-label={`Time to recover over ${m.points.length} rehearsals; plan ${formatMs(planMs)}`}
+      aria-label={`Time to recover over ${m.points.length} rehearsals; plan ${formatDuration(planMs)}`}
       data-testid="history-chart"
       data-points={m.points.length}
     >
@@ -26,11 +26,11 @@ export function HistoryChart({ rehearsals, planMs, onOpen }: { rehearsals: reado
         0
       </text>
       <text className="chart-label" x={m.plot.left - 6} y={m.plot.top} textAnchor="end" dominantBaseline="middle">
-        {formatMs(m.yMaxMs)}
+        {formatDuration(m.yMaxMs)}
       </text>
       <line className="chart-plan" x1={m.plot.left} y1={m.planY} x2={m.plot.right} y2={m.planY} data-testid="history-plan-line" />
       <text className="chart-label chart-plan-label" x={m.plot.right} y={m.planY - 4} textAnchor="end">
-        plan {formatMs(planMs)}
+        plan {formatDuration(planMs)}
       </text>
       {m.points.length > 1 ? <polyline className="chart-line" points={m.points.map((p) => `${p.x},${p.y}`).join(' ')} /> : null}
       {m.points.map((p) => (
@@ -42,7 +42,7 @@ export function HistoryChart({ rehearsals, planMs, onOpen }: { rehearsals: reado
           data-total-ms={p.totalMs}
           onClick={() => onOpen(p.id)}
         >
-          <title>{`${formatShortTime(p.startedAt)} · ${p.passed ? 'passed' : 'failed'} · ${formatMs(p.totalMs)}`}</title>
+          <title>{`${formatShortTime(p.startedAt)} · ${p.passed ? 'passed' : 'failed'} · ${formatDuration(p.totalMs)}`}</title>
           {p.passed ? (
             <circle cx={p.x} cy={p.y} r={4.5} />
           ) : (

@@ -7,7 +7,7 @@ import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useHistory } from '../store/history-store.js';
 import { HistoryChart } from './HistoryChart.js';
-import { formatMs, plannedMs } from './plan.js';
+import { formatDuration, plannedMs } from '../../preload/contract/index.js';
 
 /** Every rehearsal of a runbook: the time-to-recover chart and the table, each with its report. */
 export function RehearsalHistory({ runbook }: { runbook: StoredRunbook }) {
@@ -57,8 +57,8 @@ export function RehearsalHistory({ runbook }: { runbook: StoredRunbook }) {
                       <StatusBadge status={r.passed ? 'succeeded' : 'failed'} label={r.passed ? 'passed' : 'failed'} />
                       {failed ? <span className="muted"> at step {failed.index}</span> : null}
                     </td>
-                    <td className="mono">{formatMs(r.total_ms)}</td>
-                    <td className={r.total_ms > planned ? 'mono is-over' : 'mono'}>{r.total_ms > planned ? `+${formatMs(r.total_ms - planned)}` : `−${formatMs(planned - r.total_ms)}`}</td>
+                    <td className="mono">{formatDuration(r.total_ms)}</td>
+                    <td className={r.total_ms > planned ? 'mono is-over' : 'mono'}>{r.total_ms > planned ? `+${formatDuration(r.total_ms - planned)}` : `−${formatDuration(planned - r.total_ms)}`}</td>
                     <td>
                       <button type="button" className="btn btn-small" onClick={() => open(r.id)} data-testid="history-report">
                         Report

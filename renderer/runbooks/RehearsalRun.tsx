@@ -7,7 +7,8 @@ import { StatusBadge } from '../shared/StatusBadge.js';
 import { useNow } from '../shared/use-now.js';
 import { useHistory } from '../store/history-store.js';
 import { isOver, useRehearsal } from '../store/rehearsal-store.js';
-import { formatClock, formatMs, plannedMs } from './plan.js';
+import { formatClock } from './plan.js';
+import { formatDuration, plannedMs } from '../../preload/contract/index.js';
 
 function describeStep(step: RunbookStep): string {
   switch (step.kind) {
@@ -21,7 +22,7 @@ function describeStep(step: RunbookStep): string {
     case 'health_check':
       return step.check.type === 'http' || step.check.type === 'metrics' ? `check ${step.check.url}` : `check ${step.check.workflow}`;
     case 'wait':
-      return step.ms !== undefined ? `wait ${formatMs(step.ms)}` : `wait until the check passes (at most ${formatMs(step.timeout_ms ?? 0)})`;
+      return step.ms !== undefined ? `wait ${formatDuration(step.ms)}` : `wait until the check passes (at most ${formatDuration(step.timeout_ms ?? 0)})`;
     case 'note':
       return step.text;
     case 'checklist':
@@ -82,7 +83,7 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
           <span className="clock mono" data-testid="rehearsal-elapsed">
             {formatClock(elapsed)}
           </span>
-          {planned !== null ? <span className="muted"> / plan {formatMs(planned)}</span> : null}
+          {planned !== null ? <span className="muted"> / plan {formatDuration(planned)}</span> : null}
         </span>
         {!over ? (
           <button type="button" className="btn btn-danger" disabled={answering} onClick={() => setAbortOpen(true)} data-testid="rehearsal-abort">
@@ -127,14 +128,14 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
                 {record ? (
                   <>
                     <StatusBadge status={record.outcome === 'passed' ? 'succeeded' : record.outcome === 'failed' ? 'failed' : 'deprecated'} label={record.outcome} testId="step-outcome" />{' '}
-                    <span className="mono">{formatMs(record.duration_ms)}</span>
+                    <span className="mono">{formatDuration(record.duration_ms)}</span>
                   </>
                 ) : isCurrent ? (
                   <span className="mono clock" data-testid="step-timer">
                     {formatClock(stepElapsed)}
                   </span>
                 ) : null}
-                <span className="muted"> / {formatMs(step.expected_ms)}</span>
+                <span className="muted"> / {formatDuration(step.expected_ms)}</span>
               </span>
               {isCurrent && awaiting ? (
                 <div className="confirm-box" data-testid="rehearsal-confirmation">
@@ -175,8 +176,8 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
         <div className="rehearsal-result" role="status" data-testid="rehearsal-result" data-passed={session.passed ? 'true' : 'false'}>
           <p>
             <StatusBadge status={session.passed ? 'succeeded' : 'failed'} label={session.passed ? 'PASSED' : session.state === 'aborted' ? 'ABORTED' : 'FAILED'} testId="rehearsal-verdict" />{' '}
-            Time to recover <strong data-testid="rehearsal-total">{formatMs(stored?.total_ms ?? doneMs)}</strong>
-            {planned !== null ? <span className="muted"> (plan {formatMs(planned)})</span> : null}
+            Time to recover <strong data-testid="rehearsal-total">{formatDuration(stored?.total_ms ?? doneMs)}</strong>
+            {planned !== null ? <span className="muted"> (plan {formatDuration(planned)})</span> : null}
           </p>
           {session.detail ? <p className="muted">{session.detail}</p> : null}
           <div className="form-actions">

@@ -3,7 +3,7 @@ import type { ConnectionInfo, StoredRunbook } from '../../preload/contract/index
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useRehearsal } from '../store/rehearsal-store.js';
-import { formatMs, plannedMs } from './plan.js';
+import { formatDuration, plannedMs } from '../../preload/contract/index.js';
 
 /** Real ms per ms a wait step names; a sandbox rehearsal may fast-forward its waits. */
 const TIME_SCALES: { value: number; label: string }[] = [
@@ -89,7 +89,7 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
               <span className="step-index">{index}</span>
               <span className="step-kind muted">{step.kind.replace('_', ' ')}</span>
               <span className="step-title">{step.title}</span>
-              <span className="muted step-expected">{formatMs(step.expected_ms)}</span>
+              <span className="muted step-expected">{formatDuration(step.expected_ms)}</span>
               <label className="inline-label muted">
                 <input type="checkbox" checked={skipped} onChange={() => setSkip(skipped ? skip.filter((n) => n !== index) : [...skip, index])} data-testid="setup-step-skip" />
                 skip
@@ -99,7 +99,7 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
         })}
       </ol>
       <p className="muted">
-        Plan: {formatMs(plannedMs(runbook.runbook))} over {runbook.runbook.steps.length} steps.
+        Plan: {formatDuration(plannedMs(runbook.runbook))} over {runbook.runbook.steps.length} steps.
       </p>
       {live ? (
         <label>

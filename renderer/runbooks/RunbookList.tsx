@@ -3,7 +3,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useRunbooks } from '../store/runbooks-store.js';
-import { formatMs, planFit, plannedMs, targetText } from './plan.js';
+import { planFit } from './plan.js';
+import { formatDuration, levelTargetText, plannedMs } from '../../preload/contract/index.js';
 
 /** The connection's runbooks: level, step count, and the plan against seed 003's target for the level. */
 export function RunbookList() {
@@ -62,8 +63,8 @@ export function RunbookList() {
                 <span className="runbook-row-bottom muted">
                   <span data-testid="runbook-steps">{r.runbook.steps.length} steps</span>
                   <span data-testid="runbook-plan" data-fit={fit ?? 'none'}>
-                    plan {formatMs(planned)}
-                    {r.level ? ` · target ${targetText(r.level)}` : ''}
+                    plan {formatDuration(planned)}
+                    {r.level ? ` · target ${levelTargetText(r.level)}` : ''}
                   </span>
                   {fit === 'over' ? <StatusBadge status="failed" label="over target" /> : null}
                 </span>

@@ -10,7 +10,8 @@ import { RehearsalRun } from './RehearsalRun.js';
 import { RehearseSetup } from './RehearseSetup.js';
 import { RunbookEditor, exportRunbook } from './RunbookEditor.js';
 import { RunbookList } from './RunbookList.js';
-import { formatMs, planFit, plannedMs, targetText } from './plan.js';
+import { planFit } from './plan.js';
+import { formatDuration, levelTargetText, plannedMs } from '../../preload/contract/index.js';
 
 const TABS: { id: RunbookTab; title: string }[] = [
   { id: 'rehearse', title: 'Rehearse' },
@@ -61,8 +62,8 @@ export function RunbooksView() {
               <h1 data-testid="runbook-title">{runbook.name}</h1>
               {runbook.level ? <StatusBadge status={`level-${runbook.level}`} label={runbook.level} /> : null}
               <span className="muted" data-testid="runbook-header-plan">
-                {runbook.runbook.steps.length} steps · plan {formatMs(planned)}
-                {runbook.level ? ` · seed 003 target ${targetText(runbook.level)}` : ''}
+                {runbook.runbook.steps.length} steps · plan {formatDuration(planned)}
+                {runbook.level ? ` · seed 003 target ${levelTargetText(runbook.level)}` : ''}
               </span>
               {fit === 'over' ? <StatusBadge status="failed" label="plan over target" /> : fit === 'within' ? <StatusBadge status="succeeded" label="plan within target" /> : null}
             </div>

@@ -1,37 +1,10 @@
-import type { RewindErrorData, RollbackLevel, Runbook } from '../../preload/contract/index.js';
-
-const MIN = 60_000;
-
-/** Seed 003's recovery-time target per rollback level (a full system has no upper bound). */
-export const LEVEL_TARGET_MS: Record<RollbackLevel, { min: number; max: number | null }> = {
-  application: { min: 5 * MIN, max: 10 * MIN },
-  configuration: { min: 2 * MIN, max: 5 * MIN },
-  database: { min: 30 * MIN, max: 60 * MIN },
-  'full-system': { min: 60 * MIN, max: null },
-};
-
-export const plannedMs = (runbook: Runbook): number => runbook.steps.reduce((sum, s) => sum + s.expected_ms, 0);
-
-export function targetText(level: RollbackLevel): string {
-  const { min, max } = LEVEL_TARGET_MS[level];
-  return max === null ? `${min / MIN}+ min` : `${min / MIN}–${max / MIN} min`;
-}
+import { type RewindErrorData, type RollbackLevel, levelTargetMs } from '../../preload/contract/index.js';
 
 /** Whether a plan fits its level's target: an operator should see at once when it cannot. */
 export function planFit(planned: number, level: RollbackLevel | null): 'within' | 'over' | null {
   if (level === null) return null;
-  const { max } = LEVEL_TARGET_MS[level];
+  const { max } = levelTargetMs[level];
   return max === null || planned <= max ? 'within' : 'over';
-}
-
-/** `6 min 30 s`, `12.5 s`, `800 ms`: a duration read at a glance. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
 }
 
 /** `0:07`, `12:34`, `1:02:03`: a running clock. */

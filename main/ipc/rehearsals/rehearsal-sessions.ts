@@ -4,7 +4,7 @@ import type { ConsoleMethods, RehearsalSession, ScenarioInfo } from '../../../pr
 import type { Backend } from '../../backends/backend.js';
 import { RewindError, toErrorData } from '../../engine/errors.js';
 import { type RehearsalProgress, rehearse } from '../../runbooks/rehearsal.js';
-import { formatDuration } from '../../runbooks/report.js';
+import { formatDuration } from '../../runbooks/schema.js';
 import { type Scenario, scenarioFor, scenarios } from '../../runbooks/scenarios.js';
 import type { RehearsalRecord, RunbookStep, StoredRunbook } from '../../runbooks/schema.js';
 import { type ConnectionManager, type ConsolePush, SANDBOX_ID } from '../connections/connection-manager.js';

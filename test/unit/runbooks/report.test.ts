@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, reportMarkdown } from '../../../main/runbooks/report.js';
+import { reportMarkdown } from '../../../main/runbooks/report.js';
+import { formatDuration } from '../../../main/runbooks/schema.js';
 import type { RehearsalRecord, Runbook } from '../../../main/runbooks/schema.js';
 
 const runbook: Runbook = {

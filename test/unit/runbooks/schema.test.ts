@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
-import { levelTargetMs } from '../../../main/runbooks/report.js';
+import { levelTargetMs } from '../../../main/runbooks/schema.js';
 import { loadSampleRunbooks } from '../../../main/runbooks/samples.js';
 import { exportRunbook, parseRunbook } from '../../../main/runbooks/schema.js';
 
