@@ -147,14 +147,14 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  // Close the sandbox database and remote streams before the process ends.
+  // End rehearsals under way (their records kept), close the sandbox and remote streams, then quit.
   let quit: 'running' | 'closing' | 'closed' = 'running';
   app.on('before-quit', (event) => {
     if (quit === 'closed' || !consoleApp) return;
     event.preventDefault();
     if (quit === 'closing') return;
     quit = 'closing';
-    void consoleApp.connections.close().finally(() => {
+    void consoleApp.close().finally(() => {
       quit = 'closed';
       app.quit();
     });

@@ -20,6 +20,8 @@ import { consoleRehearsals } from './rehearsals/rehearsal-sessions.js';
  */
 export interface ConsoleService {
   handle(method: string, input: unknown): Promise<ApiResult<unknown>>;
+  /** Ends what the service runs itself (rehearsals under way keep their records, marked failed). */
+  close(): Promise<void>;
 }
 
 type ConnectionHandlers = {
@@ -76,6 +78,7 @@ export function createConsoleService({ connections }: { connections: ConnectionM
         return { ok: false, error: toErrorData(err) };
       }
     },
+    close: () => rehearsals.close(),
   };
 }
 

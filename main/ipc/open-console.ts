@@ -20,6 +20,8 @@ export interface OpenConsoleOptions {
 export interface OpenedConsole {
   connections: ConnectionManager;
   service: ConsoleService;
+  /** Ends rehearsals under way (their records kept), then closes every connection. */
+  close(): Promise<void>;
 }
 
 /** The console behind any transport: the sandbox, the connections, and the service that routes to them. */
@@ -35,7 +37,15 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
       vault: options.secretStore ? keychainVault(options.secretStore, options.connectionsDir) : sessionVault(),
       createRemote: options.createRemote,
     });
-    return { connections, service: createConsoleService({ connections }) };
+    const service = createConsoleService({ connections });
+    return {
+      connections,
+      service,
+      async close() {
+        await service.close();
+        await connections.close();
+      },
+    };
   } catch (err) {
     await backend.close();
     throw err;

@@ -47,11 +47,12 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
   const rendererDir = options.rendererDir ?? fileURLToPath(new URL('../../out/renderer/', import.meta.url));
   const token = randomBytes(32).toString('base64url');
   const tokenDigest = sha256(token);
-  const { connections, service } = await openConsole({
+  const opened = await openConsole({
     sandbox: { path: options.sandboxPath, demo: options.demo ?? true, timeScale: options.timeScale },
     connectionsDir: options.connectionsDir,
     createRemote: options.createRemote ?? createRemoteBackend,
   });
+  const { connections, service } = opened;
 
   let port = options.port;
   const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);
@@ -149,7 +150,7 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
     });
   } catch (err) {
     clearInterval(heartbeat);
-    await connections.close();
+    await opened.close();
     throw err;
   }
   const address = server.address();
@@ -168,7 +169,7 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
         wss.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await connections.close();
+        await opened.close();
       })()),
   };
 }

@@ -45,6 +45,8 @@ export interface RehearsalSessions {
   list(): RehearsalSession[];
   /** Resolves with the session once it has ended. */
   ended(sessionId: string): Promise<RehearsalSession>;
+  /** Aborts every session under way and waits until each record is kept (the console is closing). */
+  close(): Promise<void>;
 }
 
 interface Live {
@@ -221,6 +223,12 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
     list: () => [...sessions.values()].map((l) => snapshot(l.session)),
 
     ended: (sessionId) => find(sessionId).done,
+
+    async close() {
+      const running = [...sessions.values()].filter((l) => !ENDED.has(l.session.state));
+      for (const live of running) live.controller.abort();
+      await Promise.allSettled(running.map((l) => l.done));
+    },
   };
 }
 

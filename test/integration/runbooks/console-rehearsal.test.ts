@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { openConsole } from '../../../main/ipc/open-console.js';
+import { openSandbox } from '../../../main/backends/sandbox.js';
 import type { ApiResult, ConnectionInfo, RehearsalSession, RewindErrorData, StoredRehearsal, StoredRunbook, Workflow } from '../../../preload/contract/index.js';
 import { type TestServer, eventually, startServer } from '../server/harness.js';
 
@@ -60,7 +61,7 @@ async function demoConsole() {
     await eventually(() => progress.some((p) => p.session_id === sessionId && (p.state === 'finished' || p.state === 'aborted')), 30_000, 'the end of the rehearsal');
     return progress.filter((p) => p.session_id === sessionId).at(-1)!;
   };
-  return { ...opened, progress, answers, driver, call, ended };
+  return { ...opened, sandboxPath: join(dir, 'sandbox.db'), progress, answers, driver, call, ended };
 }
 
 describe('console rehearsals on the demo sandbox', () => {
@@ -143,6 +144,23 @@ describe('console rehearsals on the demo sandbox', () => {
     expect(failure(await c.service.handle('rehearsals:abort', { session_id: started.session_id })).code).toBe('REHEARSAL_NOT_ACTIVE');
     expect(failure(await c.service.handle('rehearsals:confirm', { session_id: started.session_id, index: 6, confirmed: true })).code).toBe('REHEARSAL_NOT_ACTIVE');
     expect(failure(await c.service.handle('rehearsals:confirm', { session_id: 'nope', index: 1, confirmed: true })).code).toBe('NOT_FOUND');
+  });
+
+  it('closing the console mid-rehearsal keeps its record, marked failed', async () => {
+    const c = await demoConsole();
+    c.driver.answer = async () => null;
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, time_scale: 0 });
+    await eventually(() => c.progress.some((p) => p.session_id === started.session_id && p.state === 'awaiting_confirmation'), 30_000, 'the first checklist');
+    await c.close();
+    const last = c.progress.filter((p) => p.session_id === started.session_id).at(-1)!;
+    expect(last).toMatchObject({ state: 'aborted', passed: false });
+    const sandbox = openSandbox({ path: c.sandboxPath });
+    try {
+      const kept = await sandbox.call('rehearsals:get', { rehearsal_id: last.rehearsal_id! });
+      expect(kept).toMatchObject({ runbook_name: LEVEL_1, passed: false });
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it('refuses what cannot start: an unknown runbook or scenario, a step to skip that is not there', async () => {

@@ -28,6 +28,7 @@ const recordingService = () => {
       calls.push({ method, input });
       return { ok: true, value: method };
     },
+    close: async () => undefined,
   };
   return { service, calls };
 };
