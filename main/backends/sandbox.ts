@@ -60,6 +60,7 @@ function handlers(engine: Engine): Handlers {
     'checkpoints:list': { apply: (i) => ({ checkpoints: runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
+    'events:head': { apply: () => engine.events.head() },
     'events:verify': { apply: () => engine.verifyChain() },
     ...runbookHandlers(engine),
   };

@@ -77,7 +77,12 @@ export class EventLog {
   }
 
   latestSeq(): number {
-    return (this.selectHead.get() as { seq: number } | undefined)?.seq ?? 0;
+    return this.head().seq;
+  }
+
+  /** The last link of the chain (seq 0 and the genesis hash for an empty log). */
+  head(): { seq: number; hash: string } {
+    return (this.selectHead.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
   list(after: number, limit: number, workflowId?: string): RewindEvent[] {

@@ -209,6 +209,12 @@ export const backendMethods = {
     z.object({ events: z.array(rewindEventSchema) }),
     { http: { method: 'GET', path: '/api/v1/events' }, role: 'viewer', mutates: false, summary: 'Events after a seq, in seq order.' },
   ),
+  'events:head': method(z.strictObject({}), z.object({ seq: z.number().int().nonnegative(), hash: z.string() }), {
+    http: { method: 'GET', path: '/api/v1/events/head' },
+    role: 'viewer',
+    mutates: false,
+    summary: "The log's last seq and hash: where a live view starts, and what a snapshot checks it still extends.",
+  }),
   'events:verify': method(z.strictObject({}), chainStatusSchema, {
     http: { method: 'GET', path: '/api/v1/events/verify' }, role: 'viewer', mutates: false,
     summary: "Verify the event log's hash chain; reports the first broken link.",

@@ -43,14 +43,7 @@ export class RemoteSubscription {
   }
 
   close(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.clearTimers();
-    this.ws?.removeAllListeners();
-    this.ws?.on('error', () => undefined);
-    this.ws?.terminate();
-    this.ws = null;
-    this.transition('closed');
+    this.end('closed');
   }
 
   private transition(state: SubscriptionState, detail?: string): void {
@@ -66,6 +59,11 @@ export class RemoteSubscription {
   }
 
   private refuse(detail: string): void {
+    this.end('refused', detail);
+  }
+
+  /** The one way out: no timer, no socket, no further event after a terminal state. */
+  private end(state: 'closed' | 'refused', detail?: string): void {
     if (this.ended) return;
     this.ended = true;
     this.clearTimers();
@@ -73,7 +71,7 @@ export class RemoteSubscription {
     this.ws?.on('error', () => undefined);
     this.ws?.terminate();
     this.ws = null;
-    this.transition('refused', detail);
+    this.transition(state, detail);
   }
 
   private retry(reason: string, immediate = false): void {

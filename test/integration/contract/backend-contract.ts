@@ -306,6 +306,11 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         const chain = await backend.call('events:verify', {});
         expect(chain).toMatchObject({ ok: true, first_broken_seq: null });
         expect(chain.length).toBeGreaterThanOrEqual(head);
+        // The head is the chain's last link: its seq and hash.
+        const top = await backend.call('events:head', {});
+        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash });
+        const [last] = (await backend.call('events:list', { after: top.seq - 1, limit: 1 })).events;
+        expect(last?.hash).toBe(top.hash);
       });
 
       it('subscribes: the backlog after a seq, then live events, each once and in order', async () => {

@@ -66,6 +66,10 @@ export class FakeRemote implements Backend {
       const { after, limit } = input as { after: number; limit: number };
       return { events: this.events.filter((e) => e.seq > after).slice(0, limit) } as never;
     }
+    if (method === 'events:head') {
+      const last = this.events.at(-1);
+      return { seq: last?.seq ?? 0, hash: last?.hash ?? '' } as never;
+    }
     if (method === 'workflows:list') return { workflows: [], total: 0 } as never;
     throw new RewindError('NOT_FOUND', `fake remote: ${method}`, 'n/a');
   }
