@@ -52,7 +52,7 @@ export function RunbookEditor() {
           </select>
         </label>
         <span className="topbar-spacer" />
-        <input ref={fileRef} type="file" accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml" className="sr-only" tabIndex={-1} onChange={(e) => void onFile(e)} data-testid="runbook-file" />
+        <input ref={fileRef} type="file" accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml" className="sr-only" tabIndex={-1} aria-label="Runbook file to import (YAML or JSON)" onChange={(e) => void onFile(e)} data-testid="runbook-file" />
         <button type="button" className="btn" onClick={() => fileRef.current?.click()} data-testid="runbook-import-file">
           Import file…
         </button>

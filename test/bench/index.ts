@@ -29,7 +29,7 @@ if (json) {
   for (const { name, suite, ...rest } of all) out[`${suite}: ${name}`] = rest;
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 } else {
-  const rows = all.map((r) => [r.suite, r.name, `${fmt(r.value)} ${r.unit}`, `${fmt(r.baseline)} ${r.unit}`, `${r.ratio.toFixed(2)}×`, r.goal ? `${r.goal}: ${r.met ? 'met' : 'NOT met'}` : '']);
+  const rows = all.map((r) => [r.suite, r.name, `${fmt(r.value)} ${r.unit}`, `${fmt(r.baseline)} ${r.unit}`, `${r.ratio < 0.1 ? r.ratio.toFixed(3) : r.ratio.toFixed(2)}×`, r.goal ? `${r.goal}: ${r.met ? 'met' : 'NOT met'}` : '']);
   const head = ['suite', 'measure', 'value', 'baseline', 'ratio', 'goal'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');

@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { ConsolePage } from './pages/console-page.js';
+import { RunbooksPage } from './pages/runbooks-page.js';
 import { startConsole, type StartedConsole } from './support/console.js';
 
 let app: StartedConsole;
@@ -37,6 +38,16 @@ test('the main views have no serious accessibility violations, in both themes', 
   await c.nav('audit').click();
   await expect(c.auditRows.first()).toBeVisible();
   expect(await seriousViolations(page), 'audit log').toEqual([]);
+
+  const runbooks = new RunbooksPage(page);
+  await runbooks.open();
+  await runbooks.rowNamed('Level 1').click();
+  await expect(runbooks.title).toContainText('Level 1');
+  expect(await seriousViolations(page), 'runbooks, rehearse panel').toEqual([]);
+  await runbooks.tab('history').click();
+  expect(await seriousViolations(page), 'runbook history').toEqual([]);
+  await runbooks.tab('edit').click();
+  expect(await seriousViolations(page), 'runbook editor').toEqual([]);
 
   await page.keyboard.press('Control+k');
   await expect(page.getByTestId('palette-input')).toBeFocused();
