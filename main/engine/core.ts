@@ -9,19 +9,54 @@ export type EventListener = (event: RewindEvent) => void;
  * What every engine service shares: the database, the event log, the clock, and `mutate`, the one
  * way to change state. A mutation is one IMMEDIATE transaction holding the change and its event;
  * listeners and follow-up work (starting a run) are told only once it has committed.
+ *
+ * Listeners hear every event in seq order, once — also those another process (a CLI beside the
+ * console) appends to the same file: every publication reads the log from the last seq published,
+ * so events of both processes, interleaved in the chain, arrive in chain order.
  */
 export class EngineCore {
   readonly events: EventLog;
   private readonly listeners = new Set<EventListener>();
-  private pendingEvents: RewindEvent[] = [];
   private pendingAfterCommit: Array<() => void> = [];
   private depth = 0;
+  private published: number;
+  private dataVersion: number;
 
   constructor(
     readonly db: Database.Database,
     private clock: () => Date,
   ) {
     this.events = new EventLog(db);
+    this.published = this.events.latestSeq();
+    this.dataVersion = this.readDataVersion();
+  }
+
+  /**
+   * Publishes what other processes committed since the last look. SQLite's data_version changes
+   * only on another connection's commit, so the check costs one pragma when nothing happened.
+   */
+  pollExternalCommits(): void {
+    if (!this.db.open || this.depth > 0) return;
+    const version = this.readDataVersion();
+    if (version === this.dataVersion) return;
+    this.dataVersion = version;
+    this.publish();
+  }
+
+  private readDataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Hands listeners every committed event after the last one published, in seq order. */
+  private publish(): void {
+    for (;;) {
+      const page = this.events.list(this.published, 1000);
+      for (const e of page) {
+        this.published = e.seq;
+        for (const l of this.listeners) l(e);
+      }
+      if (page.length < 1000) return;
+    }
   }
 
   now(): string {
@@ -57,13 +92,11 @@ export class EngineCore {
   /** Runs `fn` in an IMMEDIATE transaction (a savepoint when nested); `fn` must be synchronous. */
   mutate<T>(fn: () => T): T {
     if (this.depth > 0) {
-      // A savepoint that rolls back must take its queued events and follow-ups with it.
-      const events = this.pendingEvents.length;
+      // A savepoint that rolls back must take its queued follow-ups with it.
       const after = this.pendingAfterCommit.length;
       try {
         return this.db.transaction(fn)();
       } catch (err) {
-        this.pendingEvents.length = events;
         this.pendingAfterCommit.length = after;
         throw err;
       }
@@ -73,17 +106,14 @@ export class EngineCore {
     try {
       result = this.db.transaction(fn).immediate();
     } catch (err) {
-      this.pendingEvents = [];
       this.pendingAfterCommit = [];
       throw mapSqliteError(err);
     } finally {
       this.depth -= 1;
     }
-    const events = this.pendingEvents;
     const after = this.pendingAfterCommit;
-    this.pendingEvents = [];
     this.pendingAfterCommit = [];
-    for (const e of events) for (const l of this.listeners) l(e);
+    this.publish();
     for (const f of after) f();
     return result;
   }
@@ -91,9 +121,7 @@ export class EngineCore {
   /** Appends an event inside the current mutation. */
   append(e: NewEvent): RewindEvent {
     if (this.depth === 0) throw new Error('append outside a mutation');
-    const event = this.events.append(e);
-    this.pendingEvents.push(event);
-    return event;
+    return this.events.append(e);
   }
 
   afterCommit(fn: () => void): void {

@@ -22,6 +22,9 @@ export interface EngineOptions {
 /** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
 export const SNAPSHOT_RUNNER_ID = 'snapshot';
 
+/** How often the engine looks for commits of another process on the same file (a CLI beside the console). */
+const EXTERNAL_POLL_MS = 250;
+
 /**
  * The workflow engine: store, domain rules and sandbox executor, in plain Node. It knows nothing of
  * Electron, React, HTTP or backends; the sandbox backend and the workflow server both wrap it.
@@ -36,6 +39,7 @@ export class Engine {
   private readonly core: EngineCore;
   private readonly lease: RunnerLease;
   private readonly systemActor: string;
+  private readonly externalPoll: NodeJS.Timeout;
   /** The chain as verified when the file was opened; `verifyChain()` checks it again. */
   readonly chainAtOpen: ChainStatus;
 
@@ -57,6 +61,8 @@ export class Engine {
     this.chainAtOpen = this.core.events.verify();
     // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
     this.runs.interruptOrphans(this.systemActor, (runner) => runner === SNAPSHOT_RUNNER_ID || this.lease.isAlive(runner));
+    this.externalPoll = setInterval(() => this.core.pollExternalCommits(), EXTERNAL_POLL_MS);
+    this.externalPoll.unref();
   }
 
   static open(options: EngineOptions): Engine {
@@ -106,6 +112,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.externalPoll);
     if (this.db.open) await this.runs.close(this.systemActor);
     this.lease.release();
     if (this.db.open) this.db.close();

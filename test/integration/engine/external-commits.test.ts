@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSandbox } from '../../../main/backends/sandbox.js';
+import type { RewindEvent } from '../../../preload/contract/entities.js';
+
+/*
+ * An operator scripts with the CLI while the console is open on the same sandbox: the console's
+ * subscribers must hear the CLI's changes too, live, once each and in chain order.
+ */
+
+const repo = join(import.meta.dirname, '../../..');
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('commits by another process', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('reach this process’s subscribers in seq order, interleaved with its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-external-'));
+    dirs.push(dir);
+    const path = join(dir, 'sandbox.db');
+    const consoleSide = openSandbox({ path, demo: true, actor: 'console' });
+    const seen: RewindEvent[] = [];
+    const stop = consoleSide.subscribe({ after: consoleSide.engine.latestSeq(), onEvent: (e) => seen.push(e) });
+    try {
+      const { workflows } = await consoleSide.call('workflows:list', {});
+      const ml = workflows.find((w) => w.name === 'ml-training-pipeline')!;
+
+      const cli = (...args: string[]) => {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'main/cli/index.ts'), '--db', path, '--json', ...args], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      };
+
+      // The CLI, in its own process, rolls the ML pipeline back: the console hears of it by itself.
+      cli('rollback', ml.id, '3');
+      await until(() => seen.length === 1, 5000);
+      expect(seen[0]).toMatchObject({ type: 'workflow_rollback', payload: { from_version: 4, to_version: 3 } });
+
+      // The console pauses, then the CLI unpauses: heard in chain order.
+      await consoleSide.call('workflows:pause', { workflow_id: ml.id });
+      cli('unpause', ml.id);
+      await until(() => seen.length === 3, 5000);
+      expect(seen.map((e) => e.type)).toEqual(['workflow_rollback', 'workflow_paused', 'workflow_unpaused']);
+      expect(seen.map((e) => e.seq)).toEqual([seen[0]!.seq, seen[0]!.seq + 1, seen[0]!.seq + 2]);
+    } finally {
+      stop();
+      await consoleSide.close();
+    }
+  });
+});
