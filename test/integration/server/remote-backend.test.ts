@@ -55,10 +55,9 @@ describe('remote backend: failures named with what to do', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     cleanups.push(() => new Promise((r) => { sockets.forEach((s) => s.destroy()); silent.close(r); }));
     const { port } = silent.address() as net.AddressInfo;
-    const started = Date.now();
+    // Without the per-call timeout this would hang until the test's own timeout fails it.
     const e = await refusedWith(openRemote({ url: `http://127.0.0.1:${port}`, token: 'x'.repeat(20), timeoutMs: 300 }));
     expect(e.code).toBe('TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('TLS_FAILED against a certificate this machine does not trust', async () => {

@@ -57,7 +57,7 @@ describe('timeline', () => {
     expect(fake.callsOf('versions:list')).toHaveLength(1);
   });
 
-  it('sorts 10,000 versions quickly', () => {
+  it('orders 10,000 versions newest first (speed is the renderer bench’s job)', () => {
     const base = useTimeline.getState().versions;
     expect(base).toEqual([]);
     const versions = Array.from({ length: 10000 }, (_, i) => ({
@@ -65,10 +65,10 @@ describe('timeline', () => {
       version: 10000 - i,
       created_at: new Date(Date.UTC(2026, 0, 1) + (10000 - i) * 1000).toISOString(),
     }));
-    const t0 = performance.now();
     const rows = buildRows(versions, []);
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(rows).toHaveLength(10000);
     expect(rows[0]).toMatchObject({ kind: 'version', version: { version: 10000 } });
+    expect(rows[9999]).toMatchObject({ kind: 'version', version: { version: 1 } });
   });
 });
 
