@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { FilterSelect } from '../shared/FilterSelect.js';
 import { describeEvent } from '../shared/event-text.js';
 import { formatTime } from '../shared/format.js';
 import { Progress } from '../shared/Progress.js';
@@ -51,39 +52,16 @@ export function AuditLog() {
       {chainError ? <ErrorNotice error={chainError} testId="chain-error" /> : null}
       {error ? <ErrorNotice error={error} onReload={() => void useAudit.getState().catchUp()} /> : null}
       <div className="filters">
-        <label>
-          <span className="sr-only">Workflow</span>
-          <select className="input" value={filter.workflowId} onChange={(e) => setFilter({ workflowId: e.target.value })} data-testid="audit-filter-workflow">
-            <option value="">All workflows</option>
-            {workflows.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span className="sr-only">Actor</span>
-          <select className="input" value={filter.actor} onChange={(e) => setFilter({ actor: e.target.value })} data-testid="audit-filter-actor">
-            <option value="">All actors</option>
-            {actors.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span className="sr-only">Type</span>
-          <select className="input" value={filter.type} onChange={(e) => setFilter({ type: e.target.value })} data-testid="audit-filter-type">
-            <option value="">All types</option>
-            {types.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Workflow"
+          allLabel="All workflows"
+          value={filter.workflowId}
+          options={workflows.map((w) => ({ value: w.id, label: w.name }))}
+          onChange={(workflowId) => setFilter({ workflowId })}
+          testId="audit-filter-workflow"
+        />
+        <FilterSelect label="Actor" allLabel="All actors" value={filter.actor} options={actors.map((a) => ({ value: a, label: a }))} onChange={(actor) => setFilter({ actor })} testId="audit-filter-actor" />
+        <FilterSelect label="Type" allLabel="All types" value={filter.type} options={types.map((t) => ({ value: t, label: t }))} onChange={(type) => setFilter({ type })} testId="audit-filter-type" />
       </div>
       <VirtualList
         items={events}

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { runStatusSchema, type RunStatus } from '../../preload/contract/index.js';
+import { FilterSelect } from '../shared/FilterSelect.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { formatShortTime } from '../shared/format.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
@@ -32,41 +33,25 @@ export function RunList() {
         </span>
       </div>
       <div className="filters">
-        <label>
-          <span className="sr-only">Workflow</span>
-          <select
-            className="input"
-            value={filter.workflowId ?? ''}
-            onChange={(e) => void useRuns.getState().setFilter({ workflowId: e.target.value || null })}
-            data-testid="runs-filter-workflow"
-          >
-            <option value="">All workflows</option>
-            {[...names].map(([id, name]) => (
-              <option key={id} value={id}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span className="sr-only">Status</span>
-          <select
-            className="input"
-            value={filter.status ?? ''}
-            onChange={(e) => {
-              const v = runStatusSchema.safeParse(e.target.value);
-              void useRuns.getState().setFilter({ status: v.success ? v.data : null });
-            }}
-            data-testid="runs-filter-status"
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Workflow"
+          allLabel="All workflows"
+          value={filter.workflowId ?? ''}
+          options={[...names].map(([id, name]) => ({ value: id, label: name }))}
+          onChange={(id) => void useRuns.getState().setFilter({ workflowId: id || null })}
+          testId="runs-filter-workflow"
+        />
+        <FilterSelect
+          label="Status"
+          allLabel="Any status"
+          value={filter.status ?? ''}
+          options={STATUSES.map((st) => ({ value: st, label: st }))}
+          onChange={(value) => {
+            const v = runStatusSchema.safeParse(value);
+            void useRuns.getState().setFilter({ status: v.success ? v.data : null });
+          }}
+          testId="runs-filter-status"
+        />
       </div>
       {error ? <ErrorNotice error={error} onReload={() => void useRuns.getState().load()} /> : null}
       <VirtualList
