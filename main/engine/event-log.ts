@@ -46,7 +46,6 @@ export class EventLog {
   private readonly selectHead: Database.Statement;
   private readonly selectAfter: Database.Statement;
   private readonly selectAfterForWorkflow: Database.Statement;
-  private readonly selectRange: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -55,7 +54,6 @@ export class EventLog {
     this.selectHead = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.selectAfter = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.selectAfterForWorkflow = db.prepare('SELECT * FROM events WHERE seq > ? AND workflow_id = ? ORDER BY seq LIMIT ?');
-    this.selectRange = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
   }
 
   /** Appends one event after the current head; seq is head + 1, so the sequence has no gaps. */
@@ -96,7 +94,7 @@ export class EventLog {
     let expectedSeq = 1;
     const page = 5000;
     for (;;) {
-      const rows = this.selectRange.all(expectedSeq - 1, page) as EventRow[];
+      const rows = this.selectAfter.all(expectedSeq - 1, page) as EventRow[];
       if (rows.length === 0) break;
       for (const row of rows) {
         const broken = (reason: string): ChainStatus => ({ ok: false, length: expectedSeq - 1, head_hash: prevHash, first_broken_seq: row.seq, reason });

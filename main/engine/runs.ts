@@ -7,6 +7,7 @@ import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
 import { type ExecutionEnd, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
 import { diffOutcomes } from './executor/outcomes.js';
+import { diffDsl } from './dsl/diff.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
 import type { VersionService } from './versions.js';
 import type { WorkflowService } from './workflows.js';
@@ -43,6 +44,7 @@ export class RunService {
   private readonly selectCheckpoint: Database.Statement;
   private readonly selectLastCheckpoint: Database.Statement;
   private readonly selectInFlight: Database.Statement;
+  private readonly listByFilter = new Map<string, { page: Database.Statement; count: Database.Statement }>();
   private readonly selectUnresolved: Database.Statement;
   /** Runs executing in this process, with the promise that settles when each ends. */
   private readonly active = new Map<string, { cancelled: boolean; done: Promise<void>; wake: () => void }>();
@@ -82,20 +84,26 @@ export class RunService {
   }
 
   list(input: ParsedInput<'runs:list'>): { runs: Run[]; total: number } {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (input.workflow_id) {
-      where.push('workflow_id = ?');
-      args.push(input.workflow_id);
-    }
-    if (input.status) {
-      where.push('status = ?');
-      args.push(input.status);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.core.db.prepare(`SELECT * FROM runs ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...args, input.limit, input.offset) as RunRow[];
-    const { n } = this.core.db.prepare(`SELECT COUNT(*) AS n FROM runs ${clause}`).get(...args) as { n: number };
+    const filter = { ...(input.workflow_id ? { workflow_id: input.workflow_id } : {}), ...(input.status ? { status: input.status } : {}) };
+    const { page, count } = this.listStatements(Object.keys(filter));
+    const rows = page.all({ ...filter, limit: input.limit, offset: input.offset }) as RunRow[];
+    const { n } = count.get(filter) as { n: number };
     return { runs: rows.map(toRun), total: n };
+  }
+
+  /** One statement pair per filter combination, prepared on first use; each keeps its index (no `? IS NULL OR …`). */
+  private listStatements(columns: string[]): { page: Database.Statement; count: Database.Statement } {
+    const key = columns.join(',');
+    let prepared = this.listByFilter.get(key);
+    if (!prepared) {
+      const where = columns.length ? `WHERE ${columns.map((c) => `${c} = @${c}`).join(' AND ')}` : '';
+      prepared = {
+        page: this.core.db.prepare(`SELECT * FROM runs ${where} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`),
+        count: this.core.db.prepare(`SELECT COUNT(*) AS n FROM runs ${where}`),
+      };
+      this.listByFilter.set(key, prepared);
+    }
+    return prepared;
   }
 
   checkpoints(runId: string): Checkpoint[] {
@@ -285,8 +293,9 @@ export class RunService {
       refusal = { code: e.code, message: e.message, hint: e.hint };
     }
     const target = refusal?.code === 'ROLLBACK_VERSION_MISSING' ? null : this.versions.get(wf.id, version);
-    const activeDsl = wf.active_version === null ? null : this.versions.get(wf.id, wf.active_version).dsl_definition;
-    const diff = refusal === null && target && activeDsl ? (this.versions.diff({ workflow_id: wf.id, from: wf.active_version!, to: version }).diff) : null;
+    // A rollback that would apply has an active version to diff from (its target is deprecated).
+    const active = refusal === null && target ? this.versions.active(wf.id) : null;
+    const diff = active && target ? diffDsl(active.dsl_definition, target.dsl_definition) : null;
     const inFlight = (this.selectInFlight.all(wf.id) as RunRow[]).map(toRun).filter((r) => r.version !== version);
     const resumable = target
       ? (this.selectUnresolved.all(wf.id) as RunRow[]).map(toRun).map((run) => ({ run, compatibility: this.compatibilityWith(run, target) }))
