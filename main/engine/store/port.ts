@@ -1,0 +1,80 @@
+/*
+ * The storage port: the one way the engine's rules reach their data, with two adapters —
+ * `sqlite/` (better-sqlite3: the sandbox and a one-process server, the embedded default) and
+ * `postgres/` (pg: a server of one or more replicas on one database).
+ *
+ * The rules are written once, in portable SQL with `?` placeholders (the PostgreSQL adapter numbers
+ * them). Where the dialects differ (case-insensitive ordering, the chain head, notifications) the
+ * port says so with a method instead of letting SQL strings fork.
+ *
+ * Two traps of an async port, and how each adapter avoids them:
+ * - SQLite has one connection per process: a unit of work that awaits inside a transaction must not
+ *   let another request's statements run inside it, so the SQLite adapter runs units of work one at
+ *   a time (a queue).
+ * - PostgreSQL transactions span round trips: a unit of work holds only the statements it needs —
+ *   never a network call or a node's execution — so its locks are held for milliseconds.
+ */
+
+/** What a placeholder may bind: JSON goes in as text, booleans as 0/1, so both stores read it alike. */
+export type SqlValue = string | number | null;
+
+export interface Queryable {
+  /** Every row. Integer columns come back as JS numbers on both stores. */
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement that returns no rows; `changes` counts the rows it touched. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+/** The last link of the hash chain: seq 0 and the genesis hash for an empty log. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** One unit of work inside a transaction. */
+export interface Tx extends Queryable {
+  /**
+   * The chain head, locked until commit: every appending transaction takes it, so seq order is commit
+   * order across processes and replicas (SQLite: the IMMEDIATE transaction already holds the one write
+   * lock; PostgreSQL: `SELECT … FOR UPDATE` of the head row). Call it before checking a revision, so the
+   * check and the write it guards see the same state.
+   */
+  lockHead(): Promise<ChainHead>;
+  /** Records the head after an append (PostgreSQL's head row; a no-op where the events table is the head). */
+  setHead(head: ChainHead): Promise<void>;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** SQL fragments that differ between the dialects, for the few queries that need them. */
+export interface Dialect {
+  /** An ORDER BY key that sorts text case-insensitively (`x COLLATE NOCASE` / `lower(x)`). */
+  nocase(expr: string): string;
+  /** An ISO-8601 timestamp `interval` before now, comparable as text with our stored timestamps. */
+  isoAgo(interval: '1 day'): string;
+}
+
+export interface Store {
+  readonly kind: StoreKind;
+  readonly dialect: Dialect;
+  /** The schema version the store is at after `open` ran its migrations. */
+  readonly schemaVersion: number;
+  /** Reads outside a transaction (each statement sees committed data). */
+  readonly read: Queryable;
+  /**
+   * One unit of work, all or nothing. `fn` may await the store but nothing else (no network, no
+   * timers): on SQLite the whole store waits for it, on PostgreSQL its locks do.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` when another process or replica may have appended events (SQLite: its
+   * data_version changed; PostgreSQL: a NOTIFY arrived, or the LISTEN connection came back after a
+   * loss — a wake-up, not a delivery: the listener re-reads after the last seq it published).
+   */
+  onExternalCommit(listener: () => void): () => void;
+  /** Whether the store answered its last statement (false while PostgreSQL is unreachable). */
+  readonly healthy: boolean;
+  close(): Promise<void>;
+}
