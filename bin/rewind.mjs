@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `rewind` command: runs the TypeScript CLI through tsx, so no build step stands between a checkout and a script.
-import { register } from 'tsx/esm/api';
+// The `rewind` command: the compiled CLI (out/node/cli.mjs, from `npm run build` or `npm run build:node`).
+import { runCompiled } from './compiled-entry.mjs';
 
-register();
-await import('../main/cli/index.ts');
+await runCompiled('cli');

@@ -1,39 +1,17 @@
 #!/usr/bin/env node
 // `npm start`: the desktop app on the local sandbox; where no Electron window can open, browser mode.
 // Arguments after `--` go to browser mode (`npm start -- --port 5200`).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import console from 'node:console';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { ensureConsoleBuilt } from './build-if-needed.mjs';
 import { findElectron } from './electron-binary.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OUTPUTS = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'].map((f) => join(ROOT, f));
-const SOURCES = ['main', 'preload', 'renderer'].map((d) => join(ROOT, d));
 /** An Electron that dies this soon after launch never opened its window (missing libraries, no GPU, …). */
 const EARLY_EXIT_MS = 5000;
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-function buildIfNeeded() {
-  const built = OUTPUTS.every((f) => existsSync(f));
-  const oldestOutput = built ? Math.min(...OUTPUTS.map((f) => statSync(f).mtimeMs)) : 0;
-  if (built && SOURCES.every((d) => newestMtime(d) <= oldestOutput)) return;
-  console.log('Rewind: building the console (electron-vite build)…');
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error('Rewind: the build failed; see above.');
-    process.exit(result.status ?? 1);
-  }
-}
 
 let current = null;
 // Ctrl+C reaches the child too (same process group) and its exit ends this script; SIGTERM is passed on.
@@ -47,11 +25,11 @@ function run(command, args) {
 
 function browserMode(why) {
   console.log(`Rewind: no desktop window, because ${why}; starting browser mode instead.`);
-  const child = run(process.execPath, ['--import', 'tsx', join(ROOT, 'main/web/cli.ts'), ...process.argv.slice(2)]);
+  const child = run(process.execPath, [join(ROOT, 'out/node/web.mjs'), ...process.argv.slice(2)]);
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-buildIfNeeded();
+await ensureConsoleBuilt();
 const electron = findElectron();
 if (!electron.binary) {
   browserMode(electron.reason);

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { runCli } from './run.js';
+import { type CliIo, preflight } from './preflight.js';
 
 /** `npm run cli -- <verb>` and the `rewind` bin: one command line, its exit code for scripts. */
 const interrupted = new AbortController();
@@ -21,11 +21,14 @@ async function prompt(question: string): Promise<string> {
   }
 }
 
-const code = await runCli(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+const io: CliIo = {
   stdout: (text) => process.stdout.write(`${text}\n`),
   stderr: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
   signal: interrupted.signal,
   ...(process.stdin.isTTY ? { prompt } : {}),
-});
+};
+// --help, --version and usage errors answer before the engine, zod and SQLite are loaded.
+const code = preflight(argv, io) ?? (await (await import('./run.js')).runCli(argv, io));
 process.exit(code);

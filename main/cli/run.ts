@@ -1,18 +1,14 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
-import { RemoteBackend } from '../backends/remote/index.js';
-import { openSandbox } from '../backends/sandbox.js';
+import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
-import { SANDBOX_FILE, defaultUserDataDir } from '../ipc/user-data.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
-import type { BackendMethod, ErrorCode, MethodInput, MethodOutput, RewindErrorData } from '../../preload/contract/index.js';
+import type { BackendMethod, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
-import { runbookVerb } from './runbooks.js';
+import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 
-/** Exit codes scripts can rely on. */
-export const exitCodes = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
 const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST']);
 const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
@@ -23,115 +19,7 @@ export function exitCodeOf(code: ErrorCode): number {
   return exitCodes.refused;
 }
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** Ends `events --follow`; aborts a rehearsal (what ran is kept). */
-  signal?: AbortSignal;
-  /** Asks a question on the terminal; absent when stdin is not a TTY. */
-  prompt?: (question: string) => Promise<string>;
-}
-
-/**
- * Where the local sandbox lives when neither --db nor REWIND_SANDBOX says: the same file the console
- * opens (Rewind's per-user folder), so a script and the console beside it see one sandbox.
- */
-export function defaultSandboxPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  return join(defaultUserDataDir(platform, env), SANDBOX_FILE);
-}
-
-export const usage = `Usage: rewind [--server URL] [--db FILE] [--json] <verb> [arguments]
-
-Workflows
-  workflows [--query TEXT]                     list workflows
-  get WORKFLOW                                 one workflow (id or name)
-  register --name NAME [--dsl FILE] [--schedule CRON] [--description TEXT] [--code]
-  pause WORKFLOW | unpause WORKFLOW            stop or resume starting runs
-  schedule WORKFLOW (CRON | --clear)           set or clear the cron schedule
-Versions
-  versions WORKFLOW                            the version timeline, newest first
-  version WORKFLOW V                           one version with its DSL
-  draft WORKFLOW [--dsl FILE] [--change-log TEXT]   new draft (a snapshot of the active one without --dsl)
-  diff WORKFLOW FROM TO                        structural DSL diff
-  publish WORKFLOW V                           make a draft active
-  rollback WORKFLOW V [--preview]              roll back to an earlier version (--preview: what it would do)
-  archive WORKFLOW V                           archive a version that is not active
-Runs
-  run WORKFLOW [--version V] [--param K=V]… [--params JSON] [--seed N] [--fail-node ID] [--crash-at-node ID] [--wait]
-  runs [--workflow WORKFLOW] [--status S] [--limit N]
-  status RUN | stop RUN                        read or cancel a run
-  checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
-  resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
-  replay RUN --version V                       re-run its input under V and diff the outcomes
-Events
-  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]
-  verify                                       verify the event log's hash chain
-Runbooks
-  runbooks                                     list the runbooks
-  runbook import FILE [--format yaml|json]     import a runbook (YAML, or JSON by its extension)
-  runbook export NAME [--format json]          print a runbook (YAML by default)
-  rehearse NAME [--scenario S] [--skip N,M] [--yes] [--time-scale X]
-                                               rehearse on the sandbox (a scenario sets up the incident first),
-                                               or execute live with --server (every action asks first);
-                                               --yes confirms every step, --time-scale 0..1 fast-forwards waits (sandbox)
-  rehearsals NAME                              a runbook's rehearsals and their time to recover
-  report REHEARSAL_ID                          a rehearsal's post-incident report (Markdown)
-Tokens (server only, admin)
-  tokens list | tokens create NAME ROLE | tokens revoke ID
-
-Options
-  --server URL     a workflow server (its token from REWIND_TOKEN); also REWIND_SERVER
-  --db FILE        the local sandbox file (also REWIND_SANDBOX); default ${defaultSandboxPath(process.env)}
-  --json           machine output on stdout; errors as {"error": …} on stderr
-  --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
-  --timeout MS     per request, remote only (default 15000)
-
-Exit codes: 0 ok, 1 refused by a rule (the error code is printed), 2 usage, 3 unreachable or not authorised.`;
-
-const globalOptions = {
-  server: { type: 'string' },
-  db: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  timeout: { type: 'string' },
-  revision: { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const satisfies ParseArgsConfig['options'];
-
-const verbOptions = {
-  query: { type: 'string' },
-  name: { type: 'string' },
-  dsl: { type: 'string' },
-  schedule: { type: 'string' },
-  description: { type: 'string' },
-  code: { type: 'boolean', default: false },
-  clear: { type: 'boolean', default: false },
-  'change-log': { type: 'string' },
-  preview: { type: 'boolean', default: false },
-  version: { type: 'string' },
-  param: { type: 'string', multiple: true },
-  params: { type: 'string' },
-  seed: { type: 'string' },
-  'fail-node': { type: 'string' },
-  'crash-at-node': { type: 'string' },
-  wait: { type: 'boolean', default: false },
-  workflow: { type: 'string' },
-  status: { type: 'string' },
-  limit: { type: 'string' },
-  after: { type: 'string' },
-  follow: { type: 'boolean', default: false },
-  format: { type: 'string' },
-  scenario: { type: 'string' },
-  skip: { type: 'string' },
-  yes: { type: 'boolean', short: 'y', default: false },
-  'time-scale': { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
 type Values = ReturnType<typeof parseCommandLine>['values'];
-
-function parseCommandLine(argv: string[]) {
-  return parseArgs({ args: argv, options: { ...globalOptions, ...verbOptions }, allowPositionals: true, strict: true });
-}
 
 function usageError(message: string, hint = 'Run `rewind --help` for the verbs and their arguments.'): RewindError {
   return new RewindError('VALIDATION_FAILED', message, hint);
@@ -196,21 +84,44 @@ interface Session {
   io: CliIo;
 }
 
-function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteBackend | null } {
+/*
+ * The backends load on demand: a remote verb never loads SQLite and the engine, a sandbox verb never
+ * loads the WebSocket client.
+ */
+async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
   if (server !== undefined) {
     const token = io.env.REWIND_TOKEN;
     if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
     const timeoutMs = int(values.timeout, '--timeout');
+    const { RemoteBackend } = await import('../backends/remote/index.js');
     const remote = new RemoteBackend({ url: server, token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     return { backend: remote, remote };
   }
   const explicit = values.db ?? (io.env.REWIND_SANDBOX || undefined);
-  const path = explicit ?? defaultSandboxPath(io.env);
-  mkdirSync(dirname(path), { recursive: true });
-  // The default sandbox is a newcomer's first look: seed it with the demo workflows when it is new.
-  return { backend: openSandbox({ path, demo: explicit === undefined }), remote: null };
+  const path = resolve(explicit ?? defaultSandboxPath(io.env));
+  if (explicit === undefined) {
+    // Rewind's own per-user folder: made on first use, as the console makes it.
+    mkdirSync(dirname(path), { recursive: true });
+  } else if (!isFolder(dirname(path))) {
+    // A mistyped path must not quietly grow folders (and a sandbox nobody will find again).
+    throw usageError(`The folder ${dirname(path)} does not exist, so the sandbox ${path} cannot be created there.`, `Check the --db path, or create the folder first (mkdir -p ${dirname(path)}).`);
+  }
+  const created = !existsSync(path);
+  const demo = !values['no-demo'];
+  const { openSandbox } = await import('../backends/sandbox.js');
+  const backend = openSandbox({ path, demo });
+  if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
+  return { backend, remote: null };
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A workflow named by id, or by name when that is unambiguous. */
@@ -252,7 +163,7 @@ function revision(s: Session): { expected_revision?: number } {
   return s.revision === undefined ? {} : { expected_revision: s.revision };
 }
 
-async function runVerb(s: Session, verb: string, args: string[], v: Values): Promise<number> {
+async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promise<number> {
   switch (verb) {
     case 'workflows': {
       const out = await call(s, 'workflows:list', v.query === undefined ? {} : { query: v.query });
@@ -433,7 +344,8 @@ async function runVerb(s: Session, verb: string, args: string[], v: Values): Pro
     case 'runbook':
     case 'rehearse':
     case 'rehearsals':
-    case 'report':
+    case 'report': {
+      const { runbookVerb } = await import('./runbooks.js');
       return runbookVerb(verb, args, rehearseOptions(v), {
         backend: s.backend,
         connectionId: s.remote?.baseUrl ?? 'sandbox',
@@ -442,12 +354,11 @@ async function runVerb(s: Session, verb: string, args: string[], v: Values): Pro
         ...(s.io.prompt ? { prompt: s.io.prompt } : {}),
         ...(s.io.signal ? { signal: s.io.signal } : {}),
       });
-    default:
-      throw usageError(`Unknown verb "${verb}".`);
+    }
   }
 }
 
-function rehearseOptions(v: Values): Parameters<typeof runbookVerb>[2] {
+function rehearseOptions(v: Values): Parameters<typeof import('./runbooks.js').runbookVerb>[2] {
   return {
     yes: v.yes,
     ...(v.scenario === undefined ? {} : { scenario: v.scenario }),
@@ -515,32 +426,18 @@ async function tokens(s: Session, args: string[]): Promise<number> {
   throw usageError('tokens takes list, create NAME ROLE, or revoke ID.');
 }
 
-function report(io: CliIo, json: boolean, error: RewindErrorData): void {
-  if (json) io.stderr(JSON.stringify({ error }));
-  else io.stderr(`error ${error.code}: ${error.message}\n  hint: ${error.hint}`);
-}
-
 /** Runs one command line; resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let values: Values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseCommandLine(argv));
-  } catch (err) {
-    report(io, argv.includes('--json'), { code: 'VALIDATION_FAILED', message: err instanceof Error ? err.message : String(err), hint: 'Run `rewind --help` for the verbs and their options.' });
-    return exitCodes.usage;
-  }
-  if (values.help || positionals.length === 0) {
-    (values.help ? io.stdout : io.stderr)(usage);
-    return values.help ? exitCodes.ok : exitCodes.usage;
-  }
+  const early = preflight(argv, io);
+  if (early !== null) return early;
+  const { values, positionals } = parseCommandLine(argv);
   let session: Session | null = null;
   try {
     const revisionValue = int(values.revision, '--revision');
-    const { backend, remote } = connect(values, io);
+    const { backend, remote } = await connect(values, io);
     session = { backend, remote, json: values.json, revision: revisionValue, out: io.stdout, io };
     const [verb, ...args] = positionals;
-    return await runVerb(session, verb!, args, values);
+    return await runVerb(session, verb as Verb, args, values);
   } catch (err) {
     const data = toErrorData(err);
     report(io, values.json, data);

@@ -5,19 +5,20 @@ import { RewindError, toErrorData } from '../engine/errors.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
-const usage = `Usage: npm run server -- --db FILE [options]
+const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server -- …)
 
-  --db FILE           the SQLite database (created if missing)               [./rewind.db]
-  --port N            port to listen on (0 picks a free one)                  [8000]
-  --host ADDR         address to bind; anything but 127.0.0.1 exposes it     [127.0.0.1]
-  --demo              seed an empty database with the demo workflows
-  --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM) …
-  --tls-key FILE      … and this key (PEM)
-  --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]
-  --heartbeat-ms N    WebSocket ping interval                                 [15000]
-  --rate-limit N      requests per second per token (0: no limit)             [0]
+  --db FILE           the SQLite database (created if missing)               [./rewind.db]   REWIND_DB
+  --port N            port to listen on (0 picks a free one)                  [8000]          REWIND_PORT
+  --host ADDR         address to bind; anything but 127.0.0.1 exposes it     [127.0.0.1]     REWIND_HOST
+  --demo              seed an empty database with the demo workflows                         REWIND_DEMO=1
+  --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM) …                     REWIND_TLS_CERT
+  --tls-key FILE      … and this key (PEM)                                                   REWIND_TLS_KEY
+  --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]     REWIND_TIME_SCALE
+  --heartbeat-ms N    WebSocket ping interval                                 [15000]         REWIND_HEARTBEAT_MS
+  --rate-limit N      requests per second per token (0: no limit)             [0]             REWIND_RATE_LIMIT
 
-The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
+Each setting can come from the environment variable beside it (a flag wins), so a process
+supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
 generates one and prints it once. SIGTERM or Ctrl-C drains requests and exits.`;
 
 function fail(message: string, hint: string, code = 2): never {
@@ -25,11 +26,42 @@ function fail(message: string, hint: string, code = 2): never {
   process.exit(code);
 }
 
-function numberOption(value: string | undefined, name: string, fallback: number, min = 0): number {
+/** Each flag's environment variable, for a process supervisor's environment file. */
+const envNames = {
+  db: 'REWIND_DB',
+  port: 'REWIND_PORT',
+  host: 'REWIND_HOST',
+  demo: 'REWIND_DEMO',
+  'tls-cert': 'REWIND_TLS_CERT',
+  'tls-key': 'REWIND_TLS_KEY',
+  'time-scale': 'REWIND_TIME_SCALE',
+  'heartbeat-ms': 'REWIND_HEARTBEAT_MS',
+  'rate-limit': 'REWIND_RATE_LIMIT',
+} as const;
+type Setting = keyof typeof envNames;
+
+/** A flag's value, else its environment variable's (an empty variable counts as unset); and where it came from, for errors. */
+function setting(flags: Partial<Record<Setting, string | boolean>>, name: Setting): { value: string | undefined; source: string } {
+  const flag = flags[name];
+  if (typeof flag === 'string') return { value: flag, source: `--${name}` };
+  const env = process.env[envNames[name]];
+  return { value: env === '' ? undefined : env, source: envNames[name] };
+}
+
+function numberOption(flags: Partial<Record<Setting, string | boolean>>, name: Setting, fallback: number, min = 0): number {
+  const { value, source } = setting(flags, name);
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number ≥ ${min}; got "${value}".`, `Pass e.g. --${name} ${fallback}.`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) fail(`${source} must be a number ≥ ${min}; got "${value}".`, `Pass e.g. --${name} ${fallback}.`);
   return n;
+}
+
+function demoOption(flags: Partial<Record<Setting, string | boolean>>): boolean {
+  if (flags.demo === true) return true;
+  const env = process.env[envNames.demo];
+  if (env === undefined || env === '' || env === '0' || env === 'false') return false;
+  if (env === '1' || env === 'true') return true;
+  return fail(`REWIND_DEMO must be 1, true, 0 or false; got "${env}".`, 'Set REWIND_DEMO=1 to seed an empty database with the demo workflows.');
 }
 
 async function main(): Promise<void> {
@@ -37,10 +69,10 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       options: {
-        db: { type: 'string', default: './rewind.db' },
+        db: { type: 'string' },
         port: { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
-        demo: { type: 'boolean', default: false },
+        host: { type: 'string' },
+        demo: { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'time-scale': { type: 'string' },
@@ -58,22 +90,27 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const port = numberOption(parsed.port, 'port', 8000);
-  if (!Number.isInteger(port) || port > 65535) fail(`--port must be 0–65535; got "${parsed.port}".`, 'Pass e.g. --port 8000.');
-  const timeScale = numberOption(parsed['time-scale'], 'time-scale', 1);
-  const heartbeatMs = numberOption(parsed['heartbeat-ms'], 'heartbeat-ms', 15_000, 50);
-  const rate = numberOption(parsed['rate-limit'], 'rate-limit', 0);
-  if ((parsed['tls-cert'] === undefined) !== (parsed['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together.', 'Pass both PEM files, or neither.');
+  const port = numberOption(parsed, 'port', 8000);
+  if (!Number.isInteger(port) || port > 65535) fail(`${setting(parsed, 'port').source} must be 0–65535; got "${setting(parsed, 'port').value}".`, 'Pass e.g. --port 8000.');
+  const timeScale = numberOption(parsed, 'time-scale', 1);
+  const heartbeatMs = numberOption(parsed, 'heartbeat-ms', 15_000, 50);
+  const rate = numberOption(parsed, 'rate-limit', 0);
+  const db = setting(parsed, 'db').value ?? './rewind.db';
+  const host = setting(parsed, 'host').value ?? '127.0.0.1';
+  const demo = demoOption(parsed);
+  const tlsCert = setting(parsed, 'tls-cert').value;
+  const tlsKey = setting(parsed, 'tls-key').value;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key (REWIND_TLS_CERT and REWIND_TLS_KEY) go together.', 'Pass both PEM files, or neither.');
   let tls: { cert: Buffer; key: Buffer } | undefined;
-  if (parsed['tls-cert'] !== undefined && parsed['tls-key'] !== undefined) {
+  if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
-      tls = { cert: readFileSync(parsed['tls-cert']), key: readFileSync(parsed['tls-key']) };
+      tls = { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) };
     } catch (err) {
       fail(`Cannot read the TLS files: ${err instanceof Error ? err.message : String(err)}`, 'Check the paths and permissions.', 1);
     }
   }
 
-  const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
+  const backend = openSandbox({ path: db, timeScale, demo, actor: 'server' });
   const tokens = new TokenStore(backend.engine);
   const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {
@@ -91,7 +128,7 @@ async function main(): Promise<void> {
       tokens,
       latestSeq: () => backend.engine.latestSeq(),
       schemaVersion: backend.engine.schemaVersion,
-      host: parsed.host,
+      host,
       port,
       heartbeatMs,
       ...(tls ? { tls } : {}),
@@ -100,13 +137,13 @@ async function main(): Promise<void> {
   } catch (err) {
     await backend.close();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`Port ${port} on ${parsed.host} is in use.`, 'Stop what listens there, or pass another --port.', 1);
+    if (code === 'EADDRINUSE') fail(`Port ${port} on ${host} is in use.`, 'Stop what listens there, or pass another --port.', 1);
     throw err;
   }
-  if (parsed.host !== '127.0.0.1' && parsed.host !== 'localhost' && parsed.host !== '::1' && !tls) {
-    process.stderr.write(`warning: listening on ${parsed.host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !tls) {
+    process.stderr.write(`warning: listening on ${host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
-  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${parsed.db}, schema ${backend.engine.schemaVersion})\n`);
+  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${db}, schema ${backend.engine.schemaVersion})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

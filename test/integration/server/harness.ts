@@ -89,9 +89,9 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
-/** The real entry point in a child process (`node --import tsx main/server/cli.ts`), as operators start it. */
+/** The real entry point in a child process (the compiled `rewind-server`), as operators start it. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'main/server/cli.ts', '--time-scale', '0', ...args], {
+  const proc = spawn(process.execPath, ['bin/rewind-server.mjs', '--time-scale', '0', ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { RewindErrorData } from '../../preload/contract/errors.js';
+import { SANDBOX_FILE, defaultUserDataDir } from '../ipc/user-data.js';
+
+/*
+ * What the CLI answers before it loads anything heavy (zod, the engine, SQLite, the remote client):
+ * --help, --version, a malformed command line and an unknown verb. So these answer at once, and an
+ * unknown verb is named before any other check (a missing token, a missing database folder).
+ */
+
+/** Exit codes scripts can rely on. */
+export const exitCodes = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Ends `events --follow`; aborts a rehearsal (what ran is kept). */
+  signal?: AbortSignal;
+  /** Asks a question on the terminal; absent when stdin is not a TTY. */
+  prompt?: (question: string) => Promise<string>;
+}
+
+/**
+ * Where the local sandbox lives when neither --db nor REWIND_SANDBOX says: the same file the console
+ * opens (Rewind's per-user folder), so a script and the console beside it see one sandbox.
+ */
+export function defaultSandboxPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  return join(defaultUserDataDir(platform, env), SANDBOX_FILE);
+}
+
+export const usage = `Usage: rewind [--server URL] [--db FILE] [--json] <verb> [arguments]
+
+Workflows
+  workflows [--query TEXT]                     list workflows
+  get WORKFLOW                                 one workflow (id or name)
+  register --name NAME [--dsl FILE] [--schedule CRON] [--description TEXT] [--code]
+  pause WORKFLOW | unpause WORKFLOW            stop or resume starting runs
+  schedule WORKFLOW (CRON | --clear)           set or clear the cron schedule
+Versions
+  versions WORKFLOW                            the version timeline, newest first
+  version WORKFLOW V                           one version with its DSL
+  draft WORKFLOW [--dsl FILE] [--change-log TEXT]   new draft (a snapshot of the active one without --dsl)
+  diff WORKFLOW FROM TO                        structural DSL diff
+  publish WORKFLOW V                           make a draft active
+  rollback WORKFLOW V [--preview]              roll back to an earlier version (--preview: what it would do)
+  archive WORKFLOW V                           archive a version that is not active
+Runs
+  run WORKFLOW [--version V] [--param K=V]… [--params JSON] [--seed N] [--fail-node ID] [--crash-at-node ID] [--wait]
+  runs [--workflow WORKFLOW] [--status S] [--limit N]
+  status RUN | stop RUN                        read or cancel a run
+  checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
+  resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
+  replay RUN --version V                       re-run its input under V and diff the outcomes
+Events
+  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]
+  verify                                       verify the event log's hash chain
+Runbooks
+  runbooks                                     list the runbooks
+  runbook import FILE [--format yaml|json]     import a runbook (YAML, or JSON by its extension)
+  runbook export NAME [--format json]          print a runbook (YAML by default)
+  rehearse NAME [--scenario S] [--skip N,M] [--yes] [--time-scale X]
+                                               rehearse on the sandbox (a scenario sets up the incident first),
+                                               or execute live with --server (every action asks first);
+                                               --yes confirms every step, --time-scale 0..1 fast-forwards waits (sandbox)
+  rehearsals NAME                              a runbook's rehearsals and their time to recover
+  report REHEARSAL_ID                          a rehearsal's post-incident report (Markdown)
+Tokens (server only, admin)
+  tokens list | tokens create NAME ROLE | tokens revoke ID
+
+Options
+  --server URL     a workflow server (its token from REWIND_TOKEN); also REWIND_SERVER
+  --db FILE        the local sandbox file (also REWIND_SANDBOX); default ${defaultSandboxPath(process.env)}
+  --no-demo        a new sandbox file starts empty (by default it gets the demo workflows, as in the console)
+  --json           machine output on stdout; errors as {"error": …} on stderr
+  --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
+  --timeout MS     per request, remote only (default 15000)
+  --version        (alone) print Rewind's version
+
+Exit codes: 0 ok, 1 refused by a rule (the error code is printed), 2 usage, 3 unreachable or not authorised.`;
+
+export const globalOptions = {
+  server: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'no-demo': { type: 'boolean', default: false },
+  timeout: { type: 'string' },
+  revision: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export const verbOptions = {
+  query: { type: 'string' },
+  name: { type: 'string' },
+  dsl: { type: 'string' },
+  schedule: { type: 'string' },
+  description: { type: 'string' },
+  code: { type: 'boolean', default: false },
+  clear: { type: 'boolean', default: false },
+  'change-log': { type: 'string' },
+  preview: { type: 'boolean', default: false },
+  version: { type: 'string' },
+  param: { type: 'string', multiple: true },
+  params: { type: 'string' },
+  seed: { type: 'string' },
+  'fail-node': { type: 'string' },
+  'crash-at-node': { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  workflow: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  after: { type: 'string' },
+  follow: { type: 'boolean', default: false },
+  format: { type: 'string' },
+  scenario: { type: 'string' },
+  skip: { type: 'string' },
+  yes: { type: 'boolean', short: 'y', default: false },
+  'time-scale': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Every verb `runVerb` knows, in the order --help lists them. */
+export const verbs = [
+  'workflows', 'get', 'register', 'pause', 'unpause', 'schedule',
+  'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive',
+  'run', 'runs', 'status', 'stop', 'checkpoints', 'resume', 'replay',
+  'events', 'verify',
+  'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
+  'tokens',
+] as const;
+export type Verb = (typeof verbs)[number];
+const verbSet: ReadonlySet<string> = new Set(verbs);
+
+export function isVerb(word: string): word is Verb {
+  return verbSet.has(word);
+}
+
+export function parseCommandLine(argv: string[]) {
+  return parseArgs({ args: argv, options: { ...globalOptions, ...verbOptions }, allowPositionals: true, strict: true });
+}
+
+export function report(io: CliIo, json: boolean, error: RewindErrorData): void {
+  if (json) io.stderr(JSON.stringify({ error }));
+  else io.stderr(`error ${error.code}: ${error.message}\n  hint: ${error.hint}`);
+}
+
+/** Rewind's version, from the package.json two folders up (from main/cli/ and from the compiled out/node/ alike). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Answers what needs no backend; returns the exit code then, or null when the command line is a
+ * well-formed call of a known verb.
+ */
+export function preflight(argv: string[], io: CliIo): number | null {
+  const json = argv.includes('--json');
+  // Loose first: the verb is found even beside an unknown option, and named before that option.
+  const loose = parseArgs({ args: argv, options: { ...globalOptions, ...verbOptions }, allowPositionals: true, strict: false });
+  const verb = loose.positionals[0];
+  if (verb !== undefined && !isVerb(verb)) {
+    report(io, json, { code: 'VALIDATION_FAILED', message: `Unknown verb "${verb}".`, hint: `The verbs: ${verbs.join(', ')}. Run \`rewind --help\` for their arguments.` });
+    return exitCodes.usage;
+  }
+  // `--version` is also run's and resume's `--version V`: alone, before any verb, it asks for Rewind's.
+  if (verb === undefined && argv.includes('--version')) {
+    io.stdout(`rewind ${packageVersion()}`);
+    return exitCodes.ok;
+  }
+  let values: ReturnType<typeof parseCommandLine>['values'];
+  try {
+    ({ values } = parseCommandLine(argv));
+  } catch (err) {
+    report(io, json, { code: 'VALIDATION_FAILED', message: err instanceof Error ? err.message : String(err), hint: 'Run `rewind --help` for the verbs and their options.' });
+    return exitCodes.usage;
+  }
+  if (values.help || verb === undefined) {
+    (values.help ? io.stdout : io.stderr)(usage);
+    return values.help ? exitCodes.ok : exitCodes.usage;
+  }
+  return null;
+}
