@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { runStatusSchema } from '../../preload/contract/index.js';
+import { type RewindEvent, runStatusSchema } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
+
+/** The events that end a run: `run_<status>`. */
+const RUN_END = /^run_(succeeded|failed|cancelled|interrupted)$/;
 
 export interface MetricsSources {
   backend: Backend;
@@ -19,9 +22,15 @@ export class ServerMetrics {
   private readonly latency: Histogram<'route' | 'method'>;
   private readonly rollbacks: Counter<'outcome'>;
   readonly slowConsumers: Counter;
+  private readonly runOutcomes: Counter<'workflow' | 'version' | 'outcome'>;
+  /** Workflow id → name, for the run-outcome labels (a name reads better on a dashboard; it never changes). */
+  private readonly workflowNames = new Map<string, string>();
+  private readonly backend: Backend;
+  private readonly unsubscribe: () => void;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    this.backend = sources.backend;
     collectDefaultMetrics({ register: this.registry, prefix: 'rewind_process_' });
     this.requests = new Counter({
       name: 'rewind_http_requests_total',
@@ -38,6 +47,14 @@ export class ServerMetrics {
     });
     this.rollbacks = new Counter({ name: 'rewind_rollbacks_total', help: 'Rollback requests by outcome (applied or refused).', labelNames: ['outcome'], registers });
     this.slowConsumers = new Counter({ name: 'rewind_ws_slow_consumers_closed_total', help: 'Stream sockets closed for falling too far behind.', registers });
+    this.runOutcomes = new Counter({
+      name: 'rewind_run_outcomes_total',
+      help: 'Runs that ended since the server started, by workflow name, version and outcome (succeeded, failed, cancelled, interrupted).',
+      labelNames: ['workflow', 'version', 'outcome'],
+      registers,
+    });
+    // Counted from the event log as it grows, so runs started by any client (or another process) count.
+    this.unsubscribe = sources.backend.subscribe({ after: sources.headSeq(), onEvent: (event) => void this.observeEvent(event) });
     new Gauge({
       name: 'rewind_websocket_connections',
       help: 'Open event-stream WebSockets.',
@@ -75,5 +92,28 @@ export class ServerMetrics {
 
   observeRollback(applied: boolean): void {
     this.rollbacks.inc({ outcome: applied ? 'applied' : 'refused' });
+  }
+
+  private async observeEvent(event: RewindEvent): Promise<void> {
+    const outcome = RUN_END.exec(event.type)?.[1];
+    if (outcome === undefined || event.workflow_id === null) return;
+    const version = typeof event.payload.version === 'number' ? String(event.payload.version) : 'unknown';
+    this.runOutcomes.inc({ workflow: await this.workflowName(event.workflow_id), version, outcome });
+  }
+
+  private async workflowName(id: string): Promise<string> {
+    let name = this.workflowNames.get(id);
+    if (name === undefined) {
+      name = await this.backend.call('workflows:get', { workflow_id: id }).then(
+        (w) => w.name,
+        () => id,
+      );
+      this.workflowNames.set(id, name);
+    }
+    return name;
+  }
+
+  close(): void {
+    this.unsubscribe();
   }
 }

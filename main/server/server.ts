@@ -320,6 +320,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await stream.close();
+    metrics.close();
     wss.close();
     const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
     await stopped;
