@@ -3,12 +3,13 @@
  * run; `npm run bench -- --json` prints `{name: {value, unit, baseline, ratio, goal, met}}`.
  * `--only NAME` runs one suite.
  */
+import { cliSuite } from './cli.bench.js';
 import { engineSuite } from './engine.bench.js';
 import { rendererSuite } from './renderer.bench.js';
 import { serverSuite } from './server.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
