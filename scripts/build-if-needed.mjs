@@ -17,23 +17,29 @@ function newestMtime(dir) {
   return newest;
 }
 
-/** Whether any output is missing or older than the newest file under the source folders. */
-function stale(outputs, sourceDirs) {
+/**
+ * Whether any output is missing or older than the newest file under the source folders.
+ * @param {string[]} outputs absolute paths
+ * @param {string[]} sourceDirs absolute paths
+ */
+export function stale(outputs, sourceDirs) {
   if (!outputs.every((f) => existsSync(f))) return true;
   const oldestOutput = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
-  return sourceDirs.some((d) => newestMtime(join(ROOT, d)) > oldestOutput);
+  return sourceDirs.some((d) => newestMtime(d) > oldestOutput);
 }
+
+const sources = (...dirs) => dirs.map((d) => join(ROOT, d));
 
 /** The CLI and the servers compiled into out/node (esbuild, about a second). */
 export async function ensureNodeBuilt() {
-  if (!stale(NODE_OUTPUTS, ['main', 'preload'])) return;
+  if (!stale(NODE_OUTPUTS, sources('main', 'preload'))) return;
   console.error('Rewind: compiling the CLI and the servers (out/node is missing or older than the sources)…');
   await buildNode();
 }
 
 /** Everything `npm run build` makes: the desktop app, the renderer and out/node. */
 export async function ensureConsoleBuilt() {
-  if (!stale([...CONSOLE_OUTPUTS, ...NODE_OUTPUTS], ['main', 'preload', 'renderer'])) return;
+  if (!stale([...CONSOLE_OUTPUTS, ...NODE_OUTPUTS], sources('main', 'preload', 'renderer'))) return;
   console.error('Rewind: building the console (npm run build: out/ is missing or older than the sources)…');
   const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) {
