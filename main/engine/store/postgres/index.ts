@@ -174,6 +174,11 @@ class PgStore implements PostgresStore {
     let headLocked = false;
     /** Set when the connection died under a statement: it is destroyed, never handed to the next unit. */
     let lost: Error | undefined;
+    // A checked-out client has no pool listener: without ours, its death would be an uncaught error.
+    const onError = (err: Error) => {
+      lost ??= err;
+    };
+    client.on('error', onError);
     const run = async (sql: string, params?: readonly SqlValue[]) => {
       if (finished) throw new Error('This transaction has already finished; use the store, not a kept Tx.');
       try {
@@ -225,6 +230,8 @@ class PgStore implements PostgresStore {
       throw this.failed(err, committing && lost !== undefined);
     } finally {
       finished = true;
+      // A lost connection may still report errors while it is destroyed: keep listening to it.
+      if (!lost) client.off('error', onError);
       client.release(lost);
     }
   }
