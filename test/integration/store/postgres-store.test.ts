@@ -213,6 +213,31 @@ describe('PostgreSQL units of work', () => {
     expect(runs).toBe(3);
   });
 
+  it('do not let a frozen unit of work hold the chain head for ever', async () => {
+    const url = await freshDatabase('frozen');
+    const frozen = await openPostgresStore({ url, replicaId: 'frozen', idleInTransactionTimeoutMs: 300 });
+    stores.push(frozen);
+    const other = await open(url, 'alive');
+    let thawed!: () => void;
+    const thaw = new Promise<void>((r) => (thawed = r));
+    const stuck = frozen.transaction(async (tx) => {
+      const head = await tx.lockHead();
+      await thaw;
+      await tx.setHead({ seq: head.seq + 1, hash: 'never' });
+    });
+    stuck.catch(() => undefined);
+    // Blocks behind the frozen unit until the server ends its session, then appends.
+    const appended = await other.transaction(async (tx) => {
+      const head = await tx.lockHead();
+      await tx.setHead({ seq: head.seq + 1, hash: 'h1' });
+      return head.seq + 1;
+    });
+    expect(appended).toBe(1);
+    thawed();
+    await expect(stuck).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(await other.transaction((tx) => tx.lockHead())).toEqual({ seq: 1, hash: 'h1' });
+  });
+
   it('refuse to report a commit when a failed statement inside was swallowed', async () => {
     const store = await open(await freshDatabase('swallowed'));
     await expect(

@@ -27,6 +27,11 @@ export interface PostgresStoreOptions {
   heartbeatMs?: number;
   /** Re-runs of a unit of work after a serialization failure or deadlock (40001/40P01). */
   maxRetries?: number;
+  /**
+   * The server ends a session that sits this long inside a transaction: a replica frozen mid-unit
+   * (SIGSTOP, a debugger) must not hold the chain head from every other replica for ever.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** The PostgreSQL store; beyond the port, what identifies it. */
@@ -55,6 +60,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionString: options.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     keepAlive: true,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000,
     types: numberTypes,
   };
   const pool = new pg.Pool({ ...base, application_name: appName('rewind', replicaId), max: options.poolSize ?? 10 });
