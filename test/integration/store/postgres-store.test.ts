@@ -188,6 +188,32 @@ describe('the PostgreSQL LISTEN connection', () => {
   });
 });
 
+describe('PostgreSQL notifications', () => {
+  it('wake a store for other instances’ commits only, not for its own', async () => {
+    const url = await freshDatabase('own');
+    const store = await open(url, 'own-a');
+    const other = await open(url, 'own-b');
+    const appendOn = (s: PostgresStore, hash: string) =>
+      s.transaction(async (tx) => {
+        const head = await tx.lockHead();
+        await tx.run("INSERT INTO events (seq, ts, type, actor, payload, prev_hash, hash) VALUES (?, 'ts', 't', 'a', '{}', ?, ?)", [head.seq + 1, head.hash, hash]);
+        await tx.setHead({ seq: head.seq + 1, hash });
+      });
+    let wakes = 0;
+    let woken!: () => void;
+    const otherHeard = new Promise<void>((r) => (woken = r));
+    store.onExternalCommit(() => {
+      wakes++;
+      woken();
+    });
+    await appendOn(store, 'own');
+    await appendOn(other, 'theirs');
+    // One LISTEN connection delivers in commit order: our own commit's notice came first, and was skipped.
+    await otherHeard;
+    expect(wakes).toBe(1);
+  });
+});
+
 describe('PostgreSQL units of work', () => {
   it('re-run a unit of work that lost a serialization conflict, so both increments land', async () => {
     const url = await freshDatabase('retry');
