@@ -264,6 +264,20 @@ describe('PostgreSQL units of work', () => {
     expect(await other.transaction((tx) => tx.lockHead())).toEqual({ seq: 1, hash: 'h1' });
   });
 
+  it('answer BUSY, not "database away", when every pooled connection is taken', async () => {
+    const store = await openPostgresStore({ url: await freshDatabase('busy'), poolSize: 1, connectTimeoutMs: 2000 });
+    stores.push(store);
+    let done!: () => void;
+    const holding = store.transaction(() => new Promise<void>((r) => (done = r)));
+    const err = await store.read.get('SELECT 1').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BUSY', details: { retry_after_s: 1 } });
+    expect(httpStatusOf((err as RewindError).code)).toBe(503);
+    expect(store.healthy).toBe(true);
+    done();
+    await holding;
+    expect(await store.read.get('SELECT 1 AS one')).toEqual({ one: 1 });
+  });
+
   it('refuse to report a commit when a failed statement inside was swallowed', async () => {
     const store = await open(await freshDatabase('swallowed'));
     await expect(

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
+import { RewindError } from '../../errors.js';
 import type { ChainHead, Dialect, Queryable, SqlValue, Store, Tx } from '../port.js';
 import { classify, openFailure, requestFailure } from './failures.js';
 import { NotificationListener } from './listener.js';
@@ -63,8 +64,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000,
     types: numberTypes,
   };
-  const pool = new pg.Pool({ ...base, application_name: appName('rewind', replicaId), max: options.poolSize ?? 10 });
-  const store = new PgStore(pool, target, replicaId, options.maxRetries ?? 5);
+  const poolSize = options.poolSize ?? 10;
+  const pool = new pg.Pool({ ...base, application_name: appName('rewind', replicaId), max: poolSize });
+  const store = new PgStore(pool, poolSize, target, replicaId, options.maxRetries ?? 5);
   // An idle pooled connection that dies (the server restarting) must not crash the process; the next
   // statement that needs a connection gets a fresh one or a 503.
   pool.on('error', () => undefined);
@@ -119,6 +121,7 @@ class PgStore implements PostgresStore {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly poolSize: number,
     readonly target: PostgresTarget,
     readonly replicaId: string,
     private readonly maxRetries: number,
@@ -142,7 +145,17 @@ class PgStore implements PostgresStore {
 
   /** Maps a statement's outcome onto `healthy` and a failure onto a typed error. */
   failed(err: unknown, duringCommit = false): unknown {
-    if (classify(err) === 'unavailable') this.up = false;
+    if (classify(err) !== 'unavailable') return requestFailure(err, this.retryAfterS(), duringCommit);
+    // Every pooled connection busy is load, not the database away: no change to `healthy`.
+    if (err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message) && this.pool.totalCount >= this.poolSize) {
+      return new RewindError(
+        'BUSY',
+        `All ${this.poolSize} database connections of this server are busy; nothing was changed.`,
+        'Retry in a moment; if it persists, raise the pool size or add a replica.',
+        { retry_after_s: 1 },
+      );
+    }
+    this.up = false;
     return requestFailure(err, this.retryAfterS(), duringCommit);
   }
 
