@@ -11,6 +11,8 @@ interface UnitOfWork {
   head: ChainHead;
   appended: boolean;
   afterCommit: Array<() => void | Promise<void>>;
+  /** Savepoints open inside it (nested mutations). */
+  depth: number;
 }
 
 /**
@@ -21,9 +23,9 @@ interface UnitOfWork {
  * committed.
  *
  * The open transaction travels with the async call chain (AsyncLocalStorage): a service reading
- * inside a mutation reads through it (`q()`), and a mutation started inside another joins it —
- * never a second transaction inside the first, which on SQLite's single connection would wait
- * for itself.
+ * inside a mutation reads through it (`q()`), and a mutation started inside another runs in a
+ * savepoint of it — never a second transaction inside the first, which on SQLite's single
+ * connection would wait for itself.
  *
  * Listeners hear every event in seq order, once — also those another process or replica appends
  * to the same store: every publication reads the log from the last seq published, so events of
@@ -124,14 +126,15 @@ export class EngineCore {
 
   /**
    * Runs `fn` as one unit of work: lock the chain head, then whatever `fn` reads and writes, then its
-   * events, commit. Inside another mutation it joins that one (all or nothing together). `fn` may
-   * await the store and nothing else: no timers, no network, no node's work.
+   * events, commit. Inside another mutation it is a savepoint of that one: its failure undoes only
+   * its own writes. `fn` may await the store and nothing else: no timers, no network, no node's work.
    */
   async mutate<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.unit.getStore()) return fn();
+    const outer = this.unit.getStore();
+    if (outer) return this.nested(outer, fn);
     const work: UnitOfWork[] = [];
     const result = await this.store.transaction(async (tx) => {
-      const unit: UnitOfWork = { tx, head: await tx.lockHead(), appended: false, afterCommit: [] };
+      const unit: UnitOfWork = { tx, head: await tx.lockHead(), appended: false, afterCommit: [], depth: 0 };
       work.push(unit);
       const value = await this.unit.run(unit, fn);
       if (unit.appended) await tx.setHead(unit.head);
@@ -141,6 +144,28 @@ export class EngineCore {
     // Follow-up work runs outside the finished unit of work (a run's drive must not inherit its transaction).
     for (const f of work[0]?.afterCommit ?? []) await this.unit.exit(f);
     return result;
+  }
+
+  private async nested<T>(unit: UnitOfWork, fn: () => Promise<T>): Promise<T> {
+    unit.depth += 1;
+    const savepoint = `nested_${unit.depth}`;
+    const saved = { head: unit.head, appended: unit.appended, afterCommit: unit.afterCommit.length };
+    await unit.tx.run(`SAVEPOINT ${savepoint}`);
+    try {
+      const value = await fn();
+      await unit.tx.run(`RELEASE SAVEPOINT ${savepoint}`);
+      return value;
+    } catch (err) {
+      // Its rows, its events and the follow-ups it queued go; the outer unit of work carries on.
+      await unit.tx.run(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+      await unit.tx.run(`RELEASE SAVEPOINT ${savepoint}`);
+      unit.head = saved.head;
+      unit.appended = saved.appended;
+      unit.afterCommit.length = saved.afterCommit;
+      throw err;
+    } finally {
+      unit.depth -= 1;
+    }
   }
 
   /** Appends an event inside the current mutation, after the head it locked. */

@@ -423,8 +423,8 @@ export class RunService {
         }
         const step: NodeStep = next.value;
         const delay = Math.min(step.simulated_ms * this.options.timeScale, this.options.maxNodeDelayMs);
-        // The simulated work is a sleep that cancel and close can cut short.
-        if (delay > 0 && !this.synchronous && live) {
+        // The simulated work is a sleep that cancel and close can cut short (also before it began).
+        if (delay > 0 && !this.synchronous && live && !live.cancelled) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, delay);
             live.wake = () => {
@@ -445,10 +445,15 @@ export class RunService {
         if (delay === 0 && !this.synchronous) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
-      const current = await this.get(run.run_id);
-      if (!FINISHED.has(current.status)) {
-        await this.core.mutate(() => this.finish(current, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor));
-      }
+      // When the store itself is gone nothing can be recorded; the next open marks the run interrupted.
+      await this.recordFailure(run, err, actor).catch(() => undefined);
+    }
+  }
+
+  private async recordFailure(run: Run, err: unknown, actor: string): Promise<void> {
+    const current = await this.get(run.run_id);
+    if (!FINISHED.has(current.status)) {
+      await this.core.mutate(() => this.finish(current, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor));
     }
   }
 

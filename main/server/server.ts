@@ -257,7 +257,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const started = performance.now();
     if (closing) res.setHeader('connection', 'close');
     const label = { route: 'unmatched' };
-    serve(req, res, label)
+    void serve(req, res, label)
       .catch((err: unknown) => onFailure(res, err))
       .then((status) => {
         const verb = knownVerbs.has(req.method ?? '') ? (req.method ?? 'OTHER') : 'OTHER';
