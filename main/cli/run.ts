@@ -110,8 +110,8 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   const created = !existsSync(path);
   const demo = !values['no-demo'];
-  const { openSandbox } = await import('../backends/sandbox.js');
-  const backend = openSandbox({ path, demo });
+  const { openSandbox } = await import('../backends/engine-backend.js');
+  const backend = await openSandbox({ path, demo });
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null };
 }
