@@ -7,14 +7,15 @@ import { openSandbox } from '../backends/sandbox.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { SANDBOX_FILE, defaultUserDataDir } from '../ipc/user-data.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
+import { storeFailureOf, storeOpenFailureOf } from '../server/store-errors.js';
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput, RewindErrorData } from '../../preload/contract/index.js';
-import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { checkpointsTable, eventLine, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { runbookVerb } from './runbooks.js';
 
 /** Exit codes scripts can rely on. */
 export const exitCodes = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
-const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST']);
+const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE']);
 const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
 
 export function exitCodeOf(code: ErrorCode): number {
@@ -86,8 +87,9 @@ Options
   --json           machine output on stdout; errors as {"error": …} on stderr
   --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
   --timeout MS     per request, remote only (default 15000)
+  --debug          print the stack trace of an unexpected failure
 
-Exit codes: 0 ok, 1 refused by a rule (the error code is printed), 2 usage, 3 unreachable or not authorised.`;
+Exit codes: 0 ok, 1 refused by a rule (the error code is printed), 2 usage or an unusable database file, 3 unreachable or not authorised.`;
 
 const globalOptions = {
   server: { type: 'string' },
@@ -96,6 +98,7 @@ const globalOptions = {
   timeout: { type: 'string' },
   revision: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
+  debug: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 const verbOptions = {
@@ -210,7 +213,16 @@ function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteB
   const path = explicit ?? defaultSandboxPath(io.env);
   mkdirSync(dirname(path), { recursive: true });
   // The default sandbox is a newcomer's first look: seed it with the demo workflows when it is new.
-  return { backend: openSandbox({ path, demo: explicit === undefined }), remote: null };
+  return { backend: openSandboxExplained(path, explicit === undefined), remote: null };
+}
+
+/** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
+function openSandboxExplained(path: string, demo: boolean): Backend {
+  try {
+    return openSandbox({ path, demo });
+  } catch (err) {
+    throw storeOpenFailureOf(err, path) ?? err;
+  }
 }
 
 /** A workflow named by id, or by name when that is unambiguous. */
@@ -521,7 +533,9 @@ function report(io: CliIo, json: boolean, error: RewindErrorData): void {
 }
 
 /** Runs one command line; resolves to the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  const io: CliIo = { ...rawIo, stdout: (text) => rawIo.stdout(terminalSafe(text, json)), stderr: (text) => rawIo.stderr(terminalSafe(text, json)) };
   let values: Values;
   let positionals: string[];
   try {
@@ -542,8 +556,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const [verb, ...args] = positionals;
     return await runVerb(session, verb!, args, values);
   } catch (err) {
-    const data = toErrorData(err);
+    const data = toErrorData(storeFailureOf(err) ?? err);
     report(io, values.json, data);
+    if (values.debug && data.code === 'INTERNAL' && err instanceof Error) io.stderr(err.stack ?? '');
     return exitCodeOf(data.code);
   } finally {
     await session?.backend.close();

@@ -393,8 +393,9 @@ export class RunService {
     const run = this.get(runId);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    this.active.set(runId, { cancelled: false, done, wake: () => undefined });
+    // Registered once committed: a commit that fails (disk I/O error) must not leave a run close() waits for.
     this.core.afterCommit(() => {
+      this.active.set(runId, { cancelled: false, done, wake: () => undefined });
       void this.drive(run, spec.restored, spec.actor).finally(() => {
         this.active.delete(runId);
         settle();

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RewindErrorData, httpStatusOf } from '../../preload/contract/index.js';
 import { RewindError } from '../engine/errors.js';
+import { assertJsonDepth } from '../backends/json-depth.js';
 
 /** Plain JSON responses and error bodies: `{"error": {code, message, hint, details?}}` with the code's status. */
 
@@ -81,11 +82,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new RewindError('MALFORMED_REQUEST', `Bodies are JSON; got content-type ${JSON.stringify(type.slice(0, 80))}.`, 'Send Content-Type: application/json.');
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    // V8's JSON.parse does not recurse, so any depth parses; the walk below then bounds it.
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new RewindError('MALFORMED_REQUEST', `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, 'Send a JSON object, e.g. {"change_log": "…"}.');
   }
+  assertJsonDepth(value, 'The body');
+  return value;
 }
 
 /** `req.url` as path and query, without URL's normalisation (which would resolve `//host` or `..` segments). */

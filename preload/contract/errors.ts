@@ -44,6 +44,12 @@ export const errorCodes = {
   REHEARSAL_NOT_ACTIVE: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
+  /** The database refuses writes (read-only file or mount); reads still work. */
+  STORE_READ_ONLY: 503,
+  /** The database cannot be written (disk full, I/O error): the change was not saved. */
+  STORE_UNAVAILABLE: 503,
+  /** The database file cannot be opened at all (corrupt, not a database, a folder, unwritable). */
+  STORE_UNUSABLE: 503,
   SCHEMA_TOO_NEW: 500,
   CHAIN_BROKEN: 500,
   UNREACHABLE: 503,

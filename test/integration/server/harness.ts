@@ -93,7 +93,8 @@ export interface ChildServer {
 export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildServer> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'main/server/cli.ts', '--time-scale', '0', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // Request logs stay out of test output unless a test asks for them.
+    env: { ...process.env, REWIND_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
