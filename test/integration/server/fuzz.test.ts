@@ -127,7 +127,7 @@ describe('workflow server: fuzz', () => {
     randomFuzzRan = true;
     expect((await fetch(`${s.url}/health`)).status).toBe(200);
     expect((await fetch(`${s.url}/api/v1/workflows`, { headers: { authorization: `Bearer ${s.tokens.viewer}` } })).status).toBe(200);
-  });
+  }, 300_000);
 
   it('answers garbage on the wire with a 4xx JSON error or a closed socket, and keeps serving', async () => {
     const { port } = new URL(s.url);

@@ -53,6 +53,8 @@ export async function startServer(
     schemaVersion: backend.engine.schemaVersion,
     port: 0,
     log: () => undefined,
+    // Quiet by default (no line is built); the log tests ask for 'info'.
+    logLevel: 'silent',
     ...serverOptions,
   });
   return {
