@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Backend } from '../backends/backend.js';
 import { RemoteBackend } from '../backends/remote/index.js';
-import { openSandbox } from '../backends/sandbox.js';
+import { openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { SANDBOX_FILE, defaultUserDataDir } from '../ipc/user-data.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
-import { storeFailureOf, storeOpenFailureOf } from '../server/store-errors.js';
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput, RewindErrorData } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { runbookVerb } from './runbooks.js';
@@ -199,7 +199,7 @@ interface Session {
   io: CliIo;
 }
 
-function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteBackend | null } {
+async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
   if (server !== undefined) {
@@ -213,15 +213,15 @@ function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteB
   const path = explicit ?? defaultSandboxPath(io.env);
   mkdirSync(dirname(path), { recursive: true });
   // The default sandbox is a newcomer's first look: seed it with the demo workflows when it is new.
-  return { backend: openSandboxExplained(path, explicit === undefined), remote: null };
+  return { backend: await openSandboxExplained(path, explicit === undefined), remote: null };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
-function openSandboxExplained(path: string, demo: boolean): Backend {
+async function openSandboxExplained(path: string, demo: boolean): Promise<Backend> {
   try {
-    return openSandbox({ path, demo });
+    return await openSandbox({ path, demo });
   } catch (err) {
-    throw storeOpenFailureOf(err, path) ?? err;
+    throw sqliteOpenFailure(err, path) ?? err;
   }
 }
 
@@ -551,12 +551,12 @@ export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   let session: Session | null = null;
   try {
     const revisionValue = int(values.revision, '--revision');
-    const { backend, remote } = connect(values, io);
+    const { backend, remote } = await connect(values, io);
     session = { backend, remote, json: values.json, revision: revisionValue, out: io.stdout, io };
     const [verb, ...args] = positionals;
     return await runVerb(session, verb!, args, values);
   } catch (err) {
-    const data = toErrorData(storeFailureOf(err) ?? err);
+    const data = toErrorData(err);
     report(io, values.json, data);
     if (values.debug && data.code === 'INTERNAL' && err instanceof Error) io.stderr(err.stack ?? '');
     return exitCodeOf(data.code);

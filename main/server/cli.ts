@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../backends/sandbox.js';
+import { type EngineBackend, openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { type RunningServer, createServer } from './server.js';
-import { storeOpenFailureOf } from './store-errors.js';
 import { TokenStore } from './tokens.js';
 
 const usage = `Usage: npm run server -- --db FILE [options]
@@ -92,20 +92,19 @@ async function main(): Promise<void> {
   if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
   const logger = createLogger({ level, format: logFormat as LogFormat });
 
-  let backend: ReturnType<typeof openSandbox>;
-  let tokens: TokenStore;
-  let boot: ReturnType<TokenStore['bootstrapAdmin']>;
+  let opened: { backend: EngineBackend; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
   try {
-    backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
-    tokens = new TokenStore(backend.engine);
-    boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
+    const backend = await openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
+    const tokens = new TokenStore(backend.engine);
+    opened = { backend, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
   } catch (err) {
-    const explained = storeOpenFailureOf(err, parsed.db);
+    const explained = sqliteOpenFailure(err, parsed.db);
     if (!explained) throw err;
     if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
     process.stderr.write(`error ${explained.code}: ${explained.message}\n  hint: ${explained.hint}\n`);
     process.exit(2);
   }
+  const { backend, tokens, boot } = opened;
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {

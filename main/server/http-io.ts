@@ -21,10 +21,13 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(body);
 }
 
-/** 503 and 429 say when to come back. */
+/** 503 and 429 say when to come back: the error's own `details.retry_after_s` when it has one, else 1 s. */
 export function errorHeaders(error: RewindErrorData): Headers {
   const status = httpStatusOf(error.code);
-  return status === 503 || status === 429 ? { 'retry-after': '1' } : {};
+  if (status !== 503 && status !== 429) return {};
+  const given = error.details?.retry_after_s;
+  const seconds = typeof given === 'number' && Number.isFinite(given) && given > 0 ? Math.ceil(given) : 1;
+  return { 'retry-after': String(seconds) };
 }
 
 export function sendError(res: ServerResponse, error: RewindErrorData, headers: Headers = {}): number {

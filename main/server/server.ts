@@ -23,14 +23,13 @@ import { type LogFormat, createLogger, redactUrl } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from './protocol.js';
 import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from './routes.js';
-import { storeFailureOf } from './store-errors.js';
 import type { Identity, TokenStore } from './tokens.js';
 
 export interface ServerOptions {
   backend: Backend;
   tokens: TokenStore;
   /** The event log's head at start: the stream listens for what follows. */
-  latestSeq: () => number;
+  latestSeq: () => Promise<number>;
   schemaVersion: number;
   /** 127.0.0.1 unless told otherwise: a workflow server is not exposed by accident. */
   host?: string;
@@ -150,9 +149,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
   let closing = false;
 
+  const startSeq = await options.latestSeq();
   const stream = new EventStream({
     backend,
-    head: options.latestSeq(),
+    head: startSeq,
     heartbeatMs,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     ringSize: options.ringSize ?? 4096,
@@ -166,7 +166,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   let storeFault: RewindErrorData | null = null;
   // One line per engine action, from the engine's own event feed (the server layer listens; the engine is not changed).
   const stopEventLog = backend.subscribe({
-    after: options.latestSeq(),
+    after: startSeq,
     onEvent: (event) => {
       storeFault = null;
       logger.info({ event: event.type, seq: event.seq, workflow_id: event.workflow_id, run_id: event.run_id, actor: event.actor }, 'event appended');
@@ -184,10 +184,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     heartbeat_ms: heartbeatMs,
   });
 
-  function authenticate(header: string | undefined): Identity {
+  async function authenticate(header: string | undefined): Promise<Identity> {
     const token = bearerToken(header);
     if (token === undefined) throw unauthorized(header ? 'The Authorization header is not "Bearer <token>".' : 'This route needs a bearer token.');
-    const identity = tokens.verify(token);
+    const identity = await tokens.verify(token);
     if (!identity) throw unauthorized('The token is not recognised, or it was revoked.');
     if (limiter && !limiter.take(identity.id)) {
       throw new RewindError('RATE_LIMITED', `Token "${identity.name}" is over its request budget.`, 'Slow down and retry after a second.');
@@ -199,7 +199,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (!roleAllows(identity.role, 'admin')) throw forbidden(identity, 'admin', 'Managing tokens');
     const body = await readJsonBody(req, maxBodyBytes);
     if (pathname === serverRoutes.tokens && req.method === 'GET') {
-      sendJson(res, 200, { tokens: tokens.list() });
+      sendJson(res, 200, { tokens: await tokens.list() });
       return 200;
     }
     if (pathname === serverRoutes.tokens && req.method === 'POST') {
@@ -207,13 +207,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       if (!parsed.success) {
         throw new RewindError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'invalid input', 'Send {"name": "alice", "role": "viewer" | "operator" | "admin"}.');
       }
-      const { info, token } = tokens.issue({ ...parsed.data, createdBy: identity.name });
+      const { info, token } = await tokens.issue({ ...parsed.data, createdBy: identity.name });
       sendJson(res, 201, { ...info, token });
       return 201;
     }
     const id = pathname.slice(serverRoutes.tokens.length + 1);
     if (req.method === 'DELETE' && id !== '' && !id.includes('/')) {
-      const info = tokens.revoke(decodeURIComponent(id), identity.name);
+      const info = await tokens.revoke(decodeURIComponent(id), identity.name);
       stream.revoke(info.id);
       sendJson(res, 200, info);
       return 200;
@@ -267,7 +267,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       return 200;
     }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');
-    const identity = authenticate(req.headers.authorization);
+    const identity = await authenticate(req.headers.authorization);
     label.actor = identity.name;
     if (pathname === serverRoutes.metrics && req.method === 'GET') {
       label.route = serverRoutes.metrics;
@@ -295,7 +295,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
   /** Store failures count as degraded health until a write succeeds; anything unexpected is logged with its stack. */
   function classifyAndNote(err: unknown): RewindErrorData {
-    const data = classify(err);
+    const data = toErrorData(err);
     if (data.code === 'STORE_READ_ONLY' || data.code === 'STORE_UNAVAILABLE') storeFault = data;
     if (data.code === 'INTERNAL') logError('request failed', err);
     return data;
@@ -340,7 +340,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     res.setHeader('x-request-id', requestId);
     if (closing) res.setHeader('connection', 'close');
     const label: RequestLabel = { route: 'unmatched' };
-    serve(req, res, label)
+    void serve(req, res, label)
       .catch((err: unknown) => onFailure(req, res, err, label))
       .then((status) => {
         const verb = knownVerbs.has(req.method ?? '') ? (req.method ?? 'OTHER') : 'OTHER';
@@ -366,6 +366,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxWsPayloadBytes ?? 64 * 1024, perMessageDeflate: false });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    void upgrade(req, socket, head);
+  });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const started = performance.now();
     const requestId = requestIdOf(req);
     const label: RequestLabel = { route: serverRoutes.stream };
@@ -374,7 +378,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       if (pathname !== serverRoutes.stream) throw new RewindError('NOT_FOUND', `No WebSocket at ${pathname.slice(0, 200)}.`, `The event stream is at ${serverRoutes.stream}?after=SEQ.`);
       if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Reconnect in a moment.');
       const queryToken = query.get('token');
-      const identity = authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
+      const identity = await authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
       label.actor = identity.name;
       const needed = backendMethods['events:list'].role;
       if (!roleAllows(identity.role, needed)) throw forbidden(identity, needed, 'The event stream');
@@ -394,7 +398,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       writeRawError(socket, data);
       logRequest(req, requestId, label, httpStatusOf(data.code), performance.now() - started);
     }
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -421,14 +425,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   }
 
   return { url, port: address.port, metrics, stream, close };
-}
-
-/** Engine and SQLite failures as error data: a busy database is 503 with Retry-After, never a 500. */
-function classify(err: unknown): RewindErrorData {
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(err.code)) {
-    return { code: 'BUSY', message: 'The database is busy.', hint: 'Retry after a moment (see Retry-After).' };
-  }
-  return toErrorData(storeFailureOf(err) ?? err);
 }
 
 /** A stale write answers 412 with the current revision in ETag and the current workflow in details. */

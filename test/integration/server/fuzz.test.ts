@@ -4,9 +4,10 @@ import net from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { matchRoute, routes } from '../../../main/server/routes.js';
 import { type ErrorCode, errorCodes, httpStatusOf } from '../../../preload/contract/index.js';
+import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { type TestServer, api, dsls, repoRoot, startServer, tempDir, uniqueName } from './harness.js';
 
 /** Cases and 5xx answers per route, over every fuzz property of this file (FUZZ_REPORT=1 prints them). */
@@ -278,8 +279,8 @@ describe('workflow server: fuzz, unwritable database', () => {
   }
 
   it('a connection that refuses writes (query_only) answers 503 STORE_READ_ONLY', async () => {
-    s.backend.engine.db.pragma('query_only = ON');
-    await expectDegradedThenRecovers('STORE_READ_ONLY', () => s.backend.engine.db.pragma('query_only = OFF'));
+    sqliteDb(s.backend.engine).pragma('query_only = ON');
+    await expectDegradedThenRecovers('STORE_READ_ONLY', () => sqliteDb(s.backend.engine).pragma('query_only = OFF'));
   });
 
   const chattr = spawnSync('chattr', ['-V'], { encoding: 'utf8' });
@@ -301,7 +302,7 @@ describe('workflow server: fuzz, unwritable database', () => {
 
   // chmod does not stop root; the immutable attribute does (ext4 and most Linux filesystems, as root).
   it.skipIf(!canChattr)('an immutable database file (chattr +i, even for root) answers 503 and recovers once writable', async () => {
-    s.backend.engine.db.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteDb(s.backend.engine).pragma('wal_checkpoint(TRUNCATE)');
     const files = [s.dbPath, `${s.dbPath}-wal`, `${s.dbPath}-shm`].filter((f) => existsSync(f));
     const set = (flag: '+i' | '-i') => files.forEach((f) => execFileSync('chattr', [flag, f], { stdio: 'ignore' }));
     set('+i');
@@ -333,7 +334,7 @@ describe('workflow server and CLI: fuzz, bad database files at start', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function badFiles(): Promise<Array<[string, string, RegExp]>> {
-    const sb = openSandbox({ path: good, demo: true });
+    const sb = await openSandbox({ path: good, demo: true });
     await sb.close();
     const bytes = readFileSync(good);
     const text = join(dir, 'notes.db');

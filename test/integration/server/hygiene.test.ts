@@ -2,6 +2,7 @@ import http from 'node:http';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../main/cli/run.js';
+import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { type TestServer, api, dsls, startServer, uniqueName } from './harness.js';
 
 /** One request on a keep-alive agent with a single socket; says whether that socket was reused. */
@@ -110,7 +111,7 @@ describe('rewind CLI: names never reach the terminal raw', () => {
     const s = await startServer();
     try {
       const wf = await s.backend.call('workflows:create', { name: uniqueName('safe'), dsl: dsls.v1 });
-      s.backend.engine.db.prepare('UPDATE workflows SET name = ? WHERE id = ?').run('evil\u001b[2J\u009b31m', wf.id);
+      sqliteDb(s.backend.engine).prepare('UPDATE workflows SET name = ? WHERE id = ?').run('evil\u001b[2J\u009b31m', wf.id);
       const out: string[] = [];
       const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), env: {} };
       expect(await runCli(['--db', s.dbPath, 'workflows'], io)).toBe(0);
