@@ -6,6 +6,7 @@ import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { parseInput } from '../engine/validate.js';
+import { assertJsonDepth } from './json-depth.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
@@ -84,6 +85,7 @@ export class EngineBackend implements Backend {
   async call<M extends BackendMethod>(method: M, input: MethodInput<M>, ctx: CallContext = {}): Promise<MethodOutput<M>> {
     const spec = backendMethods[method];
     if (!spec) throw new RewindError('NOT_FOUND', `Unknown method "${String(method)}".`, 'Update Rewind; this backend does not know that operation.');
+    assertJsonDepth(input, `The input of ${method}`);
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
@@ -99,9 +101,7 @@ export class EngineBackend implements Backend {
       const prior = await this.engine.q().get<{ method: string; request_hash: string; response: string }>(SELECT_IDEMPOTENCY_KEY, [key]);
       if (prior) {
         if (prior.method !== method || prior.request_hash !== requestHash) {
-          throw new RewindError('IDEMPOTENCY_CONFLICT', `The idempotency key "${key}" was already used for a different request.`, 'Use a new key for a new request; reuse a key only to retry the same one.', {
-            key,
-          });
+          throw new RewindError('IDEMPOTENCY_CONFLICT', 'This idempotency key was already used for a different request.', 'Use a new key for a new request; reuse a key only to retry the same one.');
         }
         return JSON.parse(prior.response) as unknown;
       }

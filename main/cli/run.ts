@@ -3,14 +3,15 @@ import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { checkpointsTable, eventLine, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
-const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST']);
+const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE']);
 const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
 
 export function exitCodeOf(code: ErrorCode): number {
@@ -110,10 +111,19 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   const created = !existsSync(path);
   const demo = !values['no-demo'];
-  const { openSandbox } = await import('../backends/engine-backend.js');
-  const backend = await openSandbox({ path, demo });
+  const backend = await openSandboxExplained(path, demo);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null };
+}
+
+/** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
+async function openSandboxExplained(path: string, demo: boolean): Promise<Backend> {
+  const { openSandbox } = await import('../backends/engine-backend.js');
+  try {
+    return await openSandbox({ path, demo });
+  } catch (err) {
+    throw sqliteOpenFailure(err, path) ?? err;
+  }
 }
 
 function isFolder(path: string): boolean {
@@ -427,7 +437,10 @@ async function tokens(s: Session, args: string[]): Promise<number> {
 }
 
 /** Runs one command line; resolves to the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // Names and messages may hold control characters a server or file put there: never print them raw.
+  const json = argv.includes('--json');
+  const io: CliIo = { ...rawIo, stdout: (text) => rawIo.stdout(terminalSafe(text, json)), stderr: (text) => rawIo.stderr(terminalSafe(text, json)) };
   const early = preflight(argv, io);
   if (early !== null) return early;
   const { values, positionals } = parseCommandLine(argv);
@@ -441,6 +454,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const data = toErrorData(err);
     report(io, values.json, data);
+    if (values.debug && data.code === 'INTERNAL' && err instanceof Error) io.stderr(err.stack ?? '');
     return exitCodeOf(data.code);
   } finally {
     await session?.backend.close();

@@ -387,10 +387,11 @@ export class RunService {
     const run = await this.get(runId);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    this.active.set(runId, { cancelled: false, done, wake: () => undefined });
     const synchronous = this.synchronous;
+    // Registered once committed: a commit that fails (disk I/O error) must not leave a run close() waits for.
     // A seeding mutation waits for its run to end (`inline`); a live one answers at once and the run goes on.
     this.core.afterCommit(() => {
+      this.active.set(runId, { cancelled: false, done, wake: () => undefined });
       const driven = this.drive(run, spec.restored, spec.actor).finally(() => {
         this.active.delete(runId);
         settle();

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { toErrorData, RewindError } from '../engine/errors.js';
+import { assertJsonDepth } from '../backends/json-depth.js';
 import {
   backendMethods,
   consoleApi,
@@ -62,6 +63,7 @@ export function createConsoleService({ connections }: { connections: ConnectionM
         }
         const name = method as keyof typeof consoleApi;
         const spec = consoleApi[name];
+        assertJsonDepth(input, `The input of ${name}`);
         const parsedInput = spec.input.safeParse(input ?? {});
         if (!parsedInput.success) throw validationError(name, parsedInput.error);
         const output = await route(name, parsedInput.data);

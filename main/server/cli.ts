@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../backends/engine-backend.js';
+import { type EngineBackend, openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
+import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
@@ -16,10 +18,16 @@ const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server --
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]     REWIND_TIME_SCALE
   --heartbeat-ms N    WebSocket ping interval                                 [15000]         REWIND_HEARTBEAT_MS
   --rate-limit N      requests per second per token (0: no limit)             [0]             REWIND_RATE_LIMIT
+  --log-format F      json (one JSON line per request and event) or text  [text on a terminal, else json]
+  --log-level L       fatal, error, warn, info, debug, trace or silent    [info]              REWIND_LOG_LEVEL
+  --debug             print stack traces of unexpected failures
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
 generates one and prints it once. SIGTERM or Ctrl-C drains requests and exits.`;
+
+/** Stack traces only when asked for: an operator needs what is wrong and what to do, not our call stack. */
+let debug = false;
 
 function fail(message: string, hint: string, code = 2): never {
   process.stderr.write(`error: ${message}\n  hint: ${hint}\n\n${usage}\n`);
@@ -78,6 +86,9 @@ async function main(): Promise<void> {
         'time-scale': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-level': { type: 'string' },
+        debug: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -110,9 +121,27 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server' });
-  const tokens = new TokenStore(backend.engine);
-  const boot = await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
+  debug = parsed.debug === true;
+  const logFormat = parsed['log-format'] ?? (process.stdout.isTTY ? 'text' : 'json');
+  if (!logFormats.includes(logFormat as LogFormat)) fail(`--log-format must be json or text; got "${logFormat}".`, 'Pass --log-format json (for log shippers) or text.');
+  const logLevel = parsed['log-level'] ?? process.env.REWIND_LOG_LEVEL ?? 'info';
+  const level = logLevels.find((l) => l === logLevel);
+  if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
+  const logger = createLogger({ level, format: logFormat as LogFormat });
+
+  let opened: { backend: EngineBackend; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
+  try {
+    const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server' });
+    const tokens = new TokenStore(backend.engine);
+    opened = { backend, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
+  } catch (err) {
+    const explained = sqliteOpenFailure(err, db);
+    if (!explained) throw err;
+    if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.stderr.write(`error ${explained.code}: ${explained.message}\n  hint: ${explained.hint}\n`);
+    process.exit(2);
+  }
+  const { backend, tokens, boot } = opened;
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {
@@ -131,6 +160,7 @@ async function main(): Promise<void> {
       host,
       port,
       heartbeatMs,
+      logger,
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -169,6 +199,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const data = toErrorData(err);
   process.stderr.write(`error ${data.code}: ${data.message}\n  hint: ${data.hint}\n`);
-  if (!(err instanceof RewindError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? '') : ''}\n`);
+  if (debug && !(err instanceof RewindError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? '') : ''}\n`);
+  else if (!(err instanceof RewindError)) process.stderr.write('  (run with --debug for the stack trace)\n');
   process.exit(1);
 });

@@ -14,7 +14,9 @@ import { type RewindEvent, rewindEventSchema, type Role } from '../../preload/co
 export const PROTOCOL_VERSION = 1;
 
 export const healthSchema = z.object({
-  status: z.literal('ok'),
+  /** degraded (answered with 503): the database refuses writes; `reason` says why, until a write succeeds. */
+  status: z.enum(['ok', 'degraded']),
+  reason: z.string().optional(),
   name: z.literal('rewind'),
   version: z.string(),
   protocol: z.number().int(),

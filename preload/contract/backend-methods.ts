@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 import {
   chainStatusSchema,
   checkpointSchema,
@@ -67,7 +68,7 @@ export const backendMethods = {
   }),
   'workflows:create': method(
     z.strictObject({
-      name: z.string().trim().min(1).max(200),
+      name: safeName(z.string().trim().min(1).max(200)),
       description: z.string().max(5000).default(''),
       dsl: dslSchema.optional(),
       schedule: z.string().max(200).nullable().optional(),
@@ -78,7 +79,7 @@ export const backendMethods = {
     { http: { method: 'POST', path: '/api/v1/workflows' }, role: 'admin', mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
   ),
   'workflows:clone': method(
-    z.strictObject({ workflow_id: workflowId, name: z.string().trim().min(1).max(200).optional() }),
+    z.strictObject({ workflow_id: workflowId, name: safeName(z.string().trim().min(1).max(200)).optional() }),
     workflowSchema,
     { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/clone' }, role: 'admin', mutates: true, summary: "Clone: the active definition becomes a new workflow's version 1." },
   ),

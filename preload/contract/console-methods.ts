@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 import { rewindEventSchema } from './entities.js';
 import { rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
 
@@ -48,7 +49,7 @@ export const consoleMethods = {
   },
   'connections:add': {
     input: z.strictObject({
-      name: z.string().trim().min(1).max(100),
+      name: safeName(z.string().trim().min(1).max(100)),
       url: z.url({ protocol: /^https?$/ }),
       environment: z.enum(['staging', 'production']).default('staging'),
       color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 
 /*
  * The entities every placement shares (sandbox, workflow server, console). Timestamps are ISO-8601
@@ -12,7 +13,7 @@ const id = z.string().min(1).max(200);
 export const dslNodeSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1–64 letters, digits, _ . -'),
   type: z.enum(['task', 'judgment', 'transform']),
-  name: z.string().max(200).optional(),
+  name: safeName(z.string().max(200)).optional(),
   params: z.record(z.string(), z.unknown()).default({}),
   next: z.array(z.string()).default([]),
 });

@@ -44,9 +44,17 @@ export const errorCodes = {
   REHEARSAL_NOT_ACTIVE: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
+  /** The database refuses writes (read-only file or mount); reads still work. */
+  STORE_READ_ONLY: 503,
+  /** The database file cannot be opened at all (corrupt, not a database, a folder, unwritable). */
+  STORE_UNUSABLE: 503,
   SCHEMA_TOO_NEW: 500,
-  // The server's database: away or restarting (retry after details.retry_after_s), or a bad setting.
+  /**
+   * The database cannot be used now: PostgreSQL away or restarting (retry after details.retry_after_s),
+   * or a SQLite file that cannot be written (disk full, I/O error, damaged): the change was not saved.
+   */
   STORE_UNAVAILABLE: 503,
+  // A database setting the server cannot work with (PostgreSQL): fix it, then restart.
   STORE_AUTH_FAILED: 500,
   STORE_DATABASE_MISSING: 500,
   INVALID_DATABASE_URL: 500,

@@ -53,6 +53,8 @@ export async function startServer(
     schemaVersion: backend.engine.schemaVersion,
     port: 0,
     log: () => undefined,
+    // Quiet by default (no line is built); the log tests ask for 'info'.
+    logLevel: 'silent',
     ...serverOptions,
   });
   return {
@@ -93,7 +95,8 @@ export interface ChildServer {
 export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildServer> {
   const proc = spawn(process.execPath, ['bin/rewind-server.mjs', '--time-scale', '0', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // Request logs stay out of test output unless a test asks for them.
+    env: { ...process.env, REWIND_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -88,7 +88,10 @@ describe('workflow server: HTTP', () => {
     expect(second.json).toEqual(first.json);
     const events = await api(s.url, admin, 'GET', `/api/v1/events?workflow_id=${id}`);
     expect((events.json as { events: Array<{ type: string }> }).events.filter((e) => e.type === 'workflow_rollback')).toHaveLength(1);
-    expectError(await api(s.url, admin, 'POST', `/api/v1/workflows/${id}/versions/2/rollback`, undefined, headers), 'IDEMPOTENCY_CONFLICT');
+    const conflict = await api(s.url, admin, 'POST', `/api/v1/workflows/${id}/versions/2/rollback`, undefined, headers);
+    expectError(conflict, 'IDEMPOTENCY_CONFLICT');
+    const adminTokenId = (await s.tokenStore.verify(admin))!.id;
+    expect(JSON.stringify(conflict.json)).not.toContain(adminTokenId);
     // Keys are scoped to the token: another token's identical key is another request.
     const other = await api(s.url, s.tokens.operator, 'POST', `/api/v1/workflows/${id}/versions/2/rollback`, undefined, headers);
     expect(other.status).toBe(200);

@@ -73,7 +73,8 @@ export class SqliteStore implements Store {
         this.prepare('COMMIT').run();
         return result;
       } catch (err) {
-        if (this.db.open && this.db.inTransaction) this.prepare('ROLLBACK').run();
+        // A failed rollback (the disk gone) must not hide why the unit of work failed.
+        if (this.db.open && this.db.inTransaction) settle(() => this.prepare('ROLLBACK').run()).catch(() => undefined);
         throw mapSqliteError(err);
       }
     } finally {
