@@ -16,6 +16,11 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Seed the demo workflows when the database is empty. */
   demo?: boolean;
+  /**
+   * Keep accepting changes over a chain that was broken at open (a server started with
+   * --allow-broken-chain). Otherwise such a sandbox opens read-only: nothing is appended over the damage.
+   */
+  allowBrokenChain?: boolean;
 }
 
 /**
@@ -60,7 +65,10 @@ function handlers(engine: Engine): Handlers {
     'checkpoints:list': { apply: (i) => ({ checkpoints: runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
-    'events:head': { apply: () => engine.events.head() },
+    'events:head': { apply: () => {
+      const { ok, first_broken_seq, reason } = engine.chainAtOpen;
+      return { ...engine.events.head(), chain: { ok, first_broken_seq, reason } };
+    } },
     'events:verify': { apply: () => engine.verifyChain() },
     ...runbookHandlers(engine),
   };
@@ -75,8 +83,12 @@ export class SandboxBackend implements Backend {
   readonly defaultActor: string;
   private readonly idem: { get: (key: string) => { method: string; request_hash: string; response: string } | undefined; put: (row: Record<string, string>) => void };
 
-  constructor(engine: Engine, actor: string) {
+  /** Set when the chain was broken at open and changes are refused (see `SandboxOptions.allowBrokenChain`). */
+  readonly readOnly: boolean;
+
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean } = {}) {
     this.engine = engine;
+    this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.handlers = handlers(engine);
     this.defaultActor = actor;
     const get = engine.db.prepare('SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?');
@@ -88,6 +100,7 @@ export class SandboxBackend implements Backend {
     const spec = backendMethods[method];
     if (!spec) throw new RewindError('NOT_FOUND', `Unknown method "${String(method)}".`, 'Update Rewind; this backend does not know that operation.');
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
+    if (spec.mutates && this.readOnly) throw readOnlyError(this.engine);
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
     const applied = spec.mutates && ctx.idempotencyKey ? this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : handler.apply(parsed, actor);
@@ -147,7 +160,17 @@ export function openSandbox(options: SandboxOptions): SandboxBackend {
     seedDemo(engine, actor);
     seedSampleRunbooks(engine, actor);
   }
-  return new SandboxBackend(engine, actor);
+  return new SandboxBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false });
+}
+
+function readOnlyError(engine: Engine): RewindError {
+  const { first_broken_seq: seq, reason } = engine.chainAtOpen;
+  return new RewindError(
+    'READ_ONLY',
+    `This sandbox is read-only: its audit chain is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
+    `Nothing is appended over a tampered log. Read it as it is, restore ${engine.path} from a backup, or check it with \`rewind verify --db ${engine.path}\`.`,
+    { first_broken_seq: seq, reason },
+  );
 }
 
 function safeUsername(): string {

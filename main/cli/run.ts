@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Backend } from '../backends/backend.js';
 import { RemoteBackend } from '../backends/remote/index.js';
@@ -10,6 +10,7 @@ import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } 
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput, RewindErrorData } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { runbookVerb } from './runbooks.js';
+import { verifyLog } from './verify.js';
 
 /** Exit codes scripts can rely on. */
 export const exitCodes = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
@@ -190,13 +191,15 @@ function readDsl(path: string | undefined): unknown {
 interface Session {
   backend: Backend;
   remote: RemoteBackend | null;
+  /** The server URL or the sandbox file's absolute path. */
+  source: string;
   json: boolean;
   revision: number | undefined;
   out: (text: string) => void;
   io: CliIo;
 }
 
-function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteBackend | null } {
+function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteBackend | null; source: string } {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
   if (server !== undefined) {
@@ -204,13 +207,13 @@ function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteB
     if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
     const timeoutMs = int(values.timeout, '--timeout');
     const remote = new RemoteBackend({ url: server, token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-    return { backend: remote, remote };
+    return { backend: remote, remote, source: remote.baseUrl };
   }
   const explicit = values.db ?? (io.env.REWIND_SANDBOX || undefined);
   const path = explicit ?? defaultSandboxPath(io.env);
   mkdirSync(dirname(path), { recursive: true });
   // The default sandbox is a newcomer's first look: seed it with the demo workflows when it is new.
-  return { backend: openSandbox({ path, demo: explicit === undefined }), remote: null };
+  return { backend: openSandbox({ path, demo: explicit === undefined }), remote: null, source: resolve(path) };
 }
 
 /** A workflow named by id, or by name when that is unambiguous. */
@@ -423,8 +426,9 @@ async function runVerb(s: Session, verb: string, args: string[], v: Values): Pro
     case 'events':
       return events(s, v);
     case 'verify': {
-      const out = await call(s, 'events:verify', {});
-      print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
+      const { chain: out, remembered } = await verifyLog({ backend: s.backend, source: s.source, env: s.io.env });
+      const still = remembered ? `; still holds event ${remembered.seq} verified before` : '';
+      print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…${still}` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
       return out.ok ? 0 : exitCodes.refused;
     }
     case 'tokens':
@@ -537,8 +541,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let session: Session | null = null;
   try {
     const revisionValue = int(values.revision, '--revision');
-    const { backend, remote } = connect(values, io);
-    session = { backend, remote, json: values.json, revision: revisionValue, out: io.stdout, io };
+    const { backend, remote, source } = connect(values, io);
+    session = { backend, remote, source, json: values.json, revision: revisionValue, out: io.stdout, io };
     const [verb, ...args] = positionals;
     return await runVerb(session, verb!, args, values);
   } catch (err) {

@@ -16,6 +16,8 @@ const usage = `Usage: npm run server -- --db FILE [options]
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]
   --heartbeat-ms N    WebSocket ping interval                                 [15000]
   --rate-limit N      requests per second per token (0: no limit)             [0]
+  --allow-broken-chain  serve a database whose event hash chain does not verify
+                      (refused otherwise); /health then answers 503 "degraded"
 
 The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
 generates one and prints it once. SIGTERM or Ctrl-C drains requests and exits.`;
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
         'time-scale': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'allow-broken-chain': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -73,7 +76,20 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
+  const allowBrokenChain = parsed['allow-broken-chain'];
+  const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server', allowBrokenChain });
+  const chain = backend.engine.chainAtOpen;
+  if (!chain.ok) {
+    const what = `The event log's hash chain in ${parsed.db} is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? 'unknown reason'}.`;
+    if (!allowBrokenChain) {
+      await backend.close();
+      process.stderr.write(
+        `error CHAIN_BROKEN: ${what}\n  hint: The audit log was altered outside Rewind. Restore the database from a backup taken before event ${chain.first_broken_seq ?? '?'} (check it with \`rewind verify --db FILE\`), or start with --allow-broken-chain to serve it as it is (/health and every console will say so).\n`,
+      );
+      process.exit(2);
+    }
+    process.stderr.write(`warning: ${what} Serving it anyway (--allow-broken-chain): /health answers 503 "degraded" and consoles show it.\n`);
+  }
   const tokens = new TokenStore(backend.engine);
   const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {

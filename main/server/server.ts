@@ -17,6 +17,7 @@ import { RewindError, toErrorData } from '../engine/errors.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
 import { ServerMetrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from './protocol.js';
 import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from './routes.js';
 import type { Identity, TokenStore } from './tokens.js';
@@ -134,16 +135,22 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     onSlowConsumer: () => metrics.slowConsumers.inc(),
     onError: (err) => log(`event stream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
-  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq });
+  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq, head: () => backend.call('events:head', {}) });
 
-  const health = (): Health => ({
-    status: 'ok',
-    name: 'rewind',
-    version: packageVersion,
-    protocol: PROTOCOL_VERSION,
-    schema_version: options.schemaVersion,
-    heartbeat_ms: heartbeatMs,
-  });
+  const health = async (): Promise<Health> => {
+    const { chain, ...head } = await backend.call('events:head', {});
+    return {
+      status: chain.ok ? 'ok' : 'degraded',
+      name: 'rewind',
+      version: packageVersion,
+      protocol: PROTOCOL_VERSION,
+      schema_version: options.schemaVersion,
+      heartbeat_ms: heartbeatMs,
+      head,
+      chain,
+    };
+  };
+  let openApiDocument: Record<string, unknown> | null = null;
 
   function authenticate(header: string | undefined): Identity {
     const token = bearerToken(header);
@@ -218,7 +225,17 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const { pathname, query } = splitUrl(req.url);
     if (pathname === serverRoutes.health && req.method === 'GET') {
       label.route = serverRoutes.health;
-      sendJson(res, 200, health());
+      const answer = await health();
+      // Monitors read the status code: a broken chain is not healthy, even when the server was told to serve it.
+      const status = answer.status === 'ok' ? 200 : 503;
+      sendJson(res, status, answer);
+      return status;
+    }
+    if (pathname === serverRoutes.openapi && req.method === 'GET') {
+      // No token: the document describes the API, not any data (and client generators fetch it bare).
+      label.route = serverRoutes.openapi;
+      openApiDocument ??= buildOpenApiDocument(packageVersion);
+      sendJson(res, 200, openApiDocument);
       return 200;
     }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');

@@ -34,6 +34,11 @@ export const connectionInfoSchema = z.object({
   snapshot: z
     .object({ source_url: z.string(), taken_at: z.string(), complete: z.boolean(), runs: z.number().int(), events: z.number().int() })
     .nullable(),
+  /**
+   * Why this connection's audit log cannot be trusted, shown as a red banner: its chain was broken when
+   * it was opened (CHAIN_BROKEN), or it no longer holds the newest event this console verified (LOG_TRUNCATED).
+   */
+  alarm: z.object({ code: z.enum(['CHAIN_BROKEN', 'LOG_TRUNCATED']), message: z.string(), hint: z.string() }).nullable(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
