@@ -83,6 +83,19 @@ export class RemoteBackend implements Backend {
     return this.compatible;
   }
 
+  /** The bearer token for a URL of this server (same origin, under its base path); nothing for any other URL, so a token never leaks to a third party. */
+  credentialsFor(url: string): Record<string, string> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return {};
+    }
+    const base = new URL(this.baseUrl);
+    const under = base.pathname === '/' || target.pathname === base.pathname || target.pathname.startsWith(`${base.pathname}/`);
+    return target.origin === base.origin && under ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   /** Who the token is on this server; UNAUTHORIZED when it is refused. */
   async whoami(): Promise<Identity> {
     await this.health();
