@@ -4,7 +4,7 @@ import type { Backend, SubscriptionState } from '../../backends/backend.js';
 import { openSandbox, SandboxBackend } from '../../backends/sandbox.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, readSnapshotMeta, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
-import { snapshotServer } from '../../snapshots/snapshot.js';
+import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
 import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
 import {
   isSandboxConnection,
@@ -410,12 +410,12 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     async createSnapshot(input) {
       const c = find(input.connection_id);
       if (c.kind !== 'remote') {
-        throw new RewindError('VALIDATION_FAILED', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection.');
+        throw new RewindError('SNAPSHOT_SOURCE_IS_SANDBOX', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection (a sandbox file is already offline: copy the file instead).');
       }
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? input.connection_id} has no token.`, c.detail ?? missingTokenDetail);
-      const path = resolve(input.path);
+      const path = snapshotTargetPath(input.path, c.url);
       if (sandboxWith(path)) {
-        throw new RewindError('VALIDATION_FAILED', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file.', { path });
+        throw new RewindError('SNAPSHOT_TARGET_OPEN', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file (or a folder, ending the path with /).', { path });
       }
       if (snapshotting.has(path)) throw snapshotBusy(path);
       snapshotting.add(path);

@@ -405,7 +405,7 @@ export class FakeBridge {
         w.connections = w.connections.map((c) => (c.id === id ? { ...c, has_token: true, state: 'connected' } : c));
         return w.connections.find((c) => c.id === id)!;
       },
-      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, resumed: false }),
+      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, runbooks: 1, rehearsals: 2, resumed: false }),
       'runbooks:list': () => ({ runbooks: w.runbooks }),
       'runbooks:export': ({ runbook, format = 'yaml' }) => {
         const found = w.runbooks.find((r) => r.id === runbook || r.name === runbook);
