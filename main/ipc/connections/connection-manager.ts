@@ -190,9 +190,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       }
     };
     const where = c.config?.name ?? 'The local sandbox';
-    const setAlarm = (alarm: HeadAlarm | null) => {
+    const setAlarm = (raised: HeadAlarm | null) => {
+      const alarm = raised && readOnlyNote(backend, raised);
       if (alarm?.code === c.alarm?.code && alarm?.message === c.alarm?.message) return;
-      c.alarm = alarm && readOnlyNote(backend, alarm);
+      c.alarm = alarm;
       changed();
     };
     /** Checks the log still holds what was verified here before; remembers its head unless it does not. */
