@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../backends/sandbox.js';
+import { openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   }
 
   const allowBrokenChain = parsed['allow-broken-chain'];
-  const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server', allowBrokenChain });
+  const backend = await openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server', allowBrokenChain });
   const chain = backend.engine.chainAtOpen;
   if (!chain.ok) {
     const what = `The event log's hash chain in ${parsed.db} is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? 'unknown reason'}.`;
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     process.stderr.write(`warning: ${what} Serving it anyway (--allow-broken-chain): /health answers 503 "degraded" and consoles show it.\n`);
   }
   const tokens = new TokenStore(backend.engine);
-  const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
+  const boot = await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {

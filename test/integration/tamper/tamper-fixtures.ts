@@ -1,17 +1,17 @@
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { dsls, repoRoot, uniqueName } from '../server/harness.js';
 
 /** A sandbox file with a few events: a workflow with two published versions and a rollback. */
 export async function writeLog(path: string): Promise<number> {
-  const backend = openSandbox({ path, actor: 'writer' });
+  const backend = await openSandbox({ path, actor: 'writer' });
   try {
     const wf = await backend.call('workflows:create', { name: uniqueName('tamper'), dsl: dsls.v1 });
     await backend.call('versions:createDraft', { workflow_id: wf.id, dsl: dsls.v2 });
     await backend.call('versions:publish', { workflow_id: wf.id, version: 2 });
     await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 });
-    return backend.engine.latestSeq();
+    return await backend.engine.latestSeq();
   } finally {
     await backend.close();
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { runCli } from '../../../main/cli/run.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { VERIFIED_HEADS_FILE } from '../../../main/ipc/connections/connection-manager.js';
@@ -100,9 +100,9 @@ describe('tamper evidence: a truncated log', () => {
     await writeLog(db);
     const port = await freePort();
     const serve = async () => {
-      const backend = openSandbox({ path: db, actor: 'server' });
+      const backend = await openSandbox({ path: db, actor: 'server' });
       const tokens = new TokenStore(backend.engine);
-      tokens.bootstrapAdmin(ADMIN);
+      await tokens.bootstrapAdmin(ADMIN);
       const server = await createServer({ backend, tokens, latestSeq: () => backend.engine.latestSeq(), schemaVersion: backend.engine.schemaVersion, port, log: () => undefined });
       return { backend, server, close: async () => (await server.close(), await backend.close()) };
     };
@@ -121,7 +121,7 @@ describe('tamper evidence: a truncated log', () => {
     value(await first.service.handle('connections:select', { id: added.id }));
     const [wf] = (await up.backend.call('workflows:list', {})).workflows;
     await up.backend.call('workflows:pause', { workflow_id: wf!.id });
-    const head = up.backend.engine.latestSeq();
+    const head = await up.backend.engine.latestSeq();
     await eventually(() => seen.includes(head), 15_000, 'the pause seen live');
     await first.close();
     const remembered = JSON.parse(readFileSync(join(consoleDir, VERIFIED_HEADS_FILE), 'utf8')) as { heads: Record<string, { seq: number }> };
@@ -135,7 +135,7 @@ describe('tamper evidence: a truncated log', () => {
     await again.backend.call('workflows:unpause', { workflow_id: wf!.id });
     await again.backend.call('workflows:pause', { workflow_id: wf!.id });
     await again.backend.call('workflows:unpause', { workflow_id: wf!.id });
-    expect(again.backend.engine.latestSeq()).toBeGreaterThanOrEqual(head);
+    expect(await again.backend.engine.latestSeq()).toBeGreaterThanOrEqual(head);
     const second = await open();
     onCleanup(() => second.close());
     await eventually(() => second.connections.list().find((c) => c.id === added.id)?.alarm !== null, 15_000, 'the truncation alarm');
