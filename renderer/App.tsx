@@ -5,6 +5,7 @@ import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
 import { ConnectionSwitcher } from './connections/ConnectionSwitcher.js';
 import { OpenSandboxDialog } from './connections/OpenSandboxDialog.js';
+import { AlarmBanner } from './connections/AlarmBanner.js';
 import { SnapshotBanner } from './connections/SnapshotBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
@@ -97,6 +98,7 @@ export function App() {
           {transport === 'connecting' ? 'Connecting to the console…' : 'Connection lost — reconnecting. What you see may be out of date.'}
         </div>
       )}
+      <AlarmBanner />
       <SnapshotBanner />
       <div className="body">
         <aside className="sidebar">

@@ -18,6 +18,11 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Seed the demo workflows when the database is empty. */
   demo?: boolean;
+  /**
+   * Keep accepting changes over a chain that was broken at open (a server started with
+   * --allow-broken-chain). Otherwise such a sandbox opens read-only: nothing is appended over the damage.
+   */
+  allowBrokenChain?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -56,7 +61,10 @@ function handlers(engine: Engine): Handlers {
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id) }) },
-    'events:head': { apply: () => engine.events.head() },
+    'events:head': { apply: async () => {
+      const { ok, first_broken_seq, reason } = engine.chainAtOpen;
+      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
+    } },
     'events:verify': { apply: () => engine.verifyChain() },
     ...runbookHandlers(engine),
   };
@@ -76,8 +84,16 @@ export class EngineBackend implements Backend {
   /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
   readonly defaultActor: string;
 
-  constructor(engine: Engine, actor: string) {
+  /** Set when the chain was broken at open and changes are refused (see `SandboxOptions.allowBrokenChain`). */
+  readonly readOnly: boolean;
+
+  /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
+  private readonly location: string | undefined;
+
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string } = {}) {
     this.engine = engine;
+    this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
+    this.location = options.location;
     this.handlers = handlers(engine);
     this.defaultActor = actor;
   }
@@ -87,6 +103,7 @@ export class EngineBackend implements Backend {
     if (!spec) throw new RewindError('NOT_FOUND', `Unknown method "${String(method)}".`, 'Update Rewind; this backend does not know that operation.');
     assertJsonDepth(input, `The input of ${method}`);
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
+    if (spec.mutates && this.readOnly) throw readOnlyError(this.engine, this.location);
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
     const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
@@ -158,7 +175,18 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  return new EngineBackend(engine, actor);
+  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path });
+}
+
+function readOnlyError(engine: Engine, location: string | undefined): RewindError {
+  const { first_broken_seq: seq, reason } = engine.chainAtOpen;
+  const where = location ?? 'the database';
+  return new RewindError(
+    'READ_ONLY',
+    `This sandbox is read-only: its audit chain is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
+    `Nothing is appended over a tampered log. Read it as it is, restore ${where} from a backup, or check it with \`rewind verify --db ${location ?? 'FILE'}\`.`,
+    { first_broken_seq: seq, reason },
+  );
 }
 
 function safeUsername(): string {

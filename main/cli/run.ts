@@ -8,6 +8,7 @@ import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } 
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
+import { verifyLog } from './verify.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
@@ -79,6 +80,8 @@ function readDsl(path: string | undefined): unknown {
 interface Session {
   backend: Backend;
   remote: RemoteBackend | null;
+  /** The server URL or the sandbox file's absolute path. */
+  source: string;
   json: boolean;
   revision: number | undefined;
   out: (text: string) => void;
@@ -89,7 +92,7 @@ interface Session {
  * The backends load on demand: a remote verb never loads SQLite and the engine, a sandbox verb never
  * loads the WebSocket client.
  */
-async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null }> {
+async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null; source: string }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
   if (server !== undefined) {
@@ -98,7 +101,7 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
     const timeoutMs = int(values.timeout, '--timeout');
     const { RemoteBackend } = await import('../backends/remote/index.js');
     const remote = new RemoteBackend({ url: server, token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-    return { backend: remote, remote };
+    return { backend: remote, remote, source: remote.baseUrl };
   }
   const explicit = values.db ?? (io.env.REWIND_SANDBOX || undefined);
   const path = resolve(explicit ?? defaultSandboxPath(io.env));
@@ -113,7 +116,7 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   const demo = !values['no-demo'];
   const backend = await openSandboxExplained(path, demo);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
-  return { backend, remote: null };
+  return { backend, remote: null, source: path };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
@@ -344,8 +347,9 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     case 'events':
       return events(s, v);
     case 'verify': {
-      const out = await call(s, 'events:verify', {});
-      print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
+      const { chain: out, remembered } = await verifyLog({ backend: s.backend, source: s.source, env: s.io.env });
+      const still = remembered ? `; still holds event ${remembered.seq} verified before` : '';
+      print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…${still}` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
       return out.ok ? 0 : exitCodes.refused;
     }
     case 'tokens':
@@ -447,8 +451,8 @@ export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   let session: Session | null = null;
   try {
     const revisionValue = int(values.revision, '--revision');
-    const { backend, remote } = await connect(values, io);
-    session = { backend, remote, json: values.json, revision: revisionValue, out: io.stdout, io };
+    const { backend, remote, source } = await connect(values, io);
+    session = { backend, remote, source, json: values.json, revision: revisionValue, out: io.stdout, io };
     const [verb, ...args] = positionals;
     return await runVerb(session, verb as Verb, args, values);
   } catch (err) {

@@ -21,6 +21,8 @@ const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server --
   --log-format F      json (one JSON line per request and event) or text  [text on a terminal, else json]
   --log-level L       fatal, error, warn, info, debug, trace or silent    [info]              REWIND_LOG_LEVEL
   --debug             print stack traces of unexpected failures
+  --allow-broken-chain  serve a database whose event hash chain does not verify
+                      (refused otherwise); /health then answers 503 "degraded"
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
         debug: { type: 'boolean', default: false },
+        'allow-broken-chain': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -129,9 +132,10 @@ async function main(): Promise<void> {
   if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
   const logger = createLogger({ level, format: logFormat as LogFormat });
 
+  const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let opened: { backend: EngineBackend; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
   try {
-    const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server' });
+    const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server', allowBrokenChain });
     const tokens = new TokenStore(backend.engine);
     opened = { backend, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
   } catch (err) {
@@ -142,6 +146,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { backend, tokens, boot } = opened;
+  const chain = backend.engine.chainAtOpen;
+  if (!chain.ok) {
+    const what = `The event log's hash chain in ${db} is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? 'unknown reason'}.`;
+    if (!allowBrokenChain) {
+      await backend.close();
+      process.stderr.write(
+        `error CHAIN_BROKEN: ${what}\n  hint: The audit log was altered outside Rewind. Restore the database from a backup taken before event ${chain.first_broken_seq ?? '?'} (check it with \`rewind verify --db FILE\`), or start with --allow-broken-chain to serve it as it is (/health and every console will say so).\n`,
+      );
+      process.exit(2);
+    }
+    process.stderr.write(`warning: ${what} Serving it anyway (--allow-broken-chain): /health answers 503 "degraded" and consoles show it.\n`);
+  }
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {

@@ -14,7 +14,7 @@ import { type RewindEvent, rewindEventSchema, type Role } from '../../preload/co
 export const PROTOCOL_VERSION = 1;
 
 export const healthSchema = z.object({
-  /** degraded (answered with 503): the database refuses writes; `reason` says why, until a write succeeds. */
+  /** degraded (answered with 503): the database refuses writes, or the hash chain is broken; `reason` says why. */
   status: z.enum(['ok', 'degraded']),
   reason: z.string().optional(),
   name: z.literal('rewind'),
@@ -23,6 +23,13 @@ export const healthSchema = z.object({
   schema_version: z.number().int(),
   /** The server's WebSocket ping interval: a client that hears nothing for about twice this long reconnects. */
   heartbeat_ms: z.number().int().positive(),
+  /**
+   * The log's last link: an outside monitor remembers it and alarms when a later answer no longer
+   * extends it. (Optional for clients: servers of the same protocol from before it was added omit it.)
+   */
+  head: z.object({ seq: z.number().int().nonnegative(), hash: z.string() }).optional(),
+  /** The hash chain as verified at start; `ok: false` only on a server started with --allow-broken-chain. */
+  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }).optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
 
@@ -125,4 +132,5 @@ export const serverRoutes = {
   stream: '/api/v1/events/stream',
   tokens: '/api/v1/tokens',
   whoami: '/api/v1/whoami',
+  openapi: '/api/v1/openapi.json',
 } as const;

@@ -21,6 +21,7 @@ import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
 import { type LogFormat, createLogger, redactUrl } from './logger.js';
 import { ServerMetrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from './protocol.js';
 import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from './routes.js';
 import type { Identity, TokenStore } from './tokens.js';
@@ -172,17 +173,24 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       logger.info({ event: event.type, seq: event.seq, workflow_id: event.workflow_id, run_id: event.run_id, actor: event.actor }, 'event appended');
     },
   });
-  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq });
+  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq, head: () => backend.call('events:head', {}) });
 
-  const health = (): Health => ({
-    status: storeFault ? 'degraded' : 'ok',
-    ...(storeFault ? { reason: storeFault.message } : {}),
-    name: 'rewind',
-    version: packageVersion,
-    protocol: PROTOCOL_VERSION,
-    schema_version: options.schemaVersion,
-    heartbeat_ms: heartbeatMs,
-  });
+  const health = async (): Promise<Health> => {
+    const { chain, ...head } = await backend.call('events:head', {});
+    const reason = storeFault?.message ?? (chain.ok ? null : `The event log's hash chain is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? ''}`);
+    return {
+      status: reason === null ? 'ok' : 'degraded',
+      ...(reason === null ? {} : { reason }),
+      name: 'rewind',
+      version: packageVersion,
+      protocol: PROTOCOL_VERSION,
+      schema_version: options.schemaVersion,
+      heartbeat_ms: heartbeatMs,
+      head,
+      chain,
+    };
+  };
+  let openApiDocument: Record<string, unknown> | null = null;
 
   async function authenticate(header: string | undefined): Promise<Identity> {
     const token = bearerToken(header);
@@ -258,12 +266,22 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const { pathname, query } = splitUrl(req.url);
     if (pathname === serverRoutes.health && req.method === 'GET') {
       label.route = serverRoutes.health;
-      // Degraded is not healthy: a load balancer or monitor sees 503 and the reason, clients the typed error.
+      const answer = await health();
+      // Degraded is not healthy: a load balancer or monitor sees 503 and the reason (a broken chain even when
+      // the server was told to serve it); clients get the typed error of a refused write.
       if (storeFault) {
-        sendJson(res, 503, { ...health(), error: storeFault }, errorHeaders(storeFault));
+        sendJson(res, 503, { ...answer, error: storeFault }, errorHeaders(storeFault));
         return 503;
       }
-      sendJson(res, 200, health());
+      const status = answer.status === 'ok' ? 200 : 503;
+      sendJson(res, status, answer);
+      return status;
+    }
+    if (pathname === serverRoutes.openapi && req.method === 'GET') {
+      // No token: the document describes the API, not any data (and client generators fetch it bare).
+      label.route = serverRoutes.openapi;
+      openApiDocument ??= buildOpenApiDocument(packageVersion);
+      sendJson(res, 200, openApiDocument);
       return 200;
     }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');

@@ -5,6 +5,7 @@ import {
   checkpointSchema,
   compatibilitySchema,
   dslSchema,
+  eventHeadSchema,
   faultsSchema,
   replayResultSchema,
   rewindEventSchema,
@@ -210,11 +211,11 @@ export const backendMethods = {
     z.object({ events: z.array(rewindEventSchema) }),
     { http: { method: 'GET', path: '/api/v1/events' }, role: 'viewer', mutates: false, summary: 'Events after a seq, in seq order.' },
   ),
-  'events:head': method(z.strictObject({}), z.object({ seq: z.number().int().nonnegative(), hash: z.string() }), {
+  'events:head': method(z.strictObject({}), eventHeadSchema, {
     http: { method: 'GET', path: '/api/v1/events/head' },
     role: 'viewer',
     mutates: false,
-    summary: "The log's last seq and hash: where a live view starts, and what a snapshot checks it still extends.",
+    summary: "The log's last seq and hash (where a live view starts, what a snapshot and a console check it still extends), and whether the chain verified when the log was opened.",
   }),
   'events:verify': method(z.strictObject({}), chainStatusSchema, {
     http: { method: 'GET', path: '/api/v1/events/verify' }, role: 'viewer', mutates: false,

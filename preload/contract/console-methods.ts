@@ -35,6 +35,11 @@ export const connectionInfoSchema = z.object({
   snapshot: z
     .object({ source_url: z.string(), taken_at: z.string(), complete: z.boolean(), runs: z.number().int(), events: z.number().int() })
     .nullable(),
+  /**
+   * Why this connection's audit log cannot be trusted, shown as a red banner: its chain was broken when
+   * it was opened (CHAIN_BROKEN), or it no longer holds the newest event this console verified (LOG_TRUNCATED).
+   */
+  alarm: z.object({ code: z.enum(['CHAIN_BROKEN', 'LOG_TRUNCATED']), message: z.string(), hint: z.string() }).nullable(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
@@ -87,12 +92,27 @@ export const consoleMethods = {
     input: z.strictObject({
       /** The remote connection to snapshot. */
       connection_id: connectionId,
-      /** The sandbox file to write; an unfinished snapshot of the same server there is resumed. */
+      /**
+       * The sandbox file to write; an unfinished snapshot of the same server there is resumed. A path
+       * ending in `/` (or naming a folder) is a folder: the file is created in it with a generated name.
+       */
       path: z.string().min(1).max(4096),
       /** How many of the newest runs to take, with their checkpoints. */
       runs: z.number().int().positive().max(100_000).default(200),
     }),
-    output: z.object({ path: z.string(), source_url: z.string(), taken_at: z.string(), workflows: z.number().int(), versions: z.number().int(), runs: z.number().int(), checkpoints: z.number().int(), events: z.number().int(), resumed: z.boolean() }),
+    output: z.object({
+      path: z.string(),
+      source_url: z.string(),
+      taken_at: z.string(),
+      workflows: z.number().int(),
+      versions: z.number().int(),
+      runs: z.number().int(),
+      checkpoints: z.number().int(),
+      events: z.number().int(),
+      runbooks: z.number().int(),
+      rehearsals: z.number().int(),
+      resumed: z.boolean(),
+    }),
     mutates: true,
     summary: 'Copy a server into a sandbox file for offline inspection; progress is pushed; resumable.',
   },
@@ -150,7 +170,7 @@ export const consoleEvents = {
   /** A snapshot's progress: phase and counts. */
   'snapshots:progress': z.object({
     path: z.string(),
-    phase: z.enum(['workflows', 'versions', 'events', 'runs', 'done', 'failed']),
+    phase: z.enum(['workflows', 'versions', 'events', 'runs', 'runbooks', 'done', 'failed']),
     done: z.number().int(),
     total: z.number().int().nullable(),
     detail: z.string().nullable(),

@@ -218,3 +218,14 @@ export const chainStatusSchema = z.object({
   reason: z.string().nullable(),
 });
 export type ChainStatus = z.infer<typeof chainStatusSchema>;
+
+/**
+ * The log's last link, and the chain as verified when the log was opened: a console shows a red
+ * banner when `chain.ok` is false, and remembers (seq, hash) to notice a log that lost its newest events.
+ */
+export const eventHeadSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  hash: z.string(),
+  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }),
+});
+export type EventHead = z.infer<typeof eventHeadSchema>;

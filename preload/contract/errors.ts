@@ -59,6 +59,16 @@ export const errorCodes = {
   STORE_DATABASE_MISSING: 500,
   INVALID_DATABASE_URL: 500,
   CHAIN_BROKEN: 500,
+  /** The sandbox's hash chain is broken: it opened read-only, so nothing is appended over the damage. */
+  READ_ONLY: 409,
+  /** A log no longer holds the newest event this client verified (deleted or rewritten since). */
+  LOG_TRUNCATED: 409,
+  SNAPSHOT_TARGET_EXISTS: 409,
+  SNAPSHOT_TARGET_IS_SANDBOX: 409,
+  SNAPSHOT_TARGET_OTHER_SERVER: 409,
+  SNAPSHOT_TARGET_OPEN: 409,
+  SNAPSHOT_SOURCE_IS_SANDBOX: 422,
+  SNAPSHOT_SOURCE_CHANGED: 409,
   UNREACHABLE: 503,
   TIMEOUT: 504,
   TLS_FAILED: 502,

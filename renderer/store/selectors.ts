@@ -14,6 +14,10 @@ import type { WorkflowsState } from './workflows-store.js';
 
 export const selectSelectedConnection = (s: ConnectionsState): ConnectionInfo | null => s.connections.find((c) => c.selected) ?? null;
 
+/** Connections with a tampered or truncated log, the selected one first. Use with `useShallow`. */
+export const selectAlarmedConnections = (s: ConnectionsState): ConnectionInfo[] =>
+  s.connections.filter((c) => c.alarm !== null).sort((a, b) => Number(b.selected) - Number(a.selected));
+
 export const selectIsProduction = (s: ConnectionsState): boolean => selectSelectedConnection(s)?.environment === 'production';
 
 export function selectFilteredWorkflows(s: WorkflowsState): Workflow[] {

@@ -1,10 +1,10 @@
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Backend, SubscriptionState } from '../../backends/backend.js';
-import { openSandbox, type EngineBackend } from '../../backends/engine-backend.js';
+import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
-import { snapshotServer } from '../../snapshots/snapshot.js';
+import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
 import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
 import {
   isSandboxConnection,
@@ -15,10 +15,14 @@ import {
   type SandboxConnection,
   type SavedConnection,
 } from './connections-file.js';
-import { headSeq } from '../../backends/head-seq.js';
 import type { TokenVault } from './token-vault.js';
+import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
 
 export const SANDBOX_ID = 'sandbox';
+/** The newest (seq, hash) this console verified per connection, beside the connections file. */
+export const VERIFIED_HEADS_FILE = 'verified-heads.json';
+/** Live events move the remembered head often: the file is rewritten at most this often. */
+const HEADS_SAVE_MS = 1000;
 
 /** What a remote backend needs; `main/backends/remote/` provides the real factory. */
 export interface RemoteOptions {
@@ -88,6 +92,8 @@ interface Live {
   detail: string | null;
   /** Set once the subscription was live: afterwards a drop is "reconnecting", before it "unreachable". */
   everConnected: boolean;
+  /** A tampered or truncated log: the console's red banner. */
+  alarm: HeadAlarm | null;
   stop: () => void;
 }
 
@@ -99,6 +105,15 @@ interface Live {
 export async function createConnectionManager(options: ConnectionManagerOptions): Promise<ConnectionManager> {
   // Read (and validate) the file before anything starts, so a bad file leaves nothing running.
   const saved = await loadConnections(options.dir);
+  const heads = await VerifiedHeads.load(join(options.dir, VERIFIED_HEADS_FILE));
+  let headsTimer: NodeJS.Timeout | null = null;
+  const saveHeadsSoon = () => {
+    headsTimer ??= setTimeout(() => {
+      headsTimer = null;
+      heads.save().catch(() => undefined);
+    }, HEADS_SAVE_MS);
+    headsTimer.unref();
+  };
   const retry = options.retryMs ?? { base: 1000, cap: 30_000 };
   const listeners = new Set<ConsolePush>();
   const live = new Map<string, Live>();
@@ -128,6 +143,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     selected: id === selectedId,
     actor: c.actor,
     snapshot: c.snapshot,
+    alarm: c.alarm,
   });
   const list = () => [...live].map(([id, c]) => info(id, c));
   const changed = () => {
@@ -173,13 +189,40 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         changed();
       }
     };
+    const where = c.config?.name ?? 'The local sandbox';
+    const setAlarm = (raised: HeadAlarm | null) => {
+      const alarm = raised && readOnlyNote(backend, raised);
+      if (alarm?.code === c.alarm?.code && alarm?.message === c.alarm?.message) return;
+      c.alarm = alarm;
+      changed();
+    };
+    /** Checks the log still holds what was verified here before; remembers its head unless it does not. */
+    const verifyHead = async () => {
+      const { head, alarm } = await checkHead(backend, heads.get(id, c.url), where);
+      if (stopped) return head.seq;
+      setAlarm(alarm);
+      if (alarm?.code !== 'LOG_TRUNCATED') {
+        heads.set(id, { source: c.url, seq: head.seq, hash: head.hash });
+        saveHeadsSoon();
+      }
+      return head.seq;
+    };
     const tryStart = () =>
-      identify().then(() => headSeq(backend)).then(
+      identify().then(verifyHead).then(
         (after) => {
           if (stopped) return;
           unsubscribe = backend.subscribe({
             after,
             onEvent: (event: RewindEvent) => {
+              const last = heads.get(id, c.url);
+              if (last && c.alarm?.code !== 'LOG_TRUNCATED') {
+                if (extendsHead(last, event)) {
+                  heads.set(id, { source: c.url, seq: event.seq, hash: event.hash });
+                  saveHeadsSoon();
+                } else if (event.seq > last.seq) {
+                  setAlarm(chainBroken(where, event.seq, `event ${event.seq} does not follow event ${last.seq} as verified by this console`));
+                }
+              }
               if (id === selectedId) push('events:appended', { connection_id: id, event });
             },
             onState: (state, detail) => onSubscriptionState(c, state, detail),
@@ -311,6 +354,8 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         await saveConnections(options.dir, remotes().filter((r) => r.id !== id));
         // An opened sandbox file is only forgotten: the file itself stays where it is.
         if (c.kind === 'remote') await options.vault.delete(id);
+        heads.delete(id);
+        saveHeadsSoon();
         live.delete(id);
         c.stop();
         await c.backend?.close();
@@ -366,12 +411,12 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     async createSnapshot(input) {
       const c = find(input.connection_id);
       if (c.kind !== 'remote') {
-        throw new RewindError('VALIDATION_FAILED', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection.');
+        throw new RewindError('SNAPSHOT_SOURCE_IS_SANDBOX', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection (a sandbox file is already offline: copy the file instead).');
       }
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? input.connection_id} has no token.`, c.detail ?? missingTokenDetail);
-      const path = resolve(input.path);
+      const path = snapshotTargetPath(input.path, c.url);
       if (sandboxWith(path)) {
-        throw new RewindError('VALIDATION_FAILED', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file.', { path });
+        throw new RewindError('SNAPSHOT_TARGET_OPEN', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file (or a folder, ending the path with /).', { path });
       }
       if (snapshotting.has(path)) throw snapshotBusy(path);
       snapshotting.add(path);
@@ -407,13 +452,21 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       listeners.clear();
       await queue;
       for (const c of live.values()) c.stop();
+      if (headsTimer) clearTimeout(headsTimer);
+      await heads.save().catch(() => undefined);
       await Promise.allSettled([...live.values()].map((c) => c.backend?.close()));
     },
   };
 }
 
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
+  return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, stop: () => undefined };
+}
+
+/** A sandbox with a broken chain refuses changes: the banner says so. */
+function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {
+  if (alarm.code !== 'CHAIN_BROKEN' || !(backend instanceof EngineBackend) || !backend.readOnly) return alarm;
+  return { ...alarm, message: `${alarm.message} It is open read-only: changes are refused.` };
 }
 
 async function attachSandbox(c: Live, backend: EngineBackend): Promise<void> {

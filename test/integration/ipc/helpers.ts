@@ -68,7 +68,7 @@ export class FakeRemote implements Backend {
     }
     if (method === 'events:head') {
       const last = this.events.at(-1);
-      return { seq: last?.seq ?? 0, hash: last?.hash ?? '' } as never;
+      return { seq: last?.seq ?? 0, hash: last?.hash ?? '', chain: { ok: true, first_broken_seq: null, reason: null } } as never;
     }
     if (method === 'workflows:list') return { workflows: [], total: 0 } as never;
     throw new RewindError('NOT_FOUND', `fake remote: ${method}`, 'n/a');

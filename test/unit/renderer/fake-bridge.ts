@@ -191,8 +191,8 @@ export function demoWorld(): FakeWorld {
   });
   return {
     connections: [
-      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null },
-      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null },
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null },
     ],
     workflows: [wf, etl],
     versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
@@ -396,6 +396,7 @@ export class FakeBridge {
           selected: false,
           actor: 'me',
           snapshot: { source_url: 'http://127.0.0.1:9', taken_at: iso(900), complete: false, runs: 12, events: 340 },
+          alarm: null,
         };
         w.connections = [...w.connections.filter((c) => c.id !== info.id), info];
         return info;
@@ -404,7 +405,7 @@ export class FakeBridge {
         w.connections = w.connections.map((c) => (c.id === id ? { ...c, has_token: true, state: 'connected' } : c));
         return w.connections.find((c) => c.id === id)!;
       },
-      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, resumed: false }),
+      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, runbooks: 1, rehearsals: 2, resumed: false }),
       'runbooks:list': () => ({ runbooks: w.runbooks }),
       'runbooks:export': ({ runbook, format = 'yaml' }) => {
         const found = w.runbooks.find((r) => r.id === runbook || r.name === runbook);
