@@ -5,6 +5,8 @@ import type { RewindEvent, Run } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
+import { incidentSummary } from '../engine/incidents.js';
+import type { Queryable } from '../engine/store/port.js';
 import { parseInput } from '../engine/validate.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import { runbookHandlers, seedSampleRunbooks } from './sandbox-runbooks.js';
@@ -62,7 +64,23 @@ function handlers(engine: Engine): Handlers {
     'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
     'events:head': { apply: () => engine.events.head() },
     'events:verify': { apply: () => engine.verifyChain() },
+    'incidents:summary': { apply: () => incidentSummary(engineReader(engine), new Date(engine.now())) },
     ...runbookHandlers(engine),
+  };
+}
+
+/*
+ * BRIDGE until the engine moves onto the async storage port: a read-only `Queryable` over the
+ * engine's SQLite handle, so the incidents module is already written against the port. When merging,
+ * replace this with the store's reader (`store.read`).
+ */
+function engineReader(engine: Engine): Queryable {
+  return {
+    all: async <T>(sql: string, params: readonly (string | number | null)[] = []) => engine.db.prepare(sql).all(...params) as T[],
+    get: async <T>(sql: string, params: readonly (string | number | null)[] = []) => engine.db.prepare(sql).get(...params) as T | undefined,
+    run: async () => {
+      throw new Error('The incidents reader is read-only.');
+    },
   };
 }
 
