@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FailingWorkflow, RecentRollback, Role } from '../../preload/contract/index.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { focusIsIdle } from '../shared/focus.js';
@@ -116,8 +116,13 @@ function RollbackItem({ r, now }: { r: RecentRollback; now: number }) {
   );
 }
 
+/** Worst first, a page at a time: a thousand failing workflows must not make the first screen slow. */
+export const HOME_PAGE = 25;
+
 function Section({ section, now, role }: { section: HomeSection; now: number; role: Role | null }) {
   const headingId = `home-${section.kind}`;
+  const [limit, setLimit] = useState(HOME_PAGE);
+  const more = section.items.length - limit;
   return (
     <section className="home-section" aria-labelledby={headingId} data-testid={`home-section-${section.kind}`}>
       <h2 id={headingId}>
@@ -125,9 +130,14 @@ function Section({ section, now, role }: { section: HomeSection; now: number; ro
       </h2>
       <ul className="home-list">
         {section.kind === 'failing'
-          ? section.items.map((f) => <FailingItem key={f.workflow_id} f={f} now={now} role={role} />)
-          : section.items.map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
+          ? section.items.slice(0, limit).map((f) => <FailingItem key={f.workflow_id} f={f} now={now} role={role} />)
+          : section.items.slice(0, limit).map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
       </ul>
+      {more > 0 ? (
+        <button type="button" className="btn btn-ghost" onClick={() => setLimit(limit + HOME_PAGE)} data-testid={`home-more-${section.kind}`}>
+          Show {Math.min(more, HOME_PAGE)} more of {more}
+        </button>
+      ) : null}
     </section>
   );
 }

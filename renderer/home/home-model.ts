@@ -68,14 +68,27 @@ export function relativeTime(iso: string, now: number): string {
   return `${Math.floor(h / 24)} d ago`;
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Built once per zone: constructing a formatter costs far more than formatting with one. */
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+let localZone: string | null = null;
+
 /** The absolute time with its time zone, for a tooltip: `2026-12-02 14:31:05 (Europe/Paris, UTC+01:00)`. */
-export function absoluteTime(iso: string, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): string {
+export function absoluteTime(iso: string, timeZone?: string): string {
+  const zone = timeZone ?? (localZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone);
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' }).formatToParts(d);
+  const parts = formatterFor(zone).formatToParts(d);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   const offset = get('timeZoneName').replace('GMT', 'UTC') || 'UTC';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} (${timeZone}, ${offset === 'UTC' ? 'UTC+00:00' : offset})`;
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} (${zone}, ${offset === 'UTC' ? 'UTC+00:00' : offset})`;
 }
 
 /*
