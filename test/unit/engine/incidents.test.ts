@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
+import { EngineBackend } from '../../../main/backends/engine-backend.js';
+import { seedDemo } from '../../../main/engine/demo/seed.js';
+import { Engine } from '../../../main/engine/engine.js';
 import { incidentSummary, judgeVersions } from '../../../main/engine/incidents.js';
-import type { Queryable } from '../../../main/engine/store/port.js';
-import type { SandboxBackend } from '../../../main/backends/sandbox.js';
-import { openTempSandbox, pipelineDsl } from './fixtures.js';
+import { openPostgresStore } from '../../../main/engine/store/postgres/index.js';
+import { freshDatabase } from '../../support/postgres.js';
+import { onCleanup, openTempSandbox, pipelineDsl } from './fixtures.js';
 
-/** The port's reader over the sandbox's real SQLite file, as the store's adapter answers it. */
-function reader(sb: SandboxBackend): Queryable {
-  return {
-    all: async <T>(sql: string, params: readonly (string | number | null)[] = []) => sb.engine.db.prepare(sql).all(...params) as T[],
-    get: async <T>(sql: string, params: readonly (string | number | null)[] = []) => sb.engine.db.prepare(sql).get(...params) as T | undefined,
-    run: async (sql: string, params: readonly (string | number | null)[] = []) => ({ changes: sb.engine.db.prepare(sql).run(...params).changes }),
-  };
+/*
+ * The summary is portable SQL over the store's reader: the same cases run on a SQLite sandbox file
+ * and on a PostgreSQL database.
+ */
+
+async function openPostgresBackend(options: { demo?: boolean } = {}): Promise<EngineBackend> {
+  const store = await openPostgresStore({ url: await freshDatabase('incidents') });
+  const engine = await Engine.open({ store, timeScale: 0 });
+  onCleanup(() => engine.close());
+  if (options.demo) await seedDemo(engine, 'tester');
+  return new EngineBackend(engine, 'tester');
 }
 
+const backends: ReadonlyArray<{ kind: string; open: (options?: { demo?: boolean }) => Promise<EngineBackend> }> = [
+  { kind: 'sqlite', open: (options = {}) => openTempSandbox(options) },
+  { kind: 'postgres', open: openPostgresBackend },
+];
+
+const summary = (sb: EngineBackend, now = new Date()) => incidentSummary(sb.engine.store.read, now);
+
 /** v1 and v2 good (a succeeded run each), v3 fails at deploy `failures` times. */
-async function badDeploy(sb: SandboxBackend, name: string, failures: number) {
+async function badDeploy(sb: EngineBackend, name: string, failures: number) {
   const wf = await sb.call('workflows:create', { name, dsl: pipelineDsl() });
   await sb.call('runs:start', { workflow_id: wf.id, wait: true });
   await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: pipelineDsl({ withValidate: true }) });
@@ -27,21 +41,21 @@ async function badDeploy(sb: SandboxBackend, name: string, failures: number) {
   return { wf, failed };
 }
 
-describe('incident summary', () => {
+describe.each(backends)('incident summary on $kind', ({ open }) => {
   it('names nothing on a healthy sandbox', async () => {
-    const sb = openTempSandbox();
+    const sb = await open();
     const wf = await sb.call('workflows:create', { name: 'fine', dsl: pipelineDsl() });
     await sb.call('runs:start', { workflow_id: wf.id, wait: true });
-    const s = await incidentSummary(reader(sb), new Date());
+    const s = await summary(sb);
     expect(s.failing).toEqual([]);
     expect(s.recent_rollbacks).toEqual([]);
     expect(s.window_hours).toBe(24);
   });
 
   it('a failing workflow: failure rate by version, bad since its first failing version, last good before it, its newest failed run', async () => {
-    const sb = openTempSandbox();
+    const sb = await open();
     const { wf, failed } = await badDeploy(sb, 'ml-training', 3);
-    const s = await incidentSummary(reader(sb), new Date());
+    const s = await summary(sb);
     expect(s.failing).toHaveLength(1);
     const f = s.failing[0]!;
     expect(f).toMatchObject({ workflow_id: wf.id, workflow_name: 'ml-training', active_version: 3, open_failures: 3, bad_since: 3, last_good: 2, latest_failed_version: 3 });
@@ -55,40 +69,40 @@ describe('incident summary', () => {
   });
 
   it('after the rollback the bad version stays marked; once its failures are resumed the workflow leaves the list', async () => {
-    const sb = openTempSandbox();
+    const sb = await open();
     const { wf, failed } = await badDeploy(sb, 'ml-training', 1);
     await sb.call('versions:rollback', { workflow_id: wf.id, version: 2 });
-    let s = await incidentSummary(reader(sb), new Date());
+    let s = await summary(sb);
     expect(s.failing[0]).toMatchObject({ active_version: 2, bad_since: 3, last_good: 2 });
     expect(s.recent_rollbacks).toEqual([expect.objectContaining({ workflow_id: wf.id, workflow_name: 'ml-training', actor: 'tester', from_version: 3, to_version: 2 })]);
 
     await sb.call('runs:resume', { run_id: failed[0]!.run_id, version: 2, wait: true });
-    s = await incidentSummary(reader(sb), new Date());
+    s = await summary(sb);
     expect(s.failing).toEqual([]);
   });
 
   it('orders the still-broken before the already rolled back, then by the number of open failures', async () => {
-    const sb = openTempSandbox();
+    const sb = await open();
     const a = await badDeploy(sb, 'a-rolled-back', 3);
     await sb.call('versions:rollback', { workflow_id: a.wf.id, version: 2 });
     await badDeploy(sb, 'b-one-failure', 1);
     await badDeploy(sb, 'c-two-failures', 2);
-    const s = await incidentSummary(reader(sb), new Date());
+    const s = await summary(sb);
     expect(s.failing.map((f) => f.workflow_name)).toEqual(['c-two-failures', 'b-one-failure', 'a-rolled-back']);
   });
 
   it('counts only failures inside the window, and rollbacks of the last 7 days', async () => {
-    const sb = openTempSandbox();
+    const sb = await open();
     const { wf } = await badDeploy(sb, 'old-incident', 1);
     await sb.call('versions:rollback', { workflow_id: wf.id, version: 2 });
     const later = new Date(Date.now() + 25 * 3_600_000);
-    expect((await incidentSummary(reader(sb), later)).failing).toEqual([]);
-    expect((await incidentSummary(reader(sb), later)).recent_rollbacks).toHaveLength(1);
-    expect((await incidentSummary(reader(sb), new Date(Date.now() + 8 * 24 * 3_600_000))).recent_rollbacks).toEqual([]);
+    expect((await summary(sb, later)).failing).toEqual([]);
+    expect((await summary(sb, later)).recent_rollbacks).toHaveLength(1);
+    expect((await summary(sb, new Date(Date.now() + 8 * 24 * 3_600_000))).recent_rollbacks).toEqual([]);
   });
 
   it('the demo: the ML pipeline is bad since v4 and v3 is its last good version', async () => {
-    const sb = openTempSandbox({ demo: true });
+    const sb = await open({ demo: true });
     const s = await sb.call('incidents:summary', {});
     expect(s.failing.map((f) => [f.workflow_name, f.bad_since, f.last_good])).toEqual([['ml-training-pipeline', 4, 3]]);
     const seqs = s.recent_rollbacks.map((r) => r.seq);
