@@ -5,6 +5,7 @@ import type { RewindEvent, Run } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
+import { incidentSummary } from '../engine/incidents.js';
 import { parseInput } from '../engine/validate.js';
 import { assertJsonDepth } from './json-depth.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
@@ -66,6 +67,7 @@ function handlers(engine: Engine): Handlers {
       return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
+    'incidents:summary': { apply: () => incidentSummary(engine.store.read, new Date(engine.now())) },
     ...runbookHandlers(engine),
   };
 }

@@ -18,6 +18,7 @@ import {
   workflowSchema,
   workflowVersionSchema,
 } from './entities.js';
+import { incidentSummarySchema } from './incidents.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 
 /*
@@ -282,6 +283,12 @@ export const backendMethods = {
     role: 'viewer',
     mutates: false,
     summary: "A rehearsal's post-incident report (seed 003's template), as Markdown.",
+  }),
+  'incidents:summary': method(z.strictObject({}), incidentSummarySchema, {
+    http: { method: 'GET', path: '/api/v1/incidents' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'What is wrong now, worst first: failing workflows with their bad and last good versions, recent rollbacks.',
   }),
 } as const;
 

@@ -31,6 +31,11 @@ export const connectionInfoSchema = z.object({
   selected: z.boolean(),
   /** Who this console acts as on the connection (audit-log actor): tells our own changes from other operators'. */
   actor: z.string().nullable(),
+  /**
+   * What this console may do there (a server's whoami; the local sandbox is admin): the console
+   * disables what the role would be refused. Absent or null until the server has said.
+   */
+  role: z.enum(['viewer', 'operator', 'admin']).nullable().optional(),
   /** For a sandbox file made by a snapshot: where and when it was taken. */
   snapshot: z
     .object({ source_url: z.string(), taken_at: z.string(), complete: z.boolean(), runs: z.number().int(), events: z.number().int() })

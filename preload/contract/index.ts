@@ -41,3 +41,4 @@ export function splitMethod(name: string): [string, string] {
 export * from './web-protocol.js';
 export * from './runbooks.js';
 export * from './names.js';
+export * from './incidents.js';

@@ -37,9 +37,9 @@ export function ConnectionSwitcher() {
           {selected.snapshot ? <StatusBadge status="snapshot" label="SNAPSHOT" testId="connection-snapshot" /> : null}
           {selected.environment === 'production' ? <StatusBadge status="production" label="PRODUCTION" testId="connection-production" /> : null}
           <StatusBadge status={selected.state} testId="connection-state" />
-          {selected.detail ? (
-            <span className="muted conn-detail" data-testid="connection-detail">
-              {selected.detail}
+          {selected.role ? (
+            <span className="badge conn-role" data-status={selected.role} title={`Your role on ${selected.name}`} data-testid="connection-role">
+              {selected.role}
             </span>
           ) : null}
         </>

@@ -1,7 +1,10 @@
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { GuardedButton } from '../shared/GuardedButton.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
+import { useConnections } from '../store/connections-store.js';
 import { useInspector } from '../store/inspector-store.js';
+import { selectRole } from '../store/selectors.js';
 import { VersionPicker } from './VersionPicker.js';
 
 /** Resume after the last good checkpoint, under a version whose compatibility is shown first. */
@@ -9,6 +12,7 @@ export function ResumePanel() {
   const versions = useInspector((s) => s.versions);
   const resume = useInspector((s) => s.resume);
   const c = resume.compat;
+  const role = useConnections(selectRole);
 
   return (
     <section className="action-panel" aria-label="Resume" data-testid="resume-panel">
@@ -28,15 +32,16 @@ export function ResumePanel() {
             <span className="muted">{c.reason}</span>
           </span>
         ) : null}
-        <button
-          type="button"
+        <GuardedButton
+          action="resume"
+          role={role}
           className="btn btn-primary"
           disabled={!c?.compatible || resume.busy || resume.compatLoading}
           onClick={() => void useInspector.getState().resumeRun()}
-          data-testid="resume-submit"
+          testId="resume-submit"
         >
           Resume{c?.resume_after_seq ? ` after #${c.resume_after_seq}` : ''}
-        </button>
+        </GuardedButton>
       </div>
       {c && !c.compatible && c.missing_nodes.length > 0 ? (
         <p className="muted" data-testid="resume-missing">
@@ -44,7 +49,7 @@ export function ResumePanel() {
         </p>
       ) : null}
       {resume.busy ? <Progress label="Resuming…" testId="resume-progress" /> : null}
-      {resume.error ? <ErrorNotice error={resume.error} testId="resume-error" /> : null}
+      {resume.error ? <ErrorNotice error={resume.error} onDismiss={() => useInspector.getState().clearResumeError()} focusOnMount testId="resume-error" /> : null}
     </section>
   );
 }

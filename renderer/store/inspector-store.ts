@@ -62,6 +62,7 @@ interface InspectorActions {
   setJsonQuery(q: string): void;
   setResumeVersion(version: number): Promise<void>;
   resumeRun(): Promise<Run | null>;
+  clearResumeError(): void;
   setReplayVersion(version: number): void;
   replayRun(): Promise<void>;
 }
@@ -169,6 +170,9 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
         set({ resume: { ...get().resume, busy: false, error: toErrorData(e) } });
         return null;
       }
+    },
+    clearResumeError() {
+      set({ resume: { ...get().resume, error: null } });
     },
     setReplayVersion(version) {
       set({ replay: { ...get().replay, version, result: null, error: null } });

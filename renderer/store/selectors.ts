@@ -1,6 +1,7 @@
-import type { Checkpoint, ConnectionInfo, RehearsalSession, RewindEvent, Run, StoredRunbook, Workflow } from '../../preload/contract/index.js';
+import type { Checkpoint, ConnectionInfo, FailingWorkflow, RehearsalSession, RewindEvent, Role, Run, StoredRunbook, Workflow } from '../../preload/contract/index.js';
 import type { AuditFilter, AuditState } from './audit-store.js';
 import type { ConnectionsState } from './connections-store.js';
+import type { IncidentsState } from './incidents-store.js';
 import type { InspectorState } from './inspector-store.js';
 import type { RehearsalState } from './rehearsal-store.js';
 import type { RunbooksState } from './runbooks-store.js';
@@ -17,6 +18,15 @@ export const selectSelectedConnection = (s: ConnectionsState): ConnectionInfo | 
 /** Connections with a tampered or truncated log, the selected one first. Use with `useShallow`. */
 export const selectAlarmedConnections = (s: ConnectionsState): ConnectionInfo[] =>
   s.connections.filter((c) => c.alarm !== null).sort((a, b) => Number(b.selected) - Number(a.selected));
+
+/** The console's role on the selected connection; null until the server has said. */
+export const selectRole = (s: ConnectionsState): Role | null => selectSelectedConnection(s)?.role ?? null;
+
+/** The failing-workflow entry of the incident summary for one workflow, if it is failing. */
+export const selectIncidentFor =
+  (workflowId: string | null) =>
+  (s: IncidentsState): FailingWorkflow | null =>
+    s.summary?.failing.find((f) => f.workflow_id === workflowId) ?? null;
 
 export const selectIsProduction = (s: ConnectionsState): boolean => selectSelectedConnection(s)?.environment === 'production';
 

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export type View = 'workflows' | 'runs' | 'runbooks' | 'audit';
+export type View = 'home' | 'workflows' | 'runs' | 'runbooks' | 'audit';
 /** The connection dialogs the switcher's menu opens. */
 export type ConnectionDialog = 'snapshot' | 'openSandbox' | 'token';
 export type Theme = 'dark' | 'light';
@@ -23,7 +23,7 @@ function storedTheme(): Theme {
   }
 }
 
-export const uiInitialState: UiState = { view: 'workflows', theme: 'dark', addConnectionOpen: false, connectionDialog: null };
+export const uiInitialState: UiState = { view: 'home', theme: 'dark', addConnectionOpen: false, connectionDialog: null };
 
 interface UiActions {
   setView(view: View): void;

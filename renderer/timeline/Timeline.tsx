@@ -1,8 +1,12 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { Workflow } from '../../preload/contract/index.js';
+import { permission, versionMarks } from '../home/home-model.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { VirtualList } from '../shared/VirtualList.js';
+import { useConnections } from '../store/connections-store.js';
+import { useIncidents } from '../store/incidents-store.js';
 import { useRollback } from '../store/rollback-store.js';
+import { selectIncidentFor, selectRole } from '../store/selectors.js';
 import { useTimeline, type TimelineRow } from '../store/timeline-store.js';
 import { TimelineItem } from './TimelineItem.js';
 
@@ -16,13 +20,17 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
   const error = useTimeline((s) => s.error);
   const selected = useTimeline((s) => s.selected);
   const [active, setActive] = useState(0);
+  const incident = useIncidents(useMemo(() => selectIncidentFor(workflow.id), [workflow.id]));
+  const marks = useMemo(() => versionMarks(incident), [incident]);
+  const allowed = permission(useConnections(selectRole), 'rollback');
+  const refusal = allowed.allowed ? null : allowed.reason;
 
   const rollbackTo = (version: number) => void useRollback.getState().openFor(workflow.id, version);
 
   const onRowKey = (key: string, index: number): boolean => {
     const row: TimelineRow | undefined = rows[index];
     if (row?.kind !== 'version') return false;
-    if (key === 'r') {
+    if (key === 'r' && refusal === null) {
       rollbackTo(row.version.version);
       return true;
     }
@@ -58,7 +66,14 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
         className="timeline-list"
         emptyText={loading ? 'Loading versions…' : 'No versions yet.'}
         renderRow={(row, _i, isActive) => (
-          <TimelineItem row={row} active={isActive} picked={row.kind === 'version' && selected.includes(row.version.version)} onRollback={rollbackTo} />
+          <TimelineItem
+            row={row}
+            active={isActive}
+            picked={row.kind === 'version' && selected.includes(row.version.version)}
+            onRollback={rollbackTo}
+            mark={row.kind === 'version' ? (marks.get(row.version.version) ?? null) : null}
+            refusal={refusal}
+          />
         )}
       />
     </section>

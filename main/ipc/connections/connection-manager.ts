@@ -5,7 +5,7 @@ import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
-import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
+import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent, Role } from '../../../preload/contract/index.js';
 import {
   isSandboxConnection,
   loadConnections,
@@ -31,7 +31,7 @@ export interface RemoteOptions {
 }
 /** A workflow server's backend, which can also say who its token is (GET /api/v1/whoami). */
 export interface RemoteBackendLike extends Backend {
-  whoami(): Promise<{ name: string }>;
+  whoami(): Promise<{ name: string; role?: Role }>;
 }
 export type CreateRemote = (options: RemoteOptions) => RemoteBackendLike;
 
@@ -84,8 +84,9 @@ interface Live {
   url: string;
   backend: Backend | null;
   /** Remote only: asks the server who the token is. */
-  identify: (() => Promise<string>) | null;
+  identify: (() => Promise<{ name: string; role?: Role }>) | null;
   actor: string | null;
+  role: Role | null;
   snapshot: ConnectionInfo['snapshot'];
   hasToken: boolean;
   state: ConnectionState;
@@ -142,6 +143,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     has_token: c.hasToken,
     selected: id === selectedId,
     actor: c.actor,
+    role: c.role,
     snapshot: c.snapshot,
     alarm: c.alarm,
   });
@@ -183,9 +185,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     };
     const identify = async () => {
       if (!c.identify) return;
-      const actor = await c.identify();
-      if (!stopped && actor !== c.actor) {
+      const { name: actor, role = null } = await c.identify();
+      if (!stopped && (actor !== c.actor || role !== c.role)) {
         c.actor = actor;
+        c.role = role;
         changed();
       }
     };
@@ -254,6 +257,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     c.backend = null;
     c.identify = null;
     c.actor = null;
+    c.role = null;
     c.everConnected = false;
     c.hasToken = token !== null;
     c.detail = token === null ? missingTokenDetail : null;
@@ -261,7 +265,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       try {
         const remote = options.createRemote({ url, token });
         c.backend = remote;
-        c.identify = async () => (await remote.whoami()).name;
+        c.identify = async () => {
+          const { name, role } = await remote.whoami();
+          return { name, role };
+        };
       } catch (err) {
         // A hand-edited file may hold a URL the client refuses: show it on that connection, keep the rest.
         c.detail = errorDetail(err);
@@ -460,7 +467,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
 }
 
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, stop: () => undefined };
+  return { config, kind, url, backend: null, identify: null, actor: null, role: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, stop: () => undefined };
 }
 
 /** A sandbox with a broken chain refuses changes: the banner says so. */
@@ -472,6 +479,8 @@ function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {
 async function attachSandbox(c: Live, backend: EngineBackend): Promise<void> {
   c.backend = backend;
   c.actor = backend.defaultActor;
+  // The sandbox is the operator's own file: every action is allowed.
+  c.role = 'admin';
   c.snapshot = snapshotInfo(parseSnapshotMeta(await backend.engine.store.read.all<{ key: string; value: string }>(SNAPSHOT_META_SQL), c.url));
 }
 

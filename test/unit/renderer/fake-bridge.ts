@@ -10,6 +10,7 @@ import {
   type ConsoleEvent,
   type ConsoleEventPayload,
   type Dsl,
+  type IncidentSummary,
   type RehearsalSession,
   type RewindBridge,
   type RewindErrorData,
@@ -60,6 +61,8 @@ export interface FakeWorld {
   rehearsals: StoredRehearsal[];
   scenarios: ScenarioInfo[];
   sessions: RehearsalSession[];
+  /** What `incidents:summary` answers: the ML pipeline's v2 is bad, v1 its last good version. */
+  incidents: IncidentSummary;
 }
 
 /** Seed 003's level 1, shortened: a checklist, the rollback, a health check. */
@@ -203,6 +206,31 @@ export function demoWorld(): FakeWorld {
     rehearsals: [rehearsalOf('reh-2', 300, 95_000, true), rehearsalOf('reh-1', 200, 130_000, false)],
     scenarios: [{ name: 'ml-registry-outage', description: 'Every run fails at deploy.', level: 'application' }],
     sessions: [],
+    incidents: {
+      generated_at: iso(40),
+      window_hours: 24,
+      failing: [
+        {
+          workflow_id: wf.id,
+          workflow_name: wf.name,
+          status: 'active',
+          active_version: 2,
+          revision: 5,
+          open_failures: 1,
+          first_failure_at: iso(28),
+          last_failure_at: iso(28),
+          latest_failed_run_id: failed.run_id,
+          latest_failed_version: 2,
+          by_version: [
+            { version: 2, runs: 1, failed: 1, succeeded: 0 },
+            { version: 1, runs: 3, failed: 0, succeeded: 3 },
+          ],
+          bad_since: 2,
+          last_good: 1,
+        },
+      ],
+      recent_rollbacks: [],
+    },
   };
 }
 
@@ -442,6 +470,7 @@ export class FakeBridge {
         w.sessions = [next];
         return next;
       },
+      'incidents:summary': () => w.incidents,
       'events:verify': () => ({ ok: true, length: w.events.length, head_hash: w.events[w.events.length - 1]?.hash ?? '', first_broken_seq: null, reason: null }),
     };
   }
