@@ -6,6 +6,8 @@ import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { parseInput } from '../engine/validate.js';
+import { recordRefusal } from './refusal-audit.js';
+import { listVersionPage } from './version-pages.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import { runbookHandlers, seedSampleRunbooks } from './sandbox-runbooks.js';
 
@@ -42,7 +44,7 @@ function handlers(engine: Engine): Handlers {
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
-    'versions:list': { apply: (i) => versions.list(i) },
+    'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': { apply: (i, a) => versions.createDraft(i, a) },
     'versions:publish': { apply: (i, a) => versions.publish(i, a) },
@@ -90,9 +92,15 @@ export class SandboxBackend implements Backend {
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
-    const applied = spec.mutates && ctx.idempotencyKey ? this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : handler.apply(parsed, actor);
-    const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
-    return output as MethodOutput<M>;
+    try {
+      const applied = spec.mutates && ctx.idempotencyKey ? this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : handler.apply(parsed, actor);
+      const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
+      return output as MethodOutput<M>;
+    } catch (err) {
+      // Input that did not parse was thrown above: only refusals of well-formed mutations are audited.
+      recordRefusal(this.engine, { method, input: parsed as Record<string, unknown>, actor, error: err });
+      throw err;
+    }
   }
 
   /** Applies a mutation at most once per key: the record commits in the same transaction as the change. */

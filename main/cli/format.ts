@@ -1,4 +1,4 @@
-import type { Checkpoint, RewindEvent, Run, Workflow, WorkflowVersion } from '../../preload/contract/index.js';
+import type { Checkpoint, RewindEvent, Run, VersionListItem, Workflow } from '../../preload/contract/index.js';
 
 /** Human output: aligned columns, no colour (it goes to logs and pipes as often as to terminals). */
 export function table(headers: string[], rows: Array<Array<string | number | null>>): string {
@@ -28,10 +28,10 @@ export function workflowDetail(w: Workflow): string {
     .join('\n');
 }
 
-export function versionsTable(versions: WorkflowVersion[]): string {
+export function versionsTable(versions: VersionListItem[]): string {
   return table(
     ['VERSION', 'STATUS', 'NODES', 'BY', 'PUBLISHED', 'CHANGE'],
-    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition.nodes.length, v.created_by, shortTime(v.published_at), v.change_log]),
+    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition?.nodes.length ?? '–', v.created_by, shortTime(v.published_at), v.change_log]),
   );
 }
 

@@ -175,6 +175,14 @@ export class RunService {
           { run_id: parent.run_id, status: parent.status },
         );
       }
+      // Resume once: a second resume (a double click, two operators) would run the rest twice.
+      const child = input.again ? undefined : (this.core.db.prepare("SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, rowid DESC LIMIT 1").get(parent.run_id) as { run_id: string } | undefined);
+      if (child) {
+        throw new RewindError('ALREADY_RESUMED', `Run ${parent.run_id} was already resumed as ${child.run_id}.`, `Open ${child.run_id} to follow it; to resume ${parent.run_id} once more on purpose, resume it again explicitly.`, {
+          run_id: parent.run_id,
+          child_run_id: child.run_id,
+        });
+      }
       const target = this.versions.get(parent.workflow_id, input.version ?? parent.version);
       const compat = this.compatibilityWith(parent, target);
       if (!compat.compatible) {

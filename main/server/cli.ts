@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { recordRefusal } from '../backends/refusal-audit.js';
 import { openSandbox } from '../backends/sandbox.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
@@ -16,6 +18,8 @@ const usage = `Usage: npm run server -- --db FILE [options]
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]
   --heartbeat-ms N    WebSocket ping interval                                 [15000]
   --rate-limit N      requests per second per token (0: no limit)             [0]
+  --environment NAME  what this server serves (production, staging…), shown in /health
+                      and to every console; else REWIND_ENVIRONMENT           [unset]
 
 The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
 generates one and prints it once. SIGTERM or Ctrl-C drains requests and exits.`;
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
         'time-scale': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        environment: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -63,6 +68,9 @@ async function main(): Promise<void> {
   const timeScale = numberOption(parsed['time-scale'], 'time-scale', 1);
   const heartbeatMs = numberOption(parsed['heartbeat-ms'], 'heartbeat-ms', 15_000, 50);
   const rate = numberOption(parsed['rate-limit'], 'rate-limit', 0);
+  const environmentRaw = parsed.environment ?? (process.env.REWIND_ENVIRONMENT || undefined);
+  const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
+  if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   if ((parsed['tls-cert'] === undefined) !== (parsed['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together.', 'Pass both PEM files, or neither.');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (parsed['tls-cert'] !== undefined && parsed['tls-key'] !== undefined) {
@@ -94,6 +102,8 @@ async function main(): Promise<void> {
       host: parsed.host,
       port,
       heartbeatMs,
+      environment: environment?.data ?? null,
+      onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -106,7 +116,7 @@ async function main(): Promise<void> {
   if (parsed.host !== '127.0.0.1' && parsed.host !== 'localhost' && parsed.host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${parsed.host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
-  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${parsed.db}, schema ${backend.engine.schemaVersion})\n`);
+  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${parsed.db}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -21,6 +21,8 @@ export const healthSchema = z.object({
   schema_version: z.number().int(),
   /** The server's WebSocket ping interval: a client that hears nothing for about twice this long reconnects. */
   heartbeat_ms: z.number().int().positive(),
+  /** What the server says it serves (`--environment`, e.g. production): the console shows this, not what was typed when adding it. Null when unset. */
+  environment: z.string().nullable().default(null),
 });
 export type Health = z.infer<typeof healthSchema>;
 
@@ -114,7 +116,10 @@ export const tokenCreateInputSchema = z.strictObject({
 /** The only time the token itself is shown; the server keeps its hash. */
 export const tokenCreatedSchema = tokenInfoSchema.extend({ token: z.string() });
 export const tokenListSchema = z.object({ tokens: z.array(tokenInfoSchema) });
-export const whoamiSchema = z.object({ name: z.string(), role: roleSchema });
+export const whoamiSchema = z.object({ name: z.string(), role: roleSchema, environment: z.string().nullable().default(null) });
+
+/** `--environment` / REWIND_ENVIRONMENT: a short lowercase name such as production, staging, dr. */
+export const environmentNameSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'an environment is 1–32 lowercase letters, digits, _ or -, starting with a letter');
 
 /** Server-only routes, beside the contract's. */
 export const serverRoutes = {

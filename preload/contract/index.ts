@@ -40,3 +40,4 @@ export function splitMethod(name: string): [string, string] {
 }
 export * from './web-protocol.js';
 export * from './runbooks.js';
+export * from './audit.js';

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { recordRefusal } from '../../../main/backends/refusal-audit.js';
 import { type SandboxBackend, openSandbox } from '../../../main/backends/sandbox.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
@@ -53,6 +54,7 @@ export async function startServer(
     schemaVersion: backend.engine.schemaVersion,
     port: 0,
     log: () => undefined,
+    onRefused: (refusal) => recordRefusal(backend.engine, refusal),
     ...serverOptions,
   });
   return {
