@@ -20,8 +20,13 @@ export const connectionInfoSchema = z.object({
   kind: z.enum(['sandbox', 'remote']),
   /** Remote only: the server's base URL. Sandbox: the database file path. */
   url: z.string(),
-  /** `production` asks for a stronger confirmation before destructive actions. */
+  /** As typed when the connection was added. `production` asks for a stronger confirmation before destructive actions. */
   environment: z.enum(['sandbox', 'staging', 'production']),
+  /**
+   * What the server itself says it serves (its `--environment`, from whoami): what the console shows.
+   * Null until the server answered, or when it names none; the sandbox says `sandbox`.
+   */
+  server_environment: z.string().nullable(),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
   state: connectionStateSchema,
   /** Why the connection is refused or unreachable, with what to do. */

@@ -10,7 +10,7 @@ import {
   isSandboxConnection,
   loadConnections,
   newConnectionId,
-  saveConnections,
+  updateConnections,
   type RemoteConnection,
   type SandboxConnection,
   type SavedConnection,
@@ -27,7 +27,7 @@ export interface RemoteOptions {
 }
 /** A workflow server's backend, which can also say who its token is (GET /api/v1/whoami). */
 export interface RemoteBackendLike extends Backend {
-  whoami(): Promise<{ name: string }>;
+  whoami(): Promise<{ name: string; environment?: string | null }>;
 }
 export type CreateRemote = (options: RemoteOptions) => RemoteBackendLike;
 
@@ -79,9 +79,10 @@ interface Live {
   kind: 'sandbox' | 'remote';
   url: string;
   backend: Backend | null;
-  /** Remote only: asks the server who the token is. */
-  identify: (() => Promise<string>) | null;
+  /** Remote only: asks the server who the token is, and what environment it serves. */
+  identify: (() => Promise<{ name: string; environment?: string | null }>) | null;
   actor: string | null;
+  serverEnvironment: string | null;
   snapshot: ConnectionInfo['snapshot'];
   hasToken: boolean;
   state: ConnectionState;
@@ -121,6 +122,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     kind: c.kind,
     url: c.url,
     environment: c.config && !isSandboxConnection(c.config) ? c.config.environment : 'sandbox',
+    server_environment: c.kind === 'sandbox' ? 'sandbox' : c.serverEnvironment,
     color: c.config?.color ?? DEFAULT_COLORS.sandbox,
     state: c.state,
     detail: c.detail,
@@ -167,9 +169,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     };
     const identify = async () => {
       if (!c.identify) return;
-      const actor = await c.identify();
-      if (!stopped && actor !== c.actor) {
-        c.actor = actor;
+      const who = await c.identify();
+      const environment = who.environment ?? null;
+      if (!stopped && (who.name !== c.actor || environment !== c.serverEnvironment)) {
+        c.actor = who.name;
+        c.serverEnvironment = environment;
         changed();
       }
     };
@@ -190,7 +194,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         (err: unknown) => {
           if (stopped) return;
           const refused = err instanceof RewindError && ['UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'TLS_FAILED'].includes(err.code);
-          setState(c, refused ? 'refused' : 'unreachable', errorDetail(err));
+          setState(c, refused ? 'refused' : 'unreachable', err instanceof RewindError && err.code === 'UNAUTHORIZED' ? badTokenDetail(err) : errorDetail(err));
           if (refused) return;
           // Capped exponential backoff with jitter until the server answers.
           const delay = Math.min(retry.cap, retry.base * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -203,14 +207,15 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 
   const missingTokenDetail = options.vault.persistent
-    ? 'The OS keychain could not open this connection’s token (the keychain is locked, or was reset). Remove the connection and add it again with its token.'
-    : 'Browser mode keeps tokens in memory only, for one session, so this connection’s token is gone since the last start. Remove the connection and add it again with its token, or use the desktop app, which keeps tokens in the OS keychain.';
+    ? `The OS keychain could not open this connection’s token (the keychain is locked, or was reset). ${REPLACE_TOKEN}`
+    : `Browser mode keeps tokens in memory only, for one session, so this connection’s token is gone since the last start. ${REPLACE_TOKEN} The desktop app keeps tokens in the OS keychain.`;
 
   /** Points a remote connection at a new backend for `token` (or none), from a fresh state. */
   const connectRemote = (c: Live, url: string, token: string | null) => {
     c.backend = null;
     c.identify = null;
     c.actor = null;
+    c.serverEnvironment = null;
     c.everConnected = false;
     c.hasToken = token !== null;
     c.detail = token === null ? missingTokenDetail : null;
@@ -218,7 +223,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       try {
         const remote = options.createRemote({ url, token });
         c.backend = remote;
-        c.identify = async () => (await remote.whoami()).name;
+        c.identify = async () => ({ ...(await remote.whoami()) });
       } catch (err) {
         // A hand-edited file may hold a URL the client refuses: show it on that connection, keep the rest.
         c.detail = errorDetail(err);
@@ -260,7 +265,6 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     else await openRemote(config);
   }
 
-  const remotes = () => [...live.values()].flatMap((c) => (c.config ? [c.config] : []));
   /** Paths a snapshot is writing right now: nothing else may open or write them meanwhile. */
   const snapshotting = new Set<string>();
   const sandboxWith = (path: string) => [...live].find(([, c]) => c.kind === 'sandbox' && resolve(c.url) === path);
@@ -279,9 +283,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     add: (input) =>
       serial(async () => {
         const name = input.name.trim();
-        if (nameTaken(name)) {
-          throw new RewindError('DUPLICATE_NAME', `A connection named “${name}” already exists.`, 'Choose another name, or remove the existing connection first.');
-        }
+        if (nameTaken(name)) throw duplicateName(name);
         const config: RemoteConnection = {
           id: newConnectionId(),
           name,
@@ -292,7 +294,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         // The token first: if the keychain refuses it, nothing has been written.
         await options.vault.set(config.id, input.token);
         try {
-          await saveConnections(options.dir, [...remotes(), config]);
+          await updateConnections(options.dir, (current) => {
+            // Another console may have taken the name since this one read the file.
+            if (current.some((c) => c.name.toLowerCase() === name.toLowerCase())) throw duplicateName(name);
+            return [...current, config];
+          });
         } catch (err) {
           await options.vault.delete(config.id);
           throw err;
@@ -308,7 +314,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         }
         const c = live.get(id);
         if (!c) return false;
-        await saveConnections(options.dir, remotes().filter((r) => r.id !== id));
+        await updateConnections(options.dir, (current) => current.filter((r) => r.id !== id));
         // An opened sandbox file is only forgotten: the file itself stays where it is.
         if (c.kind === 'remote') await options.vault.delete(id);
         live.delete(id);
@@ -351,7 +357,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const backend = openSandboxChecked(path, openSandboxFile);
         const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
         try {
-          await saveConnections(options.dir, [...remotes(), config]);
+          await updateConnections(options.dir, (current) => [...current, config]);
         } catch (err) {
           await backend.close();
           throw err;
@@ -413,7 +419,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
 }
 
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
+  return { config, kind, url, backend: null, identify: null, actor: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
 }
 
 function attachSandbox(c: Live, backend: SandboxBackend): void {
@@ -443,6 +449,10 @@ function openSandboxChecked(path: string, open: (path: string) => SandboxBackend
   return open(path);
 }
 
+function duplicateName(name: string): RewindError {
+  return new RewindError('DUPLICATE_NAME', `A connection named “${name}” already exists.`, 'Choose another name, or remove the existing connection first.');
+}
+
 function snapshotBusy(path: string): RewindError {
   return new RewindError('BUSY', `A snapshot is being written to ${path}.`, 'Wait for it to finish (its progress is shown), then try again.', { path });
 }
@@ -455,6 +465,13 @@ function nameOf(path: string): string {
 function freeName(name: string, taken: (name: string) => boolean): string {
   if (!taken(name)) return name;
   for (let i = 2; ; i++) if (!taken(`${name} (${i})`)) return `${name} (${i})`;
+}
+
+/** The one remedy for a token the server does not take, named as the console's menu names it. */
+const REPLACE_TOKEN = 'Use “Replace token” on this connection to give it a valid token.';
+
+function badTokenDetail(err: RewindError): string {
+  return `${err.message} ${REPLACE_TOKEN}`;
 }
 
 function errorDetail(err: unknown): string {
