@@ -40,7 +40,13 @@ interface RehearsalRow {
   steps: string;
   rollbacks: string;
   created_by: string;
+  time_scale: number | null;
+  auto_executed: number | null;
+  scratch_copy: number | null;
 }
+
+const flag = (v: boolean | null | undefined): number | null => (v === null || v === undefined ? null : v ? 1 : 0);
+const unflag = (v: number | null): boolean | null => (v === null ? null : v === 1);
 
 const toRunbook = (row: RunbookRow): StoredRunbook => storedRunbookSchema.parse({ ...row, runbook: JSON.parse(row.definition) });
 
@@ -51,6 +57,10 @@ const toRehearsal = (row: RehearsalRow): StoredRehearsal =>
     passed: row.passed === 1,
     steps: JSON.parse(row.steps),
     rollbacks: JSON.parse(row.rollbacks),
+    // Rows from before the conditions were kept have none: left out rather than invented.
+    time_scale: row.time_scale ?? undefined,
+    auto_executed: unflag(row.auto_executed) ?? undefined,
+    scratch_copy: unflag(row.scratch_copy) ?? undefined,
   });
 
 const notFound = (ref: string) => new RewindError('RUNBOOK_NOT_FOUND', `No runbook "${ref}" here.`, 'Import it, or pick one from the runbook list.', { runbook: ref });
@@ -74,8 +84,8 @@ export class RunbookStore {
       remove: db.prepare('DELETE FROM runbooks WHERE id = ?'),
       countRehearsals: db.prepare('SELECT COUNT(*) AS n FROM rehearsals WHERE runbook_id = ?'),
       insertRehearsal: db.prepare(
-        `INSERT INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by)
-         VALUES (@id, @runbook_id, @definition, @scenario, @started_at, @finished_at, @total_ms, @passed, @steps, @rollbacks, @actor)`,
+        `INSERT INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by, time_scale, auto_executed, scratch_copy)
+         VALUES (@id, @runbook_id, @definition, @scenario, @started_at, @finished_at, @total_ms, @passed, @steps, @rollbacks, @actor, @time_scale, @auto_executed, @scratch_copy)`,
       ),
       rehearsalsOf: db.prepare('SELECT * FROM rehearsals WHERE runbook_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?'),
       rehearsal: db.prepare('SELECT * FROM rehearsals WHERE id = ?'),
@@ -138,6 +148,9 @@ export class RunbookStore {
       steps: JSON.stringify(record.steps),
       rollbacks: JSON.stringify(record.rollbacks),
       actor,
+      time_scale: record.time_scale ?? null,
+      auto_executed: flag(record.auto_executed),
+      scratch_copy: flag(record.scratch_copy),
     });
     return this.getRehearsal(id);
   }

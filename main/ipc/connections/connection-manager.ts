@@ -1,7 +1,7 @@
 import { basename, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Backend, SubscriptionState } from '../../backends/backend.js';
-import { openSandbox, type SandboxBackend } from '../../backends/sandbox.js';
+import { openSandbox, SandboxBackend } from '../../backends/sandbox.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, readSnapshotMeta, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer } from '../../snapshots/snapshot.js';
@@ -16,6 +16,7 @@ import {
   type SavedConnection,
 } from './connections-file.js';
 import { headSeq } from './head-seq.js';
+import { removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
 import type { TokenVault } from './token-vault.js';
 
 export const SANDBOX_ID = 'sandbox';
@@ -40,8 +41,11 @@ export type AddConnectionInput = z.output<ConsoleMethods['connections:add']['inp
 export type CreateSnapshotInput = z.output<ConsoleMethods['snapshots:create']['input']>;
 
 export interface ConnectionManagerOptions {
-  /** The local sandbox, already open; it is always in the list and cannot be removed. */
-  sandbox: { backend: SandboxBackend; path: string };
+  /**
+   * The local sandbox, already open; it is always in the list and cannot be removed. `reopenWithDemo`
+   * opens a fresh one at the same path seeded with the demo ("Reset sandbox to the demo").
+   */
+  sandbox: { backend: SandboxBackend; path: string; reopenWithDemo?: () => SandboxBackend };
   /** Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor, runs unscaled. */
   openSandboxFile?: (path: string) => SandboxBackend;
   /** The folder holding the connections file. */
@@ -65,6 +69,12 @@ export interface ConnectionManager {
   createSnapshot(input: CreateSnapshotInput): Promise<ApiOutput<'snapshots:create'>>;
   /** The selected connection's backend; throws a typed error when it cannot be used at all (no token). */
   selectedBackend(): Backend;
+  /** A scratch copy of the selected connection when it is a sandbox (null for a server): what a rehearsal changes instead. */
+  scratchCopyOfSelected(): Promise<{ backend: SandboxBackend; dispose(): Promise<void> } | null>;
+  /** What resetting the local sandbox would throw away. */
+  sandboxContents(): SandboxContents;
+  /** Sets the local sandbox aside (kept as `<file>.before-reset`) and opens a fresh one with the demo. */
+  resetSandbox(): Promise<SandboxContents>;
   onPush(listener: ConsolePush): () => void;
   /** Sends a push of another console service (rehearsal progress) to the same listeners. */
   push: ConsolePush;
@@ -276,6 +286,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     return c;
   };
 
+  const localSandbox = (): SandboxBackend => {
+    if (!(sandbox.backend instanceof SandboxBackend)) throw new RewindError('INTERNAL', 'The local sandbox is not open.', 'Restart Rewind.');
+    return sandbox.backend;
+  };
+
   const nameTaken = (name: string) => list().some((c) => c.name.toLowerCase() === name.toLowerCase());
 
   return {
@@ -400,6 +415,31 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? selectedId} has no token.`, c.detail ?? missingTokenDetail);
       return c.backend;
     },
+    async scratchCopyOfSelected() {
+      const c = find(selectedId);
+      if (c.kind !== 'sandbox' || !(c.backend instanceof SandboxBackend)) return null;
+      return scratchCopy(c.backend, openSandboxFile);
+    },
+    sandboxContents() {
+      return sandboxContents(localSandbox(), options.sandbox.path);
+    },
+    resetSandbox: () =>
+      serial(async () => {
+        const reopen = options.sandbox.reopenWithDemo;
+        if (!reopen) throw new RewindError('FORBIDDEN', 'This console cannot reset its sandbox.', 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
+        const before = localSandbox();
+        const lost = sandboxContents(before, options.sandbox.path);
+        // A consistent copy first (online backup, WAL included): a reset by mistake is undone by opening it.
+        await before.engine.db.backup(lost.kept_as);
+        sandbox.stop();
+        await before.close();
+        await removeSandboxFiles(options.sandbox.path);
+        attachSandbox(sandbox, reopen());
+        sandbox.everConnected = false;
+        await start(SANDBOX_ID, sandbox);
+        changed();
+        return lost;
+      }),
     onPush(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
