@@ -17,6 +17,8 @@ export interface VirtualListProps<T> {
   testId: string;
   className?: string;
   emptyText?: string;
+  /** Called with the last rendered row's index as it changes: where a paged list loads its next page. */
+  onVisibleEnd?: (lastIndex: number) => void;
 }
 
 /**
@@ -37,6 +39,11 @@ export function VirtualList<T>(p: VirtualListProps<T>) {
   });
 
   const active = Math.min(Math.max(p.activeIndex, 0), Math.max(p.items.length - 1, 0));
+  const lastVisible = virtualizer.getVirtualItems().at(-1)?.index ?? -1;
+  const { onVisibleEnd } = p;
+  useEffect(() => {
+    if (lastVisible >= 0) onVisibleEnd?.(lastVisible);
+  }, [lastVisible, onVisibleEnd]);
 
   useEffect(() => {
     if (!focusPending.current) return;
