@@ -19,11 +19,10 @@ export async function listVersionPage(list: ListFn, input: ParsedInput<'versions
   const versions: VersionListItem[] = [];
   let bytes = ENVELOPE_BYTES;
   let offset = input.offset;
-  let total = 0;
   for (;;) {
     const want = Math.min(CHUNK, input.limit - versions.length);
     const chunk = await list({ ...input, offset, limit: want });
-    total = chunk.total;
+    const total = chunk.total;
     for (const v of chunk.versions) {
       const item: VersionListItem = input.include_dsl === false ? withoutDsl(v) : v;
       const size = Buffer.byteLength(JSON.stringify(item)) + 1;

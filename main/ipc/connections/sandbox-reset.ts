@@ -16,10 +16,10 @@ export interface SandboxContents {
   kept_as: string;
 }
 
-const TABLES = ['workflows', 'workflow_versions', 'runs', 'events', 'runbooks', 'rehearsals'] as const;
+type Table = 'workflows' | 'workflow_versions' | 'runs' | 'events' | 'runbooks' | 'rehearsals';
 
 export function sandboxContents(backend: SandboxBackend, path: string): SandboxContents {
-  const count = (table: (typeof TABLES)[number]) => (backend.engine.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const count = (table: Table) => (backend.engine.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   return {
     path,
     workflows: count('workflows'),
