@@ -141,11 +141,18 @@ function snapshot(engine: Engine): Snapshot {
   };
 }
 
-/** A refusal that changes nothing: same code and hint, no event appended, no row changed. */
+/**
+ * A refusal that changes nothing: same code and hint, no row changed, and no event appended but the
+ * refusal's own audit record (`mutation_refused`, for a mutation refused by a rule; none for a read).
+ */
 export async function expectRefusalChangesNothing(engine: Engine, fn: () => unknown, code: ErrorCode, hint: string | RegExp): Promise<RewindError> {
   const before = snapshot(engine);
   const err = await expectRefusal(fn, code, hint);
-  expect(snapshot(engine)).toEqual(before);
+  const after = snapshot(engine);
+  const appended = engine.events.list(before.seq, 10);
+  expect(appended.every((e) => e.type === 'mutation_refused' && e.payload.code === code)).toBe(true);
+  expect(appended.length).toBeLessThanOrEqual(1);
+  expect({ ...after, seq: after.seq - appended.length }).toEqual(before);
   return err;
 }
 
