@@ -50,6 +50,8 @@ interface TimelineActions {
   load(workflowId: string): Promise<void>;
   /** The next page of older versions, as the timeline scrolls near its end. */
   loadMore(): Promise<void>;
+  /** Every remaining page, one after another (End on the timeline). */
+  loadAll(): Promise<void>;
   toggleSelect(version: number): void;
   clearSelection(): void;
   /** Keeps the timeline current from the live stream without reloading every version. */
@@ -148,6 +150,13 @@ export const useTimeline = create<TimelineState & TimelineActions>()((set, get) 
         set({ versions, total: page.total, nextOffset: next, loadingMore: false, rows: buildRows(versions, get().lifecycle, next === null) });
       } catch (e) {
         set({ loadingMore: false, error: toErrorData(e) });
+      }
+    },
+    async loadAll() {
+      const workflowId = get().workflowId;
+      while (get().workflowId === workflowId && get().nextOffset !== null && !get().error) {
+        if (get().loadingMore) await new Promise((r) => setTimeout(r, 20));
+        else await get().loadMore();
       }
     },
     toggleSelect(version) {

@@ -74,6 +74,8 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
         className="timeline-list"
         emptyText={loading ? 'Loading versions…' : 'No versions yet.'}
         onVisibleEnd={onVisibleEnd}
+        hasMore={hasMore}
+        onLoadAll={() => void useTimeline.getState().loadAll()}
         renderRow={(row, _i, isActive) => (
           <TimelineItem row={row} active={isActive} picked={row.kind === 'version' && selected.includes(row.version.version)} onRollback={rollbackTo} />
         )}
