@@ -38,21 +38,21 @@ export function refusalEvent(r: Refusal): { type: string; workflow_id: string | 
  * rolled back before we get here). The refusal is what the caller must see: if the log cannot take
  * the record (the database is busy), the refusal still goes back unchanged, and the failure is reported.
  */
-export function recordRefusal(engine: Engine, r: Refusal, report: (err: unknown) => void = () => undefined): void {
+export async function recordRefusal(engine: Engine, r: Refusal, report: (err: unknown) => void = () => undefined): Promise<void> {
   const event = refusalEvent(r);
   if (!event) return;
   try {
     // A run-targeted refusal belongs in its workflow's audit view too.
-    if (event.workflow_id === null && event.run_id !== null) event.workflow_id = workflowOfRun(engine, event.run_id);
-    engine.mutate(() => engine.append(event));
+    if (event.workflow_id === null && event.run_id !== null) event.workflow_id = await workflowOfRun(engine, event.run_id);
+    await engine.mutate(() => engine.append(event));
   } catch (err) {
     report(err);
   }
 }
 
-function workflowOfRun(engine: Engine, runId: string): string | null {
+async function workflowOfRun(engine: Engine, runId: string): Promise<string | null> {
   try {
-    return engine.runs.get(runId).workflow_id;
+    return (await engine.runs.get(runId)).workflow_id;
   } catch {
     return null;
   }

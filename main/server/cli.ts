@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { openSandbox } from '../backends/engine-backend.js';
 import { recordRefusal } from '../backends/refusal-audit.js';
-import { openSandbox } from '../backends/sandbox.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
@@ -81,9 +81,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
+  const backend = await openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
   const tokens = new TokenStore(backend.engine);
-  const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
+  const boot = await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {

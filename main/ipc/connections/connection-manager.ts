@@ -1,9 +1,9 @@
 import { basename, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Backend, SubscriptionState } from '../../backends/backend.js';
-import { openSandbox, SandboxBackend } from '../../backends/sandbox.js';
+import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
-import { inspectSandboxFile, readSnapshotMeta, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
+import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer } from '../../snapshots/snapshot.js';
 import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
 import {
@@ -15,8 +15,8 @@ import {
   type SandboxConnection,
   type SavedConnection,
 } from './connections-file.js';
-import { headSeq } from './head-seq.js';
-import { removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
+import { headSeq } from '../../backends/head-seq.js';
+import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
 import type { TokenVault } from './token-vault.js';
 
 export const SANDBOX_ID = 'sandbox';
@@ -45,9 +45,9 @@ export interface ConnectionManagerOptions {
    * The local sandbox, already open; it is always in the list and cannot be removed. `reopenWithDemo`
    * opens a fresh one at the same path seeded with the demo ("Reset sandbox to the demo").
    */
-  sandbox: { backend: SandboxBackend; path: string; reopenWithDemo?: () => SandboxBackend };
+  sandbox: { backend: EngineBackend; path: string; reopenWithDemo?: () => Promise<EngineBackend> };
   /** Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor, runs unscaled. */
-  openSandboxFile?: (path: string) => SandboxBackend;
+  openSandboxFile?: (path: string) => Promise<EngineBackend>;
   /** The folder holding the connections file. */
   dir: string;
   vault: TokenVault;
@@ -70,9 +70,9 @@ export interface ConnectionManager {
   /** The selected connection's backend; throws a typed error when it cannot be used at all (no token). */
   selectedBackend(): Backend;
   /** A scratch copy of the selected connection when it is a sandbox (null for a server): what a rehearsal changes instead. */
-  scratchCopyOfSelected(): Promise<{ backend: SandboxBackend; dispose(): Promise<void> } | null>;
+  scratchCopyOfSelected(): Promise<{ backend: EngineBackend; dispose(): Promise<void> } | null>;
   /** What resetting the local sandbox would throw away. */
-  sandboxContents(): SandboxContents;
+  sandboxContents(): Promise<SandboxContents>;
   /** Sets the local sandbox aside (kept as `<file>.before-reset`) and opens a fresh one with the demo. */
   resetSandbox(): Promise<SandboxContents>;
   onPush(listener: ConsolePush): () => void;
@@ -256,7 +256,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   const openSavedSandbox = async (config: SandboxConnection): Promise<void> => {
     const c = blank(config, 'sandbox', config.path);
     try {
-      attachSandbox(c, openSandboxChecked(config.path, openSandboxFile));
+      await attachSandbox(c, await openSandboxChecked(config.path, openSandboxFile));
     } catch (err) {
       c.state = 'unreachable';
       c.detail = errorDetail(err);
@@ -266,7 +266,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 
   const sandbox = blank(null, 'sandbox', options.sandbox.path);
-  attachSandbox(sandbox, options.sandbox.backend);
+  await attachSandbox(sandbox, options.sandbox.backend);
   live.set(SANDBOX_ID, sandbox);
   // In-process and quick: wait, so no sandbox event can fall between opening and subscribing.
   await start(SANDBOX_ID, sandbox);
@@ -286,8 +286,8 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     return c;
   };
 
-  const localSandbox = (): SandboxBackend => {
-    if (!(sandbox.backend instanceof SandboxBackend)) throw new RewindError('INTERNAL', 'The local sandbox is not open.', 'Restart Rewind.');
+  const localSandbox = (): EngineBackend => {
+    if (!(sandbox.backend instanceof EngineBackend)) throw new RewindError('INTERNAL', 'The local sandbox is not open.', 'Restart Rewind.');
     return sandbox.backend;
   };
 
@@ -369,7 +369,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const open = sandboxWith(path);
         if (open) return info(open[0], open[1]);
         if (snapshotting.has(path)) throw snapshotBusy(path);
-        const backend = openSandboxChecked(path, openSandboxFile);
+        const backend = await openSandboxChecked(path, openSandboxFile);
         const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
         try {
           await updateConnections(options.dir, (current) => [...current, config]);
@@ -378,7 +378,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
           throw err;
         }
         const c = blank(config, 'sandbox', path);
-        attachSandbox(c, backend);
+        await attachSandbox(c, backend);
         live.set(config.id, c);
         await start(config.id, c);
         changed();
@@ -417,7 +417,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     },
     async scratchCopyOfSelected() {
       const c = find(selectedId);
-      if (c.kind !== 'sandbox' || !(c.backend instanceof SandboxBackend)) return null;
+      if (c.kind !== 'sandbox' || !(c.backend instanceof EngineBackend)) return null;
       return scratchCopy(c.backend, openSandboxFile);
     },
     sandboxContents() {
@@ -428,13 +428,13 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const reopen = options.sandbox.reopenWithDemo;
         if (!reopen) throw new RewindError('FORBIDDEN', 'This console cannot reset its sandbox.', 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
         const before = localSandbox();
-        const lost = sandboxContents(before, options.sandbox.path);
+        const lost = await sandboxContents(before, options.sandbox.path);
         // A consistent copy first (online backup, WAL included): a reset by mistake is undone by opening it.
-        await before.engine.db.backup(lost.kept_as);
+        await backupSandbox(before, lost.kept_as);
         sandbox.stop();
         await before.close();
         await removeSandboxFiles(options.sandbox.path);
-        attachSandbox(sandbox, reopen());
+        await attachSandbox(sandbox, await reopen());
         sandbox.everConnected = false;
         await start(SANDBOX_ID, sandbox);
         changed();
@@ -462,10 +462,10 @@ function blank(config: SavedConnection | null, kind: Live['kind'], url: string):
   return { config, kind, url, backend: null, identify: null, actor: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
 }
 
-function attachSandbox(c: Live, backend: SandboxBackend): void {
+async function attachSandbox(c: Live, backend: EngineBackend): Promise<void> {
   c.backend = backend;
   c.actor = backend.defaultActor;
-  c.snapshot = snapshotInfo(readSnapshotMeta(backend.engine.db, c.url));
+  c.snapshot = snapshotInfo(parseSnapshotMeta(await backend.engine.store.read.all<{ key: string; value: string }>(SNAPSHOT_META_SQL), c.url));
 }
 
 function snapshotInfo(meta: SnapshotMeta | null): ConnectionInfo['snapshot'] {
@@ -473,7 +473,7 @@ function snapshotInfo(meta: SnapshotMeta | null): ConnectionInfo['snapshot'] {
 }
 
 /** Opens a sandbox file only if it is one: never creates, migrates or adopts anything else. */
-function openSandboxChecked(path: string, open: (path: string) => SandboxBackend): SandboxBackend {
+async function openSandboxChecked(path: string, open: (path: string) => Promise<EngineBackend>): Promise<EngineBackend> {
   const file = inspectSandboxFile(path);
   if (file.kind === 'missing') {
     throw new RewindError('NOT_FOUND', `There is no file at ${path}.`, 'Check the path; a snapshot is written with “Snapshot server” first.', { path });

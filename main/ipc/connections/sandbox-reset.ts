@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxBackend } from '../../backends/sandbox.js';
+import type { EngineBackend } from '../../backends/engine-backend.js';
+import { RewindError } from '../../engine/errors.js';
+import { SqliteStore } from '../../engine/store/sqlite/sqlite-store.js';
 
 /** What resetting the sandbox throws away: the counts the confirmation shows, and where a copy is kept. */
 export interface SandboxContents {
@@ -18,30 +20,39 @@ export interface SandboxContents {
 
 type Table = 'workflows' | 'workflow_versions' | 'runs' | 'events' | 'runbooks' | 'rehearsals';
 
-export function sandboxContents(backend: SandboxBackend, path: string): SandboxContents {
-  const count = (table: Table) => (backend.engine.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+export async function sandboxContents(backend: EngineBackend, path: string): Promise<SandboxContents> {
+  const count = async (table: Table) => (await backend.engine.store.read.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))?.n ?? 0;
   return {
     path,
-    workflows: count('workflows'),
-    versions: count('workflow_versions'),
-    runs: count('runs'),
-    events: count('events'),
-    runbooks: count('runbooks'),
-    rehearsals: count('rehearsals'),
+    workflows: await count('workflows'),
+    versions: await count('workflow_versions'),
+    runs: await count('runs'),
+    events: await count('events'),
+    runbooks: await count('runbooks'),
+    rehearsals: await count('rehearsals'),
     kept_as: `${path}.before-reset`,
   };
+}
+
+/** A consistent copy of a sandbox's SQLite file at `path` (a sandbox is always a SQLite file). */
+export async function backupSandbox(backend: EngineBackend, path: string): Promise<void> {
+  const store = backend.engine.store;
+  if (!(store instanceof SqliteStore)) {
+    throw new RewindError('INTERNAL', `This sandbox is a ${store.kind} store, not a SQLite file.`, 'Only a sandbox file can be copied; rehearse against a server without a scratch copy.');
+  }
+  await store.backup(path);
 }
 
 /**
  * A consistent copy of an open sandbox (SQLite's online backup: safe while WAL writers are at work),
  * so the copy can be changed freely; `dispose` closes and deletes it.
  */
-export async function scratchCopy(source: SandboxBackend, open: (path: string) => SandboxBackend): Promise<{ backend: SandboxBackend; path: string; dispose(): Promise<void> }> {
+export async function scratchCopy(source: EngineBackend, open: (path: string) => Promise<EngineBackend>): Promise<{ backend: EngineBackend; path: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-rehearsal-'));
   const path = join(dir, 'scratch.db');
   try {
-    await source.engine.db.backup(path);
-    const backend = open(path);
+    await backupSandbox(source, path);
+    const backend = await open(path);
     return {
       backend,
       path,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { createConnectionManager } from '../../../main/ipc/connections/connection-manager.js';
 import { loadConnections } from '../../../main/ipc/connections/connections-file.js';
 import { SECRETS_FILE, keychainVault } from '../../../main/ipc/connections/token-vault.js';
@@ -20,7 +20,7 @@ function writer(dir: string, prefix: string, count: number): Promise<number | nu
 async function manager(dir: string, name: string) {
   const sandboxPath = join(dir, `${name}.db`);
   const m = await createConnectionManager({
-    sandbox: { backend: openSandbox({ path: sandboxPath, actor: name }), path: sandboxPath },
+    sandbox: { backend: await openSandbox({ path: sandboxPath, actor: name }), path: sandboxPath },
     dir,
     vault: keychainVault(fakeSecretStore(), dir),
     createRemote: fakeRemotes().createRemote,
@@ -81,7 +81,7 @@ describe('a remote connection as its server describes it', () => {
     const dir = tempDir();
     const sandboxPath = join(dir, 'sandbox.db');
     const m = await createConnectionManager({
-      sandbox: { backend: openSandbox({ path: sandboxPath, actor: 'mina' }), path: sandboxPath },
+      sandbox: { backend: await openSandbox({ path: sandboxPath, actor: 'mina' }), path: sandboxPath },
       dir,
       vault: keychainVault(fakeSecretStore(), dir),
       createRemote: remotes.createRemote,

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { openConsole } from '../../../main/ipc/open-console.js';
 import type { ApiResult, RehearsalSession, SandboxContents, StoredRehearsal, Workflow } from '../../../preload/contract/index.js';
@@ -90,9 +90,9 @@ describe('repeatable rehearsals', () => {
     const fresh = await c.call<SandboxContents>('sandbox:contents');
     expect(fresh.workflows).toBe(preview.workflows - 1);
     // The kept copy opens, with what was there.
-    const kept = openSandbox({ path: reset.kept_as });
+    const kept = await openSandbox({ path: reset.kept_as });
     try {
-      expect(kept.engine.workflows.list().map((w) => w.name)).toContain('operator-made');
+      expect((await kept.engine.workflows.list()).map((w) => w.name)).toContain('operator-made');
     } finally {
       await kept.close();
     }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
 import { recordRefusal } from '../../../main/backends/refusal-audit.js';
-import { type SandboxBackend, openSandbox } from '../../../main/backends/sandbox.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 
@@ -22,7 +22,7 @@ export interface TestServer {
   url: string;
   dir: string;
   dbPath: string;
-  backend: SandboxBackend;
+  backend: EngineBackend;
   server: RunningServer;
   tokenStore: TokenStore;
   tokens: RoleTokens;
@@ -40,12 +40,12 @@ export async function startServer(
   const { timeScale, demo, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
-  const backend = openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test' });
+  const backend = await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test' });
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
-    admin: tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' }).token,
-    operator: tokenStore.issue({ name: 'operator', role: 'operator', createdBy: 'test' }).token,
-    viewer: tokenStore.issue({ name: 'viewer', role: 'viewer', createdBy: 'test' }).token,
+    admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,
+    operator: (await tokenStore.issue({ name: 'operator', role: 'operator', createdBy: 'test' })).token,
+    viewer: (await tokenStore.issue({ name: 'viewer', role: 'viewer', createdBy: 'test' })).token,
   };
   const server = await createServer({
     backend,

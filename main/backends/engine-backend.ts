@@ -9,7 +9,8 @@ import { parseInput } from '../engine/validate.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
-import { runbookHandlers, seedSampleRunbooks } from './sandbox-runbooks.js';
+import type { Handler } from './handler.js';
+import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
 
 export interface SandboxOptions {
   path: string;
@@ -20,24 +21,18 @@ export interface SandboxOptions {
   demo?: boolean;
 }
 
-/**
- * A mutation in two parts: `apply` runs inside the transaction (its answer is what an idempotency
- * key stores); `finish`, outside it, may wait (for a run to end) before answering.
- */
-export interface Handler<M extends BackendMethod> {
-  apply(input: ParsedInput<M>, actor: string): unknown;
-  finish?(applied: never, input: ParsedInput<M>): Promise<MethodOutput<M>>;
-}
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
 function handlers(engine: Engine): Handlers {
   const { workflows, versions, runs } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   return {
-    'workflows:list': { apply: (i) => {
-      const list = workflows.list(i.query);
-      return { workflows: list, total: list.length };
-    } },
+    'workflows:list': {
+      apply: async (i) => {
+        const list = await workflows.list(i.query);
+        return { workflows: list, total: list.length };
+      },
+    },
     'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
     'workflows:create': { apply: (i, a) => workflows.create(i, a) },
     'workflows:clone': { apply: (i, a) => workflows.clone(i, a) },
@@ -59,31 +54,33 @@ function handlers(engine: Engine): Handlers {
     'runs:resume': { apply: (i, a) => runs.resume(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
-    'checkpoints:list': { apply: (i) => ({ checkpoints: runs.checkpoints(i.run_id) }) },
+    'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
-    'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
+    'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id) }) },
     'events:head': { apply: () => engine.events.head() },
     'events:verify': { apply: () => engine.verifyChain() },
     ...runbookHandlers(engine),
   };
 }
 
-/** The engine in-process behind the `Backend` interface: the local sandbox, and what the workflow server serves. */
-export class SandboxBackend implements Backend {
+const SELECT_IDEMPOTENCY_KEY = 'SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?';
+const INSERT_IDEMPOTENCY_KEY = 'INSERT INTO idempotency_keys (key, method, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)';
+
+/**
+ * The engine in-process behind the `Backend` interface, over either store: the local sandbox (a
+ * SQLite file), and what the workflow server serves (SQLite or PostgreSQL).
+ */
+export class EngineBackend implements Backend {
   readonly kind = 'sandbox' as const;
   readonly engine: Engine;
   private readonly handlers: Handlers;
   /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
   readonly defaultActor: string;
-  private readonly idem: { get: (key: string) => { method: string; request_hash: string; response: string } | undefined; put: (row: Record<string, string>) => void };
 
   constructor(engine: Engine, actor: string) {
     this.engine = engine;
     this.handlers = handlers(engine);
     this.defaultActor = actor;
-    const get = engine.db.prepare('SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?');
-    const put = engine.db.prepare('INSERT INTO idempotency_keys (key, method, request_hash, response, created_at) VALUES (@key, @method, @request_hash, @response, @created_at)');
-    this.idem = { get: (key) => get.get(key) as ReturnType<SandboxBackend['idem']['get']>, put: (row) => void put.run(row) };
   }
 
   async call<M extends BackendMethod>(method: M, input: MethodInput<M>, ctx: CallContext = {}): Promise<MethodOutput<M>> {
@@ -93,21 +90,21 @@ export class SandboxBackend implements Backend {
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
     try {
-      const applied = spec.mutates && ctx.idempotencyKey ? this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : handler.apply(parsed, actor);
+      const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
       const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
       return output as MethodOutput<M>;
     } catch (err) {
       // Input that did not parse was thrown above: only refusals of well-formed mutations are audited.
-      recordRefusal(this.engine, { method, input: parsed as Record<string, unknown>, actor, error: err });
+      await recordRefusal(this.engine, { method, input: parsed as Record<string, unknown>, actor, error: err });
       throw err;
     }
   }
 
   /** Applies a mutation at most once per key: the record commits in the same transaction as the change. */
-  private applyOnce<M extends BackendMethod>(method: M, input: ParsedInput<M>, handler: Handler<M>, actor: string, key: string): unknown {
+  private applyOnce<M extends BackendMethod>(method: M, input: ParsedInput<M>, handler: Handler<M>, actor: string, key: string): Promise<unknown> {
     const requestHash = createHash('sha256').update(JSON.stringify([method, input])).digest('hex');
-    return this.engine.mutate(() => {
-      const prior = this.idem.get(key);
+    return this.engine.mutate(async () => {
+      const prior = await this.engine.q().get<{ method: string; request_hash: string; response: string }>(SELECT_IDEMPOTENCY_KEY, [key]);
       if (prior) {
         if (prior.method !== method || prior.request_hash !== requestHash) {
           throw new RewindError('IDEMPOTENCY_CONFLICT', `The idempotency key "${key}" was already used for a different request.`, 'Use a new key for a new request; reuse a key only to retry the same one.', {
@@ -116,28 +113,41 @@ export class SandboxBackend implements Backend {
         }
         return JSON.parse(prior.response) as unknown;
       }
-      const applied = handler.apply(input, actor);
-      this.idem.put({ key, method, request_hash: requestHash, response: JSON.stringify(applied), created_at: new Date().toISOString() });
+      const applied = await handler.apply(input, actor);
+      await this.engine.q().run(INSERT_IDEMPOTENCY_KEY, [key, method, requestHash, JSON.stringify(applied), new Date().toISOString()]);
       return applied;
     });
   }
 
   subscribe(options: SubscribeOptions): () => void {
     let last = options.after;
+    let closed = false;
     const deliver = (e: RewindEvent) => {
-      if (e.seq <= last) return;
+      if (closed || e.seq <= last) return;
       last = e.seq;
       options.onEvent(e);
     };
-    // Backlog and live listener are set up in one synchronous step, so no commit can fall between them.
-    for (;;) {
-      const page = this.engine.events.list(last, 5000);
-      page.forEach(deliver);
-      if (page.length < 5000) break;
-    }
-    const off = this.engine.onEvent(deliver);
-    options.onState?.('live');
+    // The live listener is set up before the backlog is read: what is published meanwhile waits in
+    // `held`, and seq dedupes the overlap, so no event falls between the two nor arrives twice.
+    let held: RewindEvent[] | null = [];
+    const off = this.engine.onEvent((e) => (held ? held.push(e) : deliver(e)));
+    const backlog = async () => {
+      for (;;) {
+        const page = await this.engine.events.list(last, 5000);
+        page.forEach(deliver);
+        if (page.length < 5000) break;
+      }
+      const pending = held ?? [];
+      held = null;
+      pending.forEach(deliver);
+      if (!closed) options.onState?.('live');
+    };
+    backlog().catch((err: unknown) => {
+      off();
+      if (!closed) options.onState?.('closed', err instanceof Error ? err.message : String(err));
+    });
     return () => {
+      closed = true;
       off();
       options.onState?.('closed');
     };
@@ -148,14 +158,15 @@ export class SandboxBackend implements Backend {
   }
 }
 
-export function openSandbox(options: SandboxOptions): SandboxBackend {
-  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0 });
+/** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
+export async function openSandbox(options: SandboxOptions): Promise<EngineBackend> {
+  const engine = await Engine.open({ path: options.path, timeScale: options.timeScale ?? 0 });
   const actor = options.actor ?? safeUsername();
-  if (options.demo && engine.latestSeq() === 0) {
-    seedDemo(engine, actor);
-    seedSampleRunbooks(engine, actor);
+  if (options.demo && (await engine.latestSeq()) === 0) {
+    await seedDemo(engine, actor);
+    await seedSampleRunbooks(engine, actor);
   }
-  return new SandboxBackend(engine, actor);
+  return new EngineBackend(engine, actor);
 }
 
 function safeUsername(): string {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { RewindError } from '../errors.js';
+import { RewindError } from '../../../errors.js';
 import { migration0010 } from './0010-initial.js';
 import { migration0020 } from './0020-tokens.js';
 import { migration0030 } from './0030-runbooks.js';
