@@ -3,6 +3,8 @@ import { getTransportState, onTransportState } from './api/client.js';
 import type { TransportState } from './api/web-bridge.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
+import { RemoveConnectionDialog } from './connections/RemoveConnectionDialog.js';
+import { ResetSandboxDialog } from './connections/ResetSandboxDialog.js';
 import { ConnectionSwitcher } from './connections/ConnectionSwitcher.js';
 import { IncidentHome } from './home/IncidentHome.js';
 import { ViewMenu } from './layout/ViewMenu.js';
@@ -116,6 +118,8 @@ export function App() {
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}
       {connectionDialog === 'openSandbox' ? <OpenSandboxDialog /> : null}
       {connectionDialog === 'token' ? <TokenDialog /> : null}
+      {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
+      {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}
       <ReportDialog />
       <Toasts />
     </div>

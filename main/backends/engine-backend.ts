@@ -8,6 +8,8 @@ import { RewindError } from '../engine/errors.js';
 import { incidentSummary } from '../engine/incidents.js';
 import { parseInput } from '../engine/validate.js';
 import { assertJsonDepth } from './json-depth.js';
+import { recordRefusal } from './refusal-audit.js';
+import { listVersionPage } from './version-pages.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
@@ -44,7 +46,7 @@ function handlers(engine: Engine): Handlers {
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
-    'versions:list': { apply: (i) => versions.list(i) },
+    'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': { apply: (i, a) => versions.createDraft(i, a) },
     'versions:publish': { apply: (i, a) => versions.publish(i, a) },
@@ -108,9 +110,15 @@ export class EngineBackend implements Backend {
     if (spec.mutates && this.readOnly) throw readOnlyError(this.engine, this.location);
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
-    const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
-    const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
-    return output as MethodOutput<M>;
+    try {
+      const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
+      const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
+      return output as MethodOutput<M>;
+    } catch (err) {
+      // Input that did not parse was thrown above: only refusals of well-formed mutations are audited.
+      await recordRefusal(this.engine, { method, input: parsed as Record<string, unknown>, actor, error: err });
+      throw err;
+    }
   }
 
   /** Applies a mutation at most once per key: the record commits in the same transaction as the change. */

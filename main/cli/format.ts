@@ -1,4 +1,4 @@
-import type { Checkpoint, RewindEvent, Run, Workflow, WorkflowVersion } from '../../preload/contract/index.js';
+import type { Checkpoint, RewindEvent, Run, VersionListItem, Workflow } from '../../preload/contract/index.js';
 
 /**
  * What the CLI writes never carries a raw control character (ESC above all), whatever a name or an
@@ -45,10 +45,10 @@ export function workflowDetail(w: Workflow): string {
     .join('\n');
 }
 
-export function versionsTable(versions: WorkflowVersion[]): string {
+export function versionsTable(versions: VersionListItem[]): string {
   return table(
     ['VERSION', 'STATUS', 'NODES', 'BY', 'PUBLISHED', 'CHANGE'],
-    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition.nodes.length, v.created_by, shortTime(v.published_at), v.change_log]),
+    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition?.nodes.length ?? '–', v.created_by, shortTime(v.published_at), v.change_log]),
   );
 }
 

@@ -4,6 +4,8 @@ import { type EngineBackend, openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
+import { recordRefusal } from '../backends/refusal-audit.js';
+import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
@@ -23,6 +25,8 @@ const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server --
   --debug             print stack traces of unexpected failures
   --allow-broken-chain  serve a database whose event hash chain does not verify
                       (refused otherwise); /health then answers 503 "degraded"
+  --environment NAME  what this server serves (production, staging…), shown in /health
+                      and to every console                                [unset]             REWIND_ENVIRONMENT
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
         'log-level': { type: 'string' },
         debug: { type: 'boolean', default: false },
         'allow-broken-chain': { type: 'boolean', default: false },
+        environment: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -115,6 +120,9 @@ async function main(): Promise<void> {
   const tlsCert = setting(parsed, 'tls-cert').value;
   const tlsKey = setting(parsed, 'tls-key').value;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key (REWIND_TLS_CERT and REWIND_TLS_KEY) go together.', 'Pass both PEM files, or neither.');
+  const environmentRaw = parsed.environment ?? (process.env.REWIND_ENVIRONMENT || undefined);
+  const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
+  if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
@@ -177,6 +185,8 @@ async function main(): Promise<void> {
       port,
       heartbeatMs,
       logger,
+      environment: environment?.data ?? null,
+      onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -189,7 +199,7 @@ async function main(): Promise<void> {
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
-  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${db}, schema ${backend.engine.schemaVersion})\n`);
+  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${db}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

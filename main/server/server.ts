@@ -16,6 +16,7 @@ import {
   type Workflow,
 } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
+import type { Refusal } from '../backends/refusal-audit.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
@@ -47,6 +48,10 @@ export interface ServerOptions {
   ringBytes?: number;
   /** Per-token request budget; off unless set. */
   rateLimit?: { perSecond: number; burst: number };
+  /** What this server serves (production, staging…), shown in /health and whoami; null when unset. */
+  environment?: string | null;
+  /** Where refused mutations go (the audit log); none: not recorded. */
+  onRefused?: (refusal: Refusal) => Promise<void>;
   /** Where log lines go (stdout by default): one per request, per appended event, per unexpected failure. */
   log?: (line: string) => void;
   /** A ready logger instead (then `log`, `logLevel` and `logFormat` are not used). */
@@ -186,6 +191,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       protocol: PROTOCOL_VERSION,
       schema_version: options.schemaVersion,
       heartbeat_ms: heartbeatMs,
+      environment: options.environment ?? null,
       head,
       chain,
     };
@@ -231,7 +237,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
   async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
     const spec = backendMethods[route.method];
-    if (!roleAllows(identity.role, spec.role)) throw forbidden(identity, spec.role, route.method);
+    if (!roleAllows(identity.role, spec.role)) {
+      const err = forbidden(identity, spec.role, route.method);
+      await options.onRefused?.({ method: route.method, input: params, actor: identity.name, error: err });
+      throw err;
+    }
     const ifMatch = parseIfMatch(req.headers['if-match']);
     let idempotencyKey: string | undefined;
     const keyHeader = req.headers['idempotency-key'];
@@ -294,7 +304,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     if (pathname === serverRoutes.whoami && req.method === 'GET') {
       label.route = serverRoutes.whoami;
-      sendJson(res, 200, { name: identity.name, role: identity.role });
+      sendJson(res, 200, { name: identity.name, role: identity.role, environment: options.environment ?? null });
       return 200;
     }
     if (pathname === serverRoutes.tokens || pathname.startsWith(`${serverRoutes.tokens}/`)) {

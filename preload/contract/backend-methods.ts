@@ -15,6 +15,7 @@ import {
   runStatusSchema,
   sourceTypeSchema,
   versionDiffSchema,
+  versionPageSchema,
   workflowSchema,
   workflowVersionSchema,
 } from './entities.js';
@@ -105,9 +106,19 @@ export const backendMethods = {
       workflow_id: workflowId,
       offset: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(100000).default(100000),
+      /**
+       * Whether each item carries its DSL. The origin clients read it, so absent means true; the
+       * console always asks with false and fetches a DSL when a version is opened or diffed.
+       */
+      include_dsl: z.boolean().optional(),
     }),
-    z.object({ versions: z.array(workflowVersionSchema), total: z.number().int() }),
-    { http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' }, role: 'viewer', mutates: false, summary: 'Every version of a workflow, newest first.' },
+    versionPageSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Versions of a workflow, newest first, in pages of at most 1 MB (next_offset says where the next page starts).',
+    },
   ),
   'versions:get': method(z.strictObject({ workflow_id: workflowId, version: versionNumber }), workflowVersionSchema, {
     http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions/:version' }, role: 'viewer', mutates: false,
@@ -182,6 +193,8 @@ export const backendMethods = {
       version: versionNumber.optional(),
       faults: faultsSchema.default({}),
       wait: z.boolean().default(false),
+      /** A run resumes once (a second resume is refused with ALREADY_RESUMED); true resumes it again on purpose. Absent: false. */
+      again: z.boolean().optional(),
     }),
     runSchema,
     { http: { method: 'POST', path: '/api/v1/runs/:run_id/resume' }, role: 'operator', mutates: true, summary: 'Resume a failed or interrupted run after its last good checkpoint, as a child run.' },

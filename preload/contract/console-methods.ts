@@ -21,8 +21,13 @@ export const connectionInfoSchema = z.object({
   kind: z.enum(['sandbox', 'remote']),
   /** Remote only: the server's base URL. Sandbox: the database file path. */
   url: z.string(),
-  /** `production` asks for a stronger confirmation before destructive actions. */
+  /** As typed when the connection was added. `production` asks for a stronger confirmation before destructive actions. */
   environment: z.enum(['sandbox', 'staging', 'production']),
+  /**
+   * What the server itself says it serves (its `--environment`, from whoami): what the console shows.
+   * Null until the server answered, or when it names none; the sandbox says `sandbox`.
+   */
+  server_environment: z.string().nullable(),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
   state: connectionStateSchema,
   /** Why the connection is refused or unreachable, with what to do. */
@@ -49,6 +54,19 @@ export const connectionInfoSchema = z.object({
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
 const connectionId = z.string().min(1).max(100);
+
+/** What "Reset sandbox to the demo" throws away (the confirmation shows it), and where a copy is kept. */
+export const sandboxContentsSchema = z.object({
+  path: z.string(),
+  workflows: z.number().int(),
+  versions: z.number().int(),
+  runs: z.number().int(),
+  events: z.number().int(),
+  runbooks: z.number().int(),
+  rehearsals: z.number().int(),
+  kept_as: z.string(),
+});
+export type SandboxContents = z.infer<typeof sandboxContentsSchema>;
 
 export const consoleMethods = {
   'connections:list': {
@@ -121,6 +139,29 @@ export const consoleMethods = {
     mutates: true,
     summary: 'Copy a server into a sandbox file for offline inspection; progress is pushed; resumable.',
   },
+  'sandbox:contents': {
+    input: z.strictObject({}),
+    output: sandboxContentsSchema,
+    mutates: false,
+    summary: 'What the local sandbox holds: what a reset to the demo would throw away.',
+  },
+  'sandbox:reset': {
+    input: z.strictObject({}),
+    output: sandboxContentsSchema,
+    mutates: true,
+    summary: 'Reset the local sandbox to the demo; the old file is kept beside it as <file>.before-reset.',
+  },
+  'files:saveText': {
+    input: z.strictObject({
+      /** The name the save dialog proposes. */
+      file_name: z.string().min(1).max(200),
+      text: z.string().max(5_000_000),
+    }),
+    /** `download`: this console has no save dialog (browser mode): the page saves the text as a download itself. */
+    output: z.object({ saved: z.boolean(), path: z.string().nullable(), download: z.boolean() }),
+    mutates: true,
+    summary: 'Save text (a report) to a file the operator picks in a save dialog.',
+  },
   'scenarios:list': {
     input: z.strictObject({}),
     output: z.object({ scenarios: z.array(scenarioInfoSchema) }),
@@ -136,6 +177,11 @@ export const consoleMethods = {
       skip_steps: z.array(z.number().int().positive()).max(200).default([]),
       /** Real ms per ms a wait step names (sandbox rehearsals may fast-forward). */
       time_scale: z.number().min(0).max(1).default(1),
+      /**
+       * Sandbox only: rehearse on a scratch copy of the sandbox (the default), so the operator's sandbox
+       * is untouched and the rehearsal can be repeated from the same state; false changes the sandbox itself.
+       */
+      scratch: z.boolean().default(true),
     }),
     output: rehearsalSessionSchema,
     mutates: true,

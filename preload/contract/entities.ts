@@ -71,6 +71,21 @@ export const workflowVersionSchema = z.object({
 });
 export type WorkflowVersion = z.infer<typeof workflowVersionSchema>;
 
+/** A version as a list carries it: the DSL only when the caller asked for it (`include_dsl`). */
+export const versionListItemSchema = workflowVersionSchema.extend({ dsl_definition: dslSchema.optional() });
+export type VersionListItem = z.infer<typeof versionListItemSchema>;
+
+/**
+ * One page of a workflow's versions, newest first: seed 000's `{versions, total}`, plus where the next
+ * page starts (null on the last one). A page stops early rather than exceed 1 MB.
+ */
+export const versionPageSchema = z.object({
+  versions: z.array(versionListItemSchema),
+  total: z.number().int(),
+  next_offset: z.number().int().nullable(),
+});
+export type VersionPage = z.infer<typeof versionPageSchema>;
+
 /** Faults injected into a sandbox run, for rehearsal: fail node X, crash the run at node Y. */
 export const faultsSchema = z.strictObject({
   fail_node: z.string().optional(),

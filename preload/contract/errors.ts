@@ -37,6 +37,8 @@ export const errorCodes = {
   NOT_PAUSED: 409,
   UNPAUSE_OVERRIDDEN: 409,
   RUN_NOT_RESUMABLE: 409,
+  /** The run was resumed already: `details.child_run_id` names the child; `again: true` resumes it once more on purpose. */
+  ALREADY_RESUMED: 409,
   RUN_NOT_FINISHED: 409,
   RUN_NOT_CANCELLABLE: 409,
   RESUME_INCOMPATIBLE: 409,

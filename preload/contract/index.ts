@@ -42,3 +42,4 @@ export * from './web-protocol.js';
 export * from './runbooks.js';
 export * from './names.js';
 export * from './incidents.js';
+export * from './audit.js';

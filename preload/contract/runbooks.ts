@@ -162,6 +162,15 @@ export const rehearsalRecordSchema = z.object({
   steps: z.array(stepRecordSchema),
   /** The rollbacks the rehearsal applied: the report's affected and recovered versions. */
   rollbacks: z.array(rollbackRecordSchema),
+  /**
+   * The conditions, so rehearsals are compared like for like (null: recorded before they were kept).
+   * time_scale: real ms per ms a wait step names (1: real time). auto_executed: actions ran without
+   * asking (a sandbox rehearsal) rather than on an operator's confirmation (live). scratch_copy: it ran
+   * on a scratch copy of the sandbox, leaving the operator's sandbox as it was.
+   */
+  time_scale: z.number().min(0).max(1).nullish(),
+  auto_executed: z.boolean().nullish(),
+  scratch_copy: z.boolean().nullish(),
 });
 export type RehearsalRecord = z.infer<typeof rehearsalRecordSchema>;
 

@@ -28,7 +28,18 @@ export const selectIncidentFor =
   (s: IncidentsState): FailingWorkflow | null =>
     s.summary?.failing.find((f) => f.workflow_id === workflowId) ?? null;
 
-export const selectIsProduction = (s: ConnectionsState): boolean => selectSelectedConnection(s)?.environment === 'production';
+
+/** The environment a connection is shown as: what its server says it serves, else what was typed when adding it. */
+export const shownEnvironment = (c: ConnectionInfo): string => c.server_environment ?? c.environment;
+
+/** A server that says it serves another environment than the one typed when adding it (e.g. added as staging, serves production). */
+export const environmentMismatch = (c: ConnectionInfo): boolean => c.kind === 'remote' && c.server_environment !== null && c.server_environment !== c.environment;
+
+/** Production by either account (the server's or the operator's): the stronger confirmation errs on the safe side. */
+export const selectIsProduction = (s: ConnectionsState): boolean => {
+  const c = selectSelectedConnection(s);
+  return c !== null && (c.environment === 'production' || c.server_environment === 'production');
+};
 
 export function selectFilteredWorkflows(s: WorkflowsState): Workflow[] {
   const q = s.query.trim().toLowerCase();

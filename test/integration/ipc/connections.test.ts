@@ -109,7 +109,7 @@ describe('connection manager', () => {
     expect(byId(second.manager.list(), info.id)).toMatchObject({ has_token: false, state: 'refused', detail: expect.stringMatching(/memory only/) });
     expect(second.remotes.made).toHaveLength(0);
     second.manager.select(info.id);
-    expect(() => second.manager.selectedBackend()).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED', hint: expect.stringMatching(/add it again/) }));
+    expect(() => second.manager.selectedBackend()).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED', hint: expect.stringMatching(/Replace token/) }));
   });
 
   it('follows each connection’s subscription state and pushes the list on every change', async () => {
@@ -166,7 +166,7 @@ describe('connection manager', () => {
     const refusing = fakeRemotes({ failure: new RewindError('UNAUTHORIZED', 'The token is not valid.', 'Check the token.') });
     const other = await open(tempDir(), sessionVault(), refusing);
     const refused = await add(other.manager);
-    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', detail: 'The token is not valid. Check the token.' }));
+    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', detail: 'The token is not valid. Use “Replace token” on this connection to give it a valid token.' }));
   });
 
   it('refuses a connections file that is not one', async () => {

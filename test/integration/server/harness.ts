@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
+import { recordRefusal } from '../../../main/backends/refusal-audit.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 
@@ -55,6 +56,7 @@ export async function startServer(
     log: () => undefined,
     // Quiet by default (no line is built); the log tests ask for 'info'.
     logLevel: 'silent',
+    onRefused: (refusal) => recordRefusal(backend.engine, refusal),
     ...serverOptions,
   });
   return {

@@ -194,8 +194,8 @@ export function demoWorld(): FakeWorld {
   });
   return {
     connections: [
-      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null },
-      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null },
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null, server_environment: 'sandbox' },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null, server_environment: 'production' },
     ],
     workflows: [wf, etl],
     versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
@@ -354,9 +354,10 @@ export class FakeBridge {
         w.workflows = w.workflows.map((x) => (x.id === workflow_id ? next : x));
         return next;
       },
-      'versions:list': ({ workflow_id }) => {
-        const versions = w.versions.filter((v) => v.workflow_id === workflow_id).sort((a, b) => b.version - a.version);
-        return { versions, total: versions.length };
+      'versions:list': ({ workflow_id, offset = 0, limit = 100000, include_dsl }) => {
+        const all = w.versions.filter((v) => v.workflow_id === workflow_id).sort((a, b) => b.version - a.version);
+        const page = all.slice(offset, offset + limit).map(({ dsl_definition, ...rest }) => (include_dsl === false ? rest : { ...rest, dsl_definition }));
+        return { versions: page, total: all.length, next_offset: offset + page.length < all.length ? offset + page.length : null };
       },
       'versions:get': ({ workflow_id, version }) => ver(workflow_id, version),
       'versions:diff': ({ workflow_id, from, to }) => ({
@@ -400,9 +401,11 @@ export class FakeBridge {
       },
       'runs:get': ({ run_id }) => run(run_id),
       'runs:compatibility': ({ run_id, version }) => compat(run_id, version),
-      'runs:resume': ({ run_id, version }) => {
+      'runs:resume': ({ run_id, version, again }) => {
         const parent = run(run_id);
-        const child: Run = { ...parent, run_id: `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
+        const earlier = w.runs.find((r) => r.parent_run_id === run_id && r.kind === 'resume');
+        if (earlier && !again) throw new FakeBridgeError({ code: 'ALREADY_RESUMED', message: `Run ${run_id} was already resumed as ${earlier.run_id}.`, hint: 'Open it.', details: { child_run_id: earlier.run_id } });
+        const child: Run = { ...parent, run_id: earlier ? `${run_id}-resumed-again` : `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
         w.runs = [child, ...w.runs];
         return child;
       },
@@ -417,6 +420,7 @@ export class FakeBridge {
           kind: 'sandbox',
           url: path,
           environment: 'sandbox',
+          server_environment: 'sandbox',
           color: '#8b949e',
           state: 'connected',
           detail: null,

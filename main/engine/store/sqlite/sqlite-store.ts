@@ -95,6 +95,21 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * A consistent copy of the file at `path` (SQLite's online backup, WAL included), taken between
+   * units of work so it never holds half of one: a sandbox's scratch copy, or the file kept by a reset.
+   */
+  async backup(path: string): Promise<void> {
+    await this.acquire();
+    try {
+      await this.db.backup(path);
+    } catch (err) {
+      throw mapSqliteError(err);
+    } finally {
+      this.release();
+    }
+  }
+
   async close(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
