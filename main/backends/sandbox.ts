@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
-import type { RewindEvent, Run } from '../../preload/contract/entities.js';
+import type { Dsl, RewindEvent, Run } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { parseInput } from '../engine/validate.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
+import { refuseCommands } from './command-policy.js';
 import { runbookHandlers, seedSampleRunbooks } from './sandbox-runbooks.js';
 
 export interface SandboxOptions {
@@ -16,6 +17,10 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Seed the demo workflows when the database is empty. */
   demo?: boolean;
+  /** http and command nodes run for real instead of answering their `sandbox` stand-in (a workflow server; a live sandbox). */
+  liveExecution?: boolean;
+  /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
+  allowCommands?: boolean;
 }
 
 /**
@@ -28,24 +33,31 @@ export interface Handler<M extends BackendMethod> {
 }
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
-function handlers(engine: Engine): Handlers {
+function handlers(engine: Engine, allowCommands: boolean): Handlers {
   const { workflows, versions, runs } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
+  const commands = (dsl: Dsl | undefined, what: string) => {
+    if (!allowCommands) refuseCommands(dsl, what);
+  };
+  const activeDsl = (workflowId: string) => {
+    const wf = workflows.get(workflowId);
+    return wf.active_version === null ? undefined : versions.get(wf.id, wf.active_version).dsl_definition;
+  };
   return {
     'workflows:list': { apply: (i) => {
       const list = workflows.list(i.query);
       return { workflows: list, total: list.length };
     } },
     'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
-    'workflows:create': { apply: (i, a) => workflows.create(i, a) },
-    'workflows:clone': { apply: (i, a) => workflows.clone(i, a) },
+    'workflows:create': { apply: (i, a) => (commands(i.dsl, 'Creating the workflow'), workflows.create(i, a)) },
+    'workflows:clone': { apply: (i, a) => (commands(activeDsl(i.workflow_id), 'Cloning the workflow'), workflows.clone(i, a)) },
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
     'versions:list': { apply: (i) => versions.list(i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
-    'versions:createDraft': { apply: (i, a) => versions.createDraft(i, a) },
-    'versions:publish': { apply: (i, a) => versions.publish(i, a) },
+    'versions:createDraft': { apply: (i, a) => (commands(i.dsl ?? activeDsl(i.workflow_id), 'Drafting the version'), versions.createDraft(i, a)) },
+    'versions:publish': { apply: (i, a) => (commands(versions.get(i.workflow_id, i.version).dsl_definition, `Publishing v${i.version}`), versions.publish(i, a)) },
     'versions:rollback': { apply: (i, a) => versions.rollback(i, a) },
     'versions:archive': { apply: (i, a) => versions.archive(i, a) },
     'versions:diff': { apply: (i) => versions.diff(i) },
@@ -57,6 +69,7 @@ function handlers(engine: Engine): Handlers {
     'runs:resume': { apply: (i, a) => runs.resume(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
+    'runs:approve': { apply: (i, a) => runs.approve(i, a) },
     'checkpoints:list': { apply: (i) => ({ checkpoints: runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
@@ -75,9 +88,9 @@ export class SandboxBackend implements Backend {
   readonly defaultActor: string;
   private readonly idem: { get: (key: string) => { method: string; request_hash: string; response: string } | undefined; put: (row: Record<string, string>) => void };
 
-  constructor(engine: Engine, actor: string) {
+  constructor(engine: Engine, actor: string, options: { allowCommands?: boolean } = {}) {
     this.engine = engine;
-    this.handlers = handlers(engine);
+    this.handlers = handlers(engine, options.allowCommands ?? true);
     this.defaultActor = actor;
     const get = engine.db.prepare('SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?');
     const put = engine.db.prepare('INSERT INTO idempotency_keys (key, method, request_hash, response, created_at) VALUES (@key, @method, @request_hash, @response, @created_at)');
@@ -141,13 +154,14 @@ export class SandboxBackend implements Backend {
 }
 
 export function openSandbox(options: SandboxOptions): SandboxBackend {
-  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0 });
+  const allowCommands = options.allowCommands ?? true;
+  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands });
   const actor = options.actor ?? safeUsername();
   if (options.demo && engine.latestSeq() === 0) {
     seedDemo(engine, actor);
     seedSampleRunbooks(engine, actor);
   }
-  return new SandboxBackend(engine, actor);
+  return new SandboxBackend(engine, actor, { allowCommands });
 }
 
 function safeUsername(): string {

@@ -3,6 +3,8 @@ import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.j
 import { EngineCore, type EventListener } from './core.js';
 import type { NewEvent } from './event-log.js';
 import { openDatabase } from './database.js';
+import type { RealNodeLimits } from './executor/real-node.js';
+import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RunnerLease } from './runners.js';
 import { RunService } from './runs.js';
 import { VersionService } from './versions.js';
@@ -17,6 +19,13 @@ export interface EngineOptions {
   timeScale?: number;
   maxNodeDelayMs?: number;
   clock?: () => Date;
+  /** http and command nodes run for real (a server; a sandbox opened for live execution); otherwise they answer their `sandbox` stand-in. */
+  liveExecution?: boolean;
+  /** Where `{{secret.NAME}}` is read from (REWIND_SECRET_NAME in this process's environment by default). */
+  secrets?: SecretSource;
+  limits?: Partial<RealNodeLimits>;
+  /** False: command nodes fail instead of running (a server without --allow-commands). */
+  allowCommands?: boolean;
 }
 
 /** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
@@ -57,6 +66,7 @@ export class Engine {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
       runnerId: this.lease.id,
+      realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
     this.chainAtOpen = this.core.events.verify();
     // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.

@@ -5,10 +5,11 @@ import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, 
 import type { EngineCore } from './core.js';
 import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
-import { type ExecutionEnd, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
+import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
 import { diffOutcomes } from './executor/outcomes.js';
 import { diffDsl } from './dsl/diff.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
+import { RealWork, type RealWorkOptions } from './real-work.js';
 import type { VersionService } from './versions.js';
 import type { WorkflowService } from './workflows.js';
 
@@ -19,6 +20,8 @@ export interface RunOptions {
   maxNodeDelayMs: number;
   /** This engine process's id in `runners`: recorded on every run it executes. */
   runnerId: string;
+  /** http, command, wait and approval nodes: secrets, limits, and whether http/command run for real. */
+  realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands'>;
 }
 
 interface CheckpointState {
@@ -52,6 +55,7 @@ export class RunService {
   private readonly checkpointListeners = new Set<(c: { run_id: string; seq: number; node_id: string; status: string }) => void>();
   /** When set, runs execute synchronously inside the mutation's after-commit step (seeding history). */
   private synchronous = false;
+  private readonly realWork: RealWork;
 
   constructor(
     private readonly core: EngineCore,
@@ -60,6 +64,7 @@ export class RunService {
     private readonly options: RunOptions,
   ) {
     const db = core.db;
+    this.realWork = new RealWork(core, { ...options.realWork, timeScale: options.timeScale, maxNodeDelayMs: options.maxNodeDelayMs });
     this.insertRun = db.prepare(
       `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
        VALUES (@run_id, @workflow_id, @version, 'running', @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @created_at, NULL, NULL, NULL, @runner_id, @created_by, @created_at)`,
@@ -247,6 +252,14 @@ export class RunService {
     });
   }
 
+  /** Answers the approval a waiting run asks for; its driver continues (approve) or fails the node (deny). */
+  approve(input: ParsedInput<'runs:approve'>, actor: string): Run {
+    return this.core.mutate(() => {
+      this.realWork.approve(input.run_id, input.decision, input.comment, actor);
+      return this.get(input.run_id);
+    });
+  }
+
   /** Hears of each checkpoint once it is durable (its commit has returned): progress, and the crash test's acknowledgements. */
   onCheckpoint(listener: (c: { run_id: string; seq: number; node_id: string; status: string }) => void): () => void {
     this.checkpointListeners.add(listener);
@@ -273,7 +286,7 @@ export class RunService {
    * Runs of a live runner (the console while a CLI opens the same file) are left alone.
    */
   interruptOrphans(actor: string, isAlive: (runnerId: string | null) => boolean): void {
-    const rows = this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running')").all() as RunRow[];
+    const rows = this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')").all() as RunRow[];
     const orphans = rows.filter((r) => !isAlive(r.runner_id)).map(toRun);
     for (const run of orphans) {
       this.core.mutate(() => {
@@ -321,7 +334,7 @@ export class RunService {
       live.wake();
     }
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
-    const left = (this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running') AND runner_id = ?").all(this.options.runnerId) as RunRow[]).map(toRun);
+    const left = (this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting') AND runner_id = ?").all(this.options.runnerId) as RunRow[]).map(toRun);
     for (const run of left) {
       this.core.mutate(() => this.finish(run, { status: 'interrupted', failed_node: null, error: 'Rewind closed while the run was in flight.', context: {} }, actor));
     }
@@ -414,15 +427,26 @@ export class RunService {
       faults: run.faults,
       completed: restored.map((c) => c.node_id),
       ...(last ? { context: (last.state as CheckpointState).context } : {}),
+      live: this.options.realWork.live,
     });
     let seq = restored.length;
     const live = this.active.get(run.run_id);
+    const stop = new AbortController();
+    let answer: ExternalAnswer | undefined;
     try {
       for (;;) {
-        const next = steps.next();
+        const next = steps.next(answer);
+        answer = undefined;
         if (next.done) {
           if (!live?.cancelled) this.core.mutate(() => this.finish(this.get(run.run_id), next.value, actor));
           return;
+        }
+        if ('kind' in next.value) {
+          // A real node: cancel and close abort it in flight.
+          if (live) live.wake = () => stop.abort();
+          answer = await this.realWork.perform(run, next.value, stop.signal, this.synchronous);
+          if (live?.cancelled) return;
+          continue;
         }
         const step: NodeStep = next.value;
         const delay = Math.min(step.simulated_ms * this.options.timeScale, this.options.maxNodeDelayMs);
