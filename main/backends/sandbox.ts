@@ -5,6 +5,7 @@ import type { Dsl, RewindEvent, Run } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
+import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import { refuseCommands } from './command-policy.js';
@@ -21,6 +22,7 @@ export interface SandboxOptions {
   liveExecution?: boolean;
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
+  limits?: Partial<RealNodeLimits>;
 }
 
 /**
@@ -155,7 +157,7 @@ export class SandboxBackend implements Backend {
 
 export function openSandbox(options: SandboxOptions): SandboxBackend {
   const allowCommands = options.allowCommands ?? true;
-  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands });
+  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands, ...(options.limits ? { limits: options.limits } : {}) });
   const actor = options.actor ?? safeUsername();
   if (options.demo && engine.latestSeq() === 0) {
     seedDemo(engine, actor);

@@ -61,6 +61,7 @@ Runs
   run WORKFLOW [--version V] [--param K=V]… [--params JSON] [--seed N] [--fail-node ID] [--crash-at-node ID] [--wait]
   runs [--workflow WORKFLOW] [--status S] [--limit N]
   status RUN | stop RUN                        read or cancel a run
+  approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for
   checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
@@ -125,6 +126,8 @@ const verbOptions = {
   skip: { type: 'string' },
   yes: { type: 'boolean', short: 'y', default: false },
   'time-scale': { type: 'string' },
+  deny: { type: 'boolean', default: false },
+  comment: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -381,6 +384,15 @@ async function runVerb(s: Session, verb: string, args: string[], v: Values): Pro
     case 'status': {
       const out = await call(s, 'runs:get', { run_id: need(args, 0, 'the run id') });
       print(s, out, () => runDetail(out));
+      return 0;
+    }
+    case 'approve': {
+      const out = await call(s, 'runs:approve', {
+        run_id: need(args, 0, 'the run id'),
+        decision: v.deny ? 'deny' : 'approve',
+        ...(v.comment === undefined ? {} : { comment: v.comment }),
+      });
+      print(s, out, () => `${v.deny ? 'Denied' : 'Approved'}.\n${runDetail(out)}`);
       return 0;
     }
     case 'stop': {

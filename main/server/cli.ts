@@ -16,6 +16,10 @@ const usage = `Usage: npm run server -- --db FILE [options]
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]
   --heartbeat-ms N    WebSocket ping interval                                 [15000]
   --rate-limit N      requests per second per token (0: no limit)             [0]
+  --allow-commands    run command nodes (programs on this machine); without it a DSL holding one is refused
+  --max-response-bytes N  an http node's answer above this fails the node    [1048576]
+
+http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME.
 
 The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
 generates one and prints it once. SIGTERM or Ctrl-C drains requests and exits.`;
@@ -46,6 +50,8 @@ async function main(): Promise<void> {
         'time-scale': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'allow-commands': { type: 'boolean', default: false },
+        'max-response-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
   const timeScale = numberOption(parsed['time-scale'], 'time-scale', 1);
   const heartbeatMs = numberOption(parsed['heartbeat-ms'], 'heartbeat-ms', 15_000, 50);
   const rate = numberOption(parsed['rate-limit'], 'rate-limit', 0);
+  const maxResponseBytes = numberOption(parsed['max-response-bytes'], 'max-response-bytes', 1024 * 1024, 1);
   if ((parsed['tls-cert'] === undefined) !== (parsed['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together.', 'Pass both PEM files, or neither.');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (parsed['tls-cert'] !== undefined && parsed['tls-key'] !== undefined) {
@@ -73,7 +80,15 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
+  const backend = openSandbox({
+    path: parsed.db,
+    timeScale,
+    demo: parsed.demo,
+    actor: 'server',
+    liveExecution: true,
+    allowCommands: parsed['allow-commands'],
+    limits: { maxResponseBytes },
+  });
   const tokens = new TokenStore(backend.engine);
   const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {

@@ -10,8 +10,8 @@ import { TemplateError, renderString } from './templating.js';
  * kept, so a command printing gigabytes costs a fixed amount of memory.
  */
 
-/** The last `max` bytes written to it. */
-class Tail {
+/** The last `max` bytes written to it (and a little more, up to one chunk): what a command's output costs in memory. */
+export class Tail {
   private chunks: Buffer[] = [];
   private size = 0;
   total = 0;
@@ -22,6 +22,11 @@ class Tail {
     this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.size - (this.chunks[0]?.length ?? 0) >= this.max) this.size -= (this.chunks.shift() as Buffer).length;
+  }
+
+  /** Bytes held now. */
+  get held(): number {
+    return this.size;
   }
 
   text(): string {
