@@ -3,7 +3,8 @@ import type { SecretSource } from './secrets.js';
 /*
  * Secret values never leave a real node: its output, its error and anything logged about it pass
  * through here before they reach the run context, a checkpoint, an event or an API answer.
- * Each secret is hidden in the forms it travels in: as is, percent-encoded (a URL) and JSON-escaped.
+ * Each secret is hidden in the forms it travels in: as is, JSON-escaped, percent-encoded, and as a
+ * URL's path or query holds it once parsed (a service echoing its URL echoes that form).
  */
 
 export interface Redactor {
@@ -16,7 +17,7 @@ export function redactorFor(secrets: SecretSource): Redactor {
   const forms: Array<{ needle: string; mask: string }> = [];
   for (const [name, value] of secrets.all()) {
     const mask = `[secret:${name}]`;
-    for (const needle of new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])) {
+    for (const needle of new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), ...urlForms(value)])) {
       if (needle !== '') forms.push({ needle, mask });
     }
   }
@@ -41,4 +42,13 @@ function redactValue(input: unknown, text: (s: string) => string): unknown {
     return Object.fromEntries(Object.entries(input).map(([k, v]) => [text(k), redactValue(v, text)]));
   }
   return input;
+}
+
+/** The secret as a parsed URL keeps it in a path and in a query. */
+function urlForms(value: string): string[] {
+  try {
+    return [new URL(`http://h/${value}`).pathname.slice(1), new URL(`http://h/?${value}`).search.slice(1)];
+  } catch {
+    return [];
+  }
 }

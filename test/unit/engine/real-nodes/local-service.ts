@@ -17,7 +17,9 @@ export async function localService(routes: Record<string, (req: IncomingMessage,
     req.on('end', () => {
       const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
       seen.push(entry);
-      const route = routes[(req.url ?? '').split('?')[0] ?? ''];
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      // An exact route, else the one named by the first segment (`/inspect/anything`).
+      const route = routes[path] ?? routes[`/${path.split('/')[1] ?? ''}`];
       if (!route) {
         res.writeHead(404).end('no such route');
         return;
