@@ -4,11 +4,12 @@
  * `--only NAME` runs one suite.
  */
 import { engineSuite } from './engine.bench.js';
+import { realNodesSuite } from './real-nodes.bench.js';
 import { rendererSuite } from './renderer.bench.js';
 import { serverSuite } from './server.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, realNodesSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
