@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // A forgotten await on the engine's async API is the bug class its storage port invites: type-aware, so lint catches it.
+    files: ['main/**/*.ts', 'test/**/*.{ts,tsx}'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     files: ['main/index.ts', 'preload/index.ts', 'test/e2e/electron/**'],
     rules: { 'no-restricted-imports': 'off' },
   },

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Backend } from '../backends/backend.js';
 import { RemoteBackend } from '../backends/remote/index.js';
-import { openSandbox } from '../backends/sandbox.js';
+import { openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { SANDBOX_FILE, defaultUserDataDir } from '../ipc/user-data.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
@@ -199,7 +199,7 @@ interface Session {
   io: CliIo;
 }
 
-function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteBackend | null } {
+async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
   if (server !== undefined) {
@@ -213,7 +213,7 @@ function connect(values: Values, io: CliIo): { backend: Backend; remote: RemoteB
   const path = explicit ?? defaultSandboxPath(io.env);
   mkdirSync(dirname(path), { recursive: true });
   // The default sandbox is a newcomer's first look: seed it with the demo workflows when it is new.
-  return { backend: openSandbox({ path, demo: explicit === undefined }), remote: null };
+  return { backend: await openSandbox({ path, demo: explicit === undefined }), remote: null };
 }
 
 /** A workflow named by id, or by name when that is unambiguous. */
@@ -549,7 +549,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let session: Session | null = null;
   try {
     const revisionValue = int(values.revision, '--revision');
-    const { backend, remote } = connect(values, io);
+    const { backend, remote } = await connect(values, io);
     session = { backend, remote, json: values.json, revision: revisionValue, out: io.stdout, io };
     const [verb, ...args] = positionals;
     return await runVerb(session, verb!, args, values);

@@ -1,62 +1,97 @@
-import type Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RewindEvent } from '../../preload/contract/entities.js';
-import { EventLog, type NewEvent } from './event-log.js';
-import { RewindError } from './errors.js';
+import { EventLog, type NewEvent, appendEvent } from './event-log.js';
+import type { ChainHead, Queryable, Store, Tx } from './store/port.js';
 
 export type EventListener = (event: RewindEvent) => void;
 
+/** The open unit of work of a mutation: its transaction, the chain head it locked, what runs after commit. */
+interface UnitOfWork {
+  tx: Tx;
+  head: ChainHead;
+  appended: boolean;
+  afterCommit: Array<() => void | Promise<void>>;
+  /** Savepoints open inside it (nested mutations). */
+  depth: number;
+}
+
 /**
- * What every engine service shares: the database, the event log, the clock, and `mutate`, the one
- * way to change state. A mutation is one IMMEDIATE transaction holding the change and its event;
- * listeners and follow-up work (starting a run) are told only once it has committed.
+ * What every engine service shares: the store, the event log, the clock, and `mutate`, the one
+ * way to change state. A mutation is one store transaction whose first statement locks the chain
+ * head (the one order across processes and replicas): the revision check, the change and its event
+ * all see the same state. Listeners and follow-up work (starting a run) are told only once it has
+ * committed.
  *
- * Listeners hear every event in seq order, once — also those another process (a CLI beside the
- * console) appends to the same file: every publication reads the log from the last seq published,
- * so events of both processes, interleaved in the chain, arrive in chain order.
+ * The open transaction travels with the async call chain (AsyncLocalStorage): a service reading
+ * inside a mutation reads through it (`q()`), and a mutation started inside another runs in a
+ * savepoint of it — never a second transaction inside the first, which on SQLite's single
+ * connection would wait for itself.
+ *
+ * Listeners hear every event in seq order, once — also those another process or replica appends
+ * to the same store: every publication reads the log from the last seq published, so events of
+ * all writers, interleaved in the chain, arrive in chain order.
  */
 export class EngineCore {
   readonly events: EventLog;
   private readonly listeners = new Set<EventListener>();
-  private pendingAfterCommit: Array<() => void> = [];
-  private depth = 0;
-  private published: number;
-  private dataVersion: number;
+  private readonly unit = new AsyncLocalStorage<UnitOfWork>();
+  private published = 0;
+  private publishing: Promise<void> | null = null;
+  private publishAgain = false;
+  private readonly offExternal: () => void;
 
-  constructor(
-    readonly db: Database.Database,
+  private constructor(
+    readonly store: Store,
     private clock: () => Date,
   ) {
-    this.events = new EventLog(db);
-    this.published = this.events.latestSeq();
-    this.dataVersion = this.readDataVersion();
+    this.events = new EventLog(() => this.q());
+    this.offExternal = store.onExternalCommit(() => void this.publish().catch(() => undefined));
+  }
+
+  static async open(store: Store, clock: () => Date): Promise<EngineCore> {
+    const core = new EngineCore(store, clock);
+    core.published = await core.events.latestSeq();
+    return core;
+  }
+
+  /** Where a statement goes: the open mutation's transaction, or committed data outside one. */
+  q(): Queryable {
+    return this.unit.getStore()?.tx ?? this.store.read;
+  }
+
+  /** Whether the caller runs inside a mutation. */
+  inMutation(): boolean {
+    return this.unit.getStore() !== undefined;
   }
 
   /**
-   * Publishes what other processes committed since the last look. SQLite's data_version changes
-   * only on another connection's commit, so the check costs one pragma when nothing happened.
+   * Hands listeners every committed event after the last one published, in seq order. One pass at a
+   * time; a call during a pass makes it read once more, and resolves when that read is done.
    */
-  pollExternalCommits(): void {
-    if (!this.db.open || this.depth > 0) return;
-    const version = this.readDataVersion();
-    if (version === this.dataVersion) return;
-    this.dataVersion = version;
-    this.publish();
-  }
-
-  private readDataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
-  }
-
-  /** Hands listeners every committed event after the last one published, in seq order. */
-  private publish(): void {
-    for (;;) {
-      const page = this.events.list(this.published, 1000);
-      for (const e of page) {
-        this.published = e.seq;
-        for (const l of this.listeners) l(e);
-      }
-      if (page.length < 1000) return;
+  publish(): Promise<void> {
+    if (this.publishing) {
+      this.publishAgain = true;
+      return this.publishing;
     }
+    this.publishing = (async () => {
+      try {
+        do {
+          this.publishAgain = false;
+          for (;;) {
+            const page = await this.store.read.all<Parameters<typeof toPublished>[0]>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [this.published, 1000]);
+            for (const row of page) {
+              const e = toPublished(row);
+              this.published = e.seq;
+              for (const l of this.listeners) l(e);
+            }
+            if (page.length < 1000) break;
+          }
+        } while (this.publishAgain);
+      } finally {
+        this.publishing = null;
+      }
+    })();
+    return this.publishing;
   }
 
   now(): string {
@@ -67,7 +102,7 @@ export class EngineCore {
    * Runs `fn` with the clock stopped at `at` (seeding a history that happened over past days);
    * `advance` moves that stopped clock, so seeded runs take their simulated time.
    */
-  atTime<T>(at: Date, fn: () => T): T {
+  async atTime<T>(at: Date, fn: () => Promise<T>): Promise<T> {
     const saved = this.clock;
     let t = at.getTime();
     this.clock = () => new Date(t);
@@ -75,7 +110,7 @@ export class EngineCore {
       t += ms;
     };
     try {
-      return fn();
+      return await fn();
     } finally {
       this.clock = saved;
       this.advanceBy = null;
@@ -89,57 +124,82 @@ export class EngineCore {
 
   private advanceBy: ((ms: number) => void) | null = null;
 
-  /** Runs `fn` in an IMMEDIATE transaction (a savepoint when nested); `fn` must be synchronous. */
-  mutate<T>(fn: () => T): T {
-    if (this.depth > 0) {
-      // A savepoint that rolls back must take its queued follow-ups with it.
-      const after = this.pendingAfterCommit.length;
-      try {
-        return this.db.transaction(fn)();
-      } catch (err) {
-        this.pendingAfterCommit.length = after;
-        throw err;
-      }
-    }
-    this.depth += 1;
-    let result: T;
-    try {
-      result = this.db.transaction(fn).immediate();
-    } catch (err) {
-      this.pendingAfterCommit = [];
-      throw mapSqliteError(err);
-    } finally {
-      this.depth -= 1;
-    }
-    const after = this.pendingAfterCommit;
-    this.pendingAfterCommit = [];
-    this.publish();
-    for (const f of after) f();
+  /**
+   * Runs `fn` as one unit of work: lock the chain head, then whatever `fn` reads and writes, then its
+   * events, commit. Inside another mutation it is a savepoint of that one: its failure undoes only
+   * its own writes. `fn` may await the store and nothing else: no timers, no network, no node's work.
+   */
+  async mutate<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.unit.getStore();
+    if (outer) return this.nested(outer, fn);
+    const work: UnitOfWork[] = [];
+    const result = await this.store.transaction(async (tx) => {
+      const unit: UnitOfWork = { tx, head: await tx.lockHead(), appended: false, afterCommit: [], depth: 0 };
+      work.push(unit);
+      const value = await this.unit.run(unit, fn);
+      if (unit.appended) await tx.setHead(unit.head);
+      return value;
+    });
+    await this.publish();
+    // Follow-up work runs outside the finished unit of work (a run's drive must not inherit its transaction).
+    for (const f of work[0]?.afterCommit ?? []) await this.unit.exit(f);
     return result;
   }
 
-  /** Appends an event inside the current mutation. */
-  append(e: NewEvent): RewindEvent {
-    if (this.depth === 0) throw new Error('append outside a mutation');
-    return this.events.append(e);
+  private async nested<T>(unit: UnitOfWork, fn: () => Promise<T>): Promise<T> {
+    unit.depth += 1;
+    const savepoint = `nested_${unit.depth}`;
+    const saved = { head: unit.head, appended: unit.appended, afterCommit: unit.afterCommit.length };
+    await unit.tx.run(`SAVEPOINT ${savepoint}`);
+    try {
+      const value = await fn();
+      await unit.tx.run(`RELEASE SAVEPOINT ${savepoint}`);
+      return value;
+    } catch (err) {
+      // Its rows, its events and the follow-ups it queued go; the outer unit of work carries on.
+      await unit.tx.run(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+      await unit.tx.run(`RELEASE SAVEPOINT ${savepoint}`);
+      unit.head = saved.head;
+      unit.appended = saved.appended;
+      unit.afterCommit.length = saved.afterCommit;
+      throw err;
+    } finally {
+      unit.depth -= 1;
+    }
   }
 
-  afterCommit(fn: () => void): void {
-    if (this.depth === 0) fn();
-    else this.pendingAfterCommit.push(fn);
+  /** Appends an event inside the current mutation, after the head it locked. */
+  async append(e: NewEvent): Promise<RewindEvent> {
+    const unit = this.unit.getStore();
+    if (!unit) throw new Error('append outside a mutation');
+    const event = await appendEvent(unit.tx, unit.head, e);
+    unit.head = { seq: event.seq, hash: event.hash };
+    unit.appended = true;
+    return event;
+  }
+
+  /** Runs `fn` once the current mutation has committed (at once outside one); a promise it returns is awaited by the mutation. */
+  afterCommit(fn: () => void | Promise<void>): void {
+    const unit = this.unit.getStore();
+    if (unit) unit.afterCommit.push(fn);
+    else void fn();
   }
 
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+
+  /** The last seq handed to listeners. */
+  get publishedSeq(): number {
+    return this.published;
+  }
+
+  stop(): void {
+    this.offExternal();
+  }
 }
 
-/** A locked database is a retryable condition, not a bug: say so with BUSY. */
-export function mapSqliteError(err: unknown): unknown {
-  const code = (err as { code?: unknown }).code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new RewindError('BUSY', 'The database is busy with another writer.', 'Retry in a moment; another process holds the write lock.');
-  }
-  return err;
+function toPublished(row: Omit<RewindEvent, 'payload'> & { payload: string }): RewindEvent {
+  return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };
 }

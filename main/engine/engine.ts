@@ -1,18 +1,20 @@
-import type Database from 'better-sqlite3';
 import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
 import { EngineCore, type EventListener } from './core.js';
-import type { NewEvent } from './event-log.js';
-import { openDatabase } from './database.js';
+import type { EventLog, NewEvent } from './event-log.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RunnerLease } from './runners.js';
 import { RunService } from './runs.js';
+import type { Queryable, Store } from './store/port.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { VersionService } from './versions.js';
 import { WorkflowService } from './workflows.js';
 
 export interface EngineOptions {
-  /** The SQLite file (created if missing). */
-  path: string;
+  /** An opened store (SQLite or PostgreSQL); the engine owns it from here: `close()` closes it. */
+  store?: Store;
+  /** Or the path of a SQLite file (created if missing): the embedded default. */
+  path?: string;
   /** Who the engine's own actions (interrupting orphaned runs) are recorded as. */
   systemActor?: string;
   /** Real ms slept per simulated ms of node work; 0 runs nodes back to back. */
@@ -31,63 +33,70 @@ export interface EngineOptions {
 /** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
 export const SNAPSHOT_RUNNER_ID = 'snapshot';
 
-/** How often the engine looks for commits of another process on the same file (a CLI beside the console). */
-const EXTERNAL_POLL_MS = 250;
-
 /**
- * The workflow engine: store, domain rules and sandbox executor, in plain Node. It knows nothing of
- * Electron, React, HTTP or backends; the sandbox backend and the workflow server both wrap it.
+ * The workflow engine: domain rules and sandbox executor over the storage port, in plain Node. It
+ * knows nothing of Electron, React, HTTP or backends; the engine backend wraps it for the sandbox
+ * and for the workflow server alike.
  */
 export class Engine {
-  readonly db: Database.Database;
-  readonly path: string;
-  readonly schemaVersion: number;
   readonly workflows: WorkflowService;
   readonly versions: VersionService;
   readonly runs: RunService;
-  private readonly core: EngineCore;
-  private readonly lease: RunnerLease;
-  private readonly systemActor: string;
-  private readonly externalPoll: NodeJS.Timeout;
-  /** The chain as verified when the file was opened; `verifyChain()` checks it again. */
-  readonly chainAtOpen: ChainStatus;
 
-  private constructor(options: EngineOptions) {
-    const { db, schema } = openDatabase(options.path);
-    this.db = db;
-    this.path = options.path;
-    this.schemaVersion = schema.to;
-    this.core = new EngineCore(db, options.clock ?? (() => new Date()));
-    this.systemActor = options.systemActor ?? 'rewind';
-    this.lease = new RunnerLease(db, () => this.core.now());
-    this.workflows = new WorkflowService(this.core);
-    this.versions = new VersionService(this.core, this.workflows);
-    this.runs = new RunService(this.core, this.workflows, this.versions, {
+  private constructor(
+    readonly store: Store,
+    private readonly core: EngineCore,
+    private readonly lease: RunnerLease,
+    private readonly systemActor: string,
+    options: EngineOptions,
+    /** The chain as verified when the store was opened; `verifyChain()` checks it again. */
+    readonly chainAtOpen: ChainStatus,
+  ) {
+    this.workflows = new WorkflowService(core);
+    this.versions = new VersionService(core, this.workflows);
+    this.runs = new RunService(core, this.workflows, this.versions, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
-      runnerId: this.lease.id,
+      runnerId: lease.id,
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
-    this.chainAtOpen = this.core.events.verify();
-    // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
-    this.runs.interruptOrphans(this.systemActor, (runner) => runner === SNAPSHOT_RUNNER_ID || this.lease.isAlive(runner));
-    this.externalPoll = setInterval(() => this.core.pollExternalCommits(), EXTERNAL_POLL_MS);
-    this.externalPoll.unref();
   }
 
-  static open(options: EngineOptions): Engine {
-    return new Engine(options);
+  static async open(options: EngineOptions): Promise<Engine> {
+    const store = options.store ?? (options.path !== undefined ? openSqliteStore(options.path) : undefined);
+    if (!store) throw new Error('Engine.open needs a store or a path.');
+    try {
+      const core = await EngineCore.open(store, options.clock ?? (() => new Date()));
+      const lease = await RunnerLease.open(store, () => core.now());
+      const chainAtOpen = await core.events.verify();
+      const engine = new Engine(store, core, lease, options.systemActor ?? 'rewind', options, chainAtOpen);
+      // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
+      await engine.runs.interruptOrphans(engine.systemActor, async (runner) => runner === SNAPSHOT_RUNNER_ID || (await lease.isAlive(runner)));
+      return engine;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   }
 
-  get events() {
+  get schemaVersion(): number {
+    return this.store.schemaVersion;
+  }
+
+  get events(): EventLog {
     return this.core.events;
   }
 
-  latestSeq(): number {
+  /** Where a caller's statement goes: the open mutation's transaction, or committed data outside one. */
+  q(): Queryable {
+    return this.core.q();
+  }
+
+  latestSeq(): Promise<number> {
     return this.core.events.latestSeq();
   }
 
-  verifyChain(): ChainStatus {
+  verifyChain(): Promise<ChainStatus> {
     return this.core.events.verify();
   }
 
@@ -96,8 +105,13 @@ export class Engine {
     return this.core.onEvent(listener);
   }
 
-  /** One IMMEDIATE transaction (savepoint when nested) whose events are published after commit. */
-  mutate<T>(fn: () => T): T {
+  /** The last seq handed to listeners: a subscriber's backlog reaches it before it goes live. */
+  get publishedSeq(): number {
+    return this.core.publishedSeq;
+  }
+
+  /** One unit of work (joining the open one when nested) whose events are published after commit. */
+  mutate<T>(fn: () => Promise<T>): Promise<T> {
     return this.core.mutate(fn);
   }
 
@@ -105,7 +119,7 @@ export class Engine {
    * Appends an event to the hash-chained log inside the current `mutate` (its commit publishes it):
    * how changes outside the workflow engine (runbooks, tokens) reach the same audit log.
    */
-  append(event: Omit<NewEvent, 'ts'> & { ts?: string }): RewindEvent {
+  append(event: Omit<NewEvent, 'ts'> & { ts?: string }): Promise<RewindEvent> {
     return this.core.append({ ...event, ts: event.ts ?? this.core.now() });
   }
 
@@ -117,14 +131,14 @@ export class Engine {
    * Runs `fn` as if at `at`, with runs executing to completion before it returns: how the demo
    * sandbox writes a realistic past. Not for live use.
    */
-  atTime<T>(at: Date, fn: () => T): T {
+  atTime<T>(at: Date, fn: () => Promise<T>): Promise<T> {
     return this.core.atTime(at, () => this.runs.inline(fn));
   }
 
   async close(): Promise<void> {
-    clearInterval(this.externalPoll);
-    if (this.db.open) await this.runs.close(this.systemActor);
-    this.lease.release();
-    if (this.db.open) this.db.close();
+    this.core.stop();
+    if (this.store.healthy) await this.runs.close(this.systemActor);
+    await this.lease.release();
+    await this.store.close();
   }
 }

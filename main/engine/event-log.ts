@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
+import type { ChainHead, Queryable, Tx } from './store/port.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -36,65 +36,58 @@ function toEvent(row: EventRow): RewindEvent {
   return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };
 }
 
+const INSERT = 'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const SELECT_HEAD = 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1';
+const SELECT_AFTER = 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?';
+const SELECT_AFTER_FOR_WORKFLOW = 'SELECT * FROM events WHERE seq > ? AND workflow_id = ? ORDER BY seq LIMIT ?';
+
+/** Writes one link after `head` inside the caller's transaction; the caller holds the head lock. */
+export async function appendEvent(tx: Tx, head: ChainHead, e: NewEvent): Promise<RewindEvent> {
+  const base = {
+    seq: head.seq + 1,
+    ts: e.ts,
+    type: e.type,
+    workflow_id: e.workflow_id ?? null,
+    run_id: e.run_id ?? null,
+    actor: e.actor,
+    payload: JSON.stringify(e.payload),
+    prev_hash: head.hash,
+  };
+  const row: EventRow = { ...base, hash: hashEvent(base) };
+  await tx.run(INSERT, [row.seq, row.ts, row.type, row.workflow_id, row.run_id, row.actor, row.payload, row.prev_hash, row.hash]);
+  return toEvent(row);
+}
+
 /**
  * The append-only, hash-chained event log: the audit log and the live stream are this one table.
- * `append` must run inside the caller's transaction so the event commits with the change it records;
- * listeners hear of it only after that commit (see `Engine.mutate`).
+ * Appends happen inside a mutation's transaction (see `EngineCore.append`), so an event commits with
+ * the change it records; listeners hear of it only after that commit. Reads go through `q`: the open
+ * transaction when there is one, committed data otherwise.
  */
 export class EventLog {
-  private readonly insert: Database.Statement;
-  private readonly selectHead: Database.Statement;
-  private readonly selectAfter: Database.Statement;
-  private readonly selectAfterForWorkflow: Database.Statement;
+  constructor(private readonly q: () => Queryable) {}
 
-  constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
-      'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (@seq, @ts, @type, @workflow_id, @run_id, @actor, @payload, @prev_hash, @hash)',
-    );
-    this.selectHead = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
-    this.selectAfter = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.selectAfterForWorkflow = db.prepare('SELECT * FROM events WHERE seq > ? AND workflow_id = ? ORDER BY seq LIMIT ?');
-  }
-
-  /** Appends one event after the current head; seq is head + 1, so the sequence has no gaps. */
-  append(e: NewEvent): RewindEvent {
-    const head = this.selectHead.get() as { seq: number; hash: string } | undefined;
-    const base = {
-      seq: (head?.seq ?? 0) + 1,
-      ts: e.ts,
-      type: e.type,
-      workflow_id: e.workflow_id ?? null,
-      run_id: e.run_id ?? null,
-      actor: e.actor,
-      payload: JSON.stringify(e.payload),
-      prev_hash: head?.hash ?? GENESIS_HASH,
-    };
-    const row: EventRow = { ...base, hash: hashEvent(base) };
-    this.insert.run(row);
-    return toEvent(row);
-  }
-
-  latestSeq(): number {
-    return this.head().seq;
+  async latestSeq(): Promise<number> {
+    return (await this.head()).seq;
   }
 
   /** The last link of the chain (seq 0 and the genesis hash for an empty log). */
-  head(): { seq: number; hash: string } {
-    return (this.selectHead.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+  async head(): Promise<ChainHead> {
+    return (await this.q().get<ChainHead>(SELECT_HEAD)) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  list(after: number, limit: number, workflowId?: string): RewindEvent[] {
-    const rows = (workflowId ? this.selectAfterForWorkflow.all(after, workflowId, limit) : this.selectAfter.all(after, limit)) as EventRow[];
+  async list(after: number, limit: number, workflowId?: string): Promise<RewindEvent[]> {
+    const rows = workflowId ? await this.q().all<EventRow>(SELECT_AFTER_FOR_WORKFLOW, [after, workflowId, limit]) : await this.q().all<EventRow>(SELECT_AFTER, [after, limit]);
     return rows.map(toEvent);
   }
 
   /** Walks the whole chain in pages; reports the first link whose seq, prev_hash or hash is wrong. */
-  verify(): ChainStatus {
+  async verify(): Promise<ChainStatus> {
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     const page = 5000;
     for (;;) {
-      const rows = this.selectAfter.all(expectedSeq - 1, page) as EventRow[];
+      const rows = await this.q().all<EventRow>(SELECT_AFTER, [expectedSeq - 1, page]);
       if (rows.length === 0) break;
       for (const row of rows) {
         const broken = (reason: string): ChainStatus => ({ ok: false, length: expectedSeq - 1, head_hash: prevHash, first_broken_seq: row.seq, reason });

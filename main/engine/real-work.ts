@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { Run } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
 import { RewindError } from './errors.js';
@@ -8,6 +7,11 @@ import { runCommandNode } from './executor/command-node.js';
 import { runHttpNode } from './executor/http-node.js';
 import { type RealNodeLimits, sleep } from './executor/real-node.js';
 import type { SecretSource } from './executor/secrets.js';
+
+const SET_WAITING = "UPDATE runs SET status = 'waiting' WHERE run_id = ? AND status = 'running'";
+const SET_RUNNING = "UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'waiting'";
+const SELECT_RUN_STATUS = 'SELECT status, workflow_id FROM runs WHERE run_id = ?';
+const SELECT_LAST_REQUEST = "SELECT payload FROM events WHERE workflow_id = ? AND run_id = ? AND type = 'approval_requested' ORDER BY seq DESC LIMIT 1";
 
 export interface RealWorkOptions {
   secrets: SecretSource;
@@ -29,21 +33,10 @@ export interface RealWorkOptions {
  * approval_given event, so an answer committed by another process on the same file counts too.
  */
 export class RealWork {
-  private readonly setWaiting: Database.Statement;
-  private readonly setRunning: Database.Statement;
-  private readonly selectRun: Database.Statement;
-  private readonly lastRequest: Database.Statement;
-
   constructor(
     private readonly core: EngineCore,
     private readonly options: RealWorkOptions,
-  ) {
-    const db = core.db;
-    this.setWaiting = db.prepare("UPDATE runs SET status = 'waiting' WHERE run_id = ? AND status = 'running'");
-    this.setRunning = db.prepare("UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'waiting'");
-    this.selectRun = db.prepare('SELECT status, workflow_id FROM runs WHERE run_id = ?');
-    this.lastRequest = db.prepare("SELECT payload FROM events WHERE workflow_id = ? AND run_id = ? AND type = 'approval_requested' ORDER BY seq DESC LIMIT 1");
-  }
+  ) {}
 
   /** Performs one node; `synchronous` is the demo seeding's inline mode, where nothing may wait. */
   async perform(run: Run, request: ExternalRequest, signal: AbortSignal, synchronous: boolean): Promise<ExternalAnswer> {
@@ -92,35 +85,40 @@ export class RealWork {
       });
       const onAbort = () => settle({ ok: false, error: `Approval node '${nodeId}': the run stopped while waiting.` });
       signal.addEventListener('abort', onAbort, { once: true });
-      this.core.mutate(() => {
-        this.setWaiting.run(run.run_id);
-        this.core.append({
-          type: 'approval_requested',
-          workflow_id: run.workflow_id,
-          run_id: run.run_id,
-          actor: 'rewind',
-          ts: this.core.now(),
-          payload: { node_id: nodeId, version: run.version, prompt: params.prompt ?? null, timeout_ms: params.timeout_ms ?? null },
-        });
-      });
-      if (params.timeout_ms !== undefined) {
-        const ms = params.timeout_ms;
-        timer = setTimeout(() => {
-          // An answer committed first wins: only a run still waiting times out.
-          try {
-            const changed = this.core.mutate(() => this.setRunning.run(run.run_id).changes);
-            if (changed > 0) settle({ ok: false, error: `Approval node '${nodeId}': no answer within ${ms} ms.` });
-          } catch (err) {
-            settle({ ok: false, error: `Approval node '${nodeId}': the timeout could not be recorded (${(err as Error).message}).` });
-          }
-        }, ms);
-      }
+      const timeOut = async (ms: number) => {
+        // An answer committed first wins: only a run still waiting times out.
+        try {
+          const { changes } = await this.core.mutate(() => this.core.q().run(SET_RUNNING, [run.run_id]));
+          if (changes > 0) settle({ ok: false, error: `Approval node '${nodeId}': no answer within ${ms} ms.` });
+        } catch (err) {
+          settle({ ok: false, error: `Approval node '${nodeId}': the timeout could not be recorded (${(err as Error).message}).` });
+        }
+      };
+      this.core
+        .mutate(async () => {
+          await this.core.q().run(SET_WAITING, [run.run_id]);
+          await this.core.append({
+            type: 'approval_requested',
+            workflow_id: run.workflow_id,
+            run_id: run.run_id,
+            actor: 'rewind',
+            ts: this.core.now(),
+            payload: { node_id: nodeId, version: run.version, prompt: params.prompt ?? null, timeout_ms: params.timeout_ms ?? null },
+          });
+        })
+        .then(() => {
+          // The timer starts once the request is recorded: a timeout must find the run waiting.
+          const ms = params.timeout_ms;
+          if (ms !== undefined && !settled) timer = setTimeout(() => void timeOut(ms), ms);
+        })
+        .catch((err: unknown) => settle({ ok: false, error: `Approval node '${nodeId}': the request could not be recorded (${(err as Error).message}).` }));
     });
   }
 
   /** Answers a waiting run's approval, inside the caller's mutation. */
-  approve(runId: string, decision: 'approve' | 'deny', comment: string | undefined, actor: string): void {
-    const row = this.selectRun.get(runId) as { status: Run['status']; workflow_id: string } | undefined;
+  async approve(runId: string, decision: 'approve' | 'deny', comment: string | undefined, actor: string): Promise<void> {
+    const q = this.core.q();
+    const row = await q.get<{ status: Run['status']; workflow_id: string }>(SELECT_RUN_STATUS, [runId]);
     if (!row) throw new RewindError('RUN_NOT_FOUND', `No run has the id "${runId}".`, 'List the runs to find its id.', { run_id: runId });
     if (row.status !== 'waiting') {
       throw new RewindError('RUN_NOT_WAITING', `Run ${runId} is ${row.status}, not waiting for an approval.`, 'Only a run whose status is waiting can be approved or denied; list the waiting runs with --status waiting.', {
@@ -128,9 +126,9 @@ export class RealWork {
         status: row.status,
       });
     }
-    const request = this.lastRequest.get(row.workflow_id, runId) as { payload: string } | undefined;
+    const request = await q.get<{ payload: string }>(SELECT_LAST_REQUEST, [row.workflow_id, runId]);
     const nodeId = request ? (JSON.parse(request.payload) as { node_id: string }).node_id : null;
-    this.setRunning.run(runId);
-    this.core.append({ type: 'approval_given', workflow_id: row.workflow_id, run_id: runId, actor, ts: this.core.now(), payload: { node_id: nodeId, decision, comment: comment ?? null } });
+    await q.run(SET_RUNNING, [runId]);
+    await this.core.append({ type: 'approval_given', workflow_id: row.workflow_id, run_id: runId, actor, ts: this.core.now(), payload: { node_id: nodeId, decision, comment: comment ?? null } });
   }
 }

@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import type { RewindEvent } from '../../preload/contract/entities.js';
+import type { Queryable } from './store/port.js';
 
 /** Workflow and version state as the tables hold it, minus what is derived (failed_runs). */
 export interface StateSnapshot {
@@ -81,11 +81,11 @@ export function rebuildFromEvents(events: Iterable<RewindEvent>): StateSnapshot 
   return { workflows, versions };
 }
 
-export function snapshotState(db: Database.Database): StateSnapshot {
+export async function snapshotState(q: Queryable): Promise<StateSnapshot> {
   const workflows: StateSnapshot['workflows'] = {};
-  for (const row of db.prepare('SELECT * FROM workflows').all() as Array<Record<string, unknown>>) workflows[String(row.id)] = row;
+  for (const row of await q.all<Record<string, unknown>>('SELECT * FROM workflows')) workflows[String(row.id)] = row;
   const versions: StateSnapshot['versions'] = {};
-  for (const row of db.prepare('SELECT * FROM workflow_versions').all() as Array<Record<string, unknown>>) {
+  for (const row of await q.all<Record<string, unknown>>('SELECT * FROM workflow_versions')) {
     versions[`${String(row.workflow_id)}#${String(row.version)}`] = { ...row, dsl_definition: JSON.parse(String(row.dsl_definition)) as unknown };
   }
   return { workflows, versions };

@@ -1,6 +1,7 @@
 import type { Checkpoint, Run, Workflow, WorkflowVersion } from '../../preload/contract/entities.js';
+import type { Dialect } from './store/port.js';
 
-/* Row shapes as SQLite returns them, and their mapping to the contract's entities. */
+/* Row shapes as the store returns them, and their mapping to the contract's entities. */
 
 export interface WorkflowRow {
   id: string;
@@ -76,5 +77,5 @@ export const toCheckpoint = (r: CheckpointRow): Checkpoint => ({ ...r, state: JS
  * Failed or interrupted runs of the last 24 hours that no resume has followed: the workflow list's
  * incident badge (older failures are history, on the runs list, not an open incident).
  */
-export const FAILED_RUNS_SQL = `(SELECT COUNT(*) FROM runs r WHERE r.workflow_id = w.id AND r.status IN ('failed', 'interrupted')
-  AND r.kind != 'replay' AND r.created_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day') AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume'))`;
+export const failedRunsSql = (dialect: Dialect): string => `(SELECT COUNT(*) FROM runs r WHERE r.workflow_id = w.id AND r.status IN ('failed', 'interrupted')
+  AND r.kind != 'replay' AND r.created_at > ${dialect.isoAgo('1 day')} AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume'))`;

@@ -1,5 +1,4 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, Run, WorkflowVersion } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
@@ -33,22 +32,29 @@ interface CheckpointState {
 const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled']);
 
+const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
+  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?)`;
+const SELECT_RUN = 'SELECT * FROM runs WHERE run_id = ?';
+const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?';
+const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)';
+const SELECT_CHECKPOINTS = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq';
+const SELECT_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?';
+const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
+const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
+const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay'
+  AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`;
+const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')";
+const SELECT_UNFINISHED_OF = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting') AND runner_id = ?";
+const LIST_FILTERS = ['workflow_id', 'status'] as const;
+
 /**
  * Runs in the sandbox: each is pinned to its version, executed node by node by the deterministic
  * executor, with a checkpoint written (and fsynced) after every node. Resume and replay start child
  * runs; the parent stays as it was, for the record.
  */
 export class RunService {
-  private readonly insertRun: Database.Statement;
-  private readonly selectRun: Database.Statement;
-  private readonly updateFinished: Database.Statement;
-  private readonly insertCheckpoint: Database.Statement;
-  private readonly selectCheckpoints: Database.Statement;
-  private readonly selectCheckpoint: Database.Statement;
-  private readonly selectLastCheckpoint: Database.Statement;
-  private readonly selectInFlight: Database.Statement;
-  private readonly listByFilter = new Map<string, { page: Database.Statement; count: Database.Statement }>();
-  private readonly selectUnresolved: Database.Statement;
+  /** One SQL pair per filter combination, built on first use; each keeps its index (no `? IS NULL OR …`). */
+  private readonly listByFilter = new Map<string, { page: string; count: string }>();
   /** Runs executing in this process, with the promise that settles when each ends. */
   private readonly active = new Map<string, { cancelled: boolean; done: Promise<void>; wake: () => void }>();
   private closed = false;
@@ -63,62 +69,44 @@ export class RunService {
     private readonly versions: VersionService,
     private readonly options: RunOptions,
   ) {
-    const db = core.db;
     this.realWork = new RealWork(core, { ...options.realWork, timeScale: options.timeScale, maxNodeDelayMs: options.maxNodeDelayMs });
-    this.insertRun = db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
-       VALUES (@run_id, @workflow_id, @version, 'running', @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @created_at, NULL, NULL, NULL, @runner_id, @created_by, @created_at)`,
-    );
-    this.selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
-    this.updateFinished = db.prepare('UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?');
-    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-    this.selectCheckpoints = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq');
-    this.selectCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?');
-    this.selectLastCheckpoint = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1');
-    this.selectInFlight = db.prepare("SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC");
-    this.selectUnresolved = db.prepare(
-      `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay'
-       AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`,
-    );
   }
 
-  get(runId: string): Run {
-    const row = this.selectRun.get(runId) as RunRow | undefined;
+  async get(runId: string): Promise<Run> {
+    const row = await this.core.q().get<RunRow>(SELECT_RUN, [runId]);
     if (!row) throw new RewindError('RUN_NOT_FOUND', `No run has the id "${runId}".`, 'List the runs to find its id.', { run_id: runId });
     return toRun(row);
   }
 
-  list(input: ParsedInput<'runs:list'>): { runs: Run[]; total: number } {
-    const filter = { ...(input.workflow_id ? { workflow_id: input.workflow_id } : {}), ...(input.status ? { status: input.status } : {}) };
-    const { page, count } = this.listStatements(Object.keys(filter));
-    const rows = page.all({ ...filter, limit: input.limit, offset: input.offset }) as RunRow[];
-    const { n } = count.get(filter) as { n: number };
+  async list(input: ParsedInput<'runs:list'>): Promise<{ runs: Run[]; total: number }> {
+    const columns = LIST_FILTERS.filter((c) => input[c] !== undefined);
+    const values = columns.map((c) => input[c] ?? null);
+    const { page, count } = this.listSql(columns);
+    const rows = await this.core.q().all<RunRow>(page, [...values, input.limit, input.offset]);
+    const { n } = (await this.core.q().get<{ n: number }>(count, values))!;
     return { runs: rows.map(toRun), total: n };
   }
 
-  /** One statement pair per filter combination, prepared on first use; each keeps its index (no `? IS NULL OR …`). */
-  private listStatements(columns: string[]): { page: Database.Statement; count: Database.Statement } {
+  private listSql(columns: ReadonlyArray<(typeof LIST_FILTERS)[number]>): { page: string; count: string } {
     const key = columns.join(',');
-    let prepared = this.listByFilter.get(key);
-    if (!prepared) {
-      const where = columns.length ? `WHERE ${columns.map((c) => `${c} = @${c}`).join(' AND ')}` : '';
-      prepared = {
-        page: this.core.db.prepare(`SELECT * FROM runs ${where} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`),
-        count: this.core.db.prepare(`SELECT COUNT(*) AS n FROM runs ${where}`),
-      };
-      this.listByFilter.set(key, prepared);
+    let sql = this.listByFilter.get(key);
+    if (!sql) {
+      const where = columns.length ? `WHERE ${columns.map((c) => `${c} = ?`).join(' AND ')}` : '';
+      // run_id breaks ties of one millisecond: the order is stable across pages and stores.
+      sql = { page: `SELECT * FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?`, count: `SELECT COUNT(*) AS n FROM runs ${where}` };
+      this.listByFilter.set(key, sql);
     }
-    return prepared;
+    return sql;
   }
 
-  checkpoints(runId: string): Checkpoint[] {
-    this.get(runId);
-    return (this.selectCheckpoints.all(runId) as CheckpointRow[]).map(toCheckpoint);
+  async checkpoints(runId: string): Promise<Checkpoint[]> {
+    await this.get(runId);
+    return (await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS, [runId])).map(toCheckpoint);
   }
 
-  checkpoint(runId: string, seq: number): Checkpoint {
-    this.get(runId);
-    const row = this.selectCheckpoint.get(runId, seq) as CheckpointRow | undefined;
+  async checkpoint(runId: string, seq: number): Promise<Checkpoint> {
+    await this.get(runId);
+    const row = await this.core.q().get<CheckpointRow>(SELECT_CHECKPOINT, [runId, seq]);
     if (!row) {
       throw new RewindError('CHECKPOINT_NOT_FOUND', `Run ${runId} has no checkpoint ${seq}.`, 'List the run’s checkpoints to see which exist.', { run_id: runId, seq });
     }
@@ -126,14 +114,14 @@ export class RunService {
   }
 
   /** The latest checkpoint of a run, by primary key: one index probe whatever the table's size. */
-  latestCheckpoint(runId: string): Checkpoint | null {
-    const row = this.selectLastCheckpoint.get(runId) as CheckpointRow | undefined;
+  async latestCheckpoint(runId: string): Promise<Checkpoint | null> {
+    const row = await this.core.q().get<CheckpointRow>(SELECT_LAST_CHECKPOINT, [runId]);
     return row ? toCheckpoint(row) : null;
   }
 
-  start(input: ParsedInput<'runs:start'>, actor: string): Run {
-    return this.core.mutate(() => {
-      const wf = this.workflows.get(input.workflow_id);
+  start(input: ParsedInput<'runs:start'>, actor: string): Promise<Run> {
+    return this.core.mutate(async () => {
+      const wf = await this.workflows.get(input.workflow_id);
       if (wf.status !== 'active') {
         throw new RewindError(
           wf.status === 'paused' ? 'WORKFLOW_PAUSED' : 'WORKFLOW_OVERRIDDEN',
@@ -146,7 +134,7 @@ export class RunService {
       if (version === null) {
         throw new RewindError('NO_ACTIVE_VERSION', `"${wf.name}" has no published version to run.`, 'Publish a version, or name one to run.', { workflow_id: wf.id });
       }
-      this.versions.get(wf.id, version);
+      await this.versions.get(wf.id, version);
       return this.create({
         workflow_id: wf.id,
         version,
@@ -162,15 +150,15 @@ export class RunService {
     });
   }
 
-  compatibility(runId: string, version: number): Compatibility {
-    const run = this.get(runId);
-    const target = this.versions.get(run.workflow_id, version);
+  async compatibility(runId: string, version: number): Promise<Compatibility> {
+    const run = await this.get(runId);
+    const target = await this.versions.get(run.workflow_id, version);
     return this.compatibilityWith(run, target);
   }
 
-  resume(input: ParsedInput<'runs:resume'>, actor: string): Run {
-    return this.core.mutate(() => {
-      const parent = this.get(input.run_id);
+  resume(input: ParsedInput<'runs:resume'>, actor: string): Promise<Run> {
+    return this.core.mutate(async () => {
+      const parent = await this.get(input.run_id);
       if (!RESUMABLE.has(parent.status)) {
         const running = !FINISHED.has(parent.status);
         throw new RewindError(
@@ -180,8 +168,8 @@ export class RunService {
           { run_id: parent.run_id, status: parent.status },
         );
       }
-      const target = this.versions.get(parent.workflow_id, input.version ?? parent.version);
-      const compat = this.compatibilityWith(parent, target);
+      const target = await this.versions.get(parent.workflow_id, input.version ?? parent.version);
+      const compat = await this.compatibilityWith(parent, target);
       if (!compat.compatible) {
         throw new RewindError('RESUME_INCOMPATIBLE', compat.reason, 'Resume under a version that has those nodes, or start a new run.', {
           run_id: parent.run_id,
@@ -189,7 +177,7 @@ export class RunService {
           missing_nodes: compat.missing_nodes,
         });
       }
-      const good = this.goodCheckpoints(parent.run_id);
+      const good = await this.goodCheckpoints(parent.run_id);
       return this.create({
         workflow_id: parent.workflow_id,
         version: target.version,
@@ -205,15 +193,15 @@ export class RunService {
     });
   }
 
-  startReplay(input: ParsedInput<'runs:replay'>, actor: string): Run {
-    return this.core.mutate(() => {
-      const original = this.get(input.run_id);
+  startReplay(input: ParsedInput<'runs:replay'>, actor: string): Promise<Run> {
+    return this.core.mutate(async () => {
+      const original = await this.get(input.run_id);
       if (!FINISHED.has(original.status)) {
         throw new RewindError('RUN_NOT_FINISHED', `Run ${original.run_id} is still ${original.status}; replay compares finished outcomes.`, 'Wait for it to end, or cancel it.', {
           run_id: original.run_id,
         });
       }
-      this.versions.get(original.workflow_id, input.version);
+      await this.versions.get(original.workflow_id, input.version);
       return this.create({
         workflow_id: original.workflow_id,
         version: input.version,
@@ -230,16 +218,16 @@ export class RunService {
   }
 
   /** The node-by-node outcome diff of a finished replay against the run it replayed. */
-  replayResult(replay: Run): ReplayResult {
-    const original = this.get(replay.parent_run_id ?? '');
+  async replayResult(replay: Run): Promise<ReplayResult> {
+    const original = await this.get(replay.parent_run_id ?? '');
     const outcome = (c: Checkpoint) => ({ node_id: c.node_id, status: c.status, output: (c.state as CheckpointState).output });
-    const outcomes = diffOutcomes(this.checkpoints(original.run_id).map(outcome), this.checkpoints(replay.run_id).map(outcome));
+    const outcomes = diffOutcomes((await this.checkpoints(original.run_id)).map(outcome), (await this.checkpoints(replay.run_id)).map(outcome));
     return { original, replay, outcomes, changed: outcomes.filter((o) => o.changed).length };
   }
 
-  cancel(runId: string, actor: string): Run {
-    return this.core.mutate(() => {
-      const run = this.get(runId);
+  cancel(runId: string, actor: string): Promise<Run> {
+    return this.core.mutate(async () => {
+      const run = await this.get(runId);
       if (FINISHED.has(run.status)) {
         throw new RewindError('RUN_NOT_CANCELLABLE', `Run ${run.run_id} already ${run.status}.`, 'Only queued or running runs can be cancelled.', { run_id: run.run_id });
       }
@@ -253,9 +241,9 @@ export class RunService {
   }
 
   /** Answers the approval a waiting run asks for; its driver continues (approve) or fails the node (deny). */
-  approve(input: ParsedInput<'runs:approve'>, actor: string): Run {
-    return this.core.mutate(() => {
-      this.realWork.approve(input.run_id, input.decision, input.comment, actor);
+  async approve(input: ParsedInput<'runs:approve'>, actor: string): Promise<Run> {
+    return this.core.mutate(async () => {
+      await this.realWork.approve(input.run_id, input.decision, input.comment, actor);
       return this.get(input.run_id);
     });
   }
@@ -266,10 +254,10 @@ export class RunService {
     return () => this.checkpointListeners.delete(listener);
   }
 
-  inline<T>(fn: () => T): T {
+  async inline<T>(fn: () => Promise<T>): Promise<T> {
     this.synchronous = true;
     try {
-      return fn();
+      return await fn();
     } finally {
       this.synchronous = false;
     }
@@ -285,34 +273,39 @@ export class RunService {
    * Runs left in flight by a process that died cannot continue: mark them interrupted (resumable).
    * Runs of a live runner (the console while a CLI opens the same file) are left alone.
    */
-  interruptOrphans(actor: string, isAlive: (runnerId: string | null) => boolean): void {
-    const rows = this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')").all() as RunRow[];
-    const orphans = rows.filter((r) => !isAlive(r.runner_id)).map(toRun);
+  async interruptOrphans(actor: string, isAlive: (runnerId: string | null) => Promise<boolean>): Promise<void> {
+    const rows = await this.core.q().all<RunRow>(SELECT_UNFINISHED);
+    const orphans: Run[] = [];
+    for (const r of rows) if (!(await isAlive(r.runner_id))) orphans.push(toRun(r));
     for (const run of orphans) {
-      this.core.mutate(() => {
-        const last = this.latestCheckpoint(run.run_id);
-        this.finish(run, { status: 'interrupted', failed_node: null, error: `The process running it stopped${last ? ` after node ${last.node_id}` : ''}.`, context: {} }, actor);
+      await this.core.mutate(async () => {
+        const last = await this.latestCheckpoint(run.run_id);
+        await this.finish(run, { status: 'interrupted', failed_node: null, error: `The process running it stopped${last ? ` after node ${last.node_id}` : ''}.`, context: {} }, actor);
       });
     }
   }
 
-  rollbackPreview(workflowId: string, version: number): RollbackPreview {
-    const wf = this.workflows.get(workflowId);
+  async rollbackPreview(workflowId: string, version: number): Promise<RollbackPreview> {
+    const wf = await this.workflows.get(workflowId);
     let refusal: RollbackPreview['refusal'] = null;
     try {
-      this.versions.refuseRollback(wf, version);
+      await this.versions.refuseRollback(wf, version);
     } catch (err) {
       const e = toErrorData(err);
       refusal = { code: e.code, message: e.message, hint: e.hint };
     }
-    const target = refusal?.code === 'ROLLBACK_VERSION_MISSING' ? null : this.versions.get(wf.id, version);
+    const target = refusal?.code === 'ROLLBACK_VERSION_MISSING' ? null : await this.versions.get(wf.id, version);
     // A rollback that would apply has an active version to diff from (its target is deprecated).
-    const active = refusal === null && target ? this.versions.active(wf.id) : null;
+    const active = refusal === null && target ? await this.versions.active(wf.id) : null;
     const diff = active && target ? diffDsl(active.dsl_definition, target.dsl_definition) : null;
-    const inFlight = (this.selectInFlight.all(wf.id) as RunRow[]).map(toRun).filter((r) => r.version !== version);
-    const resumable = target
-      ? (this.selectUnresolved.all(wf.id) as RunRow[]).map(toRun).map((run) => ({ run, compatibility: this.compatibilityWith(run, target) }))
-      : [];
+    const inFlight = (await this.core.q().all<RunRow>(SELECT_IN_FLIGHT, [wf.id])).map(toRun).filter((r) => r.version !== version);
+    const resumable: RollbackPreview['resumable'] = [];
+    if (target) {
+      for (const row of await this.core.q().all<RunRow>(SELECT_UNRESOLVED, [wf.id])) {
+        const run = toRun(row);
+        resumable.push({ run, compatibility: await this.compatibilityWith(run, target) });
+      }
+    }
     return {
       workflow_id: wf.id,
       workflow_name: wf.name,
@@ -334,20 +327,20 @@ export class RunService {
       live.wake();
     }
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
-    const left = (this.core.db.prepare("SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting') AND runner_id = ?").all(this.options.runnerId) as RunRow[]).map(toRun);
+    const left = (await this.core.q().all<RunRow>(SELECT_UNFINISHED_OF, [this.options.runnerId])).map(toRun);
     for (const run of left) {
-      this.core.mutate(() => this.finish(run, { status: 'interrupted', failed_node: null, error: 'Rewind closed while the run was in flight.', context: {} }, actor));
+      await this.core.mutate(() => this.finish(run, { status: 'interrupted', failed_node: null, error: 'Rewind closed while the run was in flight.', context: {} }, actor));
     }
   }
 
-  private goodCheckpoints(runId: string): Checkpoint[] {
-    const all = (this.selectCheckpoints.all(runId) as CheckpointRow[]).map(toCheckpoint);
+  private async goodCheckpoints(runId: string): Promise<Checkpoint[]> {
+    const all = (await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS, [runId])).map(toCheckpoint);
     const firstBad = all.findIndex((c) => c.status === 'failed');
     return firstBad === -1 ? all : all.slice(0, firstBad);
   }
 
-  private compatibilityWith(run: Run, target: WorkflowVersion): Compatibility {
-    const good = this.goodCheckpoints(run.run_id);
+  private async compatibilityWith(run: Run, target: WorkflowVersion): Promise<Compatibility> {
+    const good = await this.goodCheckpoints(run.run_id);
     const completed = good.map((c) => c.node_id);
     const check = checkCompatibility(completed, target.dsl_definition, `v${target.version}`);
     return {
@@ -361,7 +354,7 @@ export class RunService {
     };
   }
 
-  private create(spec: {
+  private async create(spec: {
     workflow_id: string;
     version: number;
     kind: Run['kind'];
@@ -372,30 +365,32 @@ export class RunService {
     resumed_from_seq: number | null;
     actor: string;
     restored: Checkpoint[];
-  }): Run {
+  }): Promise<Run> {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
     // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
-    const dsl = this.versions.get(spec.workflow_id, spec.version).dsl_definition;
+    const dsl = (await this.versions.get(spec.workflow_id, spec.version)).dsl_definition;
     validateFaults(dsl, spec.faults);
     initialContext(dsl, spec.params);
     const ts = this.core.now();
     const runId = randomUUID();
-    this.insertRun.run({
-      run_id: runId,
-      workflow_id: spec.workflow_id,
-      version: spec.version,
-      kind: spec.kind,
-      params: JSON.stringify(spec.params),
-      seed: spec.seed,
-      faults: JSON.stringify(spec.faults),
-      parent_run_id: spec.parent_run_id,
-      resumed_from_seq: spec.resumed_from_seq,
-      runner_id: this.options.runnerId,
-      created_by: spec.actor,
-      created_at: ts,
-    });
-    spec.restored.forEach((c, i) => this.insertCheckpoint.run(runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts));
-    this.core.append({
+    const q = this.core.q();
+    await q.run(INSERT_RUN, [
+      runId,
+      spec.workflow_id,
+      spec.version,
+      spec.kind,
+      JSON.stringify(spec.params),
+      spec.seed,
+      JSON.stringify(spec.faults),
+      spec.parent_run_id,
+      spec.resumed_from_seq,
+      ts,
+      this.options.runnerId,
+      spec.actor,
+      ts,
+    ]);
+    for (const [i, c] of spec.restored.entries()) await q.run(INSERT_CHECKPOINT, [runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts]);
+    await this.core.append({
       type: 'run_started',
       workflow_id: spec.workflow_id,
       run_id: runId,
@@ -403,22 +398,25 @@ export class RunService {
       ts,
       payload: { version: spec.version, kind: spec.kind, parent_run_id: spec.parent_run_id, resumed_from_seq: spec.resumed_from_seq, params: spec.params },
     });
-    const run = this.get(runId);
+    const run = await this.get(runId);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     this.active.set(runId, { cancelled: false, done, wake: () => undefined });
+    const synchronous = this.synchronous;
+    // A seeding mutation waits for its run to end (`inline`); a live one answers at once and the run goes on.
     this.core.afterCommit(() => {
-      void this.drive(run, spec.restored, spec.actor).finally(() => {
+      const driven = this.drive(run, spec.restored, spec.actor).finally(() => {
         this.active.delete(runId);
         settle();
       });
+      return synchronous ? driven : undefined;
     });
     return run;
   }
 
   /** Executes a run's nodes, checkpointing each; the checkpoint commit is its acknowledgement. */
   private async drive(run: Run, restored: Checkpoint[], actor: string): Promise<void> {
-    const dsl = this.versions.get(run.workflow_id, run.version).dsl_definition;
+    const dsl = (await this.versions.get(run.workflow_id, run.version)).dsl_definition;
     const last = restored[restored.length - 1];
     const steps = execute({
       dsl,
@@ -438,7 +436,7 @@ export class RunService {
         const next = steps.next(answer);
         answer = undefined;
         if (next.done) {
-          if (!live?.cancelled) this.core.mutate(() => this.finish(this.get(run.run_id), next.value, actor));
+          if (!live?.cancelled) await this.core.mutate(async () => this.finish(await this.get(run.run_id), next.value, actor));
           return;
         }
         if ('kind' in next.value) {
@@ -450,8 +448,8 @@ export class RunService {
         }
         const step: NodeStep = next.value;
         const delay = Math.min(step.simulated_ms * this.options.timeScale, this.options.maxNodeDelayMs);
-        // The simulated work is a sleep that cancel and close can cut short.
-        if (delay > 0 && !this.synchronous && live) {
+        // The simulated work is a sleep that cancel and close can cut short (also before it began).
+        if (delay > 0 && !this.synchronous && live && !live.cancelled) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, delay);
             live.wake = () => {
@@ -464,23 +462,34 @@ export class RunService {
         if (this.synchronous) this.core.advance(step.simulated_ms);
         seq += 1;
         const state: CheckpointState = { output: step.output, context: step.context, error: step.error };
-        this.insertCheckpoint.run(run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now());
+        // Its own short durable transaction: no head lock (it appends no event), nothing else inside.
+        const checkpoint = [run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now()];
+        await this.core.store.transaction((tx) => tx.run(INSERT_CHECKPOINT, checkpoint));
         for (const l of this.checkpointListeners) l({ run_id: run.run_id, seq, node_id: step.node_id, status: step.status });
         // Yield between nodes so a long run never starves the event loop (IPC, HTTP, WebSocket).
         if (delay === 0 && !this.synchronous) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
-      const current = this.get(run.run_id);
-      if (!FINISHED.has(current.status)) {
-        this.core.mutate(() => this.finish(current, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor));
-      }
+      // When the store itself is gone nothing can be recorded; the next open marks the run interrupted.
+      await this.recordFailure(run, err, actor).catch(() => undefined);
     }
   }
 
-  private finish(run: Run, end: ExecutionEnd | { status: 'cancelled' | 'interrupted' | 'failed'; failed_node: string | null; error: string | null; context: object }, actor: string): Run {
+  private async recordFailure(run: Run, err: unknown, actor: string): Promise<void> {
+    const current = await this.get(run.run_id);
+    if (!FINISHED.has(current.status)) {
+      await this.core.mutate(() => this.finish(current, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor));
+    }
+  }
+
+  private async finish(
+    run: Run,
+    end: ExecutionEnd | { status: 'cancelled' | 'interrupted' | 'failed'; failed_node: string | null; error: string | null; context: object },
+    actor: string,
+  ): Promise<Run> {
     const ts = this.core.now();
-    this.updateFinished.run(end.status, ts, end.error, end.failed_node, run.run_id);
-    this.core.append({
+    await this.core.q().run(UPDATE_FINISHED, [end.status, ts, end.error, end.failed_node, run.run_id]);
+    await this.core.append({
       type: `run_${end.status}`,
       workflow_id: run.workflow_id,
       run_id: run.run_id,

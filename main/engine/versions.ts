@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { Dsl, RollbackResult, VersionDiff, Workflow, WorkflowVersion } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
@@ -9,51 +8,38 @@ import { RewindError } from './errors.js';
 import { type VersionRow, toVersion } from './rows.js';
 import type { WorkflowService } from './workflows.js';
 
+const SELECT_ONE = 'SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?';
+const SELECT_PAGE = 'SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT ? OFFSET ?';
+const COUNT = 'SELECT COUNT(*) AS n FROM workflow_versions WHERE workflow_id = ?';
+const SELECT_ACTIVE = "SELECT * FROM workflow_versions WHERE workflow_id = ? AND status = 'active'";
+const SELECT_MAX = 'SELECT MAX(version) AS v FROM workflow_versions WHERE workflow_id = ?';
+const INSERT_DRAFT = `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
+  VALUES (?, ?, ?, ?, ?, 'draft', ?, NULL, ?)`;
+const SET_STATUS = 'UPDATE workflow_versions SET status = ? WHERE workflow_id = ? AND version = ?';
+const PUBLISH_ROW = "UPDATE workflow_versions SET status = 'active', published_at = ? WHERE workflow_id = ? AND version = ?";
+const SET_ACTIVE = 'UPDATE workflows SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?';
+
 /**
  * The version lifecycle: draft → active → deprecated ⇄ active (rollback), any non-active → archived.
  * Publish and rollback are one transaction each (invariant 2): the old active becomes deprecated,
  * the target active, the workflow's revision bumps and the event is appended — all or nothing.
  */
 export class VersionService {
-  private readonly selectOne: Database.Statement;
-  private readonly selectPage: Database.Statement;
-  private readonly count: Database.Statement;
-  private readonly selectActive: Database.Statement;
-  private readonly selectMax: Database.Statement;
-  private readonly insert: Database.Statement;
-  private readonly setStatus: Database.Statement;
-  private readonly publishRow: Database.Statement;
-  private readonly setActive: Database.Statement;
-
   constructor(
     private readonly core: EngineCore,
     private readonly workflows: WorkflowService,
-  ) {
-    const db = core.db;
-    this.selectOne = db.prepare('SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?');
-    this.selectPage = db.prepare('SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT ? OFFSET ?');
-    this.count = db.prepare('SELECT COUNT(*) AS n FROM workflow_versions WHERE workflow_id = ?');
-    this.selectActive = db.prepare("SELECT * FROM workflow_versions WHERE workflow_id = ? AND status = 'active'");
-    this.selectMax = db.prepare('SELECT MAX(version) AS v FROM workflow_versions WHERE workflow_id = ?');
-    this.insert = db.prepare(
-      `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
-       VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, 'draft', @created_by, NULL, @created_at)`,
-    );
-    this.setStatus = db.prepare('UPDATE workflow_versions SET status = ? WHERE workflow_id = ? AND version = ?');
-    this.publishRow = db.prepare("UPDATE workflow_versions SET status = 'active', published_at = ? WHERE workflow_id = ? AND version = ?");
-    this.setActive = db.prepare('UPDATE workflows SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?');
-  }
+  ) {}
 
-  list(input: ParsedInput<'versions:list'>): { versions: WorkflowVersion[]; total: number } {
-    this.workflows.get(input.workflow_id);
-    const rows = this.selectPage.all(input.workflow_id, input.limit, input.offset) as VersionRow[];
-    const { n } = this.count.get(input.workflow_id) as { n: number };
+  async list(input: ParsedInput<'versions:list'>): Promise<{ versions: WorkflowVersion[]; total: number }> {
+    await this.workflows.get(input.workflow_id);
+    const rows = await this.core.q().all<VersionRow>(SELECT_PAGE, [input.workflow_id, input.limit, input.offset]);
+    const { n } = (await this.core.q().get<{ n: number }>(COUNT, [input.workflow_id]))!;
     return { versions: rows.map(toVersion), total: n };
   }
 
-  get(workflowId: string, version: number): WorkflowVersion {
-    const wf = this.workflows.get(workflowId);
-    const row = this.selectOne.get(workflowId, version) as VersionRow | undefined;
+  async get(workflowId: string, version: number): Promise<WorkflowVersion> {
+    const wf = await this.workflows.get(workflowId);
+    const row = await this.core.q().get<VersionRow>(SELECT_ONE, [workflowId, version]);
     if (!row) {
       throw new RewindError('VERSION_NOT_FOUND', `"${wf.name}" has no version ${version}.`, 'List its versions to see which exist.', {
         workflow_id: workflowId,
@@ -63,22 +49,22 @@ export class VersionService {
     return toVersion(row);
   }
 
-  active(workflowId: string): WorkflowVersion | null {
-    const row = this.selectActive.get(workflowId) as VersionRow | undefined;
+  async active(workflowId: string): Promise<WorkflowVersion | null> {
+    const row = await this.core.q().get<VersionRow>(SELECT_ACTIVE, [workflowId]);
     return row ? toVersion(row) : null;
   }
 
-  createDraft(input: ParsedInput<'versions:createDraft'>, actor: string): WorkflowVersion {
+  createDraft(input: ParsedInput<'versions:createDraft'>, actor: string): Promise<WorkflowVersion> {
     const given = input.dsl === undefined ? undefined : validateDsl(input.dsl);
-    return this.core.mutate(() => {
-      const wf = this.workflows.get(input.workflow_id);
+    return this.core.mutate(async () => {
+      const wf = await this.workflows.get(input.workflow_id);
       this.workflows.checkRevision(wf, input.expected_revision);
       let dsl: Dsl;
       let changeLog = input.change_log;
       if (given) {
         dsl = given;
       } else {
-        const active = this.active(wf.id);
+        const active = await this.active(wf.id);
         if (!active) {
           throw new RewindError('NO_ACTIVE_VERSION', `"${wf.name}" has no active version to snapshot.`, 'Create the draft with a DSL of its own.', {
             workflow_id: wf.id,
@@ -88,7 +74,7 @@ export class VersionService {
         if (changeLog === '') changeLog = `Snapshot of v${active.version}`;
       }
       const ts = this.core.now();
-      const next = ((this.selectMax.get(wf.id) as { v: number | null }).v ?? 0) + 1;
+      const next = ((await this.core.q().get<{ v: number | null }>(SELECT_MAX, [wf.id]))?.v ?? 0) + 1;
       const row = {
         version_id: randomUUID(),
         workflow_id: wf.id,
@@ -98,9 +84,9 @@ export class VersionService {
         created_by: actor,
         created_at: ts,
       };
-      this.insert.run(row);
-      const updated = this.workflows.touch(wf.id, ts);
-      this.core.append({
+      await this.core.q().run(INSERT_DRAFT, [row.version_id, row.workflow_id, row.version, row.dsl_definition, row.change_log, row.created_by, row.created_at]);
+      const updated = await this.workflows.touch(wf.id, ts);
+      await this.core.append({
         type: 'version_created',
         workflow_id: wf.id,
         actor,
@@ -111,11 +97,11 @@ export class VersionService {
     });
   }
 
-  publish(input: ParsedInput<'versions:publish'>, actor: string): RollbackResult {
-    return this.core.mutate(() => {
-      const wf = this.workflows.get(input.workflow_id);
+  publish(input: ParsedInput<'versions:publish'>, actor: string): Promise<RollbackResult> {
+    return this.core.mutate(async () => {
+      const wf = await this.workflows.get(input.workflow_id);
       this.workflows.checkRevision(wf, input.expected_revision);
-      const target = this.get(wf.id, input.version);
+      const target = await this.get(wf.id, input.version);
       if (target.status !== 'draft') {
         const hint =
           target.status === 'active'
@@ -130,23 +116,23 @@ export class VersionService {
         });
       }
       const ts = this.core.now();
-      return this.activate(wf, target.version, ts, actor, 'version_published', () => this.publishRow.run(ts, wf.id, target.version));
+      return this.activate(wf, target.version, ts, actor, 'version_published', () => this.core.q().run(PUBLISH_ROW, [ts, wf.id, target.version]));
     });
   }
 
-  rollback(input: ParsedInput<'versions:rollback'>, actor: string): RollbackResult {
-    return this.core.mutate(() => {
-      const wf = this.workflows.get(input.workflow_id);
+  rollback(input: ParsedInput<'versions:rollback'>, actor: string): Promise<RollbackResult> {
+    return this.core.mutate(async () => {
+      const wf = await this.workflows.get(input.workflow_id);
       this.workflows.checkRevision(wf, input.expected_revision);
-      this.refuseRollback(wf, input.version);
+      await this.refuseRollback(wf, input.version);
       const ts = this.core.now();
-      return this.activate(wf, input.version, ts, actor, 'workflow_rollback', () => this.setStatus.run('active', wf.id, input.version));
+      return this.activate(wf, input.version, ts, actor, 'workflow_rollback', () => this.core.q().run(SET_STATUS, ['active', wf.id, input.version]));
     });
   }
 
   /** Why a rollback to `version` would be refused now, or nothing if it would apply. */
-  refuseRollback(wf: Workflow, version: number): void {
-    const row = this.selectOne.get(wf.id, version) as VersionRow | undefined;
+  async refuseRollback(wf: Workflow, version: number): Promise<void> {
+    const row = await this.core.q().get<VersionRow>(SELECT_ONE, [wf.id, version]);
     const details = { workflow_id: wf.id, version };
     if (!row) {
       throw new RewindError('ROLLBACK_VERSION_MISSING', `"${wf.name}" has no version ${version} to roll back to.`, 'Pick one of the versions on its timeline.', details);
@@ -173,11 +159,11 @@ export class VersionService {
     }
   }
 
-  archive(input: ParsedInput<'versions:archive'>, actor: string): WorkflowVersion {
-    return this.core.mutate(() => {
-      const wf = this.workflows.get(input.workflow_id);
+  archive(input: ParsedInput<'versions:archive'>, actor: string): Promise<WorkflowVersion> {
+    return this.core.mutate(async () => {
+      const wf = await this.workflows.get(input.workflow_id);
       this.workflows.checkRevision(wf, input.expected_revision);
-      const target = this.get(wf.id, input.version);
+      const target = await this.get(wf.id, input.version);
       if (target.status === 'active') {
         throw new RewindError('ARCHIVE_ACTIVE_VERSION', `v${target.version} is the active version of "${wf.name}" and cannot be archived.`, 'Roll back or publish another version first.', {
           workflow_id: wf.id,
@@ -186,9 +172,9 @@ export class VersionService {
       }
       if (target.status === 'archived') return target;
       const ts = this.core.now();
-      this.setStatus.run('archived', wf.id, target.version);
-      const updated = this.workflows.touch(wf.id, ts);
-      this.core.append({
+      await this.core.q().run(SET_STATUS, ['archived', wf.id, target.version]);
+      const updated = await this.workflows.touch(wf.id, ts);
+      await this.core.append({
         type: 'version_archived',
         workflow_id: wf.id,
         actor,
@@ -199,20 +185,28 @@ export class VersionService {
     });
   }
 
-  diff(input: ParsedInput<'versions:diff'>): VersionDiff {
-    const from = this.get(input.workflow_id, input.from);
-    const to = this.get(input.workflow_id, input.to);
+  async diff(input: ParsedInput<'versions:diff'>): Promise<VersionDiff> {
+    const from = await this.get(input.workflow_id, input.from);
+    const to = await this.get(input.workflow_id, input.to);
     return { workflow_id: input.workflow_id, from, to, diff: diffDsl(from.dsl_definition, to.dsl_definition) };
   }
 
-  private activate(wf: Workflow, version: number, ts: string, actor: string, type: 'version_published' | 'workflow_rollback', mark: () => void): RollbackResult {
+  private async activate(
+    wf: Workflow,
+    version: number,
+    ts: string,
+    actor: string,
+    type: 'version_published' | 'workflow_rollback',
+    mark: () => Promise<unknown>,
+  ): Promise<RollbackResult> {
     const from = wf.active_version;
-    if (from !== null) this.setStatus.run('deprecated', wf.id, from);
-    mark();
-    this.setActive.run(version, ts, wf.id);
-    const updated = this.workflows.get(wf.id);
+    const q = this.core.q();
+    if (from !== null) await q.run(SET_STATUS, ['deprecated', wf.id, from]);
+    await mark();
+    await q.run(SET_ACTIVE, [version, ts, wf.id]);
+    const updated = await this.workflows.get(wf.id);
     const verb = type === 'workflow_rollback' ? 'Rolled back' : 'Published';
-    const event = this.core.append({
+    const event = await this.core.append({
       type,
       workflow_id: wf.id,
       actor,

@@ -1,51 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { Dsl, Workflow } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
 import { validateCron } from './cron.js';
 import { validateDsl } from './dsl/graph.js';
 import { RewindError } from './errors.js';
-import { FAILED_RUNS_SQL, type VersionRow, type WorkflowRow, toWorkflow } from './rows.js';
+import { type VersionRow, type WorkflowRow, failedRunsSql, toWorkflow } from './rows.js';
+
+const INSERT_WORKFLOW = `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_VERSION = `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const UPDATE_STATUS = 'UPDATE workflows SET status = ?, revision = revision + 1, updated_at = ? WHERE id = ?';
+const UPDATE_SCHEDULE = 'UPDATE workflows SET schedule = ?, revision = revision + 1, updated_at = ? WHERE id = ?';
+const SELECT_ACTIVE_VERSION = "SELECT * FROM workflow_versions WHERE workflow_id = ? AND status = 'active'";
+const BUMP_REVISION = 'UPDATE workflows SET revision = revision + 1, updated_at = ? WHERE id = ?';
 
 /** Workflows: create, clone, pause and unpause under seed 004's MANUAL/CODE override rules, schedules. */
 export class WorkflowService {
-  private readonly selectOne: Database.Statement;
-  private readonly selectAll: Database.Statement;
-  private readonly selectSearch: Database.Statement;
-  private readonly selectByName: Database.Statement;
-  private readonly insert: Database.Statement;
-  private readonly insertVersion: Database.Statement;
-  private readonly updateStatus: Database.Statement;
-  private readonly updateSchedule: Database.Statement;
-  private readonly selectActiveVersion: Database.Statement;
-  private readonly bumpRevision: Database.Statement;
+  private readonly sql: { one: string; all: string; search: string; byName: string };
 
   constructor(private readonly core: EngineCore) {
-    const db = core.db;
-    const columns = `w.*, ${FAILED_RUNS_SQL} AS failed_runs`;
-    this.selectOne = db.prepare(`SELECT ${columns} FROM workflows w WHERE w.id = ?`);
-    this.selectAll = db.prepare(`SELECT ${columns} FROM workflows w ORDER BY w.name COLLATE NOCASE, w.source_type`);
-    this.selectSearch = db.prepare(
-      `SELECT ${columns} FROM workflows w WHERE w.name LIKE ? ESCAPE '\\' OR w.description LIKE ? ESCAPE '\\' ORDER BY w.name COLLATE NOCASE, w.source_type`,
-    );
-    this.selectByName = db.prepare(`SELECT ${columns} FROM workflows w WHERE w.name = ? AND w.source_type = ?`);
-    this.insert = db.prepare(
-      `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at)
-       VALUES (@id, @name, @description, @source_type, @status, @schedule, @active_version, @revision, @created_at, @updated_at)`,
-    );
-    this.insertVersion = db.prepare(
-      `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
-       VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
-    );
-    this.updateStatus = db.prepare('UPDATE workflows SET status = ?, revision = revision + 1, updated_at = ? WHERE id = ?');
-    this.updateSchedule = db.prepare('UPDATE workflows SET schedule = ?, revision = revision + 1, updated_at = ? WHERE id = ?');
-    this.selectActiveVersion = db.prepare("SELECT * FROM workflow_versions WHERE workflow_id = ? AND status = 'active'");
-    this.bumpRevision = db.prepare('UPDATE workflows SET revision = revision + 1, updated_at = ? WHERE id = ?');
+    const { dialect } = core.store;
+    const columns = `w.*, ${failedRunsSql(dialect)} AS failed_runs`;
+    const order = `ORDER BY ${dialect.nocase('w.name')}, w.source_type`;
+    this.sql = {
+      one: `SELECT ${columns} FROM workflows w WHERE w.id = ?`,
+      all: `SELECT ${columns} FROM workflows w ${order}`,
+      search: `SELECT ${columns} FROM workflows w WHERE w.name LIKE ? ESCAPE '\\' OR w.description LIKE ? ESCAPE '\\' ${order}`,
+      byName: `SELECT ${columns} FROM workflows w WHERE w.name = ? AND w.source_type = ?`,
+    };
   }
 
-  get(id: string): Workflow {
-    const row = this.selectOne.get(id) as WorkflowRow | undefined;
+  async get(id: string): Promise<Workflow> {
+    const row = await this.core.q().get<WorkflowRow>(this.sql.one, [id]);
     if (!row) {
       throw new RewindError('WORKFLOW_NOT_FOUND', `No workflow has the id "${id}".`, 'List the workflows to find its id; it may have been created on another connection.', {
         workflow_id: id,
@@ -54,10 +42,10 @@ export class WorkflowService {
     return toWorkflow(row);
   }
 
-  list(query?: string): Workflow[] {
-    if (!query) return (this.selectAll.all() as WorkflowRow[]).map(toWorkflow);
+  async list(query?: string): Promise<Workflow[]> {
+    if (!query) return (await this.core.q().all<WorkflowRow>(this.sql.all)).map(toWorkflow);
     const like = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    return (this.selectSearch.all(like, like) as WorkflowRow[]).map(toWorkflow);
+    return (await this.core.q().all<WorkflowRow>(this.sql.search, [like, like])).map(toWorkflow);
   }
 
   /** Refuses a mutation based on a revision another operator has already changed (invariant 3). */
@@ -71,22 +59,22 @@ export class WorkflowService {
     );
   }
 
-  create(input: ParsedInput<'workflows:create'>, actor: string): Workflow {
+  create(input: ParsedInput<'workflows:create'>, actor: string): Promise<Workflow> {
     const dsl = input.dsl === undefined ? undefined : validateDsl(input.dsl);
     const schedule = input.schedule ? validateCron(input.schedule).expression : null;
     return this.core.mutate(() => this.insertWorkflow({ ...input, dsl, schedule }, actor, null));
   }
 
-  clone(input: ParsedInput<'workflows:clone'>, actor: string): Workflow {
-    return this.core.mutate(() => {
-      const source = this.get(input.workflow_id);
-      const active = this.selectActiveVersion.get(source.id) as VersionRow | undefined;
+  clone(input: ParsedInput<'workflows:clone'>, actor: string): Promise<Workflow> {
+    return this.core.mutate(async () => {
+      const source = await this.get(input.workflow_id);
+      const active = await this.core.q().get<VersionRow>(SELECT_ACTIVE_VERSION, [source.id]);
       if (!active) {
         throw new RewindError('NO_ACTIVE_VERSION', `"${source.name}" has no published version to clone.`, 'Publish a version first, then clone.', {
           workflow_id: source.id,
         });
       }
-      const name = input.name ?? this.freeName(`${source.name} (copy)`);
+      const name = input.name ?? (await this.freeName(`${source.name} (copy)`));
       return this.insertWorkflow(
         {
           name,
@@ -102,9 +90,9 @@ export class WorkflowService {
     });
   }
 
-  pause(input: ParsedInput<'workflows:pause'>, actor: string): Workflow {
-    return this.core.mutate(() => {
-      const wf = this.get(input.workflow_id);
+  pause(input: ParsedInput<'workflows:pause'>, actor: string): Promise<Workflow> {
+    return this.core.mutate(async () => {
+      const wf = await this.get(input.workflow_id);
       this.checkRevision(wf, input.expected_revision);
       if (wf.status === 'paused') throw new RewindError('ALREADY_PAUSED', `"${wf.name}" is already paused.`, 'Nothing to do; unpause it when it should run again.');
       if (wf.status === 'overridden') {
@@ -114,11 +102,11 @@ export class WorkflowService {
     });
   }
 
-  unpause(input: ParsedInput<'workflows:unpause'>, actor: string): Workflow {
-    return this.core.mutate(() => {
-      const wf = this.get(input.workflow_id);
+  unpause(input: ParsedInput<'workflows:unpause'>, actor: string): Promise<Workflow> {
+    return this.core.mutate(async () => {
+      const wf = await this.get(input.workflow_id);
       this.checkRevision(wf, input.expected_revision);
-      const code = wf.source_type === 'MANUAL' ? (this.selectByName.get(wf.name, 'CODE') as WorkflowRow | undefined) : undefined;
+      const code = wf.source_type === 'MANUAL' ? await this.byName(wf.name, 'CODE') : undefined;
       if (wf.status === 'overridden' || code) {
         throw new RewindError(
           'UNPAUSE_OVERRIDDEN',
@@ -132,15 +120,15 @@ export class WorkflowService {
     });
   }
 
-  setSchedule(input: ParsedInput<'workflows:setSchedule'>, actor: string): Workflow {
+  setSchedule(input: ParsedInput<'workflows:setSchedule'>, actor: string): Promise<Workflow> {
     const schedule = input.schedule === null ? null : validateCron(input.schedule).expression;
-    return this.core.mutate(() => {
-      const wf = this.get(input.workflow_id);
+    return this.core.mutate(async () => {
+      const wf = await this.get(input.workflow_id);
       this.checkRevision(wf, input.expected_revision);
       const ts = this.core.now();
-      this.updateSchedule.run(schedule, ts, wf.id);
-      const updated = this.get(wf.id);
-      this.core.append({
+      await this.core.q().run(UPDATE_SCHEDULE, [schedule, ts, wf.id]);
+      const updated = await this.get(wf.id);
+      await this.core.append({
         type: 'workflow_schedule_set',
         workflow_id: wf.id,
         actor,
@@ -152,50 +140,55 @@ export class WorkflowService {
   }
 
   /** Bumps the revision and stamps updated_at; used by the version lifecycle too. */
-  touch(id: string, ts: string): Workflow {
-    this.bumpRevision.run(ts, id);
+  async touch(id: string, ts: string): Promise<Workflow> {
+    await this.core.q().run(BUMP_REVISION, [ts, id]);
     return this.get(id);
   }
 
-  private setStatus(wf: Workflow, status: Workflow['status'], type: string, actor: string): Workflow {
+  private byName(name: string, sourceType: 'MANUAL' | 'CODE'): Promise<WorkflowRow | undefined> {
+    return this.core.q().get<WorkflowRow>(this.sql.byName, [name, sourceType]);
+  }
+
+  private async setStatus(wf: Workflow, status: Workflow['status'], type: string, actor: string): Promise<Workflow> {
     const ts = this.core.now();
-    this.updateStatus.run(status, ts, wf.id);
-    const updated = this.get(wf.id);
-    this.core.append({ type, workflow_id: wf.id, actor, ts, payload: { from_status: wf.status, status, revision: updated.revision } });
+    await this.core.q().run(UPDATE_STATUS, [status, ts, wf.id]);
+    const updated = await this.get(wf.id);
+    await this.core.append({ type, workflow_id: wf.id, actor, ts, payload: { from_status: wf.status, status, revision: updated.revision } });
     return updated;
   }
 
-  private freeName(base: string): string {
+  private async freeName(base: string): Promise<string> {
     let name = base;
-    for (let n = 2; this.selectByName.get(name, 'MANUAL'); n += 1) name = `${base} ${n}`;
+    for (let n = 2; await this.byName(name, 'MANUAL'); n += 1) name = `${base} ${n}`;
     return name;
   }
 
-  private insertWorkflow(
+  private async insertWorkflow(
     input: { name: string; description: string; dsl: Dsl | undefined; schedule: string | null; source_type: 'MANUAL' | 'CODE'; change_log?: string | undefined },
     actor: string,
     clonedFrom: { workflow_id: string; version: number } | null,
-  ): Workflow {
-    if (this.selectByName.get(input.name, input.source_type)) {
+  ): Promise<Workflow> {
+    if (await this.byName(input.name, input.source_type)) {
       throw new RewindError('DUPLICATE_NAME', `A ${input.source_type} workflow named "${input.name}" already exists.`, 'Choose another name, or open the existing workflow.', {
         name: input.name,
       });
     }
     const ts = this.core.now();
-    const manual = input.source_type === 'CODE' ? (this.selectByName.get(input.name, 'MANUAL') as WorkflowRow | undefined) : undefined;
+    const manual = input.source_type === 'CODE' ? await this.byName(input.name, 'MANUAL') : undefined;
     const row = {
       id: randomUUID(),
       name: input.name,
       description: input.description,
       source_type: input.source_type,
-      status: input.source_type === 'MANUAL' && this.selectByName.get(input.name, 'CODE') ? 'overridden' : 'active',
+      status: input.source_type === 'MANUAL' && (await this.byName(input.name, 'CODE')) ? 'overridden' : 'active',
       schedule: input.schedule,
       active_version: input.dsl ? 1 : null,
       revision: 1,
       created_at: ts,
       updated_at: ts,
     } as const;
-    this.insert.run(row);
+    const q = this.core.q();
+    await q.run(INSERT_WORKFLOW, [row.id, row.name, row.description, row.source_type, row.status, row.schedule, row.active_version, row.revision, row.created_at, row.updated_at]);
     const version = input.dsl
       ? {
           version_id: randomUUID(),
@@ -209,9 +202,21 @@ export class WorkflowService {
           created_at: ts,
         }
       : null;
-    if (version) this.insertVersion.run(version);
+    if (version) {
+      await q.run(INSERT_VERSION, [
+        version.version_id,
+        version.workflow_id,
+        version.version,
+        version.dsl_definition,
+        version.change_log,
+        version.status,
+        version.created_by,
+        version.published_at,
+        version.created_at,
+      ]);
+    }
     const { active_version: _a, revision: _r, ...workflowFields } = row;
-    this.core.append({
+    await this.core.append({
       type: 'workflow_created',
       workflow_id: row.id,
       actor,
@@ -224,9 +229,9 @@ export class WorkflowService {
       },
     });
     if (manual && manual.status !== 'overridden') {
-      this.updateStatus.run('overridden', ts, manual.id);
-      const overridden = this.get(manual.id);
-      this.core.append({
+      await q.run(UPDATE_STATUS, ['overridden', ts, manual.id]);
+      const overridden = await this.get(manual.id);
+      await this.core.append({
         type: 'workflow_overridden',
         workflow_id: manual.id,
         actor,

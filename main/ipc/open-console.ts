@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { openSandbox, type SandboxOptions } from '../backends/sandbox.js';
+import { openSandbox, type SandboxOptions } from '../backends/engine-backend.js';
 import { createConnectionManager, type ConnectionManager, type CreateRemote } from './connections/connection-manager.js';
 import { createConsoleService, type ConsoleService } from './console-service.js';
 import { keychainVault, sessionVault, type SecretStore } from './connections/token-vault.js';
@@ -27,7 +27,7 @@ export interface OpenedConsole {
 /** The console behind any transport: the sandbox, the connections, and the service that routes to them. */
 export async function openConsole(options: OpenConsoleOptions): Promise<OpenedConsole> {
   await mkdir(dirname(options.sandbox.path), { recursive: true });
-  const backend = openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE });
+  const backend = await openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE });
   try {
     const connections = await createConnectionManager({
       sandbox: { backend, path: options.sandbox.path },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../backends/sandbox.js';
+import { openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = openSandbox({
+  const backend = await openSandbox({
     path: parsed.db,
     timeScale,
     demo: parsed.demo,
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     limits: { maxResponseBytes },
   });
   const tokens = new TokenStore(backend.engine);
-  const boot = tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
+  const boot = await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {

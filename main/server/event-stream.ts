@@ -15,7 +15,7 @@ export interface EventStreamOptions {
   /** Events read from the log per step while a socket catches up. */
   pageSize: number;
   /** Re-checked every heartbeat, so a token revoked elsewhere closes its sockets within one interval. */
-  isTokenLive: (tokenId: string) => boolean;
+  isTokenLive: (tokenId: string) => Promise<boolean>;
   onSlowConsumer: () => void;
   onError: (err: unknown) => void;
 }
@@ -182,10 +182,12 @@ export class EventStream {
 
   private beat(): void {
     for (const client of this.clients) {
-      if (!this.options.isTokenLive(client.tokenId)) {
-        client.ws.close(closeCodes.unauthorized, 'token revoked');
-        continue;
-      }
+      this.options.isTokenLive(client.tokenId).then(
+        (live) => {
+          if (!live) client.ws.close(closeCodes.unauthorized, 'token revoked');
+        },
+        (err: unknown) => this.options.onError(err),
+      );
       if (!client.alive) {
         client.ws.terminate();
         continue;

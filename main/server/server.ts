@@ -25,7 +25,7 @@ export interface ServerOptions {
   backend: Backend;
   tokens: TokenStore;
   /** The event log's head at start: the stream listens for what follows. */
-  latestSeq: () => number;
+  latestSeq: () => Promise<number>;
   schemaVersion: number;
   /** 127.0.0.1 unless told otherwise: a workflow server is not exposed by accident. */
   host?: string;
@@ -125,7 +125,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
   const stream = new EventStream({
     backend,
-    head: options.latestSeq(),
+    head: await options.latestSeq(),
     heartbeatMs,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     ringSize: options.ringSize ?? 4096,
@@ -145,10 +145,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     heartbeat_ms: heartbeatMs,
   });
 
-  function authenticate(header: string | undefined): Identity {
+  async function authenticate(header: string | undefined): Promise<Identity> {
     const token = bearerToken(header);
     if (token === undefined) throw unauthorized(header ? 'The Authorization header is not "Bearer <token>".' : 'This route needs a bearer token.');
-    const identity = tokens.verify(token);
+    const identity = await tokens.verify(token);
     if (!identity) throw unauthorized('The token is not recognised, or it was revoked.');
     if (limiter && !limiter.take(identity.id)) {
       throw new RewindError('RATE_LIMITED', `Token "${identity.name}" is over its request budget.`, 'Slow down and retry after a second.');
@@ -160,7 +160,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (!roleAllows(identity.role, 'admin')) throw forbidden(identity, 'admin', 'Managing tokens');
     const body = await readJsonBody(req, maxBodyBytes);
     if (pathname === serverRoutes.tokens && req.method === 'GET') {
-      sendJson(res, 200, { tokens: tokens.list() });
+      sendJson(res, 200, { tokens: await tokens.list() });
       return 200;
     }
     if (pathname === serverRoutes.tokens && req.method === 'POST') {
@@ -168,13 +168,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       if (!parsed.success) {
         throw new RewindError('VALIDATION_FAILED', parsed.error.issues[0]?.message ?? 'invalid input', 'Send {"name": "alice", "role": "viewer" | "operator" | "admin"}.');
       }
-      const { info, token } = tokens.issue({ ...parsed.data, createdBy: identity.name });
+      const { info, token } = await tokens.issue({ ...parsed.data, createdBy: identity.name });
       sendJson(res, 201, { ...info, token });
       return 201;
     }
     const id = pathname.slice(serverRoutes.tokens.length + 1);
     if (req.method === 'DELETE' && id !== '' && !id.includes('/')) {
-      const info = tokens.revoke(decodeURIComponent(id), identity.name);
+      const info = await tokens.revoke(decodeURIComponent(id), identity.name);
       stream.revoke(info.id);
       sendJson(res, 200, info);
       return 200;
@@ -222,7 +222,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       return 200;
     }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');
-    const identity = authenticate(req.headers.authorization);
+    const identity = await authenticate(req.headers.authorization);
     if (pathname === serverRoutes.metrics && req.method === 'GET') {
       label.route = serverRoutes.metrics;
       sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
@@ -257,7 +257,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const started = performance.now();
     if (closing) res.setHeader('connection', 'close');
     const label = { route: 'unmatched' };
-    serve(req, res, label)
+    void serve(req, res, label)
       .catch((err: unknown) => onFailure(res, err))
       .then((status) => {
         const verb = knownVerbs.has(req.method ?? '') ? (req.method ?? 'OTHER') : 'OTHER';
@@ -281,12 +281,16 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxWsPayloadBytes ?? 64 * 1024, perMessageDeflate: false });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    void upgrade(req, socket, head);
+  });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
       const { pathname, query } = splitUrl(req.url);
       if (pathname !== serverRoutes.stream) throw new RewindError('NOT_FOUND', `No WebSocket at ${pathname.slice(0, 200)}.`, `The event stream is at ${serverRoutes.stream}?after=SEQ.`);
       if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Reconnect in a moment.');
       const queryToken = query.get('token');
-      const identity = authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
+      const identity = await authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
       const needed = backendMethods['events:list'].role;
       if (!roleAllows(identity.role, needed)) throw forbidden(identity, needed, 'The event stream');
       for (const key of query.keys()) {
@@ -301,7 +305,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     } catch (err) {
       writeRawError(socket, classify(err));
     }
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

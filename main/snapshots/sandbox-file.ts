@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { RewindError } from '../engine/errors.js';
-import { latestSchemaVersion, refuseFutureSchema } from '../engine/migrations/index.js';
+import { latestSchemaVersion, refuseFutureSchema } from '../engine/store/sqlite/migrations/index.js';
 
 /** Where a snapshot has got to; kept in `meta` so a dropped connection resumes rather than restarts. */
 export const snapshotCursorSchema = z.object({
@@ -91,7 +91,14 @@ export function inspectSandboxFile(path: string): SandboxFile {
 
 /** The snapshot's record in `meta`, or null when the file was not written by a snapshot. */
 export function readSnapshotMeta(db: Database.Database, path: string): SnapshotMeta | null {
-  const rows = db.prepare("SELECT key, value FROM meta WHERE key LIKE 'snapshot\\_%' ESCAPE '\\'").all() as Array<{ key: string; value: string }>;
+  return parseSnapshotMeta(db.prepare(SNAPSHOT_META_SQL).all() as Array<{ key: string; value: string }>, path);
+}
+
+/** The `meta` rows of a snapshot's record. */
+export const SNAPSHOT_META_SQL = "SELECT key, value FROM meta WHERE key LIKE 'snapshot\\_%' ESCAPE '\\'";
+
+/** A snapshot's record from its `meta` rows (read through any store), or null when there is none. */
+export function parseSnapshotMeta(rows: Array<{ key: string; value: string }>, path: string): SnapshotMeta | null {
   if (rows.length === 0) return null;
   const parsed = snapshotMetaSchema.safeParse(Object.fromEntries(rows.map((r) => [r.key, r.value])));
   if (!parsed.success) {

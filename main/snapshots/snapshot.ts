@@ -4,12 +4,12 @@ import type Database from 'better-sqlite3';
 import type { Checkpoint, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
 import type { ConsoleEventPayload } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
-import { openDatabase } from '../engine/database.js';
+import { openDatabase } from '../engine/store/sqlite/database.js';
 import { SNAPSHOT_RUNNER_ID } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
-import { EventLog, GENESIS_HASH, hashEvent } from '../engine/event-log.js';
+import { GENESIS_HASH, hashEvent } from '../engine/event-log.js';
 import { rebuildFromEvents } from '../engine/rebuild.js';
-import { headSeq } from '../ipc/connections/head-seq.js';
+import { headSeq } from '../backends/head-seq.js';
 import { inspectSandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
 
 export type SnapshotProgress = Omit<ConsoleEventPayload<'snapshots:progress'>, 'path'>;
@@ -105,7 +105,7 @@ function refuseTarget(path: string, sourceUrl: string, prior: SnapshotMeta | nul
 
 /** The file side: prepared statements created once, each write committed with its cursor. */
 class SnapshotWriter {
-  private readonly log: EventLog;
+  private readonly selectEventsAfter: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly insertEvent: Database.Statement;
   private readonly insertWorkflow: Database.Statement;
@@ -120,7 +120,7 @@ class SnapshotWriter {
     readonly db: Database.Database,
     readonly path: string,
   ) {
-    this.log = new EventLog(db);
+    this.selectEventsAfter = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.insertEvent = db.prepare(
       'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (@seq, @ts, @type, @workflow_id, @run_id, @actor, @payload, @prev_hash, @hash)',
@@ -178,7 +178,10 @@ class SnapshotWriter {
   /** Every copied event, page by page, for the rebuild. */
   *events(): Generator<RewindEvent> {
     for (let after = 0; ; ) {
-      const page = this.log.list(after, 5000);
+      const page = (this.selectEventsAfter.all(after, 5000) as Array<Omit<RewindEvent, 'payload'> & { payload: string }>).map((e) => ({
+        ...e,
+        payload: JSON.parse(e.payload) as Record<string, unknown>,
+      }));
       yield* page;
       if (page.length < 5000) return;
       after = page[page.length - 1]!.seq;

@@ -47,6 +47,11 @@ export const errorCodes = {
   RATE_LIMITED: 429,
   BUSY: 503,
   SCHEMA_TOO_NEW: 500,
+  // The server's database: away or restarting (retry after details.retry_after_s), or a bad setting.
+  STORE_UNAVAILABLE: 503,
+  STORE_AUTH_FAILED: 500,
+  STORE_DATABASE_MISSING: 500,
+  INVALID_DATABASE_URL: 500,
   CHAIN_BROKEN: 500,
   UNREACHABLE: 503,
   TIMEOUT: 504,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSandbox } from '../../main/backends/sandbox.js';
+import { openSandbox } from '../../main/backends/engine-backend.js';
 import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
 
 /*
@@ -48,7 +48,7 @@ export const realNodesSuite: BenchSuite = {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inspect`;
     const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-real-'));
-    const sandbox = openSandbox({ path: join(dir, 'bench.db'), actor: 'bench', liveExecution: true });
+    const sandbox = await openSandbox({ path: join(dir, 'bench.db'), actor: 'bench', liveExecution: true });
     try {
       const chain = (make: (i: number) => Record<string, unknown>) => ({
         nodes: Array.from({ length: NODES }, (_, i) => ({ id: `n${i}`, ...make(i), next: i + 1 < NODES ? [`n${i + 1}`] : [] })),

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawRollbackCommit } from './raw-rollback.js';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type SandboxBackend, openSandbox } from '../../main/backends/sandbox.js';
+import { type EngineBackend, openSandbox } from '../../main/backends/engine-backend.js';
 import { flattenEvent } from '../../main/server/protocol.js';
 import { type RunningServer, createServer } from '../../main/server/server.js';
 import { TokenStore } from '../../main/server/tokens.js';
@@ -41,7 +41,7 @@ interface Setup {
   /** When the last event committed, heard by a listener registered before the server's own. */
   commit: { at: number; event: RewindEvent | null };
   dir: string;
-  backend: SandboxBackend;
+  backend: EngineBackend;
   server: RunningServer;
   token: string;
   workflowId: string;
@@ -49,9 +49,9 @@ interface Setup {
 
 async function setUp(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-server-'));
-  const backend = openSandbox({ path: join(dir, 'server.db'), timeScale: 0, actor: 'bench' });
+  const backend = await openSandbox({ path: join(dir, 'server.db'), timeScale: 0, actor: 'bench' });
   const tokens = new TokenStore(backend.engine);
-  const { token } = tokens.issue({ name: 'bench', role: 'admin', createdBy: 'bench' });
+  const { token } = await tokens.issue({ name: 'bench', role: 'admin', createdBy: 'bench' });
   const wf = await backend.call('workflows:create', { name: 'bench-rollback', dsl: chain(5) });
   for (let v = 2; v <= 20; v++) {
     await backend.call('versions:createDraft', { workflow_id: wf.id, change_log: `v${v}` });
@@ -60,7 +60,7 @@ async function setUp(): Promise<Setup> {
   const commit: Setup['commit'] = { at: 0, event: null };
   // Registered first, so it runs before the server's fan-out in the engine's post-commit notification.
   backend.subscribe({
-    after: backend.engine.latestSeq(),
+    after: await backend.engine.latestSeq(),
     onEvent: (e) => {
       commit.at = nowMs();
       commit.event = e;

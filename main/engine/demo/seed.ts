@@ -9,10 +9,10 @@ const HOUR = 3_600_000;
  * pipeline's latest version fails at `deploy` after four good checkpoints, its failed run waiting
  * to be resumed once an operator rolls back.
  */
-export function seedDemo(engine: Engine, actor: string): void {
+export async function seedDemo(engine: Engine, actor: string): Promise<void> {
   const start = Date.now() - 14 * 24 * HOUR;
   let t = start;
-  const at = <T>(hoursLater: number, fn: () => T): T => {
+  const at = <T>(hoursLater: number, fn: () => Promise<T>): Promise<T> => {
     t += hoursLater * HOUR;
     return engine.atTime(new Date(t), fn);
   };
@@ -20,7 +20,7 @@ export function seedDemo(engine: Engine, actor: string): void {
   const people = { lead: 'mina.kim', dev: 'joon.park', ops: actor };
 
   // Defect-rate judgment: 5 % → 3 %, then a paging step that broke, rolled back to v2.
-  const defect = at(0, () =>
+  const defect = await at(0, () =>
     workflows.create(
       {
         name: 'defect-rate-judgment',
@@ -33,20 +33,20 @@ export function seedDemo(engine: Engine, actor: string): void {
       people.lead,
     ),
   );
-  const d1 = at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.04 }, seed: 11, faults: {}, wait: false }, people.ops));
-  at(20, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateVersions[1]!.dsl, change_log: defectRateVersions[1]!.change_log }, people.lead));
-  at(1, () => versions.publish({ workflow_id: defect.id, version: 2 }, people.lead));
-  at(1, () => runs.startReplay({ run_id: d1.run_id, version: 2 }, people.lead));
-  at(3, () => runs.start({ workflow_id: defect.id, params: { line: 'B1', defect_rate: 0.025 }, seed: 12, faults: {}, wait: false }, people.ops));
-  at(30, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateVersions[2]!.dsl, change_log: defectRateVersions[2]!.change_log }, people.dev));
-  at(1, () => versions.publish({ workflow_id: defect.id, version: 3 }, people.dev));
-  at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 13, faults: {}, wait: false }, people.ops));
-  at(0.2, () => versions.rollback({ workflow_id: defect.id, version: 2 }, people.ops));
-  at(1, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 14, faults: {}, wait: false }, people.ops));
+  const d1 = await at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.04 }, seed: 11, faults: {}, wait: false }, people.ops));
+  await at(20, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateVersions[1]!.dsl, change_log: defectRateVersions[1]!.change_log }, people.lead));
+  await at(1, () => versions.publish({ workflow_id: defect.id, version: 2 }, people.lead));
+  await at(1, () => runs.startReplay({ run_id: d1.run_id, version: 2 }, people.lead));
+  await at(3, () => runs.start({ workflow_id: defect.id, params: { line: 'B1', defect_rate: 0.025 }, seed: 12, faults: {}, wait: false }, people.ops));
+  await at(30, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateVersions[2]!.dsl, change_log: defectRateVersions[2]!.change_log }, people.dev));
+  await at(1, () => versions.publish({ workflow_id: defect.id, version: 3 }, people.dev));
+  await at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 13, faults: {}, wait: false }, people.ops));
+  await at(0.2, () => versions.rollback({ workflow_id: defect.id, version: 2 }, people.ops));
+  await at(1, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 14, faults: {}, wait: false }, people.ops));
 
   // Nightly ETL: dedupe added, then an aggregation change that emptied the partition, rolled back;
   // one night the worker died mid-run and the run was resumed from its checkpoint.
-  const etlWf = at(2, () =>
+  const etlWf = await at(2, () =>
     workflows.create(
       {
         name: 'nightly-orders-etl',
@@ -59,20 +59,20 @@ export function seedDemo(engine: Engine, actor: string): void {
       people.dev,
     ),
   );
-  at(12, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 21, faults: {}, wait: false }, 'scheduler'));
-  at(10, () => versions.createDraft({ workflow_id: etlWf.id, dsl: etlVersions[1]!.dsl, change_log: etlVersions[1]!.change_log }, people.dev));
-  at(1, () => versions.publish({ workflow_id: etlWf.id, version: 2 }, people.dev));
-  const crashed = at(13, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 22, faults: { crash_at_node: 'aggregate' }, wait: false }, 'scheduler'));
-  at(1, () => runs.resume({ run_id: crashed.run_id, faults: {}, wait: false }, people.ops));
-  at(20, () => versions.createDraft({ workflow_id: etlWf.id, dsl: etlVersions[2]!.dsl, change_log: etlVersions[2]!.change_log }, people.dev));
-  at(1, () => versions.publish({ workflow_id: etlWf.id, version: 3 }, people.dev));
-  at(3, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 23, faults: {}, wait: false }, 'scheduler'));
-  at(6, () => versions.rollback({ workflow_id: etlWf.id, version: 2 }, people.ops));
-  at(1, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 24, faults: {}, wait: false }, 'scheduler'));
-  at(0.5, () => versions.archive({ workflow_id: etlWf.id, version: 1 }, people.dev));
+  await at(12, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 21, faults: {}, wait: false }, 'scheduler'));
+  await at(10, () => versions.createDraft({ workflow_id: etlWf.id, dsl: etlVersions[1]!.dsl, change_log: etlVersions[1]!.change_log }, people.dev));
+  await at(1, () => versions.publish({ workflow_id: etlWf.id, version: 2 }, people.dev));
+  const crashed = await at(13, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 22, faults: { crash_at_node: 'aggregate' }, wait: false }, 'scheduler'));
+  await at(1, () => runs.resume({ run_id: crashed.run_id, faults: {}, wait: false }, people.ops));
+  await at(20, () => versions.createDraft({ workflow_id: etlWf.id, dsl: etlVersions[2]!.dsl, change_log: etlVersions[2]!.change_log }, people.dev));
+  await at(1, () => versions.publish({ workflow_id: etlWf.id, version: 3 }, people.dev));
+  await at(3, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 23, faults: {}, wait: false }, 'scheduler'));
+  await at(6, () => versions.rollback({ workflow_id: etlWf.id, version: 2 }, people.ops));
+  await at(1, () => runs.start({ workflow_id: etlWf.id, params: {}, seed: 24, faults: {}, wait: false }, 'scheduler'));
+  await at(0.5, () => versions.archive({ workflow_id: etlWf.id, version: 1 }, people.dev));
 
   // ML pipeline: v2's inverted deploy gate was rolled back, v3 fixed it, v4's registry move fails now.
-  const mlWf = at(4, () =>
+  const mlWf = await at(4, () =>
     workflows.create(
       {
         name: 'ml-training-pipeline',
@@ -84,18 +84,18 @@ export function seedDemo(engine: Engine, actor: string): void {
       people.dev,
     ),
   );
-  at(2, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 31, faults: {}, wait: false }, people.dev));
-  at(24, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[1]!.dsl, change_log: mlVersions[1]!.change_log }, people.dev));
-  at(1, () => versions.publish({ workflow_id: mlWf.id, version: 2 }, people.dev));
-  at(2, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 32, faults: {}, wait: false }, people.dev));
-  at(0.5, () => versions.rollback({ workflow_id: mlWf.id, version: 1 }, people.ops));
-  at(20, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[2]!.dsl, change_log: mlVersions[2]!.change_log }, people.dev));
-  at(1, () => versions.publish({ workflow_id: mlWf.id, version: 3 }, people.lead));
-  at(3, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 33, faults: {}, wait: false }, people.dev));
-  at(40, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[3]!.dsl, change_log: mlVersions[3]!.change_log }, people.dev));
-  at(1, () => versions.publish({ workflow_id: mlWf.id, version: 4 }, people.dev));
+  await at(2, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 31, faults: {}, wait: false }, people.dev));
+  await at(24, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[1]!.dsl, change_log: mlVersions[1]!.change_log }, people.dev));
+  await at(1, () => versions.publish({ workflow_id: mlWf.id, version: 2 }, people.dev));
+  await at(2, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 32, faults: {}, wait: false }, people.dev));
+  await at(0.5, () => versions.rollback({ workflow_id: mlWf.id, version: 1 }, people.ops));
+  await at(20, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[2]!.dsl, change_log: mlVersions[2]!.change_log }, people.dev));
+  await at(1, () => versions.publish({ workflow_id: mlWf.id, version: 3 }, people.lead));
+  await at(3, () => runs.start({ workflow_id: mlWf.id, params: {}, seed: 33, faults: {}, wait: false }, people.dev));
+  await at(40, () => versions.createDraft({ workflow_id: mlWf.id, dsl: mlVersions[3]!.dsl, change_log: mlVersions[3]!.change_log }, people.dev));
+  await at(1, () => versions.publish({ workflow_id: mlWf.id, version: 4 }, people.dev));
   // The open incident: the run on v4 got through load, validate, train and evaluate, then deploy failed.
-  engine.atTime(new Date(Date.now() - 25 * 60_000), () =>
+  await engine.atTime(new Date(Date.now() - 25 * 60_000), () =>
     runs.start({ workflow_id: mlWf.id, params: { dataset: 's3://ml-data/defects/2026-11' }, seed: 34, faults: {}, wait: false }, 'scheduler'),
   );
 }

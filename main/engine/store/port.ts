@@ -65,7 +65,9 @@ export interface Store {
   readonly read: Queryable;
   /**
    * One unit of work, all or nothing. `fn` may await the store but nothing else (no network, no
-   * timers): on SQLite the whole store waits for it, on PostgreSQL its locks do.
+   * timers): on SQLite the whole store waits for it, on PostgreSQL its locks do. PostgreSQL re-runs
+   * `fn` from the start, in a new transaction, after a serialization failure or deadlock (40001,
+   * 40P01) — so `fn` must not act outside the store, nor keep what it computed in an earlier run.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**

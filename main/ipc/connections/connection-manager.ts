@@ -1,9 +1,9 @@
 import { basename, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Backend, SubscriptionState } from '../../backends/backend.js';
-import { openSandbox, type SandboxBackend } from '../../backends/sandbox.js';
+import { openSandbox, type EngineBackend } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
-import { inspectSandboxFile, readSnapshotMeta, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
+import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer } from '../../snapshots/snapshot.js';
 import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
 import {
@@ -15,7 +15,7 @@ import {
   type SandboxConnection,
   type SavedConnection,
 } from './connections-file.js';
-import { headSeq } from './head-seq.js';
+import { headSeq } from '../../backends/head-seq.js';
 import type { TokenVault } from './token-vault.js';
 
 export const SANDBOX_ID = 'sandbox';
@@ -41,9 +41,9 @@ export type CreateSnapshotInput = z.output<ConsoleMethods['snapshots:create']['i
 
 export interface ConnectionManagerOptions {
   /** The local sandbox, already open; it is always in the list and cannot be removed. */
-  sandbox: { backend: SandboxBackend; path: string };
+  sandbox: { backend: EngineBackend; path: string };
   /** Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor, runs unscaled. */
-  openSandboxFile?: (path: string) => SandboxBackend;
+  openSandboxFile?: (path: string) => Promise<EngineBackend>;
   /** The folder holding the connections file. */
   dir: string;
   vault: TokenVault;
@@ -241,7 +241,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   const openSavedSandbox = async (config: SandboxConnection): Promise<void> => {
     const c = blank(config, 'sandbox', config.path);
     try {
-      attachSandbox(c, openSandboxChecked(config.path, openSandboxFile));
+      await attachSandbox(c, await openSandboxChecked(config.path, openSandboxFile));
     } catch (err) {
       c.state = 'unreachable';
       c.detail = errorDetail(err);
@@ -251,7 +251,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 
   const sandbox = blank(null, 'sandbox', options.sandbox.path);
-  attachSandbox(sandbox, options.sandbox.backend);
+  await attachSandbox(sandbox, options.sandbox.backend);
   live.set(SANDBOX_ID, sandbox);
   // In-process and quick: wait, so no sandbox event can fall between opening and subscribing.
   await start(SANDBOX_ID, sandbox);
@@ -348,7 +348,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const open = sandboxWith(path);
         if (open) return info(open[0], open[1]);
         if (snapshotting.has(path)) throw snapshotBusy(path);
-        const backend = openSandboxChecked(path, openSandboxFile);
+        const backend = await openSandboxChecked(path, openSandboxFile);
         const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
         try {
           await saveConnections(options.dir, [...remotes(), config]);
@@ -357,7 +357,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
           throw err;
         }
         const c = blank(config, 'sandbox', path);
-        attachSandbox(c, backend);
+        await attachSandbox(c, backend);
         live.set(config.id, c);
         await start(config.id, c);
         changed();
@@ -416,10 +416,10 @@ function blank(config: SavedConnection | null, kind: Live['kind'], url: string):
   return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
 }
 
-function attachSandbox(c: Live, backend: SandboxBackend): void {
+async function attachSandbox(c: Live, backend: EngineBackend): Promise<void> {
   c.backend = backend;
   c.actor = backend.defaultActor;
-  c.snapshot = snapshotInfo(readSnapshotMeta(backend.engine.db, c.url));
+  c.snapshot = snapshotInfo(parseSnapshotMeta(await backend.engine.store.read.all<{ key: string; value: string }>(SNAPSHOT_META_SQL), c.url));
 }
 
 function snapshotInfo(meta: SnapshotMeta | null): ConnectionInfo['snapshot'] {
@@ -427,7 +427,7 @@ function snapshotInfo(meta: SnapshotMeta | null): ConnectionInfo['snapshot'] {
 }
 
 /** Opens a sandbox file only if it is one: never creates, migrates or adopts anything else. */
-function openSandboxChecked(path: string, open: (path: string) => SandboxBackend): SandboxBackend {
+async function openSandboxChecked(path: string, open: (path: string) => Promise<EngineBackend>): Promise<EngineBackend> {
   const file = inspectSandboxFile(path);
   if (file.kind === 'missing') {
     throw new RewindError('NOT_FOUND', `There is no file at ${path}.`, 'Check the path; a snapshot is written with “Snapshot server” first.', { path });

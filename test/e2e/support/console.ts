@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSandbox, type SandboxBackend } from '../../../main/backends/sandbox.js';
+import { openSandbox, type EngineBackend } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
@@ -20,11 +20,11 @@ export interface StartedConsole {
  * A browser-mode console on a fresh temporary sandbox (its own data folder per test).
  * `prepare` may fill the sandbox through the engine before the console opens it.
  */
-export async function startConsole(options: { demo?: boolean; prepare?: (sandbox: SandboxBackend) => Promise<void> } = {}): Promise<StartedConsole> {
+export async function startConsole(options: { demo?: boolean; prepare?: (sandbox: EngineBackend) => Promise<void> } = {}): Promise<StartedConsole> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-'));
   const sandboxPath = join(dir, 'sandbox.db');
   if (options.prepare) {
-    const sandbox = openSandbox({ path: sandboxPath, demo: options.demo ?? true, timeScale: 0 });
+    const sandbox = await openSandbox({ path: sandboxPath, demo: options.demo ?? true, timeScale: 0 });
     try {
       await options.prepare(sandbox);
     } finally {
@@ -61,11 +61,11 @@ export interface StartedServer {
 /** A real workflow server on 127.0.0.1 with the demo data, an admin token, a viewer token and another operator's token. */
 export async function startWorkflowServer(): Promise<StartedServer> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
-  const backend = openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
+  const backend = await openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
   const tokens = new TokenStore(backend.engine);
-  const adminToken = tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' }).token;
-  const viewerToken = tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' }).token;
-  const otherOperatorToken = tokens.issue({ name: 'mina.kim', role: 'operator', createdBy: 'e2e' }).token;
+  const adminToken = (await tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' })).token;
+  const viewerToken = (await tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' })).token;
+  const otherOperatorToken = (await tokens.issue({ name: 'mina.kim', role: 'operator', createdBy: 'e2e' })).token;
   const server = await createServer({
     backend,
     tokens,

@@ -8,7 +8,7 @@ import type { Dsl } from '../../../preload/contract/entities.js';
 
 const path = process.argv[2];
 if (!path) throw new Error('usage: crash-writer.ts DB');
-const engine = Engine.open({ path, timeScale: 0 });
+const engine = await Engine.open({ path, timeScale: 0 });
 const ack = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const chain = (n: number, tag: number): Dsl => ({
@@ -22,28 +22,28 @@ const chain = (n: number, tag: number): Dsl => ({
 });
 
 engine.runs.onCheckpoint((c) => ack({ k: 'checkpoint', run_id: c.run_id, seq: c.seq }));
-const wf = engine.workflows.list()[0] ?? engine.workflows.create({ name: 'crash', description: '', dsl: chain(20, 0), source_type: 'MANUAL' }, 'crash');
+const wf = (await engine.workflows.list())[0] ?? await engine.workflows.create({ name: 'crash', description: '', dsl: chain(20, 0), source_type: 'MANUAL' }, 'crash');
 ack({ k: 'ready' });
 
 let i = 0;
 for (;;) {
   i += 1;
-  const versions = engine.versions.list({ workflow_id: wf.id, offset: 0, limit: 1000 }).versions;
+  const versions = (await engine.versions.list({ workflow_id: wf.id, offset: 0, limit: 1000 })).versions;
   const draft = versions.find((v) => v.status === 'draft');
   const deprecated = versions.filter((v) => v.status === 'deprecated');
   const pick = Math.random();
   if (pick < 0.3 || (!draft && pick < 0.5)) {
-    const v = engine.versions.createDraft({ workflow_id: wf.id, change_log: `draft ${i}`, dsl: chain(20, i) }, 'crash');
+    const v = await engine.versions.createDraft({ workflow_id: wf.id, change_log: `draft ${i}`, dsl: chain(20, i) }, 'crash');
     ack({ k: 'draft', workflow_id: wf.id, version: v.version, version_id: v.version_id });
   } else if (pick < 0.5 && draft) {
-    const r = engine.versions.publish({ workflow_id: wf.id, version: draft.version }, 'crash');
+    const r = await engine.versions.publish({ workflow_id: wf.id, version: draft.version }, 'crash');
     ack({ k: 'event', seq: r.seq, type: 'version_published', to: r.version });
   } else if (pick < 0.7 && deprecated.length > 0) {
     const target = deprecated[Math.floor(Math.random() * deprecated.length)]!;
-    const r = engine.versions.rollback({ workflow_id: wf.id, version: target.version }, 'crash');
+    const r = await engine.versions.rollback({ workflow_id: wf.id, version: target.version }, 'crash');
     ack({ k: 'event', seq: r.seq, type: 'workflow_rollback', to: r.version });
   } else {
-    const run = engine.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'crash');
+    const run = await engine.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'crash');
     ack({ k: 'run', run_id: run.run_id });
   }
   await new Promise((r) => setImmediate(r));

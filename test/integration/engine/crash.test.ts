@@ -81,10 +81,10 @@ describe('crash safety (SIGKILL)', () => {
       raw.close();
 
       // Reopening through the engine verifies the chain and interrupts the runs the kill cut short.
-      const engine = Engine.open({ path: db });
+      const engine = await Engine.open({ path: db });
       expect(engine.chainAtOpen.ok).toBe(true);
-      expect(engine.db.prepare("SELECT COUNT(*) AS n FROM runs WHERE status IN ('queued', 'running')").get()).toEqual({ n: 0 });
-      engine.db.close();
+      expect(await engine.store.read.get("SELECT COUNT(*) AS n FROM runs WHERE status IN ('queued', 'running')")).toEqual({ n: 0 });
+      await engine.close();
     }
     console.log(`crash test: ${KILLS} kills, ${acknowledged} acknowledged writes all present`);
     expect(acknowledged).toBeGreaterThan(KILLS * 5);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import type { RewindEvent } from '../../../preload/contract/entities.js';
 
 /*
@@ -29,9 +29,9 @@ describe('commits by another process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rewind-external-'));
     dirs.push(dir);
     const path = join(dir, 'sandbox.db');
-    const consoleSide = openSandbox({ path, demo: true, actor: 'console' });
+    const consoleSide = await openSandbox({ path, demo: true, actor: 'console' });
     const seen: RewindEvent[] = [];
-    const stop = consoleSide.subscribe({ after: consoleSide.engine.latestSeq(), onEvent: (e) => seen.push(e) });
+    const stop = consoleSide.subscribe({ after: await consoleSide.engine.latestSeq(), onEvent: (e) => seen.push(e) });
     try {
       const { workflows } = await consoleSide.call('workflows:list', {});
       const ml = workflows.find((w) => w.name === 'ml-training-pipeline')!;

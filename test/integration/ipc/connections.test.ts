@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { RewindError } from '../../../main/engine/errors.js';
 import {
   createConnectionManager,
@@ -19,7 +19,7 @@ const TOKEN = 'rw_s3cret-token-value-0123456789';
 async function open(dir: string, vault: TokenVault, remotes = fakeRemotes()) {
   const sandboxPath = join(dir, 'sandbox.db');
   const manager = await createConnectionManager({
-    sandbox: { backend: openSandbox({ path: sandboxPath, actor: 'mina.kim' }), path: sandboxPath },
+    sandbox: { backend: await openSandbox({ path: sandboxPath, actor: 'mina.kim' }), path: sandboxPath },
     dir,
     vault,
     createRemote: remotes.createRemote,
@@ -231,7 +231,7 @@ describe('connection manager', () => {
   it('opens any sandbox file as a connection, remembers it, and forgets it without deleting it', async () => {
     const dir = tempDir();
     const rehearsal = join(tempDir(), 'rehearsal-copy.db');
-    await openSandbox({ path: rehearsal, demo: true, actor: 'someone.else' }).close();
+    await (await openSandbox({ path: rehearsal, demo: true, actor: 'someone.else' })).close();
     const { manager } = await open(dir, sessionVault());
 
     const opened = await manager.openSandbox(rehearsal);
@@ -260,7 +260,7 @@ describe('connection manager', () => {
     const dir = tempDir();
     const elsewhere = tempDir();
     const gone = join(elsewhere, 'gone.db');
-    await openSandbox({ path: gone }).close();
+    await (await openSandbox({ path: gone })).close();
     const first = await open(dir, sessionVault());
     const info = await first.manager.openSandbox(gone);
     await first.manager.close();

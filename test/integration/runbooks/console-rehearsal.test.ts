@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { openConsole } from '../../../main/ipc/open-console.js';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import type { ApiResult, ConnectionInfo, RehearsalSession, RewindErrorData, StoredRehearsal, StoredRunbook, Workflow } from '../../../preload/contract/index.js';
 import { type TestServer, eventually, startServer } from '../server/harness.js';
 
@@ -154,7 +154,7 @@ describe('console rehearsals on the demo sandbox', () => {
     await c.close();
     const last = c.progress.filter((p) => p.session_id === started.session_id).at(-1)!;
     expect(last).toMatchObject({ state: 'aborted', passed: false });
-    const sandbox = openSandbox({ path: c.sandboxPath });
+    const sandbox = await openSandbox({ path: c.sandboxPath });
     try {
       const kept = await sandbox.call('rehearsals:get', { rehearsal_id: last.rehearsal_id! });
       expect(kept).toMatchObject({ runbook_name: LEVEL_1, passed: false });

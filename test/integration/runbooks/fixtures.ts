@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { type SandboxBackend, openSandbox } from '../../../main/backends/sandbox.js';
+import { type EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
 
 /* A fresh demo sandbox per test, in a temporary folder removed afterwards. */
 
-const opened: Array<{ dir: string; sandbox: SandboxBackend }> = [];
+const opened: Array<{ dir: string; sandbox: EngineBackend }> = [];
 
 afterEach(async () => {
   for (const { dir, sandbox } of opened.splice(0)) {
@@ -15,9 +15,9 @@ afterEach(async () => {
   }
 });
 
-export function demoSandbox(): SandboxBackend {
+export async function demoSandbox(): Promise<EngineBackend> {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-runbooks-'));
-  const sandbox = openSandbox({ path: join(dir, 'sandbox.db'), demo: true, timeScale: 0, actor: 'test-operator' });
+  const sandbox = await openSandbox({ path: join(dir, 'sandbox.db'), demo: true, timeScale: 0, actor: 'test-operator' });
   opened.push({ dir, sandbox });
   return sandbox;
 }

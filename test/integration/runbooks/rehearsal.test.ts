@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type RehearsalProgress, rehearse, reportMarkdown } from '../../../main/runbooks/rehearsal.js';
 import { loadSampleRunbooks } from '../../../main/runbooks/samples.js';
 import { scenarioFor } from '../../../main/runbooks/scenarios.js';
-import { RunbookStore } from '../../../main/runbooks/store.js';
+import { RunbookStore } from '../../../main/engine/runbook-store.js';
 import type { Runbook } from '../../../main/runbooks/schema.js';
 import { demoSandbox, samplesDir } from './fixtures.js';
 
@@ -16,7 +16,7 @@ function firstRollbackStep(runbook: Runbook): number {
 }
 
 describe('sample runbooks rehearsed on the demo sandbox', () => {
-  it('ships one runbook per rollback level of seed 003 plus the emergency procedure, each with a scenario', () => {
+  it('ships one runbook per rollback level of seed 003 plus the emergency procedure, each with a scenario', async () => {
     expect(samples.map((s) => s.file)).toEqual([
       'emergency-rollback.yaml',
       'level-1-application.yaml',
@@ -30,7 +30,7 @@ describe('sample runbooks rehearsed on the demo sandbox', () => {
 
   for (const { file, runbook } of samples) {
     it(`${file}: passes under its scenario`, async () => {
-      const sandbox = demoSandbox();
+      const sandbox = await demoSandbox();
       const progress: RehearsalProgress[] = [];
       const record = await rehearse({
         backend: sandbox,
@@ -59,7 +59,7 @@ describe('sample runbooks rehearsed on the demo sandbox', () => {
     });
 
     it(`${file}: fails at a health check when its rollback step is skipped`, async () => {
-      const sandbox = demoSandbox();
+      const sandbox = await demoSandbox();
       const skipped = firstRollbackStep(runbook);
       const record = await rehearse({ backend: sandbox, runbook, scenario: scenarioFor(runbook.scenario!, sandbox), confirm: confirmAll, skipSteps: [skipped], timeScale: 0 });
       expect(record.passed).toBe(false);
@@ -78,7 +78,7 @@ describe('rehearsal behaviour', () => {
   const level1 = samples.find((s) => s.file === 'level-1-application.yaml')!.runbook;
 
   it('fails a checklist the operator does not confirm, and stops there', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const record = await rehearse({ backend: sandbox, runbook: level1, confirm: async () => false, timeScale: 0 });
     expect(record.passed).toBe(false);
     expect(record.steps[0]).toMatchObject({ index: 1, outcome: 'failed', detail: 'not confirmed by the operator' });
@@ -87,7 +87,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('times steps with the given clock and honours the time scale of waits', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     let now = 1_000_000;
     const slept: number[] = [];
     const clock = { now: () => now, sleep: async (ms: number) => void slept.push(ms) };
@@ -118,7 +118,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('gives up a wait-until at its timeout, counted in runbook time', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const slept: number[] = [];
     const runbook: Runbook = {
       name: 'until',
@@ -135,7 +135,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('records a refused action with its code and hint, e.g. a rollback to the active version', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const runbook: Runbook = { name: 'refused', description: 'x', steps: [{ kind: 'action', title: 'Roll back to v4', expected_ms: 1, action: { type: 'rollback', workflow: 'ml-training-pipeline', to: 4 } }] };
     const record = await rehearse({ backend: sandbox, runbook, confirm: confirmAll, timeScale: 0 });
     expect(record.passed).toBe(false);
@@ -143,7 +143,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('names an unknown workflow', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const runbook: Runbook = { name: 'unknown', description: 'x', steps: [{ kind: 'action', title: 'Pause', expected_ms: 1, action: { type: 'pause', workflow: 'no-such-workflow' } }] };
     const record = await rehearse({ backend: sandbox, runbook, confirm: confirmAll, timeScale: 0 });
     expect(record.steps[0]!.detail).toBe(
@@ -151,20 +151,20 @@ describe('rehearsal behaviour', () => {
     );
   });
 
-  it('refuses scenarios against a remote backend and unknown scenario names', () => {
-    const sandbox = demoSandbox();
+  it('refuses scenarios against a remote backend and unknown scenario names', async () => {
+    const sandbox = await demoSandbox();
     expect(() => scenarioFor('nope', sandbox)).toThrow(/no scenario named "nope"/);
     const remote = { ...sandbox, kind: 'remote' as const, call: sandbox.call.bind(sandbox), subscribe: sandbox.subscribe.bind(sandbox), close: sandbox.close.bind(sandbox) };
     expect(() => scenarioFor('ml-registry-outage', remote)).toThrow(/runs only against a sandbox/);
   });
 
   it('keeps rehearsals in the store and writes a report with the step table and total time', async () => {
-    const sandbox = demoSandbox();
-    const store = new RunbookStore(sandbox.engine.db);
-    store.saveRunbook(level1, 'test-operator');
+    const sandbox = await demoSandbox();
+    const store = new RunbookStore(() => sandbox.engine.q());
+    await store.saveRunbook(level1, 'test-operator');
     const record = await rehearse({ backend: sandbox, runbook: level1, scenario: scenarioFor('ml-registry-outage', sandbox), confirm: confirmAll, timeScale: 0 });
-    const saved = store.saveRehearsal(level1.name, record, 'test-operator');
-    expect(store.listRehearsals(level1.name)).toEqual([saved]);
+    const saved = await store.saveRehearsal(level1.name, record, 'test-operator');
+    expect(await store.listRehearsals(level1.name)).toEqual([saved]);
     expect(saved).toMatchObject({ runbook_name: level1.name, passed: true, steps: record.steps, rollbacks: [{ workflow: 'ml-training-pipeline', from_version: 4, to_version: 3 }] });
 
     const md = reportMarkdown(record, level1);
@@ -179,7 +179,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('asks before each action when told to (live): a refusal fails the step and changes nothing', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const asked: number[] = [];
     const record = await rehearse({
       backend: sandbox,
@@ -198,7 +198,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('aborts: a wait ends at once, what ran is kept, the rest is not reached, the rehearsal fails', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const controller = new AbortController();
     const runbook: Runbook = {
       name: 'long wait',
@@ -227,7 +227,7 @@ describe('rehearsal behaviour', () => {
   });
 
   it('aborts while a checklist awaits its confirmation', async () => {
-    const sandbox = demoSandbox();
+    const sandbox = await demoSandbox();
     const controller = new AbortController();
     const record = await rehearse({
       backend: sandbox,

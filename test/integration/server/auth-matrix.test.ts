@@ -94,7 +94,7 @@ describe('workflow server: auth matrix', () => {
   it('a bad scheme, an unknown token and a revoked token are 401', async () => {
     expect((await api(s.url, undefined, 'GET', '/api/v1/workflows', undefined, { authorization: `Basic ${s.tokens.admin}` })).status).toBe(401);
     expect((await api(s.url, 'rwt_not-a-real-token-at-all', 'GET', '/api/v1/workflows')).status).toBe(401);
-    const { info, token } = s.tokenStore.issue({ name: 'short-lived', role: 'admin', createdBy: 'test' });
+    const { info, token } = await s.tokenStore.issue({ name: 'short-lived', role: 'admin', createdBy: 'test' });
     expect((await api(s.url, token, 'GET', '/api/v1/workflows')).status).toBe(200);
     s.tokenStore.revoke(info.id, 'test-admin');
     expect((await api(s.url, token, 'GET', '/api/v1/workflows')).status).toBe(401);

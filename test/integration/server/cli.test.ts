@@ -69,7 +69,7 @@ describe('rewind CLI', () => {
 
   it('follows events live until interrupted', async () => {
     const wf = await s.backend.call('workflows:get', { workflow_id: (await s.backend.call('workflows:list', { query: wfName })).workflows[0]!.id });
-    const head = s.backend.engine.latestSeq();
+    const head = await s.backend.engine.latestSeq();
     const following = rewind(['--server', s.url, '--json', 'events', '--follow', '--after', String(head)], { REWIND_TOKEN: s.tokens.viewer }, { untilStdout: /workflow_paused/ });
     await new Promise((r) => setTimeout(r, 1500));
     await api(s.url, s.tokens.operator, 'POST', `/api/v1/workflows/${wf.id}/pause`);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RemoteBackend, openRemote } from '../../../main/backends/remote/index.js';
 import { rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
 import type { RewindEvent } from '../../../preload/contract/index.js';
+import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { type TestServer, api, dsls, eventually, startServer, uniqueName } from './harness.js';
 
 const CLIENTS = 10;
@@ -43,7 +44,7 @@ describe('workflow server: concurrent rollbacks and publishes', () => {
       await s.backend.call('versions:publish', { workflow_id: wf.id, version: 2 });
       for (let d = 0; d < DRAFTS_PER_WORKFLOW; d++) await s.backend.call('versions:createDraft', { workflow_id: wf.id, change_log: `draft ${d}` });
     }
-    setupHead = s.backend.engine.latestSeq();
+    setupHead = await s.backend.engine.latestSeq();
     for (let i = 0; i < 4; i++) {
       const remote = await openRemote({ url: s.url, token: s.tokens.viewer });
       const seen: RewindEvent[] = [];
@@ -92,7 +93,7 @@ describe('workflow server: concurrent rollbacks and publishes', () => {
   });
 
   it('afterwards invariants 1–4 hold', async () => {
-    const db = s.backend.engine.db;
+    const db = sqliteDb(s.backend.engine);
     // 1: exactly one active version per published workflow, and active_version names it.
     for (const id of ids) {
       const active = db.prepare("SELECT version FROM workflow_versions WHERE workflow_id = ? AND status = 'active'").all(id) as Array<{ version: number }>;
@@ -112,11 +113,11 @@ describe('workflow server: concurrent rollbacks and publishes', () => {
     const all = (await s.backend.call('events:list', { after: 0, limit: 10000 })).events;
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
     expect(await s.backend.call('events:verify', {})).toMatchObject({ ok: true, length: all.length });
-    expect(rebuildFromEvents(all)).toEqual(snapshotState(db));
+    expect(rebuildFromEvents(all)).toEqual(await snapshotState(s.backend.engine.store.read));
   });
 
   it('every subscriber saw each event once, in order', async () => {
-    const head = s.backend.engine.latestSeq();
+    const head = await s.backend.engine.latestSeq();
     await eventually(() => subscribers.every((sub) => sub.seen[sub.seen.length - 1]?.seq === head), 15_000, 'subscribers at the head');
     const log = (await s.backend.call('events:list', { after: 0, limit: 10000 })).events;
     subscribers.forEach((sub, i) => {

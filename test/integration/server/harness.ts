@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type SandboxBackend, type SandboxOptions, openSandbox } from '../../../main/backends/sandbox.js';
+import { type EngineBackend, type SandboxOptions, openSandbox } from '../../../main/backends/engine-backend.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 
@@ -21,7 +21,7 @@ export interface TestServer {
   url: string;
   dir: string;
   dbPath: string;
-  backend: SandboxBackend;
+  backend: EngineBackend;
   server: RunningServer;
   tokenStore: TokenStore;
   tokens: RoleTokens;
@@ -41,12 +41,12 @@ export async function startServer(
   const { timeScale, demo, sandbox, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
-  const backend = openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
+  const backend = await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
-    admin: tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' }).token,
-    operator: tokenStore.issue({ name: 'operator', role: 'operator', createdBy: 'test' }).token,
-    viewer: tokenStore.issue({ name: 'viewer', role: 'viewer', createdBy: 'test' }).token,
+    admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,
+    operator: (await tokenStore.issue({ name: 'operator', role: 'operator', createdBy: 'test' })).token,
+    viewer: (await tokenStore.issue({ name: 'viewer', role: 'viewer', createdBy: 'test' })).token,
   };
   const server = await createServer({
     backend,

@@ -121,7 +121,7 @@ describe('workflow server: HTTP', () => {
     expect((await api(s.url, admin, 'GET', '/api/v1/workflows')).status).toBe(200);
   });
 
-  it('every error code maps to one of the statuses the protocol promises', () => {
+  it('every error code maps to one of the statuses the protocol promises', async () => {
     const statuses = new Set(Object.values(errorCodes));
     for (const s of statuses) expect([400, 401, 403, 404, 409, 412, 413, 422, 429, 500, 502, 503, 504]).toContain(s);
   });
@@ -143,7 +143,7 @@ describe('workflow server: HTTP', () => {
     expect((revoked.json as { revoked_at: string | null }).revoked_at).not.toBeNull();
     expectError(await api(s.url, token, 'GET', '/api/v1/workflows'), 'UNAUTHORIZED');
     expectError(await api(s.url, admin, 'DELETE', '/api/v1/tokens/nope'), 'NOT_FOUND');
-    const stored = s.backend.engine.db.prepare('SELECT token_hash FROM tokens WHERE id = ?').get(id) as { token_hash: string };
+    const stored = (await s.backend.engine.store.read.get<{ token_hash: string }>('SELECT token_hash FROM tokens WHERE id = ?', [id]))!;
     expect(stored.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored.token_hash).not.toContain(token);
   });

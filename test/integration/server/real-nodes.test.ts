@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { localService } from '../../unit/engine/real-nodes/local-service.js';
 import { type TestServer, api, eventually, repoRoot, startServer, uniqueName } from './harness.js';
 
@@ -170,7 +171,7 @@ describe('a workflow server running real nodes', () => {
           const text = JSON.stringify(a);
           for (const f of forms) expect(text).not.toContain(f);
         }
-        s.backend.engine.db.pragma('wal_checkpoint(PASSIVE)');
+        sqliteDb(s.backend.engine).pragma('wal_checkpoint(PASSIVE)');
         for (const file of [s.dbPath, `${s.dbPath}-wal`]) {
           if (!existsSync(file)) continue;
           const bytes = readFileSync(file);

@@ -135,7 +135,7 @@ describe('remote backend: failures named with what to do', () => {
     const remote = await openRemote({ url: s.url, token: s.tokens.viewer, backoff: { initialMs: 50, maxMs: 200 } });
     cleanups.push(() => remote.close());
     // Start after the audited token issues, at the workflow's creation.
-    const base = s.backend.engine.latestSeq();
+    const base = await s.backend.engine.latestSeq();
     const wf = await s.backend.call('workflows:create', { name: uniqueName('restart'), dsl: dsls.v1 });
     const seen: RewindEvent[] = [];
     const states: string[] = [];
@@ -172,7 +172,7 @@ describe('remote backend: a revoked token ends its subscription', () => {
   });
   it('reports refused once the server closes the stream with 4001', async () => {
     s = await startServer({ heartbeatMs: 100 });
-    const { info, token } = s.tokenStore.issue({ name: 'temp', role: 'viewer', createdBy: 'test' });
+    const { info, token } = await s.tokenStore.issue({ name: 'temp', role: 'viewer', createdBy: 'test' });
     const remote = await openRemote({ url: s.url, token });
     const states: Array<[string, string | undefined]> = [];
     remote.subscribe({ after: 0, onEvent: () => undefined, onState: (st, d) => states.push([st, d]) });

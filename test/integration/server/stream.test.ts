@@ -62,7 +62,7 @@ describe('workflow server: event stream', () => {
   it('catches up from the log (beyond the in-memory ring), then goes live, gapless', async () => {
     s = await startServer({ ringSize: 3 });
     // Issuing the test tokens is audited too: those events come first.
-    const base = s.backend.engine.latestSeq();
+    const base = await s.backend.engine.latestSeq();
     const wf = await s.backend.call('workflows:create', { name: uniqueName('catchup'), dsl: dsls.v1 });
     for (let i = 0; i < 14; i++) await s.backend.call(i % 2 === 0 ? 'workflows:pause' : 'workflows:unpause', { workflow_id: wf.id });
     // The browser form: the token in the query string.
@@ -76,23 +76,23 @@ describe('workflow server: event stream', () => {
 
   it('refuses a bad after, an unknown parameter and a missing token before upgrading', async () => {
     s = await startServer();
-    expect(await connect(s, '?after=-1').opened).toBe(400);
-    expect(await connect(s, '?after=1&since=2').opened).toBe(400);
-    expect(await connect(s, '?after=0', null).opened).toBe(401);
-    expect(await connect(s, '?after=0&token=wrong-token-000000', null).opened).toBe(401);
+    expect((await connect(s, '?after=-1')).opened).toBe(400);
+    expect((await connect(s, '?after=1&since=2')).opened).toBe(400);
+    expect((await connect(s, '?after=0', null)).opened).toBe(401);
+    expect((await connect(s, '?after=0&token=wrong-token-000000', null)).opened).toBe(401);
   });
 
   it('closes the sockets of a revoked token within one heartbeat (4001)', async () => {
     s = await startServer({ heartbeatMs: 200 });
-    const { info, token } = s.tokenStore.issue({ name: 'revoke-me', role: 'viewer', createdBy: 'test' });
+    const { info, token } = await s.tokenStore.issue({ name: 'revoke-me', role: 'viewer', createdBy: 'test' });
     const c = connect(s, '?after=0', token);
     expect(await c.opened).toBe(101);
     // Behind the server's back: only the heartbeat's check can notice, so the socket closing at all
     // (rather than hanging until the test times out) shows the heartbeat found it.
-    s.tokenStore.revoke(info.id, 'test-admin');
+    await s.tokenStore.revoke(info.id, 'test-admin');
     const closed = await c.closed;
     expect(closed.code).toBe(closeCodes.unauthorized);
-    const viaApi = s.tokenStore.issue({ name: 'revoke-me-2', role: 'viewer', createdBy: 'test' });
+    const viaApi = await s.tokenStore.issue({ name: 'revoke-me-2', role: 'viewer', createdBy: 'test' });
     const d = connect(s, '?after=0', viaApi.token);
     await d.opened;
     await api(s.url, s.tokens.admin, 'DELETE', `/api/v1/tokens/${viaApi.info.id}`);
@@ -118,7 +118,7 @@ describe('workflow server: event stream', () => {
   it('closes a consumer too slow to keep up (4008), which then resumes from its last seq', async () => {
     s = await startServer({ maxBufferedBytes: 64 * 1024 });
     const wf = await s.backend.call('workflows:create', { name: uniqueName('slow'), dsl: dsls.v1 });
-    const joinedAt = s.backend.engine.latestSeq();
+    const joinedAt = await s.backend.engine.latestSeq();
     const c = connect(s, '');
     await c.opened;
     // Stop reading: the kernel buffers fill, then the server's own buffer grows past its bound.
@@ -135,7 +135,7 @@ describe('workflow server: event stream', () => {
     const closed = await c.closed;
     expect(closed.code).toBe(closeCodes.slowConsumer);
     const last = c.messages.length === 0 ? joinedAt : Number(c.messages[c.messages.length - 1]!.seq);
-    const head = s.backend.engine.latestSeq();
+    const head = await s.backend.engine.latestSeq();
     const again = connect(s, `?after=${last}`);
     await eventually(() => again.messages.length === head - last, 10_000, 'the rest after reconnecting');
     const seqs = [...c.messages, ...again.messages].map((m) => Number(m.seq));

@@ -19,7 +19,7 @@ describe('token audit', () => {
     const revoked = await fetch(`${s.url}/api/v1/tokens/${id}`, { method: 'DELETE', headers });
     expect(revoked.status).toBe(200);
 
-    const events = s.backend.engine.events.list(0, 100).filter((e) => e.type.startsWith('token_'));
+    const events = (await s.backend.engine.events.list(0, 100)).filter((e) => e.type.startsWith('token_'));
     expect(events.map((e) => [e.type, e.actor, e.payload.name, e.payload.role])).toEqual([
       ['token_issued', 'test', 'admin', 'admin'],
       ['token_issued', 'test', 'operator', 'operator'],
@@ -28,10 +28,10 @@ describe('token audit', () => {
       ['token_revoked', 'admin', 'alice', 'operator'],
     ]);
     expect(JSON.stringify(events)).not.toContain(token);
-    expect(s.backend.engine.verifyChain().ok).toBe(true);
+    expect((await s.backend.engine.verifyChain()).ok).toBe(true);
 
     // Revoking again changes nothing and records nothing.
     await fetch(`${s.url}/api/v1/tokens/${id}`, { method: 'DELETE', headers });
-    expect(s.backend.engine.events.list(0, 100).filter((e) => e.type === 'token_revoked')).toHaveLength(1);
+    expect((await s.backend.engine.events.list(0, 100)).filter((e) => e.type === 'token_revoked')).toHaveLength(1);
   });
 });

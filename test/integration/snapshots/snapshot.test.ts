@@ -1,9 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteBackend } from '../../../main/backends/remote/index.js';
-import { openSandbox } from '../../../main/backends/sandbox.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { SNAPSHOT_RUNNER_ID } from '../../../main/engine/engine.js';
 import { RewindError } from '../../../main/engine/errors.js';
 import { rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
@@ -11,6 +12,7 @@ import { inspectSandboxFile } from '../../../main/snapshots/sandbox-file.js';
 import { snapshotServer, type SnapshotProgress } from '../../../main/snapshots/snapshot.js';
 import type { RewindEvent } from '../../../preload/contract/index.js';
 import { dsls, startServer, tempDir, type TestServer, uniqueName } from '../server/harness.js';
+import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { startDropProxy } from './drop-proxy.js';
 
 const RUNS = 10;
@@ -40,7 +42,7 @@ function dumpFile(path: string) {
 
 /** What the snapshot should hold: the server's tables, its runs cut to the newest N and their ancestors. */
 function expected(server: TestServer, n: number) {
-  const db = server.backend.engine.db;
+  const db = sqliteDb(server.backend.engine);
   const all = dump(db);
   const byId = new Map(all.runs.map((r) => [r.run_id as string, r]));
   const keep = new Set((db.prepare('SELECT run_id FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(n) as Array<{ run_id: string }>).map((r) => r.run_id));
@@ -120,11 +122,11 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
     });
 
     // It opens as a normal sandbox: the chain verifies, the state rebuilds from the log, nothing is appended.
-    const opened = openSandbox({ path });
+    const opened = await openSandbox({ path });
     try {
       expect(opened.engine.chainAtOpen).toMatchObject({ ok: true, length: want.events.length, head_hash: want.events.at(-1)?.hash });
-      expect(opened.engine.latestSeq()).toBe(want.events.length);
-      expect(rebuildFromEvents(opened.engine.events.list(0, 1_000_000))).toEqual(snapshotState(opened.engine.db));
+      expect(await opened.engine.latestSeq()).toBe(want.events.length);
+      expect(rebuildFromEvents(await opened.engine.events.list(0, 1_000_000))).toEqual(await snapshotState(opened.engine.store.read));
       expect((await opened.call('runs:list', {})).runs.map((r) => r.run_id)).toEqual((await server.backend.call('runs:list', { limit: RUNS })).runs.map((r) => r.run_id).concat(expect.any(String)));
     } finally {
       await opened.close();
@@ -169,7 +171,7 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
 
   it('is consistent as of the head it read first, while the server moves on', async () => {
     const path = join(dir, 'moving.db');
-    const before = server.backend.engine.latestSeq();
+    const before = await server.backend.engine.latestSeq();
     const wf = (await server.backend.call('workflows:list', {})).workflows.find((w) => w.name.startsWith('snap-'));
     if (!wf) throw new Error('no workflow of ours');
     let moved: Promise<unknown> | null = null;
@@ -190,13 +192,13 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
       },
     });
     await moved;
-    expect(server.backend.engine.latestSeq()).toBeGreaterThan(before);
+    expect(await server.backend.engine.latestSeq()).toBeGreaterThan(before);
     const got = dumpFile(path);
     expect(got.events).toHaveLength(before);
     const events = got.events.map((e) => ({ ...e, payload: JSON.parse(e.payload as string) as Record<string, unknown> }) as RewindEvent);
     const db = new Database(path, { readonly: true });
     try {
-      expect(rebuildFromEvents(events)).toEqual(snapshotState(db));
+      expect(rebuildFromEvents(events)).toEqual(await snapshotState(new SqliteStore(db, 0).read));
     } finally {
       db.close();
     }
@@ -220,10 +222,10 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
       expect(db.prepare('SELECT runner_id FROM runs').get()).toEqual({ runner_id: SNAPSHOT_RUNNER_ID });
       db.close();
 
-      const opened = openSandbox({ path });
+      const opened = await openSandbox({ path });
       try {
         expect(await opened.call('runs:get', { run_id: run.run_id })).toMatchObject({ status: 'running' });
-        expect(opened.engine.latestSeq()).toBe(got.events.length);
+        expect(await opened.engine.latestSeq()).toBe(got.events.length);
       } finally {
         await opened.close();
       }
@@ -241,7 +243,7 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
     expect(await take(full, 'http://127.0.0.1:1')).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(`a snapshot of ${server.url}, not of http://127.0.0.1:1`) });
 
     const sandboxPath = join(dir, 'own-sandbox.db');
-    await openSandbox({ path: sandboxPath, demo: true }).close();
+    await (await openSandbox({ path: sandboxPath, demo: true })).close();
     expect(await take(sandboxPath)).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/sandbox with data of its own/) });
 
     const text = join(dir, 'notes.db');

@@ -1,41 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import type { SandboxBackend } from '../../../main/backends/sandbox.js';
+import type { EngineBackend } from '../../../main/backends/engine-backend.js';
 import type { Workflow } from '../../../preload/contract/index.js';
 import { eventsOf, expectOneActive, openTempSandbox, tempDbPath, versionStatuses } from './fixtures.js';
 
-async function byName(sb: SandboxBackend): Promise<Record<string, Workflow>> {
+async function byName(sb: EngineBackend): Promise<Record<string, Workflow>> {
   const { workflows } = await sb.call('workflows:list', {});
   return Object.fromEntries(workflows.map((w) => [w.name, w]));
 }
 
 describe('demo sandbox', () => {
   it('seeds at least three workflows with at least three versions and a rollback each', async () => {
-    const sb = openTempSandbox({ demo: true });
+    const sb = await openTempSandbox({ demo: true });
     const { workflows } = await sb.call('workflows:list', {});
     expect(workflows.length).toBeGreaterThanOrEqual(3);
     const names = workflows.map((w) => w.name);
     expect(names).toEqual(expect.arrayContaining(['defect-rate-judgment', 'ml-training-pipeline', 'nightly-orders-etl']));
-    const rollbacks = eventsOf(sb.engine).filter((e) => e.type === 'workflow_rollback');
+    const rollbacks = (await eventsOf(sb.engine)).filter((e) => e.type === 'workflow_rollback');
     for (const wf of workflows) {
       const { total } = await sb.call('versions:list', { workflow_id: wf.id });
       expect(total, wf.name).toBeGreaterThanOrEqual(3);
       expect(rollbacks.filter((e) => e.workflow_id === wf.id).length, wf.name).toBeGreaterThanOrEqual(1);
-      expectOneActive(sb.engine, wf.id);
+      await expectOneActive(sb.engine, wf.id);
       expect(wf.active_version, wf.name).not.toBeNull();
     }
   });
 
   it('moves the defect-rate threshold from 5 % to 3 % across versions', async () => {
-    const sb = openTempSandbox({ demo: true });
+    const sb = await openTempSandbox({ demo: true });
     const wf = (await byName(sb))['defect-rate-judgment']!;
     const d = await sb.call('versions:diff', { workflow_id: wf.id, from: 1, to: 2 });
     const judge = d.diff.changed.find((c) => c.node_id === 'judge_defect_rate');
     expect(judge?.changes).toEqual(expect.arrayContaining([{ path: 'params.rules.1.value', before: 0.05, after: 0.03 }]));
-    expect(versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'deprecated', 2: 'active', 3: 'deprecated' });
+    expect(await versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'deprecated', 2: 'active', 3: 'deprecated' });
   });
 
   it('holds an open incident: the ML run failed at deploy after 4 good checkpoints, resumable under v3 after a rollback', async () => {
-    const sb = openTempSandbox({ demo: true });
+    const sb = await openTempSandbox({ demo: true });
     const ml = (await byName(sb))['ml-training-pipeline']!;
     expect(ml.active_version).toBe(4);
     expect(ml.failed_runs).toBe(1);
@@ -73,7 +73,7 @@ describe('demo sandbox', () => {
   });
 
   it('has runs in its history: replays, a resumed interruption, and no run left in flight', async () => {
-    const sb = openTempSandbox({ demo: true });
+    const sb = await openTempSandbox({ demo: true });
     const { runs } = await sb.call('runs:list', {});
     expect(runs.some((r) => r.kind === 'replay')).toBe(true);
     const resumed = runs.find((r) => r.kind === 'resume');
@@ -84,14 +84,14 @@ describe('demo sandbox', () => {
 
   it('writes a chain that verifies, with gapless seq, and seeds only an empty file', async () => {
     const path = tempDbPath();
-    const sb = openTempSandbox({ path, demo: true });
+    const sb = await openTempSandbox({ path, demo: true });
     const status = await sb.call('events:verify', {});
-    const events = eventsOf(sb.engine);
+    const events = await eventsOf(sb.engine);
     expect(status).toMatchObject({ ok: true, length: events.length, first_broken_seq: null });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     await sb.close();
-    const again = openTempSandbox({ path, demo: true });
-    expect(again.engine.latestSeq()).toBe(events.length);
+    const again = await openTempSandbox({ path, demo: true });
+    expect(await again.engine.latestSeq()).toBe(events.length);
     expect((await again.call('workflows:list', {})).total).toBe(3);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RewindEvent } from '../../../preload/contract/index.js';
 import { Engine } from '../../../main/engine/engine.js';
 import { GENESIS_HASH, hashEvent } from '../../../main/engine/event-log.js';
-import { createWorkflow, eventsOf, linearDsl, onCleanup, openTempEngine, openTempSandbox, tempDbPath } from './fixtures.js';
+import { createWorkflow, eventsOf, linearDsl, onCleanup, openTempEngine, openTempSandbox, sqliteDb, tempDbPath } from './fixtures.js';
 
 function createInput(name: string) {
   return { name, description: '', dsl: linearDsl(), source_type: 'MANUAL' as const };
@@ -11,7 +11,7 @@ function createInput(name: string) {
 
 /** A sandbox with a short history: 2 workflows, a draft, a publish, a rollback, a pause (6 events). */
 async function history(path?: string) {
-  const sb = openTempSandbox(path === undefined ? {} : { path });
+  const sb = await openTempSandbox(path === undefined ? {} : { path });
   const a = await createWorkflow(sb, 'a');
   await createWorkflow(sb, 'b');
   await sb.call('versions:createDraft', { workflow_id: a.id, dsl: linearDsl(0.03) });
@@ -28,7 +28,7 @@ function dropTriggers(db: Database.Database): void {
 describe('event log: append', () => {
   it('numbers events 1..n without gaps and chains each to the previous hash', async () => {
     const { sb } = await history();
-    const events = eventsOf(sb.engine);
+    const events = await eventsOf(sb.engine);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(events.map((e) => e.type)).toEqual(['workflow_created', 'workflow_created', 'version_created', 'version_published', 'workflow_rollback', 'workflow_paused']);
     expect(events[0]!.prev_hash).toBe(GENESIS_HASH);
@@ -38,35 +38,35 @@ describe('event log: append', () => {
       expect(hashEvent({ ...rest, payload: JSON.stringify(e.payload) })).toBe(hash);
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
     }
-    expect(sb.engine.latestSeq()).toBe(6);
+    expect(await sb.engine.latestSeq()).toBe(6);
   });
 
   it('lists events after a seq, with a limit, and for one workflow', async () => {
     const { sb, a } = await history();
-    expect(sb.engine.events.list(4, 100).map((e) => e.seq)).toEqual([5, 6]);
-    expect(sb.engine.events.list(0, 2).map((e) => e.seq)).toEqual([1, 2]);
-    expect(sb.engine.events.list(0, 100, a.id).map((e) => e.seq)).toEqual([1, 3, 4, 5, 6]);
+    expect((await sb.engine.events.list(4, 100)).map((e) => e.seq)).toEqual([5, 6]);
+    expect((await sb.engine.events.list(0, 2)).map((e) => e.seq)).toEqual([1, 2]);
+    expect((await sb.engine.events.list(0, 100, a.id)).map((e) => e.seq)).toEqual([1, 3, 4, 5, 6]);
     const viaBackend = await sb.call('events:list', { after: 3, workflow_id: a.id });
     expect(viaBackend.events.map((e) => e.type)).toEqual(['version_published', 'workflow_rollback', 'workflow_paused']);
   });
 
   it('refuses UPDATE and DELETE on events (append-only triggers)', async () => {
     const { sb } = await history();
-    const db = sb.engine.db;
+    const db = sqliteDb(sb.engine);
     expect(() => db.prepare("UPDATE events SET payload = '{}' WHERE seq = 2").run()).toThrow(/append-only/);
     expect(() => db.prepare('UPDATE events SET actor = ? WHERE seq = 1').run('mallory')).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM events WHERE seq = 6').run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
-    expect(eventsOf(sb.engine)).toHaveLength(6);
-    expect(sb.engine.verifyChain().ok).toBe(true);
+    expect(await eventsOf(sb.engine)).toHaveLength(6);
+    expect((await sb.engine.verifyChain()).ok).toBe(true);
   });
 });
 
 describe('event log: verify', () => {
   it('reports an intact chain ok with its length and head hash', async () => {
     const { sb } = await history();
-    const events = eventsOf(sb.engine);
-    const status = sb.engine.verifyChain();
+    const events = await eventsOf(sb.engine);
+    const status = await sb.engine.verifyChain();
     expect(status).toEqual({ ok: true, length: 6, head_hash: events[5]!.hash, first_broken_seq: null, reason: null });
     expect(await sb.call('events:verify', {})).toEqual(status);
     expect(sb.engine.chainAtOpen).toEqual({ ok: true, length: 0, head_hash: GENESIS_HASH, first_broken_seq: null, reason: null });
@@ -74,19 +74,19 @@ describe('event log: verify', () => {
 
   it('finds an altered payload: first_broken_seq is that event, the reason says altered', async () => {
     const { sb } = await history();
-    const before = eventsOf(sb.engine);
-    dropTriggers(sb.engine.db);
-    sb.engine.db.prepare('UPDATE events SET payload = ? WHERE seq = 4').run(JSON.stringify({ from_version: 1, to_version: 3, revision: 3 }));
-    const status = sb.engine.verifyChain();
+    const before = await eventsOf(sb.engine);
+    dropTriggers(sqliteDb(sb.engine));
+    sqliteDb(sb.engine).prepare('UPDATE events SET payload = ? WHERE seq = 4').run(JSON.stringify({ from_version: 1, to_version: 3, revision: 3 }));
+    const status = await sb.engine.verifyChain();
     expect(status).toMatchObject({ ok: false, first_broken_seq: 4, length: 3, head_hash: before[2]!.hash });
     expect(status.reason).toContain('event 4 was altered');
   });
 
   it('finds a deleted event: the next seq is reported, naming the missing one', async () => {
     const { sb } = await history();
-    dropTriggers(sb.engine.db);
-    sb.engine.db.prepare('DELETE FROM events WHERE seq = 3').run();
-    const status = sb.engine.verifyChain();
+    dropTriggers(sqliteDb(sb.engine));
+    sqliteDb(sb.engine).prepare('DELETE FROM events WHERE seq = 3').run();
+    const status = await sb.engine.verifyChain();
     expect(status).toMatchObject({ ok: false, first_broken_seq: 4, length: 2 });
     expect(status.reason).toContain('missing');
     expect(status.reason).toContain('3');
@@ -94,31 +94,31 @@ describe('event log: verify', () => {
 
   it('finds a broken prev_hash link', async () => {
     const { sb } = await history();
-    dropTriggers(sb.engine.db);
-    sb.engine.db.prepare('UPDATE events SET prev_hash = ? WHERE seq = 5').run('f'.repeat(64));
-    const status = sb.engine.verifyChain();
+    dropTriggers(sqliteDb(sb.engine));
+    sqliteDb(sb.engine).prepare('UPDATE events SET prev_hash = ? WHERE seq = 5').run('f'.repeat(64));
+    const status = await sb.engine.verifyChain();
     expect(status).toMatchObject({ ok: false, first_broken_seq: 5, length: 4 });
     expect(status.reason).toContain('event 5 does not point at the hash of event 4');
   });
 
   it('finds a rewritten event even when its hash was recomputed (the next link breaks)', async () => {
     const { sb } = await history();
-    dropTriggers(sb.engine.db);
-    const e2 = eventsOf(sb.engine)[1]!;
+    dropTriggers(sqliteDb(sb.engine));
+    const e2 = (await eventsOf(sb.engine))[1]!;
     const forged = { ...e2, actor: 'mallory', payload: JSON.stringify(e2.payload) };
     const { hash: _old, ...rest } = forged;
-    sb.engine.db.prepare('UPDATE events SET actor = ?, hash = ? WHERE seq = 2').run('mallory', hashEvent(rest));
-    const status = sb.engine.verifyChain();
+    sqliteDb(sb.engine).prepare('UPDATE events SET actor = ?, hash = ? WHERE seq = 2').run('mallory', hashEvent(rest));
+    const status = await sb.engine.verifyChain();
     expect(status).toMatchObject({ ok: false, first_broken_seq: 3 });
   });
 
   it('verifies the chain when the file is opened, and reports the tampering then', async () => {
     const path = tempDbPath();
     const { sb } = await history(path);
-    dropTriggers(sb.engine.db);
-    sb.engine.db.prepare("UPDATE events SET actor = 'mallory' WHERE seq = 2").run();
+    dropTriggers(sqliteDb(sb.engine));
+    sqliteDb(sb.engine).prepare("UPDATE events SET actor = 'mallory' WHERE seq = 2").run();
     await sb.close();
-    const reopened = Engine.open({ path });
+    const reopened = await Engine.open({ path });
     onCleanup(() => reopened.close());
     expect(reopened.chainAtOpen).toMatchObject({ ok: false, first_broken_seq: 2 });
     expect(reopened.chainAtOpen.reason).toContain('altered');
@@ -126,9 +126,9 @@ describe('event log: verify', () => {
 });
 
 describe('event log: listeners', () => {
-  it('hears each event once, in seq order, only after its transaction has committed', () => {
+  it('hears each event once, in seq order, only after its transaction has committed', async () => {
     const path = tempDbPath();
-    const engine = openTempEngine({ path });
+    const engine = await openTempEngine({ path });
     const reader = new Database(path, { readonly: true });
     onCleanup(() => {
       reader.close();
@@ -138,55 +138,55 @@ describe('event log: listeners', () => {
       const row = reader.prepare('SELECT seq FROM events WHERE seq = ?').get(event.seq);
       heard.push({ event, visibleToOtherConnection: row !== undefined });
     });
-    engine.mutate(() => {
-      engine.workflows.create(createInput('one'), 'tester');
-      engine.workflows.create(createInput('two'), 'tester');
+    await engine.mutate(async () => {
+      await engine.workflows.create(createInput('one'), 'tester');
+      await engine.workflows.create(createInput('two'), 'tester');
       expect(heard).toEqual([]);
     });
     expect(heard.map((h) => h.event.seq)).toEqual([1, 2]);
     expect(heard.every((h) => h.visibleToOtherConnection)).toBe(true);
   });
 
-  it('hears nothing from a transaction that rolled back, and the seq is not consumed', () => {
-    const engine = openTempEngine();
+  it('hears nothing from a transaction that rolled back, and the seq is not consumed', async () => {
+    const engine = await openTempEngine();
     const heard: number[] = [];
     engine.onEvent((e) => heard.push(e.seq));
-    expect(() =>
-      engine.mutate(() => {
-        engine.workflows.create(createInput('doomed'), 'tester');
+    await expect(
+      engine.mutate(async () => {
+        await engine.workflows.create(createInput('doomed'), 'tester');
         throw new Error('changed my mind');
       }),
-    ).toThrow('changed my mind');
+    ).rejects.toThrow('changed my mind');
     expect(heard).toEqual([]);
-    expect(engine.latestSeq()).toBe(0);
-    expect(engine.workflows.list()).toEqual([]);
-    engine.workflows.create(createInput('kept'), 'tester');
+    expect(await engine.latestSeq()).toBe(0);
+    expect(await engine.workflows.list()).toEqual([]);
+    await engine.workflows.create(createInput('kept'), 'tester');
     expect(heard).toEqual([1]);
   });
 
-  it('hears nothing from a nested mutation that rolled back inside a committed one', () => {
-    const engine = openTempEngine();
+  it('hears nothing from a nested mutation that rolled back inside a committed one', async () => {
+    const engine = await openTempEngine();
     const heard: RewindEvent[] = [];
     engine.onEvent((e) => heard.push(e));
-    engine.mutate(() => {
+    await engine.mutate(async () => {
       try {
-        engine.mutate(() => {
-          engine.workflows.create(createInput('doomed'), 'tester');
+        await engine.mutate(async () => {
+          await engine.workflows.create(createInput('doomed'), 'tester');
           throw new Error('inner refusal');
         });
       } catch {
         // the outer transaction carries on without the inner one
       }
-      engine.workflows.create(createInput('kept'), 'tester');
+      await engine.workflows.create(createInput('kept'), 'tester');
     });
-    const stored = eventsOf(engine);
+    const stored = await eventsOf(engine);
     expect(stored.map((e) => [e.seq, (e.payload['workflow'] as { name: string }).name])).toEqual([[1, 'kept']]);
     expect(heard.map((e) => e.seq)).toEqual([1]);
     expect(heard).toEqual(stored);
   });
 
   it('stops hearing events once unsubscribed', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const heard: number[] = [];
     const off = sb.engine.onEvent((e) => heard.push(e.seq));
     await createWorkflow(sb, 'a');

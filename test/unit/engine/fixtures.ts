@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import type { Dsl, ErrorCode, RewindEvent, Workflow } from '../../../preload/contract/index.js';
-import { SandboxBackend, openSandbox } from '../../../main/backends/sandbox.js';
+import { EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
 import { Engine, type EngineOptions } from '../../../main/engine/engine.js';
+import type { SubscribeOptions } from '../../../main/backends/backend.js';
 import { RewindError } from '../../../main/engine/errors.js';
+import { SqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
+import type Database from 'better-sqlite3';
 
 /*
  * Shared by the engine's unit tests: real SQLite files in temporary folders (removed after each
@@ -43,8 +46,8 @@ export function onCleanup(fn: () => Promise<void> | void): void {
   closers.push(fn);
 }
 
-export function openTempSandbox(options: { path?: string; timeScale?: number; demo?: boolean; actor?: string } = {}): SandboxBackend {
-  const sandbox = openSandbox({ path: options.path ?? tempDbPath(), actor: options.actor ?? 'tester', timeScale: options.timeScale ?? 0, demo: options.demo ?? false });
+export async function openTempSandbox(options: { path?: string; timeScale?: number; demo?: boolean; actor?: string } = {}): Promise<EngineBackend> {
+  const sandbox = await openSandbox({ path: options.path ?? tempDbPath(), actor: options.actor ?? 'tester', timeScale: options.timeScale ?? 0, demo: options.demo ?? false });
   onCleanup(() => sandbox.close());
   return sandbox;
 }
@@ -53,15 +56,15 @@ export function openTempSandbox(options: { path?: string; timeScale?: number; de
  * A sandbox whose nodes take real time (one simulated ms = one real ms, capped at `nodeDelayMs`
  * per node), so a run stays in flight while a test looks at it.
  */
-export function openSlowSandbox(nodeDelayMs: number, path = tempDbPath()): SandboxBackend {
-  const engine = Engine.open({ path, timeScale: 1, maxNodeDelayMs: nodeDelayMs });
-  const sandbox = new SandboxBackend(engine, 'tester');
+export async function openSlowSandbox(nodeDelayMs: number, path = tempDbPath()): Promise<EngineBackend> {
+  const engine = await Engine.open({ path, timeScale: 1, maxNodeDelayMs: nodeDelayMs });
+  const sandbox = new EngineBackend(engine, 'tester');
   onCleanup(() => sandbox.close());
   return sandbox;
 }
 
-export function openTempEngine(options: Partial<EngineOptions> = {}): Engine {
-  const engine = Engine.open({ path: options.path ?? tempDbPath(), ...options });
+export async function openTempEngine(options: Partial<EngineOptions> = {}): Promise<Engine> {
+  const engine = await Engine.open({ path: options.path ?? tempDbPath(), ...options });
   onCleanup(() => engine.close());
   return engine;
 }
@@ -132,47 +135,69 @@ interface Snapshot {
   runs: unknown[];
 }
 
-function snapshot(engine: Engine): Snapshot {
+async function snapshot(engine: Engine): Promise<Snapshot> {
+  const read = engine.store.read;
   return {
-    seq: engine.latestSeq(),
-    workflows: engine.db.prepare('SELECT * FROM workflows ORDER BY id').all(),
-    versions: engine.db.prepare('SELECT * FROM workflow_versions ORDER BY workflow_id, version').all(),
-    runs: engine.db.prepare('SELECT * FROM runs ORDER BY run_id').all(),
+    seq: await engine.latestSeq(),
+    workflows: await read.all('SELECT * FROM workflows ORDER BY id'),
+    versions: await read.all('SELECT * FROM workflow_versions ORDER BY workflow_id, version'),
+    runs: await read.all('SELECT * FROM runs ORDER BY run_id'),
   };
+}
+
+/** The SQLite connection under an engine, for tests of SQLite itself (corrupting a file, a vanished process). */
+export function sqliteDb(engine: Engine): Database.Database {
+  if (!(engine.store instanceof SqliteStore)) throw new Error('This test needs the SQLite store.');
+  return engine.store.db;
 }
 
 /** A refusal that changes nothing: same code and hint, no event appended, no row changed. */
 export async function expectRefusalChangesNothing(engine: Engine, fn: () => unknown, code: ErrorCode, hint: string | RegExp): Promise<RewindError> {
-  const before = snapshot(engine);
+  const before = await snapshot(engine);
   const err = await expectRefusal(fn, code, hint);
-  expect(snapshot(engine)).toEqual(before);
+  expect(await snapshot(engine)).toEqual(before);
   return err;
 }
 
 /** Invariant 1: a workflow with an active_version has exactly one active version row, and it is that one. */
-export function expectOneActive(engine: Engine, workflowId: string): void {
-  const wf = engine.db.prepare('SELECT active_version FROM workflows WHERE id = ?').get(workflowId) as { active_version: number | null };
-  const active = engine.db.prepare("SELECT version FROM workflow_versions WHERE workflow_id = ? AND status = 'active'").all(workflowId) as Array<{ version: number }>;
+export async function expectOneActive(engine: Engine, workflowId: string): Promise<void> {
+  const wf = (await engine.store.read.get<{ active_version: number | null }>('SELECT active_version FROM workflows WHERE id = ?', [workflowId]))!;
+  const active = await engine.store.read.all<{ version: number }>("SELECT version FROM workflow_versions WHERE workflow_id = ? AND status = 'active'", [workflowId]);
   if (wf.active_version === null) expect(active).toEqual([]);
   else expect(active).toEqual([{ version: wf.active_version }]);
 }
 
-export function versionStatuses(engine: Engine, workflowId: string): Record<number, string> {
-  const rows = engine.db.prepare('SELECT version, status FROM workflow_versions WHERE workflow_id = ? ORDER BY version').all(workflowId) as Array<{ version: number; status: string }>;
+export async function versionStatuses(engine: Engine, workflowId: string): Promise<Record<number, string>> {
+  const rows = await engine.store.read.all<{ version: number; status: string }>('SELECT version, status FROM workflow_versions WHERE workflow_id = ? ORDER BY version', [workflowId]);
   return Object.fromEntries(rows.map((r) => [r.version, r.status]));
 }
 
-export function eventsOf(engine: Engine, after = 0): RewindEvent[] {
+export function eventsOf(engine: Engine, after = 0): Promise<RewindEvent[]> {
   return engine.events.list(after, 100_000);
 }
 
-export function lastEvent(engine: Engine): RewindEvent {
-  const all = eventsOf(engine);
+export async function lastEvent(engine: Engine): Promise<RewindEvent> {
+  const all = await eventsOf(engine);
   const last = all[all.length - 1];
   if (!last) throw new Error('no events');
   return last;
 }
 
-export async function createWorkflow(sandbox: SandboxBackend, name: string, dsl: Dsl | null = linearDsl(), extra: { source_type?: 'MANUAL' | 'CODE'; schedule?: string } = {}): Promise<Workflow> {
+/** Subscribes and resolves once the backlog has been delivered and the subscription is live. */
+export async function subscribeLive(backend: EngineBackend, options: Omit<SubscribeOptions, 'onState'> & { onState?: SubscribeOptions['onState'] }): Promise<() => void> {
+  let off: () => void = () => undefined;
+  await new Promise<void>((resolve) => {
+    off = backend.subscribe({
+      ...options,
+      onState: (state, detail) => {
+        options.onState?.(state, detail);
+        if (state === 'live') resolve();
+      },
+    });
+  });
+  return off;
+}
+
+export async function createWorkflow(sandbox: EngineBackend, name: string, dsl: Dsl | null = linearDsl(), extra: { source_type?: 'MANUAL' | 'CODE'; schedule?: string } = {}): Promise<Workflow> {
   return sandbox.call('workflows:create', { name, ...(dsl ? { dsl } : {}), ...extra });
 }

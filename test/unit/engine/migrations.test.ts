@@ -2,10 +2,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../main/engine/database.js';
+import { openDatabase } from '../../../main/engine/store/sqlite/database.js';
 import { Engine } from '../../../main/engine/engine.js';
-import { type Migration, latestSchemaVersion, migrate, migrations } from '../../../main/engine/migrations/index.js';
-import { expectRefusal, onCleanup, openTempEngine, tempDbPath } from './fixtures.js';
+import { type Migration, latestSchemaVersion, migrate, migrations } from '../../../main/engine/store/sqlite/migrations/index.js';
+import { expectRefusal, onCleanup, openTempEngine, sqliteDb, tempDbPath } from './fixtures.js';
 
 function userVersion(path: string): number {
   const db = new Database(path, { readonly: true });
@@ -31,7 +31,7 @@ function futureDatabase(path: string, journalMode: 'WAL' | 'DELETE'): Buffer {
 }
 
 describe('migrations', () => {
-  it('numbers the registry in increasing order and ends at the latest schema version', () => {
+  it('numbers the registry in increasing order and ends at the latest schema version', async () => {
     const numbers = migrations.map((m) => m.version);
     expect(numbers.length).toBeGreaterThanOrEqual(1);
     expect(numbers[0]).toBe(10);
@@ -41,28 +41,28 @@ describe('migrations', () => {
 
   it('brings a fresh file to the latest PRAGMA user_version, in WAL mode with foreign keys on', async () => {
     const path = tempDbPath();
-    const engine = Engine.open({ path });
+    const engine = await Engine.open({ path });
     expect(engine.schemaVersion).toBe(latestSchemaVersion);
-    expect(engine.db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion);
-    expect(engine.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(engine.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(sqliteDb(engine).pragma('user_version', { simple: true })).toBe(latestSchemaVersion);
+    expect(sqliteDb(engine).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(sqliteDb(engine).pragma('foreign_keys', { simple: true })).toBe(1);
     await engine.close();
     expect(userVersion(path)).toBe(latestSchemaVersion);
   });
 
-  it('creates every table of the data model (and the bookkeeping tables)', () => {
-    const engine = openTempEngine();
-    const tables = (engine.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
+  it('creates every table of the data model (and the bookkeeping tables)', async () => {
+    const engine = await openTempEngine();
+    const tables = (sqliteDb(engine).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
     for (const table of ['workflows', 'workflow_versions', 'runs', 'checkpoints', 'events', 'idempotency_keys', 'meta', 'tokens']) {
       expect(tables, `table ${table}`).toContain(table);
     }
-    const triggers = (engine.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'").all() as Array<{ name: string }>).map((t) => t.name);
+    const triggers = (sqliteDb(engine).prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'").all() as Array<{ name: string }>).map((t) => t.name);
     expect(triggers.sort()).toEqual(['events_append_only_delete', 'events_append_only_update']);
   });
 
-  it('gives each table the columns DESIGN.md names', () => {
-    const engine = openTempEngine();
-    const columns = (table: string) => (engine.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+  it('gives each table the columns DESIGN.md names', async () => {
+    const engine = await openTempEngine();
+    const columns = (table: string) => (sqliteDb(engine).prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
     expect(columns('workflows')).toEqual(
       expect.arrayContaining(['id', 'name', 'description', 'source_type', 'status', 'schedule', 'active_version', 'revision', 'created_at', 'updated_at']),
     );
@@ -78,8 +78,8 @@ describe('migrations', () => {
 
   it('reopening an up-to-date file is a no-op: same version, same schema, nothing applied', async () => {
     const path = tempDbPath();
-    const first = Engine.open({ path });
-    const schemaBefore = schemaOf(first.db);
+    const first = await Engine.open({ path });
+    const schemaBefore = schemaOf(sqliteDb(first));
     await first.close();
 
     const { db, schema } = openDatabase(path);
@@ -90,7 +90,7 @@ describe('migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion);
   });
 
-  it('applies only the pending migrations of a registry, in one step', () => {
+  it('applies only the pending migrations of a registry, in one step', async () => {
     const path = tempDbPath();
     const db = new Database(path);
     onCleanup(() => void (db.open && db.close()));
@@ -102,7 +102,7 @@ describe('migrations', () => {
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'extra_table'").get()).toEqual({ n: 1 });
   });
 
-  it('applies migrations inside one transaction: a failing one leaves the file as it was', () => {
+  it('applies migrations inside one transaction: a failing one leaves the file as it was', async () => {
     const path = tempDbPath();
     const db = new Database(path);
     onCleanup(() => void (db.open && db.close()));

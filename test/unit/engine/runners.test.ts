@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../../main/engine/engine.js';
+import { sqliteDb } from './fixtures.js';
 import type { Dsl } from '../../../preload/contract/entities.js';
 
 /* Several processes may open one sandbox; each interrupts only the runs of runners that are gone. */
@@ -17,7 +18,7 @@ const slow: Dsl = {
 
 describe('runner leases', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterEach(async () => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
   const file = () => {
     const d = mkdtempSync(join(tmpdir(), 'rewind-runners-'));
     dirs.push(d);
@@ -26,35 +27,35 @@ describe('runner leases', () => {
 
   it("a second engine on the same file leaves a live engine's running run alone", async () => {
     const path = file();
-    const first = Engine.open({ path, timeScale: 1, maxNodeDelayMs: 60_000 });
-    const wf = first.workflows.create({ name: 'slow', description: '', dsl: slow, source_type: 'MANUAL' }, 'op');
-    const run = first.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
-    const second = Engine.open({ path });
-    expect(second.runs.get(run.run_id).status).toBe('running');
+    const first = await Engine.open({ path, timeScale: 1, maxNodeDelayMs: 60_000 });
+    const wf = await first.workflows.create({ name: 'slow', description: '', dsl: slow, source_type: 'MANUAL' }, 'op');
+    const run = await first.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
+    const second = await Engine.open({ path });
+    expect((await second.runs.get(run.run_id)).status).toBe('running');
     await second.close();
-    expect(first.runs.get(run.run_id).status).toBe('running');
+    expect((await first.runs.get(run.run_id)).status).toBe('running');
     await first.close();
   });
 
   it('a run whose runner is gone is interrupted on the next open, and a clean close interrupts its own', async () => {
     const path = file();
-    const first = Engine.open({ path, timeScale: 1, maxNodeDelayMs: 60_000 });
-    const wf = first.workflows.create({ name: 'slow', description: '', dsl: slow, source_type: 'MANUAL' }, 'op');
-    const run = first.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
+    const first = await Engine.open({ path, timeScale: 1, maxNodeDelayMs: 60_000 });
+    const wf = await first.workflows.create({ name: 'slow', description: '', dsl: slow, source_type: 'MANUAL' }, 'op');
+    const run = await first.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
     // A process that vanished: its runner row names a pid that does not exist.
-    first.db.prepare('UPDATE runners SET pid = 2147483646').run();
-    const second = Engine.open({ path });
-    const seen = second.runs.get(run.run_id);
+    sqliteDb(first).prepare('UPDATE runners SET pid = 2147483646').run();
+    const second = await Engine.open({ path });
+    const seen = await second.runs.get(run.run_id);
     expect(seen.status).toBe('interrupted');
     expect(seen.error).toMatch(/stopped/);
     await second.close();
-    first.db.close();
+    sqliteDb(first).close();
 
-    const third = Engine.open({ path, timeScale: 1, maxNodeDelayMs: 60_000 });
-    const mine = third.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
+    const third = await Engine.open({ path, timeScale: 1, maxNodeDelayMs: 60_000 });
+    const mine = await third.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
     await third.close();
-    const fourth = Engine.open({ path });
-    expect(fourth.runs.get(mine.run_id)).toMatchObject({ status: 'interrupted', error: 'Rewind closed while the run was in flight.' });
+    const fourth = await Engine.open({ path });
+    expect(await fourth.runs.get(mine.run_id)).toMatchObject({ status: 'interrupted', error: 'Rewind closed while the run was in flight.' });
     await fourth.close();
   });
 });

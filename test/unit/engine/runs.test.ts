@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { SandboxBackend } from '../../../main/backends/sandbox.js';
+import type { EngineBackend } from '../../../main/backends/engine-backend.js';
 import { defectRateVersions } from '../../../main/engine/demo/workflows.js';
 import { Engine } from '../../../main/engine/engine.js';
 import type { Checkpoint, Dsl, Run, Workflow } from '../../../preload/contract/index.js';
@@ -12,6 +12,7 @@ import {
   openSlowSandbox,
   openTempSandbox,
   pipelineDsl,
+  sqliteDb,
   tempDbPath,
 } from './fixtures.js';
 
@@ -23,7 +24,7 @@ interface State {
 
 const stateOf = (c: Checkpoint): State => c.state as State;
 
-async function checkpoints(sb: SandboxBackend, runId: string): Promise<Checkpoint[]> {
+async function checkpoints(sb: EngineBackend, runId: string): Promise<Checkpoint[]> {
   return (await sb.call('checkpoints:list', { run_id: runId })).checkpoints;
 }
 
@@ -32,7 +33,7 @@ function expectSeqsIncreasing(cps: Checkpoint[]): void {
 }
 
 /** `pipeline`: v1 = extract → train → evaluate → deploy (active). */
-async function pipeline(sb: SandboxBackend): Promise<Workflow> {
+async function pipeline(sb: EngineBackend): Promise<Workflow> {
   return createWorkflow(sb, 'pipeline', pipelineDsl());
 }
 
@@ -48,7 +49,7 @@ function renamedTrain(): Dsl {
 
 describe('runs: start', () => {
   it('runs the active version to success, pinned to it, with one checkpoint per node in order', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id, params: { accuracy: 0.95 }, seed: 7, wait: true }, { actor: 'ops' });
     expect(run).toMatchObject({ workflow_id: wf.id, version: 1, status: 'succeeded', kind: 'start', seed: 7, parent_run_id: null, resumed_from_seq: null, error: null, failed_node: null, created_by: 'ops' });
@@ -64,14 +65,14 @@ describe('runs: start', () => {
     ]);
     expect(stateOf(cps[2]!).output).toEqual({ verdict: 'promote', matched_rule: null, observed: 0.95 });
     expect(stateOf(cps[3]!).output).toEqual({ deployed: true });
-    const types = eventsOf(sb.engine).filter((e) => e.run_id === run.run_id).map((e) => e.type);
+    const types = (await eventsOf(sb.engine)).filter((e) => e.run_id === run.run_id).map((e) => e.type);
     expect(types).toEqual(['run_started', 'run_succeeded']);
     expect(await sb.call('checkpoints:get', { run_id: run.run_id, seq: 2 })).toMatchObject({ node_id: 'train', status: 'succeeded' });
     await expectRefusal(() => sb.call('checkpoints:get', { run_id: run.run_id, seq: 5 }), 'CHECKPOINT_NOT_FOUND', 'List the run’s checkpoints');
   });
 
   it('runs a named older version when asked', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: pipelineDsl({ withValidate: true }) });
     await sb.call('versions:publish', { workflow_id: wf.id, version: 2 });
@@ -84,7 +85,7 @@ describe('runs: start', () => {
   });
 
   it('is deterministic: the same seed gives the same checkpoints', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const flaky: Dsl = { defaults: {}, nodes: [{ id: 'a', type: 'task', params: { failure_rate: 0.5, output: { ok: true } }, next: [] }] };
     const wf = await createWorkflow(sb, 'flaky', flaky);
     const outcomes = new Set<string>();
@@ -93,7 +94,7 @@ describe('runs: start', () => {
   });
 
   it('refuses a paused workflow with WORKFLOW_PAUSED, an overridden one with WORKFLOW_OVERRIDDEN', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     await sb.call('workflows:pause', { workflow_id: wf.id });
     const paused = await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:start', { workflow_id: wf.id }), 'WORKFLOW_PAUSED', 'Unpause it first');
@@ -105,7 +106,7 @@ describe('runs: start', () => {
   });
 
   it('refuses a workflow without a published version with NO_ACTIVE_VERSION, and a missing version with VERSION_NOT_FOUND', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const empty = await createWorkflow(sb, 'empty', null);
     await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:start', { workflow_id: empty.id }), 'NO_ACTIVE_VERSION', 'Publish a version');
     const wf = await pipeline(sb);
@@ -113,27 +114,27 @@ describe('runs: start', () => {
   });
 
   it('refuses a fault naming no node of the version with VALIDATION_FAILED (a rehearsal must not be silently fault-free)', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'trian' }, wait: true }), 'VALIDATION_FAILED', 'Pick one of its nodes');
     expect(err.message).toContain('trian');
   });
 
   it("refuses the reserved run parameter 'outputs' at start with VALIDATION_FAILED", async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:start', { workflow_id: wf.id, params: { outputs: 1 }, wait: true }), 'VALIDATION_FAILED', "Rename the parameter 'outputs'");
   });
 
   it('refuses unknown runs with RUN_NOT_FOUND', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     await expectRefusal(() => sb.call('runs:get', { run_id: 'nope' }), 'RUN_NOT_FOUND', 'List the runs');
     await expectRefusal(() => sb.call('runs:resume', { run_id: 'nope' }), 'RUN_NOT_FOUND', 'List the runs');
     await expectRefusal(() => sb.call('checkpoints:list', { run_id: 'nope' }), 'RUN_NOT_FOUND', 'List the runs');
   });
 
   it('lists runs newest first, filtered by workflow and status', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const other = await createWorkflow(sb, 'other', pipelineDsl());
     const a = await sb.call('runs:start', { workflow_id: wf.id, wait: true });
@@ -149,7 +150,7 @@ describe('runs: start', () => {
 
 describe('runs: faults', () => {
   it('fail_node: the run fails at that node, with a failed checkpoint and its descendants not run', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'train' }, wait: true });
     expect(run).toMatchObject({ status: 'failed', failed_node: 'train' });
@@ -162,13 +163,13 @@ describe('runs: faults', () => {
     ]);
     expect(stateOf(cps[1]!).output).toBeNull();
     expect(stateOf(cps[1]!).error).toContain("Node 'train' failed");
-    const failed = eventsOf(sb.engine).find((e) => e.run_id === run.run_id && e.type === 'run_failed');
+    const failed = (await eventsOf(sb.engine)).find((e) => e.run_id === run.run_id && e.type === 'run_failed');
     expect(failed?.payload).toMatchObject({ version: 1, failed_node: 'train' });
     expect((await sb.call('workflows:get', { workflow_id: wf.id })).failed_runs).toBe(1);
   });
 
   it('a failing task (failure_rate 1) fails the run with its own error', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'pipeline', pipelineDsl({ deployFails: true }));
     const run = await sb.call('runs:start', { workflow_id: wf.id, wait: true });
     expect(run).toMatchObject({ status: 'failed', failed_node: 'deploy', error: 'registry refused the upload' });
@@ -176,7 +177,7 @@ describe('runs: faults', () => {
   });
 
   it('crash_at_node: the run is interrupted before that node, with the checkpoints before it', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id, faults: { crash_at_node: 'evaluate' }, wait: true });
     expect(run).toMatchObject({ status: 'interrupted', failed_node: 'evaluate' });
@@ -185,13 +186,13 @@ describe('runs: faults', () => {
       ['extract', 'succeeded'],
       ['train', 'succeeded'],
     ]);
-    expect(eventsOf(sb.engine).filter((e) => e.run_id === run.run_id).map((e) => e.type)).toEqual(['run_started', 'run_interrupted']);
+    expect((await eventsOf(sb.engine)).filter((e) => e.run_id === run.run_id).map((e) => e.type)).toEqual(['run_started', 'run_interrupted']);
   });
 });
 
 describe('runs: resume', () => {
   it('starts a child run after the last good checkpoint, restoring the checkpoints, and succeeds', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const parent = await sb.call('runs:start', { workflow_id: wf.id, params: { accuracy: 0.97 }, seed: 3, faults: { fail_node: 'evaluate' }, wait: true });
     const parentCps = await checkpoints(sb, parent.run_id);
@@ -215,12 +216,12 @@ describe('runs: resume', () => {
     expect(await sb.call('runs:get', { run_id: parent.run_id })).toEqual(parent);
     expect(await checkpoints(sb, parent.run_id)).toEqual(parentCps);
     expect((await sb.call('workflows:get', { workflow_id: wf.id })).failed_runs).toBe(0);
-    const started = eventsOf(sb.engine).find((e) => e.run_id === child.run_id && e.type === 'run_started');
+    const started = (await eventsOf(sb.engine)).find((e) => e.run_id === child.run_id && e.type === 'run_started');
     expect(started?.payload).toMatchObject({ kind: 'resume', parent_run_id: parent.run_id, resumed_from_seq: 2 });
   });
 
   it('resumes an interrupted run under another, compatible version', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const parent = await sb.call('runs:start', { workflow_id: wf.id, faults: { crash_at_node: 'deploy' }, wait: true });
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: pipelineDsl({ withValidate: true }) });
@@ -235,7 +236,7 @@ describe('runs: resume', () => {
   });
 
   it('a resume can itself fail and be resumed again', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const first = await sb.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'train' }, wait: true });
     const second = await sb.call('runs:resume', { run_id: first.run_id, faults: { fail_node: 'deploy' }, wait: true });
@@ -251,7 +252,7 @@ describe('runs: resume', () => {
   });
 
   it('refuses a version missing completed nodes with RESUME_INCOMPATIBLE naming them', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const parent = await sb.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'deploy' }, wait: true });
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: renamedTrain() });
@@ -263,7 +264,7 @@ describe('runs: resume', () => {
   });
 
   it('refuses a succeeded run with RUN_NOT_RESUMABLE', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id, wait: true });
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:resume', { run_id: run.run_id }), 'RUN_NOT_RESUMABLE', 'Start a new run, or replay');
@@ -271,7 +272,7 @@ describe('runs: resume', () => {
   });
 
   it('refuses a running run with RUN_NOT_FINISHED, for resume and for replay', async () => {
-    const sb = openSlowSandbox(300);
+    const sb = await openSlowSandbox(300);
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id });
     expect(run.status).toBe('running');
@@ -283,7 +284,7 @@ describe('runs: resume', () => {
 
 describe('runs: replay', () => {
   it('re-runs a 4 % defect rate under the 3 % version: pass becomes warning, a node-by-node diff', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'defect-rate', defectRateVersions[0]!.dsl);
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: defectRateVersions[1]!.dsl });
     const original = await sb.call('runs:start', { workflow_id: wf.id, params: { defect_rate: 0.04 }, seed: 11, wait: true });
@@ -303,7 +304,7 @@ describe('runs: replay', () => {
   });
 
   it('replaying on the same version changes nothing', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'defect-rate', defectRateVersions[0]!.dsl);
     const original = await sb.call('runs:start', { workflow_id: wf.id, params: { defect_rate: 0.07 }, wait: true });
     const result = await sb.call('runs:replay', { run_id: original.run_id, version: 1 });
@@ -315,7 +316,7 @@ describe('runs: replay', () => {
 
 describe('runs: cancel', () => {
   it('cancels a running run (no more checkpoints), then refuses a second cancel with RUN_NOT_CANCELLABLE', async () => {
-    const sb = openSlowSandbox(150);
+    const sb = await openSlowSandbox(150);
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id });
     const cancelled = await sb.call('runs:cancel', { run_id: run.run_id }, { actor: 'oncall' });
@@ -324,7 +325,7 @@ describe('runs: cancel', () => {
     const settled = await sb.engine.runs.wait(run.run_id);
     expect(settled.status).toBe('cancelled');
     expect(await checkpoints(sb, run.run_id)).toEqual([]);
-    expect(eventsOf(sb.engine).filter((e) => e.run_id === run.run_id).map((e) => e.type)).toEqual(['run_started', 'run_cancelled']);
+    expect((await eventsOf(sb.engine)).filter((e) => e.run_id === run.run_id).map((e) => e.type)).toEqual(['run_started', 'run_cancelled']);
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:cancel', { run_id: run.run_id }), 'RUN_NOT_CANCELLABLE', 'Only queued or running runs can be cancelled');
     expect(err.details).toEqual({ run_id: run.run_id });
     // a cancelled run can be resumed
@@ -333,7 +334,7 @@ describe('runs: cancel', () => {
   });
 
   it('refuses to cancel a succeeded run with RUN_NOT_CANCELLABLE', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const run = await sb.call('runs:start', { workflow_id: wf.id, wait: true });
     await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:cancel', { run_id: run.run_id }), 'RUN_NOT_CANCELLABLE', 'Only queued or running runs');
@@ -342,7 +343,7 @@ describe('runs: cancel', () => {
 
 describe('runs: pinned to their version', () => {
   it('a running run finishes on its version after a publish and a rollback', async () => {
-    const sb = openSlowSandbox(30);
+    const sb = await openSlowSandbox(30);
     const wf = await pipeline(sb);
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: pipelineDsl({ withValidate: true }) });
     await sb.call('versions:publish', { workflow_id: wf.id, version: 2 });
@@ -357,7 +358,7 @@ describe('runs: pinned to their version', () => {
   });
 
   it('a finished run keeps its version; new runs use the new active one', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     const before = await sb.call('runs:start', { workflow_id: wf.id, wait: true });
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: pipelineDsl({ withValidate: true }) });
@@ -377,33 +378,33 @@ describe('runs: orphans', () => {
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     try {
       // Nodes take simulated time; the fake clock lets extract finish, then the "process" dies in train.
-      const dying = Engine.open({ path, timeScale: 1, maxNodeDelayMs: 600_000 });
-      const wf = dying.workflows.create({ name: 'pipeline', description: '', dsl: pipelineDsl(), source_type: 'MANUAL' }, 'tester');
-      orphan = dying.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false, seed: 5 }, 'tester');
+      const dying = await Engine.open({ path, timeScale: 1, maxNodeDelayMs: 600_000 });
+      const wf = await dying.workflows.create({ name: 'pipeline', description: '', dsl: pipelineDsl(), source_type: 'MANUAL' }, 'tester');
+      orphan = await dying.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false, seed: 5 }, 'tester');
       expect(orphan.status).toBe('running');
       await vi.advanceTimersByTimeAsync(1000);
-      expect(dying.runs.checkpoints(orphan.run_id).map((c) => c.node_id)).toEqual(['extract']);
-      dying.db.close(); // the handle goes away with the run still 'running'
+      expect((await dying.runs.checkpoints(orphan.run_id)).map((c) => c.node_id)).toEqual(['extract']);
+      sqliteDb(dying).close(); // the handle goes away with the run still 'running'
     } finally {
       vi.useRealTimers();
     }
 
-    const engine = Engine.open({ path, systemActor: 'rewind-recovery' });
+    const engine = await Engine.open({ path, systemActor: 'rewind-recovery' });
     onCleanup(() => engine.close());
-    const after = engine.runs.get(orphan.run_id);
+    const after = await engine.runs.get(orphan.run_id);
     expect(after).toMatchObject({ status: 'interrupted', error: 'The process running it stopped after node extract.' });
     expect(after.finished_at).not.toBeNull();
-    const ev = engine.events.list(0, 100).filter((e) => e.run_id === orphan.run_id);
+    const ev = (await engine.events.list(0, 100)).filter((e) => e.run_id === orphan.run_id);
     expect(ev.map((e) => [e.type, e.actor])).toEqual([
       ['run_started', 'tester'],
       ['run_interrupted', 'rewind-recovery'],
     ]);
-    expect(engine.verifyChain().ok).toBe(true);
+    expect((await engine.verifyChain()).ok).toBe(true);
 
-    const child = engine.runs.resume({ run_id: orphan.run_id, faults: {}, wait: false }, 'oncall');
+    const child = await engine.runs.resume({ run_id: orphan.run_id, faults: {}, wait: false }, 'oncall');
     const done = await engine.runs.wait(child.run_id);
     expect(done).toMatchObject({ status: 'succeeded', resumed_from_seq: 1 });
-    expect(engine.runs.checkpoints(child.run_id).map((c) => [c.seq, c.node_id, c.status])).toEqual([
+    expect((await engine.runs.checkpoints(child.run_id)).map((c) => [c.seq, c.node_id, c.status])).toEqual([
       [1, 'extract', 'restored'],
       [2, 'train', 'succeeded'],
       [3, 'evaluate', 'succeeded'],
@@ -414,7 +415,7 @@ describe('runs: orphans', () => {
 
 describe('runs: rollback preview', () => {
   it('lists the diff, in-flight runs on other versions, and unresolved runs with their compatibility', async () => {
-    const sb = openSlowSandbox(400);
+    const sb = await openSlowSandbox(400);
     const wf = await pipeline(sb); // v1
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: pipelineDsl({ withValidate: true }) });
     await sb.call('versions:publish', { workflow_id: wf.id, version: 2 });
@@ -449,7 +450,7 @@ describe('runs: rollback preview', () => {
   });
 
   it('carries the refusal (code, message, hint) for a target the rollback would refuse, and no diff', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await pipeline(sb);
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: renamedTrain() });
     const draft = await sb.call('versions:rollbackPreview', { workflow_id: wf.id, version: 2 });

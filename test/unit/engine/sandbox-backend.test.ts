@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendMethod, MethodInput, RewindEvent } from '../../../preload/contract/index.js';
 import type { SubscriptionState } from '../../../main/backends/backend.js';
-import { createWorkflow, eventsOf, expectRefusal, expectRefusalChangesNothing, linearDsl, openTempSandbox, pipelineDsl } from './fixtures.js';
+import { createWorkflow, eventsOf, expectRefusal, expectRefusalChangesNothing, linearDsl, openTempSandbox, pipelineDsl, subscribeLive } from './fixtures.js';
 
 describe('sandbox backend: input validation', () => {
   it('refuses an unknown field with VALIDATION_FAILED naming it', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     const input = { workflow_id: wf.id, version: 1, bogus_flag: true } as unknown as MethodInput<'versions:rollback'>;
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('versions:rollback', input), 'VALIDATION_FAILED', 'Correct that field');
@@ -14,7 +14,7 @@ describe('sandbox backend: input validation', () => {
   });
 
   it('refuses a field of the wrong type with VALIDATION_FAILED naming its path', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const input = { workflow_id: 'x', version: 'two' } as unknown as MethodInput<'versions:publish'>;
     const err = await expectRefusal(() => sb.call('versions:publish', input), 'VALIDATION_FAILED', 'Correct that field');
     expect(err.details).toMatchObject({ path: 'version' });
@@ -22,7 +22,7 @@ describe('sandbox backend: input validation', () => {
   });
 
   it('refuses a nested unknown field (a DSL node key) with VALIDATION_FAILED', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const dsl = { defaults: {}, nodes: [{ id: 'a', type: 'task', params: {}, next: [], colour: 'red' }] };
     const err = await expectRefusal(() => sb.call('workflows:create', { name: 'x', dsl } as unknown as MethodInput<'workflows:create'>), 'VALIDATION_FAILED', 'Correct that field');
     expect(err.message).toContain('colour');
@@ -30,12 +30,12 @@ describe('sandbox backend: input validation', () => {
   });
 
   it('refuses an unknown method with NOT_FOUND', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     await expectRefusal(() => sb.call('workflows:explode' as BackendMethod, {} as never), 'NOT_FOUND', 'Update Rewind');
   });
 
   it('applies the contract defaults before the engine sees the input', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await sb.call('workflows:create', { name: 'orders', dsl: linearDsl() });
     expect(wf).toMatchObject({ description: '', source_type: 'MANUAL', schedule: null });
   });
@@ -43,14 +43,14 @@ describe('sandbox backend: input validation', () => {
 
 describe('sandbox backend: idempotency keys', () => {
   it('answers a retried mutation with the same answer and applies it once', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     const input = { workflow_id: wf.id, dsl: linearDsl(0.03), change_log: 'tighten' };
     const first = await sb.call('versions:createDraft', input, { idempotencyKey: 'draft-1' });
-    const seq = sb.engine.latestSeq();
+    const seq = await sb.engine.latestSeq();
     const retry = await sb.call('versions:createDraft', input, { idempotencyKey: 'draft-1' });
     expect(retry).toEqual(first);
-    expect(sb.engine.latestSeq()).toBe(seq);
+    expect(await sb.engine.latestSeq()).toBe(seq);
     expect((await sb.call('versions:list', { workflow_id: wf.id })).total).toBe(2);
     expect((await sb.call('workflows:get', { workflow_id: wf.id })).revision).toBe(2);
     // without the key it applies again
@@ -59,18 +59,18 @@ describe('sandbox backend: idempotency keys', () => {
   });
 
   it('applies a retried rollback once: the retry answers the original seq', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: linearDsl(0.03) });
     await sb.call('versions:publish', { workflow_id: wf.id, version: 2 });
     const first = await sb.call('versions:rollback', { workflow_id: wf.id, version: 1 }, { idempotencyKey: 'rb-1' });
     const retry = await sb.call('versions:rollback', { workflow_id: wf.id, version: 1 }, { idempotencyKey: 'rb-1' });
     expect(retry).toEqual(first);
-    expect(eventsOf(sb.engine).filter((e) => e.type === 'workflow_rollback')).toHaveLength(1);
+    expect((await eventsOf(sb.engine)).filter((e) => e.type === 'workflow_rollback')).toHaveLength(1);
   });
 
   it('refuses the same key with a different request with IDEMPOTENCY_CONFLICT', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     await sb.call('workflows:pause', { workflow_id: wf.id }, { idempotencyKey: 'k-1' });
     const other = await createWorkflow(sb, 'billing');
@@ -80,7 +80,7 @@ describe('sandbox backend: idempotency keys', () => {
   });
 
   it('does not store a refused mutation under its key: the key stays free', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     await sb.call('workflows:pause', { workflow_id: wf.id });
     await expectRefusal(() => sb.call('workflows:pause', { workflow_id: wf.id }, { idempotencyKey: 'p-1' }), 'ALREADY_PAUSED', 'unpause it');
@@ -90,7 +90,7 @@ describe('sandbox backend: idempotency keys', () => {
   });
 
   it('starts a run once for a retried start, and the retry waits for it too', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'pipeline', pipelineDsl());
     const first = await sb.call('runs:start', { workflow_id: wf.id, seed: 1, wait: true }, { idempotencyKey: 'run-1' });
     const retry = await sb.call('runs:start', { workflow_id: wf.id, seed: 1, wait: true }, { idempotencyKey: 'run-1' });
@@ -102,12 +102,12 @@ describe('sandbox backend: idempotency keys', () => {
 
 describe('sandbox backend: subscribe', () => {
   it('delivers the backlog, then live events, each once, in seq order', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: linearDsl(0.03) });
     const got: RewindEvent[] = [];
     const states: SubscriptionState[] = [];
-    const off = sb.subscribe({ after: 0, onEvent: (e) => got.push(e), onState: (s) => states.push(s) });
+    const off = await subscribeLive(sb, { after: 0, onEvent: (e) => got.push(e), onState: (s) => states.push(s) });
     expect(got.map((e) => e.seq)).toEqual([1, 2]);
     expect(states).toEqual(['live']);
     await sb.call('versions:publish', { workflow_id: wf.id, version: 2 });
@@ -118,7 +118,7 @@ describe('sandbox backend: subscribe', () => {
       [3, 'version_published'],
       [4, 'workflow_rollback'],
     ]);
-    expect(got).toEqual(eventsOf(sb.engine));
+    expect(got).toEqual(await eventsOf(sb.engine));
     off();
     expect(states).toEqual(['live', 'closed']);
     await sb.call('workflows:pause', { workflow_id: wf.id });
@@ -126,30 +126,30 @@ describe('sandbox backend: subscribe', () => {
   });
 
   it('starts after the given seq (a reconnecting client) and includes run events as they happen', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'pipeline', pipelineDsl());
     await sb.call('workflows:pause', { workflow_id: wf.id });
     await sb.call('workflows:unpause', { workflow_id: wf.id });
     const got: number[] = [];
-    const off = sb.subscribe({ after: 2, onEvent: (e) => got.push(e.seq) });
+    const off = await subscribeLive(sb, { after: 2, onEvent: (e) => got.push(e.seq) });
     expect(got).toEqual([3]);
     const run = await sb.call('runs:start', { workflow_id: wf.id, wait: true });
     off();
     expect(got).toEqual([3, 4, 5]);
-    expect(eventsOf(sb.engine, 3).map((e) => [e.type, e.run_id])).toEqual([
+    expect((await eventsOf(sb.engine, 3)).map((e) => [e.type, e.run_id])).toEqual([
       ['run_started', run.run_id],
       ['run_succeeded', run.run_id],
     ]);
   });
 
   it('delivers a backlog larger than one page, then live, without gaps or repeats', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
-    sb.engine.mutate(() => {
-      for (let i = 0; i < 5100; i += 1) sb.engine.events.append({ type: 'test_marker', workflow_id: wf.id, actor: 'tester', ts: new Date().toISOString(), payload: { i } });
+    await sb.engine.mutate(async () => {
+      for (let i = 0; i < 5100; i += 1) await sb.engine.append({ type: 'test_marker', workflow_id: wf.id, actor: 'tester', ts: new Date().toISOString(), payload: { i } });
     });
     const got: number[] = [];
-    const off = sb.subscribe({ after: 0, onEvent: (e) => got.push(e.seq) });
+    const off = await subscribeLive(sb, { after: 0, onEvent: (e) => got.push(e.seq) });
     await sb.call('workflows:pause', { workflow_id: wf.id });
     off();
     expect(got).toHaveLength(5102);

@@ -17,7 +17,7 @@ const CRON_EXAMPLE = '"0 2 * * *"';
 
 describe('workflows: create', () => {
   it('with a DSL: version 1 is active, active_version 1, revision 1, one workflow_created event', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await sb.call('workflows:create', { name: 'orders', description: 'nightly orders', dsl: linearDsl(), schedule: '0 2 * * *' }, { actor: 'ana' });
     expect(wf).toMatchObject({ name: 'orders', description: 'nightly orders', source_type: 'MANUAL', status: 'active', schedule: '0 2 * * *', active_version: 1, revision: 1, failed_runs: 0 });
     const versions = await sb.call('versions:list', { workflow_id: wf.id });
@@ -25,31 +25,31 @@ describe('workflows: create', () => {
     expect(versions.versions[0]).toMatchObject({ version: 1, status: 'active', change_log: 'Initial version', created_by: 'ana' });
     expect(versions.versions[0]!.published_at).not.toBeNull();
     expect(versions.versions[0]!.dsl_definition).toEqual(linearDsl());
-    expectOneActive(sb.engine, wf.id);
-    const events = eventsOf(sb.engine);
+    await expectOneActive(sb.engine, wf.id);
+    const events = await eventsOf(sb.engine);
     expect(events.map((e) => e.type)).toEqual(['workflow_created']);
     expect(events[0]).toMatchObject({ seq: 1, workflow_id: wf.id, actor: 'ana' });
     expect(events[0]!.payload).toMatchObject({ revision: 1, cloned_from: null });
   });
 
   it('without a DSL: no version, no active version', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'empty', null);
     expect(wf.active_version).toBeNull();
     expect(wf.revision).toBe(1);
     expect((await sb.call('versions:list', { workflow_id: wf.id })).total).toBe(0);
-    expectOneActive(sb.engine, wf.id);
-    expect(lastEvent(sb.engine).payload).toMatchObject({ version: null });
+    await expectOneActive(sb.engine, wf.id);
+    expect((await lastEvent(sb.engine)).payload).toMatchObject({ version: null });
   });
 
   it('keeps the given change_log for version 1', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await sb.call('workflows:create', { name: 'x', dsl: linearDsl(), change_log: 'imported from airflow' });
     expect((await sb.call('versions:get', { workflow_id: wf.id, version: 1 })).change_log).toBe('imported from airflow');
   });
 
   it('refuses a second MANUAL workflow of the same name with DUPLICATE_NAME, changing nothing', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     await createWorkflow(sb, 'orders');
     const err = await expectRefusalChangesNothing(sb.engine, () => createWorkflow(sb, 'orders'), 'DUPLICATE_NAME', 'Choose another name');
     expect(err.message).toContain('"orders"');
@@ -57,12 +57,12 @@ describe('workflows: create', () => {
   });
 
   it('refuses an invalid minute ("61 2 * * *") with INVALID_CRON naming the minute field and showing a valid example', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const err = await expectRefusalChangesNothing(sb.engine, () => createWorkflow(sb, 'x', linearDsl(), { schedule: '61 2 * * *' }), 'INVALID_CRON', CRON_EXAMPLE);
     expect(err.message).toContain('minute');
     expect(err.message).toContain('"61"');
     expect(err.details).toMatchObject({ field: 'minute', value: '61' });
-    expect(sb.engine.latestSeq()).toBe(0);
+    expect(await sb.engine.latestSeq()).toBe(0);
   });
 
   it.each([
@@ -71,21 +71,21 @@ describe('workflows: create', () => {
     ['0 2 * 13 *', 'month', '13'],
     ['0 2 * * 9', 'day of week', '9'],
   ])('refuses "%s" naming the %s field', async (schedule, field, value) => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const err = await expectRefusal(() => createWorkflow(sb, 'x', linearDsl(), { schedule }), 'INVALID_CRON', CRON_EXAMPLE);
     expect(err.details).toMatchObject({ field, value });
     expect(err.message).toContain(field);
   });
 
   it('refuses a three-field schedule with INVALID_CRON naming the field count', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const err = await expectRefusal(() => createWorkflow(sb, 'x', linearDsl(), { schedule: '0 2 *' }), 'INVALID_CRON', CRON_EXAMPLE);
     expect(err.message).toContain('has 3 fields');
     expect(err.message).toContain('5');
     expect(err.details).toMatchObject({ fields: 3 });
   });
 
-  it('accepts macros and five-field schedules, and gives the next fire times', () => {
+  it('accepts macros and five-field schedules, and gives the next fire times', async () => {
     expect(validateCron('@daily').expression).toBe('@daily');
     const check = validateCron(' 0 2 * * * ');
     expect(check.expression).toBe('0 2 * * *');
@@ -94,7 +94,7 @@ describe('workflows: create', () => {
   });
 
   it('refuses a DSL whose next names a missing node with INVALID_DSL naming node and field', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const dsl: Dsl = { defaults: {}, nodes: [{ id: 'a', type: 'task', params: {}, next: ['ghost'] }] };
     const err = await expectRefusalChangesNothing(sb.engine, () => createWorkflow(sb, 'x', dsl), 'INVALID_DSL', 'Point next at an existing node');
     expect(err.message).toContain("'a'");
@@ -103,7 +103,7 @@ describe('workflows: create', () => {
   });
 
   it('refuses a DSL with a cycle, and one with unknown task params, with INVALID_DSL', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const cyclic: Dsl = {
       defaults: {},
       nodes: [
@@ -116,13 +116,13 @@ describe('workflows: create', () => {
     const misspelt: Dsl = { defaults: {}, nodes: [{ id: 'a', type: 'task', params: { failure_rat: 0.5 }, next: [] }] };
     const params = await expectRefusal(() => createWorkflow(sb, 'y', misspelt), 'INVALID_DSL', 'task params');
     expect(params.message).toContain('failure_rat');
-    expect(sb.engine.latestSeq()).toBe(0);
+    expect(await sb.engine.latestSeq()).toBe(0);
   });
 });
 
 describe('workflows: list and get', () => {
   it('lists by name, and searches name and description with % and _ taken literally', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     await createWorkflow(sb, 'beta_job');
     await createWorkflow(sb, 'betaXjob');
     await createWorkflow(sb, 'Alpha');
@@ -140,7 +140,7 @@ describe('workflows: list and get', () => {
   });
 
   it('get refuses an unknown id with WORKFLOW_NOT_FOUND', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const err = await expectRefusal(() => sb.call('workflows:get', { workflow_id: 'nope' }), 'WORKFLOW_NOT_FOUND', 'List the workflows');
     expect(err.details).toEqual({ workflow_id: 'nope' });
   });
@@ -148,7 +148,7 @@ describe('workflows: list and get', () => {
 
 describe('workflows: clone', () => {
   it('copies the active definition into a new workflow: new id, v1 active = source DSL, "(copy)" then "(copy) 2"', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const src = await createWorkflow(sb, 'orders', linearDsl(0.05));
     await sb.call('versions:createDraft', { workflow_id: src.id, dsl: linearDsl(0.03), change_log: 'tighter' });
     await sb.call('versions:publish', { workflow_id: src.id, version: 2 });
@@ -160,8 +160,8 @@ describe('workflows: clone', () => {
     expect(v1.status).toBe('active');
     expect(v1.dsl_definition).toEqual(linearDsl(0.03));
     expect(v1.change_log).toBe('Cloned from orders v2');
-    expect(lastEvent(sb.engine)).toMatchObject({ type: 'workflow_created', workflow_id: copy.id, actor: 'bo' });
-    expect(lastEvent(sb.engine).payload).toMatchObject({ cloned_from: { workflow_id: src.id, version: 2 } });
+    expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_created', workflow_id: copy.id, actor: 'bo' });
+    expect((await lastEvent(sb.engine)).payload).toMatchObject({ cloned_from: { workflow_id: src.id, version: 2 } });
 
     const second = await sb.call('workflows:clone', { workflow_id: src.id });
     expect(second.name).toBe('orders (copy) 2');
@@ -174,14 +174,14 @@ describe('workflows: clone', () => {
   });
 
   it('refuses to clone a workflow without versions with NO_ACTIVE_VERSION', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const src = await createWorkflow(sb, 'empty', null);
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:clone', { workflow_id: src.id }), 'NO_ACTIVE_VERSION', 'Publish a version first');
     expect(err.details).toEqual({ workflow_id: src.id });
   });
 
   it('refuses a clone whose chosen name is taken with DUPLICATE_NAME', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const src = await createWorkflow(sb, 'orders');
     await createWorkflow(sb, 'taken');
     await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:clone', { workflow_id: src.id, name: 'taken' }), 'DUPLICATE_NAME', 'Choose another name');
@@ -190,19 +190,19 @@ describe('workflows: clone', () => {
 
 describe('workflows: pause and unpause', () => {
   it('pauses and unpauses, bumping the revision and appending an event each time', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     const paused = await sb.call('workflows:pause', { workflow_id: wf.id, expected_revision: 1 });
     expect(paused).toMatchObject({ status: 'paused', revision: 2 });
-    expect(lastEvent(sb.engine)).toMatchObject({ type: 'workflow_paused', workflow_id: wf.id });
-    expect(lastEvent(sb.engine).payload).toEqual({ from_status: 'active', status: 'paused', revision: 2 });
+    expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_paused', workflow_id: wf.id });
+    expect((await lastEvent(sb.engine)).payload).toEqual({ from_status: 'active', status: 'paused', revision: 2 });
     const unpaused = await sb.call('workflows:unpause', { workflow_id: wf.id, expected_revision: 2 });
     expect(unpaused).toMatchObject({ status: 'active', revision: 3 });
-    expect(lastEvent(sb.engine)).toMatchObject({ type: 'workflow_unpaused', seq: 3 });
+    expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_unpaused', seq: 3 });
   });
 
   it('refuses pausing a paused workflow with ALREADY_PAUSED and unpausing an active one with NOT_PAUSED', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:unpause', { workflow_id: wf.id }), 'NOT_PAUSED', 'already runs');
     await sb.call('workflows:pause', { workflow_id: wf.id });
@@ -212,23 +212,23 @@ describe('workflows: pause and unpause', () => {
 
 describe('workflows: MANUAL / CODE override', () => {
   it('creating a CODE workflow of the same name overrides the MANUAL one, with an event', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const manual = await createWorkflow(sb, 'orders');
     const code = await createWorkflow(sb, 'orders', linearDsl(), { source_type: 'CODE' });
     expect(code).toMatchObject({ source_type: 'CODE', status: 'active' });
     const after = await sb.call('workflows:get', { workflow_id: manual.id });
     expect(after).toMatchObject({ status: 'overridden', revision: manual.revision + 1 });
-    const types = eventsOf(sb.engine).map((e) => [e.type, e.workflow_id]);
+    const types = (await eventsOf(sb.engine)).map((e) => [e.type, e.workflow_id]);
     expect(types).toEqual([
       ['workflow_created', manual.id],
       ['workflow_created', code.id],
       ['workflow_overridden', manual.id],
     ]);
-    expect(lastEvent(sb.engine).payload).toEqual({ from_status: 'active', status: 'overridden', overridden_by: code.id, revision: 2 });
+    expect((await lastEvent(sb.engine)).payload).toEqual({ from_status: 'active', status: 'overridden', overridden_by: code.id, revision: 2 });
   });
 
   it('a paused MANUAL workflow is overridden too, and a MANUAL one created beside a CODE one starts overridden', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const manual = await createWorkflow(sb, 'orders');
     await sb.call('workflows:pause', { workflow_id: manual.id });
     await createWorkflow(sb, 'orders', linearDsl(), { source_type: 'CODE' });
@@ -240,7 +240,7 @@ describe('workflows: MANUAL / CODE override', () => {
   });
 
   it('refuses unpausing the overridden MANUAL workflow with UNPAUSE_OVERRIDDEN naming the remedy', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const manual = await createWorkflow(sb, 'orders');
     const code = await createWorkflow(sb, 'orders', linearDsl(), { source_type: 'CODE' });
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:unpause', { workflow_id: manual.id }), 'UNPAUSE_OVERRIDDEN', 'Change the CODE workflow instead');
@@ -250,7 +250,7 @@ describe('workflows: MANUAL / CODE override', () => {
   });
 
   it('refuses pausing the overridden MANUAL workflow with WORKFLOW_OVERRIDDEN', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const manual = await createWorkflow(sb, 'orders');
     await createWorkflow(sb, 'orders', linearDsl(), { source_type: 'CODE' });
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:pause', { workflow_id: manual.id }), 'WORKFLOW_OVERRIDDEN', 'Pause the CODE workflow');
@@ -258,7 +258,7 @@ describe('workflows: MANUAL / CODE override', () => {
   });
 
   it('refuses a second CODE workflow of the same name with DUPLICATE_NAME', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     await createWorkflow(sb, 'orders', linearDsl(), { source_type: 'CODE' });
     await expectRefusal(() => createWorkflow(sb, 'orders', linearDsl(), { source_type: 'CODE' }), 'DUPLICATE_NAME', 'Choose another name');
   });
@@ -266,18 +266,18 @@ describe('workflows: MANUAL / CODE override', () => {
 
 describe('workflows: schedule', () => {
   it('sets and clears the schedule, bumping the revision, with an event naming old and new', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders', linearDsl(), { schedule: '0 2 * * *' });
     const set = await sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: '*/15 * * * *', expected_revision: 1 });
     expect(set).toMatchObject({ schedule: '*/15 * * * *', revision: 2 });
-    expect(lastEvent(sb.engine)).toMatchObject({ type: 'workflow_schedule_set' });
-    expect(lastEvent(sb.engine).payload).toEqual({ schedule: '*/15 * * * *', from_schedule: '0 2 * * *', revision: 2 });
+    expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_schedule_set' });
+    expect((await lastEvent(sb.engine)).payload).toEqual({ schedule: '*/15 * * * *', from_schedule: '0 2 * * *', revision: 2 });
     const cleared = await sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: null });
     expect(cleared).toMatchObject({ schedule: null, revision: 3 });
   });
 
   it('refuses an invalid schedule with INVALID_CRON, changing nothing', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: '0 2 * * * *' }), 'INVALID_CRON', CRON_EXAMPLE);
     expect(err.details).toMatchObject({ fields: 6 });
@@ -286,7 +286,7 @@ describe('workflows: schedule', () => {
 
 describe('workflows: revision (optimistic concurrency)', () => {
   it('refuses every mutation taking expected_revision with STALE_REVISION and details.current_revision', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: linearDsl(0.03) }); // revision 2: v2 draft
     await sb.call('versions:createDraft', { workflow_id: wf.id, dsl: linearDsl(0.02) }); // revision 3: v3 draft
@@ -322,7 +322,7 @@ describe('workflows: revision (optimistic concurrency)', () => {
   });
 
   it('bumps the revision by exactly one on every change, and the event records it', async () => {
-    const sb = openTempSandbox();
+    const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
     const steps: Array<() => Promise<unknown>> = [
       () => sb.call('versions:createDraft', { workflow_id: wf.id, dsl: linearDsl(0.03) }),
@@ -340,9 +340,9 @@ describe('workflows: revision (optimistic concurrency)', () => {
       expected += 1;
       const now = await sb.call('workflows:get', { workflow_id: wf.id });
       expect(now.revision).toBe(expected);
-      expect(lastEvent(sb.engine).payload['revision']).toBe(expected);
-      expectOneActive(sb.engine, wf.id);
+      expect((await lastEvent(sb.engine)).payload['revision']).toBe(expected);
+      await expectOneActive(sb.engine, wf.id);
     }
-    expect(versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'active', 2: 'archived', 3: 'draft' });
+    expect(await versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'active', 2: 'archived', 3: 'draft' });
   });
 });

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +5,7 @@ import type { Dsl } from '../../../../preload/contract/entities.js';
 import { Engine } from '../../../../main/engine/engine.js';
 import { RewindError } from '../../../../main/engine/errors.js';
 import { rebuildFromEvents, snapshotState } from '../../../../main/engine/rebuild.js';
+import { stores } from '../../../support/stores.js';
 
 /*
  * Model-based property test (DESIGN.md invariants 1–4): random sequences of create, draft, publish,
@@ -41,9 +39,9 @@ const dslFor = (n: number): Dsl => ({
   ],
 });
 
-function expectRefusal(fn: () => unknown, code: string): void {
+async function expectRefusal(fn: () => Promise<unknown>, code: string): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     expect(err).toBeInstanceOf(RewindError);
     expect((err as RewindError).code).toBe(code);
@@ -54,13 +52,13 @@ function expectRefusal(fn: () => unknown, code: string): void {
 }
 
 /** Invariants 1 and 4 on the database, plus the model's view of every version status and revision. */
-function checkInvariants(model: Model, real: Real): void {
-  const db = real.engine.db;
-  const wfs = db.prepare('SELECT id, active_version, revision FROM workflows').all() as Array<{ id: string; active_version: number | null; revision: number }>;
+async function checkInvariants(model: Model, real: Real): Promise<void> {
+  const read = real.engine.store.read;
+  const wfs = await read.all<{ id: string; active_version: number | null; revision: number }>('SELECT id, active_version, revision FROM workflows');
   expect(wfs.length).toBe(model.workflows.length);
   for (const m of model.workflows) {
     const row = wfs.find((w) => w.id === m.id)!;
-    const statuses = (db.prepare('SELECT status FROM workflow_versions WHERE workflow_id = ? ORDER BY version').all(m.id) as Array<{ status: Status }>).map((r) => r.status);
+    const statuses = (await read.all<{ status: Status }>('SELECT status FROM workflow_versions WHERE workflow_id = ? ORDER BY version', [m.id])).map((r) => r.status);
     expect(statuses).toEqual(m.versions);
     expect(row.revision).toBe(m.revision);
     const active = statuses.flatMap((s, i) => (s === 'active' ? [i + 1] : []));
@@ -69,30 +67,30 @@ function checkInvariants(model: Model, real: Real): void {
     expect(row.active_version).toBe(active[0] ?? null);
   }
   // Invariant 4: seq is 1..n without gaps, and replaying the events rebuilds the state exactly.
-  const seqs = (db.prepare('SELECT seq FROM events ORDER BY seq').all() as Array<{ seq: number }>).map((r) => r.seq);
+  const seqs = (await read.all<{ seq: number }>('SELECT seq FROM events ORDER BY seq')).map((r) => r.seq);
   expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-  expect(isDeepStrictEqual(rebuildFromEvents(real.engine.events.list(0, 1_000_000)), snapshotState(db))).toBe(true);
-  expect(real.engine.verifyChain().ok).toBe(true);
+  expect(isDeepStrictEqual(rebuildFromEvents(await real.engine.events.list(0, 1_000_000)), await snapshotState(read))).toBe(true);
+  expect((await real.engine.verifyChain()).ok).toBe(true);
 }
 
 /** A refused command must leave no trace (invariant 2's "all or nothing"). */
-function unchanged(real: Real): void {
-  expect(real.engine.latestSeq()).toBe(real.seqBefore);
+async function unchanged(real: Real): Promise<void> {
+  expect(await real.engine.latestSeq()).toBe(real.seqBefore);
 }
 
-class Create implements fc.Command<Model, Real> {
+class Create implements fc.AsyncCommand<Model, Real> {
   constructor(readonly n: number) {}
   // A few workflows with long histories find more bugs than many workflows with one version each.
   check = (m: Readonly<Model>) => m.workflows.length < 3;
-  run(model: Model, real: Real): void {
-    const wf = real.engine.workflows.create({ name: `wf-${model.workflows.length}-${this.n}`, description: '', dsl: dslFor(this.n), source_type: 'MANUAL' }, 'prop');
+  async run(model: Model, real: Real): Promise<void> {
+    const wf = await real.engine.workflows.create({ name: `wf-${model.workflows.length}-${this.n}`, description: '', dsl: dslFor(this.n), source_type: 'MANUAL' }, 'prop');
     model.workflows.push({ id: wf.id, versions: ['active'], revision: 1 });
-    checkInvariants(model, real);
+    await checkInvariants(model, real);
   }
   toString = () => `create(${this.n})`;
 }
 
-abstract class OnWorkflow implements fc.Command<Model, Real> {
+abstract class OnWorkflow implements fc.AsyncCommand<Model, Real> {
   constructor(
     readonly w: number,
     readonly v: number,
@@ -110,18 +108,18 @@ abstract class OnWorkflow implements fc.Command<Model, Real> {
     if (wanted && this.v % 4 !== 0 && candidates.length > 0) return candidates[this.v % candidates.length]!;
     return (this.v % (m.versions.length + 1)) + 1;
   }
-  run(model: Model, real: Real): void {
-    real.seqBefore = real.engine.latestSeq();
-    this.apply(this.pick(model), real);
-    checkInvariants(model, real);
+  async run(model: Model, real: Real): Promise<void> {
+    real.seqBefore = await real.engine.latestSeq();
+    await this.apply(this.pick(model), real);
+    await checkInvariants(model, real);
   }
-  abstract apply(m: ModelWorkflow, real: Real): void;
+  abstract apply(m: ModelWorkflow, real: Real): Promise<void>;
 }
 
 class Draft extends OnWorkflow {
-  apply(m: ModelWorkflow, real: Real): void {
+  async apply(m: ModelWorkflow, real: Real): Promise<void> {
     const snapshot = this.v % 2 === 0;
-    real.engine.versions.createDraft({ workflow_id: m.id, change_log: '', ...(snapshot ? {} : { dsl: dslFor(this.v) }) }, 'prop');
+    await real.engine.versions.createDraft({ workflow_id: m.id, change_log: '', ...(snapshot ? {} : { dsl: dslFor(this.v) }) }, 'prop');
     m.versions.push('draft');
     m.revision += 1;
   }
@@ -129,13 +127,13 @@ class Draft extends OnWorkflow {
 }
 
 class Publish extends OnWorkflow {
-  apply(m: ModelWorkflow, real: Real): void {
+  async apply(m: ModelWorkflow, real: Real): Promise<void> {
     const v = this.target(m, 'draft');
     const status = m.versions[v - 1];
     const call = () => real.engine.versions.publish({ workflow_id: m.id, version: v }, 'prop');
-    if (status === undefined) return (expectRefusal(call, 'VERSION_NOT_FOUND'), unchanged(real));
-    if (status !== 'draft') return (expectRefusal(call, 'VERSION_NOT_DRAFT'), unchanged(real));
-    call();
+    if (status === undefined) return (await expectRefusal(call, 'VERSION_NOT_FOUND'), await unchanged(real));
+    if (status !== 'draft') return (await expectRefusal(call, 'VERSION_NOT_DRAFT'), await unchanged(real));
+    await call();
     applied.publish += 1;
     m.versions = m.versions.map((s) => (s === 'active' ? 'deprecated' : s));
     m.versions[v - 1] = 'active';
@@ -145,17 +143,17 @@ class Publish extends OnWorkflow {
 }
 
 class Rollback extends OnWorkflow {
-  apply(m: ModelWorkflow, real: Real): void {
+  async apply(m: ModelWorkflow, real: Real): Promise<void> {
     const v = this.target(m, 'deprecated');
     const status = m.versions[v - 1];
     const call = () => real.engine.versions.rollback({ workflow_id: m.id, version: v }, 'prop');
     const refusal = { draft: 'ROLLBACK_VERSION_DRAFT', archived: 'ROLLBACK_VERSION_ARCHIVED', active: 'ROLLBACK_ALREADY_ACTIVE' } as const;
-    if (status === undefined) return (expectRefusal(call, 'ROLLBACK_VERSION_MISSING'), unchanged(real));
-    if (status !== 'deprecated') return (expectRefusal(call, refusal[status]), unchanged(real));
-    const result = call();
+    if (status === undefined) return (await expectRefusal(call, 'ROLLBACK_VERSION_MISSING'), await unchanged(real));
+    if (status !== 'deprecated') return (await expectRefusal(call, refusal[status]), await unchanged(real));
+    const result = await call();
     applied.rollback += 1;
     expect(result.from_version).toBe(m.versions.indexOf('active') + 1);
-    expect(result.seq).toBe(real.engine.latestSeq());
+    expect(result.seq).toBe(await real.engine.latestSeq());
     m.versions = m.versions.map((s) => (s === 'active' ? 'deprecated' : s));
     m.versions[v - 1] = 'active';
     m.revision += 1;
@@ -164,31 +162,31 @@ class Rollback extends OnWorkflow {
 }
 
 class Archive extends OnWorkflow {
-  apply(m: ModelWorkflow, real: Real): void {
+  async apply(m: ModelWorkflow, real: Real): Promise<void> {
     const v = this.target(m, 'deprecated');
     const status = m.versions[v - 1];
     const call = () => real.engine.versions.archive({ workflow_id: m.id, version: v }, 'prop');
-    if (status === undefined) return (expectRefusal(call, 'VERSION_NOT_FOUND'), unchanged(real));
-    if (status === 'active') return (expectRefusal(call, 'ARCHIVE_ACTIVE_VERSION'), unchanged(real));
-    call();
+    if (status === undefined) return (await expectRefusal(call, 'VERSION_NOT_FOUND'), await unchanged(real));
+    if (status === 'active') return (await expectRefusal(call, 'ARCHIVE_ACTIVE_VERSION'), await unchanged(real));
+    await call();
     if (status !== 'archived') {
       m.versions[v - 1] = 'archived';
       m.revision += 1;
-    } else unchanged(real);
+    } else await unchanged(real);
   }
   override toString = () => `archive(w${this.w}, #${this.v})`;
 }
 
 /** Another operator's write based on an old revision: refused with the current one, nothing applied. */
 class StaleRollback extends OnWorkflow {
-  apply(m: ModelWorkflow, real: Real): void {
+  async apply(m: ModelWorkflow, real: Real): Promise<void> {
     const stale = m.revision - 1 - (this.v % 3);
     try {
-      real.engine.versions.rollback({ workflow_id: m.id, version: this.target(m), expected_revision: stale }, 'prop');
+      await real.engine.versions.rollback({ workflow_id: m.id, version: this.target(m), expected_revision: stale }, 'prop');
     } catch (err) {
       expect((err as RewindError).code).toBe('STALE_REVISION');
       expect((err as RewindError).details?.current_revision).toBe(m.revision);
-      unchanged(real);
+      await unchanged(real);
       return;
     }
     throw new Error('a stale revision was applied');
@@ -196,12 +194,11 @@ class StaleRollback extends OnWorkflow {
   override toString = () => `staleRollback(w${this.w})`;
 }
 
-describe('versions: model-based property', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rewind-model-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+describe.each(stores)('versions: model-based property ($kind)', (factory) => {
+  afterAll(() => factory.dispose());
   let counter = 0;
 
-  it('random create/draft/publish/rollback/archive/stale sequences keep invariants 1–4', () => {
+  it('random create/draft/publish/rollback/archive/stale sequences keep invariants 1–4', async () => {
     const idx = fc.nat({ max: 50 });
     const commands = fc.commands(
       [
@@ -214,21 +211,24 @@ describe('versions: model-based property', () => {
       ],
       { maxCommands: 60, size: 'max' },
     );
-    fc.assert(
-      fc.property(commands, (cmds) => {
+    const before = { ...applied };
+    await fc.assert(
+      fc.asyncProperty(commands, async (cmds) => {
         counter += 1;
-        const engine = Engine.open({ path: join(dir, `m${counter}.db`) });
+        const engine = await Engine.open({ store: await factory.open(`m${counter}`) });
         try {
-          fc.modelRun(() => ({ model: { workflows: [] }, real: { engine, seqBefore: 0 } }), cmds);
+          await fc.asyncModelRun(() => ({ model: { workflows: [] }, real: { engine, seqBefore: 0 } }), cmds);
         } finally {
-          engine.db.close();
+          await engine.close();
         }
       }),
       { numRuns: 100 },
     );
     // The property only means something if the happy paths ran often, not just the refusals.
-    console.log(`model-based: ${applied.publish} publishes and ${applied.rollback} rollbacks applied`);
-    expect(applied.publish).toBeGreaterThan(30);
-    expect(applied.rollback).toBeGreaterThan(10);
+    const publishes = applied.publish - before.publish;
+    const rollbacks = applied.rollback - before.rollback;
+    console.log(`model-based (${factory.kind}): ${publishes} publishes and ${rollbacks} rollbacks applied`);
+    expect(publishes).toBeGreaterThan(30);
+    expect(rollbacks).toBeGreaterThan(10);
   });
 });

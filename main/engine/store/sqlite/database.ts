@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { latestSchemaVersion, migrate, refuseFutureSchema } from './migrations/index.js';
 
 /**
- * Opens a Rewind database: WAL so readers never block the writer, foreign keys on, and
+ * Opens a Rewind SQLite file: WAL so readers never block the writer, foreign keys on, and
  * `synchronous = FULL` because an acknowledged write (a rollback, a checkpoint) must survive
  * not only `kill -9` but a power cut on an operator's laptop; WAL + FULL costs one fsync a commit.
  */

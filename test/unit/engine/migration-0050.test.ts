@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { migrate, migrations } from '../../../main/engine/migrations/index.js';
+import { migrate, migrations } from '../../../main/engine/store/sqlite/migrations/index.js';
 import { onCleanup, tempDbPath } from './fixtures.js';
 
 /** A file as Rewind left it before runs could wait: schema 30, with a parent run, a resumed child and their checkpoints. */
@@ -21,12 +21,12 @@ function schema30File(): Database.Database {
   return db;
 }
 
-describe('migration 0040 (runs may wait for an approval)', () => {
+describe('migration 0050 (runs may wait for an approval)', () => {
   it('keeps every run, its order, references and indexes, and accepts the waiting status', () => {
     const db = schema30File();
     const before = db.prepare('SELECT rowid, * FROM runs ORDER BY rowid').all();
     const checkpoints = db.prepare('SELECT * FROM checkpoints').all();
-    expect(migrate(db)).toEqual({ from: 30, to: 40 });
+    expect(migrate(db)).toEqual({ from: 30, to: 50 });
     expect(db.prepare('SELECT rowid, * FROM runs ORDER BY rowid').all()).toEqual(before);
     expect(db.prepare('SELECT * FROM checkpoints').all()).toEqual(checkpoints);
     expect(db.pragma('foreign_key_check')).toEqual([]);

@@ -1,4 +1,4 @@
-import type { Backend } from '../../backends/backend.js';
+import type { Backend } from './backend.js';
 
 /** The last seq of a backend's event log: where a live view starts. */
 export async function headSeq(backend: Backend): Promise<number> {

@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendMethod } from '../../preload/contract/backend-methods.js';
 import type { Engine } from '../engine/engine.js';
+import { RunbookStore } from '../engine/runbook-store.js';
 import { reportMarkdown } from '../runbooks/report.js';
 import { loadSampleRunbooks } from '../runbooks/samples.js';
 import { type Runbook, type StoredRunbook, exportRunbook, parseRunbook } from '../runbooks/schema.js';
-import { RunbookStore } from '../runbooks/store.js';
-import type { Handler } from './sandbox.js';
+import type { Handler } from './handler.js';
 
 /*
- * The sandbox's runbook and rehearsal methods. Every change commits with its audit event in one
- * `engine.mutate`, so the runbook history is in the same hash-chained log as the workflows'.
+ * The engine backend's runbook and rehearsal methods. Every change commits with its audit event in
+ * one `engine.mutate`, so the runbook history is in the same hash-chained log as the workflows'.
  */
 
 type RunbookMethod = Extract<BackendMethod, `runbooks:${string}` | `rehearsals:${string}`>;
@@ -20,14 +20,14 @@ type RunbookHandlers = { [M in RunbookMethod]: Handler<M> };
 const SAMPLES_DIR = join(import.meta.dirname, '../../assets/runbooks');
 
 function storeOf(engine: Engine): RunbookStore {
-  return new RunbookStore(engine.db, () => new Date(engine.now()));
+  return new RunbookStore(() => engine.q(), () => new Date(engine.now()));
 }
 
-/** Saves a runbook with its `runbook_saved` event; the caller holds the transaction. */
-function saveWithEvent(engine: Engine, store: RunbookStore, runbook: Runbook, actor: string, source: 'editor' | 'import'): StoredRunbook {
-  const created = store.findRunbook(runbook.name) === null;
-  const stored = store.saveRunbook(runbook, actor);
-  engine.append({
+/** Saves a runbook with its `runbook_saved` event; the caller holds the unit of work. */
+async function saveWithEvent(engine: Engine, store: RunbookStore, runbook: Runbook, actor: string, source: 'editor' | 'import'): Promise<StoredRunbook> {
+  const created = (await store.findRunbook(runbook.name)) === null;
+  const stored = await store.saveRunbook(runbook, actor);
+  await engine.append({
     type: 'runbook_saved',
     actor,
     payload: { runbook_id: stored.id, name: stored.name, level: stored.level, steps: stored.runbook.steps.length, created, source },
@@ -38,7 +38,7 @@ function saveWithEvent(engine: Engine, store: RunbookStore, runbook: Runbook, ac
 export function runbookHandlers(engine: Engine): RunbookHandlers {
   const store = storeOf(engine);
   return {
-    'runbooks:list': { apply: () => ({ runbooks: store.listRunbooks() }) },
+    'runbooks:list': { apply: async () => ({ runbooks: await store.listRunbooks() }) },
     'runbooks:get': { apply: (i) => store.getRunbook(i.runbook) },
     'runbooks:save': { apply: (i, a) => engine.mutate(() => saveWithEvent(engine, store, i.runbook, a, 'editor')) },
     // Parsed before the transaction: a bad file is refused (INVALID_RUNBOOK, naming step and field) having touched nothing.
@@ -48,23 +48,23 @@ export function runbookHandlers(engine: Engine): RunbookHandlers {
         return engine.mutate(() => saveWithEvent(engine, store, runbook, a, 'import'));
       },
     },
-    'runbooks:export': { apply: (i) => ({ text: exportRunbook(store.getRunbook(i.runbook).runbook, i.format), format: i.format }) },
+    'runbooks:export': { apply: async (i) => ({ text: exportRunbook((await store.getRunbook(i.runbook)).runbook, i.format), format: i.format }) },
     'runbooks:delete': {
       apply: (i, a) =>
-        engine.mutate(() => {
-          const deleted = store.deleteRunbook(i.runbook);
+        engine.mutate(async () => {
+          const deleted = await store.deleteRunbook(i.runbook);
           if (!deleted) return { deleted: false };
-          engine.append({ type: 'runbook_deleted', actor: a, payload: { runbook_id: deleted.runbook.id, name: deleted.runbook.name, rehearsals: deleted.rehearsals } });
+          await engine.append({ type: 'runbook_deleted', actor: a, payload: { runbook_id: deleted.runbook.id, name: deleted.runbook.name, rehearsals: deleted.rehearsals } });
           return { deleted: true };
         }),
     },
-    'rehearsals:list': { apply: (i) => ({ rehearsals: store.listRehearsals(i.runbook, i.limit) }) },
+    'rehearsals:list': { apply: async (i) => ({ rehearsals: await store.listRehearsals(i.runbook, i.limit) }) },
     'rehearsals:get': { apply: (i) => store.getRehearsal(i.rehearsal_id) },
     'rehearsals:record': {
       apply: (i, a) =>
-        engine.mutate(() => {
-          const stored = store.saveRehearsal(i.runbook, i.record, a);
-          engine.append({
+        engine.mutate(async () => {
+          const stored = await store.saveRehearsal(i.runbook, i.record, a);
+          await engine.append({
             type: 'rehearsal_recorded',
             actor: a,
             payload: { rehearsal_id: stored.id, runbook_id: stored.runbook_id, name: stored.runbook_name, scenario: stored.scenario, passed: stored.passed, total_ms: stored.total_ms },
@@ -72,16 +72,18 @@ export function runbookHandlers(engine: Engine): RunbookHandlers {
           return stored;
         }),
     },
-    'rehearsals:report': { apply: (i) => ({ markdown: reportMarkdown(store.getRehearsal(i.rehearsal_id), store.rehearsedRunbook(i.rehearsal_id)) }) },
+    'rehearsals:report': {
+      apply: async (i) => ({ markdown: reportMarkdown(await store.getRehearsal(i.rehearsal_id), await store.rehearsedRunbook(i.rehearsal_id)) }),
+    },
   };
 }
 
 /** The demo sandbox's runbooks: the shipped samples, imported as an operator would, each with its audit event. */
-export function seedSampleRunbooks(engine: Engine, actor: string, dir = SAMPLES_DIR): void {
+export async function seedSampleRunbooks(engine: Engine, actor: string, dir = SAMPLES_DIR): Promise<void> {
   if (!existsSync(dir)) return;
   const samples = loadSampleRunbooks(dir);
   const store = storeOf(engine);
-  engine.mutate(() => {
-    for (const { runbook } of samples) saveWithEvent(engine, store, runbook, actor, 'import');
+  await engine.mutate(async () => {
+    for (const { runbook } of samples) await saveWithEvent(engine, store, runbook, actor, 'import');
   });
 }

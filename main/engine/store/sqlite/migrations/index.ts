@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import { RewindError } from '../errors.js';
+import { RewindError } from '../../../errors.js';
 import { migration0010 } from './0010-initial.js';
 import { migration0020 } from './0020-tokens.js';
 import { migration0030 } from './0030-runbooks.js';
-import { migration0040 } from './0040-waiting-runs.js';
+import { migration0050 } from './0050-waiting-runs.js';
 
 export interface Migration {
   /** Numbered in gaps of 10; the database's `PRAGMA user_version` is the last one applied. */
@@ -13,7 +13,7 @@ export interface Migration {
 }
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040];
+export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0050];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 

@@ -9,7 +9,8 @@ import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import { refuseCommands } from './command-policy.js';
-import { runbookHandlers, seedSampleRunbooks } from './sandbox-runbooks.js';
+import type { Handler } from './handler.js';
+import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
 
 export interface SandboxOptions {
   path: string;
@@ -25,14 +26,6 @@ export interface SandboxOptions {
   limits?: Partial<RealNodeLimits>;
 }
 
-/**
- * A mutation in two parts: `apply` runs inside the transaction (its answer is what an idempotency
- * key stores); `finish`, outside it, may wait (for a run to end) before answering.
- */
-export interface Handler<M extends BackendMethod> {
-  apply(input: ParsedInput<M>, actor: string): unknown;
-  finish?(applied: never, input: ParsedInput<M>): Promise<MethodOutput<M>>;
-}
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
 function handlers(engine: Engine, allowCommands: boolean): Handlers {
@@ -41,25 +34,47 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
   const commands = (dsl: Dsl | undefined, what: string) => {
     if (!allowCommands) refuseCommands(dsl, what);
   };
-  const activeDsl = (workflowId: string) => {
-    const wf = workflows.get(workflowId);
-    return wf.active_version === null ? undefined : versions.get(wf.id, wf.active_version).dsl_definition;
+  const activeDsl = async (workflowId: string) => {
+    const wf = await workflows.get(workflowId);
+    return wf.active_version === null ? undefined : (await versions.get(wf.id, wf.active_version)).dsl_definition;
   };
   return {
-    'workflows:list': { apply: (i) => {
-      const list = workflows.list(i.query);
-      return { workflows: list, total: list.length };
-    } },
+    'workflows:list': {
+      apply: async (i) => {
+        const list = await workflows.list(i.query);
+        return { workflows: list, total: list.length };
+      },
+    },
     'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
-    'workflows:create': { apply: (i, a) => (commands(i.dsl, 'Creating the workflow'), workflows.create(i, a)) },
-    'workflows:clone': { apply: (i, a) => (commands(activeDsl(i.workflow_id), 'Cloning the workflow'), workflows.clone(i, a)) },
+    'workflows:create': {
+      apply: async (i, a) => {
+        commands(i.dsl, 'Creating the workflow');
+        return workflows.create(i, a);
+      },
+    },
+    'workflows:clone': {
+      apply: async (i, a) => {
+        commands(await activeDsl(i.workflow_id), 'Cloning the workflow');
+        return workflows.clone(i, a);
+      },
+    },
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
     'versions:list': { apply: (i) => versions.list(i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
-    'versions:createDraft': { apply: (i, a) => (commands(i.dsl ?? activeDsl(i.workflow_id), 'Drafting the version'), versions.createDraft(i, a)) },
-    'versions:publish': { apply: (i, a) => (commands(versions.get(i.workflow_id, i.version).dsl_definition, `Publishing v${i.version}`), versions.publish(i, a)) },
+    'versions:createDraft': {
+      apply: async (i, a) => {
+        commands(i.dsl ?? (await activeDsl(i.workflow_id)), 'Drafting the version');
+        return versions.createDraft(i, a);
+      },
+    },
+    'versions:publish': {
+      apply: async (i, a) => {
+        commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Publishing v${i.version}`);
+        return versions.publish(i, a);
+      },
+    },
     'versions:rollback': { apply: (i, a) => versions.rollback(i, a) },
     'versions:archive': { apply: (i, a) => versions.archive(i, a) },
     'versions:diff': { apply: (i) => versions.diff(i) },
@@ -72,31 +87,33 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
-    'checkpoints:list': { apply: (i) => ({ checkpoints: runs.checkpoints(i.run_id) }) },
+    'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
-    'events:list': { apply: (i) => ({ events: engine.events.list(i.after, i.limit, i.workflow_id) }) },
+    'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id) }) },
     'events:head': { apply: () => engine.events.head() },
     'events:verify': { apply: () => engine.verifyChain() },
     ...runbookHandlers(engine),
   };
 }
 
-/** The engine in-process behind the `Backend` interface: the local sandbox, and what the workflow server serves. */
-export class SandboxBackend implements Backend {
+const SELECT_IDEMPOTENCY_KEY = 'SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?';
+const INSERT_IDEMPOTENCY_KEY = 'INSERT INTO idempotency_keys (key, method, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)';
+
+/**
+ * The engine in-process behind the `Backend` interface, over either store: the local sandbox (a
+ * SQLite file), and what the workflow server serves (SQLite or PostgreSQL).
+ */
+export class EngineBackend implements Backend {
   readonly kind = 'sandbox' as const;
   readonly engine: Engine;
   private readonly handlers: Handlers;
   /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
   readonly defaultActor: string;
-  private readonly idem: { get: (key: string) => { method: string; request_hash: string; response: string } | undefined; put: (row: Record<string, string>) => void };
 
   constructor(engine: Engine, actor: string, options: { allowCommands?: boolean } = {}) {
     this.engine = engine;
     this.handlers = handlers(engine, options.allowCommands ?? true);
     this.defaultActor = actor;
-    const get = engine.db.prepare('SELECT method, request_hash, response FROM idempotency_keys WHERE key = ?');
-    const put = engine.db.prepare('INSERT INTO idempotency_keys (key, method, request_hash, response, created_at) VALUES (@key, @method, @request_hash, @response, @created_at)');
-    this.idem = { get: (key) => get.get(key) as ReturnType<SandboxBackend['idem']['get']>, put: (row) => void put.run(row) };
   }
 
   async call<M extends BackendMethod>(method: M, input: MethodInput<M>, ctx: CallContext = {}): Promise<MethodOutput<M>> {
@@ -105,16 +122,16 @@ export class SandboxBackend implements Backend {
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
-    const applied = spec.mutates && ctx.idempotencyKey ? this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : handler.apply(parsed, actor);
+    const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
     const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
     return output as MethodOutput<M>;
   }
 
   /** Applies a mutation at most once per key: the record commits in the same transaction as the change. */
-  private applyOnce<M extends BackendMethod>(method: M, input: ParsedInput<M>, handler: Handler<M>, actor: string, key: string): unknown {
+  private applyOnce<M extends BackendMethod>(method: M, input: ParsedInput<M>, handler: Handler<M>, actor: string, key: string): Promise<unknown> {
     const requestHash = createHash('sha256').update(JSON.stringify([method, input])).digest('hex');
-    return this.engine.mutate(() => {
-      const prior = this.idem.get(key);
+    return this.engine.mutate(async () => {
+      const prior = await this.engine.q().get<{ method: string; request_hash: string; response: string }>(SELECT_IDEMPOTENCY_KEY, [key]);
       if (prior) {
         if (prior.method !== method || prior.request_hash !== requestHash) {
           throw new RewindError('IDEMPOTENCY_CONFLICT', `The idempotency key "${key}" was already used for a different request.`, 'Use a new key for a new request; reuse a key only to retry the same one.', {
@@ -123,28 +140,41 @@ export class SandboxBackend implements Backend {
         }
         return JSON.parse(prior.response) as unknown;
       }
-      const applied = handler.apply(input, actor);
-      this.idem.put({ key, method, request_hash: requestHash, response: JSON.stringify(applied), created_at: new Date().toISOString() });
+      const applied = await handler.apply(input, actor);
+      await this.engine.q().run(INSERT_IDEMPOTENCY_KEY, [key, method, requestHash, JSON.stringify(applied), new Date().toISOString()]);
       return applied;
     });
   }
 
   subscribe(options: SubscribeOptions): () => void {
     let last = options.after;
+    let closed = false;
     const deliver = (e: RewindEvent) => {
-      if (e.seq <= last) return;
+      if (closed || e.seq <= last) return;
       last = e.seq;
       options.onEvent(e);
     };
-    // Backlog and live listener are set up in one synchronous step, so no commit can fall between them.
-    for (;;) {
-      const page = this.engine.events.list(last, 5000);
-      page.forEach(deliver);
-      if (page.length < 5000) break;
-    }
-    const off = this.engine.onEvent(deliver);
-    options.onState?.('live');
+    // The live listener is set up before the backlog is read: what is published meanwhile waits in
+    // `held`, and seq dedupes the overlap, so no event falls between the two nor arrives twice.
+    let held: RewindEvent[] | null = [];
+    const off = this.engine.onEvent((e) => (held ? held.push(e) : deliver(e)));
+    const backlog = async () => {
+      for (;;) {
+        const page = await this.engine.events.list(last, 5000);
+        page.forEach(deliver);
+        if (page.length < 5000) break;
+      }
+      const pending = held ?? [];
+      held = null;
+      pending.forEach(deliver);
+      if (!closed) options.onState?.('live');
+    };
+    backlog().catch((err: unknown) => {
+      off();
+      if (!closed) options.onState?.('closed', err instanceof Error ? err.message : String(err));
+    });
     return () => {
+      closed = true;
       off();
       options.onState?.('closed');
     };
@@ -155,15 +185,16 @@ export class SandboxBackend implements Backend {
   }
 }
 
-export function openSandbox(options: SandboxOptions): SandboxBackend {
+/** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
+export async function openSandbox(options: SandboxOptions): Promise<EngineBackend> {
   const allowCommands = options.allowCommands ?? true;
-  const engine = Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands, ...(options.limits ? { limits: options.limits } : {}) });
+  const engine = await Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands, ...(options.limits ? { limits: options.limits } : {}) });
   const actor = options.actor ?? safeUsername();
-  if (options.demo && engine.latestSeq() === 0) {
-    seedDemo(engine, actor);
-    seedSampleRunbooks(engine, actor);
+  if (options.demo && (await engine.latestSeq()) === 0) {
+    await seedDemo(engine, actor);
+    await seedSampleRunbooks(engine, actor);
   }
-  return new SandboxBackend(engine, actor, { allowCommands });
+  return new EngineBackend(engine, actor, { allowCommands });
 }
 
 function safeUsername(): string {
