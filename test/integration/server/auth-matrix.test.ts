@@ -96,7 +96,7 @@ describe('workflow server: auth matrix', () => {
     expect((await api(s.url, 'rwt_not-a-real-token-at-all', 'GET', '/api/v1/workflows')).status).toBe(401);
     const { info, token } = await s.tokenStore.issue({ name: 'short-lived', role: 'admin', createdBy: 'test' });
     expect((await api(s.url, token, 'GET', '/api/v1/workflows')).status).toBe(200);
-    s.tokenStore.revoke(info.id, 'test-admin');
+    await s.tokenStore.revoke(info.id, 'test-admin');
     expect((await api(s.url, token, 'GET', '/api/v1/workflows')).status).toBe(401);
   });
 });

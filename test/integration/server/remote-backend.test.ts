@@ -177,7 +177,7 @@ describe('remote backend: a revoked token ends its subscription', () => {
     const states: Array<[string, string | undefined]> = [];
     remote.subscribe({ after: 0, onEvent: () => undefined, onState: (st, d) => states.push([st, d]) });
     await eventually(() => states.some(([st]) => st === 'live'), 5000, 'live');
-    s.tokenStore.revoke(info.id, 'test-admin');
+    await s.tokenStore.revoke(info.id, 'test-admin');
     await eventually(() => states.some(([st]) => st === 'refused'), 5000, 'refused');
     expect(states.find(([st]) => st === 'refused')?.[1]).toMatch(/revoked/);
     await remote.close();
