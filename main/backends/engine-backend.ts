@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
-import type { RewindEvent, Run } from '../../preload/contract/entities.js';
+import type { Dsl, RewindEvent, Run } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { incidentSummary } from '../engine/incidents.js';
+import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
 import { assertJsonDepth } from './json-depth.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
+import { refuseCommands } from './command-policy.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
 
@@ -26,13 +28,25 @@ export interface SandboxOptions {
    * --allow-broken-chain). Otherwise such a sandbox opens read-only: nothing is appended over the damage.
    */
   allowBrokenChain?: boolean;
+  /** http and command nodes run for real instead of answering their `sandbox` stand-in (a workflow server; a live sandbox). */
+  liveExecution?: boolean;
+  /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
+  allowCommands?: boolean;
+  limits?: Partial<RealNodeLimits>;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
-function handlers(engine: Engine): Handlers {
+function handlers(engine: Engine, allowCommands: boolean): Handlers {
   const { workflows, versions, runs } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
+  const commands = (dsl: Dsl | undefined, what: string) => {
+    if (!allowCommands) refuseCommands(dsl, what);
+  };
+  const activeDsl = async (workflowId: string) => {
+    const wf = await workflows.get(workflowId);
+    return wf.active_version === null ? undefined : (await versions.get(wf.id, wf.active_version)).dsl_definition;
+  };
   return {
     'workflows:list': {
       apply: async (i) => {
@@ -41,15 +55,35 @@ function handlers(engine: Engine): Handlers {
       },
     },
     'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
-    'workflows:create': { apply: (i, a) => workflows.create(i, a) },
-    'workflows:clone': { apply: (i, a) => workflows.clone(i, a) },
+    'workflows:create': {
+      apply: async (i, a) => {
+        commands(i.dsl, 'Creating the workflow');
+        return workflows.create(i, a);
+      },
+    },
+    'workflows:clone': {
+      apply: async (i, a) => {
+        commands(await activeDsl(i.workflow_id), 'Cloning the workflow');
+        return workflows.clone(i, a);
+      },
+    },
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
     'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
-    'versions:createDraft': { apply: (i, a) => versions.createDraft(i, a) },
-    'versions:publish': { apply: (i, a) => versions.publish(i, a) },
+    'versions:createDraft': {
+      apply: async (i, a) => {
+        commands(i.dsl ?? (await activeDsl(i.workflow_id)), 'Drafting the version');
+        return versions.createDraft(i, a);
+      },
+    },
+    'versions:publish': {
+      apply: async (i, a) => {
+        commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Publishing v${i.version}`);
+        return versions.publish(i, a);
+      },
+    },
     'versions:rollback': { apply: (i, a) => versions.rollback(i, a) },
     'versions:archive': { apply: (i, a) => versions.archive(i, a) },
     'versions:diff': { apply: (i) => versions.diff(i) },
@@ -61,6 +95,7 @@ function handlers(engine: Engine): Handlers {
     'runs:resume': { apply: (i, a) => runs.resume(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
+    'runs:approve': { apply: (i, a) => runs.approve(i, a) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id) }) },
@@ -94,11 +129,11 @@ export class EngineBackend implements Backend {
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string } = {}) {
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean } = {}) {
     this.engine = engine;
     this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.location = options.location;
-    this.handlers = handlers(engine);
+    this.handlers = handlers(engine, options.allowCommands ?? true);
     this.defaultActor = actor;
   }
 
@@ -179,13 +214,14 @@ export class EngineBackend implements Backend {
 
 /** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
 export async function openSandbox(options: SandboxOptions): Promise<EngineBackend> {
-  const engine = await Engine.open({ path: options.path, timeScale: options.timeScale ?? 0 });
+  const allowCommands = options.allowCommands ?? true;
+  const engine = await Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands, ...(options.limits ? { limits: options.limits } : {}) });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path });
+  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
 }
 
 function readOnlyError(engine: Engine, location: string | undefined): RewindError {

@@ -51,6 +51,7 @@ Runs
   run WORKFLOW [--version V] [--param K=V]… [--params JSON] [--seed N] [--fail-node ID] [--crash-at-node ID] [--wait]
   runs [--workflow WORKFLOW] [--status S] [--limit N]
   status RUN | stop RUN                        read or cancel a run
+  approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for
   checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
@@ -120,13 +121,15 @@ export const verbOptions = {
   skip: { type: 'string' },
   yes: { type: 'boolean', short: 'y', default: false },
   'time-scale': { type: 'string' },
+  deny: { type: 'boolean', default: false },
+  comment: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
 export const verbs = [
   'workflows', 'get', 'register', 'pause', 'unpause', 'schedule',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive',
-  'run', 'runs', 'status', 'stop', 'checkpoints', 'resume', 'replay',
+  'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
   'tokens',

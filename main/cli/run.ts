@@ -307,6 +307,15 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       print(s, out, () => runDetail(out));
       return 0;
     }
+    case 'approve': {
+      const out = await call(s, 'runs:approve', {
+        run_id: need(args, 0, 'the run id'),
+        decision: v.deny ? 'deny' : 'approve',
+        ...(v.comment === undefined ? {} : { comment: v.comment }),
+      });
+      print(s, out, () => `${v.deny ? 'Denied' : 'Approved'}.\n${runDetail(out)}`);
+      return 0;
+    }
     case 'stop': {
       const out = await call(s, 'runs:cancel', { run_id: need(args, 0, 'the run id') });
       print(s, out, () => runDetail(out));

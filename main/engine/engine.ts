@@ -1,6 +1,8 @@
 import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
+import type { RealNodeLimits } from './executor/real-node.js';
+import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RunnerLease } from './runners.js';
 import { RunService } from './runs.js';
 import type { Queryable, Store } from './store/port.js';
@@ -19,6 +21,13 @@ export interface EngineOptions {
   timeScale?: number;
   maxNodeDelayMs?: number;
   clock?: () => Date;
+  /** http and command nodes run for real (a server; a sandbox opened for live execution); otherwise they answer their `sandbox` stand-in. */
+  liveExecution?: boolean;
+  /** Where `{{secret.NAME}}` is read from (REWIND_SECRET_NAME in this process's environment by default). */
+  secrets?: SecretSource;
+  limits?: Partial<RealNodeLimits>;
+  /** False: command nodes fail instead of running (a server without --allow-commands). */
+  allowCommands?: boolean;
 }
 
 /** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
@@ -49,6 +58,7 @@ export class Engine {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
       runnerId: lease.id,
+      realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
   }
 

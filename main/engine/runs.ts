@@ -4,10 +4,11 @@ import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, 
 import type { EngineCore } from './core.js';
 import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
-import { type ExecutionEnd, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
+import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
 import { diffOutcomes } from './executor/outcomes.js';
 import { diffDsl } from './dsl/diff.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
+import { RealWork, type RealWorkOptions } from './real-work.js';
 import type { VersionService } from './versions.js';
 import type { WorkflowService } from './workflows.js';
 
@@ -18,6 +19,8 @@ export interface RunOptions {
   maxNodeDelayMs: number;
   /** This engine process's id in `runners`: recorded on every run it executes. */
   runnerId: string;
+  /** http, command, wait and approval nodes: secrets, limits, and whether http/command run for real. */
+  realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands'>;
 }
 
 interface CheckpointState {
@@ -42,8 +45,8 @@ const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.st
   AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`;
 // The newest resume of a run; run_id breaks a tie of timestamps (no rowid: PostgreSQL has none).
 const SELECT_RESUMED_CHILD = "SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, run_id DESC LIMIT 1";
-const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running')";
-const SELECT_UNFINISHED_OF = "SELECT * FROM runs WHERE status IN ('queued', 'running') AND runner_id = ?";
+const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')";
+const SELECT_UNFINISHED_OF = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting') AND runner_id = ?";
 const LIST_FILTERS = ['workflow_id', 'status'] as const;
 
 /**
@@ -60,13 +63,16 @@ export class RunService {
   private readonly checkpointListeners = new Set<(c: { run_id: string; seq: number; node_id: string; status: string }) => void>();
   /** When set, runs execute synchronously inside the mutation's after-commit step (seeding history). */
   private synchronous = false;
+  private readonly realWork: RealWork;
 
   constructor(
     private readonly core: EngineCore,
     private readonly workflows: WorkflowService,
     private readonly versions: VersionService,
     private readonly options: RunOptions,
-  ) {}
+  ) {
+    this.realWork = new RealWork(core, { ...options.realWork, timeScale: options.timeScale, maxNodeDelayMs: options.maxNodeDelayMs });
+  }
 
   async get(runId: string): Promise<Run> {
     const row = await this.core.q().get<RunRow>(SELECT_RUN, [runId]);
@@ -241,6 +247,14 @@ export class RunService {
         live.wake();
       }
       return this.finish(run, { status: 'cancelled', failed_node: null, error: `Cancelled by ${actor}`, context: {} }, actor);
+    });
+  }
+
+  /** Answers the approval a waiting run asks for; its driver continues (approve) or fails the node (deny). */
+  async approve(input: ParsedInput<'runs:approve'>, actor: string): Promise<Run> {
+    return this.core.mutate(async () => {
+      await this.realWork.approve(input.run_id, input.decision, input.comment, actor);
+      return this.get(input.run_id);
     });
   }
 
@@ -422,15 +436,26 @@ export class RunService {
       faults: run.faults,
       completed: restored.map((c) => c.node_id),
       ...(last ? { context: (last.state as CheckpointState).context } : {}),
+      live: this.options.realWork.live,
     });
     let seq = restored.length;
     const live = this.active.get(run.run_id);
+    const stop = new AbortController();
+    let answer: ExternalAnswer | undefined;
     try {
       for (;;) {
-        const next = steps.next();
+        const next = steps.next(answer);
+        answer = undefined;
         if (next.done) {
           if (!live?.cancelled) await this.core.mutate(async () => this.finish(await this.get(run.run_id), next.value, actor));
           return;
+        }
+        if ('kind' in next.value) {
+          // A real node: cancel and close abort it in flight.
+          if (live) live.wake = () => stop.abort();
+          answer = await this.realWork.perform(run, next.value, stop.signal, this.synchronous);
+          if (live?.cancelled) return;
+          continue;
         }
         const step: NodeStep = next.value;
         const delay = Math.min(step.simulated_ms * this.options.timeScale, this.options.maxNodeDelayMs);

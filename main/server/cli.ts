@@ -27,6 +27,10 @@ const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server --
                       (refused otherwise); /health then answers 503 "degraded"
   --environment NAME  what this server serves (production, staging…), shown in /health
                       and to every console                                [unset]             REWIND_ENVIRONMENT
+  --allow-commands    run command nodes (programs on this machine); without it a DSL holding one is refused
+  --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
+
+http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME.
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
@@ -51,6 +55,7 @@ const envNames = {
   'time-scale': 'REWIND_TIME_SCALE',
   'heartbeat-ms': 'REWIND_HEARTBEAT_MS',
   'rate-limit': 'REWIND_RATE_LIMIT',
+  'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
 } as const;
 type Setting = keyof typeof envNames;
 
@@ -97,6 +102,8 @@ async function main(): Promise<void> {
         debug: { type: 'boolean', default: false },
         'allow-broken-chain': { type: 'boolean', default: false },
         environment: { type: 'string' },
+        'allow-commands': { type: 'boolean', default: false },
+        'max-response-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -123,6 +130,7 @@ async function main(): Promise<void> {
   const environmentRaw = parsed.environment ?? (process.env.REWIND_ENVIRONMENT || undefined);
   const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
   if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
+  const maxResponseBytes = numberOption(parsed, 'max-response-bytes', 1024 * 1024, 1);
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
@@ -143,7 +151,16 @@ async function main(): Promise<void> {
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let opened: { backend: EngineBackend; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
   try {
-    const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server', allowBrokenChain });
+    const backend = await openSandbox({
+      path: db,
+      timeScale,
+      demo,
+      actor: 'server',
+      allowBrokenChain,
+      liveExecution: true,
+      allowCommands: parsed['allow-commands'] === true,
+      limits: { maxResponseBytes },
+    });
     const tokens = new TokenStore(backend.engine);
     opened = { backend, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
   } catch (err) {

@@ -208,6 +208,16 @@ export const backendMethods = {
     http: { method: 'POST', path: '/api/v1/runs/:run_id/cancel' }, role: 'operator', mutates: true,
     summary: 'Cancel a queued or running run.',
   }),
+  'runs:approve': method(
+    z.strictObject({ run_id: runId, decision: z.enum(['approve', 'deny']), comment: z.string().max(2000).optional() }),
+    runSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/runs/:run_id/approve' },
+      role: 'operator',
+      mutates: true,
+      summary: "Answer the approval a waiting run asks for: approve lets it continue, deny fails it.",
+    },
+  ),
   'checkpoints:list': method(z.strictObject({ run_id: runId }), z.object({ checkpoints: z.array(checkpointSchema) }), {
     http: { method: 'GET', path: '/api/v1/runs/:run_id/checkpoints' }, role: 'viewer', mutates: false,
     summary: 'Every checkpoint of a run, in order.',

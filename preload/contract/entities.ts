@@ -12,7 +12,8 @@ const id = z.string().min(1).max(200);
 /** A node of the workflow DSL. `next` names the nodes that run after it (a DAG). */
 export const dslNodeSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1–64 letters, digits, _ . -'),
-  type: z.enum(['task', 'judgment', 'transform']),
+  /** task, judgment, transform: simulated and pure; http, command, wait, approval: real work on a server. */
+  type: z.enum(['task', 'judgment', 'transform', 'http', 'command', 'wait', 'approval']),
   name: safeName(z.string().max(200)).optional(),
   params: z.record(z.string(), z.unknown()).default({}),
   next: z.array(z.string()).default([]),
@@ -35,9 +36,10 @@ export type VersionStatus = z.infer<typeof versionStatusSchema>;
 
 /*
  * run: queued → running → succeeded | failed | cancelled | interrupted
+ *                  ⇅ waiting (an approval node holds it until an operator answers)
  * (interrupted: the process died mid-run, or a crash fault was injected; resumable like failed)
  */
-export const runStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const workflowSchema = z.object({

@@ -3,6 +3,7 @@ import { formatDuration, formatTime } from '../shared/format.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useInspector } from '../store/inspector-store.js';
+import { ApprovalPanel } from './ApprovalPanel.js';
 import { CheckpointPanel } from './CheckpointPanel.js';
 import { DagView } from './DagView.js';
 import { ReplayPanel } from './ReplayPanel.js';
@@ -52,10 +53,11 @@ export function RunInspector() {
               {run.error}
             </p>
           ) : null}
+          {run.status === 'waiting' ? <ApprovalPanel /> : null}
           <DagView />
           <CheckpointPanel />
           {run.status === 'failed' || run.status === 'interrupted' ? <ResumePanel /> : null}
-          {run.status === 'queued' || run.status === 'running' ? null : <ReplayPanel />}
+          {run.status === 'queued' || run.status === 'running' || run.status === 'waiting' ? null : <ReplayPanel />}
         </>
       ) : null}
     </section>

@@ -21,6 +21,13 @@ export interface ReplayState {
   result: ReplayResult | null;
 }
 
+/** approval: idle → busy → (the run moves on) | failed */
+export interface ApprovalState {
+  comment: string;
+  busy: boolean;
+  error: RewindErrorData | null;
+}
+
 export interface InspectorState {
   runId: string | null;
   run: Run | null;
@@ -37,8 +44,10 @@ export interface InspectorState {
   error: RewindErrorData | null;
   resume: ResumeState;
   replay: ReplayState;
+  approval: ApprovalState;
 }
 
+const approvalInitial: ApprovalState = { comment: '', busy: false, error: null };
 const resumeInitial: ResumeState = { version: null, compat: null, compatLoading: false, busy: false, error: null };
 const replayInitial: ReplayState = { version: null, busy: false, error: null, result: null };
 
@@ -55,6 +64,7 @@ export const inspectorInitialState: InspectorState = {
   error: null,
   resume: resumeInitial,
   replay: replayInitial,
+  approval: approvalInitial,
 };
 
 interface InspectorActions {
@@ -70,11 +80,13 @@ interface InspectorActions {
   clearResumeError(): void;
   setReplayVersion(version: number): void;
   replayRun(): Promise<void>;
+  setApprovalComment(comment: string): void;
+  answerApproval(decision: 'approve' | 'deny'): Promise<void>;
 }
 
 /** While a run is queued or running its checkpoints change under us: poll at this pace. */
 export const POLL_MS = 500;
-const isLive = (r: Run | null) => r !== null && (r.status === 'queued' || r.status === 'running');
+const isLive = (r: Run | null) => r !== null && (r.status === 'queued' || r.status === 'running' || r.status === 'waiting');
 
 export const useInspector = create<InspectorState & InspectorActions>()((set, get) => {
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -187,6 +199,22 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
     },
     setReplayVersion(version) {
       set({ replay: { ...get().replay, version, result: null, error: null } });
+    },
+    setApprovalComment(comment) {
+      set({ approval: { ...get().approval, comment } });
+    },
+    async answerApproval(decision) {
+      const { runId, approval } = get();
+      if (!runId) return;
+      set({ approval: { ...approval, busy: true, error: null } });
+      try {
+        const comment = approval.comment.trim();
+        await unwrap(api().runs.approve({ run_id: runId, decision, ...(comment ? { comment } : {}) }));
+        set({ approval: approvalInitial });
+        await get().refresh();
+      } catch (e) {
+        set({ approval: { ...get().approval, busy: false, error: toErrorData(e) } });
+      }
     },
     async replayRun() {
       const { runId, replay } = get();

@@ -3,6 +3,7 @@ import { type Dsl, dslSchema } from '../../../preload/contract/entities.js';
 import { RewindError } from '../errors.js';
 import { OUTPUTS_KEY } from './paths.js';
 import { type TypedNode, parseNodeParams } from './node-params.js';
+import { paramTemplateProblem } from '../executor/templating.js';
 
 /*
  * Structural rules of a DSL: the contract's shape, unique ids, `next` naming real nodes, no cycle,
@@ -10,14 +11,20 @@ import { type TypedNode, parseNodeParams } from './node-params.js';
  * and the field, so an operator editing a version can go straight to the mistake.
  */
 
-const SHAPE_HINT = 'A DSL is {"nodes": [{"id", "type": "task"|"judgment"|"transform", "params": {…}, "next": [ids]}], "defaults": {…}}; fix the field named above.';
+const SHAPE_HINT = 'A DSL is {"nodes": [{"id", "type": "task"|"judgment"|"transform"|"http"|"command"|"wait"|"approval", "params": {…}, "next": [ids]}], "defaults": {…}}; fix the field named above.';
 
 const PARAMS_HINTS: Record<TypedNode['type'], string> = {
   task: 'task params: duration_ms (number ≥ 0), failure_rate (0–1), fail_if {field, op, value}, output {key: value}, error (message). Fix or remove the field named above.',
   judgment:
     'judgment params: rules [{field, op: > >= < <= == !=, value, outcome}], default (the verdict when no rule matches), output_key. Fix or remove the field named above.',
   transform: 'transform params: set {path: value}, copy {to: from}, scale {field, factor, to?}. Fix or remove the field named above.',
+  http: 'http params: method, url (http/https), headers?, body?, timeout_ms? (1 ms–1 day), retries?, backoff_ms?, expect_status? [200, [200, 299]], output_key?, sandbox? {output, duration_ms, failure_rate}; strings may hold {{ctx.PATH}} and {{secret.NAME}}.',
+  command: 'command params: argv [program, args…] (never a shell string), cwd?, env? {NAME: value}, timeout_ms? (1 ms–1 day), output_key?, sandbox? {output, duration_ms, failure_rate}; strings may hold {{ctx.PATH}} and {{secret.NAME}}.',
+  wait: 'wait params: duration_ms (0 ms–1 day).',
+  approval: 'approval params: timeout_ms? (1 ms–1 day), prompt?.',
 };
+
+const TEMPLATED: ReadonlySet<TypedNode['type']> = new Set(['http', 'command']);
 
 function invalid(message: string, hint: string, nodeId: string | null, path: string): RewindError {
   return new RewindError('INVALID_DSL', message, hint, { node_id: nodeId, path });
@@ -182,6 +189,13 @@ export function typedNodes(dsl: Dsl): TypedNode[] {
       const issue = firstIssue(parsed.error);
       const relative = joinPath(['params', ...issue.path]);
       throw invalid(`Node '${node.id}' (${node.type}): ${describeIssue(issue, relative)}`, PARAMS_HINTS[node.type], node.id, `nodes.${i}.${relative}`);
+    }
+    if (TEMPLATED.has(node.type)) {
+      const problem = paramTemplateProblem(node.params, new Set(dsl.nodes.map((n) => n.id)));
+      if (problem !== null) {
+        const relative = joinPath(['params', ...problem.path]);
+        throw invalid(`Node '${node.id}' (${node.type}): field ${relative}: ${problem.message}.`, PARAMS_HINTS[node.type], node.id, `nodes.${i}.${relative}`);
+      }
     }
     typed.push(parsed.node);
   });

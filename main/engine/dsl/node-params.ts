@@ -81,26 +81,92 @@ export const transformParamsSchema = z.strictObject({
 });
 export type TransformParams = z.infer<typeof transformParamsSchema>;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A node's time limit: above zero, at most a day (a longer wait is a schedule, not a node). */
+const timeoutMs = z.number().int('a whole number of milliseconds').positive('must be above 0 ms').max(DAY_MS, 'must be at most a day (86400000 ms)');
+
+/**
+ * What an http or command node answers in an offline sandbox, so rehearsals stay deterministic and
+ * never touch the network or the machine: `output` stands in for the real answer.
+ */
+const sandboxStandIn = z
+  .strictObject({
+    output: z.json().optional(),
+    duration_ms: z.number().min(0).default(0),
+    failure_rate: z.number().min(0).max(1).default(0),
+  })
+  .default({ duration_ms: 0, failure_rate: 0 });
+
+const httpUrl = z.string().refine((url) => /^https?:\/\//i.test(url), { message: 'must start with http:// or https://' });
+
+export const httpParamsSchema = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
+  url: httpUrl,
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name is letters, digits and - _ .'), z.string()).optional(),
+  /** Sent as JSON (a string as it is); its strings may hold templates. */
+  body: z.json().optional(),
+  timeout_ms: timeoutMs.default(30_000),
+  retries: z.number().int().min(0).max(10).default(0),
+  backoff_ms: z.number().int().min(0).max(DAY_MS).default(500),
+  /** Each entry a status or an inclusive [low, high] range. */
+  expect_status: z
+    .array(z.union([z.number().int().min(100).max(599), z.tuple([z.number().int().min(100).max(599), z.number().int().min(100).max(599)])]))
+    .min(1)
+    .default([[200, 299]]),
+  output_key: writablePathSchema.default('response'),
+  sandbox: sandboxStandIn,
+});
+export type HttpParams = z.infer<typeof httpParamsSchema>;
+
+export const commandParamsSchema = z.strictObject({
+  /** The program and its arguments; never a shell string. */
+  argv: z.array(z.string()).min(1, 'needs at least the program to run'),
+  cwd: z.string().min(1).optional(),
+  /** The only variables the command sees (besides PATH); values may hold templates. */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is letters, digits and _'), z.string()).optional(),
+  timeout_ms: timeoutMs.default(60_000),
+  output_key: writablePathSchema.default('result'),
+  sandbox: sandboxStandIn,
+});
+export type CommandParams = z.infer<typeof commandParamsSchema>;
+
+export const waitParamsSchema = z.strictObject({ duration_ms: z.number().int().min(0).max(DAY_MS, 'must be at most a day (86400000 ms)') });
+export type WaitParams = z.infer<typeof waitParamsSchema>;
+
+export const approvalParamsSchema = z.strictObject({
+  /** Without one, the run waits until someone answers or cancels it. */
+  timeout_ms: timeoutMs.optional(),
+  prompt: z.string().max(2000).optional(),
+});
+export type ApprovalParams = z.infer<typeof approvalParamsSchema>;
+
 /** A node with its params parsed for its type (defaults applied). */
 export type TypedNode =
   | { id: string; type: 'task'; params: TaskParams; next: string[] }
   | { id: string; type: 'judgment'; params: JudgmentParams; next: string[] }
-  | { id: string; type: 'transform'; params: TransformParams; next: string[] };
+  | { id: string; type: 'transform'; params: TransformParams; next: string[] }
+  | RealNode;
+
+/** Nodes whose work happens outside the pure executor: the run driver performs them. */
+export type RealNode =
+  | { id: string; type: 'http'; params: HttpParams; next: string[] }
+  | { id: string; type: 'command'; params: CommandParams; next: string[] }
+  | { id: string; type: 'wait'; params: WaitParams; next: string[] }
+  | { id: string; type: 'approval'; params: ApprovalParams; next: string[] };
+
+const schemas = {
+  task: taskParamsSchema,
+  judgment: judgmentParamsSchema,
+  transform: transformParamsSchema,
+  http: httpParamsSchema,
+  command: commandParamsSchema,
+  wait: waitParamsSchema,
+  approval: approvalParamsSchema,
+} as const;
 
 /** Parses a node's params for its type; the zod result, so callers can report the failing path. */
 export function parseNodeParams(node: DslNode): { success: true; node: TypedNode } | { success: false; error: z.ZodError } {
-  switch (node.type) {
-    case 'task': {
-      const r = taskParamsSchema.safeParse(node.params);
-      return r.success ? { success: true, node: { id: node.id, type: 'task', params: r.data, next: node.next } } : { success: false, error: r.error };
-    }
-    case 'judgment': {
-      const r = judgmentParamsSchema.safeParse(node.params);
-      return r.success ? { success: true, node: { id: node.id, type: 'judgment', params: r.data, next: node.next } } : { success: false, error: r.error };
-    }
-    case 'transform': {
-      const r = transformParamsSchema.safeParse(node.params);
-      return r.success ? { success: true, node: { id: node.id, type: 'transform', params: r.data, next: node.next } } : { success: false, error: r.error };
-    }
-  }
+  const r = (schemas[node.type] as z.ZodType).safeParse(node.params);
+  // The schema is chosen by `type`, so the parsed params match that member of TypedNode.
+  return r.success ? { success: true, node: { id: node.id, type: node.type, params: r.data, next: node.next } as TypedNode } : { success: false, error: r.error };
 }

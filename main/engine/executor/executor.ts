@@ -1,7 +1,7 @@
 import type { Dsl, Faults } from '../../../preload/contract/entities.js';
 import { RewindError } from '../errors.js';
 import { topologicalOrder, typedNodes } from '../dsl/graph.js';
-import type { Condition, JudgmentParams, TaskParams, TransformParams, TypedNode } from '../dsl/node-params.js';
+import type { Condition, JudgmentParams, RealNode, TaskParams, TransformParams, TypedNode } from '../dsl/node-params.js';
 import { OUTPUTS_KEY, getPath, setPath } from '../dsl/paths.js';
 import { compare } from './conditions.js';
 import { nodeRandom } from './rng.js';
@@ -27,7 +27,23 @@ export interface ExecutionPlan {
   completed?: string[];
   /** Resume: the context from the parent's last good checkpoint. */
   context?: Record<string, unknown>;
+  /** http and command nodes do real work (a server, a live sandbox); otherwise they answer their `sandbox` stand-in. */
+  live?: boolean;
 }
+
+/**
+ * A node the executor cannot run by itself (real I/O, a timer, an operator's answer): the caller
+ * performs it and passes the answer back through the generator's `next(answer)`.
+ */
+export interface ExternalRequest {
+  kind: 'external';
+  node: RealNode;
+  /** The run context the node's templates read. */
+  context: Record<string, unknown>;
+}
+
+/** The caller's answer to an ExternalRequest; secrets already redacted. */
+export type ExternalAnswer = { ok: true; output: unknown } | { ok: false; error: string };
 
 export interface NodeStep {
   node_id: string;
@@ -85,7 +101,7 @@ export function validateFaults(dsl: Dsl, faults: Faults): void {
  * stops its descendants; branches that do not depend on it still run, and the run ends failed with
  * the first failure. A crash fault ends the run at once, before its node completes.
  */
-export function* execute(plan: ExecutionPlan): Generator<NodeStep, ExecutionEnd, void> {
+export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequest, ExecutionEnd, ExternalAnswer | undefined> {
   const nodes = new Map(typedNodes(plan.dsl).map((n) => [n.id, n]));
   const order = topologicalOrder(plan.dsl);
   const completed = new Set(plan.completed ?? []);
@@ -104,9 +120,16 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep, ExecutionEnd,
       };
     }
     const node = nodes.get(id) as TypedNode;
-    const result: NodeResult =
-      plan.faults.fail_node === id ? { ok: false, error: `Node '${id}' failed: injected fault (fail_node).` } : runNode(node, context, plan.seed);
-    const simulated_ms = node.type === 'task' ? node.params.duration_ms : 0;
+    let result: NodeResult;
+    if (plan.faults.fail_node === id) {
+      result = { ok: false, error: `Node '${id}' failed: injected fault (fail_node).` };
+    } else if (isExternal(node, plan.live === true)) {
+      const answer = yield { kind: 'external', node: node as RealNode, context: structuredClone(context) };
+      result = answer === undefined ? { ok: false, error: `Node '${id}' got no answer from the run driver.` } : answer.ok ? absorb(node as RealNode, context, answer.output) : answer;
+    } else {
+      result = runNode(node, context, plan.seed);
+    }
+    const simulated_ms = node.type === 'task' ? node.params.duration_ms : (node.type === 'http' || node.type === 'command') && !plan.live ? node.params.sandbox.duration_ms : 0;
     if (result.ok) {
       context = result.context;
       yield { node_id: id, status: 'succeeded', output: structuredClone(result.output), context: structuredClone(context), error: null, simulated_ms };
@@ -142,6 +165,11 @@ function descendants(dsl: Dsl, id: string): Set<string> {
   return found;
 }
 
+/** wait and approval always go to the caller; http and command only when they run for real. */
+function isExternal(node: TypedNode, live: boolean): boolean {
+  return node.type === 'wait' || node.type === 'approval' || (live && (node.type === 'http' || node.type === 'command'));
+}
+
 function runNode(node: TypedNode, context: Context, seed: number): NodeResult {
   switch (node.type) {
     case 'task':
@@ -150,7 +178,30 @@ function runNode(node: TypedNode, context: Context, seed: number): NodeResult {
       return succeed(node.id, context, judge(node.params, context));
     case 'transform':
       return runTransform(node.id, node.params, context);
+    case 'http':
+    case 'command': {
+      // Offline: the node's stand-in answer, failing by the same seeded dice as a task.
+      const { output, failure_rate } = node.params.sandbox;
+      if (failure_rate > 0 && nodeRandom(seed, node.id)() < failure_rate) {
+        return { ok: false, error: `${node.type === 'http' ? 'HTTP' : 'Command'} node '${node.id}' failed (sandbox stand-in, failure_rate ${failure_rate}).` };
+      }
+      return absorb(node, context, output ?? null);
+    }
+    case 'wait':
+    case 'approval':
+      return { ok: false, error: `Node '${node.id}' (${node.type}) needs the run driver.` };
   }
+}
+
+/** A real node's answer into the context: at its `output_key` (http, command) and at `outputs.<id>`. */
+function absorb(node: RealNode, context: Context, output: unknown): NodeResult {
+  const work = structuredClone(context);
+  if (node.type === 'http' || node.type === 'command') {
+    const problem = setPath(work, node.params.output_key, structuredClone(output));
+    if (problem !== null) return { ok: false, error: `Node '${node.id}': ${problem}.` };
+  }
+  const outputs = { ...(work[OUTPUTS_KEY] as Record<string, unknown>), [node.id]: structuredClone(output) };
+  return { ok: true, output, context: { ...work, [OUTPUTS_KEY]: outputs } };
 }
 
 /** The context after a node succeeded with `output`, with `merge` written at the top level. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
+import { type EngineBackend, type SandboxOptions, openSandbox } from '../../../main/backends/engine-backend.js';
 import { recordRefusal } from '../../../main/backends/refusal-audit.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
@@ -35,12 +35,14 @@ export function tempDir(prefix = 'rewind-server-'): string {
 
 /** An in-process server over a fresh sandbox, with one token per role. */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>> = {},
+  options: { timeScale?: number; demo?: boolean; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'> } & Partial<
+    Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>
+  > = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, ...serverOptions } = options;
+  const { timeScale, demo, sandbox, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
-  const backend = await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test' });
+  const backend = await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
     admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,

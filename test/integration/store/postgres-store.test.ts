@@ -53,7 +53,7 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(30);
+    expect(store.schemaVersion).toBe(50);
     expect(await tables(url)).toEqual([
       'chain_head',
       'checkpoints',
@@ -73,6 +73,7 @@ describe('PostgreSQL migrations', () => {
       { version: 10, name: 'initial' },
       { version: 20, name: 'tokens' },
       { version: 30, name: 'runbooks' },
+      { version: 50, name: 'waiting-runs' },
     ]);
     expect(await store.read.all('SELECT id, seq, hash FROM chain_head')).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
 
@@ -98,34 +99,51 @@ describe('PostgreSQL migrations', () => {
     await expect(second).rejects.toMatchObject({ code: '23505' });
   });
 
+  it('let a run wait for an approval (0050): status waiting is accepted, an unknown status still refused', async () => {
+    const url = await freshDatabase('waiting');
+    const store = await open(url);
+    const now = new Date().toISOString();
+    const insertRun = (id: string, status: string) =>
+      store.transaction((tx) =>
+        tx.run("INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, created_by, created_at) VALUES (?, 'w', 1, ?, 'start', '{}', 1, '{}', 'x', ?)", [id, status, now]),
+      );
+    await store.transaction(async (tx) => {
+      await tx.run("INSERT INTO workflows (id, name, source_type, status, revision, created_at, updated_at) VALUES ('w', 'w', 'MANUAL', 'active', 1, ?, ?)", [now, now]);
+      await tx.run("INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, status, created_by, created_at) VALUES ('v1', 'w', 1, '{}', 'active', 'x', ?)", [now]);
+    });
+    await insertRun('r1', 'waiting');
+    expect(await store.read.all('SELECT run_id, status FROM runs')).toEqual([{ run_id: 'r1', status: 'waiting' }]);
+    await expect(insertRun('r2', 'sleeping')).rejects.toMatchObject({ code: '23514' });
+  });
+
   it('re-open idempotently, keeping the data and applying nothing twice', async () => {
     const url = await freshDatabase('reopen');
     const first = await open(url);
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(30);
-    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 3 });
+    expect(again.schemaVersion).toBe(50);
+    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 4 });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
 
   it('refuse a database from a newer Rewind with SCHEMA_TOO_NEW and leave it untouched', async () => {
     const url = await freshDatabase('too_new');
     await sql(url, 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    await sql(url, "INSERT INTO schema_migrations VALUES (40, 'from-the-future', 'then')");
+    await sql(url, "INSERT INTO schema_migrations VALUES (990, 'from-the-future', 'then')");
     const err = await refusal(openPostgresStore({ url }), 'SCHEMA_TOO_NEW');
-    expect(err.message).toContain('schema version 40');
+    expect(err.message).toContain('schema version 990');
     expect(err.hint).toContain('was not changed');
-    expect(err.details).toEqual({ schema_version: 40, supported: 30 });
+    expect(err.details).toEqual({ schema_version: 990, supported: 50 });
     expect(await tables(url)).toEqual(['schema_migrations']);
-    expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 40, name: 'from-the-future', applied_at: 'then' }]);
+    expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 990, name: 'from-the-future', applied_at: 'then' }]);
   });
 
   it('serialize replicas that start at once: every one opens, each migration applied once', async () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([30, 30, 30, 30]);
-    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }]);
+    expect(opened.map((s) => s.schemaVersion)).toEqual([50, 50, 50, 50]);
+    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 50 }]);
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
 });

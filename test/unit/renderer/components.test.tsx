@@ -153,6 +153,26 @@ describe('run inspector', () => {
   });
 });
 
+describe('approval in the run inspector', () => {
+  it('shows Approve / Deny for a waiting run; approving lets it finish, a refusal shows its error', async () => {
+    const failed = fake.world.runs.find((r) => r.run_id === 'run-failed')!;
+    fake.world.runs = [{ ...failed, run_id: 'run-gated', status: 'waiting', error: null, failed_node: null }, ...fake.world.runs];
+    await renderApp();
+    fireEvent.click(screen.getByTestId('nav-runs'));
+    await act(async () => {
+      await useInspector.getState().open('run-gated');
+    });
+    expect(screen.getByTestId('inspector-status').textContent).toBe('waiting');
+    fake.failNext('runs:approve', { code: 'FORBIDDEN', message: 'Answering an approval needs the operator role.', hint: 'Ask an admin for an operator token.' });
+    fireEvent.click(screen.getByTestId('approval-approve'));
+    await waitFor(() => expect(screen.getByTestId('approval-error').dataset.code).toBe('FORBIDDEN'));
+    fireEvent.change(screen.getByTestId('approval-comment'), { target: { value: 'looks good' } });
+    fireEvent.click(screen.getByTestId('approval-approve'));
+    await waitFor(() => expect(screen.getByTestId('inspector-status').textContent).toBe('succeeded'));
+    expect(screen.queryByTestId('approval-panel')).toBeNull();
+  });
+});
+
 describe('command palette and theme', () => {
   it('opens with Ctrl+K and runs a command by name', async () => {
     await renderApp();

@@ -409,6 +409,13 @@ export class FakeBridge {
         w.runs = [child, ...w.runs];
         return child;
       },
+      'runs:approve': ({ run_id, decision, comment }) => {
+        const waiting = run(run_id);
+        if (waiting.status !== 'waiting') throw err('RUN_NOT_WAITING', `Run ${run_id} is ${waiting.status}, not waiting for an approval.`, 'Only a waiting run can be answered.');
+        const answered: Run = decision === 'approve' ? { ...waiting, status: 'succeeded' } : { ...waiting, status: 'failed', failed_node: 'gate', error: `denied: ${comment ?? ''}` };
+        w.runs = w.runs.map((r) => (r.run_id === run_id ? answered : r));
+        return answered;
+      },
       'checkpoints:list': ({ run_id }) => ({ checkpoints: w.checkpoints.filter((c) => c.run_id === run_id) }),
       'events:list': ({ after = 0, limit = 1000, workflow_id }) => ({
         events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id)).slice(0, limit),

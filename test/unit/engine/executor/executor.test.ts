@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { Dsl, Faults } from '../../../../preload/contract/entities.js';
 import { RewindError } from '../../../../main/engine/errors.js';
-import { type ExecutionEnd, type ExecutionPlan, type NodeStep, execute, initialContext, validateFaults } from '../../../../main/engine/executor/executor.js';
+import {
+  type ExecutionEnd,
+  type ExecutionPlan,
+  type ExternalAnswer,
+  type ExternalRequest,
+  type NodeStep,
+  execute,
+  initialContext,
+  validateFaults,
+} from '../../../../main/engine/executor/executor.js';
 
-function run(plan: ExecutionPlan): { steps: NodeStep[]; end: ExecutionEnd } {
+/** Runs a plan to its end; `answer` plays the run driver for the nodes the executor hands out. */
+function run(plan: ExecutionPlan, answer?: (request: ExternalRequest) => ExternalAnswer): { steps: NodeStep[]; end: ExecutionEnd; requests: ExternalRequest[] } {
   const gen = execute(plan);
   const steps: NodeStep[] = [];
+  const requests: ExternalRequest[] = [];
+  let reply: ExternalAnswer | undefined;
   for (;;) {
-    const r = gen.next();
-    if (r.done === true) return { steps, end: r.value };
-    steps.push(r.value);
+    const r = gen.next(reply);
+    reply = undefined;
+    if (r.done === true) return { steps, end: r.value, requests };
+    if ('kind' in r.value) {
+      requests.push(r.value);
+      if (!answer) throw new Error(`unexpected external node ${r.value.node.id}`);
+      reply = answer(r.value);
+    } else steps.push(r.value);
   }
 }
 
@@ -111,10 +128,10 @@ describe('execute: a full run', () => {
   it('yields plain JSON and contexts a consumer cannot corrupt', () => {
     const gen = execute(plan(qualityGate()));
     const first = gen.next();
-    if (first.done === true) throw new Error('expected a step');
+    if (first.done === true || 'kind' in first.value) throw new Error('expected a step');
     first.value.context.defect_rate = 0.9;
     const second = gen.next();
-    if (second.done === true) throw new Error('expected a step');
+    if (second.done === true || 'kind' in second.value) throw new Error('expected a step');
     expect(second.value.output).toEqual({ verdict: 'ok', matched_rule: null, observed: 0.04 });
     const { steps, end } = run(plan(qualityGate()));
     expect(JSON.parse(JSON.stringify({ steps, end }))).toEqual({ steps, end });
@@ -290,5 +307,38 @@ describe('initialContext', () => {
 
   it('refuses a run parameter named outputs', () => {
     expect(() => initialContext(chain, { outputs: {} })).toThrow(/reserved/);
+  });
+
+  it('answers an http node with its sandbox stand-in offline, and hands it to the driver when live', () => {
+    const dsl: Dsl = {
+      nodes: [
+        { id: 'inspect', type: 'http', params: { method: 'GET', url: 'http://127.0.0.1:1/inspect', output_key: 'inspection', sandbox: { output: { defect_rate: 0.2 }, duration_ms: 40 } }, next: ['judge'] },
+        { id: 'judge', type: 'judgment', params: { rules: [{ field: 'inspection.defect_rate', op: '>', value: 0.05, outcome: 'warning' }], default: 'ok' }, next: [] },
+      ],
+      defaults: {},
+    };
+    const offline = run(plan(dsl));
+    expect(offline.requests).toEqual([]);
+    expect(offline.steps.map((s) => [s.node_id, s.simulated_ms])).toEqual([['inspect', 40], ['judge', 0]]);
+    expect(offline.steps[1]?.output).toMatchObject({ verdict: 'warning', observed: 0.2 });
+
+    const live = run(plan(dsl, { live: true }), () => ({ ok: true, output: { defect_rate: 0.01 } }));
+    expect(live.requests.map((r) => r.node.id)).toEqual(['inspect']);
+    expect(live.steps[0]?.context).toMatchObject({ inspection: { defect_rate: 0.01 }, outputs: { inspect: { defect_rate: 0.01 } } });
+    expect(live.steps[1]?.output).toMatchObject({ verdict: 'ok' });
+  });
+
+  it('fails a real node the driver reports as failed and blocks what follows it', () => {
+    const dsl: Dsl = {
+      nodes: [
+        { id: 'gate', type: 'approval', params: { prompt: 'ship it?' }, next: ['after'] },
+        { id: 'after', type: 'task', params: { duration_ms: 0 }, next: [] },
+      ],
+      defaults: {},
+    };
+    const { steps, end, requests } = run(plan(dsl), () => ({ ok: false, error: "Approval node 'gate': denied by ana." }));
+    expect(requests[0]?.node).toMatchObject({ id: 'gate', type: 'approval', params: { prompt: 'ship it?' } });
+    expect(steps.map((s) => [s.node_id, s.status])).toEqual([['gate', 'failed']]);
+    expect(end).toMatchObject({ status: 'failed', failed_node: 'gate', error: "Approval node 'gate': denied by ana." });
   });
 });

@@ -1,0 +1,111 @@
+import type { HttpParams } from '../dsl/node-params.js';
+import { type RealNodeContext, type RealNodeResult, defaultLimits, sleep } from './real-node.js';
+import { redactorFor } from './redact.js';
+import { TemplateError, renderJson, renderString } from './templating.js';
+
+/*
+ * The http node. Node's own fetch (undici): its AbortSignal covers the whole exchange — connect,
+ * headers and every body chunk — so one signal gives the timeout (a slow drip included) and cancel;
+ * its pool keeps connections alive between nodes; the body is read as a stream, so an oversized
+ * answer is cut at the limit rather than buffered.
+ */
+
+type Attempt = { ok: true; status: number; text: string } | { ok: false; reason: string; retry: boolean };
+
+export async function runHttpNode(params: HttpParams, ctx: RealNodeContext): Promise<RealNodeResult> {
+  const redact = redactorFor(ctx.secrets);
+  const limit = ctx.limits?.maxResponseBytes ?? defaultLimits.maxResponseBytes;
+  let url: string;
+  let headers: Record<string, string>;
+  let body: string | undefined;
+  try {
+    url = renderString(params.url, ctx.context, ctx.secrets);
+    headers = Object.fromEntries(Object.entries(params.headers ?? {}).map(([k, v]) => [k, renderString(v, ctx.context, ctx.secrets)]));
+    if (params.body !== undefined) {
+      const rendered = renderJson(params.body, ctx.context, ctx.secrets);
+      body = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
+      if (typeof rendered !== 'string' && !hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
+    }
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    return { ok: false, error: redact.text(`HTTP node '${ctx.nodeId}': ${err.message}.`) };
+  }
+  const shown = redact.text(url);
+  const fail = (reason: string): RealNodeResult => ({ ok: false, error: redact.text(`HTTP node '${ctx.nodeId}': ${params.method} ${shown} ${reason}.`) });
+  if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) return fail('is not an http(s) URL');
+
+  const tries = params.retries + 1;
+  let last: Attempt = { ok: false, reason: 'was not sent', retry: false };
+  for (let attempt = 1; attempt <= tries; attempt += 1) {
+    if (ctx.signal.aborted) return fail('was cancelled');
+    last = await sendOnce(params, url, { ...headers, 'Idempotency-Key': `${ctx.runId}/${ctx.nodeId}/${attempt}` }, body, ctx.signal, limit);
+    if (last.ok && expected(params.expect_status, last.status)) return { ok: true, output: redact.value(answerOf(last.status, last.text)) };
+    if (ctx.signal.aborted) return fail('was cancelled');
+    const retryable = last.ok || last.retry;
+    if (!retryable || attempt === tries) break;
+    await sleep(params.backoff_ms * 2 ** (attempt - 1), ctx.signal);
+  }
+  const after = tries > 1 ? ` (after ${tries} attempts)` : '';
+  if (last.ok) {
+    return fail(`answered status ${last.status}, expected ${describeExpected(params.expect_status)}${after}: ${last.text.slice(0, 300)}`);
+  }
+  return fail(`${last.reason}${after}`);
+}
+
+async function sendOnce(params: HttpParams, url: string, headers: Record<string, string>, body: string | undefined, cancel: AbortSignal, limit: number): Promise<Attempt> {
+  const timeout = AbortSignal.timeout(params.timeout_ms);
+  const signal = AbortSignal.any([cancel, timeout]);
+  try {
+    const response = await fetch(url, { method: params.method, headers, ...(body === undefined ? {} : { body }), signal });
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (declared > limit) {
+      await response.body?.cancel();
+      return { ok: false, reason: `answered ${response.status} with a body of ${declared} bytes, over the ${limit}-byte limit`, retry: false };
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > limit) {
+          await reader.cancel();
+          return { ok: false, reason: `answered ${response.status} with a body over the ${limit}-byte limit (cut there)`, retry: false };
+        }
+        chunks.push(value);
+      }
+    }
+    return { ok: true, status: response.status, text: Buffer.concat(chunks).toString('utf8') };
+  } catch (err) {
+    if (timeout.aborted && !cancel.aborted) return { ok: false, reason: `timed out after ${params.timeout_ms} ms`, retry: true };
+    if (cancel.aborted) return { ok: false, reason: 'was cancelled', retry: false };
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return { ok: false, reason: `could not be reached (${cause?.code ?? cause?.message ?? (err as Error).message})`, retry: true };
+  }
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((k) => k.toLowerCase() === name);
+}
+
+function expected(rules: HttpParams['expect_status'], status: number): boolean {
+  return rules.some((r) => (typeof r === 'number' ? r === status : status >= r[0] && status <= r[1]));
+}
+
+function describeExpected(rules: HttpParams['expect_status']): string {
+  return rules.map((r) => (typeof r === 'number' ? String(r) : `${r[0]}–${r[1]}`)).join(', ');
+}
+
+/** The parsed JSON answer, or `{status, text}` when it is not JSON. */
+function answerOf(status: number, text: string): unknown {
+  if (text.trim() !== '') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Not JSON: keep it as text.
+    }
+  }
+  return { status, text };
+}

@@ -1,0 +1,37 @@
+/*
+ * Secrets for real nodes: `{{secret.NAME}}` reads REWIND_SECRET_NAME from the environment of the
+ * process running the engine (the server; the sandbox reads the same variables). Values are read at
+ * use, so a rotated variable takes effect without a restart of anything but the process itself.
+ */
+
+export const SECRET_PREFIX = 'REWIND_SECRET_';
+
+/** The environment variable a secret name reads. */
+export function secretVariable(name: string): string {
+  return `${SECRET_PREFIX}${name}`;
+}
+
+export interface SecretSource {
+  get(name: string): string | undefined;
+  /** Every secret this source can give, as [name, value]: what redaction must hide. */
+  all(): Array<[string, string]>;
+}
+
+/** Secrets from an environment (process.env by default). */
+export function envSecrets(env: NodeJS.ProcessEnv = process.env): SecretSource {
+  return {
+    get: (name) => env[secretVariable(name)],
+    all: () =>
+      Object.entries(env)
+        .filter((e): e is [string, string] => e[0].startsWith(SECRET_PREFIX) && typeof e[1] === 'string' && e[1] !== '')
+        .map(([k, v]) => [k.slice(SECRET_PREFIX.length), v]),
+  };
+}
+
+/** A fixed set of secrets (tests, and a console passing keychain values to its sandbox). */
+export function staticSecrets(values: Record<string, string>): SecretSource {
+  return {
+    get: (name) => (Object.hasOwn(values, name) ? values[name] : undefined),
+    all: () => Object.entries(values).filter(([, v]) => v !== ''),
+  };
+}

@@ -1,0 +1,134 @@
+import type { Run } from '../../preload/contract/entities.js';
+import type { EngineCore } from './core.js';
+import { RewindError } from './errors.js';
+import type { ApprovalParams, RealNode } from './dsl/node-params.js';
+import type { ExternalAnswer, ExternalRequest } from './executor/executor.js';
+import { runCommandNode } from './executor/command-node.js';
+import { runHttpNode } from './executor/http-node.js';
+import { type RealNodeLimits, sleep } from './executor/real-node.js';
+import type { SecretSource } from './executor/secrets.js';
+
+const SET_WAITING = "UPDATE runs SET status = 'waiting' WHERE run_id = ? AND status = 'running'";
+const SET_RUNNING = "UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'waiting'";
+const SELECT_RUN_STATUS = 'SELECT status, workflow_id FROM runs WHERE run_id = ?';
+const SELECT_LAST_REQUEST = "SELECT payload FROM events WHERE workflow_id = ? AND run_id = ? AND type = 'approval_requested' ORDER BY seq DESC LIMIT 1";
+
+export interface RealWorkOptions {
+  secrets: SecretSource;
+  limits?: Partial<RealNodeLimits>;
+  /** Real ms per simulated ms, for a wait node in an offline sandbox (a live engine waits for real). */
+  timeScale: number;
+  maxNodeDelayMs: number;
+  live: boolean;
+  /** False on a server started without --allow-commands: a command node fails instead of running. */
+  allowCommands: boolean;
+}
+
+/**
+ * What the run driver does for the nodes the pure executor hands back: http and command calls, wait
+ * timers, and approval gates. Each answer comes back with secrets already redacted.
+ *
+ * approval: running → waiting (event approval_requested) → running (approval_given, or the timeout),
+ * and the node succeeds on approve, fails on deny or timeout. The answer is heard as the
+ * approval_given event, so an answer committed by another process on the same file counts too.
+ */
+export class RealWork {
+  constructor(
+    private readonly core: EngineCore,
+    private readonly options: RealWorkOptions,
+  ) {}
+
+  /** Performs one node; `synchronous` is the demo seeding's inline mode, where nothing may wait. */
+  async perform(run: Run, request: ExternalRequest, signal: AbortSignal, synchronous: boolean): Promise<ExternalAnswer> {
+    const node: RealNode = request.node;
+    const base = { context: request.context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}) };
+    switch (node.type) {
+      case 'http':
+        return runHttpNode(node.params, base);
+      case 'command':
+        if (!this.options.allowCommands) {
+          return { ok: false, error: `Command node '${node.id}': this server runs no commands; restart it with --allow-commands to run them.` };
+        }
+        return runCommandNode(node.params, base);
+      case 'wait': {
+        const ms = this.options.live ? node.params.duration_ms : Math.min(node.params.duration_ms * this.options.timeScale, this.options.maxNodeDelayMs);
+        if (synchronous) this.core.advance(node.params.duration_ms);
+        else await sleep(ms, signal);
+        return { ok: true, output: { waited_ms: node.params.duration_ms } };
+      }
+      case 'approval':
+        if (synchronous) return { ok: false, error: `Approval node '${node.id}' cannot wait for an answer while history is being seeded.` };
+        return this.gate(run, node.id, node.params, signal);
+    }
+  }
+
+  private gate(run: Run, nodeId: string, params: ApprovalParams, signal: AbortSignal): Promise<ExternalAnswer> {
+    return new Promise<ExternalAnswer>((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (answer: ExternalAnswer) => {
+        if (settled) return;
+        settled = true;
+        off();
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(answer);
+      };
+      const off = this.core.onEvent((e) => {
+        if (e.type !== 'approval_given' || e.run_id !== run.run_id) return;
+        const { decision, comment } = e.payload as { decision: 'approve' | 'deny'; comment: string | null };
+        settle(
+          decision === 'approve'
+            ? { ok: true, output: { decision, by: e.actor, comment } }
+            : { ok: false, error: `Approval node '${nodeId}': denied by ${e.actor}${comment ? `: ${comment}` : ''}.` },
+        );
+      });
+      const onAbort = () => settle({ ok: false, error: `Approval node '${nodeId}': the run stopped while waiting.` });
+      signal.addEventListener('abort', onAbort, { once: true });
+      const timeOut = async (ms: number) => {
+        // An answer committed first wins: only a run still waiting times out.
+        try {
+          const { changes } = await this.core.mutate(() => this.core.q().run(SET_RUNNING, [run.run_id]));
+          if (changes > 0) settle({ ok: false, error: `Approval node '${nodeId}': no answer within ${ms} ms.` });
+        } catch (err) {
+          settle({ ok: false, error: `Approval node '${nodeId}': the timeout could not be recorded (${(err as Error).message}).` });
+        }
+      };
+      this.core
+        .mutate(async () => {
+          await this.core.q().run(SET_WAITING, [run.run_id]);
+          await this.core.append({
+            type: 'approval_requested',
+            workflow_id: run.workflow_id,
+            run_id: run.run_id,
+            actor: 'rewind',
+            ts: this.core.now(),
+            payload: { node_id: nodeId, version: run.version, prompt: params.prompt ?? null, timeout_ms: params.timeout_ms ?? null },
+          });
+        })
+        .then(() => {
+          // The timer starts once the request is recorded: a timeout must find the run waiting.
+          const ms = params.timeout_ms;
+          if (ms !== undefined && !settled) timer = setTimeout(() => void timeOut(ms), ms);
+        })
+        .catch((err: unknown) => settle({ ok: false, error: `Approval node '${nodeId}': the request could not be recorded (${(err as Error).message}).` }));
+    });
+  }
+
+  /** Answers a waiting run's approval, inside the caller's mutation. */
+  async approve(runId: string, decision: 'approve' | 'deny', comment: string | undefined, actor: string): Promise<void> {
+    const q = this.core.q();
+    const row = await q.get<{ status: Run['status']; workflow_id: string }>(SELECT_RUN_STATUS, [runId]);
+    if (!row) throw new RewindError('RUN_NOT_FOUND', `No run has the id "${runId}".`, 'List the runs to find its id.', { run_id: runId });
+    if (row.status !== 'waiting') {
+      throw new RewindError('RUN_NOT_WAITING', `Run ${runId} is ${row.status}, not waiting for an approval.`, 'Only a run whose status is waiting can be approved or denied; list the waiting runs with --status waiting.', {
+        run_id: runId,
+        status: row.status,
+      });
+    }
+    const request = await q.get<{ payload: string }>(SELECT_LAST_REQUEST, [row.workflow_id, runId]);
+    const nodeId = request ? (JSON.parse(request.payload) as { node_id: string }).node_id : null;
+    await q.run(SET_RUNNING, [runId]);
+    await this.core.append({ type: 'approval_given', workflow_id: row.workflow_id, run_id: runId, actor, ts: this.core.now(), payload: { node_id: nodeId, decision, comment: comment ?? null } });
+  }
+}

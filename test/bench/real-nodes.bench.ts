@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSandbox } from '../../main/backends/engine-backend.js';
+import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
+
+/*
+ * What a real node costs over the bare operation it performs: an http node (templating, the
+ * Idempotency-Key, the size-capped read, redaction, then its durable checkpoint) against a bare fetch
+ * of the same local service; a command node against a bare spawn of the same program. Both nodes run
+ * inside real runs of a live sandbox engine; per-node time is a run's time over its node count.
+ */
+
+const NODES = 20;
+const RUNS = 15;
+
+async function bareFetch(url: string, n: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const t = nowMs();
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"batch":1}' });
+    JSON.parse(await res.text());
+    samples.push(nowMs() - t);
+  }
+  return samples;
+}
+
+async function bareSpawn(n: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const t = nowMs();
+    await new Promise<void>((resolve) => spawn('true', [], { stdio: ['ignore', 'pipe', 'pipe'] }).once('close', () => resolve()));
+    samples.push(nowMs() - t);
+  }
+  return samples;
+}
+
+export const realNodesSuite: BenchSuite = {
+  name: 'real-nodes',
+  async run(): Promise<BenchResult[]> {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"defect_rate":0.02,"rows":1000}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inspect`;
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-real-'));
+    const sandbox = await openSandbox({ path: join(dir, 'bench.db'), actor: 'bench', liveExecution: true });
+    try {
+      const chain = (make: (i: number) => Record<string, unknown>) => ({
+        nodes: Array.from({ length: NODES }, (_, i) => ({ id: `n${i}`, ...make(i), next: i + 1 < NODES ? [`n${i + 1}`] : [] })),
+      });
+      const perNode = async (dsl: unknown): Promise<number[]> => {
+        const wf = await sandbox.call('workflows:create', { name: `bench-${Math.random()}`, dsl: dsl as never });
+        const samples: number[] = [];
+        for (let r = 0; r < RUNS; r += 1) {
+          const t = nowMs();
+          const run = await sandbox.call('runs:start', { workflow_id: wf.id, wait: true });
+          if (run.status !== 'succeeded') throw new Error(`bench run ${run.status}: ${run.error}`);
+          samples.push((nowMs() - t) / NODES);
+        }
+        return samples;
+      };
+      await bareFetch(url, 20);
+      const fetchP50 = percentile(await bareFetch(url, NODES * RUNS), 50);
+      const httpDsl = { defaults: { batch: 1 }, ...chain(() => ({ type: 'http', params: { method: 'POST', url, body: { batch: '{{ctx.batch}}' } } })) };
+      const httpP50 = percentile(await perNode(httpDsl), 50);
+      // What a node costs the engine with no work at all: its durable checkpoint and the step around it.
+      const stepP50 = percentile(await perNode(chain(() => ({ type: 'task', params: { duration_ms: 0 } }))), 50);
+      const spawnP50 = percentile(await bareSpawn(60), 50);
+      const commandP50 = percentile(await perNode(chain(() => ({ type: 'command', params: { argv: ['true'] } }))), 50);
+      return [
+        result('http node, p50 per node incl. checkpoint, vs a bare fetch', httpP50, 'ms', fetchP50, { text: 'ratio ≤ 1.5', met: (x) => x <= 1.5 }),
+        result('command node, p50 per node incl. checkpoint, vs a bare spawn', commandP50, 'ms', spawnP50),
+        result('a 0 ms task node (checkpoint alone), p50 per node, vs a bare fetch', stepP50, 'ms', fetchP50),
+      ];
+    } finally {
+      await sandbox.close();
+      server.closeAllConnections();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
