@@ -2,6 +2,7 @@ import http from 'node:http';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../main/cli/run.js';
+import { RewindError } from '../../../main/engine/errors.js';
 import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { type TestServer, api, dsls, startServer, uniqueName } from './harness.js';
 
@@ -103,6 +104,31 @@ describe('workflow server: HTTP hygiene', () => {
     });
     ws.close();
     expect(seqs).toEqual(Array.from({ length: s.server.stream.headSeq - head }, (_, i) => head + 1 + i));
+  });
+});
+
+describe('workflow server: a database that is away', () => {
+  it("says when to come back: Retry-After from the store's retry_after_s, /health degraded until a write succeeds", async () => {
+    const s = await startServer();
+    try {
+      // What the PostgreSQL adapter throws while its database restarts (main/engine/store/postgres/failures.ts).
+      const away = new RewindError('STORE_UNAVAILABLE', 'The database is unreachable (ECONNREFUSED); nothing was changed.', 'Retry in a few seconds.', { retry_after_s: 7 });
+      const call = s.backend.call.bind(s.backend);
+      s.backend.call = (method, input, ctx) => (method === 'workflows:create' ? Promise.reject(away) : call(method, input, ctx));
+      const refused = await api(s.url, s.tokens.admin, 'POST', '/api/v1/workflows', { name: uniqueName('away'), dsl: dsls.v1 });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('7');
+      expect(refused.json).toMatchObject({ error: { code: 'STORE_UNAVAILABLE', details: { retry_after_s: 7 } } });
+      const health = await api(s.url, undefined, 'GET', '/health');
+      expect(health.status).toBe(503);
+      expect(health.headers.get('retry-after')).toBe('7');
+      expect(health.json).toMatchObject({ status: 'degraded', error: { code: 'STORE_UNAVAILABLE' } });
+      s.backend.call = call;
+      expect((await api(s.url, s.tokens.admin, 'POST', '/api/v1/workflows', { name: uniqueName('back'), dsl: dsls.v1 })).status).toBe(200);
+      expect((await api(s.url, undefined, 'GET', '/health')).json).toMatchObject({ status: 'ok' });
+    } finally {
+      await s.close();
+    }
   });
 });
 
