@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { openServedStore } from './open-store.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
-const usage = `Usage: npm run server -- --db FILE [options]
+const usage = `Usage: npm run server -- --db FILE|URL [options]
 
-  --db FILE           the SQLite database (created if missing)               [./rewind.db]
+  --db FILE|URL       a SQLite file (created if missing), or postgres://USER:PASS@HOST:PORT/DB
+                      to run as one replica among any number on that database
+                      [$REWIND_DATABASE_URL, else ./rewind.db]
+  --replica-id ID     this replica's name in /health, /metrics and the database  [host-pid]
   --port N            port to listen on (0 picks a free one)                  [8000]
   --host ADDR         address to bind; anything but 127.0.0.1 exposes it     [127.0.0.1]
   --demo              seed an empty database with the demo workflows
@@ -37,7 +40,8 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       options: {
-        db: { type: 'string', default: './rewind.db' },
+        db: { type: 'string' },
+        'replica-id': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         demo: { type: 'boolean', default: false },
@@ -73,7 +77,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = await openSandbox({ path: parsed.db, timeScale, demo: parsed.demo, actor: 'server' });
+  const db = parsed.db ?? (process.env.REWIND_DATABASE_URL || './rewind.db');
+  const served = await openServedStore({ db, replicaId: parsed['replica-id'], timeScale, demo: parsed.demo, actor: 'server' }).catch((err: unknown) => {
+    // A bad URL, an unreachable host, a wrong password, a missing database, a newer schema: settings, not bugs.
+    if (!(err instanceof RewindError)) throw err;
+    process.stderr.write(`error ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
+    process.exit(2);
+  });
+  const { backend } = served;
   const tokens = new TokenStore(backend.engine);
   const boot = await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
   if (boot?.generated) {
@@ -94,6 +105,7 @@ async function main(): Promise<void> {
       host: parsed.host,
       port,
       heartbeatMs,
+      replica: { id: served.replica, store: served.store, healthy: served.healthy },
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -106,7 +118,7 @@ async function main(): Promise<void> {
   if (parsed.host !== '127.0.0.1' && parsed.host !== 'localhost' && parsed.host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${parsed.host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
-  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${parsed.db}, schema ${backend.engine.schemaVersion})\n`);
+  process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

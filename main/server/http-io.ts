@@ -20,10 +20,12 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(body);
 }
 
-/** 503 and 429 say when to come back. */
+/** 503 and 429 say when to come back: the store's own estimate (details.retry_after_s) when it gave one. */
 export function errorHeaders(error: RewindErrorData): Headers {
   const status = httpStatusOf(error.code);
-  return status === 503 || status === 429 ? { 'retry-after': '1' } : {};
+  if (status !== 503 && status !== 429) return {};
+  const after = error.details?.retry_after_s;
+  return { 'retry-after': typeof after === 'number' && Number.isInteger(after) && after >= 1 ? String(after) : '1' };
 }
 
 export function sendError(res: ServerResponse, error: RewindErrorData, headers: Headers = {}): number {

@@ -14,7 +14,11 @@ import { type RewindEvent, rewindEventSchema, type Role } from '../../preload/co
 export const PROTOCOL_VERSION = 1;
 
 export const healthSchema = z.object({
-  status: z.literal('ok'),
+  /** `degraded` (answered with 503) while the server's database is unreachable. */
+  status: z.enum(['ok', 'degraded']),
+  /** Which store the server runs on, and which replica answered (servers of this stage always send both). */
+  store: z.enum(['sqlite', 'postgres']).optional(),
+  replica: z.string().optional(),
   name: z.literal('rewind'),
   version: z.string(),
   protocol: z.number().int(),

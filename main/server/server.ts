@@ -14,6 +14,7 @@ import {
 } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import type { StoreKind } from '../engine/store/port.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
 import { ServerMetrics } from './metrics.js';
@@ -42,6 +43,8 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Where unexpected failures are reported (stderr by default). */
   log?: (line: string) => void;
+  /** The store behind the server and this replica's id, for /health and /metrics (see open-store.ts). */
+  replica?: { id: string; store: StoreKind; healthy: () => boolean };
 }
 
 export interface RunningServer {
@@ -135,9 +138,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     onError: (err) => log(`event stream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
   const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq });
+  if (options.replica) metrics.registry.setDefaultLabels({ replica: options.replica.id });
 
   const health = (): Health => ({
-    status: 'ok',
+    status: options.replica && !options.replica.healthy() ? 'degraded' : 'ok',
+    ...(options.replica ? { store: options.replica.store, replica: options.replica.id } : {}),
     name: 'rewind',
     version: packageVersion,
     protocol: PROTOCOL_VERSION,
@@ -218,8 +223,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const { pathname, query } = splitUrl(req.url);
     if (pathname === serverRoutes.health && req.method === 'GET') {
       label.route = serverRoutes.health;
-      sendJson(res, 200, health());
-      return 200;
+      const body = health();
+      // Degraded (the database unreachable) is not 200, so load balancers route around this replica.
+      const status = body.status === 'ok' ? 200 : 503;
+      sendJson(res, status, body, status === 503 ? { 'retry-after': '1' } : {});
+      return status;
     }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');
     const identity = await authenticate(req.headers.authorization);
