@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type EngineBackend, openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
+import { openServedStore } from './open-store.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { recordRefusal } from '../backends/refusal-audit.js';
 import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
-const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server -- …)
+const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run server -- …)
 
-  --db FILE           the SQLite database (created if missing)               [./rewind.db]   REWIND_DB
+  --db FILE|URL       a SQLite file (created if missing), or postgres://USER:PASS@HOST:PORT/DB
+                      to run as one replica among any number on that database
+                      [./rewind.db]   REWIND_DB, or REWIND_DATABASE_URL
+  --replica-id ID     this replica's name in /health, /metrics and the database  [host-pid]
   --port N            port to listen on (0 picks a free one)                  [8000]          REWIND_PORT
   --host ADDR         address to bind; anything but 127.0.0.1 exposes it     [127.0.0.1]     REWIND_HOST
   --demo              seed an empty database with the demo workflows                         REWIND_DEMO=1
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     parsed = parseArgs({
       options: {
         db: { type: 'string' },
+        'replica-id': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         demo: { type: 'boolean' },
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
   const timeScale = numberOption(parsed, 'time-scale', 1);
   const heartbeatMs = numberOption(parsed, 'heartbeat-ms', 15_000, 50);
   const rate = numberOption(parsed, 'rate-limit', 0);
-  const db = setting(parsed, 'db').value ?? './rewind.db';
+  const db = setting(parsed, 'db').value ?? (process.env.REWIND_DATABASE_URL || './rewind.db');
   const host = setting(parsed, 'host').value ?? '127.0.0.1';
   const demo = demoOption(parsed);
   const tlsCert = setting(parsed, 'tls-cert').value;
@@ -149,28 +153,28 @@ async function main(): Promise<void> {
   const logger = createLogger({ level, format: logFormat as LogFormat });
 
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
-  let opened: { backend: EngineBackend; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
+  let opened: { served: Awaited<ReturnType<typeof openServedStore>>; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
   try {
-    const backend = await openSandbox({
-      path: db,
+    const served = await openServedStore({
+      db,
+      replicaId: parsed['replica-id'],
       timeScale,
       demo,
       actor: 'server',
-      allowBrokenChain,
-      liveExecution: true,
-      allowCommands: parsed['allow-commands'] === true,
-      limits: { maxResponseBytes },
+      serve: { allowBrokenChain, liveExecution: true, allowCommands: parsed['allow-commands'] === true, limits: { maxResponseBytes } },
     });
-    const tokens = new TokenStore(backend.engine);
-    opened = { backend, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
+    const tokens = new TokenStore(served.backend.engine);
+    opened = { served, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
   } catch (err) {
-    const explained = sqliteOpenFailure(err, db);
+    // A bad file, URL, host, password or database, a newer schema: settings to fix, not bugs (exit 2).
+    const explained = err instanceof RewindError ? err : sqliteOpenFailure(err, db);
     if (!explained) throw err;
     if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
     process.stderr.write(`error ${explained.code}: ${explained.message}\n  hint: ${explained.hint}\n`);
     process.exit(2);
   }
-  const { backend, tokens, boot } = opened;
+  const { served, tokens, boot } = opened;
+  const { backend } = served;
   const chain = backend.engine.chainAtOpen;
   if (!chain.ok) {
     const what = `The event log's hash chain in ${db} is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? 'unknown reason'}.`;
@@ -204,6 +208,7 @@ async function main(): Promise<void> {
       logger,
       environment: environment?.data ?? null,
       onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
+      replica: { id: served.replica, store: served.store, healthy: served.healthy },
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -216,7 +221,7 @@ async function main(): Promise<void> {
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
-  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${db}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
+  process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -14,9 +14,12 @@ import { type RewindEvent, rewindEventSchema, type Role } from '../../preload/co
 export const PROTOCOL_VERSION = 1;
 
 export const healthSchema = z.object({
-  /** degraded (answered with 503): the database refuses writes, or the hash chain is broken; `reason` says why. */
+  /** degraded (answered with 503): the database is unreachable or refuses writes, or the hash chain is broken; `reason` says why. */
   status: z.enum(['ok', 'degraded']),
   reason: z.string().optional(),
+  /** Which store the server runs on, and which replica answered (servers of this stage always send both). */
+  store: z.enum(['sqlite', 'postgres']).optional(),
+  replica: z.string().optional(),
   name: z.literal('rewind'),
   version: z.string(),
   protocol: z.number().int(),

@@ -18,6 +18,7 @@ import {
 import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import type { StoreKind } from '../engine/store/port.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
 import { type LogFormat, createLogger, redactUrl } from './logger.js';
@@ -59,6 +60,8 @@ export interface ServerOptions {
   /** `info` unless REWIND_LOG_LEVEL says otherwise. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat?: LogFormat;
+  /** The store behind the server and this replica's id, for /health and /metrics (see open-store.ts). */
+  replica?: { id: string; store: StoreKind; healthy: () => boolean };
 }
 
 export interface RunningServer {
@@ -179,22 +182,29 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     },
   });
   const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq, head: () => backend.call('events:head', {}) });
+  if (options.replica) metrics.registry.setDefaultLabels({ replica: options.replica.id });
 
   const health = async (): Promise<Health> => {
-    const { chain, ...head } = await backend.call('events:head', {});
-    const reason = storeFault?.message ?? (chain.ok ? null : `The event log's hash chain is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? ''}`);
-    return {
-      status: reason === null ? 'ok' : 'degraded',
-      ...(reason === null ? {} : { reason }),
-      name: 'rewind',
+    const base = {
+      ...(options.replica ? { store: options.replica.store, replica: options.replica.id } : {}),
+      name: 'rewind' as const,
       version: packageVersion,
       protocol: PROTOCOL_VERSION,
       schema_version: options.schemaVersion,
       heartbeat_ms: heartbeatMs,
       environment: options.environment ?? null,
-      head,
-      chain,
     };
+    let found;
+    try {
+      found = await backend.call('events:head', {});
+    } catch (err) {
+      // The database away: the head cannot be read, and that is the news.
+      return { ...base, status: 'degraded', reason: toErrorData(err).message };
+    }
+    const { chain, ...head } = found;
+    const unreachable = options.replica && !options.replica.healthy() ? 'The database is unreachable; this replica reconnects by itself.' : null;
+    const reason = storeFault?.message ?? unreachable ?? (chain.ok ? null : `The event log's hash chain is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? ''}`);
+    return { ...base, status: reason === null ? 'ok' : 'degraded', ...(reason === null ? {} : { reason }), head, chain };
   };
   let openApiDocument: Record<string, unknown> | null = null;
 
@@ -283,8 +293,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         sendJson(res, 503, { ...answer, error: storeFault }, errorHeaders(storeFault));
         return 503;
       }
+      // Degraded is not 200, so load balancers route around this replica.
       const status = answer.status === 'ok' ? 200 : 503;
-      sendJson(res, status, answer);
+      sendJson(res, status, answer, status === 503 ? { 'retry-after': '1' } : {});
       return status;
     }
     if (pathname === serverRoutes.openapi && req.method === 'GET') {

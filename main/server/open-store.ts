@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import { EngineBackend, type SandboxOptions, openSandbox } from '../backends/engine-backend.js';
+import { seedDemo } from '../engine/demo/seed.js';
+import { Engine } from '../engine/engine.js';
+import type { StoreKind } from '../engine/store/port.js';
+import { isPostgresUrl, openPostgresStore, parsePostgresUrl } from '../engine/store/postgres/index.js';
+import { seedSampleRunbooks } from '../backends/runbook-handlers.js';
+
+/** What the server serves and how it names itself: the store behind it and this replica's id. */
+export interface ServedStore {
+  backend: EngineBackend;
+  store: StoreKind;
+  replica: string;
+  /** Where the data lives, for the start-up line (a PostgreSQL password is masked). */
+  where: string;
+  /** False while the database is unreachable (always true for SQLite). */
+  healthy(): boolean;
+}
+
+export interface OpenStoreOptions {
+  /** A SQLite file path, or `postgres://USER:PASS@HOST:PORT/DB`. */
+  db: string;
+  /** Names this replica in /health, /metrics and pg_stat_activity; `host-pid` by default. */
+  replicaId?: string;
+  timeScale: number;
+  demo: boolean;
+  actor: string;
+  /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits'>;
+}
+
+/** The replica id when none is given: unique per process on a host, readable in pg_stat_activity. */
+export function defaultReplicaId(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+/**
+ * Opens the server's store: PostgreSQL for a postgres:// URL (one replica among any number on that
+ * database), else a SQLite file (the default). Failures are the adapters' typed errors
+ * (INVALID_DATABASE_URL, STORE_UNAVAILABLE, STORE_AUTH_FAILED, STORE_DATABASE_MISSING, SCHEMA_TOO_NEW),
+ * which the CLI prints with their hint and exit code 2.
+ */
+export async function openServedStore(options: OpenStoreOptions): Promise<ServedStore> {
+  const replica = options.replicaId ?? defaultReplicaId();
+  if (!isPostgresUrl(options.db)) {
+    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: options.demo, actor: options.actor, ...options.serve });
+    return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true };
+  }
+  const target = parsePostgresUrl(options.db);
+  const store = await openPostgresStore({ url: options.db, replicaId: replica });
+  const serve = options.serve ?? {};
+  const engine = await Engine.open({
+    store,
+    timeScale: options.timeScale,
+    ...(serve.liveExecution === undefined ? {} : { liveExecution: serve.liveExecution }),
+    ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
+    ...(serve.limits ? { limits: serve.limits } : {}),
+  });
+  // Replicas starting together may both see an empty log; the demo is a convenience of a first start.
+  if (options.demo && (await engine.latestSeq()) === 0) {
+    await seedDemo(engine, options.actor);
+    await seedSampleRunbooks(engine, options.actor);
+  }
+  const backend = new EngineBackend(engine, options.actor, {
+    ...(serve.allowBrokenChain === undefined ? {} : { allowBrokenChain: serve.allowBrokenChain }),
+    ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
+  });
+  return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy };
+}
