@@ -76,10 +76,10 @@ describe('workflow server: event stream', () => {
 
   it('refuses a bad after, an unknown parameter and a missing token before upgrading', async () => {
     s = await startServer();
-    expect((await connect(s, '?after=-1')).opened).toBe(400);
-    expect((await connect(s, '?after=1&since=2')).opened).toBe(400);
-    expect((await connect(s, '?after=0', null)).opened).toBe(401);
-    expect((await connect(s, '?after=0&token=wrong-token-000000', null)).opened).toBe(401);
+    expect(await connect(s, '?after=-1').opened).toBe(400);
+    expect(await connect(s, '?after=1&since=2').opened).toBe(400);
+    expect(await connect(s, '?after=0', null).opened).toBe(401);
+    expect(await connect(s, '?after=0&token=wrong-token-000000', null).opened).toBe(401);
   });
 
   it('closes the sockets of a revoked token within one heartbeat (4001)', async () => {
