@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
@@ -124,6 +125,14 @@ async function start(): Promise<void> {
     connectionsDir: dataDir,
     secretStore,
     createRemote: createRemoteBackend,
+    saveText: async (fileName, text) => {
+      const window = BrowserWindow.getFocusedWindow();
+      const options = { defaultPath: join(app.getPath('documents'), fileName) };
+      const picked = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+      if (picked.canceled || !picked.filePath) return null;
+      await writeFile(picked.filePath, text, 'utf8');
+      return picked.filePath;
+    },
   });
   consoleApp = opened;
   const isTrustedUrl = trustedRendererUrl(

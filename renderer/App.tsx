@@ -3,8 +3,14 @@ import { getTransportState, onTransportState } from './api/client.js';
 import type { TransportState } from './api/web-bridge.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
+import { RemoveConnectionDialog } from './connections/RemoveConnectionDialog.js';
+import { ResetSandboxDialog } from './connections/ResetSandboxDialog.js';
 import { ConnectionSwitcher } from './connections/ConnectionSwitcher.js';
+import { IncidentHome } from './home/IncidentHome.js';
+import { ViewMenu } from './layout/ViewMenu.js';
+import { VIEWS } from './layout/views.js';
 import { OpenSandboxDialog } from './connections/OpenSandboxDialog.js';
+import { AlarmBanner } from './connections/AlarmBanner.js';
 import { SnapshotBanner } from './connections/SnapshotBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
@@ -17,16 +23,9 @@ import { Toasts } from './shared/Toasts.js';
 import { useConnections } from './store/connections-store.js';
 import { usePalette } from './store/palette-store.js';
 import { selectSelectedConnection } from './store/selectors.js';
-import { useUi, type View } from './store/ui-store.js';
+import { useUi } from './store/ui-store.js';
 import { WorkflowList } from './workflows/WorkflowList.js';
 import { WorkflowView } from './workflows/WorkflowView.js';
-
-const VIEWS: { id: View; title: string }[] = [
-  { id: 'workflows', title: 'Workflows' },
-  { id: 'runs', title: 'Runs' },
-  { id: 'runbooks', title: 'Runbooks' },
-  { id: 'audit', title: 'Audit log' },
-];
 
 function useTransport(): TransportState {
   return useSyncExternalStore(onTransportState, getTransportState);
@@ -84,9 +83,10 @@ export function App() {
             </button>
           ))}
         </nav>
+        <ViewMenu />
         <span className="topbar-spacer" />
         <button type="button" className="btn btn-ghost" onClick={() => usePalette.getState().show()} data-testid="palette-open" aria-keyshortcuts="Control+K Meta+K">
-          Commands <kbd>Ctrl K</kbd>
+          <span className="palette-open-label">Commands</span> <kbd>Ctrl K</kbd>
         </button>
         <button type="button" className="btn btn-ghost" onClick={() => useUi.getState().toggleTheme()} data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
           {theme === 'dark' ? '☀' : '☾'}
@@ -97,13 +97,19 @@ export function App() {
           {transport === 'connecting' ? 'Connecting to the console…' : 'Connection lost — reconnecting. What you see may be out of date.'}
         </div>
       )}
+      {connection?.detail ? (
+        <div className="banner banner-error" role="alert" data-testid="connection-detail">
+          <strong>{connection.name}:</strong> {connection.detail}
+        </div>
+      ) : null}
+      <AlarmBanner />
       <SnapshotBanner />
       <div className="body">
         <aside className="sidebar">
           <WorkflowList />
         </aside>
         <main className="main" id="main">
-          {view === 'workflows' ? <WorkflowView /> : view === 'runs' ? <RunsView /> : view === 'runbooks' ? <RunbooksView /> : <AuditLog />}
+          {view === 'home' ? <IncidentHome /> : view === 'workflows' ? <WorkflowView /> : view === 'runs' ? <RunsView /> : view === 'runbooks' ? <RunbooksView /> : <AuditLog />}
         </main>
       </div>
       <RollbackDialog />
@@ -112,6 +118,8 @@ export function App() {
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}
       {connectionDialog === 'openSandbox' ? <OpenSandboxDialog /> : null}
       {connectionDialog === 'token' ? <TokenDialog /> : null}
+      {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
+      {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}
       <ReportDialog />
       <Toasts />
     </div>

@@ -30,4 +30,9 @@ export interface Backend {
   call<M extends BackendMethod>(method: M, input: MethodInput<M>, ctx?: CallContext): Promise<MethodOutput<M>>;
   subscribe(options: SubscribeOptions): () => void;
   close(): Promise<void>;
+  /**
+   * Headers that authenticate a plain HTTP request to `url` as this connection (a runbook's http or
+   * metrics check of the server's own /metrics). Only for the server's own origin; a sandbox has none.
+   */
+  credentialsFor?(url: string): Record<string, string>;
 }

@@ -5,7 +5,11 @@ import type { RewindEvent, Run } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
+import { incidentSummary } from '../engine/incidents.js';
 import { parseInput } from '../engine/validate.js';
+import { assertJsonDepth } from './json-depth.js';
+import { recordRefusal } from './refusal-audit.js';
+import { listVersionPage } from './version-pages.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
@@ -17,6 +21,11 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Seed the demo workflows when the database is empty. */
   demo?: boolean;
+  /**
+   * Keep accepting changes over a chain that was broken at open (a server started with
+   * --allow-broken-chain). Otherwise such a sandbox opens read-only: nothing is appended over the damage.
+   */
+  allowBrokenChain?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -37,7 +46,7 @@ function handlers(engine: Engine): Handlers {
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
-    'versions:list': { apply: (i) => versions.list(i) },
+    'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': { apply: (i, a) => versions.createDraft(i, a) },
     'versions:publish': { apply: (i, a) => versions.publish(i, a) },
@@ -55,8 +64,12 @@ function handlers(engine: Engine): Handlers {
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id) }) },
-    'events:head': { apply: () => engine.events.head() },
+    'events:head': { apply: async () => {
+      const { ok, first_broken_seq, reason } = engine.chainAtOpen;
+      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
+    } },
     'events:verify': { apply: () => engine.verifyChain() },
+    'incidents:summary': { apply: () => incidentSummary(engine.store.read, new Date(engine.now())) },
     ...runbookHandlers(engine),
   };
 }
@@ -75,8 +88,16 @@ export class EngineBackend implements Backend {
   /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
   readonly defaultActor: string;
 
-  constructor(engine: Engine, actor: string) {
+  /** Set when the chain was broken at open and changes are refused (see `SandboxOptions.allowBrokenChain`). */
+  readonly readOnly: boolean;
+
+  /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
+  private readonly location: string | undefined;
+
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string } = {}) {
     this.engine = engine;
+    this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
+    this.location = options.location;
     this.handlers = handlers(engine);
     this.defaultActor = actor;
   }
@@ -84,12 +105,20 @@ export class EngineBackend implements Backend {
   async call<M extends BackendMethod>(method: M, input: MethodInput<M>, ctx: CallContext = {}): Promise<MethodOutput<M>> {
     const spec = backendMethods[method];
     if (!spec) throw new RewindError('NOT_FOUND', `Unknown method "${String(method)}".`, 'Update Rewind; this backend does not know that operation.');
+    assertJsonDepth(input, `The input of ${method}`);
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
+    if (spec.mutates && this.readOnly) throw readOnlyError(this.engine, this.location);
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
-    const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
-    const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
-    return output as MethodOutput<M>;
+    try {
+      const applied = spec.mutates && ctx.idempotencyKey ? await this.applyOnce(method, parsed, handler, actor, ctx.idempotencyKey) : await handler.apply(parsed, actor);
+      const output = handler.finish ? await handler.finish(applied as never, parsed) : applied;
+      return output as MethodOutput<M>;
+    } catch (err) {
+      // Input that did not parse was thrown above: only refusals of well-formed mutations are audited.
+      await recordRefusal(this.engine, { method, input: parsed as Record<string, unknown>, actor, error: err });
+      throw err;
+    }
   }
 
   /** Applies a mutation at most once per key: the record commits in the same transaction as the change. */
@@ -99,9 +128,7 @@ export class EngineBackend implements Backend {
       const prior = await this.engine.q().get<{ method: string; request_hash: string; response: string }>(SELECT_IDEMPOTENCY_KEY, [key]);
       if (prior) {
         if (prior.method !== method || prior.request_hash !== requestHash) {
-          throw new RewindError('IDEMPOTENCY_CONFLICT', `The idempotency key "${key}" was already used for a different request.`, 'Use a new key for a new request; reuse a key only to retry the same one.', {
-            key,
-          });
+          throw new RewindError('IDEMPOTENCY_CONFLICT', 'This idempotency key was already used for a different request.', 'Use a new key for a new request; reuse a key only to retry the same one.');
         }
         return JSON.parse(prior.response) as unknown;
       }
@@ -158,7 +185,18 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  return new EngineBackend(engine, actor);
+  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path });
+}
+
+function readOnlyError(engine: Engine, location: string | undefined): RewindError {
+  const { first_broken_seq: seq, reason } = engine.chainAtOpen;
+  const where = location ?? 'the database';
+  return new RewindError(
+    'READ_ONLY',
+    `This sandbox is read-only: its audit chain is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
+    `Nothing is appended over a tampered log. Read it as it is, restore ${where} from a backup, or check it with \`rewind verify --db ${location ?? 'FILE'}\`.`,
+    { first_broken_seq: seq, reason },
+  );
 }
 
 function safeUsername(): string {

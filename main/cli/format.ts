@@ -1,4 +1,21 @@
-import type { Checkpoint, RewindEvent, Run, Workflow, WorkflowVersion } from '../../preload/contract/index.js';
+import type { Checkpoint, RewindEvent, Run, VersionListItem, Workflow } from '../../preload/contract/index.js';
+
+/**
+ * What the CLI writes never carries a raw control character (ESC above all), whatever a name or an
+ * error message holds: human output shows them as \xNN (line breaks and tabs stay), JSON output as \uNNNN.
+ */
+// eslint-disable-next-line no-control-regex
+const unsafeHuman = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// JSON.stringify already escapes C0 inside strings; DEL, C1 and bidi overrides it leaves raw.
+const unsafeJson = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function terminalSafe(text: string, json = false): string {
+  if (json) return text.replace(unsafeJson, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(unsafeHuman, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
 
 /** Human output: aligned columns, no colour (it goes to logs and pipes as often as to terminals). */
 export function table(headers: string[], rows: Array<Array<string | number | null>>): string {
@@ -28,10 +45,10 @@ export function workflowDetail(w: Workflow): string {
     .join('\n');
 }
 
-export function versionsTable(versions: WorkflowVersion[]): string {
+export function versionsTable(versions: VersionListItem[]): string {
   return table(
     ['VERSION', 'STATUS', 'NODES', 'BY', 'PUBLISHED', 'CHANGE'],
-    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition.nodes.length, v.created_by, shortTime(v.published_at), v.change_log]),
+    versions.map((v) => [`v${v.version}`, v.status, v.dsl_definition?.nodes.length ?? '–', v.created_by, shortTime(v.published_at), v.change_log]),
   );
 }
 

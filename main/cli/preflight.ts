@@ -78,8 +78,9 @@ Options
   --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
   --timeout MS     per request, remote only (default 15000)
   --version        (alone) print Rewind's version
+  --debug          print the stack trace of an unexpected failure
 
-Exit codes: 0 ok, 1 refused by a rule (the error code is printed), 2 usage, 3 unreachable or not authorised.`;
+Exit codes: 0 ok, 1 refused by a rule (the error code is printed), 2 usage or an unusable database file, 3 unreachable or not authorised.`;
 
 export const globalOptions = {
   server: { type: 'string' },
@@ -89,6 +90,7 @@ export const globalOptions = {
   timeout: { type: 'string' },
   revision: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
+  debug: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export const verbOptions = {

@@ -3,14 +3,16 @@ import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
 import type { BackendMethod, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { checkpointsTable, eventLine, runDetail, runsTable, table, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { checkpointsTable, eventLine, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
+import { verifyLog } from './verify.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
-const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST']);
+const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE']);
 const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
 
 export function exitCodeOf(code: ErrorCode): number {
@@ -78,6 +80,8 @@ function readDsl(path: string | undefined): unknown {
 interface Session {
   backend: Backend;
   remote: RemoteBackend | null;
+  /** The server URL or the sandbox file's absolute path. */
+  source: string;
   json: boolean;
   revision: number | undefined;
   out: (text: string) => void;
@@ -88,7 +92,7 @@ interface Session {
  * The backends load on demand: a remote verb never loads SQLite and the engine, a sandbox verb never
  * loads the WebSocket client.
  */
-async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null }> {
+async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null; source: string }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
   if (server !== undefined) {
@@ -97,7 +101,7 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
     const timeoutMs = int(values.timeout, '--timeout');
     const { RemoteBackend } = await import('../backends/remote/index.js');
     const remote = new RemoteBackend({ url: server, token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-    return { backend: remote, remote };
+    return { backend: remote, remote, source: remote.baseUrl };
   }
   const explicit = values.db ?? (io.env.REWIND_SANDBOX || undefined);
   const path = resolve(explicit ?? defaultSandboxPath(io.env));
@@ -110,10 +114,19 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   const created = !existsSync(path);
   const demo = !values['no-demo'];
-  const { openSandbox } = await import('../backends/engine-backend.js');
-  const backend = await openSandbox({ path, demo });
+  const backend = await openSandboxExplained(path, demo);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
-  return { backend, remote: null };
+  return { backend, remote: null, source: path };
+}
+
+/** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
+async function openSandboxExplained(path: string, demo: boolean): Promise<Backend> {
+  const { openSandbox } = await import('../backends/engine-backend.js');
+  try {
+    return await openSandbox({ path, demo });
+  } catch (err) {
+    throw sqliteOpenFailure(err, path) ?? err;
+  }
 }
 
 function isFolder(path: string): boolean {
@@ -334,8 +347,9 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     case 'events':
       return events(s, v);
     case 'verify': {
-      const out = await call(s, 'events:verify', {});
-      print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
+      const { chain: out, remembered } = await verifyLog({ backend: s.backend, source: s.source, env: s.io.env });
+      const still = remembered ? `; still holds event ${remembered.seq} verified before` : '';
+      print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…${still}` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
       return out.ok ? 0 : exitCodes.refused;
     }
     case 'tokens':
@@ -427,20 +441,24 @@ async function tokens(s: Session, args: string[]): Promise<number> {
 }
 
 /** Runs one command line; resolves to the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // Names and messages may hold control characters a server or file put there: never print them raw.
+  const json = argv.includes('--json');
+  const io: CliIo = { ...rawIo, stdout: (text) => rawIo.stdout(terminalSafe(text, json)), stderr: (text) => rawIo.stderr(terminalSafe(text, json)) };
   const early = preflight(argv, io);
   if (early !== null) return early;
   const { values, positionals } = parseCommandLine(argv);
   let session: Session | null = null;
   try {
     const revisionValue = int(values.revision, '--revision');
-    const { backend, remote } = await connect(values, io);
-    session = { backend, remote, json: values.json, revision: revisionValue, out: io.stdout, io };
+    const { backend, remote, source } = await connect(values, io);
+    session = { backend, remote, source, json: values.json, revision: revisionValue, out: io.stdout, io };
     const [verb, ...args] = positionals;
     return await runVerb(session, verb as Verb, args, values);
   } catch (err) {
     const data = toErrorData(err);
     report(io, values.json, data);
+    if (values.debug && data.code === 'INTERNAL' && err instanceof Error) io.stderr(err.stack ?? '');
     return exitCodeOf(data.code);
   } finally {
     await session?.backend.close();

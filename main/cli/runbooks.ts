@@ -197,7 +197,8 @@ async function rehearseVerb(name: string, options: RunbookVerbOptions, cx: Runbo
   });
 
   say(`${live ? 'Executing live' : 'Rehearsing'} "${runbook.name}" (${count} steps${options.scenario ? `, scenario ${options.scenario}` : ''}) on ${where}.`);
-  const session = await sessions.start({ runbook: name, scenario: options.scenario ?? null, skip_steps: skip, time_scale: timeScale });
+  // The CLI rehearses on the file it was given (--db): a copy is the operator's to make.
+  const session = await sessions.start({ runbook: name, scenario: options.scenario ?? null, skip_steps: skip, time_scale: timeScale, scratch: false });
   const onAbort = () => void sessions.abort(session.session_id).catch(() => undefined);
   cx.signal?.addEventListener('abort', onAbort, { once: true });
   const end = await sessions.ended(session.session_id);

@@ -40,7 +40,13 @@ interface RehearsalRow {
   steps: string;
   rollbacks: string;
   created_by: string;
+  time_scale: number | null;
+  auto_executed: number | null;
+  scratch_copy: number | null;
 }
+
+const flag = (v: boolean | null | undefined): number | null => (v === null || v === undefined ? null : v ? 1 : 0);
+const unflag = (v: number | null): boolean | null => (v === null ? null : v === 1);
 
 const toRunbook = (row: RunbookRow): StoredRunbook => storedRunbookSchema.parse({ ...row, runbook: JSON.parse(row.definition) });
 
@@ -51,6 +57,10 @@ const toRehearsal = (row: RehearsalRow): StoredRehearsal =>
     passed: row.passed === 1,
     steps: JSON.parse(row.steps),
     rollbacks: JSON.parse(row.rollbacks),
+    // Rows from before the conditions were kept have none: left out rather than invented.
+    time_scale: row.time_scale ?? undefined,
+    auto_executed: unflag(row.auto_executed) ?? undefined,
+    scratch_copy: unflag(row.scratch_copy) ?? undefined,
   });
 
 const notFound = (ref: string) => new RewindError('RUNBOOK_NOT_FOUND', `No runbook "${ref}" here.`, 'Import it, or pick one from the runbook list.', { runbook: ref });
@@ -64,8 +74,8 @@ const BY_REF = 'SELECT * FROM runbooks WHERE id = ? OR name = ? ORDER BY CASE WH
 const REMOVE_REHEARSALS = 'DELETE FROM rehearsals WHERE runbook_id = ?';
 const REMOVE = 'DELETE FROM runbooks WHERE id = ?';
 const COUNT_REHEARSALS = 'SELECT COUNT(*) AS n FROM rehearsals WHERE runbook_id = ?';
-const INSERT_REHEARSAL = `INSERT INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_REHEARSAL = `INSERT INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by, time_scale, auto_executed, scratch_copy)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 // finished_at then id break ties of one started_at: a stable order on both stores.
 const REHEARSALS_OF = 'SELECT * FROM rehearsals WHERE runbook_id = ? ORDER BY started_at DESC, finished_at DESC, id DESC LIMIT ?';
 const REHEARSAL = 'SELECT * FROM rehearsals WHERE id = ?';
@@ -135,6 +145,9 @@ export class RunbookStore {
       JSON.stringify(record.steps),
       JSON.stringify(record.rollbacks),
       actor,
+      record.time_scale ?? null,
+      flag(record.auto_executed),
+      flag(record.scratch_copy),
     ]);
     return this.getRehearsal(id);
   }

@@ -40,6 +40,8 @@ const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER
 const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
 const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay'
   AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`;
+// The newest resume of a run; run_id breaks a tie of timestamps (no rowid: PostgreSQL has none).
+const SELECT_RESUMED_CHILD = "SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, run_id DESC LIMIT 1";
 const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running')";
 const SELECT_UNFINISHED_OF = "SELECT * FROM runs WHERE status IN ('queued', 'running') AND runner_id = ?";
 const LIST_FILTERS = ['workflow_id', 'status'] as const;
@@ -161,6 +163,14 @@ export class RunService {
           running ? 'Wait for it to end, or cancel it first.' : 'Start a new run, or replay this one on another version.',
           { run_id: parent.run_id, status: parent.status },
         );
+      }
+      // Resume once: a second resume (a double click, two operators) would run the rest twice.
+      const child = input.again ? undefined : await this.core.q().get<{ run_id: string }>(SELECT_RESUMED_CHILD, [parent.run_id]);
+      if (child) {
+        throw new RewindError('ALREADY_RESUMED', `Run ${parent.run_id} was already resumed as ${child.run_id}.`, `Open ${child.run_id} to follow it; to resume ${parent.run_id} once more on purpose, resume it again explicitly.`, {
+          run_id: parent.run_id,
+          child_run_id: child.run_id,
+        });
       }
       const target = await this.versions.get(parent.workflow_id, input.version ?? parent.version);
       const compat = await this.compatibilityWith(parent, target);
@@ -387,10 +397,11 @@ export class RunService {
     const run = await this.get(runId);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    this.active.set(runId, { cancelled: false, done, wake: () => undefined });
     const synchronous = this.synchronous;
+    // Registered once committed: a commit that fails (disk I/O error) must not leave a run close() waits for.
     // A seeding mutation waits for its run to end (`inline`); a live one answers at once and the run goes on.
     this.core.afterCommit(() => {
+      this.active.set(runId, { cancelled: false, done, wake: () => undefined });
       const driven = this.drive(run, spec.restored, spec.actor).finally(() => {
         this.active.delete(runId);
         settle();

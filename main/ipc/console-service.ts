@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { toErrorData, RewindError } from '../engine/errors.js';
+import { assertJsonDepth } from '../backends/json-depth.js';
 import {
   backendMethods,
   consoleApi,
@@ -10,7 +11,7 @@ import {
   type ConsoleMethods,
   type MethodInput,
 } from '../../preload/contract/index.js';
-import type { ConnectionManager } from './connections/connection-manager.js';
+import { type ConnectionManager, SANDBOX_ID } from './connections/connection-manager.js';
 import { consoleRehearsals } from './rehearsals/rehearsal-sessions.js';
 
 /**
@@ -28,7 +29,10 @@ type ConnectionHandlers = {
   [M in ConsoleMethod]: (input: z.output<ConsoleMethods[M]['input']>) => Promise<ApiOutput<M>>;
 };
 
-export function createConsoleService({ connections }: { connections: ConnectionManager }): ConsoleService {
+/** Saves text where the operator picks (Electron's save dialog); null when this console has none (browser mode). */
+export type SaveText = (fileName: string, text: string) => Promise<string | null>;
+
+export function createConsoleService({ connections, saveText }: { connections: ConnectionManager; saveText?: SaveText }): ConsoleService {
   const rehearsals = consoleRehearsals(connections);
   // A mapped type over the contract: a connection method without a handler does not compile.
   const connectionHandlers: ConnectionHandlers = {
@@ -39,6 +43,19 @@ export function createConsoleService({ connections }: { connections: ConnectionM
     'connections:setToken': ({ id, token }) => connections.setToken(id, token),
     'connections:openSandbox': ({ path }) => connections.openSandbox(path),
     'snapshots:create': (input) => connections.createSnapshot(input),
+    'sandbox:contents': async () => connections.sandboxContents(),
+    'sandbox:reset': async () => {
+      const running = rehearsals.list().filter((r) => r.connection_id === SANDBOX_ID && (r.state === 'running' || r.state === 'setting_up' || r.state === 'awaiting_confirmation'));
+      if (running.length > 0) {
+        throw new RewindError('BUSY', `A rehearsal of "${running[0]!.runbook_name}" is under way on the sandbox.`, 'Finish or abort it, then reset the sandbox.');
+      }
+      return connections.resetSandbox();
+    },
+    'files:saveText': async ({ file_name, text }) => {
+      if (!saveText) return { saved: false, path: null, download: true };
+      const path = await saveText(file_name, text);
+      return { saved: path !== null, path, download: false };
+    },
     'scenarios:list': async () => ({ scenarios: rehearsals.scenarios() }),
     'rehearsals:start': (input) => rehearsals.start(input),
     'rehearsals:confirm': async (input) => rehearsals.confirm(input),
@@ -62,6 +79,7 @@ export function createConsoleService({ connections }: { connections: ConnectionM
         }
         const name = method as keyof typeof consoleApi;
         const spec = consoleApi[name];
+        assertJsonDepth(input, `The input of ${name}`);
         const parsedInput = spec.input.safeParse(input ?? {});
         if (!parsedInput.success) throw validationError(name, parsedInput.error);
         const output = await route(name, parsedInput.data);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { openSandbox, type SandboxOptions } from '../backends/engine-backend.js';
 import { createConnectionManager, type ConnectionManager, type CreateRemote } from './connections/connection-manager.js';
-import { createConsoleService, type ConsoleService } from './console-service.js';
+import { createConsoleService, type ConsoleService, type SaveText } from './console-service.js';
 import { keychainVault, sessionVault, type SecretStore } from './connections/token-vault.js';
 
 /** Real ms per simulated ms in the console's sandbox: a 15-minute node takes about 2 s — long enough to watch, short enough to rehearse. */
@@ -15,6 +15,8 @@ export interface OpenConsoleOptions {
   /** The OS keychain (Electron's safeStorage). Without one, remote tokens live in memory for this session only. */
   secretStore?: SecretStore;
   createRemote: CreateRemote;
+  /** A save dialog (the desktop app's); without one the page downloads the file itself. */
+  saveText?: SaveText;
 }
 
 export interface OpenedConsole {
@@ -30,14 +32,14 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
   const backend = await openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE });
   try {
     const connections = await createConnectionManager({
-      sandbox: { backend, path: options.sandbox.path },
+      sandbox: { backend, path: options.sandbox.path, reopenWithDemo: () => openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true }) },
       // Other sandbox files (snapshots, rehearsal copies) run at the console's pace, as the operator.
       openSandboxFile: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE }),
       dir: options.connectionsDir,
       vault: options.secretStore ? keychainVault(options.secretStore, options.connectionsDir) : sessionVault(),
       createRemote: options.createRemote,
     });
-    const service = createConsoleService({ connections });
+    const service = createConsoleService({ connections, ...(options.saveText ? { saveText: options.saveText } : {}) });
     return {
       connections,
       service,

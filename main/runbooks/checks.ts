@@ -43,10 +43,11 @@ export async function evaluateCheck(backend: Backend, check: HealthCheck, ctx: C
         ? { ok: true, detail: `run ${run.run_id} on v${run.version} succeeded` }
         : { ok: false, detail: `run ${run.run_id} on v${run.version} ${run.status}${run.failed_node ? ` at ${run.failed_node}` : ''}: ${run.error ?? 'no error recorded'}` };
     }
+    // A check of the connection's own server carries its token (Rewind's /metrics wants one); other URLs get none.
     case 'http':
-      return httpProbe(check);
+      return httpProbe(check, backend.credentialsFor?.(check.url) ?? {});
     case 'metrics':
-      return metricsThreshold(check);
+      return metricsThreshold(check, backend.credentialsFor?.(check.url) ?? {});
   }
 }
 
@@ -63,16 +64,16 @@ async function failureRate(backend: Backend, name: string, window: number, below
   return { ok: rate < below, detail: shown };
 }
 
-async function fetchWithTimeout(url: string): Promise<Response> {
+async function fetchWithTimeout(url: string, credentials: Record<string, string>): Promise<Response> {
   try {
-    return await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS), headers: { accept: 'application/json, text/plain' } });
+    return await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS), headers: { accept: 'application/json, text/plain', ...credentials } });
   } catch (err) {
     throw new RewindError('UNREACHABLE', `${url} did not answer: ${err instanceof Error ? err.message : String(err)}`, 'Check that the service is up and the URL is right.', { url });
   }
 }
 
-async function httpProbe(check: Extract<HealthCheck, { type: 'http' }>): Promise<CheckResult> {
-  const response = await fetchWithTimeout(check.url);
+async function httpProbe(check: Extract<HealthCheck, { type: 'http' }>, credentials: Record<string, string>): Promise<CheckResult> {
+  const response = await fetchWithTimeout(check.url, credentials);
   const body = await response.text();
   if (response.status !== check.expect_status) return { ok: false, detail: `${check.url} answered ${response.status}, expected ${check.expect_status}` };
   if (check.field === undefined) return { ok: true, detail: `${check.url} answered ${response.status}` };
@@ -159,8 +160,8 @@ function p95Ms(buckets: Sample[]): number | null {
   return prevLe * 1000;
 }
 
-async function metricsThreshold(check: Extract<HealthCheck, { type: 'metrics' }>): Promise<CheckResult> {
-  const response = await fetchWithTimeout(check.url);
+async function metricsThreshold(check: Extract<HealthCheck, { type: 'metrics' }>, credentials: Record<string, string>): Promise<CheckResult> {
+  const response = await fetchWithTimeout(check.url, credentials);
   if (!response.ok) return { ok: false, detail: `${check.url} answered ${response.status}` };
   const value = metricValue(parsePrometheus(await response.text()), check.metric);
   // As seed 003's script: nothing recorded yet is a warning, not a failure.

@@ -129,6 +129,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRecor
     passed: failedAt === null && !signal?.aborted,
     steps,
     rollbacks,
+    time_scale: options.timeScale ?? 1,
+    auto_executed: options.confirmAction === undefined,
+    scratch_copy: null,
   };
   options.onProgress?.({ type: 'finished', record });
   return record;

@@ -26,6 +26,7 @@ export function reportMarkdown(record: RehearsalRecord, runbook: Runbook): strin
     `- Affected version: ${affected}`,
     `- Recovered version: ${recovered}`,
     `- Runbook: ${runbook.name}${runbook.level ? ` (level: ${runbook.level})` : ''}`,
+    `- Conditions: ${conditions(record)}`,
     '',
     '## Steps',
     '',
@@ -57,4 +58,12 @@ export function reportMarkdown(record: RehearsalRecord, runbook: Runbook): strin
     '',
   ];
   return lines.join('\n');
+}
+
+/** How the rehearsal ran, so two reports are compared like for like. */
+function conditions(record: RehearsalRecord): string {
+  const pace = record.time_scale === null || record.time_scale === undefined ? 'time scale not recorded' : record.time_scale === 1 ? 'waits in real time (time scale 1)' : `waits fast-forwarded (time scale ${record.time_scale})`;
+  const actions = record.auto_executed === null || record.auto_executed === undefined ? 'execution not recorded' : record.auto_executed ? 'actions executed automatically' : 'each action confirmed by the operator';
+  const where = record.scratch_copy === null || record.scratch_copy === undefined ? null : record.scratch_copy ? 'on a scratch copy of the sandbox' : 'on the sandbox itself';
+  return [pace, actions, where].filter((x) => x !== null).join('; ');
 }

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../backends/engine-backend.js';
+import { type EngineBackend, openSandbox } from '../backends/engine-backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
+import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
+import { recordRefusal } from '../backends/refusal-audit.js';
+import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 
@@ -16,10 +20,20 @@ const usage = `Usage: rewind-server --db FILE [options]   (or: npm run server --
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]     REWIND_TIME_SCALE
   --heartbeat-ms N    WebSocket ping interval                                 [15000]         REWIND_HEARTBEAT_MS
   --rate-limit N      requests per second per token (0: no limit)             [0]             REWIND_RATE_LIMIT
+  --log-format F      json (one JSON line per request and event) or text  [text on a terminal, else json]
+  --log-level L       fatal, error, warn, info, debug, trace or silent    [info]              REWIND_LOG_LEVEL
+  --debug             print stack traces of unexpected failures
+  --allow-broken-chain  serve a database whose event hash chain does not verify
+                      (refused otherwise); /health then answers 503 "degraded"
+  --environment NAME  what this server serves (production, staging…), shown in /health
+                      and to every console                                [unset]             REWIND_ENVIRONMENT
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
 generates one and prints it once. SIGTERM or Ctrl-C drains requests and exits.`;
+
+/** Stack traces only when asked for: an operator needs what is wrong and what to do, not our call stack. */
+let debug = false;
 
 function fail(message: string, hint: string, code = 2): never {
   process.stderr.write(`error: ${message}\n  hint: ${hint}\n\n${usage}\n`);
@@ -78,6 +92,11 @@ async function main(): Promise<void> {
         'time-scale': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-level': { type: 'string' },
+        debug: { type: 'boolean', default: false },
+        'allow-broken-chain': { type: 'boolean', default: false },
+        environment: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -101,6 +120,9 @@ async function main(): Promise<void> {
   const tlsCert = setting(parsed, 'tls-cert').value;
   const tlsKey = setting(parsed, 'tls-key').value;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key (REWIND_TLS_CERT and REWIND_TLS_KEY) go together.', 'Pass both PEM files, or neither.');
+  const environmentRaw = parsed.environment ?? (process.env.REWIND_ENVIRONMENT || undefined);
+  const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
+  if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
@@ -110,9 +132,40 @@ async function main(): Promise<void> {
     }
   }
 
-  const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server' });
-  const tokens = new TokenStore(backend.engine);
-  const boot = await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined);
+  debug = parsed.debug === true;
+  const logFormat = parsed['log-format'] ?? (process.stdout.isTTY ? 'text' : 'json');
+  if (!logFormats.includes(logFormat as LogFormat)) fail(`--log-format must be json or text; got "${logFormat}".`, 'Pass --log-format json (for log shippers) or text.');
+  const logLevel = parsed['log-level'] ?? process.env.REWIND_LOG_LEVEL ?? 'info';
+  const level = logLevels.find((l) => l === logLevel);
+  if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
+  const logger = createLogger({ level, format: logFormat as LogFormat });
+
+  const allowBrokenChain = parsed['allow-broken-chain'] === true;
+  let opened: { backend: EngineBackend; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
+  try {
+    const backend = await openSandbox({ path: db, timeScale, demo, actor: 'server', allowBrokenChain });
+    const tokens = new TokenStore(backend.engine);
+    opened = { backend, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
+  } catch (err) {
+    const explained = sqliteOpenFailure(err, db);
+    if (!explained) throw err;
+    if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.stderr.write(`error ${explained.code}: ${explained.message}\n  hint: ${explained.hint}\n`);
+    process.exit(2);
+  }
+  const { backend, tokens, boot } = opened;
+  const chain = backend.engine.chainAtOpen;
+  if (!chain.ok) {
+    const what = `The event log's hash chain in ${db} is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? 'unknown reason'}.`;
+    if (!allowBrokenChain) {
+      await backend.close();
+      process.stderr.write(
+        `error CHAIN_BROKEN: ${what}\n  hint: The audit log was altered outside Rewind. Restore the database from a backup taken before event ${chain.first_broken_seq ?? '?'} (check it with \`rewind verify --db FILE\`), or start with --allow-broken-chain to serve it as it is (/health and every console will say so).\n`,
+      );
+      process.exit(2);
+    }
+    process.stderr.write(`warning: ${what} Serving it anyway (--allow-broken-chain): /health answers 503 "degraded" and consoles show it.\n`);
+  }
   if (boot?.generated) {
     process.stdout.write(`Admin token (shown once; store it now, e.g. as REWIND_TOKEN): ${boot.token}\n`);
   } else if (boot) {
@@ -131,6 +184,9 @@ async function main(): Promise<void> {
       host,
       port,
       heartbeatMs,
+      logger,
+      environment: environment?.data ?? null,
+      onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -143,7 +199,7 @@ async function main(): Promise<void> {
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
-  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${db}, schema ${backend.engine.schemaVersion})\n`);
+  process.stdout.write(`Rewind workflow server listening on ${server.url} (database ${db}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -169,6 +225,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const data = toErrorData(err);
   process.stderr.write(`error ${data.code}: ${data.message}\n  hint: ${data.hint}\n`);
-  if (!(err instanceof RewindError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? '') : ''}\n`);
+  if (debug && !(err instanceof RewindError)) process.stderr.write(`${err instanceof Error ? (err.stack ?? '') : ''}\n`);
+  else if (!(err instanceof RewindError)) process.stderr.write('  (run with --debug for the stack trace)\n');
   process.exit(1);
 });

@@ -12,6 +12,8 @@ export interface EventStreamOptions {
   maxBufferedBytes: number;
   /** Recent serialized events kept in memory, so most reconnects catch up without a database read. */
   ringSize: number;
+  /** …and at most this many bytes of them (an event carries run params of up to ~1 MB). */
+  ringBytes: number;
   /** Events read from the log per step while a socket catches up. */
   pageSize: number;
   /** Re-checked every heartbeat, so a token revoked elsewhere closes its sockets within one interval. */
@@ -23,6 +25,7 @@ export interface EventStreamOptions {
 interface Entry {
   seq: number;
   data: string;
+  bytes: number;
 }
 
 /*
@@ -48,6 +51,7 @@ interface StreamClient {
 export class EventStream {
   private readonly clients = new Set<StreamClient>();
   private readonly ring: Entry[] = [];
+  private ringBytes = 0;
   private head: number;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
@@ -65,6 +69,11 @@ export class EventStream {
 
   get headSeq(): number {
     return this.head;
+  }
+
+  /** What the ring holds now: its bounds are ringSize events and ringBytes bytes. */
+  get ringUsage(): { events: number; bytes: number } {
+    return { events: this.ring.length, bytes: this.ringBytes };
   }
 
   /** Takes over an upgraded socket that asked for every event after `after` (the head when it gave none). */
@@ -113,9 +122,17 @@ export class EventStream {
   private publish(event: RewindEvent): void {
     if (event.seq <= this.head) return;
     this.head = event.seq;
-    const entry = { seq: event.seq, data: JSON.stringify(flattenEvent(event)) };
+    const data = JSON.stringify(flattenEvent(event));
+    const entry = { seq: event.seq, data, bytes: Buffer.byteLength(data) };
     this.ring.push(entry);
-    if (this.ring.length > this.options.ringSize) this.ring.splice(0, this.ring.length - this.options.ringSize);
+    this.ringBytes += entry.bytes;
+    let drop = 0;
+    let bytes = this.ringBytes;
+    while (drop < this.ring.length && (this.ring.length - drop > this.options.ringSize || bytes > this.options.ringBytes)) bytes -= this.ring[drop++]!.bytes;
+    if (drop > 0) {
+      this.ring.splice(0, drop);
+      this.ringBytes = bytes;
+    }
     for (const client of this.clients) {
       if (!client.live) continue;
       if (client.sent === entry.seq - 1) {
@@ -149,7 +166,10 @@ export class EventStream {
 
   private async fromLog(after: number): Promise<Entry[]> {
     const { events } = await this.options.backend.call('events:list', { after, limit: this.options.pageSize });
-    return events.map((event) => ({ seq: event.seq, data: JSON.stringify(flattenEvent(event)) }));
+    return events.map((event) => {
+      const data = JSON.stringify(flattenEvent(event));
+      return { seq: event.seq, data, bytes: Buffer.byteLength(data) };
+    });
   }
 
   private async catchUp(client: StreamClient): Promise<void> {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RewindErrorData, httpStatusOf } from '../../preload/contract/index.js';
 import { RewindError } from '../engine/errors.js';
+import { assertJsonDepth } from '../backends/json-depth.js';
 
 /** Plain JSON responses and error bodies: `{"error": {code, message, hint, details?}}` with the code's status. */
 
@@ -20,10 +21,13 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(body);
 }
 
-/** 503 and 429 say when to come back. */
+/** 503 and 429 say when to come back: the error's own `details.retry_after_s` when it has one, else 1 s. */
 export function errorHeaders(error: RewindErrorData): Headers {
   const status = httpStatusOf(error.code);
-  return status === 503 || status === 429 ? { 'retry-after': '1' } : {};
+  if (status !== 503 && status !== 429) return {};
+  const given = error.details?.retry_after_s;
+  const seconds = typeof given === 'number' && Number.isFinite(given) && given > 0 ? Math.ceil(given) : 1;
+  return { 'retry-after': String(seconds) };
 }
 
 export function sendError(res: ServerResponse, error: RewindErrorData, headers: Headers = {}): number {
@@ -81,11 +85,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new RewindError('MALFORMED_REQUEST', `Bodies are JSON; got content-type ${JSON.stringify(type.slice(0, 80))}.`, 'Send Content-Type: application/json.');
   }
   const text = Buffer.concat(chunks).toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    // V8's JSON.parse does not recurse, so any depth parses; the walk below then bounds it.
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new RewindError('MALFORMED_REQUEST', `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, 'Send a JSON object, e.g. {"change_log": "…"}.');
   }
+  assertJsonDepth(value, 'The body');
+  return value;
 }
 
 /** `req.url` as path and query, without URL's normalisation (which would resolve `//host` or `..` segments). */

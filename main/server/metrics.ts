@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { type RewindEvent, runStatusSchema } from '../../preload/contract/index.js';
+import { type EventHead, type RewindEvent, runStatusSchema } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 
 /** The events that end a run: `run_<status>`. */
@@ -9,6 +9,8 @@ export interface MetricsSources {
   backend: Backend;
   openSockets: () => number;
   headSeq: () => number;
+  /** The log's last link and the chain status at start, as `/health` gives them. */
+  head: () => Promise<EventHead>;
 }
 
 /**
@@ -69,6 +71,36 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(sources.headSeq());
+      },
+    });
+    // The head as an outside monitor checks it: the seq as a value, and seq with hash together as the
+    // labels of an info gauge that holds only the current head (reset on each scrape, so old ones do not linger).
+    const readHead = () => sources.head();
+    new Gauge({
+      name: 'rewind_event_head_seq',
+      help: "The event log's last seq (compare with rewind_event_head_info's hash to detect a truncated log).",
+      registers,
+      async collect() {
+        this.set((await readHead()).seq);
+      },
+    });
+    new Gauge({
+      name: 'rewind_event_head_info',
+      help: "The event log's last link: always 1, with the seq and hash as labels.",
+      labelNames: ['seq', 'hash'],
+      registers,
+      async collect() {
+        const { seq, hash } = await readHead();
+        this.reset();
+        this.set({ seq: String(seq), hash }, 1);
+      },
+    });
+    new Gauge({
+      name: 'rewind_chain_ok',
+      help: 'Whether the hash chain verified at start (0 only on a server started with --allow-broken-chain).',
+      registers,
+      async collect() {
+        this.set((await readHead()).chain.ok ? 1 : 0);
       },
     });
     new Gauge({

@@ -14,13 +14,24 @@ import { type RewindEvent, rewindEventSchema, type Role } from '../../preload/co
 export const PROTOCOL_VERSION = 1;
 
 export const healthSchema = z.object({
-  status: z.literal('ok'),
+  /** degraded (answered with 503): the database refuses writes, or the hash chain is broken; `reason` says why. */
+  status: z.enum(['ok', 'degraded']),
+  reason: z.string().optional(),
   name: z.literal('rewind'),
   version: z.string(),
   protocol: z.number().int(),
   schema_version: z.number().int(),
   /** The server's WebSocket ping interval: a client that hears nothing for about twice this long reconnects. */
   heartbeat_ms: z.number().int().positive(),
+  /**
+   * The log's last link: an outside monitor remembers it and alarms when a later answer no longer
+   * extends it. (Optional for clients: servers of the same protocol from before it was added omit it.)
+   */
+  head: z.object({ seq: z.number().int().nonnegative(), hash: z.string() }).optional(),
+  /** The hash chain as verified at start; `ok: false` only on a server started with --allow-broken-chain. */
+  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }).optional(),
+  /** What the server says it serves (`--environment`, e.g. production): the console shows this, not what was typed when adding it. Null when unset. */
+  environment: z.string().nullable().default(null),
 });
 export type Health = z.infer<typeof healthSchema>;
 
@@ -114,7 +125,10 @@ export const tokenCreateInputSchema = z.strictObject({
 /** The only time the token itself is shown; the server keeps its hash. */
 export const tokenCreatedSchema = tokenInfoSchema.extend({ token: z.string() });
 export const tokenListSchema = z.object({ tokens: z.array(tokenInfoSchema) });
-export const whoamiSchema = z.object({ name: z.string(), role: roleSchema });
+export const whoamiSchema = z.object({ name: z.string(), role: roleSchema, environment: z.string().nullable().default(null) });
+
+/** `--environment` / REWIND_ENVIRONMENT: a short lowercase name such as production, staging, dr. */
+export const environmentNameSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'an environment is 1–32 lowercase letters, digits, _ or -, starting with a letter');
 
 /** Server-only routes, beside the contract's. */
 export const serverRoutes = {
@@ -123,4 +137,5 @@ export const serverRoutes = {
   stream: '/api/v1/events/stream',
   tokens: '/api/v1/tokens',
   whoami: '/api/v1/whoami',
+  openapi: '/api/v1/openapi.json',
 } as const;

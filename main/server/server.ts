@@ -1,22 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { z } from 'zod';
 import {
   type BackendMethod,
   type RewindErrorData,
   backendMethods,
+  httpStatusOf,
   workflowSchema,
   type Workflow,
 } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
+import type { Refusal } from '../backends/refusal-audit.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { EventStream } from './event-stream.js';
-import { type Headers, bearerToken, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
+import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
+import { type LogFormat, createLogger, redactUrl } from './logger.js';
 import { ServerMetrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from './protocol.js';
 import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from './routes.js';
 import type { Identity, TokenStore } from './tokens.js';
@@ -38,10 +44,21 @@ export interface ServerOptions {
   maxWsPayloadBytes?: number;
   maxBufferedBytes?: number;
   ringSize?: number;
+  /** The ring's bound in bytes as well (events carry run params of up to ~1 MB). */
+  ringBytes?: number;
   /** Per-token request budget; off unless set. */
   rateLimit?: { perSecond: number; burst: number };
-  /** Where unexpected failures are reported (stderr by default). */
+  /** What this server serves (production, staging…), shown in /health and whoami; null when unset. */
+  environment?: string | null;
+  /** Where refused mutations go (the audit log); none: not recorded. */
+  onRefused?: (refusal: Refusal) => Promise<void>;
+  /** Where log lines go (stdout by default): one per request, per appended event, per unexpected failure. */
   log?: (line: string) => void;
+  /** A ready logger instead (then `log`, `logLevel` and `logFormat` are not used). */
+  logger?: Logger;
+  /** `info` unless REWIND_LOG_LEVEL says otherwise. */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat?: LogFormat;
 }
 
 export interface RunningServer {
@@ -69,6 +86,17 @@ function forbidden(identity: Identity, needed: string, what: string): RewindErro
 }
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,200}$/;
+/** A caller's X-Request-Id is kept when it is a plain token; anything else gets a fresh id. */
+const requestIdPattern = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+/** A refused request body up to this size is read and dropped so the connection can be kept alive. */
+const drainLimitBytes = 64 * 1024;
+
+/** What a request's log line says; filled in as the request is understood. */
+interface RequestLabel {
+  route: string;
+  actor?: string;
+  errorCode?: string;
+}
 
 /** The origin clients read `version` (the active one) on a workflow; the contract calls it active_version. */
 function withVersion(workflow: Workflow): Workflow & { version: number | null } {
@@ -117,33 +145,58 @@ class RateLimiter {
  */
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { backend, tokens } = options;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const envLevel = process.env.REWIND_LOG_LEVEL as ServerOptions['logLevel'] | undefined;
+  const logger =
+    options.logger ??
+    createLogger({ level: options.logLevel ?? envLevel ?? 'info', format: options.logFormat ?? 'json', ...(options.log ? { write: options.log } : {}) });
+  const logError = (what: string, err: unknown) => logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, what);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
   let closing = false;
 
+  const startSeq = await options.latestSeq();
   const stream = new EventStream({
     backend,
-    head: await options.latestSeq(),
+    head: startSeq,
     heartbeatMs,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     ringSize: options.ringSize ?? 4096,
+    ringBytes: options.ringBytes ?? 16 * 1024 * 1024,
     pageSize: 500,
     isTokenLive: (id) => tokens.isLive(id),
     onSlowConsumer: () => metrics.slowConsumers.inc(),
-    onError: (err) => log(`event stream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    onError: (err) => logError('event stream failed', err),
   });
-  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq });
+  /** Set when the database refused a write; cleared by the next write that succeeds (an appended event). */
+  let storeFault: RewindErrorData | null = null;
+  // One line per engine action, from the engine's own event feed (the server layer listens; the engine is not changed).
+  const stopEventLog = backend.subscribe({
+    after: startSeq,
+    onEvent: (event) => {
+      storeFault = null;
+      logger.info({ event: event.type, seq: event.seq, workflow_id: event.workflow_id, run_id: event.run_id, actor: event.actor }, 'event appended');
+    },
+  });
+  const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq, head: () => backend.call('events:head', {}) });
 
-  const health = (): Health => ({
-    status: 'ok',
-    name: 'rewind',
-    version: packageVersion,
-    protocol: PROTOCOL_VERSION,
-    schema_version: options.schemaVersion,
-    heartbeat_ms: heartbeatMs,
-  });
+  const health = async (): Promise<Health> => {
+    const { chain, ...head } = await backend.call('events:head', {});
+    const reason = storeFault?.message ?? (chain.ok ? null : `The event log's hash chain is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? ''}`);
+    return {
+      status: reason === null ? 'ok' : 'degraded',
+      ...(reason === null ? {} : { reason }),
+      name: 'rewind',
+      version: packageVersion,
+      protocol: PROTOCOL_VERSION,
+      schema_version: options.schemaVersion,
+      heartbeat_ms: heartbeatMs,
+      environment: options.environment ?? null,
+      head,
+      chain,
+    };
+  };
+  let openApiDocument: Record<string, unknown> | null = null;
 
   async function authenticate(header: string | undefined): Promise<Identity> {
     const token = bearerToken(header);
@@ -184,7 +237,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
   async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
     const spec = backendMethods[route.method];
-    if (!roleAllows(identity.role, spec.role)) throw forbidden(identity, spec.role, route.method);
+    if (!roleAllows(identity.role, spec.role)) {
+      const err = forbidden(identity, spec.role, route.method);
+      await options.onRefused?.({ method: route.method, input: params, actor: identity.name, error: err });
+      throw err;
+    }
     const ifMatch = parseIfMatch(req.headers['if-match']);
     let idempotencyKey: string | undefined;
     const keyHeader = req.headers['idempotency-key'];
@@ -208,21 +265,38 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       throw err;
     }
     if (route.method === 'versions:rollback') metrics.observeRollback(true);
+    if (spec.mutates) storeFault = null;
     const value = decorate(route.method, output);
     sendJson(res, 200, value, etagOf(value));
     return 200;
   }
 
   /** `label.route` is set as soon as the route is known, so failures count against their route too. */
-  async function serve(req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<number> {
+  async function serve(req: IncomingMessage, res: ServerResponse, label: RequestLabel): Promise<number> {
     const { pathname, query } = splitUrl(req.url);
     if (pathname === serverRoutes.health && req.method === 'GET') {
       label.route = serverRoutes.health;
-      sendJson(res, 200, health());
+      const answer = await health();
+      // Degraded is not healthy: a load balancer or monitor sees 503 and the reason (a broken chain even when
+      // the server was told to serve it); clients get the typed error of a refused write.
+      if (storeFault) {
+        sendJson(res, 503, { ...answer, error: storeFault }, errorHeaders(storeFault));
+        return 503;
+      }
+      const status = answer.status === 'ok' ? 200 : 503;
+      sendJson(res, status, answer);
+      return status;
+    }
+    if (pathname === serverRoutes.openapi && req.method === 'GET') {
+      // No token: the document describes the API, not any data (and client generators fetch it bare).
+      label.route = serverRoutes.openapi;
+      openApiDocument ??= buildOpenApiDocument(packageVersion);
+      sendJson(res, 200, openApiDocument);
       return 200;
     }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');
     const identity = await authenticate(req.headers.authorization);
+    label.actor = identity.name;
     if (pathname === serverRoutes.metrics && req.method === 'GET') {
       label.route = serverRoutes.metrics;
       sendText(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
@@ -230,7 +304,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     if (pathname === serverRoutes.whoami && req.method === 'GET') {
       label.route = serverRoutes.whoami;
-      sendJson(res, 200, { name: identity.name, role: identity.role });
+      sendJson(res, 200, { name: identity.name, role: identity.role, environment: options.environment ?? null });
       return 200;
     }
     if (pathname === serverRoutes.tokens || pathname.startsWith(`${serverRoutes.tokens}/`)) {
@@ -247,23 +321,62 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     return serveMethod(req, res, identity, match.route, match.params, query);
   }
 
-  function onFailure(res: ServerResponse, err: unknown): number {
-    const data = classify(err);
-    if (data.code === 'INTERNAL') log(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return sendError(res, data, errorResponseHeaders(data));
+  /** Store failures count as degraded health until a write succeeds; anything unexpected is logged with its stack. */
+  function classifyAndNote(err: unknown): RewindErrorData {
+    const data = toErrorData(err);
+    if (data.code === 'STORE_READ_ONLY' || data.code === 'STORE_UNAVAILABLE') storeFault = data;
+    if (data.code === 'INTERNAL') logError('request failed', err);
+    return data;
   }
+
+  function onFailure(req: IncomingMessage, res: ServerResponse, err: unknown, label: RequestLabel): number {
+    const data = classifyAndNote(err);
+    label.errorCode = data.code;
+    const headers = errorResponseHeaders(data);
+    // A refusal before the body was read: a small body is drained (Node reads the rest once the answer
+    // ends) so a keep-alive client's next request finds the socket ready; a large or unsized one closes it.
+    if (!req.complete) {
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (!(declared <= drainLimitBytes)) headers.connection = 'close';
+    }
+    return sendError(res, data, headers);
+  }
+
+  function logRequest(req: IncomingMessage, requestId: string, label: RequestLabel, status: number, ms: number): void {
+    const line = {
+      req_id: requestId,
+      actor: label.actor ?? null,
+      method: req.method,
+      route: label.route,
+      url: redactUrl((req.url ?? '/').slice(0, 500)),
+      status,
+      duration_ms: Math.round(ms * 1000) / 1000,
+      ...(label.errorCode ? { error_code: label.errorCode } : {}),
+    };
+    if (status >= 500) logger.error(line, 'request');
+    else logger.info(line, 'request');
+  }
+
+  const requestIdOf = (req: IncomingMessage): string => {
+    const given = req.headers['x-request-id'];
+    return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+  };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
     if (closing) res.setHeader('connection', 'close');
-    const label = { route: 'unmatched' };
+    const label: RequestLabel = { route: 'unmatched' };
     void serve(req, res, label)
-      .catch((err: unknown) => onFailure(res, err))
+      .catch((err: unknown) => onFailure(req, res, err, label))
       .then((status) => {
         const verb = knownVerbs.has(req.method ?? '') ? (req.method ?? 'OTHER') : 'OTHER';
-        metrics.observeRequest(label.route, verb, status, (performance.now() - started) / 1000);
-        // A refused body may still be arriving; do not keep reading it on a connection we are done with.
-        if (!req.complete) res.once('finish', () => req.destroy());
+        const ms = performance.now() - started;
+        metrics.observeRequest(label.route, verb, status, ms / 1000);
+        logRequest(req, requestId, label, status, ms);
+        // Closing anyway (a large refused body): stop reading it rather than buffer what nobody wants.
+        if (!req.complete && res.getHeader('connection') === 'close') res.once('finish', () => req.destroy());
       });
   };
 
@@ -285,12 +398,16 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   });
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    const label: RequestLabel = { route: serverRoutes.stream };
     try {
       const { pathname, query } = splitUrl(req.url);
       if (pathname !== serverRoutes.stream) throw new RewindError('NOT_FOUND', `No WebSocket at ${pathname.slice(0, 200)}.`, `The event stream is at ${serverRoutes.stream}?after=SEQ.`);
       if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Reconnect in a moment.');
       const queryToken = query.get('token');
       const identity = await authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
+      label.actor = identity.name;
       const needed = backendMethods['events:list'].role;
       if (!roleAllows(identity.role, needed)) throw forbidden(identity, needed, 'The event stream');
       for (const key of query.keys()) {
@@ -302,8 +419,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       }
       const after = afterRaw === null ? undefined : Number(afterRaw);
       wss.handleUpgrade(req, socket, head, (ws) => stream.add(ws, identity.id, after));
+      logRequest(req, requestId, label, 101, performance.now() - started);
     } catch (err) {
-      writeRawError(socket, classify(err));
+      const data = classifyAndNote(err);
+      label.errorCode = data.code;
+      writeRawError(socket, data);
+      logRequest(req, requestId, label, httpStatusOf(data.code), performance.now() - started);
     }
   }
 
@@ -321,6 +442,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   async function close(): Promise<void> {
     if (closing) return;
     closing = true;
+    stopEventLog();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await stream.close();
@@ -332,14 +454,6 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   }
 
   return { url, port: address.port, metrics, stream, close };
-}
-
-/** Engine and SQLite failures as error data: a busy database is 503 with Retry-After, never a 500. */
-function classify(err: unknown): RewindErrorData {
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(err.code)) {
-    return { code: 'BUSY', message: 'The database is busy.', hint: 'Retry after a moment (see Retry-After).' };
-  }
-  return toErrorData(err);
 }
 
 /** A stale write answers 412 with the current revision in ETag and the current workflow in details. */

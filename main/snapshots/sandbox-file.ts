@@ -6,8 +6,8 @@ import { latestSchemaVersion, refuseFutureSchema } from '../engine/store/sqlite/
 
 /** Where a snapshot has got to; kept in `meta` so a dropped connection resumes rather than restarts. */
 export const snapshotCursorSchema = z.object({
-  /** events → state (workflows and versions) → runs → done. */
-  phase: z.enum(['events', 'state', 'runs', 'done']),
+  /** events → state (workflows and versions) → runs → runbooks (with their rehearsals) → done. */
+  phase: z.enum(['events', 'state', 'runs', 'runbooks', 'done']),
   events: z.number().int().nonnegative(),
   workflows: z.number().int().nonnegative(),
   versions: z.number().int().nonnegative(),

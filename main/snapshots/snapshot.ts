@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Checkpoint, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
+import type { StoredRehearsal, StoredRunbook } from '../../preload/contract/runbooks.js';
 import type { ConsoleEventPayload } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 import { openDatabase } from '../engine/store/sqlite/database.js';
@@ -10,7 +11,7 @@ import { RewindError } from '../engine/errors.js';
 import { GENESIS_HASH, hashEvent } from '../engine/event-log.js';
 import { rebuildFromEvents } from '../engine/rebuild.js';
 import { headSeq } from '../backends/head-seq.js';
-import { inspectSandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
+import { inspectSandboxFile, type SandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
 
 export type SnapshotProgress = Omit<ConsoleEventPayload<'snapshots:progress'>, 'path'>;
 
@@ -36,7 +37,35 @@ export interface SnapshotResult {
   runs: number;
   checkpoints: number;
   events: number;
+  runbooks: number;
+  rehearsals: number;
   resumed: boolean;
+}
+
+/**
+ * Where a snapshot goes: a path ending in a separator, or naming a folder, is a folder, and the file
+ * gets a name from the server and the time (`snapshot-host-8000-20261202T141500Z.db`).
+ */
+export function snapshotTargetPath(rawPath: string, sourceUrl: string, now: Date = new Date()): string {
+  const folder = rawPath.endsWith('/') || rawPath.endsWith(sep) || isFolder(rawPath);
+  if (!folder) return resolve(rawPath);
+  const u = new URL(sourceUrl);
+  const host = `${u.hostname}${u.port ? `-${u.port}` : ''}`.replace(/[^A-Za-z0-9.-]+/g, '-');
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const base = join(resolve(rawPath), `snapshot-${host}-${stamp}`);
+  // Two snapshots within a second get -2, -3…: a generated name never lands on an existing file.
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? `${base}.db` : `${base}-${n}.db`;
+    if (!existsSync(candidate)) return candidate;
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 const TERMINAL_EVENTS = ['run_succeeded', 'run_failed', 'run_cancelled', 'run_interrupted'];
@@ -53,10 +82,10 @@ const TERMINAL_EVENTS = ['run_succeeded', 'run_failed', 'run_cancelled', 'run_in
  * `meta`, so a snapshot stopped by a dropped connection resumes where it stopped when called again.
  */
 export async function snapshotServer(options: SnapshotOptions): Promise<SnapshotResult> {
-  const path = resolve(options.path);
   const sourceUrl = normalizeUrl(options.sourceUrl);
+  const path = snapshotTargetPath(options.path, sourceUrl);
   const report = options.onProgress ?? (() => undefined);
-  const file = inspectSandboxFile(path);
+  const file = inspectTarget(path);
   const prior = file.kind === 'sandbox' ? file.snapshot : null;
   if (file.kind === 'sandbox') refuseTarget(path, sourceUrl, prior, file.hasData);
   if (file.kind === 'missing') mkdirSync(dirname(path), { recursive: true });
@@ -84,19 +113,29 @@ function normalizeUrl(url: string): string {
   return u.origin + u.pathname.replace(/\/+$/, '');
 }
 
+/** A file that is not a Rewind sandbox is somebody else's: never written over. */
+function inspectTarget(path: string): SandboxFile {
+  try {
+    return inspectSandboxFile(path);
+  } catch (err) {
+    if (!(err instanceof RewindError) || err.code !== 'VALIDATION_FAILED') throw err;
+    throw new RewindError('SNAPSHOT_TARGET_EXISTS', `${err.message.replace(/\.$/, '')}: a snapshot never writes over another file.`, 'Snapshot into a new file, or a folder (ending the path with /).', { path });
+  }
+}
+
 function refuseTarget(path: string, sourceUrl: string, prior: SnapshotMeta | null, hasData: boolean): void {
   if (prior === null) {
     if (!hasData) return;
-    throw new RewindError('VALIDATION_FAILED', `${path} is a sandbox with data of its own, not a snapshot.`, 'Snapshot into a new file; a snapshot never writes over a sandbox.', { path });
+    throw new RewindError('SNAPSHOT_TARGET_IS_SANDBOX', `${path} is a sandbox with data of its own, not a snapshot.`, 'Snapshot into a new file (or a folder, ending the path with /); a snapshot never writes over a sandbox.', { path });
   }
   if (prior.sourceUrl !== sourceUrl) {
-    throw new RewindError('VALIDATION_FAILED', `${path} is a snapshot of ${prior.sourceUrl}, not of ${sourceUrl}.`, 'Snapshot this server into another file.', {
+    throw new RewindError('SNAPSHOT_TARGET_OTHER_SERVER', `${path} is a snapshot of ${prior.sourceUrl}, not of ${sourceUrl}.`, 'Snapshot this server into another file (or a folder, ending the path with /).', {
       path,
       source_url: prior.sourceUrl,
     });
   }
   if (prior.complete) {
-    throw new RewindError('VALIDATION_FAILED', `${path} already holds a complete snapshot of ${sourceUrl}, taken at ${prior.takenAt}.`, 'Open it, or snapshot into a new file for a fresh copy.', {
+    throw new RewindError('SNAPSHOT_TARGET_EXISTS', `${path} already holds a complete snapshot of ${sourceUrl}, taken at ${prior.takenAt}.`, 'Open it, or snapshot into a new file (or a folder, ending the path with /) for a fresh copy.', {
       path,
       taken_at: prior.takenAt,
     });
@@ -112,6 +151,8 @@ class SnapshotWriter {
   private readonly insertVersion: Database.Statement;
   private readonly insertRun: Database.Statement;
   private readonly insertCheckpoint: Database.Statement;
+  private readonly insertRunbook: Database.Statement;
+  private readonly insertRehearsal: Database.Statement;
   private readonly selectHead: Database.Statement;
   private readonly selectRunIds: Database.Statement;
   private readonly hasRun: Database.Statement;
@@ -138,6 +179,14 @@ class SnapshotWriter {
        VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at)`,
     );
     this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertRunbook = db.prepare(
+      `INSERT OR REPLACE INTO runbooks (id, name, level, definition, created_by, created_at, updated_at)
+       VALUES (@id, @name, @level, @definition, @created_by, @created_at, @updated_at)`,
+    );
+    this.insertRehearsal = db.prepare(
+      `INSERT OR REPLACE INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by)
+       VALUES (@id, @runbook_id, @runbook_definition, @scenario, @started_at, @finished_at, @total_ms, @passed, @steps, @rollbacks, @created_by)`,
+    );
     this.selectHead = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.selectRunIds = db.prepare(`SELECT run_id, seq, type FROM events WHERE run_id IS NOT NULL AND type IN ('run_started', ${TERMINAL_EVENTS.map((t) => `'${t}'`).join(', ')})`);
     this.hasRun = db.prepare('SELECT 1 FROM runs WHERE run_id = ?');
@@ -241,7 +290,42 @@ class SnapshotWriter {
 
   counts(): Omit<SnapshotResult, 'path' | 'source_url' | 'taken_at' | 'resumed'> {
     const count = (table: string) => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { workflows: count('workflows'), versions: count('workflow_versions'), runs: count('runs'), checkpoints: count('checkpoints'), events: count('events') };
+    return {
+      workflows: count('workflows'),
+      versions: count('workflow_versions'),
+      runs: count('runs'),
+      checkpoints: count('checkpoints'),
+      events: count('events'),
+      runbooks: count('runbooks'),
+      rehearsals: count('rehearsals'),
+    };
+  }
+
+  /** Runbooks and their rehearsal history, in one transaction with the cursor: a stopped copy redoes this phase whole. */
+  writeRunbooks(runbooks: Array<{ runbook: StoredRunbook; rehearsals: StoredRehearsal[] }>, cursor: SnapshotCursor): void {
+    this.db.transaction(() => {
+      for (const { runbook: r, rehearsals } of runbooks) {
+        const definition = JSON.stringify(r.runbook);
+        this.insertRunbook.run({ id: r.id, name: r.name, level: r.level, definition, created_by: r.created_by, created_at: r.created_at, updated_at: r.updated_at });
+        for (const h of rehearsals) {
+          this.insertRehearsal.run({
+            id: h.id,
+            runbook_id: r.id,
+            // The server's API gives a rehearsal's record, not the definition it ran: the runbook as copied stands in.
+            runbook_definition: definition,
+            scenario: h.scenario,
+            started_at: h.started_at,
+            finished_at: h.finished_at,
+            total_ms: Math.round(h.total_ms),
+            passed: h.passed ? 1 : 0,
+            steps: JSON.stringify(h.steps),
+            rollbacks: JSON.stringify(h.rollbacks),
+            created_by: h.created_by,
+          });
+        }
+      }
+      this.saveCursor(cursor);
+    })();
   }
 
   private saveCursor(cursor: SnapshotCursor): void {
@@ -249,7 +333,7 @@ class SnapshotWriter {
   }
 }
 
-/** The server side and the order of the phases: events → workflows and versions → runs. */
+/** The server side and the order of the phases: events → workflows and versions → runs → runbooks. */
 class SnapshotCopy {
   private cursor: SnapshotCursor;
 
@@ -267,6 +351,7 @@ class SnapshotCopy {
     if (this.cursor.phase === 'events') await this.copyEvents();
     if (this.cursor.phase === 'state') await this.writeState();
     if (this.cursor.phase === 'runs') await this.copyRuns();
+    if (this.cursor.phase === 'runbooks') await this.copyRunbooks();
     this.writer.complete({ ...this.cursor, phase: 'done' });
   }
 
@@ -278,7 +363,7 @@ class SnapshotCopy {
     while (local.seq < head) {
       const { events } = await this.backend.call('events:list', { after: local.seq, limit: Math.min(this.pageSize, head - local.seq) });
       if (events.length === 0) {
-        throw new RewindError('CHAIN_BROKEN', `The server's event log ends at ${local.seq}, before the snapshot's head ${head}.`, 'The server was reset or restored from a backup; snapshot it into a new file.');
+        throw new RewindError('SNAPSHOT_SOURCE_CHANGED', `The server's event log ends at ${local.seq}, before the snapshot's head ${head}.`, 'The server was reset or restored from a backup; snapshot it into a new file.', { seq: local.seq, head });
       }
       const page = events.filter((e) => e.seq <= head);
       for (const e of page) {
@@ -305,7 +390,7 @@ class SnapshotCopy {
   private async checkSameLog(local: { seq: number; hash: string }): Promise<void> {
     const { events } = await this.backend.call('events:list', { after: local.seq - 1, limit: 1 });
     if (events[0]?.hash !== local.hash) {
-      throw new RewindError('CHAIN_BROKEN', `The server's event ${local.seq} is not the one this unfinished snapshot copied.`, 'The server was reset or restored since; snapshot it into a new file.', {
+      throw new RewindError('SNAPSHOT_SOURCE_CHANGED', `The server's event ${local.seq} is not the one this unfinished snapshot copied.`, 'The server was reset or restored since; snapshot it into a new file.', {
         seq: local.seq,
       });
     }
@@ -364,6 +449,20 @@ class SnapshotCopy {
       done += 1;
       this.report({ phase: 'runs', done, total: ids.length, detail: null });
     }
+    this.cursor = { ...this.cursor, phase: 'runbooks' };
+  }
+
+  /** So a server's runbooks can be rehearsed offline against the snapshot, with their recovery-time history. */
+  private async copyRunbooks(): Promise<void> {
+    const { runbooks } = await this.backend.call('runbooks:list', {});
+    this.report({ phase: 'runbooks', done: 0, total: runbooks.length, detail: null });
+    const copied: Array<{ runbook: StoredRunbook; rehearsals: StoredRehearsal[] }> = [];
+    for (const runbook of runbooks) {
+      const { rehearsals } = await this.backend.call('rehearsals:list', { runbook: runbook.id, limit: 1000 });
+      copied.push({ runbook, rehearsals });
+      this.report({ phase: 'runbooks', done: copied.length, total: runbooks.length, detail: null });
+    }
+    this.writer.writeRunbooks(copied, { ...this.cursor, phase: 'done' });
   }
 
   private headTs(): string {

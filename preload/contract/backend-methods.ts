@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 import {
   chainStatusSchema,
   checkpointSchema,
   compatibilitySchema,
   dslSchema,
+  eventHeadSchema,
   faultsSchema,
   replayResultSchema,
   rewindEventSchema,
@@ -13,9 +15,11 @@ import {
   runStatusSchema,
   sourceTypeSchema,
   versionDiffSchema,
+  versionPageSchema,
   workflowSchema,
   workflowVersionSchema,
 } from './entities.js';
+import { incidentSummarySchema } from './incidents.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 
 /*
@@ -67,7 +71,7 @@ export const backendMethods = {
   }),
   'workflows:create': method(
     z.strictObject({
-      name: z.string().trim().min(1).max(200),
+      name: safeName(z.string().trim().min(1).max(200)),
       description: z.string().max(5000).default(''),
       dsl: dslSchema.optional(),
       schedule: z.string().max(200).nullable().optional(),
@@ -78,7 +82,7 @@ export const backendMethods = {
     { http: { method: 'POST', path: '/api/v1/workflows' }, role: 'admin', mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
   ),
   'workflows:clone': method(
-    z.strictObject({ workflow_id: workflowId, name: z.string().trim().min(1).max(200).optional() }),
+    z.strictObject({ workflow_id: workflowId, name: safeName(z.string().trim().min(1).max(200)).optional() }),
     workflowSchema,
     { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/clone' }, role: 'admin', mutates: true, summary: "Clone: the active definition becomes a new workflow's version 1." },
   ),
@@ -102,9 +106,19 @@ export const backendMethods = {
       workflow_id: workflowId,
       offset: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(100000).default(100000),
+      /**
+       * Whether each item carries its DSL. The origin clients read it, so absent means true; the
+       * console always asks with false and fetches a DSL when a version is opened or diffed.
+       */
+      include_dsl: z.boolean().optional(),
     }),
-    z.object({ versions: z.array(workflowVersionSchema), total: z.number().int() }),
-    { http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' }, role: 'viewer', mutates: false, summary: 'Every version of a workflow, newest first.' },
+    versionPageSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Versions of a workflow, newest first, in pages of at most 1 MB (next_offset says where the next page starts).',
+    },
   ),
   'versions:get': method(z.strictObject({ workflow_id: workflowId, version: versionNumber }), workflowVersionSchema, {
     http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions/:version' }, role: 'viewer', mutates: false,
@@ -179,6 +193,8 @@ export const backendMethods = {
       version: versionNumber.optional(),
       faults: faultsSchema.default({}),
       wait: z.boolean().default(false),
+      /** A run resumes once (a second resume is refused with ALREADY_RESUMED); true resumes it again on purpose. Absent: false. */
+      again: z.boolean().optional(),
     }),
     runSchema,
     { http: { method: 'POST', path: '/api/v1/runs/:run_id/resume' }, role: 'operator', mutates: true, summary: 'Resume a failed or interrupted run after its last good checkpoint, as a child run.' },
@@ -209,11 +225,11 @@ export const backendMethods = {
     z.object({ events: z.array(rewindEventSchema) }),
     { http: { method: 'GET', path: '/api/v1/events' }, role: 'viewer', mutates: false, summary: 'Events after a seq, in seq order.' },
   ),
-  'events:head': method(z.strictObject({}), z.object({ seq: z.number().int().nonnegative(), hash: z.string() }), {
+  'events:head': method(z.strictObject({}), eventHeadSchema, {
     http: { method: 'GET', path: '/api/v1/events/head' },
     role: 'viewer',
     mutates: false,
-    summary: "The log's last seq and hash: where a live view starts, and what a snapshot checks it still extends.",
+    summary: "The log's last seq and hash (where a live view starts, what a snapshot and a console check it still extends), and whether the chain verified when the log was opened.",
   }),
   'events:verify': method(z.strictObject({}), chainStatusSchema, {
     http: { method: 'GET', path: '/api/v1/events/verify' }, role: 'viewer', mutates: false,
@@ -280,6 +296,12 @@ export const backendMethods = {
     role: 'viewer',
     mutates: false,
     summary: "A rehearsal's post-incident report (seed 003's template), as Markdown.",
+  }),
+  'incidents:summary': method(z.strictObject({}), incidentSummarySchema, {
+    http: { method: 'GET', path: '/api/v1/incidents' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'What is wrong now, worst first: failing workflows with their bad and last good versions, recent rollbacks.',
   }),
 } as const;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 import { rewindEventSchema } from './entities.js';
 import { rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
 
@@ -20,8 +21,13 @@ export const connectionInfoSchema = z.object({
   kind: z.enum(['sandbox', 'remote']),
   /** Remote only: the server's base URL. Sandbox: the database file path. */
   url: z.string(),
-  /** `production` asks for a stronger confirmation before destructive actions. */
+  /** As typed when the connection was added. `production` asks for a stronger confirmation before destructive actions. */
   environment: z.enum(['sandbox', 'staging', 'production']),
+  /**
+   * What the server itself says it serves (its `--environment`, from whoami): what the console shows.
+   * Null until the server answered, or when it names none; the sandbox says `sandbox`.
+   */
+  server_environment: z.string().nullable(),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
   state: connectionStateSchema,
   /** Why the connection is refused or unreachable, with what to do. */
@@ -30,14 +36,37 @@ export const connectionInfoSchema = z.object({
   selected: z.boolean(),
   /** Who this console acts as on the connection (audit-log actor): tells our own changes from other operators'. */
   actor: z.string().nullable(),
+  /**
+   * What this console may do there (a server's whoami; the local sandbox is admin): the console
+   * disables what the role would be refused. Absent or null until the server has said.
+   */
+  role: z.enum(['viewer', 'operator', 'admin']).nullable().optional(),
   /** For a sandbox file made by a snapshot: where and when it was taken. */
   snapshot: z
     .object({ source_url: z.string(), taken_at: z.string(), complete: z.boolean(), runs: z.number().int(), events: z.number().int() })
     .nullable(),
+  /**
+   * Why this connection's audit log cannot be trusted, shown as a red banner: its chain was broken when
+   * it was opened (CHAIN_BROKEN), or it no longer holds the newest event this console verified (LOG_TRUNCATED).
+   */
+  alarm: z.object({ code: z.enum(['CHAIN_BROKEN', 'LOG_TRUNCATED']), message: z.string(), hint: z.string() }).nullable(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
 const connectionId = z.string().min(1).max(100);
+
+/** What "Reset sandbox to the demo" throws away (the confirmation shows it), and where a copy is kept. */
+export const sandboxContentsSchema = z.object({
+  path: z.string(),
+  workflows: z.number().int(),
+  versions: z.number().int(),
+  runs: z.number().int(),
+  events: z.number().int(),
+  runbooks: z.number().int(),
+  rehearsals: z.number().int(),
+  kept_as: z.string(),
+});
+export type SandboxContents = z.infer<typeof sandboxContentsSchema>;
 
 export const consoleMethods = {
   'connections:list': {
@@ -48,7 +77,7 @@ export const consoleMethods = {
   },
   'connections:add': {
     input: z.strictObject({
-      name: z.string().trim().min(1).max(100),
+      name: safeName(z.string().trim().min(1).max(100)),
       url: z.url({ protocol: /^https?$/ }),
       environment: z.enum(['staging', 'production']).default('staging'),
       color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
@@ -86,14 +115,52 @@ export const consoleMethods = {
     input: z.strictObject({
       /** The remote connection to snapshot. */
       connection_id: connectionId,
-      /** The sandbox file to write; an unfinished snapshot of the same server there is resumed. */
+      /**
+       * The sandbox file to write; an unfinished snapshot of the same server there is resumed. A path
+       * ending in `/` (or naming a folder) is a folder: the file is created in it with a generated name.
+       */
       path: z.string().min(1).max(4096),
       /** How many of the newest runs to take, with their checkpoints. */
       runs: z.number().int().positive().max(100_000).default(200),
     }),
-    output: z.object({ path: z.string(), source_url: z.string(), taken_at: z.string(), workflows: z.number().int(), versions: z.number().int(), runs: z.number().int(), checkpoints: z.number().int(), events: z.number().int(), resumed: z.boolean() }),
+    output: z.object({
+      path: z.string(),
+      source_url: z.string(),
+      taken_at: z.string(),
+      workflows: z.number().int(),
+      versions: z.number().int(),
+      runs: z.number().int(),
+      checkpoints: z.number().int(),
+      events: z.number().int(),
+      runbooks: z.number().int(),
+      rehearsals: z.number().int(),
+      resumed: z.boolean(),
+    }),
     mutates: true,
     summary: 'Copy a server into a sandbox file for offline inspection; progress is pushed; resumable.',
+  },
+  'sandbox:contents': {
+    input: z.strictObject({}),
+    output: sandboxContentsSchema,
+    mutates: false,
+    summary: 'What the local sandbox holds: what a reset to the demo would throw away.',
+  },
+  'sandbox:reset': {
+    input: z.strictObject({}),
+    output: sandboxContentsSchema,
+    mutates: true,
+    summary: 'Reset the local sandbox to the demo; the old file is kept beside it as <file>.before-reset.',
+  },
+  'files:saveText': {
+    input: z.strictObject({
+      /** The name the save dialog proposes. */
+      file_name: z.string().min(1).max(200),
+      text: z.string().max(5_000_000),
+    }),
+    /** `download`: this console has no save dialog (browser mode): the page saves the text as a download itself. */
+    output: z.object({ saved: z.boolean(), path: z.string().nullable(), download: z.boolean() }),
+    mutates: true,
+    summary: 'Save text (a report) to a file the operator picks in a save dialog.',
   },
   'scenarios:list': {
     input: z.strictObject({}),
@@ -110,6 +177,11 @@ export const consoleMethods = {
       skip_steps: z.array(z.number().int().positive()).max(200).default([]),
       /** Real ms per ms a wait step names (sandbox rehearsals may fast-forward). */
       time_scale: z.number().min(0).max(1).default(1),
+      /**
+       * Sandbox only: rehearse on a scratch copy of the sandbox (the default), so the operator's sandbox
+       * is untouched and the rehearsal can be repeated from the same state; false changes the sandbox itself.
+       */
+      scratch: z.boolean().default(true),
     }),
     output: rehearsalSessionSchema,
     mutates: true,
@@ -149,7 +221,7 @@ export const consoleEvents = {
   /** A snapshot's progress: phase and counts. */
   'snapshots:progress': z.object({
     path: z.string(),
-    phase: z.enum(['workflows', 'versions', 'events', 'runs', 'done', 'failed']),
+    phase: z.enum(['workflows', 'versions', 'events', 'runs', 'runbooks', 'done', 'failed']),
     done: z.number().int(),
     total: z.number().int().nullable(),
     detail: z.string().nullable(),

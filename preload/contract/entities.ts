@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 
 /*
  * The entities every placement shares (sandbox, workflow server, console). Timestamps are ISO-8601
@@ -12,7 +13,7 @@ const id = z.string().min(1).max(200);
 export const dslNodeSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1–64 letters, digits, _ . -'),
   type: z.enum(['task', 'judgment', 'transform']),
-  name: z.string().max(200).optional(),
+  name: safeName(z.string().max(200)).optional(),
   params: z.record(z.string(), z.unknown()).default({}),
   next: z.array(z.string()).default([]),
 });
@@ -69,6 +70,21 @@ export const workflowVersionSchema = z.object({
   created_at: isoTime,
 });
 export type WorkflowVersion = z.infer<typeof workflowVersionSchema>;
+
+/** A version as a list carries it: the DSL only when the caller asked for it (`include_dsl`). */
+export const versionListItemSchema = workflowVersionSchema.extend({ dsl_definition: dslSchema.optional() });
+export type VersionListItem = z.infer<typeof versionListItemSchema>;
+
+/**
+ * One page of a workflow's versions, newest first: seed 000's `{versions, total}`, plus where the next
+ * page starts (null on the last one). A page stops early rather than exceed 1 MB.
+ */
+export const versionPageSchema = z.object({
+  versions: z.array(versionListItemSchema),
+  total: z.number().int(),
+  next_offset: z.number().int().nullable(),
+});
+export type VersionPage = z.infer<typeof versionPageSchema>;
 
 /** Faults injected into a sandbox run, for rehearsal: fail node X, crash the run at node Y. */
 export const faultsSchema = z.strictObject({
@@ -217,3 +233,14 @@ export const chainStatusSchema = z.object({
   reason: z.string().nullable(),
 });
 export type ChainStatus = z.infer<typeof chainStatusSchema>;
+
+/**
+ * The log's last link, and the chain as verified when the log was opened: a console shows a red
+ * banner when `chain.ok` is false, and remembers (seq, hash) to notice a log that lost its newest events.
+ */
+export const eventHeadSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  hash: z.string(),
+  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }),
+});
+export type EventHead = z.infer<typeof eventHeadSchema>;

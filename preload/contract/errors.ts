@@ -37,6 +37,8 @@ export const errorCodes = {
   NOT_PAUSED: 409,
   UNPAUSE_OVERRIDDEN: 409,
   RUN_NOT_RESUMABLE: 409,
+  /** The run was resumed already: `details.child_run_id` names the child; `again: true` resumes it once more on purpose. */
+  ALREADY_RESUMED: 409,
   RUN_NOT_FINISHED: 409,
   RUN_NOT_CANCELLABLE: 409,
   RESUME_INCOMPATIBLE: 409,
@@ -44,13 +46,31 @@ export const errorCodes = {
   REHEARSAL_NOT_ACTIVE: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
+  /** The database refuses writes (read-only file or mount); reads still work. */
+  STORE_READ_ONLY: 503,
+  /** The database file cannot be opened at all (corrupt, not a database, a folder, unwritable). */
+  STORE_UNUSABLE: 503,
   SCHEMA_TOO_NEW: 500,
-  // The server's database: away or restarting (retry after details.retry_after_s), or a bad setting.
+  /**
+   * The database cannot be used now: PostgreSQL away or restarting (retry after details.retry_after_s),
+   * or a SQLite file that cannot be written (disk full, I/O error, damaged): the change was not saved.
+   */
   STORE_UNAVAILABLE: 503,
+  // A database setting the server cannot work with (PostgreSQL): fix it, then restart.
   STORE_AUTH_FAILED: 500,
   STORE_DATABASE_MISSING: 500,
   INVALID_DATABASE_URL: 500,
   CHAIN_BROKEN: 500,
+  /** The sandbox's hash chain is broken: it opened read-only, so nothing is appended over the damage. */
+  READ_ONLY: 409,
+  /** A log no longer holds the newest event this client verified (deleted or rewritten since). */
+  LOG_TRUNCATED: 409,
+  SNAPSHOT_TARGET_EXISTS: 409,
+  SNAPSHOT_TARGET_IS_SANDBOX: 409,
+  SNAPSHOT_TARGET_OTHER_SERVER: 409,
+  SNAPSHOT_TARGET_OPEN: 409,
+  SNAPSHOT_SOURCE_IS_SANDBOX: 422,
+  SNAPSHOT_SOURCE_CHANGED: 409,
   UNREACHABLE: 503,
   TIMEOUT: 504,
   TLS_FAILED: 502,

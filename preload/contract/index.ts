@@ -40,3 +40,6 @@ export function splitMethod(name: string): [string, string] {
 }
 export * from './web-protocol.js';
 export * from './runbooks.js';
+export * from './names.js';
+export * from './incidents.js';
+export * from './audit.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeName } from './names.js';
 
 /*
  * A runbook: seed 003's rollback procedure made executable. An ordered list of steps, each with the
@@ -8,7 +9,7 @@ import { z } from 'zod';
  * These schemas cross every boundary (files, IPC, HTTP), so they live in the contract.
  */
 
-const workflowName = z.string({ error: 'expected a workflow name' }).trim().min(1, 'expected a workflow name').max(200);
+const workflowName = safeName(z.string({ error: 'expected a workflow name' }).trim().min(1, 'expected a workflow name').max(200));
 const params = z.record(z.string(), z.unknown(), { error: 'expected an object of run parameters' });
 const positiveMs = z.number({ error: 'expected a duration in milliseconds' }).int('expected a whole number of milliseconds').nonnegative('expected a duration in milliseconds');
 const rate = z.number({ error: 'expected a fraction between 0 and 1' }).gt(0, 'expected a fraction between 0 and 1').max(1, 'expected a fraction between 0 and 1');
@@ -111,7 +112,7 @@ export type StepKind = RunbookStep['kind'];
 
 export const runbookSchema = z.strictObject(
   {
-    name: z.string({ error: 'expected a name' }).trim().min(1, 'expected a name').max(200),
+    name: safeName(z.string({ error: 'expected a name' }).trim().min(1, 'expected a name').max(200)),
     description: z.string({ error: 'expected a description' }).max(5000),
     level: z.enum(rollbackLevels, { error: `expected one of ${rollbackLevels.join(', ')}` }).optional(),
     /** The scenario (main/runbooks/scenarios.ts) that sets up the incident this runbook answers. */
@@ -161,6 +162,15 @@ export const rehearsalRecordSchema = z.object({
   steps: z.array(stepRecordSchema),
   /** The rollbacks the rehearsal applied: the report's affected and recovered versions. */
   rollbacks: z.array(rollbackRecordSchema),
+  /**
+   * The conditions, so rehearsals are compared like for like (null: recorded before they were kept).
+   * time_scale: real ms per ms a wait step names (1: real time). auto_executed: actions ran without
+   * asking (a sandbox rehearsal) rather than on an operator's confirmation (live). scratch_copy: it ran
+   * on a scratch copy of the sandbox, leaving the operator's sandbox as it was.
+   */
+  time_scale: z.number().min(0).max(1).nullish(),
+  auto_executed: z.boolean().nullish(),
+  scratch_copy: z.boolean().nullish(),
 });
 export type RehearsalRecord = z.infer<typeof rehearsalRecordSchema>;
 

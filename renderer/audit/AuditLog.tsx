@@ -65,7 +65,7 @@ export function AuditLog() {
       </div>
       <VirtualList
         items={events}
-        rowHeight={34}
+        rowHeight={40}
         getKey={(e) => String(e.seq)}
         activeIndex={active}
         onActiveChange={setActive}
@@ -80,9 +80,15 @@ export function AuditLog() {
             <time className="muted" dateTime={e.ts}>
               {formatTime(e.ts)}
             </time>
-            <span className="audit-type mono">{e.type}</span>
-            <span className="audit-text">{describeEvent(e)}</span>
-            <span className="muted">{e.actor}</span>
+            <span className="audit-type mono" title={e.type}>
+              {e.type}
+            </span>
+            <span className="audit-text" title={describeEvent(e)} data-testid="audit-text">
+              {describeEvent(e)}
+            </span>
+            <span className="muted" title={e.actor}>
+              {e.actor}
+            </span>
             <span className="muted mono audit-hash" title={e.hash}>
               {e.hash.slice(0, 10)}
             </span>

@@ -20,6 +20,8 @@ export function ConnectionMenu({ connection }: { connection: ConnectionInfo | nu
         ]
       : []),
     { id: 'openSandbox', title: 'Open sandbox file…' },
+    ...(connection?.id === 'sandbox' ? [{ id: 'resetSandbox' as const, title: 'Reset sandbox to the demo…' }] : []),
+    ...(connection && connection.id !== 'sandbox' ? [{ id: 'remove' as const, title: 'Remove connection…' }] : []),
   ];
 
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useConnections } from '../store/connections-store.js';
-import { selectSelectedConnection } from '../store/selectors.js';
+import { environmentMismatch, selectSelectedConnection, shownEnvironment } from '../store/selectors.js';
 import { useUi } from '../store/ui-store.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { ConnectionMenu } from './ConnectionMenu.js';
@@ -28,18 +28,32 @@ export function ConnectionSwitcher() {
         {selected ? null : <option value="">No connection</option>}
         {connections.map((c) => (
           <option key={c.id} value={c.id}>
-            {c.name} ({c.environment}, {c.state})
+            {c.name} ({shownEnvironment(c)}, {c.state})
           </option>
         ))}
       </select>
       {selected ? (
         <>
           {selected.snapshot ? <StatusBadge status="snapshot" label="SNAPSHOT" testId="connection-snapshot" /> : null}
-          {selected.environment === 'production' ? <StatusBadge status="production" label="PRODUCTION" testId="connection-production" /> : null}
+          {shownEnvironment(selected) === 'production' ? <StatusBadge status="production" label="PRODUCTION" testId="connection-production" /> : null}
+          {selected.kind === 'remote' && shownEnvironment(selected) !== 'production' && selected.server_environment ? (
+            <span className="muted" data-testid="connection-environment">
+              {selected.server_environment}
+            </span>
+          ) : null}
+          {environmentMismatch(selected) ? (
+            <span
+              className="notice-warn"
+              title={`Added as ${selected.environment}; the server says it serves ${selected.server_environment ?? '?'}. The server's word is shown.`}
+              data-testid="connection-env-mismatch"
+            >
+              added as {selected.environment}
+            </span>
+          ) : null}
           <StatusBadge status={selected.state} testId="connection-state" />
-          {selected.detail ? (
-            <span className="muted conn-detail" data-testid="connection-detail">
-              {selected.detail}
+          {selected.role ? (
+            <span className="badge conn-role" data-status={selected.role} title={`Your role on ${selected.name}`} data-testid="connection-role">
+              {selected.role}
             </span>
           ) : null}
         </>

@@ -13,6 +13,7 @@ const PHASE_TEXT: Record<string, string> = {
   versions: 'Copying versions',
   events: 'Copying the event log',
   runs: 'Copying runs and their checkpoints',
+  runbooks: 'Copying runbooks and their rehearsals',
   done: 'Finishing',
   failed: 'Stopped',
 };
@@ -93,7 +94,7 @@ export function SnapshotDialog() {
               {s.result.resumed ? ' (resumed)' : ''}.
             </p>
             <p className="muted">
-              {s.result.workflows} workflows · {s.result.versions} versions · {s.result.runs} runs · {s.result.checkpoints} checkpoints · {s.result.events} events
+              {s.result.workflows} workflows · {s.result.versions} versions · {s.result.runs} runs · {s.result.checkpoints} checkpoints · {s.result.events} events · {s.result.runbooks} runbooks · {s.result.rehearsals} rehearsals
             </p>
             <p className="mono muted">{s.result.path}</p>
           </div>

@@ -1,13 +1,16 @@
+import { permission, suggestedAction } from '../home/home-model.js';
+import { openRun as openRunNow, resumeFailedRun } from '../home/incident-actions.js';
 import { useAudit } from '../store/audit-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useHistory } from '../store/history-store.js';
+import { useIncidents } from '../store/incidents-store.js';
 import { useInspector } from '../store/inspector-store.js';
 import { isOver, useRehearsal } from '../store/rehearsal-store.js';
 import { useRollback } from '../store/rollback-store.js';
 import { useRunbooks, type RunbookTab } from '../store/runbooks-store.js';
 import { useRuns } from '../store/runs-store.js';
 import { useTimeline } from '../store/timeline-store.js';
-import { selectActiveSession, selectSelectedConnection } from '../store/selectors.js';
+import { selectActiveSession, selectRole, selectSelectedConnection } from '../store/selectors.js';
 import { useUi, type View } from '../store/ui-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
 
@@ -25,9 +28,36 @@ const openRunbook = (id: string, tab: RunbookTab) => () => {
   useUi.getState().setView('runbooks');
 };
 
+/**
+ * The incident's actions first, so "roll" lists the rollbacks that make sense now: to each failing
+ * workflow's last good version, resuming its newest failed run, opening it, pausing the workflow.
+ * Actions the console's role may not take are left out (the buttons show why).
+ */
+function incidentCommands(): Command[] {
+  const role = selectRole(useConnections.getState());
+  const may = (a: 'rollback' | 'pause' | 'resume') => permission(role, a).allowed;
+  const out: Command[] = [{ id: 'view:home', group: 'Go to', title: 'Incident home', run: go('home') }];
+  for (const f of useIncidents.getState().summary?.failing ?? []) {
+    const action = suggestedAction(f);
+    if (action.kind === 'rollback' && may('rollback')) {
+      out.push({ id: `incident:rollback:${f.workflow_id}`, group: 'Incident', title: `Roll back ${f.workflow_name} to v${action.version} (last good)`, run: () => void useRollback.getState().openFor(f.workflow_id, action.version) });
+    }
+    const resumeOn = f.last_good ?? f.active_version;
+    if (resumeOn !== null && may('resume')) {
+      out.push({ id: `incident:resume:${f.workflow_id}`, group: 'Incident', title: `Resume run ${f.latest_failed_run_id} of ${f.workflow_name} on v${resumeOn}`, run: () => void resumeFailedRun(f.latest_failed_run_id, resumeOn) });
+    }
+    out.push({ id: `incident:open:${f.workflow_id}`, group: 'Incident', title: `Open failing run of ${f.workflow_name}`, run: () => openRunNow(f.latest_failed_run_id) });
+    if (f.status === 'active' && may('pause')) {
+      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}`, run: () => void useWorkflows.getState().togglePause(f.workflow_id) });
+    }
+  }
+  return out;
+}
+
 /** Every action the console offers, built from what is loaded now. */
 export function buildCommands(): Command[] {
   const cmds: Command[] = [
+    ...incidentCommands(),
     { id: 'view:workflows', group: 'Go to', title: 'Workflows and timeline', run: go('workflows') },
     { id: 'view:runs', group: 'Go to', title: 'Runs', run: go('runs') },
     { id: 'view:runbooks', group: 'Go to', title: 'Runbooks and rehearsals', run: go('runbooks') },
@@ -126,7 +156,7 @@ export function buildCommands(): Command[] {
   }
 
   const current = workflows.find((w) => w.id === selectedId);
-  if (current) {
+  if (current && permission(selectRole(useConnections.getState()), 'rollback').allowed) {
     cmds.push({
       id: `pause:${current.id}`,
       group: current.name,

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { DiffSummary } from '../diff/DiffSummary.js';
 import { DslSideBySide } from '../diff/DslSideBySide.js';
 import { Dialog } from '../shared/Dialog.js';
@@ -15,7 +16,17 @@ import { RunImpact } from './RunImpact.js';
 export function RollbackDialog() {
   const s = useRollback();
   const production = useConnections(selectIsProduction);
+  useEffect(() => {
+    // Focus follows the next step: the confirmation once the preview is in, Close once it is done.
+    const target = s.phase === 'ready' ? 'rollback-confirm-name' : s.phase === 'done' ? 'rollback-done' : null;
+    if (target) document.querySelector<HTMLElement>(`[data-testid="${target}"]`)?.focus();
+  }, [s.phase]);
   if (s.phase === 'closed') return null;
+  const { workflowId, version } = s;
+  // Back to the row acted on: the home's incident, else the timeline's version row.
+  const returnFocus = () =>
+    document.querySelector<HTMLElement>(`[data-testid="incident-action"][data-workflow-id="${workflowId}"]:not([disabled])`) ??
+    document.querySelector<HTMLElement>(`[data-testid="timeline-version"][data-version="${version}"] [data-primary]`);
   const p = s.preview;
   const title = p ? `Roll back ${p.workflow_name} to v${p.to_version}` : `Roll back to v${s.version ?? '?'}`;
   const canSubmit = s.phase === 'ready' && confirmationMet(s, production);
@@ -27,7 +38,7 @@ export function RollbackDialog() {
   };
 
   return (
-    <Dialog title={title} onClose={s.close} testId="rollback-dialog" wide>
+    <Dialog title={title} onClose={s.close} testId="rollback-dialog" wide returnFocus={returnFocus}>
       {s.phase === 'loading' ? <Progress label="Loading the preview…" testId="rollback-loading" /> : null}
 
       {p && s.phase !== 'done' ? (
@@ -104,7 +115,7 @@ export function RollbackDialog() {
       ) : null}
 
       {s.phase === 'submitting' ? <Progress label="Rolling back…" testId="rollback-progress" /> : null}
-      {s.phase === 'failed' && s.error ? <ErrorNotice error={s.error} onReload={() => void s.reload()} testId="rollback-error" /> : null}
+      {s.phase === 'failed' && s.error ? <ErrorNotice error={s.error} onReload={() => void s.reload()} focusOnMount testId="rollback-error" /> : null}
 
       {s.phase === 'done' && s.result ? (
         <div className="rollback-result" role="status" data-testid="rollback-result">

@@ -1,16 +1,21 @@
+import Markdown from 'react-markdown';
 import { CopyButton } from '../shared/CopyButton.js';
 import { Dialog } from '../shared/Dialog.js';
-import { downloadText, fileSafe } from '../shared/download.js';
+import { fileSafe } from '../shared/download.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useHistory } from '../store/history-store.js';
 
-/** A rehearsal's post-incident report (seed 003's template) as Markdown text, to copy or save. */
+/**
+ * A rehearsal's post-incident report (seed 003's template), rendered from its Markdown (raw HTML in
+ * it is dropped, never rendered), to read, copy, or save as a file.
+ */
 export function ReportDialog() {
   const reportId = useHistory((s) => s.reportId);
   const markdown = useHistory((s) => s.markdown);
   const loading = useHistory((s) => s.reportLoading);
   const error = useHistory((s) => s.reportError);
+  const saved = useHistory((s) => s.reportSaved);
   const rehearsal = useHistory((s) => s.rehearsals.find((r) => r.id === s.reportId) ?? null);
   if (!reportId) return null;
   const close = () => useHistory.getState().closeReport();
@@ -24,13 +29,18 @@ export function ReportDialog() {
         <>
           <div className="form-actions report-actions">
             <CopyButton text={markdown} label="Copy Markdown" testId="report-copy" />
-            <button type="button" className="btn btn-primary" onClick={() => downloadText(name, markdown, 'text/markdown')} data-autofocus data-testid="report-download">
-              Download .md
+            <button type="button" className="btn btn-primary" onClick={() => void useHistory.getState().saveReport(name)} data-autofocus data-testid="report-download">
+              Save .md…
             </button>
+            {saved ? (
+              <span className="muted" role="status" data-testid="report-saved">
+                {saved.path ? `Saved to ${saved.path}` : `Downloaded as ${name}`}
+              </span>
+            ) : null}
           </div>
-          <pre className="report-text" tabIndex={0} aria-label="Report (Markdown)" data-testid="report-text">
-            {markdown}
-          </pre>
+          <article className="report-rendered" tabIndex={0} aria-label="Report" data-testid="report-text">
+            <Markdown skipHtml>{markdown}</Markdown>
+          </article>
         </>
       ) : null}
     </Dialog>

@@ -30,7 +30,9 @@ export function RunInspector() {
       {run ? (
         <>
           <header className="inspector-header">
-            <h2 className="mono">{run.run_id}</h2>
+            <h2 className="mono" tabIndex={-1} data-testid="inspector-title">
+              {run.run_id}
+            </h2>
             <StatusBadge status={run.status} testId="inspector-status" />
             <span className="muted">
               v{run.version} · {run.kind}

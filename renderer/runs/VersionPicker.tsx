@@ -1,4 +1,4 @@
-import type { WorkflowVersion } from '../../preload/contract/index.js';
+import type { VersionListItem } from '../../preload/contract/index.js';
 
 /** A version select whose options say each version's status, so "active" is one glance away. */
 export function VersionPicker({
@@ -8,7 +8,7 @@ export function VersionPicker({
   label,
   testId,
 }: {
-  versions: WorkflowVersion[];
+  versions: VersionListItem[];
   value: number | null;
   onChange: (v: number) => void;
   label: string;

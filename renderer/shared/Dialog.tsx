@@ -1,21 +1,31 @@
 import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { focusIsIdle } from './focus.js';
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-/** A modal: Esc closes it, Tab stays inside, focus returns to where it was. */
+/**
+ * A modal: Esc closes it, Tab stays inside, focus returns to where it was — or, when that element is
+ * gone (the palette that opened it), to `returnFocus`'s pick: the row the dialog acted on.
+ */
 export function Dialog({
   title,
   onClose,
   children,
   testId,
   wide = false,
+  returnFocus,
 }: {
   title: string;
   onClose: () => void;
   children: ReactNode;
   testId?: string;
   wide?: boolean;
+  returnFocus?: () => HTMLElement | null;
 }) {
+  const returnFocusRef = useRef(returnFocus);
+  useEffect(() => {
+    returnFocusRef.current = returnFocus;
+  });
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
 
@@ -23,7 +33,15 @@ export function Dialog({
     const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const first = ref.current?.querySelector<HTMLElement>('[data-autofocus]') ?? ref.current?.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? ref.current)?.focus();
-    return () => before?.focus();
+    return () => {
+      // After the close has rendered: the row acted on may have been re-drawn by then.
+      requestAnimationFrame(() => {
+        // Another dialog opened in its place (the palette running a command) keeps its focus.
+        if (!focusIsIdle()) return;
+        const target = before?.isConnected && before !== document.body ? before : (returnFocusRef.current?.() ?? null);
+        target?.focus();
+      });
+    };
   }, []);
 
   const onKeyDown = (e: KeyboardEvent) => {

@@ -17,6 +17,11 @@ export interface VirtualListProps<T> {
   testId: string;
   className?: string;
   emptyText?: string;
+  /** Called with the last rendered row's index as it changes: where a paged list loads its next page. */
+  onVisibleEnd?: (lastIndex: number) => void;
+  /** A paged list with rows still to load: End asks for them all (`onLoadAll`), then goes to the true last row. */
+  hasMore?: boolean;
+  onLoadAll?: () => void;
 }
 
 /**
@@ -37,6 +42,12 @@ export function VirtualList<T>(p: VirtualListProps<T>) {
   });
 
   const active = Math.min(Math.max(p.activeIndex, 0), Math.max(p.items.length - 1, 0));
+  const endPending = useRef(false);
+  const lastVisible = virtualizer.getVirtualItems().at(-1)?.index ?? -1;
+  const { onVisibleEnd } = p;
+  useEffect(() => {
+    if (lastVisible >= 0) onVisibleEnd?.(lastVisible);
+  }, [lastVisible, onVisibleEnd]);
 
   useEffect(() => {
     if (!focusPending.current) return;
@@ -55,6 +66,21 @@ export function VirtualList<T>(p: VirtualListProps<T>) {
     p.onActiveChange(next);
   };
 
+  useEffect(() => {
+    if (!endPending.current || p.hasMore) return;
+    endPending.current = false;
+    moveTo(p.items.length - 1);
+  });
+
+  const toEnd = () => {
+    if (p.hasMore && p.onLoadAll) {
+      endPending.current = true;
+      p.onLoadAll();
+      return;
+    }
+    moveTo(p.items.length - 1);
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement) return;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -65,7 +91,7 @@ export function VirtualList<T>(p: VirtualListProps<T>) {
       ArrowUp: () => moveTo(active - 1),
       k: () => moveTo(active - 1),
       Home: () => moveTo(0),
-      End: () => moveTo(p.items.length - 1),
+      End: toEnd,
       PageDown: () => moveTo(active + page),
       PageUp: () => moveTo(active - page),
     };

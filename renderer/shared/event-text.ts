@@ -39,9 +39,20 @@ export function describeEvent(e: RewindEvent): string {
       return `Run${run} cancelled`;
     case 'run_interrupted':
       return `Run${run} interrupted`;
+    case 'mutation_refused':
+      return `Refused ${str(e.payload.method) ?? 'a change'}${targetText(e.payload.target)}: ${str(e.payload.code) ?? '?'}${str(e.payload.message) ? ` — ${str(e.payload.message)}` : ''}`;
     default:
       return e.type.replace(/_/g, ' ');
   }
+}
+
+/** A refused request's target, as " (workflow_id v2)". */
+function targetText(target: unknown): string {
+  if (typeof target !== 'object' || target === null) return '';
+  const parts = Object.entries(target as Record<string, unknown>)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .map(([k, v]) => (k === 'version' ? `v${String(v)}` : String(v)));
+  return parts.length ? ` (${parts.join(' ')})` : '';
 }
 
 /** Run progress is too frequent for a toast; everything else another operator does is worth one. */

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { RewindErrorData, StoredRehearsal } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
+import { downloadText } from '../shared/download.js';
 
 /** One runbook's rehearsal history and the report being read. */
 export interface HistoryState {
@@ -14,6 +15,8 @@ export interface HistoryState {
   markdown: string | null;
   reportLoading: boolean;
   reportError: RewindErrorData | null;
+  /** Where the report was saved (a save dialog's file), or that it went out as a download. */
+  reportSaved: { path: string | null } | null;
 }
 
 export const historyInitialState: HistoryState = {
@@ -25,12 +28,15 @@ export const historyInitialState: HistoryState = {
   markdown: null,
   reportLoading: false,
   reportError: null,
+  reportSaved: null,
 };
 
 interface HistoryActions {
   load(runbookId: string): Promise<void>;
   openReport(rehearsalId: string): Promise<void>;
   closeReport(): void;
+  /** Saves the open report: a save dialog on the desktop, a download in browser mode. */
+  saveReport(fileName: string): Promise<void>;
 }
 
 export const useHistory = create<HistoryState & HistoryActions>()((set, get) => ({
@@ -55,6 +61,19 @@ export const useHistory = create<HistoryState & HistoryActions>()((set, get) => 
     }
   },
   closeReport() {
-    set({ reportId: null, markdown: null, reportLoading: false, reportError: null });
+    set({ reportId: null, markdown: null, reportLoading: false, reportError: null, reportSaved: null });
+  },
+  async saveReport(fileName) {
+    const markdown = get().markdown;
+    if (markdown === null) return;
+    set({ reportSaved: null, reportError: null });
+    try {
+      const result = await unwrap(api().files.saveText({ file_name: fileName, text: markdown }));
+      // Browser mode has no save dialog: the page saves it as a download.
+      if (result.download) downloadText(fileName, markdown, 'text/markdown');
+      if (result.saved || result.download) set({ reportSaved: { path: result.path } });
+    } catch (e) {
+      set({ reportError: toErrorData(e) });
+    }
   },
 }));

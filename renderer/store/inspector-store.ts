@@ -1,6 +1,7 @@
 import { create } from 'zustand';
-import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, Run, WorkflowVersion } from '../../preload/contract/index.js';
+import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, Run, VersionListItem } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
+import { defaultResumeVersion, resumeChildren } from '../runs/resume-target.js';
 
 /*
  * action: idle → busy → done | failed   (resume and replay each)
@@ -26,8 +27,10 @@ export interface InspectorState {
   checkpoints: Checkpoint[];
   /** The DSL of the version the run is pinned to: the DAG to draw. */
   dsl: Dsl | null;
-  /** The workflow's versions, newest first, for the resume and replay pickers. */
-  versions: WorkflowVersion[];
+  /** The workflow's versions, newest first, for the resume and replay pickers (without their DSL). */
+  versions: VersionListItem[];
+  /** The runs that resumed this one, newest first: a run resumed once is not offered for resume again. */
+  resumedBy: Run[];
   selectedSeq: number | null;
   jsonQuery: string;
   loading: boolean;
@@ -45,6 +48,7 @@ export const inspectorInitialState: InspectorState = {
   checkpoints: [],
   dsl: null,
   versions: [],
+  resumedBy: [],
   selectedSeq: null,
   jsonQuery: '',
   loading: false,
@@ -61,7 +65,9 @@ interface InspectorActions {
   selectNode(nodeId: string): void;
   setJsonQuery(q: string): void;
   setResumeVersion(version: number): Promise<void>;
-  resumeRun(): Promise<Run | null>;
+  /** `again`: resume a run that was resumed already, on purpose. */
+  resumeRun(again?: boolean): Promise<Run | null>;
+  clearResumeError(): void;
   setReplayVersion(version: number): void;
   replayRun(): Promise<void>;
 }
@@ -89,25 +95,27 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       set({ ...inspectorInitialState, runId, loading: true });
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
-        const [version, { versions }] = await Promise.all([
+        const [version, { versions }, { runs }] = await Promise.all([
           unwrap(api().versions.get({ workflow_id: run.workflow_id, version: run.version })),
-          unwrap(api().versions.list({ workflow_id: run.workflow_id, limit: 500 })),
+          unwrap(api().versions.list({ workflow_id: run.workflow_id, limit: 500, include_dsl: false })),
+          unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })),
         ]);
         if (get().runId !== runId) return;
         const last = checkpoints[checkpoints.length - 1] ?? null;
-        const target = versions.find((v) => v.status === 'active')?.version ?? run.version;
+        const target = defaultResumeVersion(run, versions);
         set({
           run,
           checkpoints,
           dsl: version.dsl_definition,
           versions,
+          resumedBy: resumeChildren(runId, runs),
           selectedSeq: last?.seq ?? null,
           loading: false,
           resume: { ...resumeInitial, version: target },
           replay: { ...replayInitial, version: target },
         });
         schedulePoll();
-        if (run.status === 'failed' || run.status === 'interrupted') void get().setResumeVersion(target);
+        if ((run.status === 'failed' || run.status === 'interrupted') && get().resumedBy.length === 0) void get().setResumeVersion(target);
       } catch (e) {
         if (get().runId === runId) set({ loading: false, error: toErrorData(e) });
       }
@@ -121,10 +129,11 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       if (!runId) return;
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
+        const { runs } = await unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 }));
         if (get().runId !== runId) return;
         const prevLast = get().checkpoints[get().checkpoints.length - 1]?.seq ?? null;
         const followLast = get().selectedSeq === null || get().selectedSeq === prevLast;
-        set({ run, checkpoints, selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq });
+        set({ run, checkpoints, resumedBy: resumeChildren(runId, runs), selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq });
         schedulePoll();
       } catch (e) {
         set({ error: toErrorData(e) });
@@ -156,19 +165,25 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
         set({ resume: { ...get().resume, compatLoading: false, error: toErrorData(e) } });
       }
     },
-    async resumeRun() {
+    async resumeRun(again = false) {
       const { runId, resume } = get();
       if (!runId || resume.version === null) return null;
       set({ resume: { ...resume, busy: true, error: null } });
       try {
-        const child = await unwrap(api().runs.resume({ run_id: runId, version: resume.version }));
+        const child = await unwrap(api().runs.resume({ run_id: runId, version: resume.version, ...(again ? { again: true } : {}) }));
         // The operator's next question is "does the child succeed?": show it at once.
         await get().open(child.run_id);
         return child;
       } catch (e) {
-        set({ resume: { ...get().resume, busy: false, error: toErrorData(e) } });
+        const error = toErrorData(e);
+        set({ resume: { ...get().resume, busy: false, error } });
+        // Resumed meanwhile (another operator, another window): show that child instead of the offer.
+        if (error.code === 'ALREADY_RESUMED') void get().refresh();
         return null;
       }
+    },
+    clearResumeError() {
+      set({ resume: { ...get().resume, error: null } });
     },
     setReplayVersion(version) {
       set({ replay: { ...get().replay, version, result: null, error: null } });

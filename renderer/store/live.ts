@@ -3,8 +3,10 @@ import { onTransportState } from '../api/client.js';
 import { describeEvent, isToastWorthy } from '../shared/event-text.js';
 import { useAudit } from './audit-store.js';
 import { useConnections } from './connections-store.js';
+import { useIncidents } from './incidents-store.js';
 import { useInspector } from './inspector-store.js';
 import { useRehearsal } from './rehearsal-store.js';
+import { useRollback } from './rollback-store.js';
 import { useRuns } from './runs-store.js';
 import { useSnapshot } from './snapshot-store.js';
 import { useTimeline } from './timeline-store.js';
@@ -52,12 +54,15 @@ function toastFor(e: RewindEvent): void {
 export function startLive(bridge: RewindBridge): () => void {
   const reloadWorkflows = debounce(() => void useWorkflows.getState().load(), REFRESH_MS);
   const reloadRuns = debounce(() => void useRuns.getState().load(), REFRESH_MS);
+  const reloadIncidents = debounce(() => void useIncidents.getState().load(), REFRESH_MS);
 
   const onEvent = (e: RewindEvent) => {
     useAudit.getState().append(e);
     if (e.workflow_id) {
       reloadWorkflows();
+      reloadIncidents();
       void useTimeline.getState().applyEvent(e);
+      if (e.type === 'workflow_rollback' || e.type === 'version_published' || e.type === 'version_archived') useRollback.getState().refreshIfShowing(e.workflow_id);
     }
     if (e.run_id) {
       reloadRuns();
@@ -85,6 +90,7 @@ export function startLive(bridge: RewindBridge): () => void {
       void useAudit.getState().catchUp();
       reloadWorkflows();
       reloadRuns();
+      reloadIncidents();
       void useInspector.getState().refresh();
       void useRehearsal.getState().loadSessions();
     }

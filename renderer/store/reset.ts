@@ -1,10 +1,12 @@
 import { auditInitialState, useAudit } from './audit-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
+import { incidentsInitialState, useIncidents } from './incidents-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
 import { timelineInitialState, useTimeline } from './timeline-store.js';
+import { useUi } from './ui-store.js';
 import { workflowsInitialState, useWorkflows } from './workflows-store.js';
 
 /** After a connection switch nothing of the old server may linger: clear every data store and reload. */
@@ -18,5 +20,8 @@ export async function resetConnectionData(): Promise<void> {
   useWorkflows.setState(workflowsInitialState);
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
-  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load()]);
+  useIncidents.setState(incidentsInitialState);
+  // Every connection opens on what is wrong there now.
+  useUi.getState().setView('home');
+  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load(), useIncidents.getState().load()]);
 }

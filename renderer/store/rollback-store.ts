@@ -39,6 +39,8 @@ interface RollbackActions {
   openFor(workflowId: string, version: number): Promise<void>;
   reload(): Promise<void>;
   close(): void;
+  /** A live change to the workflow: re-read the preview ("Active now") unless a rollback is under way or done. */
+  refreshIfShowing(workflowId: string): void;
   setConfirmName(v: string): void;
   setConfirmVersion(v: string): void;
   submit(production: boolean): Promise<void>;
@@ -73,6 +75,11 @@ export const useRollback = create<RollbackState & RollbackActions>()((set, get) 
     } catch (e) {
       set({ phase: 'failed', error: toErrorData(e) });
     }
+  },
+  refreshIfShowing(workflowId) {
+    const { phase } = get();
+    if (get().workflowId !== workflowId || (phase !== 'ready' && phase !== 'failed')) return;
+    void get().reload();
   },
   close() {
     // A rollback in flight is not abandoned by closing the dialog; its result still lands in the log.

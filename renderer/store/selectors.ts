@@ -1,6 +1,7 @@
-import type { Checkpoint, ConnectionInfo, RehearsalSession, RewindEvent, Run, StoredRunbook, Workflow } from '../../preload/contract/index.js';
+import type { Checkpoint, ConnectionInfo, FailingWorkflow, RehearsalSession, RewindEvent, Role, Run, StoredRunbook, Workflow } from '../../preload/contract/index.js';
 import type { AuditFilter, AuditState } from './audit-store.js';
 import type { ConnectionsState } from './connections-store.js';
+import type { IncidentsState } from './incidents-store.js';
 import type { InspectorState } from './inspector-store.js';
 import type { RehearsalState } from './rehearsal-store.js';
 import type { RunbooksState } from './runbooks-store.js';
@@ -14,7 +15,31 @@ import type { WorkflowsState } from './workflows-store.js';
 
 export const selectSelectedConnection = (s: ConnectionsState): ConnectionInfo | null => s.connections.find((c) => c.selected) ?? null;
 
-export const selectIsProduction = (s: ConnectionsState): boolean => selectSelectedConnection(s)?.environment === 'production';
+/** Connections with a tampered or truncated log, the selected one first. Use with `useShallow`. */
+export const selectAlarmedConnections = (s: ConnectionsState): ConnectionInfo[] =>
+  s.connections.filter((c) => c.alarm !== null).sort((a, b) => Number(b.selected) - Number(a.selected));
+
+/** The console's role on the selected connection; null until the server has said. */
+export const selectRole = (s: ConnectionsState): Role | null => selectSelectedConnection(s)?.role ?? null;
+
+/** The failing-workflow entry of the incident summary for one workflow, if it is failing. */
+export const selectIncidentFor =
+  (workflowId: string | null) =>
+  (s: IncidentsState): FailingWorkflow | null =>
+    s.summary?.failing.find((f) => f.workflow_id === workflowId) ?? null;
+
+
+/** The environment a connection is shown as: what its server says it serves, else what was typed when adding it. */
+export const shownEnvironment = (c: ConnectionInfo): string => c.server_environment ?? c.environment;
+
+/** A server that says it serves another environment than the one typed when adding it (e.g. added as staging, serves production). */
+export const environmentMismatch = (c: ConnectionInfo): boolean => c.kind === 'remote' && c.server_environment !== null && c.server_environment !== c.environment;
+
+/** Production by either account (the server's or the operator's): the stronger confirmation errs on the safe side. */
+export const selectIsProduction = (s: ConnectionsState): boolean => {
+  const c = selectSelectedConnection(s);
+  return c !== null && (c.environment === 'production' || c.server_environment === 'production');
+};
 
 export function selectFilteredWorkflows(s: WorkflowsState): Workflow[] {
   const q = s.query.trim().toLowerCase();

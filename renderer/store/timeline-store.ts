@@ -1,18 +1,23 @@
 import { create } from 'zustand';
-import type { RewindErrorData, RewindEvent, VersionDiff, WorkflowVersion } from '../../preload/contract/index.js';
+import type { RewindErrorData, RewindEvent, VersionDiff, VersionListItem } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { eventVersions } from '../shared/event-text.js';
 
 /** One row of the timeline: a version, or a publish/rollback drawn between versions at the time it happened. */
 export type TimelineRow =
-  | { kind: 'version'; key: string; time: string; version: WorkflowVersion }
+  | { kind: 'version'; key: string; time: string; version: VersionListItem }
   | { kind: 'publish'; key: string; time: string; event: RewindEvent; version: number | null }
   | { kind: 'rollback'; key: string; time: string; event: RewindEvent; from: number | null; to: number | null };
 
 export interface TimelineState {
   workflowId: string | null;
-  /** Newest first. */
-  versions: WorkflowVersion[];
+  /** Newest first: the pages loaded so far (without their DSL; a diff or an opened version fetches its own). */
+  versions: VersionListItem[];
+  /** Every version the workflow has; more than `versions.length` while pages remain to load. */
+  total: number;
+  /** Where the next page starts; null once every version is loaded. */
+  nextOffset: number | null;
+  loadingMore: boolean;
   /** version_published and workflow_rollback events of this workflow, in seq order. */
   lifecycle: RewindEvent[];
   rows: TimelineRow[];
@@ -28,6 +33,9 @@ export interface TimelineState {
 export const timelineInitialState: TimelineState = {
   workflowId: null,
   versions: [],
+  total: 0,
+  nextOffset: null,
+  loadingMore: false,
   lifecycle: [],
   rows: [],
   loading: false,
@@ -40,6 +48,10 @@ export const timelineInitialState: TimelineState = {
 
 interface TimelineActions {
   load(workflowId: string): Promise<void>;
+  /** The next page of older versions, as the timeline scrolls near its end. */
+  loadMore(): Promise<void>;
+  /** Every remaining page, one after another (End on the timeline). */
+  loadAll(): Promise<void>;
   toggleSelect(version: number): void;
   clearSelection(): void;
   /** Keeps the timeline current from the live stream without reloading every version. */
@@ -47,11 +59,20 @@ interface TimelineActions {
 }
 
 const LIFECYCLE = new Set(['version_published', 'workflow_rollback']);
-const EVENT_PAGE = 10000;
+// Pages small enough that no answer nears the 1 MB cap, large enough to fill many screens.
+const EVENT_PAGE = 2000;
+export const VERSION_PAGE = 500;
 
-export function buildRows(versions: WorkflowVersion[], lifecycle: RewindEvent[]): TimelineRow[] {
+/**
+ * The rows of the loaded versions, with the publishes and rollbacks among them. While older pages
+ * remain (`complete` false), events older than the oldest loaded version wait for their page, so a
+ * row never jumps once drawn.
+ */
+export function buildRows(versions: VersionListItem[], lifecycle: RewindEvent[], complete = true): TimelineRow[] {
   const rows: TimelineRow[] = versions.map((v) => ({ kind: 'version', key: `v${v.version}`, time: v.created_at, version: v }));
+  const oldest = versions[versions.length - 1]?.created_at;
   for (const e of lifecycle) {
+    if (!complete && oldest !== undefined && e.ts < oldest) continue;
     const vs = eventVersions(e);
     rows.push(
       e.type === 'workflow_rollback'
@@ -67,6 +88,13 @@ export function buildRows(versions: WorkflowVersion[], lifecycle: RewindEvent[])
     if (b.kind === 'version') return -1;
     return b.event.seq - a.event.seq;
   });
+}
+
+/** Where the page after this one starts: the server's word, else the end of what the page holds. */
+function pageEnd(page: { versions: unknown[]; total: number; next_offset: number | null }, offset: number): number | null {
+  if (page.next_offset !== null) return page.next_offset;
+  const end = offset + page.versions.length;
+  return end < page.total ? end : null;
 }
 
 async function fetchLifecycle(workflowId: string): Promise<RewindEvent[]> {
@@ -97,14 +125,38 @@ export const useTimeline = create<TimelineState & TimelineActions>()((set, get) 
       const same = get().workflowId === workflowId;
       set({ ...(same ? {} : timelineInitialState), workflowId, loading: true, error: null });
       try {
-        const [{ versions }, lifecycle] = await Promise.all([
-          unwrap(api().versions.list({ workflow_id: workflowId })),
+        const [page, lifecycle] = await Promise.all([
+          unwrap(api().versions.list({ workflow_id: workflowId, limit: VERSION_PAGE, include_dsl: false })),
           fetchLifecycle(workflowId),
         ]);
         if (get().workflowId !== workflowId) return;
-        set({ versions, lifecycle, rows: buildRows(versions, lifecycle), loading: false });
+        const nextOffset = pageEnd(page, 0);
+        set({ versions: page.versions, total: page.total, nextOffset, lifecycle, rows: buildRows(page.versions, lifecycle, nextOffset === null), loading: false });
       } catch (e) {
         if (get().workflowId === workflowId) set({ loading: false, error: toErrorData(e) });
+      }
+    },
+    async loadMore() {
+      const { workflowId, nextOffset, loadingMore } = get();
+      if (!workflowId || nextOffset === null || loadingMore) return;
+      set({ loadingMore: true });
+      try {
+        const page = await unwrap(api().versions.list({ workflow_id: workflowId, offset: nextOffset, limit: VERSION_PAGE, include_dsl: false }));
+        if (get().workflowId !== workflowId) return;
+        // A version created meanwhile shifts the offsets by one: never show a version twice.
+        const seen = new Set(get().versions.map((v) => v.version));
+        const versions = [...get().versions, ...page.versions.filter((v) => !seen.has(v.version))];
+        const next = pageEnd(page, nextOffset);
+        set({ versions, total: page.total, nextOffset: next, loadingMore: false, rows: buildRows(versions, get().lifecycle, next === null) });
+      } catch (e) {
+        set({ loadingMore: false, error: toErrorData(e) });
+      }
+    },
+    async loadAll() {
+      const workflowId = get().workflowId;
+      while (get().workflowId === workflowId && get().nextOffset !== null && !get().error) {
+        if (get().loadingMore) await new Promise((r) => setTimeout(r, 20));
+        else await get().loadMore();
       }
     },
     toggleSelect(version) {
@@ -126,10 +178,14 @@ export const useTimeline = create<TimelineState & TimelineActions>()((set, get) 
         const fresh = await Promise.all(touched.map((version) => unwrap(api().versions.get({ workflow_id: workflowId, version }))));
         if (get().workflowId !== workflowId) return;
         const byNumber = new Map(get().versions.map((v) => [v.version, v]));
-        for (const v of fresh) byNumber.set(v.version, v);
+        for (const v of fresh) {
+          const { dsl_definition: _dsl, ...item } = v;
+          byNumber.set(v.version, item);
+        }
         const versions = [...byNumber.values()].sort((a, b) => b.version - a.version);
         const lifecycle = LIFECYCLE.has(event.type) && !get().lifecycle.some((e) => e.seq === event.seq) ? [...get().lifecycle, event] : get().lifecycle;
-        set({ versions, lifecycle, rows: buildRows(versions, lifecycle) });
+        const added = versions.length - get().versions.length;
+        set({ versions, total: get().total + added, lifecycle, rows: buildRows(versions, lifecycle, get().nextOffset === null) });
       } catch (e) {
         set({ error: toErrorData(e) });
       }

@@ -1,8 +1,8 @@
 import { create } from 'zustand';
 
-export type View = 'workflows' | 'runs' | 'runbooks' | 'audit';
+export type View = 'home' | 'workflows' | 'runs' | 'runbooks' | 'audit';
 /** The connection dialogs the switcher's menu opens. */
-export type ConnectionDialog = 'snapshot' | 'openSandbox' | 'token';
+export type ConnectionDialog = 'snapshot' | 'openSandbox' | 'token' | 'resetSandbox' | 'remove';
 export type Theme = 'dark' | 'light';
 
 /** UI-only state: the main view, the theme and the connection dialogs. */
@@ -23,7 +23,7 @@ function storedTheme(): Theme {
   }
 }
 
-export const uiInitialState: UiState = { view: 'workflows', theme: 'dark', addConnectionOpen: false, connectionDialog: null };
+export const uiInitialState: UiState = { view: 'home', theme: 'dark', addConnectionOpen: false, connectionDialog: null };
 
 interface UiActions {
   setView(view: View): void;

@@ -30,6 +30,7 @@ interface WorkflowsActions {
   setQuery(query: string): void;
   select(id: string | null): void;
   togglePause(id: string): Promise<void>;
+  clearActionError(): void;
 }
 
 export const useWorkflows = create<WorkflowsState & WorkflowsActions>()((set, get) => ({
@@ -54,6 +55,9 @@ export const useWorkflows = create<WorkflowsState & WorkflowsActions>()((set, ge
   },
   select(id) {
     set({ selectedId: id, actionError: null });
+  },
+  clearActionError() {
+    set({ actionError: null });
   },
   async togglePause(id) {
     const wf = get().workflows.find((w) => w.id === id);

@@ -1,4 +1,5 @@
 import { memo } from 'react';
+import type { VersionMark } from '../home/home-model.js';
 import { describeEvent } from '../shared/event-text.js';
 import { formatShortTime, formatTime } from '../shared/format.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
@@ -10,11 +11,17 @@ export const TimelineItem = memo(function TimelineItem({
   active,
   picked,
   onRollback,
+  mark = null,
+  refusal = null,
 }: {
   row: TimelineRow;
   active: boolean;
   picked: boolean;
   onRollback: (version: number) => void;
+  /** The incident's verdict on this version: part of the bad streak, or the last good one. */
+  mark?: VersionMark | null;
+  /** Why this console may not roll back here (its role), or null. */
+  refusal?: string | null;
 }) {
   const tab = active ? 0 : -1;
   if (row.kind !== 'version') {
@@ -36,7 +43,7 @@ export const TimelineItem = memo(function TimelineItem({
   }
   const v = row.version;
   return (
-    <div className={picked ? 'tl-row tl-version is-picked' : 'tl-row tl-version'} data-testid="timeline-version" data-version={v.version} data-status={v.status}>
+    <div className={picked ? 'tl-row tl-version is-picked' : 'tl-row tl-version'} data-testid="timeline-version" data-version={v.version} data-status={v.status} data-mark={mark ?? undefined}>
       <span className="tl-rail" aria-hidden="true">
         <span className="tl-dot" data-status={v.status} />
       </span>
@@ -57,6 +64,11 @@ export const TimelineItem = memo(function TimelineItem({
       </button>
       <StatusBadge status={v.status} testId="version-status" />
       <span className="tl-log" title={v.change_log}>
+        {mark ? (
+          <span className="tl-mark" data-mark={mark} data-testid="timeline-mark">
+            {mark === 'bad' ? 'bad' : 'last good'}
+          </span>
+        ) : null}{' '}
         {v.change_log || <span className="muted">no change log</span>}
       </span>
       <span className="muted tl-actor">{v.created_by}</span>
@@ -71,10 +83,12 @@ export const TimelineItem = memo(function TimelineItem({
           className="btn btn-small"
           tabIndex={tab}
           onClick={() => onRollback(v.version)}
-          aria-label={`Roll back here, to v${v.version}`}
+          disabled={refusal !== null}
+          title={refusal ?? undefined}
+          aria-label={refusal ? `Roll back to v${v.version}: not allowed. ${refusal}` : `Roll back here, to v${v.version}`}
           data-testid="timeline-rollback"
         >
-          Roll back here
+          Roll back
         </button>
       )}
     </div>

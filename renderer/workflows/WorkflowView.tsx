@@ -1,10 +1,14 @@
 import { useEffect } from 'react';
+import { openRun } from '../home/incident-actions.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { GuardedButton } from '../shared/GuardedButton.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { DiffPanel } from '../diff/DiffPanel.js';
 import { Timeline } from '../timeline/Timeline.js';
 import { useRuns } from '../store/runs-store.js';
-import { selectSelectedWorkflow } from '../store/selectors.js';
+import { useConnections } from '../store/connections-store.js';
+import { useIncidents } from '../store/incidents-store.js';
+import { selectIncidentFor, selectRole, selectSelectedWorkflow } from '../store/selectors.js';
 import { useTimeline } from '../store/timeline-store.js';
 import { useUi } from '../store/ui-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
@@ -15,6 +19,8 @@ export function WorkflowView() {
   const busy = useWorkflows((s) => s.busy);
   const actionError = useWorkflows((s) => s.actionError);
   const workflowId = wf?.id ?? null;
+  const role = useConnections(selectRole);
+  const failingRunId = useIncidents((s) => selectIncidentFor(workflowId)(s)?.latest_failed_run_id ?? null);
 
   useEffect(() => {
     if (workflowId) void useTimeline.getState().load(workflowId);
@@ -33,12 +39,19 @@ export function WorkflowView() {
     void useRuns.getState().setFilter({ workflowId: wf.id, status: null });
     useUi.getState().setView('runs');
   };
+  // The failed badge opens the failing run itself, beside the workflow's run list.
+  const showFailed = () => {
+    showRuns();
+    if (failingRunId) openRun(failingRunId);
+  };
 
   return (
     <section className="workflow-view" aria-label={`Workflow ${wf.name}`} data-testid="workflow-view">
       <header className="workflow-header">
         <div className="workflow-title">
-          <h1 data-testid="workflow-title">{wf.name}</h1>
+          <h1 data-testid="workflow-title" title={wf.name}>
+            {wf.name}
+          </h1>
           <StatusBadge status={wf.status} testId="workflow-header-status" />
           <span className="muted" data-testid="workflow-active-version">
             active {wf.active_version === null ? '—' : `v${wf.active_version}`}
@@ -49,7 +62,7 @@ export function WorkflowView() {
         </div>
         <div className="workflow-actions">
           {wf.failed_runs > 0 ? (
-            <button type="button" className="btn btn-warn" onClick={showRuns} data-testid="workflow-failed-runs">
+            <button type="button" className="btn btn-warn" onClick={showFailed} data-testid="workflow-failed-runs">
               {wf.failed_runs} failed run{wf.failed_runs === 1 ? '' : 's'}
             </button>
           ) : (
@@ -57,13 +70,15 @@ export function WorkflowView() {
               Runs
             </button>
           )}
-          <button type="button" className="btn" disabled={busy} onClick={() => void useWorkflows.getState().togglePause(wf.id)} data-testid="workflow-pause-toggle">
+          <GuardedButton action="pause" role={role} disabled={busy} onClick={() => void useWorkflows.getState().togglePause(wf.id)} testId="workflow-pause-toggle">
             {wf.status === 'active' ? 'Pause' : 'Unpause'}
-          </button>
+          </GuardedButton>
         </div>
       </header>
       {wf.description ? <p className="muted workflow-description">{wf.description}</p> : null}
-      {actionError ? <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} testId="workflow-error" /> : null}
+      {actionError ? (
+        <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} onDismiss={() => useWorkflows.getState().clearActionError()} focusOnMount testId="workflow-error" />
+      ) : null}
       <div className="workflow-body">
         <Timeline workflow={wf} />
         <DiffPanel />

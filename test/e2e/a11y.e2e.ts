@@ -14,6 +14,22 @@ async function seriousViolations(page: Page) {
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
 }
 
+test('the incident home, the folded header at 1024×640 and its view menu have no serious accessibility violations, in both themes', async ({ page }) => {
+  await page.setViewportSize({ width: 1024, height: 640 });
+  app = await startConsole();
+  const c = new ConsolePage(page);
+  await c.open(app.url);
+  await expect(c.incident('ml-training-pipeline')).toBeVisible();
+  expect(await seriousViolations(page), 'home at 1024').toEqual([]);
+  await page.getByTestId('view-menu').click();
+  await expect(page.getByTestId('view-menu-home')).toBeFocused();
+  expect(await seriousViolations(page), 'view menu open').toEqual([]);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('theme-toggle').click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  expect(await seriousViolations(page), 'home at 1024, light theme').toEqual([]);
+});
+
 test('the main views have no serious accessibility violations, in both themes', async ({ page }, testInfo) => {
   app = await startConsole();
   const c = new ConsolePage(page);

@@ -41,22 +41,26 @@ test('a stale revision is refused with its hint, and reload-and-retry succeeds',
   await expect(me.rollbackResult).toContainText('v1');
 });
 
-test('a viewer token is refused with who can do it', async ({ page }, testInfo) => {
+test('a viewer token: the console disables the rollback with the reason, and the server still refuses it with who can do it', async ({ page }, testInfo) => {
   server = await startWorkflowServer();
   app = await startConsole();
   const c = new ConsolePage(page);
   await c.open(app.url);
   await c.addServer({ name: 'prod (read only)', url: server.url, token: server.viewerToken, environment: 'production' });
   await expect(page.getByTestId('connection-production')).toBeVisible();
+  await expect(c.connectionRole).toHaveText('viewer');
   await c.openWorkflow(WORKFLOW);
-  await c.rollbackFrom(1).click();
-  await expect(c.rollbackPreview).toBeVisible();
-  // Production asks for the version as well as the name.
-  await c.rollbackConfirmName.fill(WORKFLOW);
-  await expect(c.rollbackSubmit).toBeDisabled();
-  await c.rollbackConfirmVersion.fill('v1');
-  await c.rollbackSubmit.click();
-  await expect(c.rollbackError).toHaveAttribute('data-code', 'FORBIDDEN');
-  await expect(c.rollbackErrorHint).toContainText('operator');
+  // Never a confirmation typed only to be refused: the control says why it is off.
+  await expect(c.rollbackFrom(1)).toBeDisabled();
+  await expect(c.rollbackFrom(1)).toHaveAttribute('title', /viewer/);
   await page.screenshot({ path: testInfo.outputPath('viewer-forbidden.png') });
+
+  const auth = { authorization: `Bearer ${server.viewerToken}` };
+  const { workflows } = (await (await fetch(`${server.url}/api/v1/workflows`, { headers: auth })).json()) as { workflows: { id: string; name: string }[] };
+  const wf = workflows.find((w) => w.name === WORKFLOW)!;
+  const refused = await fetch(`${server.url}/api/v1/workflows/${wf.id}/versions/1/rollback`, { method: 'POST', headers: auth });
+  expect(refused.status).toBe(403);
+  const body = (await refused.json()) as { error: { code: string; hint: string } };
+  expect(body.error.code).toBe('FORBIDDEN');
+  expect(body.error.hint).toContain('operator');
 });

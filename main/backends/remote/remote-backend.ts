@@ -83,6 +83,19 @@ export class RemoteBackend implements Backend {
     return this.compatible;
   }
 
+  /** The bearer token for a URL of this server (same origin, under its base path); nothing for any other URL, so a token never leaks to a third party. */
+  credentialsFor(url: string): Record<string, string> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return {};
+    }
+    const base = new URL(this.baseUrl);
+    const under = base.pathname === '/' || target.pathname === base.pathname || target.pathname.startsWith(`${base.pathname}/`);
+    return target.origin === base.origin && under ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   /** Who the token is on this server; UNAUTHORIZED when it is refused. */
   async whoami(): Promise<Identity> {
     await this.health();
@@ -147,7 +160,8 @@ export class RemoteBackend implements Backend {
   }
 
   private async fetchHealth(): Promise<Health> {
-    const health = await this.request('GET', serverRoutes.health, undefined, {}, this.timeoutMs, healthSchema, false);
+    // A degraded server answers 503 with its health: still ours to talk to (its console shows why it is degraded).
+    const health = await this.request('GET', serverRoutes.health, undefined, {}, this.timeoutMs, healthSchema, false, 503);
     if (health.protocol !== PROTOCOL_VERSION) {
       throw protocolError(this.baseUrl, `speaks Rewind protocol ${health.protocol} (server ${health.version}); this console speaks protocol ${PROTOCOL_VERSION}.`, {
         server_protocol: health.protocol,
@@ -165,11 +179,12 @@ export class RemoteBackend implements Backend {
     timeoutMs: number,
     schema: z.ZodType<T>,
     authenticated = true,
+    alsoOk?: number,
   ): Promise<T> {
     const url = `${this.baseUrl}${pathAndQuery}`;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(verb, url, body, headers, timeoutMs, schema, authenticated);
+        return await this.once(verb, url, body, headers, timeoutMs, schema, authenticated, alsoOk);
       } catch (err) {
         if (!(err instanceof RewindError) || !retryable(err) || attempt >= this.retries || this.closing.signal.aborted) throw err;
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, { initialMs: 100, maxMs: 2000 })));
@@ -185,6 +200,7 @@ export class RemoteBackend implements Backend {
     timeoutMs: number,
     schema: z.ZodType<T>,
     authenticated: boolean,
+    alsoOk?: number,
   ): Promise<T> {
     let res: Response;
     let text: string;
@@ -210,7 +226,7 @@ export class RemoteBackend implements Backend {
     } catch {
       throw protocolError(this.baseUrl, `answered HTTP ${res.status} with something other than JSON.`, { status: res.status });
     }
-    if (!res.ok) throw answerError(this.baseUrl, res.status, json);
+    if (!res.ok && res.status !== alsoOk) throw answerError(this.baseUrl, res.status, json);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

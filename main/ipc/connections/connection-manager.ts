@@ -1,24 +1,30 @@
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Backend, SubscriptionState } from '../../backends/backend.js';
-import { openSandbox, type EngineBackend } from '../../backends/engine-backend.js';
+import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
-import { snapshotServer } from '../../snapshots/snapshot.js';
-import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent } from '../../../preload/contract/index.js';
+import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
+import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent, Role } from '../../../preload/contract/index.js';
 import {
   isSandboxConnection,
   loadConnections,
   newConnectionId,
-  saveConnections,
+  updateConnections,
   type RemoteConnection,
   type SandboxConnection,
   type SavedConnection,
 } from './connections-file.js';
 import { headSeq } from '../../backends/head-seq.js';
+import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
 import type { TokenVault } from './token-vault.js';
+import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
 
 export const SANDBOX_ID = 'sandbox';
+/** The newest (seq, hash) this console verified per connection, beside the connections file. */
+export const VERIFIED_HEADS_FILE = 'verified-heads.json';
+/** Live events move the remembered head often: the file is rewritten at most this often. */
+const HEADS_SAVE_MS = 1000;
 
 /** What a remote backend needs; `main/backends/remote/` provides the real factory. */
 export interface RemoteOptions {
@@ -27,7 +33,7 @@ export interface RemoteOptions {
 }
 /** A workflow server's backend, which can also say who its token is (GET /api/v1/whoami). */
 export interface RemoteBackendLike extends Backend {
-  whoami(): Promise<{ name: string }>;
+  whoami(): Promise<{ name: string; role?: Role; environment?: string | null }>;
 }
 export type CreateRemote = (options: RemoteOptions) => RemoteBackendLike;
 
@@ -40,8 +46,11 @@ export type AddConnectionInput = z.output<ConsoleMethods['connections:add']['inp
 export type CreateSnapshotInput = z.output<ConsoleMethods['snapshots:create']['input']>;
 
 export interface ConnectionManagerOptions {
-  /** The local sandbox, already open; it is always in the list and cannot be removed. */
-  sandbox: { backend: EngineBackend; path: string };
+  /**
+   * The local sandbox, already open; it is always in the list and cannot be removed. `reopenWithDemo`
+   * opens a fresh one at the same path seeded with the demo ("Reset sandbox to the demo").
+   */
+  sandbox: { backend: EngineBackend; path: string; reopenWithDemo?: () => Promise<EngineBackend> };
   /** Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor, runs unscaled. */
   openSandboxFile?: (path: string) => Promise<EngineBackend>;
   /** The folder holding the connections file. */
@@ -65,6 +74,12 @@ export interface ConnectionManager {
   createSnapshot(input: CreateSnapshotInput): Promise<ApiOutput<'snapshots:create'>>;
   /** The selected connection's backend; throws a typed error when it cannot be used at all (no token). */
   selectedBackend(): Backend;
+  /** A scratch copy of the selected connection when it is a sandbox (null for a server): what a rehearsal changes instead. */
+  scratchCopyOfSelected(): Promise<{ backend: EngineBackend; dispose(): Promise<void> } | null>;
+  /** What resetting the local sandbox would throw away. */
+  sandboxContents(): Promise<SandboxContents>;
+  /** Sets the local sandbox aside (kept as `<file>.before-reset`) and opens a fresh one with the demo. */
+  resetSandbox(): Promise<SandboxContents>;
   onPush(listener: ConsolePush): () => void;
   /** Sends a push of another console service (rehearsal progress) to the same listeners. */
   push: ConsolePush;
@@ -79,15 +94,19 @@ interface Live {
   kind: 'sandbox' | 'remote';
   url: string;
   backend: Backend | null;
-  /** Remote only: asks the server who the token is. */
-  identify: (() => Promise<string>) | null;
+  /** Remote only: asks the server who the token is, its role, and what environment it serves. */
+  identify: (() => Promise<{ name: string; role?: Role; environment?: string | null }>) | null;
   actor: string | null;
+  role: Role | null;
+  serverEnvironment: string | null;
   snapshot: ConnectionInfo['snapshot'];
   hasToken: boolean;
   state: ConnectionState;
   detail: string | null;
   /** Set once the subscription was live: afterwards a drop is "reconnecting", before it "unreachable". */
   everConnected: boolean;
+  /** A tampered or truncated log: the console's red banner. */
+  alarm: HeadAlarm | null;
   stop: () => void;
 }
 
@@ -99,6 +118,15 @@ interface Live {
 export async function createConnectionManager(options: ConnectionManagerOptions): Promise<ConnectionManager> {
   // Read (and validate) the file before anything starts, so a bad file leaves nothing running.
   const saved = await loadConnections(options.dir);
+  const heads = await VerifiedHeads.load(join(options.dir, VERIFIED_HEADS_FILE));
+  let headsTimer: NodeJS.Timeout | null = null;
+  const saveHeadsSoon = () => {
+    headsTimer ??= setTimeout(() => {
+      headsTimer = null;
+      heads.save().catch(() => undefined);
+    }, HEADS_SAVE_MS);
+    headsTimer.unref();
+  };
   const retry = options.retryMs ?? { base: 1000, cap: 30_000 };
   const listeners = new Set<ConsolePush>();
   const live = new Map<string, Live>();
@@ -121,13 +149,16 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     kind: c.kind,
     url: c.url,
     environment: c.config && !isSandboxConnection(c.config) ? c.config.environment : 'sandbox',
+    server_environment: c.kind === 'sandbox' ? 'sandbox' : c.serverEnvironment,
     color: c.config?.color ?? DEFAULT_COLORS.sandbox,
     state: c.state,
     detail: c.detail,
     has_token: c.hasToken,
     selected: id === selectedId,
     actor: c.actor,
+    role: c.role,
     snapshot: c.snapshot,
+    alarm: c.alarm,
   });
   const list = () => [...live].map(([id, c]) => info(id, c));
   const changed = () => {
@@ -167,19 +198,50 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     };
     const identify = async () => {
       if (!c.identify) return;
-      const actor = await c.identify();
-      if (!stopped && actor !== c.actor) {
-        c.actor = actor;
+      const who = await c.identify();
+      const role = who.role ?? null;
+      const environment = who.environment ?? null;
+      if (!stopped && (who.name !== c.actor || role !== c.role || environment !== c.serverEnvironment)) {
+        c.actor = who.name;
+        c.role = role;
+        c.serverEnvironment = environment;
         changed();
       }
     };
+    const where = c.config?.name ?? 'The local sandbox';
+    const setAlarm = (raised: HeadAlarm | null) => {
+      const alarm = raised && readOnlyNote(backend, raised);
+      if (alarm?.code === c.alarm?.code && alarm?.message === c.alarm?.message) return;
+      c.alarm = alarm;
+      changed();
+    };
+    /** Checks the log still holds what was verified here before; remembers its head unless it does not. */
+    const verifyHead = async () => {
+      const { head, alarm } = await checkHead(backend, heads.get(id, c.url), where);
+      if (stopped) return head.seq;
+      setAlarm(alarm);
+      if (alarm?.code !== 'LOG_TRUNCATED') {
+        heads.set(id, { source: c.url, seq: head.seq, hash: head.hash });
+        saveHeadsSoon();
+      }
+      return head.seq;
+    };
     const tryStart = () =>
-      identify().then(() => headSeq(backend)).then(
+      identify().then(verifyHead).then(
         (after) => {
           if (stopped) return;
           unsubscribe = backend.subscribe({
             after,
             onEvent: (event: RewindEvent) => {
+              const last = heads.get(id, c.url);
+              if (last && c.alarm?.code !== 'LOG_TRUNCATED') {
+                if (extendsHead(last, event)) {
+                  heads.set(id, { source: c.url, seq: event.seq, hash: event.hash });
+                  saveHeadsSoon();
+                } else if (event.seq > last.seq) {
+                  setAlarm(chainBroken(where, event.seq, `event ${event.seq} does not follow event ${last.seq} as verified by this console`));
+                }
+              }
               if (id === selectedId) push('events:appended', { connection_id: id, event });
             },
             onState: (state, detail) => onSubscriptionState(c, state, detail),
@@ -190,7 +252,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         (err: unknown) => {
           if (stopped) return;
           const refused = err instanceof RewindError && ['UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'TLS_FAILED'].includes(err.code);
-          setState(c, refused ? 'refused' : 'unreachable', errorDetail(err));
+          setState(c, refused ? 'refused' : 'unreachable', err instanceof RewindError && err.code === 'UNAUTHORIZED' ? badTokenDetail(err) : errorDetail(err));
           if (refused) return;
           // Capped exponential backoff with jitter until the server answers.
           const delay = Math.min(retry.cap, retry.base * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -203,14 +265,16 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 
   const missingTokenDetail = options.vault.persistent
-    ? 'The OS keychain could not open this connection’s token (the keychain is locked, or was reset). Remove the connection and add it again with its token.'
-    : 'Browser mode keeps tokens in memory only, for one session, so this connection’s token is gone since the last start. Remove the connection and add it again with its token, or use the desktop app, which keeps tokens in the OS keychain.';
+    ? `The OS keychain could not open this connection’s token (the keychain is locked, or was reset). ${REPLACE_TOKEN}`
+    : `Browser mode keeps tokens in memory only, for one session, so this connection’s token is gone since the last start. ${REPLACE_TOKEN} The desktop app keeps tokens in the OS keychain.`;
 
   /** Points a remote connection at a new backend for `token` (or none), from a fresh state. */
   const connectRemote = (c: Live, url: string, token: string | null) => {
     c.backend = null;
     c.identify = null;
     c.actor = null;
+    c.role = null;
+    c.serverEnvironment = null;
     c.everConnected = false;
     c.hasToken = token !== null;
     c.detail = token === null ? missingTokenDetail : null;
@@ -218,7 +282,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       try {
         const remote = options.createRemote({ url, token });
         c.backend = remote;
-        c.identify = async () => (await remote.whoami()).name;
+        c.identify = async () => {
+          const { name, role, environment } = await remote.whoami();
+          return { name, role, environment };
+        };
       } catch (err) {
         // A hand-edited file may hold a URL the client refuses: show it on that connection, keep the rest.
         c.detail = errorDetail(err);
@@ -260,7 +327,6 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     else await openRemote(config);
   }
 
-  const remotes = () => [...live.values()].flatMap((c) => (c.config ? [c.config] : []));
   /** Paths a snapshot is writing right now: nothing else may open or write them meanwhile. */
   const snapshotting = new Set<string>();
   const sandboxWith = (path: string) => [...live].find(([, c]) => c.kind === 'sandbox' && resolve(c.url) === path);
@@ -272,6 +338,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     return c;
   };
 
+  const localSandbox = (): EngineBackend => {
+    if (!(sandbox.backend instanceof EngineBackend)) throw new RewindError('INTERNAL', 'The local sandbox is not open.', 'Restart Rewind.');
+    return sandbox.backend;
+  };
+
   const nameTaken = (name: string) => list().some((c) => c.name.toLowerCase() === name.toLowerCase());
 
   return {
@@ -279,9 +350,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     add: (input) =>
       serial(async () => {
         const name = input.name.trim();
-        if (nameTaken(name)) {
-          throw new RewindError('DUPLICATE_NAME', `A connection named “${name}” already exists.`, 'Choose another name, or remove the existing connection first.');
-        }
+        if (nameTaken(name)) throw duplicateName(name);
         const config: RemoteConnection = {
           id: newConnectionId(),
           name,
@@ -292,7 +361,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         // The token first: if the keychain refuses it, nothing has been written.
         await options.vault.set(config.id, input.token);
         try {
-          await saveConnections(options.dir, [...remotes(), config]);
+          await updateConnections(options.dir, (current) => {
+            // Another console may have taken the name since this one read the file.
+            if (current.some((c) => c.name.toLowerCase() === name.toLowerCase())) throw duplicateName(name);
+            return [...current, config];
+          });
         } catch (err) {
           await options.vault.delete(config.id);
           throw err;
@@ -308,9 +381,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         }
         const c = live.get(id);
         if (!c) return false;
-        await saveConnections(options.dir, remotes().filter((r) => r.id !== id));
+        await updateConnections(options.dir, (current) => current.filter((r) => r.id !== id));
         // An opened sandbox file is only forgotten: the file itself stays where it is.
         if (c.kind === 'remote') await options.vault.delete(id);
+        heads.delete(id);
+        saveHeadsSoon();
         live.delete(id);
         c.stop();
         await c.backend?.close();
@@ -351,7 +426,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const backend = await openSandboxChecked(path, openSandboxFile);
         const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
         try {
-          await saveConnections(options.dir, [...remotes(), config]);
+          await updateConnections(options.dir, (current) => [...current, config]);
         } catch (err) {
           await backend.close();
           throw err;
@@ -366,12 +441,12 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     async createSnapshot(input) {
       const c = find(input.connection_id);
       if (c.kind !== 'remote') {
-        throw new RewindError('VALIDATION_FAILED', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection.');
+        throw new RewindError('SNAPSHOT_SOURCE_IS_SANDBOX', `${c.config?.name ?? 'The local sandbox'} is a sandbox; only a remote server can be snapshotted.`, 'Pick a remote server connection (a sandbox file is already offline: copy the file instead).');
       }
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? input.connection_id} has no token.`, c.detail ?? missingTokenDetail);
-      const path = resolve(input.path);
+      const path = snapshotTargetPath(input.path, c.url);
       if (sandboxWith(path)) {
-        throw new RewindError('VALIDATION_FAILED', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file.', { path });
+        throw new RewindError('SNAPSHOT_TARGET_OPEN', `${path} is open as a connection.`, 'Remove that connection first (the file stays), or snapshot into another file (or a folder, ending the path with /).', { path });
       }
       if (snapshotting.has(path)) throw snapshotBusy(path);
       snapshotting.add(path);
@@ -394,6 +469,31 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? selectedId} has no token.`, c.detail ?? missingTokenDetail);
       return c.backend;
     },
+    async scratchCopyOfSelected() {
+      const c = find(selectedId);
+      if (c.kind !== 'sandbox' || !(c.backend instanceof EngineBackend)) return null;
+      return scratchCopy(c.backend, openSandboxFile);
+    },
+    sandboxContents() {
+      return sandboxContents(localSandbox(), options.sandbox.path);
+    },
+    resetSandbox: () =>
+      serial(async () => {
+        const reopen = options.sandbox.reopenWithDemo;
+        if (!reopen) throw new RewindError('FORBIDDEN', 'This console cannot reset its sandbox.', 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
+        const before = localSandbox();
+        const lost = await sandboxContents(before, options.sandbox.path);
+        // A consistent copy first (online backup, WAL included): a reset by mistake is undone by opening it.
+        await backupSandbox(before, lost.kept_as);
+        sandbox.stop();
+        await before.close();
+        await removeSandboxFiles(options.sandbox.path);
+        await attachSandbox(sandbox, await reopen());
+        sandbox.everConnected = false;
+        await start(SANDBOX_ID, sandbox);
+        changed();
+        return lost;
+      }),
     onPush(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -407,18 +507,28 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       listeners.clear();
       await queue;
       for (const c of live.values()) c.stop();
+      if (headsTimer) clearTimeout(headsTimer);
+      await heads.save().catch(() => undefined);
       await Promise.allSettled([...live.values()].map((c) => c.backend?.close()));
     },
   };
 }
 
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, stop: () => undefined };
+  return { config, kind, url, backend: null, identify: null, actor: null, role: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, stop: () => undefined };
+}
+
+/** A sandbox with a broken chain refuses changes: the banner says so. */
+function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {
+  if (alarm.code !== 'CHAIN_BROKEN' || !(backend instanceof EngineBackend) || !backend.readOnly) return alarm;
+  return { ...alarm, message: `${alarm.message} It is open read-only: changes are refused.` };
 }
 
 async function attachSandbox(c: Live, backend: EngineBackend): Promise<void> {
   c.backend = backend;
   c.actor = backend.defaultActor;
+  // The sandbox is the operator's own file: every action is allowed.
+  c.role = 'admin';
   c.snapshot = snapshotInfo(parseSnapshotMeta(await backend.engine.store.read.all<{ key: string; value: string }>(SNAPSHOT_META_SQL), c.url));
 }
 
@@ -443,6 +553,10 @@ async function openSandboxChecked(path: string, open: (path: string) => Promise<
   return open(path);
 }
 
+function duplicateName(name: string): RewindError {
+  return new RewindError('DUPLICATE_NAME', `A connection named “${name}” already exists.`, 'Choose another name, or remove the existing connection first.');
+}
+
 function snapshotBusy(path: string): RewindError {
   return new RewindError('BUSY', `A snapshot is being written to ${path}.`, 'Wait for it to finish (its progress is shown), then try again.', { path });
 }
@@ -455,6 +569,13 @@ function nameOf(path: string): string {
 function freeName(name: string, taken: (name: string) => boolean): string {
   if (!taken(name)) return name;
   for (let i = 2; ; i++) if (!taken(`${name} (${i})`)) return `${name} (${i})`;
+}
+
+/** The one remedy for a token the server does not take, named as the console's menu names it. */
+const REPLACE_TOKEN = 'Use “Replace token” on this connection to give it a valid token.';
+
+function badTokenDetail(err: RewindError): string {
+  return `${err.message} ${REPLACE_TOKEN}`;
 }
 
 function errorDetail(err: unknown): string {

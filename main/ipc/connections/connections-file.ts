@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { RewindError } from '../../engine/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { withFileLock } from './file-lock.js';
 
 export const CONNECTIONS_FILE = 'connections.json';
 
@@ -65,6 +66,18 @@ export async function loadConnections(dir: string): Promise<SavedConnection[]> {
 
 export function saveConnections(dir: string, connections: readonly SavedConnection[]): Promise<void> {
   return writeFileAtomic(join(dir, CONNECTIONS_FILE), `${JSON.stringify({ version: 1, connections }, null, 2)}\n`);
+}
+
+/**
+ * Changes the connections file as it is now on disk, under a lock shared by every console: another
+ * console's entries, added since this one read the file, are kept (merge on write, never last writer wins).
+ */
+export function updateConnections(dir: string, change: (current: SavedConnection[]) => SavedConnection[]): Promise<SavedConnection[]> {
+  return withFileLock(join(dir, CONNECTIONS_FILE), async () => {
+    const next = change(await loadConnections(dir));
+    await saveConnections(dir, next);
+    return next;
+  });
 }
 
 /** A random id: not derived from the name or URL, so editing either never orphans the token. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { RewindError } from '../../engine/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { withFileLock } from './file-lock.js';
 
 /**
  * The shape of Electron's `safeStorage`: the OS keychain (Keychain, DPAPI, libsecret/kwallet) encrypts,
@@ -73,15 +74,21 @@ export function keychainVault(store: SecretStore, dir: string): TokenVault {
     },
     async set(id, token) {
       if (!store.isEncryptionAvailable()) throw encryptionUnavailable();
-      const secrets = await load();
-      secrets[id] = store.encryptString(token).toString('base64');
-      await save(secrets);
+      const blob = store.encryptString(token).toString('base64');
+      // Under the lock every console shares, so two consoles' tokens never overwrite each other.
+      await withFileLock(file, async () => {
+        const secrets = await load();
+        secrets[id] = blob;
+        await save(secrets);
+      });
     },
     async delete(id) {
-      const secrets = await load();
-      if (!(id in secrets)) return;
-      delete secrets[id];
-      await save(secrets);
+      await withFileLock(file, async () => {
+        const secrets = await load();
+        if (!(id in secrets)) return;
+        delete secrets[id];
+        await save(secrets);
+      });
     },
   };
 }

@@ -29,6 +29,8 @@ export type ConfirmInput = z.output<ConsoleMethods['rehearsals:confirm']['input'
 export interface RehearsalTarget {
   connectionId: string;
   backend: Backend;
+  /** A sandbox target's scratch copy, what a rehearsal changes by default; absent for a server. */
+  scratch?: () => Promise<{ backend: Backend; dispose(): Promise<void> } | null>;
 }
 
 export interface RehearsalSessionsOptions {
@@ -48,6 +50,8 @@ export interface RehearsalSessions {
   /** Aborts every session under way and waits until each record is kept (the console is closing). */
   close(): Promise<void>;
 }
+
+type Scratch = { backend: Backend; dispose(): Promise<void> };
 
 interface Live {
   session: RehearsalSession;
@@ -103,12 +107,21 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
     }
   };
 
-  async function run(live: Live, backend: Backend, runbook: StoredRunbook, scenario: Scenario | undefined, input: StartInput, liveMode: boolean): Promise<RehearsalSession> {
+  async function run(live: Live, backend: Backend, runbook: StoredRunbook, scenario: Scenario | undefined, input: StartInput, liveMode: boolean, scratch: Scratch | null): Promise<RehearsalSession> {
+    try {
+      return await rehearseAndKeep(live, backend, runbook, scenario, input, liveMode, scratch);
+    } finally {
+      await scratch?.dispose();
+    }
+  }
+
+  async function rehearseAndKeep(live: Live, backend: Backend, runbook: StoredRunbook, scenario: Scenario | undefined, input: StartInput, liveMode: boolean, scratch: Scratch | null): Promise<RehearsalSession> {
     const { signal } = live.controller;
     let record: RehearsalRecord;
     try {
       record = await rehearse({
-        backend,
+        // On a scratch copy the steps change the copy; the record is kept in the sandbox's own history.
+        backend: scratch?.backend ?? backend,
         runbook: runbook.runbook,
         ...(scenario ? { scenario } : {}),
         skipSteps: input.skip_steps,
@@ -124,6 +137,7 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
       update(live, { state: signal.aborted ? 'aborted' : 'finished', passed: false, current_index: null, detail: `The scenario could not be set up: ${e.code}: ${e.message} ${e.hint}` });
       return snapshot(live.session);
     }
+    if (!liveMode) record = { ...record, scratch_copy: scratch !== null };
     const outcome = summary(record, signal.aborted);
     try {
       const kept = await backend.call('rehearsals:record', { runbook: runbook.id, record });
@@ -145,7 +159,8 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
     scenarios: () => Object.values(scenarios).map(({ name, description, level }) => ({ name, description, level })),
 
     async start(input) {
-      const { connectionId, backend } = options.target();
+      const target = options.target();
+      const { connectionId, backend } = target;
       const liveMode = backend.kind === 'remote';
       if (liveMode && input.scenario !== null) {
         throw new RewindError(
@@ -160,13 +175,17 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
           time_scale: input.time_scale,
         });
       }
-      const scenario = input.scenario === null ? undefined : scenarioFor(input.scenario, backend);
       const runbook = await backend.call('runbooks:get', { runbook: input.runbook });
       const count = runbook.runbook.steps.length;
       const outside = input.skip_steps.filter((i) => i > count);
       if (outside.length > 0) {
         throw new RewindError('VALIDATION_FAILED', `"${runbook.name}" has ${count} steps; there is no step ${outside.join(', ')} to skip.`, `Skip steps between 1 and ${count}.`, { skip_steps: outside });
       }
+      const scratch = !liveMode && input.scratch ? ((await target.scratch?.()) ?? null) : null;
+      if (!liveMode && input.scratch && scratch === null) {
+        throw new RewindError('VALIDATION_FAILED', 'This console cannot make a scratch copy of this sandbox.', 'Rehearse on the sandbox itself (scratch: false), or open the sandbox in the console.');
+      }
+      const scenario = input.scenario === null ? undefined : scenarioFor(input.scenario, scratch?.backend ?? backend);
       const session: RehearsalSession = {
         session_id: randomUUID(),
         connection_id: connectionId,
@@ -188,7 +207,7 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
       prune();
       options.push('rehearsals:progress', snapshot(session));
       const started = snapshot(session);
-      live.done = run(live, backend, runbook, scenario, input, liveMode);
+      live.done = run(live, backend, runbook, scenario, input, liveMode, scratch);
       return started;
     },
 
@@ -241,11 +260,11 @@ function summary(record: RehearsalRecord, aborted: boolean): string {
 }
 
 /** The console's sessions: each against the connection selected when it starts, pushed through the connection manager's listeners. */
-export function consoleRehearsals(connections: Pick<ConnectionManager, 'list' | 'selectedBackend' | 'push'>): RehearsalSessions {
+export function consoleRehearsals(connections: Pick<ConnectionManager, 'list' | 'selectedBackend' | 'push' | 'scratchCopyOfSelected'>): RehearsalSessions {
   return createRehearsalSessions({
     target: () => {
       const backend = connections.selectedBackend();
-      return { connectionId: connections.list().find((c) => c.selected)?.id ?? SANDBOX_ID, backend };
+      return { connectionId: connections.list().find((c) => c.selected)?.id ?? SANDBOX_ID, backend, scratch: () => connections.scratchCopyOfSelected() };
     },
     push: connections.push,
   });

@@ -15,8 +15,24 @@ export class ConsolePage {
   get connectionSelect(): Locator {
     return this.page.getByTestId('connection-select');
   }
-  nav(view: 'workflows' | 'runs' | 'audit'): Locator {
+  nav(view: 'home' | 'workflows' | 'runs' | 'audit'): Locator {
     return this.page.getByTestId(`nav-${view}`);
+  }
+  get connectionRole(): Locator {
+    return this.page.getByTestId('connection-role');
+  }
+
+  get home(): Locator {
+    return this.page.getByTestId('incident-home');
+  }
+  incident(workflowName: string): Locator {
+    return this.page.locator(`[data-testid="incident-item"][data-workflow-name="${workflowName}"]`);
+  }
+  incidentAction(workflowName: string): Locator {
+    return this.incident(workflowName).getByTestId('incident-action');
+  }
+  get homeRollbacks(): Locator {
+    return this.page.getByTestId('home-rollback');
   }
 
   workflowRow(name: string): Locator {

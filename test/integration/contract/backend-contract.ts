@@ -293,6 +293,29 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
       });
     });
 
+    describe('incidents', () => {
+      it('summarises a failing workflow (failure rate by version, bad since, last good, newest failed run) and the rollback that followed, with its actor', async () => {
+        const wf = await create('incident');
+        await backend.call('runs:start', { workflow_id: wf.id, wait: true });
+        await backend.call('versions:createDraft', { workflow_id: wf.id, dsl: dsls.v2 });
+        await backend.call('versions:publish', { workflow_id: wf.id, version: 2 });
+        await backend.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'report' }, wait: true });
+        const newest = await backend.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'judge' }, wait: true });
+        const before = (await backend.call('incidents:summary', {})).failing.find((f) => f.workflow_id === wf.id);
+        expect(before).toMatchObject({ workflow_name: wf.name, active_version: 2, open_failures: 2, bad_since: 2, last_good: 1, latest_failed_run_id: newest.run_id });
+        expect(before?.by_version).toEqual([
+          { version: 2, runs: 2, failed: 2, succeeded: 0 },
+          { version: 1, runs: 1, failed: 0, succeeded: 1 },
+        ]);
+
+        const rolled = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 });
+        const after = await backend.call('incidents:summary', {});
+        expect(after.failing.find((f) => f.workflow_id === wf.id)).toMatchObject({ active_version: 1, bad_since: 2, last_good: 1 });
+        expect(after.recent_rollbacks[0]).toMatchObject({ seq: rolled.seq, workflow_id: wf.id, workflow_name: wf.name, from_version: 2, to_version: 1 });
+        expect(after.recent_rollbacks[0]?.actor.length).toBeGreaterThan(0);
+      });
+    });
+
     describe('events', () => {
       it('lists the log after a seq, filters by workflow, and verifies the chain', async () => {
         const wf = await create('events');
@@ -306,9 +329,9 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         const chain = await backend.call('events:verify', {});
         expect(chain).toMatchObject({ ok: true, first_broken_seq: null });
         expect(chain.length).toBeGreaterThanOrEqual(head);
-        // The head is the chain's last link: its seq and hash.
+        // The head is the chain's last link: its seq and hash, and the chain as verified at open.
         const top = await backend.call('events:head', {});
-        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash });
+        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash, chain: { ok: true, first_broken_seq: null, reason: null } });
         const [last] = (await backend.call('events:list', { after: top.seq - 1, limit: 1 })).events;
         expect(last?.hash).toBe(top.hash);
       });

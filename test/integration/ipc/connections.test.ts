@@ -109,7 +109,7 @@ describe('connection manager', () => {
     expect(byId(second.manager.list(), info.id)).toMatchObject({ has_token: false, state: 'refused', detail: expect.stringMatching(/memory only/) });
     expect(second.remotes.made).toHaveLength(0);
     second.manager.select(info.id);
-    expect(() => second.manager.selectedBackend()).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED', hint: expect.stringMatching(/add it again/) }));
+    expect(() => second.manager.selectedBackend()).toThrow(expect.objectContaining({ code: 'UNAUTHORIZED', hint: expect.stringMatching(/Replace token/) }));
   });
 
   it('follows each connection’s subscription state and pushes the list on every change', async () => {
@@ -166,7 +166,7 @@ describe('connection manager', () => {
     const refusing = fakeRemotes({ failure: new RewindError('UNAUTHORIZED', 'The token is not valid.', 'Check the token.') });
     const other = await open(tempDir(), sessionVault(), refusing);
     const refused = await add(other.manager);
-    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', detail: 'The token is not valid. Check the token.' }));
+    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', detail: 'The token is not valid. Use “Replace token” on this connection to give it a valid token.' }));
   });
 
   it('refuses a connections file that is not one', async () => {
@@ -174,19 +174,20 @@ describe('connection manager', () => {
     writeFileSync(join(dir, CONNECTIONS_FILE), '{"version": 1, "connections": [{"name": 3}]}');
     await expect(open(dir, sessionVault())).rejects.toMatchObject({ code: 'VALIDATION_FAILED', hint: expect.stringMatching(/move it aside/) });
   });
-  it('says who the console acts as: the sandbox’s actor, and a remote token’s name once the server answered', async () => {
+  it('says who the console acts as and with what role: the sandbox’s actor (admin), and a remote token’s name and role once the server answered', async () => {
     const dir = tempDir();
     const { manager } = await open(dir, sessionVault());
-    expect(byId(manager.list(), SANDBOX_ID)).toMatchObject({ actor: 'mina.kim', snapshot: null });
+    expect(byId(manager.list(), SANDBOX_ID)).toMatchObject({ actor: 'mina.kim', role: 'admin', snapshot: null });
     const added = await add(manager);
     // Unknown until the server has said who the token is.
     expect(added.actor).toBeNull();
-    await eventually(() => expect(byId(manager.list(), added.id)).toMatchObject({ actor: 'fake-operator', snapshot: null }));
+    expect(added.role).toBeNull();
+    await eventually(() => expect(byId(manager.list(), added.id)).toMatchObject({ actor: 'fake-operator', role: 'operator', snapshot: null }));
 
     const refusing = fakeRemotes({ failure: new RewindError('UNAUTHORIZED', 'The token is not valid.', 'Check the token.') });
     const other = await open(tempDir(), sessionVault(), refusing);
     const refused = await add(other.manager);
-    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', actor: null }));
+    await eventually(() => expect(byId(other.manager.list(), refused.id)).toMatchObject({ state: 'refused', actor: null, role: null }));
   });
 
   it('replaces a token in the keychain only, reconnects with it, and refuses a token for a sandbox', async () => {

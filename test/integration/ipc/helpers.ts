@@ -54,10 +54,13 @@ export class FakeRemote implements Backend {
 
   constructor(readonly options: RemoteOptions) {}
 
+  /** What the server says it serves (its --environment). */
+  environment: string | null = null;
+
   /** Who the token is, as GET /api/v1/whoami answers. */
-  async whoami(): Promise<{ name: string; role: 'operator' }> {
+  async whoami(): Promise<{ name: string; role: 'operator'; environment: string | null }> {
     if (this.failure) throw this.failure;
-    return { name: 'fake-operator', role: 'operator' };
+    return { name: 'fake-operator', role: 'operator', environment: this.environment };
   }
 
   async call(method: string, input: unknown): Promise<never> {
@@ -68,7 +71,7 @@ export class FakeRemote implements Backend {
     }
     if (method === 'events:head') {
       const last = this.events.at(-1);
-      return { seq: last?.seq ?? 0, hash: last?.hash ?? '' } as never;
+      return { seq: last?.seq ?? 0, hash: last?.hash ?? '', chain: { ok: true, first_broken_seq: null, reason: null } } as never;
     }
     if (method === 'workflows:list') return { workflows: [], total: 0 } as never;
     throw new RewindError('NOT_FOUND', `fake remote: ${method}`, 'n/a');
@@ -95,7 +98,7 @@ export class FakeRemote implements Backend {
 }
 
 /** A `createRemote` that records every backend it made; each starts with `preloaded` events and `failure`. */
-export function fakeRemotes(setup: { preloaded?: number; failure?: RewindError } = {}) {
+export function fakeRemotes(setup: { preloaded?: number; failure?: RewindError; environment?: string } = {}) {
   const made: FakeRemote[] = [];
   return {
     made,
@@ -103,6 +106,7 @@ export function fakeRemotes(setup: { preloaded?: number; failure?: RewindError }
       const r = new FakeRemote(options);
       for (let i = 1; i <= (setup.preloaded ?? 0); i++) r.events.push(event(i));
       r.failure = setup.failure ?? null;
+      r.environment = setup.environment ?? null;
       made.push(r);
       return r;
     },

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
+import { recordRefusal } from '../../../main/backends/refusal-audit.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 
@@ -53,6 +54,9 @@ export async function startServer(
     schemaVersion: backend.engine.schemaVersion,
     port: 0,
     log: () => undefined,
+    // Quiet by default (no line is built); the log tests ask for 'info'.
+    logLevel: 'silent',
+    onRefused: (refusal) => recordRefusal(backend.engine, refusal),
     ...serverOptions,
   });
   return {
@@ -93,7 +97,8 @@ export interface ChildServer {
 export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ChildServer> {
   const proc = spawn(process.execPath, ['bin/rewind-server.mjs', '--time-scale', '0', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // Request logs stay out of test output unless a test asks for them.
+    env: { ...process.env, REWIND_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

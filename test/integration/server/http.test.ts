@@ -88,7 +88,10 @@ describe('workflow server: HTTP', () => {
     expect(second.json).toEqual(first.json);
     const events = await api(s.url, admin, 'GET', `/api/v1/events?workflow_id=${id}`);
     expect((events.json as { events: Array<{ type: string }> }).events.filter((e) => e.type === 'workflow_rollback')).toHaveLength(1);
-    expectError(await api(s.url, admin, 'POST', `/api/v1/workflows/${id}/versions/2/rollback`, undefined, headers), 'IDEMPOTENCY_CONFLICT');
+    const conflict = await api(s.url, admin, 'POST', `/api/v1/workflows/${id}/versions/2/rollback`, undefined, headers);
+    expectError(conflict, 'IDEMPOTENCY_CONFLICT');
+    const adminTokenId = (await s.tokenStore.verify(admin))!.id;
+    expect(JSON.stringify(conflict.json)).not.toContain(adminTokenId);
     // Keys are scoped to the token: another token's identical key is another request.
     const other = await api(s.url, s.tokens.operator, 'POST', `/api/v1/workflows/${id}/versions/2/rollback`, undefined, headers);
     expect(other.status).toBe(200);
@@ -131,7 +134,7 @@ describe('workflow server: HTTP', () => {
     expect(created.status).toBe(201);
     const { id, token } = created.json as { id: string; token: string };
     expect(token).toMatch(/^rwt_/);
-    expect((await api(s.url, token, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'ci-bot', role: 'operator' });
+    expect((await api(s.url, token, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'ci-bot', role: 'operator', environment: null });
     const list = await api(s.url, admin, 'GET', '/api/v1/tokens');
     const listed = (list.json as { tokens: Array<Record<string, unknown>> }).tokens;
     expect(listed.find((t) => t.id === id)).toMatchObject({ name: 'ci-bot', role: 'operator', revoked_at: null });

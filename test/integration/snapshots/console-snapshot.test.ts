@@ -62,10 +62,10 @@ describe('snapshots from the console (a real workflow server on 127.0.0.1)', () 
     expect(value(await service.handle('events:verify', {}))).toMatchObject({ ok: true, length: head });
 
     // Once open, it is not a snapshot target any more, and a complete one is not written over.
-    expect(await service.handle('snapshots:create', { connection_id: remote.id, path })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/open as a connection/) } });
+    expect(await service.handle('snapshots:create', { connection_id: remote.id, path })).toMatchObject({ ok: false, error: { code: 'SNAPSHOT_TARGET_OPEN', message: expect.stringMatching(/open as a connection/) } });
     value(await service.handle('connections:remove', { id: snap.id }));
-    expect(await service.handle('snapshots:create', { connection_id: remote.id, path })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/already holds a complete snapshot/) } });
-    expect(await service.handle('snapshots:create', { connection_id: 'sandbox', path: join(dir, 'x.db') })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/only a remote server/) } });
+    expect(await service.handle('snapshots:create', { connection_id: remote.id, path })).toMatchObject({ ok: false, error: { code: 'SNAPSHOT_TARGET_EXISTS', message: expect.stringMatching(/already holds a complete snapshot/) } });
+    expect(await service.handle('snapshots:create', { connection_id: 'sandbox', path: join(dir, 'x.db') })).toMatchObject({ ok: false, error: { code: 'SNAPSHOT_SOURCE_IS_SANDBOX', message: expect.stringMatching(/only a remote server/) } });
   });
 
   it('refuses to open an unfinished snapshot, and finishes it when asked again after the connection came back', async () => {

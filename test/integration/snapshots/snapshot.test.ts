@@ -28,6 +28,8 @@ function dump(db: Database.Database) {
     versions: all('SELECT * FROM workflow_versions ORDER BY version_id'),
     runs: all('SELECT * FROM runs ORDER BY run_id').map(({ runner_id: _r, ...run }) => run),
     checkpoints: all('SELECT * FROM checkpoints ORDER BY run_id, seq'),
+    runbooks: all('SELECT * FROM runbooks ORDER BY id'),
+    rehearsals: all('SELECT * FROM rehearsals ORDER BY id'),
   };
 }
 
@@ -63,6 +65,11 @@ async function seedExtraRuns(server: TestServer): Promise<void> {
   for (let i = 0; i < RUNS + 2; i++) await b.call('runs:start', { workflow_id: wf.id, params: { defect_rate: i / 100 }, wait: true });
   const resumed = await b.call('runs:resume', { run_id: failed.run_id, wait: true });
   expect(resumed).toMatchObject({ status: 'succeeded', parent_run_id: failed.run_id });
+  // A rehearsal on record, so the snapshot has a recovery-time history to carry offline.
+  const [runbook] = (await b.call('runbooks:list', {})).runbooks;
+  const step = { index: 1, title: 'Roll back', kind: 'action' as const, outcome: 'passed' as const, expected_ms: 5000, duration_ms: 4200, detail: 'rolled back' };
+  const record = { runbook_name: runbook!.name, scenario: null, started_at: '2026-12-01T10:00:00.000Z', finished_at: '2026-12-01T10:00:04.200Z', total_ms: 4200, passed: true, steps: [step], rollbacks: [] };
+  await b.call('rehearsals:record', { runbook: runbook!.id, record });
 }
 
 describe('snapshots of a real workflow server (127.0.0.1)', () => {
@@ -99,6 +106,11 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
     expect(got.versions).toEqual(want.versions);
     expect(got.runs).toEqual(want.runs);
     expect(got.checkpoints).toEqual(want.checkpoints);
+    // Runbooks and their rehearsal history come along, so the server's procedures can be rehearsed offline.
+    expect(got.runbooks).toEqual(want.runbooks);
+    expect(got.rehearsals).toEqual(want.rehearsals);
+    expect(got.runbooks.length).toBeGreaterThan(0);
+    expect(got.rehearsals).toHaveLength(1);
     expect(got.runs.length).toBe(RUNS + 1);
     expect(result).toMatchObject({
       path,
@@ -108,11 +120,13 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
       events: want.events.length,
       runs: RUNS + 1,
       checkpoints: want.checkpoints.length,
+      runbooks: want.runbooks.length,
+      rehearsals: 1,
       resumed: false,
     });
 
     const phases = [...new Set(progress.map((p) => p.phase))];
-    expect(phases).toEqual(['events', 'workflows', 'versions', 'runs', 'done']);
+    expect(phases).toEqual(['events', 'workflows', 'versions', 'runs', 'runbooks', 'done']);
     expect(progress.filter((p) => p.phase === 'events').at(-1)).toMatchObject({ done: want.events.length, total: want.events.length });
     expect(progress.filter((p) => p.phase === 'runs').at(-1)).toMatchObject({ done: RUNS + 1, total: RUNS + 1 });
 
@@ -127,6 +141,8 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
       expect(opened.engine.chainAtOpen).toMatchObject({ ok: true, length: want.events.length, head_hash: want.events.at(-1)?.hash });
       expect(await opened.engine.latestSeq()).toBe(want.events.length);
       expect(rebuildFromEvents(await opened.engine.events.list(0, 1_000_000))).toEqual(await snapshotState(opened.engine.store.read));
+      const [history] = (await opened.call('runbooks:list', {})).runbooks.filter((r) => r.name === want.runbooks.find((w) => w.id === want.rehearsals[0]!.runbook_id)!.name);
+      expect((await opened.call('rehearsals:list', { runbook: history!.id })).rehearsals).toMatchObject([{ total_ms: 4200, passed: true }]);
       expect((await opened.call('runs:list', {})).runs.map((r) => r.run_id)).toEqual((await server.backend.call('runs:list', { limit: RUNS })).runs.map((r) => r.run_id).concat(expect.any(String)));
     } finally {
       await opened.close();
@@ -239,26 +255,38 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
     const full = join(dir, 'full.db');
     const take = (path: string, sourceUrl = server.url) => snapshotServer({ backend: remote(server.url), sourceUrl, path, runs: RUNS }).catch((e: unknown) => e);
 
-    expect(await take(full)).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/already holds a complete snapshot/) });
-    expect(await take(full, 'http://127.0.0.1:1')).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(`a snapshot of ${server.url}, not of http://127.0.0.1:1`) });
+    expect(await take(full)).toMatchObject({ code: 'SNAPSHOT_TARGET_EXISTS', message: expect.stringMatching(/already holds a complete snapshot/) });
+    expect(await take(full, 'http://127.0.0.1:1')).toMatchObject({ code: 'SNAPSHOT_TARGET_OTHER_SERVER', message: expect.stringContaining(`a snapshot of ${server.url}, not of http://127.0.0.1:1`) });
 
     const sandboxPath = join(dir, 'own-sandbox.db');
     await (await openSandbox({ path: sandboxPath, demo: true })).close();
-    expect(await take(sandboxPath)).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/sandbox with data of its own/) });
+    expect(await take(sandboxPath)).toMatchObject({ code: 'SNAPSHOT_TARGET_IS_SANDBOX', message: expect.stringMatching(/sandbox with data of its own/) });
 
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'not a database at all, just notes\n'.repeat(100));
-    expect(await take(text)).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/not a Rewind sandbox file/) });
+    expect(await take(text)).toMatchObject({ code: 'SNAPSHOT_TARGET_EXISTS', message: expect.stringMatching(/not a Rewind sandbox file/) });
 
     const foreign = join(dir, 'foreign.db');
     const other = new Database(foreign);
     other.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY)');
     other.close();
-    expect(await take(foreign)).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/not a Rewind sandbox file/) });
+    expect(await take(foreign)).toMatchObject({ code: 'SNAPSHOT_TARGET_EXISTS', message: expect.stringMatching(/not a Rewind sandbox file/) });
     // Refused before anything was written to it.
     const check = new Database(foreign, { readonly: true });
     expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'customers' }]);
     check.close();
+  });
+
+  it('takes a path ending in / as a folder: the snapshot file is created in it with a generated name', async () => {
+    const folder = join(dir, 'snapshots');
+    const result = await snapshotServer({ backend: remote(server.url), sourceUrl: server.url, path: `${folder}/`, runs: 1 });
+    const port = new URL(server.url).port;
+    expect(result.path).toMatch(new RegExp(`^${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/snapshot-127\\.0\\.0\\.1-${port}-\\d{8}T\\d{6}Z(-\\d+)?\\.db$`));
+    expect(inspectSandboxFile(result.path)).toMatchObject({ kind: 'sandbox', snapshot: { complete: true } });
+    // An existing folder named without the slash is a folder too, never a file written over it.
+    const second = await snapshotServer({ backend: remote(server.url), sourceUrl: server.url, path: folder, runs: 1 });
+    expect(second.path.startsWith(`${folder}/snapshot-`)).toBe(true);
+    expect(second.path).not.toBe(result.path);
   });
 
   it('refuses to resume over a log the server no longer has', async () => {
@@ -273,7 +301,7 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
         await impostor.backend.call('workflows:create', { name: 'impostor', dsl: dsls.v1 });
         const other = new RemoteBackend({ url: impostor.url, token: impostor.tokens.viewer });
         remotes.push(other);
-        await expect(snapshotServer({ backend: other, sourceUrl: proxy.url, path, runs: RUNS })).rejects.toMatchObject({ code: 'CHAIN_BROKEN' });
+        await expect(snapshotServer({ backend: other, sourceUrl: proxy.url, path, runs: RUNS })).rejects.toMatchObject({ code: 'SNAPSHOT_SOURCE_CHANGED' });
       } finally {
         await impostor.close();
       }

@@ -177,6 +177,20 @@ describe('browser mode server', () => {
   });
 });
 
+describe('browser mode server: JSON depth', () => {
+  it('answers a call nested 5,000 deep with MALFORMED_REQUEST naming the path, and keeps serving', async () => {
+    const web = await start();
+    const client = await Client.open(rpcUrl(web));
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    // Sent as text: JSON.stringify of such a value would overflow the stack in the test itself.
+    client.ws.send(`{"id":7,"method":"runs:start","input":{"workflow_id":"x","params":{"p":${deep}}}}`);
+    const answer = await client.waitFor((m) => 'id' in m && m.id === 7);
+    expect('result' in answer && answer.result).toMatchObject({ ok: false, error: { code: 'MALFORMED_REQUEST', details: { max_depth: 64 } } });
+    expect(JSON.stringify(answer)).toContain('params.p.0.0');
+    expect(await client.call('workflows:list', {})).toMatchObject({ ok: true });
+  });
+});
+
 describe('npm run web', () => {
   it('prints the console address on a line of its own and serves it', async () => {
     const dir = tempDir();

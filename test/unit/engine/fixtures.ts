@@ -151,11 +151,18 @@ export function sqliteDb(engine: Engine): Database.Database {
   return engine.store.db;
 }
 
-/** A refusal that changes nothing: same code and hint, no event appended, no row changed. */
+/**
+ * A refusal that changes nothing: same code and hint, no row changed, and no event appended but the
+ * refusal's own audit record (`mutation_refused`, for a mutation refused by a rule; none for a read).
+ */
 export async function expectRefusalChangesNothing(engine: Engine, fn: () => unknown, code: ErrorCode, hint: string | RegExp): Promise<RewindError> {
   const before = await snapshot(engine);
   const err = await expectRefusal(fn, code, hint);
-  expect(await snapshot(engine)).toEqual(before);
+  const after = await snapshot(engine);
+  const appended = await engine.events.list(before.seq, 10);
+  expect(appended.every((e) => e.type === 'mutation_refused' && e.payload.code === code)).toBe(true);
+  expect(appended.length).toBeLessThanOrEqual(1);
+  expect({ ...after, seq: after.seq - appended.length }).toEqual(before);
   return err;
 }
 

@@ -194,3 +194,21 @@ describe('audit log', () => {
     await waitFor(() => expect(screen.getByTestId('chain-status').dataset.ok).toBe('true'));
   });
 });
+
+describe('the alarm banner', () => {
+  it('shows a connection whose log is tampered or truncated in a red alert, and clears it with the alarm', async () => {
+    await renderApp();
+    expect(screen.queryByTestId('alarm-banner')).toBeNull();
+    const alarm = { code: 'LOG_TRUNCATED' as const, message: 'Prod server no longer has event 42 (hash abc…), which was verified here before.', hint: 'Treat the audit log as tampered.' };
+    // As main's `connections:changed` push lands in the store.
+    act(() => useConnections.getState().applyPush(fake.world.connections.map((c) => (c.id === 'prod' ? { ...c, alarm } : c))));
+    const banner = await screen.findByTestId('alarm-banner');
+    expect(banner.getAttribute('role')).toBe('alert');
+    const item = within(banner).getByTestId('alarm-item');
+    expect(item.dataset.code).toBe('LOG_TRUNCATED');
+    expect(item.textContent).toContain('Prod server: Prod server no longer has event 42');
+    expect(item.textContent).toContain('Treat the audit log as tampered.');
+    act(() => useConnections.getState().applyPush(fake.world.connections));
+    await waitFor(() => expect(screen.queryByTestId('alarm-banner')).toBeNull());
+  });
+});

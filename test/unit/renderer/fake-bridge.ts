@@ -10,6 +10,7 @@ import {
   type ConsoleEvent,
   type ConsoleEventPayload,
   type Dsl,
+  type IncidentSummary,
   type RehearsalSession,
   type RewindBridge,
   type RewindErrorData,
@@ -60,6 +61,8 @@ export interface FakeWorld {
   rehearsals: StoredRehearsal[];
   scenarios: ScenarioInfo[];
   sessions: RehearsalSession[];
+  /** What `incidents:summary` answers: the ML pipeline's v2 is bad, v1 its last good version. */
+  incidents: IncidentSummary;
 }
 
 /** Seed 003's level 1, shortened: a checklist, the rollback, a health check. */
@@ -191,8 +194,8 @@ export function demoWorld(): FakeWorld {
   });
   return {
     connections: [
-      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null },
-      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null },
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null, server_environment: 'sandbox' },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null, server_environment: 'production' },
     ],
     workflows: [wf, etl],
     versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
@@ -203,6 +206,31 @@ export function demoWorld(): FakeWorld {
     rehearsals: [rehearsalOf('reh-2', 300, 95_000, true), rehearsalOf('reh-1', 200, 130_000, false)],
     scenarios: [{ name: 'ml-registry-outage', description: 'Every run fails at deploy.', level: 'application' }],
     sessions: [],
+    incidents: {
+      generated_at: iso(40),
+      window_hours: 24,
+      failing: [
+        {
+          workflow_id: wf.id,
+          workflow_name: wf.name,
+          status: 'active',
+          active_version: 2,
+          revision: 5,
+          open_failures: 1,
+          first_failure_at: iso(28),
+          last_failure_at: iso(28),
+          latest_failed_run_id: failed.run_id,
+          latest_failed_version: 2,
+          by_version: [
+            { version: 2, runs: 1, failed: 1, succeeded: 0 },
+            { version: 1, runs: 3, failed: 0, succeeded: 3 },
+          ],
+          bad_since: 2,
+          last_good: 1,
+        },
+      ],
+      recent_rollbacks: [],
+    },
   };
 }
 
@@ -326,9 +354,10 @@ export class FakeBridge {
         w.workflows = w.workflows.map((x) => (x.id === workflow_id ? next : x));
         return next;
       },
-      'versions:list': ({ workflow_id }) => {
-        const versions = w.versions.filter((v) => v.workflow_id === workflow_id).sort((a, b) => b.version - a.version);
-        return { versions, total: versions.length };
+      'versions:list': ({ workflow_id, offset = 0, limit = 100000, include_dsl }) => {
+        const all = w.versions.filter((v) => v.workflow_id === workflow_id).sort((a, b) => b.version - a.version);
+        const page = all.slice(offset, offset + limit).map(({ dsl_definition, ...rest }) => (include_dsl === false ? rest : { ...rest, dsl_definition }));
+        return { versions: page, total: all.length, next_offset: offset + page.length < all.length ? offset + page.length : null };
       },
       'versions:get': ({ workflow_id, version }) => ver(workflow_id, version),
       'versions:diff': ({ workflow_id, from, to }) => ({
@@ -372,9 +401,11 @@ export class FakeBridge {
       },
       'runs:get': ({ run_id }) => run(run_id),
       'runs:compatibility': ({ run_id, version }) => compat(run_id, version),
-      'runs:resume': ({ run_id, version }) => {
+      'runs:resume': ({ run_id, version, again }) => {
         const parent = run(run_id);
-        const child: Run = { ...parent, run_id: `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
+        const earlier = w.runs.find((r) => r.parent_run_id === run_id && r.kind === 'resume');
+        if (earlier && !again) throw new FakeBridgeError({ code: 'ALREADY_RESUMED', message: `Run ${run_id} was already resumed as ${earlier.run_id}.`, hint: 'Open it.', details: { child_run_id: earlier.run_id } });
+        const child: Run = { ...parent, run_id: earlier ? `${run_id}-resumed-again` : `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
         w.runs = [child, ...w.runs];
         return child;
       },
@@ -389,6 +420,7 @@ export class FakeBridge {
           kind: 'sandbox',
           url: path,
           environment: 'sandbox',
+          server_environment: 'sandbox',
           color: '#8b949e',
           state: 'connected',
           detail: null,
@@ -396,6 +428,7 @@ export class FakeBridge {
           selected: false,
           actor: 'me',
           snapshot: { source_url: 'http://127.0.0.1:9', taken_at: iso(900), complete: false, runs: 12, events: 340 },
+          alarm: null,
         };
         w.connections = [...w.connections.filter((c) => c.id !== info.id), info];
         return info;
@@ -404,7 +437,7 @@ export class FakeBridge {
         w.connections = w.connections.map((c) => (c.id === id ? { ...c, has_token: true, state: 'connected' } : c));
         return w.connections.find((c) => c.id === id)!;
       },
-      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, resumed: false }),
+      'snapshots:create': ({ path }) => ({ path, source_url: 'http://127.0.0.1:9', taken_at: iso(900), workflows: 2, versions: 3, runs: 12, checkpoints: 30, events: 340, runbooks: 1, rehearsals: 2, resumed: false }),
       'runbooks:list': () => ({ runbooks: w.runbooks }),
       'runbooks:export': ({ runbook, format = 'yaml' }) => {
         const found = w.runbooks.find((r) => r.id === runbook || r.name === runbook);
@@ -441,6 +474,7 @@ export class FakeBridge {
         w.sessions = [next];
         return next;
       },
+      'incidents:summary': () => w.incidents,
       'events:verify': () => ({ ok: true, length: w.events.length, head_hash: w.events[w.events.length - 1]?.hash ?? '', first_broken_seq: null, reason: null }),
     };
   }

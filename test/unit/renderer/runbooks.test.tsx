@@ -183,7 +183,9 @@ describe('rehearsal history', () => {
     expect(screen.getByTestId('history-chart').dataset.points).toBe('3');
 
     fireEvent.click(screen.getAllByTestId('history-report')[0]!);
-    await waitFor(() => expect(screen.getByTestId('report-text').textContent).toContain('# Post-incident report'));
+    // Rendered, not shown as Markdown source: the title is a heading, and no "#" is left.
+    await waitFor(() => expect(screen.getByTestId('report-text').querySelector('h1')?.textContent).toContain('Post-incident report'));
+    expect(screen.getByTestId('report-text').textContent).not.toContain('# Post-incident');
     expect(screen.getByTestId('report-copy')).toBeTruthy();
     expect(screen.getByTestId('report-download')).toBeTruthy();
   });

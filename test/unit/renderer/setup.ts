@@ -3,6 +3,7 @@ import { setApi } from '../../../renderer/api/client.js';
 import { auditInitialState, useAudit } from '../../../renderer/store/audit-store.js';
 import { connectionsInitialState, useConnections } from '../../../renderer/store/connections-store.js';
 import { historyInitialState, useHistory } from '../../../renderer/store/history-store.js';
+import { incidentsInitialState, useIncidents } from '../../../renderer/store/incidents-store.js';
 import { inspectorInitialState, useInspector } from '../../../renderer/store/inspector-store.js';
 import { paletteInitialState, usePalette } from '../../../renderer/store/palette-store.js';
 import { rehearsalInitialState, useRehearsal } from '../../../renderer/store/rehearsal-store.js';
@@ -32,6 +33,7 @@ export function freshConsole(): FakeBridge {
   useUi.setState(uiInitialState);
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
+  useIncidents.setState(incidentsInitialState);
   useRehearsal.setState(rehearsalInitialState);
   useSnapshot.setState(snapshotInitialState);
   const fake = new FakeBridge();

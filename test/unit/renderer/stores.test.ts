@@ -26,6 +26,29 @@ describe('workflows', () => {
   });
 });
 
+describe('timeline paging', () => {
+  it('loads versions without their DSL, a page at a time, as the list scrolls', async () => {
+    await useTimeline.getState().load('wf-ml');
+    const first = fake.callsOf('versions:list').at(-1);
+    expect(first).toMatchObject({ workflow_id: 'wf-ml', include_dsl: false, limit: 500 });
+    expect(useTimeline.getState().versions.every((v) => v.dsl_definition === undefined)).toBe(true);
+    expect(useTimeline.getState()).toMatchObject({ total: 2, nextOffset: null });
+  });
+
+  it('asks for the next page from where the last one ended, never showing a version twice', async () => {
+    fake.world.versions = Array.from({ length: 1200 }, (_, i) => ({ ...fake.world.versions[0]!, version: i + 1, version_id: `v-${i + 1}`, status: 'deprecated' as const, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }));
+    await useTimeline.getState().load('wf-ml');
+    expect(useTimeline.getState()).toMatchObject({ total: 1200, nextOffset: 500 });
+    expect(useTimeline.getState().versions).toHaveLength(500);
+    await useTimeline.getState().loadMore();
+    await useTimeline.getState().loadMore();
+    const s = useTimeline.getState();
+    expect(s.nextOffset).toBeNull();
+    expect(s.versions.map((v) => v.version)).toEqual(Array.from({ length: 1200 }, (_, i) => 1200 - i));
+    expect(fake.callsOf('versions:list').map((c) => (c as { offset?: number }).offset ?? 0)).toEqual([0, 500, 1000]);
+  });
+});
+
 describe('timeline', () => {
   it('draws publishes and rollbacks between the versions, newest first', async () => {
     await useTimeline.getState().load('wf-ml');
@@ -123,7 +146,23 @@ describe('run inspector', () => {
     expect(selectNodeStates(s)).toEqual({ load: 'succeeded', train: 'succeeded', deploy: 'failed' });
     expect(s.selectedSeq).toBe(3);
     await vi.waitFor(() => expect(useInspector.getState().resume.compat?.compatible).toBe(true));
-    expect(useInspector.getState().resume.version).toBe(2);
+    // The run failed on v2, still active: the resume defaults to v1, where a rollback would go, not to the bad v2.
+    expect(useInspector.getState().resume.version).toBe(1);
+  });
+
+  it('a resumed run shows its child and is not offered for resume again; again: true only on purpose', async () => {
+    await useInspector.getState().open('run-failed');
+    await useInspector.getState().resumeRun();
+    await useInspector.getState().open('run-failed');
+    expect(useInspector.getState().resumedBy.map((r) => r.run_id)).toEqual(['run-failed-resumed']);
+    expect(useInspector.getState().resume.compat).toBeNull();
+    // A second plain resume (another window still showing the offer) is refused by the server and names the child.
+    await useInspector.getState().resumeRun();
+    expect(useInspector.getState().resume.error).toMatchObject({ code: 'ALREADY_RESUMED', details: { child_run_id: 'run-failed-resumed' } });
+    expect(useInspector.getState().run?.run_id).toBe('run-failed');
+    const child = await useInspector.getState().resumeRun(true);
+    expect(child?.run_id).toBe('run-failed-resumed-again');
+    expect(fake.callsOf('runs:resume').at(-1)).toEqual({ run_id: 'run-failed', version: 1, again: true });
   });
 
   it('resumes and opens the child run', async () => {

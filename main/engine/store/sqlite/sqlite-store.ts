@@ -73,7 +73,8 @@ export class SqliteStore implements Store {
         this.prepare('COMMIT').run();
         return result;
       } catch (err) {
-        if (this.db.open && this.db.inTransaction) this.prepare('ROLLBACK').run();
+        // A failed rollback (the disk gone) must not hide why the unit of work failed.
+        if (this.db.open && this.db.inTransaction) settle(() => this.prepare('ROLLBACK').run()).catch(() => undefined);
         throw mapSqliteError(err);
       }
     } finally {
@@ -92,6 +93,21 @@ export class SqliteStore implements Store {
     return () => {
       this.externalListeners.delete(listener);
     };
+  }
+
+  /**
+   * A consistent copy of the file at `path` (SQLite's online backup, WAL included), taken between
+   * units of work so it never holds half of one: a sandbox's scratch copy, or the file kept by a reset.
+   */
+  async backup(path: string): Promise<void> {
+    await this.acquire();
+    try {
+      await this.db.backup(path);
+    } catch (err) {
+      throw mapSqliteError(err);
+    } finally {
+      this.release();
+    }
   }
 
   async close(): Promise<void> {

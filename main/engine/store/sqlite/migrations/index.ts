@@ -3,6 +3,7 @@ import { RewindError } from '../../../errors.js';
 import { migration0010 } from './0010-initial.js';
 import { migration0020 } from './0020-tokens.js';
 import { migration0030 } from './0030-runbooks.js';
+import { migration0040 } from './0040-rehearsal-conditions.js';
 
 export interface Migration {
   /** Numbered in gaps of 10; the database's `PRAGMA user_version` is the last one applied. */
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030];
+export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 

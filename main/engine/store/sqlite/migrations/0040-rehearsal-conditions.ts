@@ -1,0 +1,15 @@
+import type { Migration } from './index.js';
+
+/**
+ * The conditions of each rehearsal (the time scale, whether actions ran by themselves, whether it ran
+ * on a scratch copy), so the recovery-time history compares like with like. Null on older rows.
+ */
+export const migration0040: Migration = {
+  version: 40,
+  name: 'rehearsal-conditions',
+  up: `
+    ALTER TABLE rehearsals ADD COLUMN time_scale REAL;
+    ALTER TABLE rehearsals ADD COLUMN auto_executed INTEGER CHECK (auto_executed IS NULL OR auto_executed IN (0, 1));
+    ALTER TABLE rehearsals ADD COLUMN scratch_copy INTEGER CHECK (scratch_copy IS NULL OR scratch_copy IN (0, 1));
+  `,
+};

@@ -1,0 +1,183 @@
+import { useEffect, useRef, useState } from 'react';
+import type { FailingWorkflow, RecentRollback, Role } from '../../preload/contract/index.js';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { focusIsIdle } from '../shared/focus.js';
+import { GuardedButton } from '../shared/GuardedButton.js';
+import { Progress } from '../shared/Progress.js';
+import { StatusBadge } from '../shared/StatusBadge.js';
+import { useNow } from '../shared/use-now.js';
+import { useConnections } from '../store/connections-store.js';
+import { useIncidents } from '../store/incidents-store.js';
+import { selectRole } from '../store/selectors.js';
+import { absoluteTime, badLabel, homeSections, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
+import { openRun, openWorkflow, runSuggested } from './incident-actions.js';
+
+/** A time as the on-call reads it ("12 min ago"), the absolute time and time zone on hover. */
+function When({ iso, now, testId }: { iso: string; now: number; testId?: string }) {
+  return (
+    <time dateTime={iso} title={absoluteTime(iso)} data-testid={testId}>
+      {relativeTime(iso, now)}
+    </time>
+  );
+}
+
+function FailingItem({ f, now, role }: { f: FailingWorkflow; now: number; role: Role | null }) {
+  const action = suggestedAction(f);
+  const bad = badLabel(f);
+  return (
+    <li className="incident-item" data-testid="incident-item" data-workflow-id={f.workflow_id} data-workflow-name={f.workflow_name}>
+      <div className="incident-head">
+        <button type="button" className="link-button incident-name" title={f.workflow_name} onClick={() => openWorkflow(f.workflow_id)} data-testid="incident-workflow">
+          {f.workflow_name}
+        </button>
+        <StatusBadge status={f.status} />
+        <span className="muted">active {f.active_version === null ? '—' : `v${f.active_version}`}</span>
+      </div>
+      <p className="incident-facts">
+        {bad ? (
+          <span className="incident-bad" data-testid="incident-bad">
+            {bad}
+          </span>
+        ) : null}
+        {f.last_good !== null ? (
+          <span className="incident-good" data-testid="incident-last-good">
+            last good: v{f.last_good}
+          </span>
+        ) : null}
+        <span data-testid="incident-failures">
+          {f.open_failures} open failure{f.open_failures === 1 ? '' : 's'} · first <When iso={f.first_failure_at} now={now} testId="incident-first" /> · last{' '}
+          <When iso={f.last_failure_at} now={now} testId="incident-last" />
+        </span>
+      </p>
+      <table className="incident-rates" aria-label={`Failure rate by version of ${f.workflow_name}`}>
+        <thead>
+          <tr>
+            <th scope="col">version</th>
+            <th scope="col">failed / runs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {f.by_version.slice(0, 5).map((h) => (
+            <tr key={h.version} data-testid="incident-rate" data-version={h.version}>
+              <td>v{h.version}</td>
+              <td>
+                {h.failed}/{h.runs}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="incident-actions">
+        {action.kind === 'open-run' ? (
+          <button type="button" className="btn btn-primary" onClick={() => runSuggested(action)} data-testid="incident-action" data-workflow-id={f.workflow_id} data-action={action.kind}>
+            {action.label}
+          </button>
+        ) : (
+          <GuardedButton
+            action={action.kind}
+            role={role}
+            className="btn btn-primary"
+            onClick={() => runSuggested(action)}
+            testId="incident-action"
+            extra={{ 'data-workflow-id': f.workflow_id, 'data-action': action.kind }}
+          >
+            {action.label}
+          </GuardedButton>
+        )}
+        {action.kind === 'open-run' ? null : (
+          <button type="button" className="btn" onClick={() => openRun(f.latest_failed_run_id)} data-testid="incident-open-run">
+            Open failing run
+          </button>
+        )}
+        <button type="button" className="btn btn-ghost" onClick={() => openWorkflow(f.workflow_id)} data-testid="incident-timeline">
+          Timeline
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function RollbackItem({ r, now }: { r: RecentRollback; now: number }) {
+  return (
+    <li className="rollback-item" data-testid="home-rollback" data-seq={r.seq}>
+      <button type="button" className="link-button incident-name" title={r.workflow_name} onClick={() => openWorkflow(r.workflow_id)}>
+        {r.workflow_name}
+      </button>
+      <span>
+        v{r.from_version ?? '—'} → v{r.to_version}
+      </span>
+      <span className="muted" title={r.actor.startsWith('policy:') ? 'an automatic rollback by this policy' : 'rolled back by'}>
+        by {r.actor}
+      </span>
+      <span className="muted">
+        <When iso={r.ts} now={now} />
+      </span>
+    </li>
+  );
+}
+
+/** Worst first, a page at a time: a thousand failing workflows must not make the first screen slow. */
+export const HOME_PAGE = 25;
+
+function Section({ section, now, role }: { section: HomeSection; now: number; role: Role | null }) {
+  const headingId = `home-${section.kind}`;
+  const [limit, setLimit] = useState(HOME_PAGE);
+  const more = section.items.length - limit;
+  return (
+    <section className="home-section" aria-labelledby={headingId} data-testid={`home-section-${section.kind}`}>
+      <h2 id={headingId}>
+        {section.title} <span className="muted">{section.items.length}</span>
+      </h2>
+      <ul className="home-list">
+        {section.kind === 'failing'
+          ? section.items.slice(0, limit).map((f) => <FailingItem key={f.workflow_id} f={f} now={now} role={role} />)
+          : section.items.slice(0, limit).map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
+      </ul>
+      {more > 0 ? (
+        <button type="button" className="btn btn-ghost" onClick={() => setLimit(limit + HOME_PAGE)} data-testid={`home-more-${section.kind}`}>
+          Show {Math.min(more, HOME_PAGE)} more of {more}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
+/** The first screen of every connection: what is wrong now, worst first, each item one action away. */
+export function IncidentHome() {
+  const summary = useIncidents((s) => s.summary);
+  const error = useIncidents((s) => s.error);
+  const role = useConnections(selectRole);
+  const now = useNow(true, 30_000);
+  const ref = useRef<HTMLElement>(null);
+  const sections = homeSections(summary);
+  const firstAction = summary?.failing[0] ? `${summary.failing[0].workflow_id}:${suggestedAction(summary.failing[0]).kind}` : null;
+
+  useEffect(() => {
+    // The next step of an incident is its first suggested action: put focus there, unless the operator is elsewhere.
+    if (!firstAction || !focusIsIdle()) return;
+    ref.current?.querySelector<HTMLElement>('[data-testid="incident-action"]:not([disabled])')?.focus();
+  }, [firstAction]);
+
+  return (
+    <section className="incident-home" aria-label="Incident home" data-testid="incident-home" ref={ref}>
+      <header className="home-header">
+        <h1>What is wrong now</h1>
+        {summary ? (
+          <span className="muted">
+            failures of the last {summary.window_hours} h · updated <When iso={summary.generated_at} now={now} />
+          </span>
+        ) : null}
+      </header>
+      {error ? <ErrorNotice error={error} onReload={() => void useIncidents.getState().load()} testId="home-error" /> : null}
+      {!summary && !error ? <Progress label="Reading the incidents…" /> : null}
+      {summary && summary.failing.length === 0 ? (
+        <p className="home-clear" data-testid="home-clear">
+          <StatusBadge status="succeeded" label="all clear" /> No workflow has an open failure in the last {summary.window_hours} hours.
+        </p>
+      ) : null}
+      {sections.map((s) => (
+        <Section key={s.kind} section={s} now={now} role={role} />
+      ))}
+    </section>
+  );
+}

@@ -1,0 +1,34 @@
+import { focusWhenReady } from '../shared/focus.js';
+import { useInspector } from '../store/inspector-store.js';
+import { useRollback } from '../store/rollback-store.js';
+import { useUi } from '../store/ui-store.js';
+import { useWorkflows } from '../store/workflows-store.js';
+import type { SuggestedAction } from './home-model.js';
+
+/** The incident home's and the palette's actions: each one step, each leaving focus on the next step. */
+
+export function openRun(runId: string): void {
+  useUi.getState().setView('runs');
+  void useInspector.getState().open(runId);
+  focusWhenReady('[data-testid="resume-submit"], [data-testid="inspector-title"]');
+}
+
+export function openWorkflow(workflowId: string): void {
+  useWorkflows.getState().select(workflowId);
+  useUi.getState().setView('workflows');
+}
+
+/** Resumes a failed run under `version` and shows the child run (or the refusal, focused). */
+export async function resumeFailedRun(runId: string, version: number): Promise<void> {
+  useUi.getState().setView('runs');
+  await useInspector.getState().open(runId);
+  await useInspector.getState().setResumeVersion(version);
+  const child = await useInspector.getState().resumeRun();
+  focusWhenReady(child ? '[data-testid="inspector-title"]' : '[data-testid="resume-error"]');
+}
+
+export function runSuggested(a: SuggestedAction): void {
+  if (a.kind === 'rollback') void useRollback.getState().openFor(a.workflowId, a.version);
+  else if (a.kind === 'resume') void resumeFailedRun(a.runId, a.version);
+  else openRun(a.runId);
+}

@@ -1,0 +1,65 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useUi } from '../store/ui-store.js';
+import { VIEWS } from './views.js';
+
+/** The views as one menu, for windows too narrow for the header's tabs: arrows move, Enter picks, Esc closes. */
+export function ViewMenu() {
+  const view = useUi((s) => s.view);
+  const [open, setOpen] = useState(false);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const menuRef = useRef<HTMLUListElement>(null);
+  const current = VIEWS.find((v) => v.id === view)?.title ?? 'Views';
+
+  useEffect(() => {
+    if (open) menuRef.current?.querySelector<HTMLElement>('[aria-current="page"], [role="menuitem"]')?.focus();
+  }, [open]);
+
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    if (refocus) buttonRef.current?.focus();
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
+    const all = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+    const i = all.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'Escape' || e.key === 'Tab') {
+      e.preventDefault();
+      close(true);
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      all[(i + 1) % all.length]?.focus();
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      all[(i - 1 + all.length) % all.length]?.focus();
+    }
+  };
+
+  return (
+    <div className="menu-anchor view-menu">
+      <button ref={buttonRef} type="button" className="btn btn-ghost" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="view-menu">
+        {current} ▾
+      </button>
+      {open ? (
+        <ul ref={menuRef} className="menu" role="menu" aria-label="Views" onKeyDown={onKeyDown} onBlur={(e) => !e.currentTarget.contains(e.relatedTarget as Node | null) && close(false)}>
+          {VIEWS.map((v) => (
+            <li key={v.id} role="none">
+              <button
+                type="button"
+                role="menuitem"
+                tabIndex={-1}
+                className="menu-item"
+                aria-current={v.id === view ? 'page' : undefined}
+                onClick={() => {
+                  close(true);
+                  useUi.getState().setView(v.id);
+                }}
+                data-testid={`view-menu-${v.id}`}
+              >
+                {v.title}
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
