@@ -15,7 +15,6 @@ import {
   type SandboxConnection,
   type SavedConnection,
 } from './connections-file.js';
-import { headSeq } from '../../backends/head-seq.js';
 import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
 import type { TokenVault } from './token-vault.js';
 import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
