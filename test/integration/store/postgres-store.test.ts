@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
+import { RunbookStore } from '../../../main/engine/runbook-store.js';
 import { type PostgresStore, openPostgresStore } from '../../../main/engine/store/postgres/index.js';
 import { httpStatusOf } from '../../../preload/contract/errors.js';
 import { freePort } from '../../../scripts/local-postgres.js';
@@ -53,7 +54,7 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(30);
+    expect(store.schemaVersion).toBe(40);
     expect(await tables(url)).toEqual([
       'chain_head',
       'checkpoints',
@@ -73,6 +74,7 @@ describe('PostgreSQL migrations', () => {
       { version: 10, name: 'initial' },
       { version: 20, name: 'tokens' },
       { version: 30, name: 'runbooks' },
+      { version: 40, name: 'rehearsal-conditions' },
     ]);
     expect(await store.read.all('SELECT id, seq, hash FROM chain_head')).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
 
@@ -83,6 +85,28 @@ describe('PostgreSQL migrations', () => {
       await expect(store.transaction((tx) => tx.run(statement))).rejects.toThrow('events are append-only');
     }
     expect(await store.read.get('SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
+  });
+
+  it("keep a rehearsal's conditions (0040) as SQLite does: a fractional time scale, the two flags, none on an older row", async () => {
+    const store = await open(await freshDatabase('conditions'));
+    const runbooks = new RunbookStore(() => store.read, () => new Date('2026-11-24T10:00:00Z'));
+    await runbooks.saveRunbook({ name: 'Level 1', description: 'd', level: 'application', steps: [{ kind: 'note', title: 'Read', expected_ms: 1000, text: 'hi' }] }, 'mina');
+    const base = {
+      runbook_name: 'Level 1',
+      scenario: null,
+      started_at: '2026-11-24T10:00:00.000Z',
+      finished_at: '2026-11-24T10:00:01.000Z',
+      total_ms: 1000,
+      passed: true,
+      steps: [{ index: 1, title: 'Read', kind: 'note' as const, outcome: 'passed' as const, expected_ms: 1000, duration_ms: 1000, detail: 'read' }],
+      rollbacks: [],
+    };
+    const kept = await runbooks.saveRehearsal('Level 1', { ...base, time_scale: 0.001, auto_executed: false, scratch_copy: true }, 'mina');
+    expect(await runbooks.getRehearsal(kept.id)).toMatchObject({ time_scale: 0.001, auto_executed: false, scratch_copy: true });
+    const older = await runbooks.saveRehearsal('Level 1', base, 'mina');
+    expect(await store.read.get('SELECT time_scale, auto_executed, scratch_copy FROM rehearsals WHERE id = ?', [older.id])).toEqual({ time_scale: null, auto_executed: null, scratch_copy: null });
+    expect(await runbooks.getRehearsal(older.id)).toMatchObject({ time_scale: undefined, auto_executed: undefined, scratch_copy: undefined });
+    await expect(store.read.run('UPDATE rehearsals SET scratch_copy = 2')).rejects.toMatchObject({ code: '23514' });
   });
 
   it('hold invariant 1 in the database: a second active version of a workflow is refused', async () => {
@@ -104,28 +128,28 @@ describe('PostgreSQL migrations', () => {
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(30);
-    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 3 });
+    expect(again.schemaVersion).toBe(40);
+    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 4 });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
 
   it('refuse a database from a newer Rewind with SCHEMA_TOO_NEW and leave it untouched', async () => {
     const url = await freshDatabase('too_new');
     await sql(url, 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    await sql(url, "INSERT INTO schema_migrations VALUES (40, 'from-the-future', 'then')");
+    await sql(url, "INSERT INTO schema_migrations VALUES (50, 'from-the-future', 'then')");
     const err = await refusal(openPostgresStore({ url }), 'SCHEMA_TOO_NEW');
-    expect(err.message).toContain('schema version 40');
+    expect(err.message).toContain('schema version 50');
     expect(err.hint).toContain('was not changed');
-    expect(err.details).toEqual({ schema_version: 40, supported: 30 });
+    expect(err.details).toEqual({ schema_version: 50, supported: 40 });
     expect(await tables(url)).toEqual(['schema_migrations']);
-    expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 40, name: 'from-the-future', applied_at: 'then' }]);
+    expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 50, name: 'from-the-future', applied_at: 'then' }]);
   });
 
   it('serialize replicas that start at once: every one opens, each migration applied once', async () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([30, 30, 30, 30]);
-    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }]);
+    expect(opened.map((s) => s.schemaVersion)).toEqual([40, 40, 40, 40]);
+    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }]);
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
 });
