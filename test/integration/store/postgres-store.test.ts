@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
+import { RunbookStore } from '../../../main/engine/runbook-store.js';
 import { type PostgresStore, openPostgresStore } from '../../../main/engine/store/postgres/index.js';
 import { httpStatusOf } from '../../../preload/contract/errors.js';
 import { freePort } from '../../../scripts/local-postgres.js';
@@ -73,6 +74,7 @@ describe('PostgreSQL migrations', () => {
       { version: 10, name: 'initial' },
       { version: 20, name: 'tokens' },
       { version: 30, name: 'runbooks' },
+      { version: 40, name: 'rehearsal-conditions' },
       { version: 50, name: 'waiting-runs' },
     ]);
     expect(await store.read.all('SELECT id, seq, hash FROM chain_head')).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
@@ -84,6 +86,28 @@ describe('PostgreSQL migrations', () => {
       await expect(store.transaction((tx) => tx.run(statement))).rejects.toThrow('events are append-only');
     }
     expect(await store.read.get('SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
+  });
+
+  it("keep a rehearsal's conditions (0040) as SQLite does: a fractional time scale, the two flags, none on an older row", async () => {
+    const store = await open(await freshDatabase('conditions'));
+    const runbooks = new RunbookStore(() => store.read, () => new Date('2026-11-24T10:00:00Z'));
+    await runbooks.saveRunbook({ name: 'Level 1', description: 'd', level: 'application', steps: [{ kind: 'note', title: 'Read', expected_ms: 1000, text: 'hi' }] }, 'mina');
+    const base = {
+      runbook_name: 'Level 1',
+      scenario: null,
+      started_at: '2026-11-24T10:00:00.000Z',
+      finished_at: '2026-11-24T10:00:01.000Z',
+      total_ms: 1000,
+      passed: true,
+      steps: [{ index: 1, title: 'Read', kind: 'note' as const, outcome: 'passed' as const, expected_ms: 1000, duration_ms: 1000, detail: 'read' }],
+      rollbacks: [],
+    };
+    const kept = await runbooks.saveRehearsal('Level 1', { ...base, time_scale: 0.001, auto_executed: false, scratch_copy: true }, 'mina');
+    expect(await runbooks.getRehearsal(kept.id)).toMatchObject({ time_scale: 0.001, auto_executed: false, scratch_copy: true });
+    const older = await runbooks.saveRehearsal('Level 1', base, 'mina');
+    expect(await store.read.get('SELECT time_scale, auto_executed, scratch_copy FROM rehearsals WHERE id = ?', [older.id])).toEqual({ time_scale: null, auto_executed: null, scratch_copy: null });
+    expect(await runbooks.getRehearsal(older.id)).toMatchObject({ time_scale: undefined, auto_executed: undefined, scratch_copy: undefined });
+    await expect(store.read.run('UPDATE rehearsals SET scratch_copy = 2')).rejects.toMatchObject({ code: '23514' });
   });
 
   it('hold invariant 1 in the database: a second active version of a workflow is refused', async () => {
@@ -143,7 +167,7 @@ describe('PostgreSQL migrations', () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
     expect(opened.map((s) => s.schemaVersion)).toEqual([50, 50, 50, 50]);
-    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 50 }]);
+    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }, { version: 50 }]);
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
 });
