@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isPostgresUrl, openPostgresStore } from '../../main/engine/store/postgres/index.js';
+import { openPostgresStore } from '../../main/engine/store/postgres/index.js';
 import type { Store, StoreKind } from '../../main/engine/store/port.js';
 import { openSqliteStore } from '../../main/engine/store/sqlite/sqlite-store.js';
 import { freshDatabase } from './postgres.js';
@@ -15,17 +15,12 @@ export interface StoreFactory {
   /** A fresh, empty, migrated store; `name` tells it apart from the others of one test run. */
   open(name: string): Promise<Store>;
   /**
-   * Where a child process (the crash tests' writer) opens the same store again (`openStoreAt`): for
+   * Where a child process (the crash tests' writer) opens the same store again (open-store.ts): for
    * SQLite the file's path, for PostgreSQL the database's URL. Call it after `open(name)`.
    */
   location(name: string): string;
   /** Removes what the factory made (files, databases); after every store is closed. */
   dispose(): Promise<void>;
-}
-
-/** Opens an existing store again from a factory's `location`: a PostgreSQL URL or a SQLite file. */
-export async function openStoreAt(location: string, replicaId?: string): Promise<Store> {
-  return isPostgresUrl(location) ? openPostgresStore({ url: location, ...(replicaId ? { replicaId } : {}) }) : openSqliteStore(location);
 }
 
 function sqliteFactory(): StoreFactory {
