@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
+import { EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
+import { Engine } from '../../../main/engine/engine.js';
+import type { Store } from '../../../main/engine/store/port.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 
@@ -32,14 +34,16 @@ export function tempDir(prefix = 'rewind-server-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** An in-process server over a fresh sandbox, with one token per role. */
+/** An in-process server over a fresh sandbox (or over `store`, which it then owns; no demo there), with one token per role. */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>> = {},
+  options: { timeScale?: number; demo?: boolean; store?: Store } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>> = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, ...serverOptions } = options;
+  const { timeScale, demo, store, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
-  const backend = await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test' });
+  const backend = store
+    ? new EngineBackend(await Engine.open({ store, timeScale: timeScale ?? 0 }), 'test')
+    : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test' });
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
     admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,
