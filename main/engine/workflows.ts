@@ -27,7 +27,7 @@ export class WorkflowService {
     this.sql = {
       one: `SELECT ${columns} FROM workflows w WHERE w.id = ?`,
       all: `SELECT ${columns} FROM workflows w ${order}`,
-      search: `SELECT ${columns} FROM workflows w WHERE w.name LIKE ? ESCAPE '\\' OR w.description LIKE ? ESCAPE '\\' ${order}`,
+      search: `SELECT ${columns} FROM workflows w WHERE ${dialect.ilike('w.name')} OR ${dialect.ilike('w.description')} ${order}`,
       byName: `SELECT ${columns} FROM workflows w WHERE w.name = ? AND w.source_type = ?`,
     };
   }

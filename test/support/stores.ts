@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openPostgresStore } from '../../main/engine/store/postgres/index.js';
 import type { Store, StoreKind } from '../../main/engine/store/port.js';
 import { openSqliteStore } from '../../main/engine/store/sqlite/sqlite-store.js';
+import { freshDatabase } from './postgres.js';
 
 /**
  * The stores the store-level suites (backend contract, model-based property, crash) run against:
@@ -13,8 +15,8 @@ export interface StoreFactory {
   /** A fresh, empty, migrated store; `name` tells it apart from the others of one test run. */
   open(name: string): Promise<Store>;
   /**
-   * Where a child process (the crash tests' writer) opens the same store again: for SQLite the
-   * file's path. Call it with the name given to `open`.
+   * Where a child process (the crash tests' writer) opens the same store again (open-store.ts): for
+   * SQLite the file's path, for PostgreSQL the database's URL. Call it after `open(name)`.
    */
   location(name: string): string;
   /** Removes what the factory made (files, databases); after every store is closed. */
@@ -35,4 +37,26 @@ function sqliteFactory(): StoreFactory {
   };
 }
 
-export const stores: readonly StoreFactory[] = [sqliteFactory()];
+/**
+ * A database per `open` on the test run's shared PostgreSQL server. `dispose` drops nothing: the
+ * databases go with the server when the run ends (see postgres-global-setup.ts).
+ */
+function postgresFactory(): StoreFactory {
+  const urls = new Map<string, string>();
+  return {
+    kind: 'postgres',
+    location: (name) => {
+      const url = urls.get(name);
+      if (!url) throw new Error(`No PostgreSQL store "${name}" was opened by this factory: call open("${name}") first.`);
+      return url;
+    },
+    open: async (name) => {
+      const url = await freshDatabase(name);
+      urls.set(name, url);
+      return openPostgresStore({ url, replicaId: `test-${name}` });
+    },
+    dispose: async () => urls.clear(),
+  };
+}
+
+export const stores: readonly StoreFactory[] = [sqliteFactory(), postgresFactory()];

@@ -52,6 +52,8 @@ export type StoreKind = 'sqlite' | 'postgres';
 export interface Dialect {
   /** An ORDER BY key that sorts text case-insensitively (`x COLLATE NOCASE` / `lower(x)`). */
   nocase(expr: string): string;
+  /** A predicate: `expr` matches the LIKE pattern of the next `?` (escape `\`) in any case (`LIKE` / `ILIKE`). */
+  ilike(expr: string): string;
   /** An ISO-8601 timestamp `interval` before now, comparable as text with our stored timestamps. */
   isoAgo(interval: '1 day'): string;
 }

@@ -88,6 +88,9 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         expect(all.workflows.map((w) => w.id)).toContain(wf.id);
         const found = await backend.call('workflows:list', { query: wf.name });
         expect(found.workflows.map((w) => w.id)).toEqual([wf.id]);
+        // An operator types a name in any case.
+        const shouted = await backend.call('workflows:list', { query: wf.name.toUpperCase() });
+        expect(shouted.workflows.map((w) => w.id)).toEqual([wf.id]);
         expect(await backend.call('workflows:get', { workflow_id: wf.id })).toEqual(wf);
       });
 

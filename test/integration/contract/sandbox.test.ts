@@ -1,17 +1,19 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { openSandbox } from '../../../main/backends/engine-backend.js';
-import { tempDir } from '../server/harness.js';
+import { EngineBackend } from '../../../main/backends/engine-backend.js';
+import { Engine } from '../../../main/engine/engine.js';
+import { stores } from '../../support/stores.js';
 import { backendContract } from './backend-contract.js';
 
-backendContract('sandbox', async () => {
-  const dir = tempDir('rewind-contract-');
-  const backend = await openSandbox({ path: join(dir, 'sandbox.db'), timeScale: 1, actor: 'contract' });
-  return {
-    backend,
-    cleanup: async () => {
-      await backend.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+// The engine backend in-process (the sandbox, and what the server serves) over every store.
+for (const factory of stores) {
+  backendContract(`engine backend on ${factory.kind}`, async () => {
+    const engine = await Engine.open({ store: await factory.open('contract'), timeScale: 1 });
+    const backend = new EngineBackend(engine, 'contract');
+    return {
+      backend,
+      cleanup: async () => {
+        await backend.close();
+        await factory.dispose();
+      },
+    };
+  });
+}

@@ -1,14 +1,15 @@
 /*
- * The crash test's child: opens the engine on argv[2] and performs acknowledged writes forever —
+ * The crash test's child: opens the engine on argv[2] (a SQLite file or a PostgreSQL URL) and performs acknowledged writes forever —
  * drafts, publishes, rollbacks and runs whose every checkpoint is acknowledged — printing one JSON
  * line per write only after it has committed. The parent kills it with SIGKILL at a random moment.
  */
 import { Engine } from '../../../main/engine/engine.js';
 import type { Dsl } from '../../../preload/contract/entities.js';
+import { openStoreAt } from '../../support/open-store.js';
 
-const path = process.argv[2];
-if (!path) throw new Error('usage: crash-writer.ts DB');
-const engine = await Engine.open({ path, timeScale: 0 });
+const location = process.argv[2];
+if (!location) throw new Error('usage: crash-writer.ts DB-FILE|POSTGRES-URL');
+const engine = await Engine.open({ store: await openStoreAt(location, 'crash-writer'), timeScale: 0 });
 const ack = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const chain = (n: number, tag: number): Dsl => ({

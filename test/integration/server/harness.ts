@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type EngineBackend, type SandboxOptions, openSandbox } from '../../../main/backends/engine-backend.js';
+import { EngineBackend, type SandboxOptions, openSandbox } from '../../../main/backends/engine-backend.js';
 import { recordRefusal } from '../../../main/backends/refusal-audit.js';
+import { Engine } from '../../../main/engine/engine.js';
+import type { Store } from '../../../main/engine/store/port.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 
@@ -33,16 +35,18 @@ export function tempDir(prefix = 'rewind-server-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** An in-process server over a fresh sandbox, with one token per role. */
+/** An in-process server over a fresh sandbox (or over `store`, which it then owns; no demo there), with one token per role. */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'> } & Partial<
+  options: { timeScale?: number; demo?: boolean; store?: Store; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'> } & Partial<
     Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>
   > = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, sandbox, ...serverOptions } = options;
+  const { timeScale, demo, store, sandbox, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
-  const backend = await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
+  const backend = store
+    ? new EngineBackend(await Engine.open({ store, timeScale: timeScale ?? 0 }), 'test')
+    : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
     admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,

@@ -45,6 +45,7 @@ export interface PostgresStore extends Store {
 
 const dialect: Dialect = {
   nocase: (expr) => `lower(${expr})`,
+  ilike: (expr) => `${expr} ILIKE ? ESCAPE '\\'`,
   // The same text as Date.toISOString(), so it compares as text with the stored timestamps.
   isoAgo: (interval) => `to_char((now() AT TIME ZONE 'UTC') - interval '${interval}', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
 };

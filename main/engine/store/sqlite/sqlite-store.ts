@@ -9,6 +9,8 @@ const EXTERNAL_POLL_MS = 250;
 
 const sqliteDialect: Dialect = {
   nocase: (expr) => `${expr} COLLATE NOCASE`,
+  // SQLite's LIKE already ignores (ASCII) case.
+  ilike: (expr) => `${expr} LIKE ? ESCAPE '\\'`,
   isoAgo: () => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')`,
 };
 
