@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * The data model of DESIGN.md, as SQLite's 0010 has it, in PostgreSQL: the same tables, columns and

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * The bearer tokens of a workflow server and their roles, as SQLite's 0020: only a token's sha256 is

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * Runbooks and the timed record of every rehearsal, as SQLite's 0030: a runbook is validated JSON

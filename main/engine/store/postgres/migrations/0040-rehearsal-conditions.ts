@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * The conditions of each rehearsal, as SQLite's 0040 (the time scale, whether actions ran by

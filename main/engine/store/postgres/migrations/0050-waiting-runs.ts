@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * Runs may wait for an approval: status `waiting`, as SQLite's 0050. PostgreSQL alters the CHECK in

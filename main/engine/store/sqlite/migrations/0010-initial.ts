@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /** The data model of DESIGN.md: workflows, versions, runs, checkpoints and the hash-chained event log. */
 export const migration0010: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * Server only: the bearer tokens of a workflow server and their roles. Only a token's sha256 is

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * Runbooks and the timed record of every rehearsal. A runbook is kept as validated JSON (its name is

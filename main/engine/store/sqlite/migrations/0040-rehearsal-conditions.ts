@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../migration.js';
 
 /**
  * The conditions of each rehearsal (the time scale, whether actions ran by themselves, whether it ran

@@ -5,13 +5,9 @@ import { migration0020 } from './0020-tokens.js';
 import { migration0030 } from './0030-runbooks.js';
 import { migration0040 } from './0040-rehearsal-conditions.js';
 import { migration0050 } from './0050-waiting-runs.js';
+import type { Migration } from '../../migration.js';
 
-export interface Migration {
-  /** Numbered in gaps of 10; the database's `PRAGMA user_version` is the last one applied. */
-  version: number;
-  name: string;
-  up: string;
-}
+export type { Migration } from '../../migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
 export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050];
