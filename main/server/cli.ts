@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     opened = { served, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
   } catch (err) {
     // A bad file, URL, host, password or database, a newer schema: settings to fix, not bugs (exit 2).
-    const explained = err instanceof RewindError ? err : sqliteOpenFailure(err, db);
+    const explained = sqliteOpenFailure(err, db) ?? (err instanceof RewindError ? err : null);
     if (!explained) throw err;
     if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
     process.stderr.write(`error ${explained.code}: ${explained.message}\n  hint: ${explained.hint}\n`);

@@ -147,7 +147,7 @@ describe('PostgreSQL migrations', () => {
     await first.close();
     const again = await open(url);
     expect(again.schemaVersion).toBe(50);
-    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 4 });
+    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 5 });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
 
