@@ -106,7 +106,7 @@ describe('rewind-server settings from the environment', () => {
     const db = join(d, 'env.db');
     const child = await spawnServer([], { REWIND_DB: db, REWIND_HOST: '127.0.0.1', REWIND_PORT: '0', REWIND_DEMO: '1', REWIND_ADMIN_TOKEN: 'env-admin-token-0123456789' });
     try {
-      expect(child.output()).toContain(`(database ${db},`);
+      expect(child.output()).toContain(`(sqlite ${db},`);
       const health = await api(child.url, undefined, 'GET', '/health');
       expect(health.status).toBe(200);
       const list = await api(child.url, 'env-admin-token-0123456789', 'GET', '/api/v1/workflows');
