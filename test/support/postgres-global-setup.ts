@@ -11,7 +11,7 @@
  * Every server is a copy of one initdb'd template (a copy takes milliseconds, initdb seconds), and
  * all of them are stopped and their folders removed in teardown.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
@@ -101,7 +101,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await new Promise<void>((closed) => control.close(() => closed()));
-    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
+    const stopped = Promise.allSettled([...servers.values()].map((s) => s.stop()));
+    // Never let a server that will not stop hold the run open: after 15 s, end every postmaster of this run.
+    const late = await Promise.race([stopped.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 15_000).unref())]);
+    if (late) spawnSync('pkill', ['-KILL', '-f', `postgres -D ${root}/`]);
     rmSync(root, { recursive: true, force: true });
   };
 }
