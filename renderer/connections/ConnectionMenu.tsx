@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { ConnectionInfo } from '../../preload/contract/index.js';
 import { useUi, type ConnectionDialog } from '../store/ui-store.js';
+import { useMenu } from '../shared/use-menu.js';
 
 interface Item {
   id: ConnectionDialog;
@@ -9,9 +9,7 @@ interface Item {
 
 /** The connection's less frequent actions, in a keyboard menu: arrows move, Enter picks, Esc closes. */
 export function ConnectionMenu({ connection }: { connection: ConnectionInfo | null }) {
-  const [open, setOpen] = useState(false);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuRef = useRef<HTMLUListElement>(null);
+  const { open, setOpen, buttonRef, menuRef, close, onKeyDown } = useMenu();
   const items: Item[] = [
     ...(connection?.kind === 'remote'
       ? [
@@ -24,31 +22,9 @@ export function ConnectionMenu({ connection }: { connection: ConnectionInfo | nu
     ...(connection && connection.id !== 'sandbox' ? [{ id: 'remove' as const, title: 'Remove connection…' }] : []),
   ];
 
-  useEffect(() => {
-    if (open) menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-  }, [open]);
-
-  const close = (refocus: boolean) => {
-    setOpen(false);
-    if (refocus) buttonRef.current?.focus();
-  };
   const pick = (id: ConnectionDialog) => {
     close(false);
     useUi.getState().setConnectionDialog(id);
-  };
-  const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
-    const all = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const i = all.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape' || e.key === 'Tab') {
-      e.preventDefault();
-      close(true);
-    } else if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      all[(i + 1) % all.length]?.focus();
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      all[(i - 1 + all.length) % all.length]?.focus();
-    }
   };
 
   return (

@@ -1,37 +1,12 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useUi } from '../store/ui-store.js';
 import { VIEWS } from './views.js';
+import { useMenu } from '../shared/use-menu.js';
 
 /** The views as one menu, for windows too narrow for the header's tabs: arrows move, Enter picks, Esc closes. */
 export function ViewMenu() {
   const view = useUi((s) => s.view);
-  const [open, setOpen] = useState(false);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuRef = useRef<HTMLUListElement>(null);
+  const { open, setOpen, buttonRef, menuRef, close, onKeyDown } = useMenu('[aria-current="page"], [role="menuitem"]');
   const current = VIEWS.find((v) => v.id === view)?.title ?? 'Views';
-
-  useEffect(() => {
-    if (open) menuRef.current?.querySelector<HTMLElement>('[aria-current="page"], [role="menuitem"]')?.focus();
-  }, [open]);
-
-  const close = (refocus: boolean) => {
-    setOpen(false);
-    if (refocus) buttonRef.current?.focus();
-  };
-  const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
-    const all = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const i = all.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape' || e.key === 'Tab') {
-      e.preventDefault();
-      close(true);
-    } else if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      all[(i + 1) % all.length]?.focus();
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      all[(i - 1 + all.length) % all.length]?.focus();
-    }
-  };
 
   return (
     <div className="menu-anchor view-menu">
