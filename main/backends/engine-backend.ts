@@ -84,7 +84,13 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
         return versions.publish(i, a);
       },
     },
-    'versions:rollback': { apply: (i, a) => versions.rollback(i, a) },
+    'versions:rollback': {
+      apply: async (i, a) => {
+        // A version published while commands were allowed must not start running them on a server that now refuses them.
+        commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Rolling back to v${i.version}`);
+        return versions.rollback(i, a);
+      },
+    },
     'versions:archive': { apply: (i, a) => versions.archive(i, a) },
     'versions:diff': { apply: (i) => versions.diff(i) },
     'versions:rollbackPreview': { apply: (i) => runs.rollbackPreview(i.workflow_id, i.version) },

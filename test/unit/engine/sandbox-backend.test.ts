@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendMethod, MethodInput, RewindEvent } from '../../../preload/contract/index.js';
 import type { SubscriptionState } from '../../../main/backends/backend.js';
-import { createWorkflow, eventsOf, expectRefusal, expectRefusalChangesNothing, linearDsl, openTempSandbox, pipelineDsl, subscribeLive } from './fixtures.js';
+import { openSandbox } from '../../../main/backends/engine-backend.js';
+import { createWorkflow, eventsOf, expectRefusal, expectRefusalChangesNothing, linearDsl, onCleanup, openTempSandbox, pipelineDsl, subscribeLive, tempDbPath } from './fixtures.js';
 
 describe('sandbox backend: input validation', () => {
   it('refuses an unknown field with VALIDATION_FAILED naming it', async () => {
@@ -156,5 +157,24 @@ describe('sandbox backend: subscribe', () => {
     off();
     expect(got).toHaveLength(5102);
     expect(got).toEqual(got.map((_, i) => i + 1));
+  });
+});
+
+describe('sandbox backend: command nodes on a backend that refuses them', () => {
+  it('refuses a rollback to a version holding a command node, and changes nothing', async () => {
+    const path = tempDbPath();
+    const permissive = await openSandbox({ path, actor: 'tester', allowCommands: true });
+    const withCommand = { defaults: {}, nodes: [{ id: 'train', type: 'command' as const, params: { argv: ['make', 'train'] }, next: [] }] };
+    const wf = await permissive.call('workflows:create', { name: 'trainer', dsl: withCommand });
+    await permissive.call('versions:createDraft', { workflow_id: wf.id, dsl: linearDsl() });
+    await permissive.call('versions:publish', { workflow_id: wf.id, version: 2 });
+    await permissive.close();
+
+    const strict = await openSandbox({ path, actor: 'tester', allowCommands: false });
+    onCleanup(() => strict.close());
+    const err = await expectRefusalChangesNothing(strict.engine, () => strict.call('versions:rollback', { workflow_id: wf.id, version: 1 }), 'COMMANDS_DISABLED', '--allow-commands');
+    expect(err.message).toContain('Rolling back to v1');
+    expect(err.message).toContain("node 'train'");
+    expect((await strict.call('workflows:get', { workflow_id: wf.id })).active_version).toBe(2);
   });
 });
