@@ -33,6 +33,10 @@ export interface SandboxOptions {
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
   limits?: Partial<RealNodeLimits>;
+  /** A server's engine: take over the runs of runners whose lease expired (see EngineOptions.takeover). */
+  takeover?: boolean;
+  leaseMs?: number;
+  replicaId?: string;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -221,7 +225,16 @@ export class EngineBackend implements Backend {
 /** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
 export async function openSandbox(options: SandboxOptions): Promise<EngineBackend> {
   const allowCommands = options.allowCommands ?? true;
-  const engine = await Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands, ...(options.limits ? { limits: options.limits } : {}) });
+  const engine = await Engine.open({
+    path: options.path,
+    timeScale: options.timeScale ?? 0,
+    liveExecution: options.liveExecution ?? false,
+    allowCommands,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.takeover ? { takeover: true } : {}),
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
+  });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {
     await seedDemo(engine, actor);

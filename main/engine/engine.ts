@@ -1,9 +1,10 @@
+import { hostname } from 'node:os';
 import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
-import { RunnerLease } from './runners.js';
+import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
 import type { Queryable, Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -28,10 +29,19 @@ export interface EngineOptions {
   limits?: Partial<RealNodeLimits>;
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
+  /**
+   * A server's engine: runs of runners whose lease expired (a replica that died, this process before
+   * a kill) are taken over and continued, and a clean close hands its runs over instead of
+   * interrupting them. Otherwise (a sandbox) such runs are marked interrupted when the store opens.
+   */
+  takeover?: boolean;
+  /** How long this runner's lease holds after each renewal (renewed three times per period). */
+  leaseMs?: number;
+  /** The replica this engine serves as, named in `run_taken_over` (host-pid by default). */
+  replicaId?: string;
 }
 
-/** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
-export const SNAPSHOT_RUNNER_ID = 'snapshot';
+export { SNAPSHOT_RUNNER_ID } from './runners.js';
 
 /**
  * The workflow engine: domain rules and sandbox executor over the storage port, in plain Node. It
@@ -42,6 +52,7 @@ export class Engine {
   readonly workflows: WorkflowService;
   readonly versions: VersionService;
   readonly runs: RunService;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly store: Store,
@@ -57,7 +68,8 @@ export class Engine {
     this.runs = new RunService(core, this.workflows, this.versions, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
-      runnerId: lease.id,
+      lease,
+      takeover: options.takeover ?? false,
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
   }
@@ -67,11 +79,19 @@ export class Engine {
     if (!store) throw new Error('Engine.open needs a store or a path.');
     try {
       const core = await EngineCore.open(store, options.clock ?? (() => new Date()));
-      const lease = await RunnerLease.open(store, () => core.now());
+      const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+      const lease = await RunnerLease.open(store, { leaseMs, replica: options.replicaId ?? `${hostname()}-${process.pid}` });
       const chainAtOpen = await core.events.verify();
       const engine = new Engine(store, core, lease, options.systemActor ?? 'rewind', options, chainAtOpen);
-      // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
-      await engine.runs.interruptOrphans(engine.systemActor, async (runner) => runner === SNAPSHOT_RUNNER_ID || (await lease.isAlive(runner)));
+      if (options.takeover) {
+        await engine.runs.takeOver(engine.systemActor);
+        // Checked as often as the lease is renewed: a dead runner's runs move within about 1⅓ leases.
+        engine.sweepTimer = setInterval(() => void engine.runs.takeOver(engine.systemActor).catch(() => undefined), Math.max(1, Math.floor(leaseMs / 3)));
+        engine.sweepTimer.unref();
+      } else {
+        // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
+        await engine.runs.interruptOrphans(engine.systemActor, async (runner) => runner === SNAPSHOT_RUNNER_ID || (await lease.isAlive(runner)));
+      }
       return engine;
     } catch (err) {
       await store.close();
@@ -135,7 +155,13 @@ export class Engine {
     return this.core.atTime(at, () => this.runs.inline(fn));
   }
 
+  /** Runs one takeover pass now (a server does so on its own every third of a lease); how many runs it took over. */
+  takeOverExpiredRuns(): Promise<number> {
+    return this.runs.takeOver(this.systemActor);
+  }
+
   async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.core.stop();
     if (this.store.healthy) await this.runs.close(this.systemActor);
     await this.lease.release();

@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, Run, WorkflowVersion } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
+import { type RunnerLease, type RunnerRow, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
 import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
@@ -17,8 +18,13 @@ export interface RunOptions {
   timeScale: number;
   /** Upper bound on one node's real sleep, so a scaled 30-minute task still ends in a rehearsal. */
   maxNodeDelayMs: number;
-  /** This engine process's id in `runners`: recorded on every run it executes. */
-  runnerId: string;
+  /** This engine process's lease in `runners`: its id is recorded on every run it executes. */
+  lease: RunnerLease;
+  /**
+   * Take over the runs of runners whose lease expired and continue them (a server: replicas, or one
+   * process restarted); otherwise (a sandbox) they are marked interrupted when the store is opened.
+   */
+  takeover: boolean;
   /** http, command, wait and approval nodes: secrets, limits, and whether http/command run for real. */
   realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands'>;
 }
@@ -37,6 +43,14 @@ const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind
 const SELECT_RUN = 'SELECT * FROM runs WHERE run_id = ?';
 const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?';
 const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)';
+/**
+ * A driver's checkpoint, fenced: written only while the run is still running and this runner's. The
+ * row lock makes a takeover's claim and this write serialize, so the claimer reads the checkpoints
+ * this one committed, or this one finds the run claimed (or cancelled elsewhere) and writes nothing.
+ */
+const insertOwnedCheckpoint = (forShare: string) => `INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at)
+  SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
+  WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND runner_id = ? AND status = 'running'${forShare})`;
 const SELECT_CHECKPOINTS = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq';
 const SELECT_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?';
 const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
@@ -47,7 +61,16 @@ const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.st
 const SELECT_RESUMED_CHILD = "SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, run_id DESC LIMIT 1";
 const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')";
 const SELECT_UNFINISHED_OF = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting') AND runner_id = ?";
+/** Unfinished runs executed by another runner (or by none): takeover candidates once their runner's lease expired. */
+const SELECT_OTHERS_UNFINISHED = `SELECT r.run_id, r.runner_id, n.heartbeat_at, n.lease_until, n.replica, n.runner_id AS owner FROM runs r LEFT JOIN runners n ON n.runner_id = r.runner_id
+  WHERE r.status IN ('queued', 'running', 'waiting') AND (r.runner_id IS NULL OR r.runner_id NOT IN (?, '${SNAPSHOT_RUNNER_ID}'))`;
+// The compare-and-set of a takeover: it applies only while the run is still the dead runner's, and unfinished.
+const CLAIM = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id = ? AND status IN ('queued', 'running', 'waiting')";
+const CLAIM_UNOWNED = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id IS NULL AND status IN ('queued', 'running', 'waiting')";
 const LIST_FILTERS = ['workflow_id', 'status'] as const;
+
+/** Why a run driver stopped without recording anything: the run is no longer its own to execute. */
+class RunLost extends Error {}
 
 /**
  * Runs in the sandbox: each is pinned to its version, executed node by node by the deterministic
@@ -64,6 +87,9 @@ export class RunService {
   /** When set, runs execute synchronously inside the mutation's after-commit step (seeding history). */
   private synchronous = false;
   private readonly realWork: RealWork;
+  private readonly insertCheckpoint: string;
+  /** The takeover pass in progress, so passes never overlap. */
+  private sweeping: Promise<number> | null = null;
 
   constructor(
     private readonly core: EngineCore,
@@ -72,6 +98,11 @@ export class RunService {
     private readonly options: RunOptions,
   ) {
     this.realWork = new RealWork(core, { ...options.realWork, timeScale: options.timeScale, maxNodeDelayMs: options.maxNodeDelayMs });
+    this.insertCheckpoint = insertOwnedCheckpoint(core.store.dialect.forShare);
+  }
+
+  private get runnerId(): string {
+    return this.options.lease.id;
   }
 
   async get(runId: string): Promise<Run> {
@@ -332,12 +363,17 @@ export class RunService {
   /** Stops scheduling work; runs still executing are recorded as interrupted, resumable later. */
   async close(actor: string): Promise<void> {
     this.closed = true;
+    // A takeover pass in flight may still launch a run: let it, then stop that one too.
+    await this.sweeping;
     for (const live of this.active.values()) {
       live.cancelled = true;
       live.wake();
     }
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
-    const left = (await this.core.q().all<RunRow>(SELECT_UNFINISHED_OF, [this.options.runnerId])).map(toRun);
+    // A server hands its runs over: once its lease is released, another replica (or its next start)
+    // continues them after their last checkpoint, as after a crash but without waiting for the lease.
+    if (this.options.takeover) return;
+    const left = (await this.core.q().all<RunRow>(SELECT_UNFINISHED_OF, [this.runnerId])).map(toRun);
     for (const run of left) {
       await this.core.mutate(() => this.finish(run, { status: 'interrupted', failed_node: null, error: 'Rewind closed while the run was in flight.', context: {} }, actor));
     }
@@ -395,7 +431,7 @@ export class RunService {
       spec.parent_run_id,
       spec.resumed_from_seq,
       ts,
-      this.options.runnerId,
+      this.runnerId,
       spec.actor,
       ts,
     ]);
@@ -409,36 +445,115 @@ export class RunService {
       payload: { version: spec.version, kind: spec.kind, parent_run_id: spec.parent_run_id, resumed_from_seq: spec.resumed_from_seq, params: spec.params },
     });
     const run = await this.get(runId);
+    const restored = spec.restored.map((c, i): Checkpoint => ({ ...c, seq: i + 1, status: 'restored' }));
+    this.launch(run, restored, spec.actor);
+    return run;
+  }
+
+  /**
+   * Drives a run once the current mutation has committed, after the checkpoints it already has.
+   * Registered only then: a commit that fails (disk I/O error) must not leave a run close() waits for.
+   * A seeding mutation waits for its run to end (`inline`); a live one answers at once and the run goes on.
+   */
+  private launch(run: Run, done: Checkpoint[], actor: string): void {
     let settle!: () => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
+    const ended = new Promise<void>((resolve) => (settle = resolve));
     const synchronous = this.synchronous;
-    // Registered once committed: a commit that fails (disk I/O error) must not leave a run close() waits for.
-    // A seeding mutation waits for its run to end (`inline`); a live one answers at once and the run goes on.
     this.core.afterCommit(() => {
-      this.active.set(runId, { cancelled: false, done, wake: () => undefined });
-      const driven = this.drive(run, spec.restored, spec.actor).finally(() => {
-        this.active.delete(runId);
+      this.active.set(run.run_id, { cancelled: false, done: ended, wake: () => undefined });
+      const driven = this.drive(run, done, actor).finally(() => {
+        this.active.delete(run.run_id);
         settle();
       });
       return synchronous ? driven : undefined;
     });
-    return run;
   }
 
-  /** Executes a run's nodes, checkpointing each; the checkpoint commit is its acknowledgement. */
-  private async drive(run: Run, restored: Checkpoint[], actor: string): Promise<void> {
+  /**
+   * One takeover pass: every unfinished run whose runner's lease has expired (the replica died, or
+   * this process was restarted after a kill) is claimed by this runner and continued — the same run,
+   * after its last checkpoint; the nodes checkpointed already are not run again. Resolves with how
+   * many runs this pass took over. Passes never overlap; a pass asked for during one joins it.
+   */
+  takeOver(actor: string): Promise<number> {
+    if (this.closed || !this.options.takeover) return Promise.resolve(0);
+    this.sweeping ??= (async () => {
+      try {
+        let taken = 0;
+        const candidates = await this.core.store.read.all<{ run_id: string; runner_id: string | null; owner: string | null } & Pick<RunnerRow, 'heartbeat_at' | 'lease_until' | 'replica'>>(
+          SELECT_OTHERS_UNFINISHED,
+          [this.runnerId],
+        );
+        for (const c of candidates) {
+          if (this.closed) break;
+          if (!this.options.lease.expired(c.owner === null ? undefined : c)) continue;
+          if (await this.claim(c.run_id, c.runner_id, actor)) taken += 1;
+        }
+        await this.options.lease.forgetExpired();
+        return taken;
+      } finally {
+        this.sweeping = null;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  /**
+   * Claims one run in a head-locked mutation: the owner's lease is checked again under the lock, the
+   * run moves to this runner by compare-and-set, and `run_taken_over` is appended with the seq of the
+   * last checkpoint it continues after. False when another replica claimed it first or the owner
+   * renewed its lease meanwhile.
+   */
+  private claim(runId: string, fromRunner: string | null, actor: string): Promise<boolean> {
+    return this.core.mutate(async () => {
+      const q = this.core.q();
+      const owner = fromRunner === null ? undefined : await this.options.lease.row(q, fromRunner);
+      if (!this.options.lease.expired(owner)) return false;
+      const { changes } = fromRunner === null ? await q.run(CLAIM_UNOWNED, [this.runnerId, runId]) : await q.run(CLAIM, [this.runnerId, runId, fromRunner]);
+      if (changes !== 1) return false;
+      const run = await this.get(runId);
+      const done = (await q.all<CheckpointRow>(SELECT_CHECKPOINTS, [runId])).map(toCheckpoint);
+      const afterSeq = done.length ? done[done.length - 1]!.seq : 0;
+      await this.core.append({
+        type: 'run_taken_over',
+        workflow_id: run.workflow_id,
+        run_id: runId,
+        actor,
+        ts: this.core.now(),
+        payload: {
+          run_id: runId,
+          from_replica: owner?.replica ?? fromRunner,
+          to_replica: this.options.lease.replica,
+          after_seq: afterSeq,
+          version: run.version,
+          from_runner: fromRunner,
+          to_runner: this.runnerId,
+        },
+      });
+      this.launch(run, done, run.created_by);
+      return true;
+    });
+  }
+
+  /**
+   * Executes a run's nodes after the checkpoints it has (`done`: restored from a resumed parent, or
+   * its own before a takeover), checkpointing each; the checkpoint commit is its acknowledgement.
+   */
+  private async drive(run: Run, done: Checkpoint[], actor: string): Promise<void> {
     const dsl = (await this.versions.get(run.workflow_id, run.version)).dsl_definition;
-    const last = restored[restored.length - 1];
+    const last = done[done.length - 1];
+    const failed = done.filter((c) => c.status === 'failed');
     const steps = execute({
       dsl,
       params: run.params,
       seed: run.seed,
       faults: run.faults,
-      completed: restored.map((c) => c.node_id),
+      completed: done.filter((c) => c.status !== 'failed').map((c) => c.node_id),
+      ...(failed.length ? { failed: failed.map((c) => ({ node_id: c.node_id, error: (c.state as CheckpointState).error ?? null })) } : {}),
       ...(last ? { context: (last.state as CheckpointState).context } : {}),
       live: this.options.realWork.live,
     });
-    let seq = restored.length;
+    let seq = last?.seq ?? 0;
     const live = this.active.get(run.run_id);
     const stop = new AbortController();
     let answer: ExternalAnswer | undefined;
@@ -447,7 +562,7 @@ export class RunService {
         const next = steps.next(answer);
         answer = undefined;
         if (next.done) {
-          if (!live?.cancelled) await this.core.mutate(async () => this.finish(await this.get(run.run_id), next.value, actor));
+          if (!live?.cancelled) await this.finishOwned(run.run_id, next.value, actor);
           return;
         }
         if ('kind' in next.value) {
@@ -474,23 +589,28 @@ export class RunService {
         seq += 1;
         const state: CheckpointState = { output: step.output, context: step.context, error: step.error };
         // Its own short durable transaction: no head lock (it appends no event), nothing else inside.
-        const checkpoint = [run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now()];
-        await this.core.store.transaction((tx) => tx.run(INSERT_CHECKPOINT, checkpoint));
+        const checkpoint = [run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now(), run.run_id, this.runnerId];
+        const { changes } = await this.core.store.transaction((tx) => tx.run(this.insertCheckpoint, checkpoint));
+        if (changes === 0) throw new RunLost();
         for (const l of this.checkpointListeners) l({ run_id: run.run_id, seq, node_id: step.node_id, status: step.status });
         // Yield between nodes so a long run never starves the event loop (IPC, HTTP, WebSocket).
         if (delay === 0 && !this.synchronous) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
-      // When the store itself is gone nothing can be recorded; the next open marks the run interrupted.
-      await this.recordFailure(run, err, actor).catch(() => undefined);
+      // Taken over or cancelled elsewhere: the run is another's to record. When the store itself is
+      // gone nothing can be recorded; the run is taken over (a server) or interrupted (a sandbox) later.
+      if (err instanceof RunLost) return;
+      await this.finishOwned(run.run_id, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor).catch(() => undefined);
     }
   }
 
-  private async recordFailure(run: Run, err: unknown, actor: string): Promise<void> {
-    const current = await this.get(run.run_id);
-    if (!FINISHED.has(current.status)) {
-      await this.core.mutate(() => this.finish(current, { status: 'failed', failed_node: null, error: toErrorData(err).message, context: {} }, actor));
-    }
+  /** Records a run's end, if the run is still unfinished and still this runner's (not taken over, not cancelled elsewhere). */
+  private finishOwned(runId: string, end: Parameters<RunService['finish']>[1], actor: string): Promise<Run | null> {
+    return this.core.mutate(async () => {
+      const row = await this.core.q().get<RunRow>(SELECT_RUN, [runId]);
+      if (!row || row.runner_id !== this.runnerId || FINISHED.has(row.status)) return null;
+      return this.finish(toRun(row), end, actor);
+    });
   }
 
   private async finish(

@@ -22,6 +22,8 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --tls-key FILE      … and this key (PEM)                                                   REWIND_TLS_KEY
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]     REWIND_TIME_SCALE
   --heartbeat-ms N    WebSocket ping interval                                 [15000]         REWIND_HEARTBEAT_MS
+  --lease-ms N        how long a replica's hold on the runs it executes lasts unless renewed; when a
+                      replica dies another (or its own restart) continues its runs once it expires [15000]  REWIND_LEASE_MS
   --rate-limit N      requests per second per token (0: no limit)             [0]             REWIND_RATE_LIMIT
   --log-format F      json (one JSON line per request and event) or text  [text on a terminal, else json]
   --log-level L       fatal, error, warn, info, debug, trace or silent    [info]              REWIND_LOG_LEVEL
@@ -57,6 +59,7 @@ const envNames = {
   'tls-key': 'REWIND_TLS_KEY',
   'time-scale': 'REWIND_TIME_SCALE',
   'heartbeat-ms': 'REWIND_HEARTBEAT_MS',
+  'lease-ms': 'REWIND_LEASE_MS',
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
 } as const;
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
         'tls-key': { type: 'string' },
         'time-scale': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
+        'lease-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port > 65535) fail(`${setting(parsed, 'port').source} must be 0–65535; got "${setting(parsed, 'port').value}".`, 'Pass e.g. --port 8000.');
   const timeScale = numberOption(parsed, 'time-scale', 1);
   const heartbeatMs = numberOption(parsed, 'heartbeat-ms', 15_000, 50);
+  const leaseMs = numberOption(parsed, 'lease-ms', 15_000, 100);
   const rate = numberOption(parsed, 'rate-limit', 0);
   const db = setting(parsed, 'db').value ?? (process.env.REWIND_DATABASE_URL || './rewind.db');
   const host = setting(parsed, 'host').value ?? '127.0.0.1';
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       db,
       replicaId: parsed['replica-id'],
       timeScale,
+      leaseMs,
       demo,
       actor: 'server',
       serve: { allowBrokenChain, liveExecution: true, allowCommands: parsed['allow-commands'] === true, limits: { maxResponseBytes } },

@@ -23,6 +23,8 @@ export interface OpenStoreOptions {
   /** Names this replica in /health, /metrics and pg_stat_activity; `host-pid` by default. */
   replicaId?: string;
   timeScale: number;
+  /** How long a replica's run lease holds (`--lease-ms`); another replica takes its runs over once it expires. */
+  leaseMs?: number;
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
@@ -34,6 +36,11 @@ export function defaultReplicaId(): string {
   return `${hostname()}-${process.pid}`;
 }
 
+/** A server's engine takes over the runs of dead runners, on either store (one process restarted, or replicas). */
+function takeover(options: OpenStoreOptions, replicaId: string): { takeover: true; replicaId: string; leaseMs?: number } {
+  return { takeover: true, replicaId, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) };
+}
+
 /**
  * Opens the server's store: PostgreSQL for a postgres:// URL (one replica among any number on that
  * database), else a SQLite file (the default). Failures are the adapters' typed errors
@@ -43,7 +50,7 @@ export function defaultReplicaId(): string {
 export async function openServedStore(options: OpenStoreOptions): Promise<ServedStore> {
   const replica = options.replicaId ?? defaultReplicaId();
   if (!isPostgresUrl(options.db)) {
-    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: options.demo, actor: options.actor, ...options.serve });
+    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: options.demo, actor: options.actor, ...options.serve, ...takeover(options, replica) });
     return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true };
   }
   const target = parsePostgresUrl(options.db);
@@ -52,6 +59,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
   const engine = await Engine.open({
     store,
     timeScale: options.timeScale,
+    ...takeover(options, replica),
     ...(serve.liveExecution === undefined ? {} : { liveExecution: serve.liveExecution }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.limits ? { limits: serve.limits } : {}),

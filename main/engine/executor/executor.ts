@@ -27,6 +27,11 @@ export interface ExecutionPlan {
   completed?: string[];
   /** Resume: the context from the parent's last good checkpoint. */
   context?: Record<string, unknown>;
+  /**
+   * Takeover: nodes of this same run that already failed (in checkpoint order). They are not run
+   * again, their descendants stay blocked, and the run still ends failed with the first of them.
+   */
+  failed?: Array<{ node_id: string; error: string | null }>;
   /** http and command nodes do real work (a server, a live sandbox); otherwise they answer their `sandbox` stand-in. */
   live?: boolean;
 }
@@ -108,6 +113,11 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
   let context = plan.context === undefined ? initialContext(plan.dsl, plan.params) : withOutputs(structuredClone(plan.context));
   const blocked = new Set<string>();
   let firstFailure: { node_id: string; error: string } | null = null;
+  for (const f of plan.failed ?? []) {
+    completed.add(f.node_id);
+    firstFailure ??= { node_id: f.node_id, error: f.error ?? `Node '${f.node_id}' failed.` };
+    for (const d of descendants(plan.dsl, f.node_id)) blocked.add(d);
+  }
 
   for (const id of order) {
     if (completed.has(id) || blocked.has(id)) continue;

@@ -56,6 +56,12 @@ export interface Dialect {
   ilike(expr: string): string;
   /** An ISO-8601 timestamp `interval` before now, comparable as text with our stored timestamps. */
   isoAgo(interval: '1 day'): string;
+  /**
+   * A row-lock clause for a SELECT that must wait for, and then re-check against, a concurrent
+   * UPDATE of the rows it reads (' FOR SHARE' on PostgreSQL; nothing on SQLite, whose write
+   * transaction already excludes every other writer).
+   */
+  readonly forShare: string;
 }
 
 export interface Store {

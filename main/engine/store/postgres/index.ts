@@ -48,6 +48,7 @@ const dialect: Dialect = {
   ilike: (expr) => `${expr} ILIKE ? ESCAPE '\\'`,
   // The same text as Date.toISOString(), so it compares as text with the stored timestamps.
   isoAgo: (interval) => `to_char((now() AT TIME ZONE 'UTC') - interval '${interval}', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  forShare: ' FOR SHARE',
 };
 
 /**

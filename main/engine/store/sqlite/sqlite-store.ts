@@ -12,6 +12,7 @@ const sqliteDialect: Dialect = {
   // SQLite's LIKE already ignores (ASCII) case.
   ilike: (expr) => `${expr} LIKE ? ESCAPE '\\'`,
   isoAgo: () => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')`,
+  forShare: '',
 };
 
 /**
