@@ -50,7 +50,9 @@ describe('workflow list and timeline', () => {
 
     fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
     await waitFor(() => expect(screen.getAllByTestId('timeline-version')).toHaveLength(2));
-    expect(screen.getAllByTestId('timeline-publish')).toHaveLength(2);
+    // A publish is drawn on its version's row, not as a row of its own.
+    expect(screen.queryAllByTestId('timeline-publish')).toHaveLength(0);
+    expect(screen.getAllByTestId('timeline-published').map((p) => p.textContent)).toEqual(['▲ Published v2 (was v1)', '▲ Published v1']);
     const picks = screen.getAllByTestId('timeline-pick');
     fireEvent.click(picks[0]!);
     fireEvent.click(picks[1]!);
@@ -64,10 +66,8 @@ describe('workflow list and timeline', () => {
     await waitFor(() => expect(screen.getAllByTestId('timeline-pick')).toHaveLength(2));
     const first = screen.getAllByTestId('timeline-pick')[0]!;
     first.focus();
-    // Rows: publish v2, v2, publish v1, v1 — the first version row is index 1.
+    // Rows: v2, v1 (each publish is drawn on its version's row).
     fireEvent.keyDown(first, { key: 'j' });
-    fireEvent.keyDown(document.activeElement!, { key: 'j' });
-    fireEvent.keyDown(document.activeElement!, { key: 'j' });
     await waitFor(() => expect(document.activeElement?.closest('[data-testid="timeline-version"]')?.getAttribute('data-version')).toBe('1'));
     fireEvent.keyDown(document.activeElement!, { key: 'r' });
     await waitFor(() => expect(screen.getByTestId('rollback-dialog')).toBeTruthy());
