@@ -48,7 +48,7 @@ function incidentCommands(): Command[] {
     }
     out.push({ id: `incident:open:${f.workflow_id}`, group: 'Incident', title: `Open failing run of ${f.workflow_name}`, run: () => openRunNow(f.latest_failed_run_id) });
     if (f.status === 'active' && may('pause')) {
-      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}`, run: () => void useWorkflows.getState().togglePause(f.workflow_id) });
+      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}…`, run: () => useWorkflows.getState().askPause(f.workflow_id) });
     }
   }
   return out;
@@ -160,8 +160,8 @@ export function buildCommands(): Command[] {
     cmds.push({
       id: `pause:${current.id}`,
       group: current.name,
-      title: current.status === 'active' ? `Pause ${current.name}` : `Unpause ${current.name}`,
-      run: () => void useWorkflows.getState().togglePause(current.id),
+      title: current.status === 'active' ? `Pause ${current.name}…` : `Unpause ${current.name}`,
+      run: () => (current.status === 'active' ? useWorkflows.getState().askPause(current.id) : void useWorkflows.getState().togglePause(current.id)),
     });
     const timeline = useTimeline.getState();
     if (timeline.workflowId === current.id) {

@@ -75,6 +75,28 @@ describe('workflow list and timeline', () => {
   });
 });
 
+describe('pause', () => {
+  it('asks first, pauses on yes, and the toast’s Undo unpauses', async () => {
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    fireEvent.click(await screen.findByTestId('workflow-pause-toggle'));
+    expect(screen.getByTestId('pause-confirm')).toBe(document.activeElement);
+    fireEvent.keyDown(screen.getByTestId('pause-dialog'), { key: 'Escape' });
+    expect(screen.queryByTestId('pause-dialog')).toBeNull();
+    expect(fake.callsOf('workflows:pause')).toHaveLength(0);
+
+    fireEvent.click(screen.getByTestId('workflow-pause-toggle'));
+    fireEvent.click(screen.getByTestId('pause-confirm'));
+    await waitFor(() => expect(screen.getByTestId('workflow-header-status').textContent).toBe('paused'));
+    expect(screen.queryByTestId('pause-dialog')).toBeNull();
+    const toast = screen.getAllByTestId('toast').find((t) => t.textContent?.includes('Paused ml-training-pipeline'))!;
+    fireEvent.click(within(toast).getByTestId('toast-action'));
+    await waitFor(() => expect(screen.getByTestId('workflow-header-status').textContent).toBe('active'));
+    expect(fake.callsOf('workflows:unpause')).toHaveLength(1);
+    expect(screen.queryAllByTestId('toast').filter((t) => t.textContent?.includes('Paused ml-training-pipeline'))).toHaveLength(0);
+  });
+});
+
 describe('rollback dialog', () => {
   it('previews, needs the typed name, rolls back and shows the result', async () => {
     await renderApp();
