@@ -463,7 +463,21 @@ export class FakeBridge {
         return stored;
       },
       'rehearsals:list': ({ runbook }) => ({ rehearsals: w.rehearsals.filter((r) => r.runbook_id === runbook) }),
-      'rehearsals:report': ({ rehearsal_id }) => ({ markdown: `# Post-incident report\n\nRehearsal ${rehearsal_id}\n` }),
+      'rehearsals:report': ({ rehearsal_id }) => ({
+        markdown: [
+          '# Post-incident report',
+          '',
+          `Rehearsal ${rehearsal_id}`,
+          '',
+          '| # | Step | Outcome |',
+          '| --- | --- | --- |',
+          '| 1 | Roll back **ml** \\| v1 | passed |',
+          '| 2 | Resume `run-failed` | failed |',
+          '',
+          'Done.',
+          '',
+        ].join('\n'),
+      }),
       'scenarios:list': () => ({ scenarios: w.scenarios }),
       'rehearsals:sessions': () => ({ sessions: w.sessions }),
       'rehearsals:start': ({ runbook, scenario = null }) => {
