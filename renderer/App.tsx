@@ -17,6 +17,7 @@ import { TokenDialog } from './connections/TokenDialog.js';
 import { CommandPalette } from './palette/CommandPalette.js';
 import { RollbackDialog } from './rollback/RollbackDialog.js';
 import { ReportDialog } from './runbooks/ReportDialog.js';
+import { PauseDialog } from './workflows/PauseDialog.js';
 import { RunbooksView } from './runbooks/RunbooksView.js';
 import { RunsView } from './runs/RunsView.js';
 import { Toasts } from './shared/Toasts.js';
@@ -121,6 +122,7 @@ export function App() {
       {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
       {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}
       <ReportDialog />
+      <PauseDialog />
       <Toasts />
     </div>
   );

@@ -1,9 +1,28 @@
 import type { DslDiff } from '../../preload/contract/index.js';
+import { aroundChanges, changedParts } from './inline-diff.js';
+import { InlineDiff } from './InlineDiff.js';
 
-const short = (v: unknown) => {
-  const s = JSON.stringify(v);
-  return s === undefined ? '—' : s.length > 60 ? `${s.slice(0, 57)}…` : s;
-};
+/** Unchanged text kept either side of a change: enough to place it, short enough for the cell. */
+const CONTEXT = 24;
+
+const text = (v: unknown) => JSON.stringify(v) ?? '—';
+
+/** A changed value's two cells, each showing where it changed (the full value on hover). */
+function ChangeCells({ before, after }: { before: unknown; after: unknown }) {
+  const b = text(before);
+  const a = text(after);
+  const parts = changedParts(b, a);
+  return (
+    <>
+      <td className="mono dsl-removed" title={b} data-testid="diff-before">
+        <InlineDiff parts={aroundChanges(parts.before, CONTEXT)} side="before" />
+      </td>
+      <td className="mono dsl-added" title={a} data-testid="diff-after">
+        <InlineDiff parts={aroundChanges(parts.after, CONTEXT)} side="after" />
+      </td>
+    </>
+  );
+}
 
 /** The structural diff in words: nodes added, removed and changed, and changed defaults. */
 export function DiffSummary({ diff }: { diff: DslDiff }) {
@@ -43,16 +62,14 @@ export function DiffSummary({ diff }: { diff: DslDiff }) {
                   <td className="mono">
                     {c.node_id}.{ch.path}
                   </td>
-                  <td className="mono dsl-removed">{short(ch.before)}</td>
-                  <td className="mono dsl-added">{short(ch.after)}</td>
+                  <ChangeCells before={ch.before} after={ch.after} />
                 </tr>
               )),
             )}
             {diff.defaults_changed.map((ch) => (
               <tr key={`defaults:${ch.path}`}>
                 <td className="mono">defaults.{ch.path}</td>
-                <td className="mono dsl-removed">{short(ch.before)}</td>
-                <td className="mono dsl-added">{short(ch.after)}</td>
+                <ChangeCells before={ch.before} after={ch.after} />
               </tr>
             ))}
           </tbody>

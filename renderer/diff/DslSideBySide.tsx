@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { InlineDiff } from './InlineDiff.js';
 import { dslText, foldUnchanged, sideBySide, type Side } from './side-by-side.js';
 
 function Cell({ side }: { side: Side }) {
@@ -6,7 +7,7 @@ function Cell({ side }: { side: Side }) {
   return (
     <>
       <td className="dsl-num">{side.line}</td>
-      <td className={`dsl-cell dsl-${side.kind}`}>{side.text}</td>
+      <td className={`dsl-cell dsl-${side.kind}`}>{side.parts ? <InlineDiff parts={side.parts} side={side.kind === 'removed' ? 'before' : 'after'} /> : side.text}</td>
     </>
   );
 }

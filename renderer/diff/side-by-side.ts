@@ -1,6 +1,8 @@
 import { diffLines } from 'diff';
+import { changedParts, type Part } from './inline-diff.js';
 
-export type Side = { line: number; text: string; kind: 'same' | 'removed' | 'added' } | null;
+/** One side of a row; a line that replaced another carries `parts`, its changed stretches marked. */
+export type Side = { line: number; text: string; kind: 'same' | 'removed' | 'added'; parts?: Part[] } | null;
 export interface SideRow {
   left: Side;
   right: Side;
@@ -33,9 +35,10 @@ export function sideBySide(before: string, after: string): SideRow[] {
       for (let k = 0; k < n; k++) {
         const lt = lines[k];
         const rt = added[k];
+        const parts = lt !== undefined && rt !== undefined ? changedParts(lt, rt) : null;
         rows.push({
-          left: lt === undefined ? null : { line: l++, text: lt, kind: 'removed' },
-          right: rt === undefined ? null : { line: r++, text: rt, kind: 'added' },
+          left: lt === undefined ? null : { line: l++, text: lt, kind: 'removed', ...(parts ? { parts: parts.before } : {}) },
+          right: rt === undefined ? null : { line: r++, text: rt, kind: 'added', ...(parts ? { parts: parts.after } : {}) },
         });
       }
       continue;

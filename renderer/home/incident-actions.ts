@@ -13,6 +13,18 @@ export function openRun(runId: string): void {
   focusWhenReady('[data-testid="resume-submit"], [data-testid="inspector-title"]');
 }
 
+/**
+ * Answers a waiting run from the palette, beside its inspector: an approval is given at once (the
+ * run shows it moving on); a denial, which fails the run, stops at the focused Deny button.
+ */
+export async function answerWaitingRun(runId: string, decision: 'approve' | 'deny'): Promise<void> {
+  useUi.getState().setView('runs');
+  await useInspector.getState().open(runId);
+  if (decision === 'deny') return focusWhenReady('[data-testid="approval-deny"]');
+  await useInspector.getState().answerApproval('approve');
+  focusWhenReady(useInspector.getState().approval.error ? '[data-testid="approval-error"]' : '[data-testid="inspector-title"]');
+}
+
 export function openWorkflow(workflowId: string): void {
   useWorkflows.getState().select(workflowId);
   useUi.getState().setView('workflows');

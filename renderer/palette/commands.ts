@@ -1,5 +1,6 @@
 import { permission, suggestedAction } from '../home/home-model.js';
-import { openRun as openRunNow, resumeFailedRun } from '../home/incident-actions.js';
+import { answerWaitingRun, openRun as openRunNow, resumeFailedRun } from '../home/incident-actions.js';
+import { useApprovals } from '../store/approvals-store.js';
 import { useAudit } from '../store/audit-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useHistory } from '../store/history-store.js';
@@ -35,7 +36,7 @@ const openRunbook = (id: string, tab: RunbookTab) => () => {
  */
 function incidentCommands(): Command[] {
   const role = selectRole(useConnections.getState());
-  const may = (a: 'rollback' | 'pause' | 'resume') => permission(role, a).allowed;
+  const may = (a: 'rollback' | 'pause' | 'resume' | 'approve') => permission(role, a).allowed;
   const out: Command[] = [{ id: 'view:home', group: 'Go to', title: 'Incident home', run: go('home') }];
   for (const f of useIncidents.getState().summary?.failing ?? []) {
     const action = suggestedAction(f);
@@ -48,7 +49,17 @@ function incidentCommands(): Command[] {
     }
     out.push({ id: `incident:open:${f.workflow_id}`, group: 'Incident', title: `Open failing run of ${f.workflow_name}`, run: () => openRunNow(f.latest_failed_run_id) });
     if (f.status === 'active' && may('pause')) {
-      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}`, run: () => void useWorkflows.getState().togglePause(f.workflow_id) });
+      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}…`, run: () => useWorkflows.getState().askPause(f.workflow_id) });
+    }
+  }
+  if (may('approve')) {
+    const names = new Map(useWorkflows.getState().workflows.map((w) => [w.id, w.name]));
+    for (const r of useApprovals.getState().waiting) {
+      const of = `${r.run_id} of ${names.get(r.workflow_id) ?? r.workflow_id} (v${r.version})`;
+      out.push(
+        { id: `approval:approve:${r.run_id}`, group: 'Waiting for approval', title: `Approve run ${of}`, run: () => void answerWaitingRun(r.run_id, 'approve') },
+        { id: `approval:deny:${r.run_id}`, group: 'Waiting for approval', title: `Deny run ${of}…`, run: () => void answerWaitingRun(r.run_id, 'deny') },
+      );
     }
   }
   return out;
@@ -160,8 +171,8 @@ export function buildCommands(): Command[] {
     cmds.push({
       id: `pause:${current.id}`,
       group: current.name,
-      title: current.status === 'active' ? `Pause ${current.name}` : `Unpause ${current.name}`,
-      run: () => void useWorkflows.getState().togglePause(current.id),
+      title: current.status === 'active' ? `Pause ${current.name}…` : `Unpause ${current.name}`,
+      run: () => (current.status === 'active' ? useWorkflows.getState().askPause(current.id) : void useWorkflows.getState().togglePause(current.id)),
     });
     const timeline = useTimeline.getState();
     if (timeline.workflowId === current.id) {

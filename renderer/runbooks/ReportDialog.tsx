@@ -1,14 +1,14 @@
-import Markdown from 'react-markdown';
 import { CopyButton } from '../shared/CopyButton.js';
 import { Dialog } from '../shared/Dialog.js';
 import { fileSafe } from '../shared/download.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useHistory } from '../store/history-store.js';
+import { ReportMarkdown } from './ReportMarkdown.js';
 
 /**
- * A rehearsal's post-incident report (seed 003's template), rendered from its Markdown (raw HTML in
- * it is dropped, never rendered), to read, copy, or save as a file.
+ * A rehearsal's post-incident report (seed 003's template), rendered from its Markdown, tables
+ * included (raw HTML in it is dropped, never rendered), to read, copy, or save as a file.
  */
 export function ReportDialog() {
   const reportId = useHistory((s) => s.reportId);
@@ -39,7 +39,7 @@ export function ReportDialog() {
             ) : null}
           </div>
           <article className="report-rendered" tabIndex={0} aria-label="Report" data-testid="report-text">
-            <Markdown skipHtml>{markdown}</Markdown>
+            <ReportMarkdown markdown={markdown} />
           </article>
         </>
       ) : null}

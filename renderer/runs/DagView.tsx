@@ -4,6 +4,10 @@ import { useInspector } from '../store/inspector-store.js';
 import { selectNodeStates } from '../store/selectors.js';
 import { layoutDag, NODE_H, NODE_W } from './dag-layout.js';
 
+/** Node types that do real work on a server (DESIGN: the workflow DSL and its executors); the rest are simulated. */
+export const REAL_NODE_TYPES: ReadonlySet<string> = new Set(['http', 'command', 'wait', 'approval']);
+const CORNER = 14;
+
 /** The run's DAG, each node coloured by its checkpoint state; a node opens its latest checkpoint. */
 export function DagView() {
   const dsl = useInspector((s) => s.dsl);
@@ -11,6 +15,7 @@ export function DagView() {
   const selectedNode = useInspector((s) => s.checkpoints.find((c) => c.seq === s.selectedSeq)?.node_id ?? null);
   const layout = useMemo(() => (dsl ? layoutDag(dsl) : null), [dsl]);
   if (!layout) return null;
+  const anyReal = layout.nodes.some((n) => REAL_NODE_TYPES.has(n.type));
 
   return (
     <div className="dag" data-testid="dag">
@@ -32,6 +37,7 @@ export function DagView() {
         {layout.nodes.map((n) => {
           const state = states[n.id] ?? 'pending';
           const select = () => useInspector.getState().selectNode(n.id);
+          const real = REAL_NODE_TYPES.has(n.type);
           return (
             <g
               key={n.id}
@@ -40,6 +46,8 @@ export function DagView() {
               data-state={state}
               data-testid="dag-node"
               data-node-id={n.id}
+              data-work={real ? 'real' : 'simulated'}
+              aria-label={`${n.label}: ${n.type}, ${real ? 'real work' : 'simulated'}, ${state}`}
               role="button"
               tabIndex={0}
               onClick={select}
@@ -51,6 +59,7 @@ export function DagView() {
               }}
             >
               <rect width={NODE_W} height={NODE_H} rx={6} />
+              {real ? <path d={`M${NODE_W - CORNER},0 H${NODE_W - 6} Q${NODE_W},0 ${NODE_W},6 V${CORNER} Z`} className="dag-real-mark" data-testid="dag-real-mark" /> : null}
               <text x={10} y={17} className="dag-label">
                 {n.label.length > 18 ? `${n.label.slice(0, 17)}…` : n.label}
               </text>
@@ -61,6 +70,11 @@ export function DagView() {
           );
         })}
       </svg>
+      {anyReal ? (
+        <p className="muted dag-legend" data-testid="dag-legend">
+          <span className="dag-legend-mark" aria-hidden="true" /> real work (http, command, wait, approval): done for real on a server, simulated in a sandbox unless it runs live; the other nodes are always simulated.
+        </p>
+      ) : null}
     </div>
   );
 }

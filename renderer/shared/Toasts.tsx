@@ -12,6 +12,11 @@ export function Toasts() {
             <strong>{t.title}</strong>
             <span className="muted">{t.body}</span>
           </div>
+          {t.action ? (
+            <button type="button" className="btn btn-small" onClick={t.action.run} data-testid="toast-action">
+              {t.action.label}
+            </button>
+          ) : null}
           <button type="button" className="btn btn-ghost" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>
             ✕
           </button>

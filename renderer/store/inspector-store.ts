@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, Run, VersionListItem } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
+import { useApprovals } from './approvals-store.js';
 import { defaultResumeVersion, resumeChildren } from '../runs/resume-target.js';
 
 /*
@@ -211,6 +212,7 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
         const comment = approval.comment.trim();
         await unwrap(api().runs.approve({ run_id: runId, decision, ...(comment ? { comment } : {}) }));
         set({ approval: approvalInitial });
+        void useApprovals.getState().load();
         await get().refresh();
       } catch (e) {
         set({ approval: { ...get().approval, busy: false, error: toErrorData(e) } });

@@ -1,6 +1,7 @@
 import type { RewindBridge, RewindEvent } from '../../preload/contract/index.js';
 import { onTransportState } from '../api/client.js';
 import { describeEvent, isToastWorthy } from '../shared/event-text.js';
+import { useApprovals } from './approvals-store.js';
 import { useAudit } from './audit-store.js';
 import { useConnections } from './connections-store.js';
 import { useIncidents } from './incidents-store.js';
@@ -55,6 +56,7 @@ export function startLive(bridge: RewindBridge): () => void {
   const reloadWorkflows = debounce(() => void useWorkflows.getState().load(), REFRESH_MS);
   const reloadRuns = debounce(() => void useRuns.getState().load(), REFRESH_MS);
   const reloadIncidents = debounce(() => void useIncidents.getState().load(), REFRESH_MS);
+  const reloadApprovals = debounce(() => void useApprovals.getState().load(), REFRESH_MS);
 
   const onEvent = (e: RewindEvent) => {
     useAudit.getState().append(e);
@@ -66,6 +68,7 @@ export function startLive(bridge: RewindBridge): () => void {
     }
     if (e.run_id) {
       reloadRuns();
+      reloadApprovals();
       if (useInspector.getState().runId === e.run_id) void useInspector.getState().refresh();
     }
     toastFor(e);
@@ -91,6 +94,7 @@ export function startLive(bridge: RewindBridge): () => void {
       reloadWorkflows();
       reloadRuns();
       reloadIncidents();
+      reloadApprovals();
       void useInspector.getState().refresh();
       void useRehearsal.getState().loadSessions();
     }

@@ -1,3 +1,4 @@
+import { approvalsInitialState, useApprovals } from './approvals-store.js';
 import { auditInitialState, useAudit } from './audit-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
@@ -21,7 +22,8 @@ export async function resetConnectionData(): Promise<void> {
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
+  useApprovals.setState(approvalsInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
-  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load(), useIncidents.getState().load()]);
+  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load(), useIncidents.getState().load(), useApprovals.getState().load()]);
 }

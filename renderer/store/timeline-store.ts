@@ -3,11 +3,15 @@ import type { RewindErrorData, RewindEvent, VersionDiff, VersionListItem } from 
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { eventVersions } from '../shared/event-text.js';
 
-/** One row of the timeline: a version, or a publish/rollback drawn between versions at the time it happened. */
+/**
+ * One row of the timeline: a version (carrying its publish, so a publish is one row), or a rollback —
+ * or a publish whose version is not loaded — drawn between versions at the time it happened. `seq` is
+ * the event's (for a version, its `version_created` event's) and orders rows within one second.
+ */
 export type TimelineRow =
-  | { kind: 'version'; key: string; time: string; version: VersionListItem }
-  | { kind: 'publish'; key: string; time: string; event: RewindEvent; version: number | null }
-  | { kind: 'rollback'; key: string; time: string; event: RewindEvent; from: number | null; to: number | null };
+  | { kind: 'version'; key: string; time: string; seq: number | null; version: VersionListItem; published: RewindEvent | null }
+  | { kind: 'publish'; key: string; time: string; seq: number; event: RewindEvent; version: number | null }
+  | { kind: 'rollback'; key: string; time: string; seq: number; event: RewindEvent; from: number | null; to: number | null };
 
 export interface TimelineState {
   workflowId: string | null;
@@ -18,7 +22,7 @@ export interface TimelineState {
   /** Where the next page starts; null once every version is loaded. */
   nextOffset: number | null;
   loadingMore: boolean;
-  /** version_published and workflow_rollback events of this workflow, in seq order. */
+  /** version_created, version_published and workflow_rollback events of this workflow, in seq order. */
   lifecycle: RewindEvent[];
   rows: TimelineRow[];
   loading: boolean;
@@ -58,36 +62,60 @@ interface TimelineActions {
   applyEvent(event: RewindEvent): Promise<void>;
 }
 
-const LIFECYCLE = new Set(['version_published', 'workflow_rollback']);
+const LIFECYCLE = new Set(['version_created', 'version_published', 'workflow_rollback']);
 // Pages small enough that no answer nears the 1 MB cap, large enough to fill many screens.
 const EVENT_PAGE = 2000;
 export const VERSION_PAGE = 500;
 
 /**
- * The rows of the loaded versions, with the publishes and rollbacks among them. While older pages
- * remain (`complete` false), events older than the oldest loaded version wait for their page, so a
- * row never jumps once drawn.
+ * The rows of the loaded versions, with the rollbacks among them; a publish is drawn on its version's
+ * row. While older pages remain (`complete` false), events older than the oldest loaded version wait
+ * for their page, so a row never jumps once drawn.
  */
 export function buildRows(versions: VersionListItem[], lifecycle: RewindEvent[], complete = true): TimelineRow[] {
-  const rows: TimelineRow[] = versions.map((v) => ({ kind: 'version', key: `v${v.version}`, time: v.created_at, version: v }));
+  const created = new Map<number, number>();
+  const published = new Map<number, RewindEvent>();
+  const loaded = new Set(versions.map((v) => v.version));
+  const rows: TimelineRow[] = [];
   const oldest = versions[versions.length - 1]?.created_at;
   for (const e of lifecycle) {
-    if (!complete && oldest !== undefined && e.ts < oldest) continue;
     const vs = eventVersions(e);
+    if (e.type === 'version_created') {
+      if (vs.to !== null) created.set(vs.to, e.seq);
+      continue;
+    }
+    if (e.type === 'version_published' && vs.to !== null && loaded.has(vs.to)) {
+      published.set(vs.to, e);
+      continue;
+    }
+    if (!complete && oldest !== undefined && e.ts < oldest) continue;
     rows.push(
       e.type === 'workflow_rollback'
-        ? { kind: 'rollback', key: `e${e.seq}`, time: e.ts, event: e, from: vs.from, to: vs.to }
-        : { kind: 'publish', key: `e${e.seq}`, time: e.ts, event: e, version: vs.to },
+        ? { kind: 'rollback', key: `e${e.seq}`, time: e.ts, seq: e.seq, event: e, from: vs.from, to: vs.to }
+        : { kind: 'publish', key: `e${e.seq}`, time: e.ts, seq: e.seq, event: e, version: vs.to },
     );
   }
-  // Newest first; at the same instant a lifecycle event follows the version it acts on, so it sorts above it.
-  return rows.sort((a, b) => {
-    if (a.time !== b.time) return a.time < b.time ? 1 : -1;
-    if (a.kind === 'version' && b.kind === 'version') return b.version.version - a.version.version;
-    if (a.kind === 'version') return 1;
-    if (b.kind === 'version') return -1;
-    return b.event.seq - a.event.seq;
-  });
+  for (const v of versions) {
+    rows.push({ kind: 'version', key: `v${v.version}`, time: v.created_at, seq: created.get(v.version) ?? null, version: v, published: published.get(v.version) ?? null });
+  }
+  return rows.sort(newestFirst);
+}
+
+/**
+ * Newest first by the second shown; within one second the log's order (seq) decides, since clocks
+ * at second precision cannot. Without a seq (a version whose creation event is not loaded), a
+ * lifecycle event sorts above the version it acts on.
+ */
+function newestFirst(a: TimelineRow, b: TimelineRow): number {
+  const sa = a.time.slice(0, 19);
+  const sb = b.time.slice(0, 19);
+  if (sa !== sb) return sa < sb ? 1 : -1;
+  if (a.seq !== null && b.seq !== null) return b.seq - a.seq;
+  if (a.time !== b.time) return a.time < b.time ? 1 : -1;
+  if (a.kind === 'version' && b.kind === 'version') return b.version.version - a.version.version;
+  if (a.kind === 'version') return 1;
+  if (b.kind === 'version') return -1;
+  return b.seq - a.seq;
 }
 
 /** Where the page after this one starts: the server's word, else the end of what the page holds. */

@@ -5,6 +5,8 @@ export interface Toast {
   kind: 'info' | 'warning' | 'error' | 'success';
   title: string;
   body: string;
+  /** One thing to do about it while it shows (Undo). */
+  action?: { label: string; run: () => void };
 }
 
 export interface ToastsState {

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { RewindErrorData, Workflow } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
+import { useToasts } from './toasts-store.js';
 
 export interface WorkflowsState {
   workflows: Workflow[];
@@ -12,6 +13,8 @@ export interface WorkflowsState {
   /** Pause/unpause in progress or refused. */
   busy: boolean;
   actionError: RewindErrorData | null;
+  /** The workflow whose pause waits for the operator's yes (pause: asked → paused, with Undo | cancelled). */
+  pauseAsked: string | null;
 }
 
 export const workflowsInitialState: WorkflowsState = {
@@ -23,13 +26,19 @@ export const workflowsInitialState: WorkflowsState = {
   selectedId: null,
   busy: false,
   actionError: null,
+  pauseAsked: null,
 };
 
 interface WorkflowsActions {
   load(): Promise<void>;
   setQuery(query: string): void;
   select(id: string | null): void;
+  /** Unpauses straight away; a pause is asked first (`askPause`), then offered for Undo. */
   togglePause(id: string): Promise<void>;
+  askPause(id: string): void;
+  cancelPause(): void;
+  /** The yes to `askPause`: pauses, then a toast offers Undo (an unpause) for its few seconds. */
+  confirmPause(): Promise<void>;
   clearActionError(): void;
 }
 
@@ -58,6 +67,35 @@ export const useWorkflows = create<WorkflowsState & WorkflowsActions>()((set, ge
   },
   clearActionError() {
     set({ actionError: null });
+  },
+  askPause(id) {
+    set({ pauseAsked: id, actionError: null });
+  },
+  cancelPause() {
+    set({ pauseAsked: null });
+  },
+  async confirmPause() {
+    const id = get().pauseAsked;
+    const wf = get().workflows.find((w) => w.id === id);
+    if (!id || !wf) return set({ pauseAsked: null });
+    if (wf.status !== 'active') return set({ pauseAsked: null });
+    await get().togglePause(id);
+    if (get().actionError) return;
+    set({ pauseAsked: null });
+    const toastId = useToasts.getState().push({
+      kind: 'info',
+      title: `Paused ${wf.name}`,
+      body: 'New runs and schedules wait until it is unpaused.',
+      action: {
+        label: 'Undo',
+        run: () => {
+          useToasts.getState().dismiss(toastId);
+          const now = get().workflows.find((w) => w.id === id);
+          // Someone may have unpaused it meanwhile: Undo never pauses.
+          if (now?.status === 'paused') void get().togglePause(id);
+        },
+      },
+    });
   },
   async togglePause(id) {
     const wf = get().workflows.find((w) => w.id === id);

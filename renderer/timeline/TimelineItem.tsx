@@ -42,6 +42,7 @@ export const TimelineItem = memo(function TimelineItem({
     );
   }
   const v = row.version;
+  const published = row.published;
   return (
     <div className={picked ? 'tl-row tl-version is-picked' : 'tl-row tl-version'} data-testid="timeline-version" data-version={v.version} data-status={v.status} data-mark={mark ?? undefined}>
       <span className="tl-rail" aria-hidden="true">
@@ -67,6 +68,12 @@ export const TimelineItem = memo(function TimelineItem({
         {mark ? (
           <span className="tl-mark" data-mark={mark} data-testid="timeline-mark">
             {mark === 'bad' ? 'bad' : 'last good'}
+          </span>
+        ) : null}{' '}
+        {published ? (
+          <span className="tl-published" data-testid="timeline-published" title={`${describeEvent(published)} by ${published.actor}, ${formatTime(published.ts)}`}>
+            <span aria-hidden="true">▲ </span>
+            {describeEvent(published)}
           </span>
         ) : null}{' '}
         {v.change_log || <span className="muted">no change log</span>}

@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { Workflow } from '../../preload/contract/index.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { useApprovals, waitingByWorkflow } from '../store/approvals-store.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { VirtualList } from '../shared/VirtualList.js';
 import { selectFilteredWorkflows } from '../store/selectors.js';
@@ -15,6 +16,8 @@ export function WorkflowList() {
   const error = useWorkflows((s) => s.error);
   const loaded = useWorkflows((s) => s.loaded);
   const [active, setActive] = useState(0);
+  const waitingRuns = useApprovals((s) => s.waiting);
+  const waiting = useMemo(() => waitingByWorkflow(waitingRuns), [waitingRuns]);
 
   const open = (w: Workflow) => {
     useWorkflows.getState().select(w.id);
@@ -68,6 +71,9 @@ export function WorkflowList() {
               <span className="muted">{w.active_version === null ? 'unpublished' : `v${w.active_version}`}</span>
               {w.failed_runs > 0 ? (
                 <StatusBadge status="failed" label={`${w.failed_runs} failed`} testId="workflow-failed-badge" />
+              ) : null}
+              {waiting.get(w.id) ? (
+                <StatusBadge status="waiting" label={`${waiting.get(w.id)} to approve`} testId="workflow-waiting-badge" />
               ) : null}
             </span>
           </button>

@@ -18,6 +18,7 @@ export function WorkflowView() {
   const wf = useWorkflows(selectSelectedWorkflow);
   const busy = useWorkflows((s) => s.busy);
   const actionError = useWorkflows((s) => s.actionError);
+  const pauseAsked = useWorkflows((s) => s.pauseAsked !== null);
   const workflowId = wf?.id ?? null;
   const role = useConnections(selectRole);
   const failingRunId = useIncidents((s) => selectIncidentFor(workflowId)(s)?.latest_failed_run_id ?? null);
@@ -70,13 +71,13 @@ export function WorkflowView() {
               Runs
             </button>
           )}
-          <GuardedButton action="pause" role={role} disabled={busy} onClick={() => void useWorkflows.getState().togglePause(wf.id)} testId="workflow-pause-toggle">
+          <GuardedButton action="pause" role={role} disabled={busy} onClick={() => (wf.status === 'active' ? useWorkflows.getState().askPause(wf.id) : void useWorkflows.getState().togglePause(wf.id))} testId="workflow-pause-toggle">
             {wf.status === 'active' ? 'Pause' : 'Unpause'}
           </GuardedButton>
         </div>
       </header>
       {wf.description ? <p className="muted workflow-description">{wf.description}</p> : null}
-      {actionError ? (
+      {actionError && !pauseAsked ? (
         <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} onDismiss={() => useWorkflows.getState().clearActionError()} focusOnMount testId="workflow-error" />
       ) : null}
       <div className="workflow-body">

@@ -25,6 +25,7 @@ test('a stale revision is refused with its hint, and reload-and-retry succeeds',
   // Meanwhile another operator pauses the workflow: the revision the preview showed is now stale.
   await other.openWorkflow(WORKFLOW);
   await other.page.getByTestId('workflow-pause-toggle').click();
+  await other.page.getByTestId('pause-confirm').click();
   await expect(other.page.getByTestId('workflow-header-status')).toHaveText('paused');
 
   await me.rollbackConfirmName.fill(WORKFLOW);

@@ -2,6 +2,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../../../renderer/App.js';
+import { useApprovals } from '../../../renderer/store/approvals-store.js';
 import { useAudit } from '../../../renderer/store/audit-store.js';
 import { useConnections } from '../../../renderer/store/connections-store.js';
 import { useInspector } from '../../../renderer/store/inspector-store.js';
@@ -50,7 +51,9 @@ describe('workflow list and timeline', () => {
 
     fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
     await waitFor(() => expect(screen.getAllByTestId('timeline-version')).toHaveLength(2));
-    expect(screen.getAllByTestId('timeline-publish')).toHaveLength(2);
+    // A publish is drawn on its version's row, not as a row of its own.
+    expect(screen.queryAllByTestId('timeline-publish')).toHaveLength(0);
+    expect(screen.getAllByTestId('timeline-published').map((p) => p.textContent)).toEqual(['▲ Published v2 (was v1)', '▲ Published v1']);
     const picks = screen.getAllByTestId('timeline-pick');
     fireEvent.click(picks[0]!);
     fireEvent.click(picks[1]!);
@@ -64,14 +67,34 @@ describe('workflow list and timeline', () => {
     await waitFor(() => expect(screen.getAllByTestId('timeline-pick')).toHaveLength(2));
     const first = screen.getAllByTestId('timeline-pick')[0]!;
     first.focus();
-    // Rows: publish v2, v2, publish v1, v1 — the first version row is index 1.
+    // Rows: v2, v1 (each publish is drawn on its version's row).
     fireEvent.keyDown(first, { key: 'j' });
-    fireEvent.keyDown(document.activeElement!, { key: 'j' });
-    fireEvent.keyDown(document.activeElement!, { key: 'j' });
     await waitFor(() => expect(document.activeElement?.closest('[data-testid="timeline-version"]')?.getAttribute('data-version')).toBe('1'));
     fireEvent.keyDown(document.activeElement!, { key: 'r' });
     await waitFor(() => expect(screen.getByTestId('rollback-dialog')).toBeTruthy());
     expect(useRollback.getState().version).toBe(1);
+  });
+});
+
+describe('pause', () => {
+  it('asks first, pauses on yes, and the toast’s Undo unpauses', async () => {
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    fireEvent.click(await screen.findByTestId('workflow-pause-toggle'));
+    expect(screen.getByTestId('pause-confirm')).toBe(document.activeElement);
+    fireEvent.keyDown(screen.getByTestId('pause-dialog'), { key: 'Escape' });
+    expect(screen.queryByTestId('pause-dialog')).toBeNull();
+    expect(fake.callsOf('workflows:pause')).toHaveLength(0);
+
+    fireEvent.click(screen.getByTestId('workflow-pause-toggle'));
+    fireEvent.click(screen.getByTestId('pause-confirm'));
+    await waitFor(() => expect(screen.getByTestId('workflow-header-status').textContent).toBe('paused'));
+    expect(screen.queryByTestId('pause-dialog')).toBeNull();
+    const toast = screen.getAllByTestId('toast').find((t) => t.textContent?.includes('Paused ml-training-pipeline'))!;
+    fireEvent.click(within(toast).getByTestId('toast-action'));
+    await waitFor(() => expect(screen.getByTestId('workflow-header-status').textContent).toBe('active'));
+    expect(fake.callsOf('workflows:unpause')).toHaveLength(1);
+    expect(screen.queryAllByTestId('toast').filter((t) => t.textContent?.includes('Paused ml-training-pipeline'))).toHaveLength(0);
   });
 });
 
@@ -140,6 +163,8 @@ describe('run inspector', () => {
     await waitFor(() => expect(screen.getAllByTestId('dag-node')).toHaveLength(3));
     expect(screen.getAllByTestId('dag-node').map((n) => n.getAttribute('data-state'))).toEqual(['succeeded', 'succeeded', 'failed']);
     expect(screen.getAllByTestId('checkpoint-row')).toHaveLength(3);
+    expect(screen.getAllByTestId('dag-node').map((n) => n.dataset.work)).toEqual(['simulated', 'simulated', 'simulated']);
+    expect(screen.queryByTestId('dag-legend')).toBeNull();
 
     fireEvent.click(screen.getAllByTestId('dag-node')[1]!);
     expect(useInspector.getState().selectedSeq).toBe(2);
@@ -150,6 +175,36 @@ describe('run inspector', () => {
     fireEvent.click(screen.getByTestId('resume-submit'));
     await waitFor(() => expect(screen.getByTestId('inspector-status').textContent).toBe('succeeded'));
     expect(screen.getByTestId('inspector-parent').textContent).toContain('run-failed');
+  });
+});
+
+describe('real nodes in the run graph', () => {
+  it('marks http, command, wait and approval nodes as real work, apart from simulated ones', async () => {
+    fake.world.versions = fake.world.versions.map((v) =>
+      v.workflow_id === 'wf-ml' && v.version === 2
+        ? {
+            ...v,
+            dsl_definition: {
+              defaults: {},
+              nodes: [
+                { id: 'load', type: 'task', params: {}, next: ['train'] },
+                { id: 'train', type: 'http', params: { method: 'POST', url: 'http://127.0.0.1:9/train' }, next: ['gate'] },
+                { id: 'gate', type: 'approval', params: {}, next: ['deploy'] },
+                { id: 'deploy', type: 'judgment', params: {}, next: [] },
+              ],
+            },
+          }
+        : v,
+    );
+    await renderApp();
+    fireEvent.click(screen.getByTestId('nav-runs'));
+    fireEvent.click(screen.getAllByTestId('run-row')[0]!);
+    await waitFor(() => expect(screen.getAllByTestId('dag-node')).toHaveLength(4));
+    const nodes = screen.getAllByTestId('dag-node');
+    expect(nodes.map((n) => `${n.dataset.nodeId}:${n.dataset.work}`)).toEqual(['load:simulated', 'train:real', 'gate:real', 'deploy:simulated']);
+    expect(nodes.map((n) => n.querySelector('[data-testid="dag-real-mark"]') !== null)).toEqual([false, true, true, false]);
+    expect(nodes[1]!.getAttribute('aria-label')).toBe('train: http, real work, succeeded');
+    expect(screen.getByTestId('dag-legend').textContent).toContain('real work (http, command, wait, approval)');
   });
 });
 
@@ -170,6 +225,48 @@ describe('approval in the run inspector', () => {
     fireEvent.click(screen.getByTestId('approval-approve'));
     await waitFor(() => expect(screen.getByTestId('inspector-status').textContent).toBe('succeeded'));
     expect(screen.queryByTestId('approval-panel')).toBeNull();
+  });
+});
+
+describe('runs waiting for approval', () => {
+  const gate = () => {
+    const failed = fake.world.runs.find((r) => r.run_id === 'run-failed')!;
+    fake.world.runs = [{ ...failed, run_id: 'run-gated', status: 'waiting', error: null, failed_node: null }, { ...failed, run_id: 'run-gated-2', status: 'waiting', error: null, failed_node: null }, ...fake.world.runs];
+  };
+
+  it('shows their number on the workflow, and the palette approves one and sends the operator to deny another', async () => {
+    gate();
+    await act(() => useApprovals.getState().load());
+    await renderApp();
+    const [ml, etl] = screen.getAllByTestId('workflow-row');
+    expect(within(ml!).getByTestId('workflow-waiting-badge').textContent).toBe('2 to approve');
+    expect(within(etl!).queryByTestId('workflow-waiting-badge')).toBeNull();
+
+    fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'approve run-gated-2' } });
+    expect(screen.getAllByTestId('palette-item').map((i) => i.textContent)).toEqual([expect.stringContaining('Approve run run-gated-2 of ml-training-pipeline (v2)')]);
+    fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' });
+    await waitFor(() => expect(screen.getByTestId('inspector-status').textContent).toBe('succeeded'));
+    expect(fake.callsOf('runs:approve')).toEqual([{ run_id: 'run-gated-2', decision: 'approve' }]);
+    await waitFor(() => expect(within(screen.getAllByTestId('workflow-row')[0]!).getByTestId('workflow-waiting-badge').textContent).toBe('1 to approve'));
+
+    fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'deny run' } });
+    expect(screen.getAllByTestId('palette-item').map((i) => i.textContent)).toEqual([expect.stringContaining('Deny run run-gated of ml-training-pipeline (v2)…')]);
+    fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' });
+    // Denying fails the run: the palette stops at the inspector's Deny button, focused, for the operator's yes.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('approval-deny')));
+    expect(fake.callsOf('runs:approve')).toHaveLength(1);
+  });
+
+  it('offers no Approve or Deny to a viewer', async () => {
+    gate();
+    fake.world.connections = fake.world.connections.map((c) => (c.selected ? { ...c, role: 'viewer' as const } : c));
+    await act(() => useApprovals.getState().load());
+    await renderApp();
+    fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'run-gated' } });
+    expect(screen.getAllByTestId('palette-item').map((i) => i.dataset.commandId)).toEqual(['run:run-gated', 'run:run-gated-2']);
   });
 });
 

@@ -354,6 +354,11 @@ export class FakeBridge {
         w.workflows = w.workflows.map((x) => (x.id === workflow_id ? next : x));
         return next;
       },
+      'workflows:unpause': ({ workflow_id }) => {
+        const next = { ...wf(workflow_id), status: 'active' as const };
+        w.workflows = w.workflows.map((x) => (x.id === workflow_id ? next : x));
+        return next;
+      },
       'versions:list': ({ workflow_id, offset = 0, limit = 100000, include_dsl }) => {
         const all = w.versions.filter((v) => v.workflow_id === workflow_id).sort((a, b) => b.version - a.version);
         const page = all.slice(offset, offset + limit).map(({ dsl_definition, ...rest }) => (include_dsl === false ? rest : { ...rest, dsl_definition }));
@@ -458,7 +463,21 @@ export class FakeBridge {
         return stored;
       },
       'rehearsals:list': ({ runbook }) => ({ rehearsals: w.rehearsals.filter((r) => r.runbook_id === runbook) }),
-      'rehearsals:report': ({ rehearsal_id }) => ({ markdown: `# Post-incident report\n\nRehearsal ${rehearsal_id}\n` }),
+      'rehearsals:report': ({ rehearsal_id }) => ({
+        markdown: [
+          '# Post-incident report',
+          '',
+          `Rehearsal ${rehearsal_id}`,
+          '',
+          '| # | Step | Outcome |',
+          '| --- | --- | --- |',
+          '| 1 | Roll back **ml** \\| v1 | passed |',
+          '| 2 | Resume `run-failed` | failed |',
+          '',
+          'Done.',
+          '',
+        ].join('\n'),
+      }),
       'scenarios:list': () => ({ scenarios: w.scenarios }),
       'rehearsals:sessions': () => ({ sessions: w.sessions }),
       'rehearsals:start': ({ runbook, scenario = null }) => {

@@ -98,7 +98,7 @@ describe('palette on the incident', () => {
     await waitFor(() => expect(useRollback.getState().phase).toBe('ready'));
     expect(useRollback.getState()).toMatchObject({ workflowId: 'wf-ml', version: 1 });
     const titles = buildCommands().map((c) => c.title);
-    expect(titles).toEqual(expect.arrayContaining(['Open failing run of ml-training-pipeline', 'Pause ml-training-pipeline', 'Resume run run-failed of ml-training-pipeline on v1']));
+    expect(titles).toEqual(expect.arrayContaining(['Open failing run of ml-training-pipeline', 'Pause ml-training-pipeline…', 'Resume run run-failed of ml-training-pipeline on v1']));
   });
 
   it('offers a viewer no action it would be refused', async () => {

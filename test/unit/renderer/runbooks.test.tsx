@@ -186,6 +186,17 @@ describe('rehearsal history', () => {
     // Rendered, not shown as Markdown source: the title is a heading, and no "#" is left.
     await waitFor(() => expect(screen.getByTestId('report-text').querySelector('h1')?.textContent).toContain('Post-incident report'));
     expect(screen.getByTestId('report-text').textContent).not.toContain('# Post-incident');
+    // The steps table renders as a table: header cells, one row per step, inline Markdown inside.
+    const table = screen.getByTestId('report-table');
+    expect([...table.querySelectorAll('th')].map((th) => th.textContent)).toEqual(['#', 'Step', 'Outcome']);
+    expect([...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))).toEqual([
+      ['1', 'Roll back ml | v1', 'passed'],
+      ['2', 'Resume run-failed', 'failed'],
+    ]);
+    expect(table.querySelector('td strong')?.textContent).toBe('ml');
+    expect(table.querySelector('td code')?.textContent).toBe('run-failed');
+    expect(screen.getByTestId('report-text').textContent).not.toContain('| ---');
+    expect(screen.getByTestId('report-text').querySelector('p:last-child')?.textContent).toBe('Done.');
     expect(screen.getByTestId('report-copy')).toBeTruthy();
     expect(screen.getByTestId('report-download')).toBeTruthy();
   });

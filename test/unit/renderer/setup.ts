@@ -1,5 +1,6 @@
 import { cleanup } from '@testing-library/react';
 import { setApi } from '../../../renderer/api/client.js';
+import { approvalsInitialState, useApprovals } from '../../../renderer/store/approvals-store.js';
 import { auditInitialState, useAudit } from '../../../renderer/store/audit-store.js';
 import { connectionsInitialState, useConnections } from '../../../renderer/store/connections-store.js';
 import { historyInitialState, useHistory } from '../../../renderer/store/history-store.js';
@@ -34,6 +35,7 @@ export function freshConsole(): FakeBridge {
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
+  useApprovals.setState(approvalsInitialState);
   useRehearsal.setState(rehearsalInitialState);
   useSnapshot.setState(snapshotInitialState);
   const fake = new FakeBridge();

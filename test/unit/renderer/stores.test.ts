@@ -50,10 +50,30 @@ describe('timeline paging', () => {
 });
 
 describe('timeline', () => {
-  it('draws publishes and rollbacks between the versions, newest first', async () => {
+  it('draws a publish on its version’s row: one row per publish, newest first', async () => {
     await useTimeline.getState().load('wf-ml');
     const rows = useTimeline.getState().rows;
-    expect(rows.map((r) => (r.kind === 'version' ? `v${r.version.version}` : r.kind))).toEqual(['publish', 'v2', 'publish', 'v1']);
+    expect(rows.map((r) => (r.kind === 'version' ? `v${r.version.version}` : r.kind))).toEqual(['v2', 'v1']);
+    expect(rows.map((r) => (r.kind === 'version' ? r.published?.seq : null))).toEqual([4, 2]);
+  });
+
+  it('orders rows of the same second by seq, whatever their milliseconds say', () => {
+    const second = '2026-12-02T10:00:05';
+    const base = fake.world.versions[0]!;
+    const versions = [
+      { ...base, version: 3, status: 'draft' as const, created_at: `${second}.100Z` },
+      { ...base, version: 2, status: 'active' as const, created_at: '2026-12-02T09:00:00.000Z' },
+    ];
+    const ev = (seq: number, type: string, payload: Record<string, unknown>, ts: string) => ({ ...fake.world.events[0]!, seq, type, payload, ts });
+    // The rollback (seq 10) came first; the draft v3 (seq 11) after it, though its clock read earlier.
+    const rows = buildRows(versions, [ev(11, 'version_created', { version: 3 }, `${second}.100Z`), ev(10, 'workflow_rollback', { from_version: 1, to_version: 2 }, `${second}.900Z`)]);
+    expect(rows.map((r) => (r.kind === 'version' ? `v${r.version.version}` : r.kind))).toEqual(['v3', 'rollback', 'v2']);
+  });
+
+  it('keeps a standalone publish row only when its version is not loaded', () => {
+    const base = fake.world.versions[1]!;
+    const rows = buildRows([base], [{ ...fake.world.events[3]!, payload: { from_version: 1, to_version: 7 } }]);
+    expect(rows.map((r) => r.kind)).toEqual(['publish', 'version']);
   });
 
   it('loads the diff once two versions are picked, and keeps only the last two', async () => {
