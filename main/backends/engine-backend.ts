@@ -108,7 +108,7 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
-    'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id) }) },
+    'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id, i.run_id) }) },
     'events:head': { apply: async () => {
       const { ok, first_broken_seq, reason } = engine.chainAtOpen;
       return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };

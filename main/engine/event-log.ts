@@ -40,6 +40,8 @@ const INSERT = 'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, p
 const SELECT_HEAD = 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1';
 const SELECT_AFTER = 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?';
 const SELECT_AFTER_FOR_WORKFLOW = 'SELECT * FROM events WHERE seq > ? AND workflow_id = ? ORDER BY seq LIMIT ?';
+const SELECT_AFTER_FOR_RUN = 'SELECT * FROM events WHERE seq > ? AND run_id = ? ORDER BY seq LIMIT ?';
+const SELECT_AFTER_FOR_WORKFLOW_RUN = 'SELECT * FROM events WHERE seq > ? AND workflow_id = ? AND run_id = ? ORDER BY seq LIMIT ?';
 
 /** Writes one link after `head` inside the caller's transaction; the caller holds the head lock. */
 export async function appendEvent(tx: Tx, head: ChainHead, e: NewEvent): Promise<RewindEvent> {
@@ -76,9 +78,16 @@ export class EventLog {
     return (await this.q().get<ChainHead>(SELECT_HEAD)) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  async list(after: number, limit: number, workflowId?: string): Promise<RewindEvent[]> {
-    const rows = workflowId ? await this.q().all<EventRow>(SELECT_AFTER_FOR_WORKFLOW, [after, workflowId, limit]) : await this.q().all<EventRow>(SELECT_AFTER, [after, limit]);
-    return rows.map(toEvent);
+  async list(after: number, limit: number, workflowId?: string, runId?: string): Promise<RewindEvent[]> {
+    const [sql, params] =
+      runId === undefined
+        ? workflowId
+          ? [SELECT_AFTER_FOR_WORKFLOW, [after, workflowId, limit]]
+          : [SELECT_AFTER, [after, limit]]
+        : workflowId
+          ? [SELECT_AFTER_FOR_WORKFLOW_RUN, [after, workflowId, runId, limit]]
+          : [SELECT_AFTER_FOR_RUN, [after, runId, limit]];
+    return (await this.q().all<EventRow>(sql, params)).map(toEvent);
   }
 
   /** Walks the whole chain in pages; reports the first link whose seq, prev_hash or hash is wrong. */

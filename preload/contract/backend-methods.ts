@@ -231,6 +231,8 @@ export const backendMethods = {
       after: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(10000).default(1000),
       workflow_id: workflowId.optional(),
+      /** One run's events (its start, takeovers, end): the run inspector's timeline. Give workflow_id too, so the index serves it. */
+      run_id: runId.optional(),
     }),
     z.object({ events: z.array(rewindEventSchema) }),
     { http: { method: 'GET', path: '/api/v1/events' }, role: 'viewer', mutates: false, summary: 'Events after a seq, in seq order.' },

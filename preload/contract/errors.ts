@@ -58,9 +58,13 @@ export const errorCodes = {
    * or a SQLite file that cannot be written (disk full, I/O error, damaged): the change was not saved.
    */
   STORE_UNAVAILABLE: 503,
-  // A database setting the server cannot work with (PostgreSQL): fix it, then restart.
-  STORE_AUTH_FAILED: 500,
-  STORE_DATABASE_MISSING: 500,
+  /**
+   * A database setting the server cannot work with (PostgreSQL): at start-up it exits 2 with the hint;
+   * arising while it runs (a password rotated, the database dropped) the service is unavailable until
+   * an operator fixes it — 503 with Retry-After, not a server bug.
+   */
+  STORE_AUTH_FAILED: 503,
+  STORE_DATABASE_MISSING: 503,
   INVALID_DATABASE_URL: 500,
   CHAIN_BROKEN: 500,
   /** The sandbox's hash chain is broken: it opened read-only, so nothing is appended over the damage. */

@@ -8,6 +8,7 @@ import { CheckpointPanel } from './CheckpointPanel.js';
 import { DagView } from './DagView.js';
 import { ReplayPanel } from './ReplayPanel.js';
 import { ResumePanel } from './ResumePanel.js';
+import { RunTimeline } from './RunTimeline.js';
 
 /** One run: its graph, its checkpoints, and what can be done with it (resume, replay). */
 export function RunInspector() {
@@ -55,6 +56,7 @@ export function RunInspector() {
           ) : null}
           {run.status === 'waiting' ? <ApprovalPanel /> : null}
           <DagView />
+          <RunTimeline />
           <CheckpointPanel />
           {run.status === 'failed' || run.status === 'interrupted' ? <ResumePanel /> : null}
           {run.status === 'queued' || run.status === 'running' || run.status === 'waiting' ? null : <ReplayPanel />}

@@ -39,6 +39,8 @@ export function describeEvent(e: RewindEvent): string {
       return `Run${run} cancelled`;
     case 'run_interrupted':
       return `Run${run} interrupted`;
+    case 'run_taken_over':
+      return `Run${run} taken over by ${str(e.payload.to_replica) ?? '?'} from ${str(e.payload.from_replica) ?? '?'}, after checkpoint #${num(e.payload.after_seq) ?? 0}`;
     case 'mutation_refused':
       return `Refused ${str(e.payload.method) ?? 'a change'}${targetText(e.payload.target)}: ${str(e.payload.code) ?? '?'}${str(e.payload.message) ? ` — ${str(e.payload.message)}` : ''}`;
     default:

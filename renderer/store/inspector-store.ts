@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, Run, VersionListItem } from '../../preload/contract/index.js';
+import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, RewindEvent, Run, VersionListItem } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { useApprovals } from './approvals-store.js';
 import { defaultResumeVersion, resumeChildren } from '../runs/resume-target.js';
@@ -33,6 +33,8 @@ export interface InspectorState {
   runId: string | null;
   run: Run | null;
   checkpoints: Checkpoint[];
+  /** The run's own events, oldest first: its start, any takeover by another replica, its end. */
+  runEvents: RewindEvent[];
   /** The DSL of the version the run is pinned to: the DAG to draw. */
   dsl: Dsl | null;
   /** The workflow's versions, newest first, for the resume and replay pickers (without their DSL). */
@@ -56,6 +58,7 @@ export const inspectorInitialState: InspectorState = {
   runId: null,
   run: null,
   checkpoints: [],
+  runEvents: [],
   dsl: null,
   versions: [],
   resumedBy: [],
@@ -87,6 +90,10 @@ interface InspectorActions {
 
 /** While a run is queued or running its checkpoints change under us: poll at this pace. */
 export const POLL_MS = 500;
+/** A run's events: few (start, takeovers, approvals, end), so one page holds them. */
+const runEventsOf = async (run: Run): Promise<RewindEvent[]> =>
+  (await unwrap(api().events.list({ workflow_id: run.workflow_id, run_id: run.run_id, after: 0, limit: 1000 }))).events;
+
 const isLive = (r: Run | null) => r !== null && (r.status === 'queued' || r.status === 'running' || r.status === 'waiting');
 
 export const useInspector = create<InspectorState & InspectorActions>()((set, get) => {
@@ -108,10 +115,11 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       set({ ...inspectorInitialState, runId, loading: true });
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
-        const [version, { versions }, { runs }] = await Promise.all([
+        const [version, { versions }, { runs }, runEvents] = await Promise.all([
           unwrap(api().versions.get({ workflow_id: run.workflow_id, version: run.version })),
           unwrap(api().versions.list({ workflow_id: run.workflow_id, limit: 500, include_dsl: false })),
           unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })),
+          runEventsOf(run),
         ]);
         if (get().runId !== runId) return;
         const last = checkpoints[checkpoints.length - 1] ?? null;
@@ -119,6 +127,7 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
         set({
           run,
           checkpoints,
+          runEvents,
           dsl: version.dsl_definition,
           versions,
           resumedBy: resumeChildren(runId, runs),
@@ -142,11 +151,11 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       if (!runId) return;
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
-        const { runs } = await unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 }));
+        const [{ runs }, runEvents] = await Promise.all([unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })), runEventsOf(run)]);
         if (get().runId !== runId) return;
         const prevLast = get().checkpoints[get().checkpoints.length - 1]?.seq ?? null;
         const followLast = get().selectedSeq === null || get().selectedSeq === prevLast;
-        set({ run, checkpoints, resumedBy: resumeChildren(runId, runs), selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq });
+        set({ run, checkpoints, runEvents, resumedBy: resumeChildren(runId, runs), selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq });
         schedulePoll();
       } catch (e) {
         set({ error: toErrorData(e) });

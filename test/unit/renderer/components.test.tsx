@@ -205,6 +205,28 @@ describe('real nodes in the run graph', () => {
     expect(nodes.map((n) => n.querySelector('[data-testid="dag-real-mark"]') !== null)).toEqual([false, true, true, false]);
     expect(nodes[1]!.getAttribute('aria-label')).toBe('train: http, real work, succeeded');
     expect(screen.getByTestId('dag-legend').textContent).toContain('real work (http, command, wait, approval)');
+    });
+  });
+});
+
+describe('run timeline in the inspector', () => {
+  it('labels a takeover: which replica continued the run from which, after which checkpoint', async () => {
+    const run = fake.world.runs.find((r) => r.run_id === 'run-failed')!;
+    const base = fake.world.events[fake.world.events.length - 1]!;
+    const at = (seq: number, type: string, payload: Record<string, unknown>) => ({ ...base, seq, type, run_id: run.run_id, payload, ts: base.ts });
+    fake.world.events.push(
+      at(base.seq + 1, 'run_started', { version: run.version, kind: 'start' }),
+      at(base.seq + 2, 'run_taken_over', { run_id: run.run_id, from_replica: 'replica-a', to_replica: 'replica-b', after_seq: 2 }),
+      at(base.seq + 3, 'run_failed', { error: 'deploy failed' }),
+    );
+    await renderApp();
+    fireEvent.click(screen.getByTestId('nav-runs'));
+    await act(() => useInspector.getState().open(run.run_id));
+    await waitFor(() => expect(screen.getAllByTestId('run-takeover')).toHaveLength(1));
+    const takeover = screen.getByTestId('run-takeover');
+    expect(takeover.textContent).toContain('takeover');
+    expect(takeover.textContent).toContain('taken over by replica-b from replica-a, after checkpoint #2');
+    expect(within(screen.getByTestId('run-timeline')).getAllByRole('listitem').map((li) => li.getAttribute('data-type'))).toEqual(['run_started', 'run_taken_over', 'run_failed']);
   });
 });
 

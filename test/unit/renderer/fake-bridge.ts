@@ -422,8 +422,8 @@ export class FakeBridge {
         return answered;
       },
       'checkpoints:list': ({ run_id }) => ({ checkpoints: w.checkpoints.filter((c) => c.run_id === run_id) }),
-      'events:list': ({ after = 0, limit = 1000, workflow_id }) => ({
-        events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id)).slice(0, limit),
+      'events:list': ({ after = 0, limit = 1000, workflow_id, run_id }) => ({
+        events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id) && (!run_id || e.run_id === run_id)).slice(0, limit),
       }),
       'connections:openSandbox': ({ path }) => {
         const info: ConnectionInfo = {

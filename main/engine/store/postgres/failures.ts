@@ -94,8 +94,9 @@ export function requestFailure(err: unknown, retryAfterS: number, duringCommit: 
     case 'database-missing':
       return new RewindError(
         classify(err) === 'auth' ? 'STORE_AUTH_FAILED' : 'STORE_DATABASE_MISSING',
-        `The database refused this server's connection (${causeOf(err)}).`,
+        `The database refused this server's connection (${causeOf(err)}); nothing was changed.`,
         'The database settings changed under the server: fix the user, password or database, then restart it.',
+        { retry_after_s: retryAfterS },
       );
     default:
       return err;
