@@ -8,6 +8,7 @@ import { RewindError } from '../engine/errors.js';
 import { incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
+import { TemplateCatalogue } from '../templates/catalogue.js';
 import { assertJsonDepth } from './json-depth.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
@@ -37,7 +38,7 @@ export interface SandboxOptions {
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
-function handlers(engine: Engine, allowCommands: boolean): Handlers {
+function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue): Handlers {
   const { workflows, versions, runs } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
@@ -70,6 +71,27 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
+    'workflows:unregister': { apply: (i, a) => engine.unregister(i, a) },
+    'templates:list': { apply: async () => ({ templates: templates.list() }) },
+    'templates:get': { apply: async (i) => templates.get(i.template) },
+    'templates:instantiate': {
+      apply: async (i, a) => {
+        const { template, dsl, values } = templates.instantiate(i.template, i.params);
+        commands(dsl, 'Creating the workflow from the template');
+        const shown = Object.entries(values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+        return workflows.create(
+          {
+            name: i.name,
+            description: i.description ?? template.description,
+            dsl,
+            source_type: 'MANUAL',
+            change_log: `From template ${template.name} v${template.version}${shown ? ` (${shown})` : ''}`,
+          },
+          a,
+          { name: template.name, version: template.version },
+        );
+      },
+    },
     'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': {
@@ -129,11 +151,11 @@ export class EngineBackend implements Backend {
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean } = {}) {
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue } = {}) {
     this.engine = engine;
     this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.location = options.location;
-    this.handlers = handlers(engine, options.allowCommands ?? true);
+    this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue());
     this.defaultActor = actor;
   }
 
