@@ -21,8 +21,6 @@ const EXTENSIONS = /\.(ya?ml|json)$/i;
 /** A workflow file is a definition, not data: anything larger is a mistake. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-const FILE_HINT = 'A workflow file holds name, description, schedule (cron or null) and dsl {nodes, defaults}; fix the field named and commit again. The last good version stays active meanwhile.';
-
 const fileSchema = z.strictObject({
   name: safeName(z.string().trim().min(1).max(200)),
   description: z.string().max(5000).default(''),
