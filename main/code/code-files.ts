@@ -110,7 +110,7 @@ const toPath = (dotted: string): Array<string | number> => (dotted === '' ? [] :
 /** Parses one file; a problem names the file, the line and the field. */
 export function parseCodeFile(file: string, text: string, options: { allowCommands: boolean }): { definition: CodeDefinition } | { problem: CodeProblem; name: string | null } {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const broken = (line: number | null, field: string | null, message: string, name: string | null = null) => ({ problem: { kind: 'broken' as const, file, line, field, message }, name });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

@@ -158,13 +158,13 @@ describe('workflows: clone', () => {
     const copy = await sb.call('workflows:clone', { workflow_id: src.id }, { actor: 'bo' });
     expect(copy.id).not.toBe(src.id);
     expect(copy).toMatchObject({ name: 'orders (copy)', active_version: 1, revision: 1, source_type: 'MANUAL', status: 'paused', schedule: null });
-    await expectRefusal(() => sb.call('runs:start', { workflow_id: copy.id }), 'WORKFLOW_PAUSED', 'Unpause it first');
     const v1 = await sb.call('versions:get', { workflow_id: copy.id, version: 1 });
     expect(v1.status).toBe('active');
     expect(v1.dsl_definition).toEqual(linearDsl(0.03));
     expect(v1.change_log).toBe('Cloned from orders v2');
     expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_created', workflow_id: copy.id, actor: 'bo' });
     expect((await lastEvent(sb.engine)).payload).toMatchObject({ cloned_from: { workflow_id: src.id, version: 2 } });
+    await expectRefusal(() => sb.call('runs:start', { workflow_id: copy.id }), 'WORKFLOW_PAUSED', 'Unpause it first');
 
     const second = await sb.call('workflows:clone', { workflow_id: src.id });
     expect(second.name).toBe('orders (copy) 2');
