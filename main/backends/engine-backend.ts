@@ -8,6 +8,7 @@ import { RewindError } from '../engine/errors.js';
 import { incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
+import { CodeFolder, type CodeFolderOptions } from '../code/code-folder.js';
 import { TemplateCatalogue } from '../templates/catalogue.js';
 import { assertJsonDepth } from './json-depth.js';
 import { recordRefusal } from './refusal-audit.js';
@@ -34,6 +35,13 @@ export interface SandboxOptions {
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
   limits?: Partial<RealNodeLimits>;
+  /**
+   * A folder of workflow files kept in line with the CODE workflows while the sandbox is open (the
+   * server's --code-dir): read at open (a folder that cannot be used refuses the open), then watched.
+   */
+  codeDir?: string;
+  /** Where the code folder's report goes (each rescan, each refused file). */
+  codeLog?: CodeFolderOptions['log'];
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -229,9 +237,30 @@ export class EngineBackend implements Backend {
     };
   }
 
+  private readonly closers: Array<() => void> = [];
+
+  /** Runs `fn` when the backend closes, before the engine does (a code folder's watcher). */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
   async close(): Promise<void> {
+    for (const fn of this.closers.splice(0)) fn();
     await this.engine.close();
   }
+}
+
+/** Keeps a code folder in line with the backend's CODE workflows until it closes; a folder that cannot be used closes it and throws. */
+export async function attachCodeFolder(backend: EngineBackend, options: CodeFolderOptions): Promise<CodeFolder> {
+  let folder: CodeFolder;
+  try {
+    folder = await CodeFolder.open(backend.engine, options);
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+  backend.onClose(() => folder.close());
+  return folder;
 }
 
 /** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
@@ -243,7 +272,9 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
+  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
+  if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
+  return backend;
 }
 
 function readOnlyError(engine: Engine, location: string | undefined): RewindError {

@@ -54,7 +54,7 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(50);
+    expect(store.schemaVersion).toBe(90);
     expect(await tables(url)).toEqual([
       'chain_head',
       'checkpoints',
@@ -146,7 +146,7 @@ describe('PostgreSQL migrations', () => {
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(50);
+    expect(again.schemaVersion).toBe(90);
     expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 5 });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
@@ -158,7 +158,7 @@ describe('PostgreSQL migrations', () => {
     const err = await refusal(openPostgresStore({ url }), 'SCHEMA_TOO_NEW');
     expect(err.message).toContain('schema version 990');
     expect(err.hint).toContain('was not changed');
-    expect(err.details).toEqual({ schema_version: 990, supported: 50 });
+    expect(err.details).toEqual({ schema_version: 990, supported: 90 });
     expect(await tables(url)).toEqual(['schema_migrations']);
     expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 990, name: 'from-the-future', applied_at: 'then' }]);
   });
