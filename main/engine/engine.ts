@@ -146,7 +146,8 @@ export class Engine {
         const draft = await this.versions.createDraft({ workflow_id: wf.id, dsl, change_log: `From ${def.file}`, expected_revision: undefined }, actor);
         await this.versions.publish({ workflow_id: wf.id, version: draft.version, expected_revision: undefined }, actor);
       },
-      async (wf) => (await this.versions.active(wf.id))?.dsl_definition ?? null,
+      // The newest version, not the active one: an operator's rollback of a CODE workflow holds until the file changes again.
+      async (wf) => (await this.versions.list({ workflow_id: wf.id, offset: 0, limit: 1, include_dsl: true })).versions[0]?.dsl_definition ?? null,
     );
   }
 

@@ -265,10 +265,10 @@ export class WorkflowService {
 
   /**
    * Brings one CODE workflow in line with its file (called as the code folder, actor `code:<file>`):
-   * registers it, or publishes the file's DSL as a new version when it differs from the active one,
+   * registers it, or publishes the file's DSL as a new version when it differs from the newest one,
    * and updates the schedule and description. One unit of work: nothing half-applied.
    */
-  syncCode(def: CodeDefinition, actor: string, publish: (wf: Workflow, dsl: Dsl) => Promise<void>, activeDsl: (wf: Workflow) => Promise<Dsl | null>): Promise<{ workflow: Workflow; outcome: CodeSyncOutcome }> {
+  syncCode(def: CodeDefinition, actor: string, publish: (wf: Workflow, dsl: Dsl) => Promise<void>, newestDsl: (wf: Workflow) => Promise<Dsl | null>): Promise<{ workflow: Workflow; outcome: CodeSyncOutcome }> {
     return this.asCodeFolder(() =>
       this.core.mutate(async () => {
         const row = await this.byName(def.name, 'CODE');
@@ -282,8 +282,8 @@ export class WorkflowService {
         }
         let wf = toWorkflow(row);
         let outcome: CodeSyncOutcome = 'unchanged';
-        const active = await activeDsl(wf);
-        if (active === null || JSON.stringify(active) !== JSON.stringify(def.dsl)) {
+        const newest = await newestDsl(wf);
+        if (newest === null || JSON.stringify(newest) !== JSON.stringify(def.dsl)) {
           await publish(wf, def.dsl);
           outcome = 'published';
         }

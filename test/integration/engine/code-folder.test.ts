@@ -179,6 +179,26 @@ describe.each(stores)('code folder ($kind)', (factory) => {
     expect((await backend.call('workflows:unpause', { workflow_id: id })).status).toBe('active');
   });
 
+  it("an operator's rollback of a CODE workflow holds through rescans and restarts, until its file changes again", async () => {
+    const { engine, backend, dir, open, byName } = await setup();
+    writeFileSync(join(dir, 'etl.yaml'), yamlFile('etl', 0.05));
+    const folder = await open();
+    writeFileSync(join(dir, 'etl.yaml'), yamlFile('etl', 0.03));
+    await folder.rescan();
+    const [wf] = await byName('etl');
+    await backend.call('versions:rollback', { workflow_id: wf!.id, version: 1 });
+    writeFileSync(join(dir, 'other.yaml'), yamlFile('other', 0.05));
+    expect(await folder.rescan()).toMatchObject({ created: ['other'], published: [] });
+    folder.close();
+    // A restart reads the folder again: nothing to publish, the rollback holds.
+    const restarted = await open();
+    expect(await backend.call('workflows:get', { workflow_id: wf!.id })).toMatchObject({ active_version: 1 });
+    writeFileSync(join(dir, 'etl.yaml'), yamlFile('etl', 0.02));
+    expect(await restarted.rescan()).toMatchObject({ published: ['etl'] });
+    expect(await backend.call('workflows:get', { workflow_id: wf!.id })).toMatchObject({ active_version: 3 });
+    expect((await engine.events.list(0, 1000, wf!.id)).filter((e) => e.type === 'workflow_rollback')).toHaveLength(1);
+  });
+
   it('a CODE file overrides the MANUAL workflow of its name; removing the file gives control back to it, with the status it had', async () => {
     const { engine, backend, dir, open, byName } = await setup();
     const manual = await backend.call('workflows:create', { name: 'billing', dsl: dsl(0.05) as never });
