@@ -34,6 +34,11 @@ const secretStore: SecretStore = {
   decryptString: (encrypted) => safeStorage.decryptString(encrypted),
 };
 
+function codeDirOption(): { codeDir: string; codeLog: (level: 'info' | 'warn', message: string) => void } | Record<string, never> {
+  const dir = app.commandLine.getSwitchValue('rewind-code-dir') || process.env.REWIND_CODE_DIR;
+  return dir ? { codeDir: dir, codeLog: (_level, message) => process.stderr.write(`${message}\n`) } : {};
+}
+
 let consoleApp: OpenedConsole | null = null;
 let mainWindow: BrowserWindow | null = null;
 
@@ -121,7 +126,8 @@ async function start(): Promise<void> {
   hardenSessions();
   Menu.setApplicationMenu(buildMenu());
   const opened = await openConsole({
-    sandbox: { path: join(dataDir, SANDBOX_FILE), demo: true },
+    // Workflows as code in the desktop sandbox: --rewind-code-dir=DIR or REWIND_CODE_DIR, as the server's --code-dir.
+    sandbox: { path: join(dataDir, SANDBOX_FILE), demo: true, ...codeDirOption() },
     connectionsDir: dataDir,
     secretStore,
     createRemote: createRemoteBackend,

@@ -14,6 +14,7 @@ import { AlarmBanner } from './connections/AlarmBanner.js';
 import { SnapshotBanner } from './connections/SnapshotBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
+import { NewFromTemplateDialog } from './templates/NewFromTemplateDialog.js';
 import { CommandPalette } from './palette/CommandPalette.js';
 import { RollbackDialog } from './rollback/RollbackDialog.js';
 import { ReportDialog } from './runbooks/ReportDialog.js';
@@ -114,6 +115,7 @@ export function App() {
         </main>
       </div>
       <RollbackDialog />
+      <NewFromTemplateDialog />
       <CommandPalette />
       {addOpen ? <AddConnectionDialog /> : null}
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}

@@ -8,6 +8,8 @@ import { RewindError } from '../engine/errors.js';
 import { incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
+import { CodeFolder, type CodeFolderOptions } from '../code/code-folder.js';
+import { TemplateCatalogue } from '../templates/catalogue.js';
 import { assertJsonDepth } from './json-depth.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
@@ -37,11 +39,18 @@ export interface SandboxOptions {
   takeover?: boolean;
   leaseMs?: number;
   replicaId?: string;
+  /**
+   * A folder of workflow files kept in line with the CODE workflows while the sandbox is open (the
+   * server's --code-dir): read at open (a folder that cannot be used refuses the open), then watched.
+   */
+  codeDir?: string;
+  /** Where the code folder's report goes (each rescan, each refused file). */
+  codeLog?: CodeFolderOptions['log'];
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
-function handlers(engine: Engine, allowCommands: boolean): Handlers {
+function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue): Handlers {
   const { workflows, versions, runs } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
@@ -74,6 +83,27 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
     'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
+    'workflows:unregister': { apply: (i, a) => engine.unregister(i, a) },
+    'templates:list': { apply: async () => ({ templates: templates.list() }) },
+    'templates:get': { apply: async (i) => templates.get(i.template) },
+    'templates:instantiate': {
+      apply: async (i, a) => {
+        const { template, dsl, values } = templates.instantiate(i.template, i.params);
+        commands(dsl, 'Creating the workflow from the template');
+        const shown = Object.entries(values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+        return workflows.create(
+          {
+            name: i.name,
+            description: i.description ?? template.description,
+            dsl,
+            source_type: 'MANUAL',
+            change_log: `From template ${template.name} v${template.version}${shown ? ` (${shown})` : ''}`,
+          },
+          a,
+          { name: template.name, version: template.version },
+        );
+      },
+    },
     'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': {
@@ -139,11 +169,11 @@ export class EngineBackend implements Backend {
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean } = {}) {
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue } = {}) {
     this.engine = engine;
     this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.location = options.location;
-    this.handlers = handlers(engine, options.allowCommands ?? true);
+    this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue());
     this.defaultActor = actor;
   }
 
@@ -217,9 +247,30 @@ export class EngineBackend implements Backend {
     };
   }
 
+  private readonly closers: Array<() => void> = [];
+
+  /** Runs `fn` when the backend closes, before the engine does (a code folder's watcher). */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
   async close(): Promise<void> {
+    for (const fn of this.closers.splice(0)) fn();
     await this.engine.close();
   }
+}
+
+/** Keeps a code folder in line with the backend's CODE workflows until it closes; a folder that cannot be used closes it and throws. */
+export async function attachCodeFolder(backend: EngineBackend, options: CodeFolderOptions): Promise<CodeFolder> {
+  let folder: CodeFolder;
+  try {
+    folder = await CodeFolder.open(backend.engine, options);
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+  backend.onClose(() => folder.close());
+  return folder;
 }
 
 /** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
@@ -240,7 +291,9 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
+  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
+  if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
+  return backend;
 }
 
 function readOnlyError(engine: Engine, location: string | undefined): RewindError {

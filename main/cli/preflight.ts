@@ -36,9 +36,18 @@ export const usage = `Usage: rewind [--server URL] [--db FILE] [--json] <verb> [
 Workflows
   workflows [--query TEXT]                     list workflows
   get WORKFLOW                                 one workflow (id or name)
-  register --name NAME [--dsl FILE] [--schedule CRON] [--description TEXT] [--code]
+  register --name NAME [--dsl FILE] [--schedule CRON] [--description TEXT]
+  register --template NAME --name NAME [--param K=V]… [--params JSON]   a workflow from a template
+  clone WORKFLOW [--name NAME]                 copy the active definition into a new workflow (starts paused)
+  unregister WORKFLOW [--cancel-running]       remove it from every list (history kept); refused while runs
+                                               are in flight unless --cancel-running cancels them
   pause WORKFLOW | unpause WORKFLOW            stop or resume starting runs
   schedule WORKFLOW (CRON | --clear)           set or clear the cron schedule
+  (CODE workflows come from the server's --code-dir: register, draft, publish, schedule and
+   unregister refuse them with CODE_MANAGED; pause and unpause work)
+Templates
+  templates                                    the workflow templates
+  templates show NAME                          one template's parameters
 Versions
   versions WORKFLOW                            the version timeline, newest first
   version WORKFLOW V                           one version with its DSL
@@ -123,11 +132,13 @@ export const verbOptions = {
   'time-scale': { type: 'string' },
   deny: { type: 'boolean', default: false },
   comment: { type: 'string' },
+  template: { type: 'string' },
+  'cancel-running': { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
 export const verbs = [
-  'workflows', 'get', 'register', 'pause', 'unpause', 'schedule',
+  'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'templates',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive',
   'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',

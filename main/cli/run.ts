@@ -62,6 +62,29 @@ function parseParams(values: Values): Record<string, unknown> {
   return params;
 }
 
+/**
+ * `--param k=v` for a template: each value read as its parameter's type says (a string parameter
+ * keeps "007" as it is; an integer one gets 7), so the server judges the value, not the shell's quoting.
+ * What does not read as its type goes as it was typed, and the server names the mismatch.
+ */
+function templateParams(declared: ReadonlyArray<{ name: string; type: string }>, values: Values): Record<string, unknown> {
+  const params = values.params === undefined ? {} : parseParams({ ...values, param: [] });
+  const types = new Map(declared.map((p) => [p.name, p.type]));
+  for (const pair of values.param ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw usageError(`--param takes KEY=VALUE; got "${pair}".`);
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    const type = types.get(key);
+    if (type === 'string') params[key] = raw;
+    else if ((type === 'integer' || type === 'number') && raw.trim() !== '' && Number.isFinite(Number(raw))) params[key] = Number(raw);
+    else if (type === 'boolean' && (raw === 'true' || raw === 'false')) params[key] = raw === 'true';
+    else if (type === undefined) Object.assign(params, parseParams({ ...values, params: undefined, param: [pair] }));
+    else params[key] = raw;
+  }
+  return params;
+}
+
 function readDsl(path: string | undefined): unknown {
   if (path === undefined) return undefined;
   let text: string;
@@ -190,6 +213,18 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     }
     case 'register': {
       if (!v.name) throw usageError('register needs --name.');
+      if (v.template !== undefined) {
+        if (v.dsl !== undefined || v.code) throw usageError('--template gives the definition: it goes without --dsl and --code.');
+        const template = await call(s, 'templates:get', { template: v.template });
+        const out = await call(s, 'templates:instantiate', {
+          template: v.template,
+          name: v.name,
+          params: templateParams(template.params, v),
+          ...(v.description === undefined ? {} : { description: v.description }),
+        });
+        print(s, out, () => `Registered ${out.name} (${out.id}) from template ${v.template} v${template.version}, v${out.active_version} active.`);
+        return 0;
+      }
       const dsl = readDsl(v.dsl);
       const out = await call(s, 'workflows:create', {
         name: v.name,
@@ -199,6 +234,52 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         source_type: v.code ? 'CODE' : 'MANUAL',
       });
       print(s, out, () => `Registered ${out.name} (${out.id})${out.active_version === null ? '' : `, v${out.active_version} active`}.`);
+      return 0;
+    }
+    case 'clone': {
+      const out = await call(s, 'workflows:clone', { workflow_id: await resolveWorkflow(s, args[0]), ...(v.name === undefined ? {} : { name: v.name }) });
+      print(s, out, () => `Cloned into ${out.name} (${out.id}), v${out.active_version} active; it starts ${out.status}: \`rewind unpause ${out.id}\` when it should run.`);
+      return 0;
+    }
+    case 'unregister': {
+      const out = await call(s, 'workflows:unregister', { workflow_id: await resolveWorkflow(s, args[0]), cancel_running: v['cancel-running'], ...revision(s) });
+      print(s, out, () =>
+        [
+          `Unregistered ${out.workflow.name} (${out.workflow.id}); its versions, runs and events stay for the record.`,
+          out.cancelled_runs.length ? `Cancelled ${out.cancelled_runs.length} run(s) in flight: ${out.cancelled_runs.join(', ')}.` : '',
+          out.reactivated ? `The MANUAL ${out.reactivated.name} (${out.reactivated.id}) it overrode is ${out.reactivated.status} again.` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+      return 0;
+    }
+    case 'templates': {
+      if (args[0] === undefined) {
+        const out = await call(s, 'templates:list', {});
+        print(s, out, () =>
+          out.templates.length === 0
+            ? 'No templates.'
+            : table(
+                ['NAME', 'VERSION', 'TITLE', 'PARAMETERS'],
+                out.templates.map((tp) => [tp.name, `v${tp.version}`, tp.title, tp.params.map((p) => `${p.name}${p.required ? '*' : ''}`).join(', ')]),
+              ),
+        );
+        return 0;
+      }
+      if (args[0] !== 'show') throw usageError('templates takes no argument, or show NAME.');
+      const out = await call(s, 'templates:get', { template: need(args, 1, 'the template name') });
+      print(s, out, () =>
+        [
+          `${out.title} (${out.name} v${out.version})`,
+          out.description,
+          table(
+            ['PARAMETER', 'TYPE', 'REQUIRED', 'DEFAULT', 'DESCRIPTION'],
+            out.params.map((p) => [p.name, p.type, p.required ? 'yes' : '', p.default === undefined ? null : JSON.stringify(p.default), p.description]),
+          ),
+          `rewind register --template ${out.name} --name NAME${out.params.filter((p) => p.required).map((p) => ` --param ${p.name}=…`).join('')}`,
+        ].join('\n'),
+      );
       return 0;
     }
     case 'pause':

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
+import type { ParsedInput } from '../../preload/contract/backend-methods.js';
+import type { ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
 import type { RealNodeLimits } from './executor/real-node.js';
@@ -9,7 +10,7 @@ import { RunService } from './runs.js';
 import type { Queryable, Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { VersionService } from './versions.js';
-import { WorkflowService } from './workflows.js';
+import { type CodeDefinition, type CodeSyncOutcome, WorkflowService } from './workflows.js';
 
 export interface EngineOptions {
   /** An opened store (SQLite or PostgreSQL); the engine owns it from here: `close()` closes it. */
@@ -145,6 +146,34 @@ export class Engine {
 
   now(): string {
     return this.core.now();
+  }
+
+  /** Unregisters a workflow (see `WorkflowService.unregister`); runs in flight are cancelled as `actor` when asked. */
+  unregister(input: ParsedInput<'workflows:unregister'>, actor: string, options: { letRunsFinish?: boolean } = {}): Promise<UnregisterResult> {
+    return this.workflows.unregister(input, actor, (runId) => this.runs.cancel(runId, actor), options);
+  }
+
+  /**
+   * Brings the CODE workflow a code-folder file defines in line with it, as actor `code:<file>`: a new
+   * workflow, or the file's DSL published as a new version, its schedule and description updated.
+   */
+  syncCode(def: CodeDefinition): Promise<{ workflow: Workflow; outcome: CodeSyncOutcome }> {
+    const actor = `code:${def.file}`;
+    return this.workflows.syncCode(
+      def,
+      actor,
+      async (wf, dsl) => {
+        const draft = await this.versions.createDraft({ workflow_id: wf.id, dsl, change_log: `From ${def.file}`, expected_revision: undefined }, actor);
+        await this.versions.publish({ workflow_id: wf.id, version: draft.version, expected_revision: undefined }, actor);
+      },
+      // The newest version, not the active one: an operator's rollback of a CODE workflow holds until the file changes again.
+      async (wf) => (await this.versions.list({ workflow_id: wf.id, offset: 0, limit: 1, include_dsl: true })).versions[0]?.dsl_definition ?? null,
+    );
+  }
+
+  /** Unregisters a CODE workflow whose file left the code folder; its runs in flight finish on their pinned version. */
+  unregisterCode(workflowId: string, file: string): Promise<UnregisterResult> {
+    return this.workflows.asCodeFolder(() => this.unregister({ workflow_id: workflowId, cancel_running: false, expected_revision: undefined }, `code:${file}`, { letRunsFinish: true }));
   }
 
   /**

@@ -121,7 +121,7 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
         ids,
       ),
     ),
-    chunked(failingIds, (ph, ids) => db.all<WorkflowRow>(`SELECT id, name, status, active_version, revision FROM workflows WHERE id IN (${ph})`, ids)),
+    chunked(failingIds, (ph, ids) => db.all<WorkflowRow>(`SELECT id, name, status, active_version, revision FROM workflows WHERE id IN (${ph}) AND unregistered_at IS NULL`, ids)),
   ]);
 
   const byWorkflow = <T extends { workflow_id: string }>(rows: T[]) => {

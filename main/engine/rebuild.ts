@@ -27,18 +27,31 @@ export function rebuildFromEvents(events: Iterable<RewindEvent>): StateSnapshot 
       case 'workflow_created': {
         const w = p.workflow as Record<string, unknown>;
         const v = p.version as Record<string, unknown> | null;
-        workflows[String(w.id)] = { ...w, active_version: v ? 1 : null, revision: p.revision };
+        // Events written before the columns of migration 0090 existed carry none of them.
+        workflows[String(w.id)] = { unregistered_at: null, code_file: null, template_name: null, template_version: null, ...w, active_version: v ? 1 : null, revision: p.revision };
         if (v) versions[key(String(w.id), 1)] = { ...v };
         break;
       }
       case 'workflow_paused':
       case 'workflow_unpaused':
       case 'workflow_overridden':
+      case 'workflow_reactivated':
         if (wf) wf.status = p.status;
         touch();
         break;
       case 'workflow_schedule_set':
         if (wf) wf.schedule = p.schedule;
+        touch();
+        break;
+      case 'workflow_unregistered':
+        if (wf) wf.unregistered_at = e.ts;
+        touch();
+        break;
+      case 'workflow_described':
+        if (wf) {
+          wf.description = p.description;
+          wf.code_file = p.code_file;
+        }
         touch();
         break;
       case 'version_created':

@@ -15,6 +15,10 @@ export interface WorkflowRow {
   created_at: string;
   updated_at: string;
   failed_runs: number;
+  unregistered_at: string | null;
+  code_file: string | null;
+  template_name: string | null;
+  template_version: number | null;
 }
 
 export interface VersionRow {
@@ -58,7 +62,10 @@ export interface CheckpointRow {
   created_at: string;
 }
 
-export const toWorkflow = (r: WorkflowRow): Workflow => ({ ...r });
+export const toWorkflow = ({ template_name, template_version, ...r }: WorkflowRow): Workflow => ({
+  ...r,
+  template: template_name === null || template_version === null ? null : { name: template_name, version: template_version },
+});
 
 export const toVersion = (r: VersionRow): WorkflowVersion => ({
   ...r,

@@ -58,6 +58,7 @@ export class VersionService {
     const given = input.dsl === undefined ? undefined : validateDsl(input.dsl);
     return this.core.mutate(async () => {
       const wf = await this.workflows.get(input.workflow_id);
+      this.workflows.refuseCodeManaged(wf, 'drafting a new version');
       this.workflows.checkRevision(wf, input.expected_revision);
       let dsl: Dsl;
       let changeLog = input.change_log;
@@ -100,6 +101,7 @@ export class VersionService {
   publish(input: ParsedInput<'versions:publish'>, actor: string): Promise<RollbackResult> {
     return this.core.mutate(async () => {
       const wf = await this.workflows.get(input.workflow_id);
+      this.workflows.refuseCodeManaged(wf, 'publishing a version');
       this.workflows.checkRevision(wf, input.expected_revision);
       const target = await this.get(wf.id, input.version);
       if (target.status !== 'draft') {
@@ -162,6 +164,7 @@ export class VersionService {
   archive(input: ParsedInput<'versions:archive'>, actor: string): Promise<WorkflowVersion> {
     return this.core.mutate(async () => {
       const wf = await this.workflows.get(input.workflow_id);
+      this.workflows.refuseCodeManaged(wf, 'archiving a version');
       this.workflows.checkRevision(wf, input.expected_revision);
       const target = await this.get(wf.id, input.version);
       if (target.status === 'active') {

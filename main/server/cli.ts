@@ -5,6 +5,7 @@ import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { openServedStore } from './open-store.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { recordRefusal } from '../backends/refusal-audit.js';
+import { attachCodeFolder } from '../backends/engine-backend.js';
 import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
@@ -34,6 +35,8 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
                       and to every console                                [unset]             REWIND_ENVIRONMENT
   --allow-commands    run command nodes (programs on this machine); without it a DSL holding one is refused
   --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
+  --code-dir DIR      workflows as code: every *.yaml, *.yml, *.json below DIR (name, description,
+                      schedule, dsl) is a CODE workflow, kept in line as the files change  REWIND_CODE_DIR
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME.
 
@@ -62,6 +65,7 @@ const envNames = {
   'lease-ms': 'REWIND_LEASE_MS',
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
+  'code-dir': 'REWIND_CODE_DIR',
 } as const;
 type Setting = keyof typeof envNames;
 
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
         environment: { type: 'string' },
         'allow-commands': { type: 'boolean', default: false },
         'max-response-bytes': { type: 'string' },
+        'code-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -169,6 +174,15 @@ async function main(): Promise<void> {
       actor: 'server',
       serve: { allowBrokenChain, liveExecution: true, allowCommands: parsed['allow-commands'] === true, limits: { maxResponseBytes } },
     });
+    const codeDir = setting(parsed, 'code-dir').value;
+    if (codeDir !== undefined) {
+      const folder = await attachCodeFolder(served.backend, {
+        dir: codeDir,
+        allowCommands: parsed['allow-commands'] === true,
+        log: (level, message, fields) => logger[level](fields, message),
+      });
+      process.stdout.write(`Code folder ${folder.dir}: ${(await served.backend.engine.workflows.codeWorkflows()).length} CODE workflows, watched for changes.\n`);
+    }
     const tokens = new TokenStore(served.backend.engine);
     opened = { served, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
   } catch (err) {

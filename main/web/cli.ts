@@ -10,7 +10,9 @@ Serves the Rewind console to a browser on 127.0.0.1, guarded by a token made at 
   --sandbox FILE       the local sandbox database (default: Rewind's user data folder)
   --connections-dir D  folder of connections.json (default: Rewind's user data folder)
   --time-scale N       real ms per simulated ms of node work (default 0.002; 0 runs back to back)
-  --no-demo            do not seed the demo workflows into an empty sandbox`;
+  --no-demo            do not seed the demo workflows into an empty sandbox
+  --code-dir DIR       workflows as code in the sandbox: the files below DIR are its CODE workflows,
+                       kept in line as they change (also REWIND_CODE_DIR)`;
 
 const DEFAULT_PORT = 5199;
 
@@ -29,6 +31,7 @@ function parse() {
         'connections-dir': { type: 'string' },
         'time-scale': { type: 'string' },
         'no-demo': { type: 'boolean', default: false },
+        'code-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -52,6 +55,7 @@ function parse() {
     connectionsDir: resolve(values['connections-dir'] ?? dataDir),
     timeScale,
     demo: !values['no-demo'],
+    codeDir: values['code-dir'] ?? (process.env.REWIND_CODE_DIR || undefined),
   };
 }
 

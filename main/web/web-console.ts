@@ -23,6 +23,8 @@ export interface WebConsoleOptions {
   demo?: boolean;
   /** The built renderer (default: out/renderer of this checkout). */
   rendererDir?: string;
+  /** Workflows as code in the sandbox: a folder kept in line with its CODE workflows (the server's --code-dir). */
+  codeDir?: string;
 }
 
 export interface WebConsole {
@@ -48,7 +50,12 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
   const token = randomBytes(32).toString('base64url');
   const tokenDigest = sha256(token);
   const opened = await openConsole({
-    sandbox: { path: options.sandboxPath, demo: options.demo ?? true, timeScale: options.timeScale },
+    sandbox: {
+      path: options.sandboxPath,
+      demo: options.demo ?? true,
+      timeScale: options.timeScale,
+      ...(options.codeDir === undefined ? {} : { codeDir: options.codeDir, codeLog: (_level, message) => process.stderr.write(`${message}\n`) }),
+    },
     connectionsDir: options.connectionsDir,
     createRemote: options.createRemote ?? createRemoteBackend,
   });

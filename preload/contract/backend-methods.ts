@@ -14,6 +14,9 @@ import {
   runSchema,
   runStatusSchema,
   sourceTypeSchema,
+  templateSchema,
+  templateSummarySchema,
+  unregisterResultSchema,
   versionDiffSchema,
   versionPageSchema,
   workflowSchema,
@@ -34,6 +37,8 @@ const runId = z.string().min(1).max(200);
 /** The workflow revision the caller based a mutation on; a stale one is refused (412). Optional, as origin clients send none. */
 const expectedRevision = z.number().int().nonnegative().optional();
 const params = z.record(z.string(), z.unknown());
+/** A template of the catalogue, by name. */
+const templateName = z.string().min(1).max(200);
 /** A runbook by id or by name. */
 const runbookRef = z.string().min(1).max(200);
 
@@ -100,6 +105,44 @@ export const backendMethods = {
     z.strictObject({ workflow_id: workflowId, schedule: z.string().max(200).nullable(), expected_revision: expectedRevision }),
     workflowSchema,
     { http: { method: 'PUT', path: '/api/v1/workflows/:workflow_id/schedule' }, role: 'admin', mutates: true, summary: 'Set or clear the cron schedule (validated).' },
+  ),
+  'workflows:unregister': method(
+    z.strictObject({ workflow_id: workflowId, cancel_running: z.boolean().default(false), expected_revision: expectedRevision }),
+    unregisterResultSchema,
+    {
+      http: { method: 'DELETE', path: '/api/v1/workflows/:workflow_id' },
+      role: 'admin',
+      mutates: true,
+      summary: 'Unregister: the workflow leaves every list (its versions, runs and events stay); refused while runs are in flight unless cancel_running. A CODE one gives control back to the MANUAL one it overrode.',
+    },
+  ),
+  'templates:list': method(z.strictObject({}), z.object({ templates: z.array(templateSummarySchema) }), {
+    http: { method: 'GET', path: '/api/v1/templates' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'The workflow templates (seed 002), each with its parameter schema.',
+  }),
+  'templates:get': method(z.strictObject({ template: templateName }), templateSchema, {
+    http: { method: 'GET', path: '/api/v1/templates/:template' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'One template with its parameterized DSL.',
+  }),
+  'templates:instantiate': method(
+    z.strictObject({
+      template: templateName,
+      /** The new workflow's name. */
+      name: safeName(z.string().trim().min(1).max(200)),
+      description: z.string().max(5000).optional(),
+      params: params.default({}),
+    }),
+    workflowSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/templates/:template/workflows' },
+      role: 'admin',
+      mutates: true,
+      summary: 'Create a workflow from a template and its parameter values; it records the template and its version.',
+    },
   ),
   'versions:list': method(
     z.strictObject({

@@ -57,8 +57,51 @@ export const workflowSchema = z.object({
   failed_runs: z.number().int(),
   created_at: isoTime,
   updated_at: isoTime,
+  /** Set once the workflow is unregistered: it has left every list; its versions, runs and events stay for the record. */
+  unregistered_at: isoTime.nullable(),
+  /** A CODE workflow's file, relative to the server's code folder; null for MANUAL workflows. */
+  code_file: z.string().nullable(),
+  /** The template (and its version) the workflow was made from; null when it was not. */
+  template: z.object({ name: z.string(), version: z.number().int() }).nullable(),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
+
+/** What an unregister did: the workflow as it was left, the runs it cancelled, the MANUAL workflow it gave control back to. */
+export const unregisterResultSchema = z.object({
+  workflow: workflowSchema,
+  cancelled_runs: z.array(z.string()),
+  /** The MANUAL workflow of the same name a CODE one overrode, active (or paused) again; null otherwise. */
+  reactivated: workflowSchema.nullable(),
+});
+export type UnregisterResult = z.infer<typeof unregisterResultSchema>;
+
+/** The type of a template parameter: what a value must be, and how a form edits it. */
+export const templateParamTypeSchema = z.enum(['string', 'integer', 'number', 'boolean']);
+export type TemplateParamType = z.infer<typeof templateParamTypeSchema>;
+
+/** One parameter of a template (seed 002): a form field in the console, a `--param k=v` on the CLI. */
+export const templateParamSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'parameter names are letters, digits and _, not starting with a digit'),
+  type: templateParamTypeSchema,
+  description: z.string().max(2000).default(''),
+  required: z.boolean().default(false),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+});
+export type TemplateParam = z.infer<typeof templateParamSchema>;
+
+/** A template as the catalogue lists it: what it is for and what it asks. */
+export const templateSummarySchema = z.object({
+  name: z.string(),
+  version: z.number().int().positive(),
+  title: z.string(),
+  description: z.string(),
+  params: z.array(templateParamSchema),
+});
+export type TemplateSummary = z.infer<typeof templateSummarySchema>;
+
+/** One template with its parameterized DSL (`{{param.NAME}}` where a value goes). */
+export const templateSchema = templateSummarySchema.extend({ dsl: z.record(z.string(), z.unknown()) });
+export type Template = z.infer<typeof templateSchema>;
 
 export const workflowVersionSchema = z.object({
   version_id: id,

@@ -36,6 +36,15 @@ export const errorCodes = {
   ALREADY_PAUSED: 409,
   NOT_PAUSED: 409,
   UNPAUSE_OVERRIDDEN: 409,
+  /** A CODE workflow changes only in the code folder it comes from: registering, editing, rescheduling or unregistering it through the API is refused. */
+  CODE_MANAGED: 403,
+  /** Unregistering a workflow whose runs are still in flight: `details.run_ids` names them; `cancel_running: true` cancels them. */
+  RUNS_IN_FLIGHT: 409,
+  TEMPLATE_NOT_FOUND: 404,
+  /** Template parameters unknown, missing or of the wrong type: `details.problems` names each. */
+  INVALID_TEMPLATE_PARAMS: 422,
+  /** A workflow file of the code folder that cannot be used: `details` names the file, line and field. */
+  INVALID_CODE_FILE: 422,
   RUN_NOT_RESUMABLE: 409,
   /** The run was resumed already: `details.child_run_id` names the child; `again: true` resumes it once more on purpose. */
   ALREADY_RESUMED: 409,

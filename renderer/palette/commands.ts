@@ -14,6 +14,7 @@ import { useTimeline } from '../store/timeline-store.js';
 import { selectActiveSession, selectRole, selectSelectedConnection } from '../store/selectors.js';
 import { useUi, type View } from '../store/ui-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
+import { useTemplates } from '../templates/templates-store.js';
 
 export interface Command {
   id: string;
@@ -75,6 +76,7 @@ export function buildCommands(): Command[] {
     { id: 'view:audit', group: 'Go to', title: 'Audit log', run: go('audit') },
     { id: 'theme', group: 'Console', title: 'Toggle light / dark theme', run: () => useUi.getState().toggleTheme() },
     { id: 'connection:add', group: 'Console', title: 'Add a workflow server…', run: () => useUi.getState().setAddConnectionOpen(true) },
+    { id: 'workflow:from-template', group: 'Workflows', title: 'New workflow from template…', run: () => void useTemplates.getState().show() },
     {
       id: 'chain:verify',
       group: 'Audit',

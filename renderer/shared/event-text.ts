@@ -29,6 +29,12 @@ export function describeEvent(e: RewindEvent): string {
       return 'Paused the workflow';
     case 'workflow_unpaused':
       return 'Unpaused the workflow';
+    case 'workflow_unregistered':
+      return `Unregistered ${str(e.payload.name) ?? 'the workflow'}${Array.isArray(e.payload.cancelled_runs) && e.payload.cancelled_runs.length ? `, cancelling ${e.payload.cancelled_runs.length} run(s)` : ''}`;
+    case 'workflow_reactivated':
+      return `Control back from the CODE workflow: ${str(e.payload.status) ?? 'active'} again`;
+    case 'workflow_described':
+      return `Description updated from ${str(e.payload.code_file) ?? 'the code folder'}`;
     case 'run_started':
       return `Run${run} started on ${v(to)}`;
     case 'run_succeeded':

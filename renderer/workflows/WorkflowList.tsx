@@ -8,6 +8,7 @@ import { VirtualList } from '../shared/VirtualList.js';
 import { selectFilteredWorkflows } from '../store/selectors.js';
 import { useUi } from '../store/ui-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
+import { useTemplates } from '../templates/templates-store.js';
 
 export function WorkflowList() {
   const workflows = useWorkflows(useShallow(selectFilteredWorkflows));
@@ -29,6 +30,16 @@ export function WorkflowList() {
       <div className="panel-title">
         <h2>Workflows</h2>
         <span className="muted">{loaded ? workflows.length : '…'}</span>
+        <button
+          type="button"
+          className="btn btn-ghost btn-small"
+          onClick={() => void useTemplates.getState().show()}
+          title="New workflow from template"
+          aria-label="New workflow from template"
+          data-testid="new-from-template"
+        >
+          + Template
+        </button>
       </div>
       <input
         type="search"

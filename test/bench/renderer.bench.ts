@@ -36,7 +36,7 @@ import { formatShortTime } from '${root}/renderer/shared/format.ts';
 import { IncidentHome } from '${root}/renderer/home/IncidentHome.tsx';
 import { useIncidents } from '${root}/renderer/store/incidents-store.ts';
 
-const wf = { id: 'wf', name: 'big-timeline', description: '', source_type: 'MANUAL', status: 'active', schedule: null, active_version: 1, revision: 1, failed_runs: 0, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
+const wf = { id: 'wf', name: 'big-timeline', description: '', source_type: 'MANUAL', status: 'active', schedule: null, active_version: 1, revision: 1, failed_runs: 0, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', unregistered_at: null, code_file: null, template: null };
 const dsl = { nodes: [{ id: 'extract', type: 'task', params: {}, next: [] }], defaults: {} };
 const t0 = Date.UTC(2026, 0, 1);
 function versions(n) {

@@ -134,7 +134,7 @@ test('a refusal takes focus and Escape dismisses it', async ({ page }) => {
     prepare: async (sb) => {
       const dsl = { nodes: [{ id: 'a', type: 'task' as const, params: {}, next: [] }], defaults: {} };
       await sb.call('workflows:create', { name: 'billing-sync', dsl, source_type: 'MANUAL' });
-      await sb.call('workflows:create', { name: 'billing-sync', dsl, source_type: 'CODE' });
+      await sb.engine.workflows.asCodeFolder(() => sb.call('workflows:create', { name: 'billing-sync', dsl, source_type: 'CODE' }));
     },
   });
   const c = new ConsolePage(page);

@@ -10,6 +10,11 @@ const HOUR = 3_600_000;
  * to be resumed once an operator rolls back.
  */
 export async function seedDemo(engine: Engine, actor: string): Promise<void> {
+  // The nightly ETL is a CODE workflow: its past versions stand for commits to the code folder.
+  await engine.workflows.asCodeFolder(() => seedHistory(engine, actor));
+}
+
+async function seedHistory(engine: Engine, actor: string): Promise<void> {
   const start = Date.now() - 14 * 24 * HOUR;
   let t = start;
   const at = <T>(hoursLater: number, fn: () => Promise<T>): Promise<T> => {

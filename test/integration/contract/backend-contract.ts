@@ -115,14 +115,39 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         await expectCode(backend.call('workflows:unpause', { workflow_id: wf.id }), 'NOT_PAUSED');
       });
 
-      it('a CODE workflow overrides the MANUAL one of the same name; unpausing that is refused with the remedy', async () => {
+      it('refuses to register a CODE workflow (CODE_MANAGED: it comes from the code folder), leaving the MANUAL one as it was', async () => {
         const manual = await create('override');
-        await backend.call('workflows:create', { name: manual.name, source_type: 'CODE', dsl: dsls.v1 });
-        expect((await backend.call('workflows:get', { workflow_id: manual.id })).status).toBe('overridden');
-        const e = await expectCode(backend.call('workflows:unpause', { workflow_id: manual.id }), 'UNPAUSE_OVERRIDDEN');
-        expect(e.hint).toMatch(/CODE/);
-        await expectCode(backend.call('workflows:pause', { workflow_id: manual.id }), 'WORKFLOW_OVERRIDDEN');
-        await expectCode(backend.call('runs:start', { workflow_id: manual.id }), 'WORKFLOW_OVERRIDDEN');
+        const e = await expectCode(backend.call('workflows:create', { name: manual.name, source_type: 'CODE', dsl: dsls.v1 }), 'CODE_MANAGED');
+        expect(e.hint).toMatch(/code folder/);
+        expect((await backend.call('workflows:get', { workflow_id: manual.id })).status).toBe('active');
+        expect((await backend.call('workflows:list', { query: manual.name })).workflows.map((w) => w.source_type)).toEqual(['MANUAL']);
+      });
+
+      it('unregisters a workflow: it leaves the list, its runs stay; a second unregister is WORKFLOW_NOT_FOUND', async () => {
+        const wf = await create('unregister');
+        const run = await backend.call('runs:start', { workflow_id: wf.id, wait: true });
+        const out = await backend.call('workflows:unregister', { workflow_id: wf.id });
+        expect(out.workflow).toMatchObject({ id: wf.id, name: wf.name });
+        expect(out.workflow.unregistered_at).not.toBeNull();
+        expect(out).toMatchObject({ cancelled_runs: [], reactivated: null });
+        expect((await backend.call('workflows:list', { query: wf.name })).total).toBe(0);
+        expect((await backend.call('runs:get', { run_id: run.run_id })).status).toBe('succeeded');
+        await expectCode(backend.call('workflows:get', { workflow_id: wf.id }), 'WORKFLOW_NOT_FOUND');
+        await expectCode(backend.call('workflows:unregister', { workflow_id: wf.id }), 'WORKFLOW_NOT_FOUND');
+        // The name is free again.
+        expect((await backend.call('workflows:create', { name: wf.name })).id).not.toBe(wf.id);
+      });
+
+      it('lists the templates and creates a workflow from one, recording the template and its version', async () => {
+        const { templates } = await backend.call('templates:list', {});
+        expect(templates.map((t) => t.name)).toEqual(expect.arrayContaining(['etl-pipeline', 'ml-training-pipeline', 'defect-rate-judgment']));
+        const name = uniqueName('from-template');
+        const wf = await backend.call('templates:instantiate', { template: 'defect-rate-judgment', name, params: { line: 'B2', warning_threshold: 0.03 } });
+        expect(wf).toMatchObject({ name, source_type: 'MANUAL', status: 'active', active_version: 1, template: { name: 'defect-rate-judgment', version: 1 } });
+        const e = await expectCode(backend.call('templates:instantiate', { template: 'defect-rate-judgment', name: uniqueName('bad'), params: { warning_threshold: 'high', colour: 'red' } }), 'INVALID_TEMPLATE_PARAMS');
+        expect(e.message).toMatch(/colour/);
+        expect(e.message).toMatch(/line is required/);
+        expect(e.message).toMatch(/warning_threshold must be a number/);
       });
 
       it('sets, validates and clears the schedule', async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
 import { RunbookStore } from '../../../main/engine/runbook-store.js';
 import { type PostgresStore, openPostgresStore } from '../../../main/engine/store/postgres/index.js';
+import { migrations } from '../../../main/engine/store/postgres/migrations/index.js';
 import { httpStatusOf } from '../../../preload/contract/errors.js';
 import { freePort } from '../../../scripts/local-postgres.js';
 import { freshDatabase, sharedServerUrl, terminateSessions, withDatabase } from '../../support/postgres.js';
@@ -147,7 +148,7 @@ describe('PostgreSQL migrations', () => {
     await first.close();
     const again = await open(url);
     expect(again.schemaVersion).toBe(100);
-    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 6 });
+    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: migrations.length });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
 

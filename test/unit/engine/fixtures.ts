@@ -206,5 +206,7 @@ export async function subscribeLive(backend: EngineBackend, options: Omit<Subscr
 }
 
 export async function createWorkflow(sandbox: EngineBackend, name: string, dsl: Dsl | null = linearDsl(), extra: { source_type?: 'MANUAL' | 'CODE'; schedule?: string } = {}): Promise<Workflow> {
-  return sandbox.call('workflows:create', { name, ...(dsl ? { dsl } : {}), ...extra });
+  const create = () => sandbox.call('workflows:create', { name, ...(dsl ? { dsl } : {}), ...extra });
+  // CODE workflows come from the code folder; tests stand in for it.
+  return extra.source_type === 'CODE' ? sandbox.engine.workflows.asCodeFolder(create) : create();
 }

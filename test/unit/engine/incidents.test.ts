@@ -68,6 +68,15 @@ describe.each(backends)('incident summary on $kind', ({ open }) => {
     expect(f.first_failure_at <= f.last_failure_at).toBe(true);
   });
 
+  it('an unregistered workflow is no open incident: it left every list, its failed runs stay for the record', async () => {
+    const sb = await open();
+    const { wf, failed } = await badDeploy(sb, 'retired', 2);
+    expect((await summary(sb)).failing).toHaveLength(1);
+    await sb.call('workflows:unregister', { workflow_id: wf.id });
+    expect((await summary(sb)).failing).toEqual([]);
+    expect((await sb.call('runs:get', { run_id: failed[0]!.run_id })).status).toBe('failed');
+  });
+
   it('after the rollback the bad version stays marked; once its failures are resumed the workflow leaves the list', async () => {
     const sb = await open();
     const { wf, failed } = await badDeploy(sb, 'ml-training', 1);

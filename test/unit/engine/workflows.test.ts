@@ -149,7 +149,7 @@ describe('workflows: list and get', () => {
 });
 
 describe('workflows: clone', () => {
-  it('copies the active definition into a new workflow: new id, v1 active = source DSL, "(copy)" then "(copy) 2"', async () => {
+  it('copies the active definition into a new, paused workflow (seed 002): new id, v1 active = source DSL, "(copy)" then "(copy) 2"', async () => {
     const sb = await openTempSandbox();
     const src = await createWorkflow(sb, 'orders', linearDsl(0.05));
     await sb.call('versions:createDraft', { workflow_id: src.id, dsl: linearDsl(0.03), change_log: 'tighter' });
@@ -157,13 +157,14 @@ describe('workflows: clone', () => {
 
     const copy = await sb.call('workflows:clone', { workflow_id: src.id }, { actor: 'bo' });
     expect(copy.id).not.toBe(src.id);
-    expect(copy).toMatchObject({ name: 'orders (copy)', active_version: 1, revision: 1, source_type: 'MANUAL', status: 'active', schedule: null });
+    expect(copy).toMatchObject({ name: 'orders (copy)', active_version: 1, revision: 1, source_type: 'MANUAL', status: 'paused', schedule: null });
     const v1 = await sb.call('versions:get', { workflow_id: copy.id, version: 1 });
     expect(v1.status).toBe('active');
     expect(v1.dsl_definition).toEqual(linearDsl(0.03));
     expect(v1.change_log).toBe('Cloned from orders v2');
     expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_created', workflow_id: copy.id, actor: 'bo' });
     expect((await lastEvent(sb.engine)).payload).toMatchObject({ cloned_from: { workflow_id: src.id, version: 2 } });
+    await expectRefusal(() => sb.call('runs:start', { workflow_id: copy.id }), 'WORKFLOW_PAUSED', 'Unpause it first');
 
     const second = await sb.call('workflows:clone', { workflow_id: src.id });
     expect(second.name).toBe('orders (copy) 2');

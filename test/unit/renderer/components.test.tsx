@@ -205,7 +205,6 @@ describe('real nodes in the run graph', () => {
     expect(nodes.map((n) => n.querySelector('[data-testid="dag-real-mark"]') !== null)).toEqual([false, true, true, false]);
     expect(nodes[1]!.getAttribute('aria-label')).toBe('train: http, real work, succeeded');
     expect(screen.getByTestId('dag-legend').textContent).toContain('real work (http, command, wait, approval)');
-    });
   });
 });
 

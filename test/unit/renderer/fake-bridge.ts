@@ -141,6 +141,9 @@ export function demoWorld(): FakeWorld {
     failed_runs: 1,
     created_at: iso(0),
     updated_at: iso(30),
+    unregistered_at: null,
+    code_file: null,
+    template: null,
   };
   const etl: Workflow = { ...wf, id: 'wf-etl', name: 'nightly-orders-etl', failed_runs: 0, status: 'paused', active_version: 1, revision: 2 };
   const version = (n: number, status: WorkflowVersion['status'], dsl: Dsl, workflow_id = wf.id): WorkflowVersion => ({

@@ -1,0 +1,224 @@
+import { type Stats, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { Dsl } from '../../preload/contract/entities.js';
+import { safeName } from '../../preload/contract/names.js';
+import { validateCron } from '../engine/cron.js';
+import { validateDsl } from '../engine/dsl/graph.js';
+import { RewindError } from '../engine/errors.js';
+import type { CodeDefinition } from '../engine/workflows.js';
+
+/*
+ * Reading a code folder (seed 004's CODE workflows, typically a Git checkout): every *.yaml, *.yml
+ * and *.json file below it (dot-folders such as .git skipped, symlinks followed) defines one
+ * workflow: name, description, schedule, dsl. A file that cannot be used is reported with its file,
+ * line and field; the folder-level problems (duplicate names, unreadable files, symlink loops) are
+ * what refuses a server's start.
+ */
+
+const EXTENSIONS = /\.(ya?ml|json)$/i;
+/** A workflow file is a definition, not data: anything larger is a mistake. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+const fileSchema = z.strictObject({
+  name: safeName(z.string().trim().min(1).max(200)),
+  description: z.string().max(5000).default(''),
+  schedule: z.string().max(200).nullable().default(null),
+  dsl: z.unknown(),
+});
+
+/** One problem of the folder: where (file, line, field) and what. */
+export interface CodeProblem {
+  /** `broken`: the file's content; the others stop a server's start. */
+  kind: 'broken' | 'duplicate' | 'unreadable' | 'symlink-loop';
+  file: string;
+  line: number | null;
+  field: string | null;
+  message: string;
+}
+
+export interface CodeScan {
+  definitions: CodeDefinition[];
+  problems: CodeProblem[];
+  /** Every workflow file present, usable or not: a workflow whose file is still there is never unregistered. */
+  present: Set<string>;
+  /** Names claimed by files that are present but broken (read as far as the name): their workflows keep their last good version. */
+  claimed: Set<string>;
+}
+
+/** Relative, with forward slashes on every OS: the file's name in events and in `code:<file>`. */
+function relativeName(root: string, path: string): string {
+  return relative(root, path).split(sep).join('/');
+}
+
+/** The workflow files below `root`, and the problems met walking there. */
+function walk(root: string): { files: string[]; problems: CodeProblem[] } {
+  const files: string[] = [];
+  const problems: CodeProblem[] = [];
+  const visit = (dir: string, ancestors: ReadonlySet<string>) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).sort();
+    } catch (err) {
+      problems.push({ kind: 'unreadable', file: relativeName(root, dir) || '.', line: null, field: null, message: `cannot list the folder: ${(err as Error).message}` });
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.startsWith('.')) continue;
+      const path = join(dir, entry);
+      let stat: Stats;
+      try {
+        stat = statSync(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP') {
+          problems.push({ kind: 'symlink-loop', file: relativeName(root, path), line: null, field: null, message: 'is a symlink that leads back to itself' });
+        } else if (EXTENSIONS.test(entry)) {
+          problems.push({ kind: 'unreadable', file: relativeName(root, path), line: null, field: null, message: `cannot be read: ${(err as Error).message}` });
+        }
+        continue;
+      }
+      if (stat.isDirectory()) {
+        const real = realpathSync(path);
+        if (ancestors.has(real)) {
+          problems.push({ kind: 'symlink-loop', file: relativeName(root, path), line: null, field: null, message: `leads back to ${relativeName(root, real) || 'the code folder itself'}, a folder above it` });
+          continue;
+        }
+        visit(path, new Set([...ancestors, real]));
+      } else if (stat.isFile() && EXTENSIONS.test(entry)) {
+        files.push(path);
+      }
+    }
+  };
+  visit(root, new Set([realpathSync(root)]));
+  return { files, problems };
+}
+
+/** The 1-based line of a path in the document, or of its nearest ancestor that exists. */
+function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: ReadonlyArray<string | number>): number {
+  for (let n = path.length; n >= 0; n -= 1) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) return counter.linePos(range[0]).line;
+  }
+  return 1;
+}
+
+const toPath = (dotted: string): Array<string | number> => (dotted === '' ? [] : dotted.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
+
+/** Parses one file; a problem names the file, the line and the field. */
+export function parseCodeFile(file: string, text: string, options: { allowCommands: boolean }): { definition: CodeDefinition } | { problem: CodeProblem; name: string | null } {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
+  const broken = (line: number | null, field: string | null, message: string, name: string | null = null) => ({ problem: { kind: 'broken' as const, file, line, field, message }, name });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    return broken(e.linePos?.[0].line ?? null, null, `is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`);
+  }
+  const raw: unknown = doc.toJS();
+  const rawName = typeof raw === 'object' && raw !== null && typeof (raw as { name?: unknown }).name === 'string' ? ((raw as { name: string }).name.trim() || null) : null;
+  const shape = fileSchema.safeParse(raw);
+  if (!shape.success) {
+    const issue = shape.error.issues[0]!;
+    const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    const field = path.length ? path.join('.') : null;
+    const message = issue.code === 'unrecognized_keys' ? `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : issue.message;
+    const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
+    return broken(lineOf(doc, counter, at), issue.code === 'unrecognized_keys' ? at.join('.') : field, message, rawName);
+  }
+  const { name, description, schedule } = shape.data;
+  if (shape.data.dsl === undefined) return broken(1, 'dsl', 'is missing: a CODE workflow needs its definition', name);
+  let dsl: Dsl;
+  try {
+    dsl = validateDsl(shape.data.dsl);
+  } catch (err) {
+    if (!(err instanceof RewindError)) throw err;
+    const path = typeof err.details?.path === 'string' ? err.details.path : '';
+    return broken(lineOf(doc, counter, ['dsl', ...toPath(path)]), path ? `dsl.${path}` : 'dsl', err.message, name);
+  }
+  if (!options.allowCommands) {
+    const index = dsl.nodes.findIndex((n) => n.type === 'command');
+    if (index >= 0) {
+      return broken(lineOf(doc, counter, ['dsl', 'nodes', index]), `dsl.nodes.${index}`, `node '${dsl.nodes[index]!.id}' is a command node, and this server runs no commands (--allow-commands)`, name);
+    }
+  }
+  let cron: string | null = null;
+  if (schedule !== null) {
+    try {
+      cron = validateCron(schedule).expression;
+    } catch (err) {
+      if (!(err instanceof RewindError)) throw err;
+      return broken(lineOf(doc, counter, ['schedule']), 'schedule', err.message, name);
+    }
+  }
+  return { definition: { name, description, schedule: cron, dsl, file } };
+}
+
+/** Reads every workflow file below `root`: the usable definitions, and every problem with its place. */
+export function scanCodeFolder(root: string, options: { allowCommands: boolean }): CodeScan {
+  const { files, problems } = walk(root);
+  const present = new Set<string>();
+  const claimed = new Set<string>();
+  const parsed: CodeDefinition[] = [];
+  for (const path of files) {
+    const file = relativeName(root, path);
+    present.add(file);
+    let text: string;
+    try {
+      const size = statSync(path).size;
+      if (size > MAX_FILE_BYTES) {
+        problems.push({ kind: 'broken', file, line: null, field: null, message: `is ${size} bytes; a workflow file holds at most ${MAX_FILE_BYTES}` });
+        continue;
+      }
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      problems.push({ kind: 'unreadable', file, line: null, field: null, message: `cannot be read: ${(err as Error).message}` });
+      continue;
+    }
+    const result = parseCodeFile(file, text, options);
+    if ('definition' in result) parsed.push(result.definition);
+    else {
+      problems.push(result.problem);
+      if (result.name) claimed.add(result.name);
+    }
+  }
+  // Two files naming one workflow: neither is applied (which one would win is not the server's to guess).
+  const byName = new Map<string, CodeDefinition[]>();
+  for (const d of parsed) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
+  const definitions: CodeDefinition[] = [];
+  for (const [name, defs] of byName) {
+    if (defs.length === 1) {
+      definitions.push(defs[0]!);
+      continue;
+    }
+    claimed.add(name);
+    for (const d of defs) {
+      problems.push({ kind: 'duplicate', file: d.file, line: 1, field: 'name', message: `names "${name}", as ${defs.filter((o) => o !== d).map((o) => o.file).join(', ')} does` });
+    }
+  }
+  return { definitions, problems, present, claimed };
+}
+
+/** One line per problem: `file:line field: message`. */
+export function describeProblem(p: CodeProblem): string {
+  const where = p.line === null ? p.file : `${p.file}:${p.line}`;
+  return `${where}${p.field ? ` ${p.field}` : ''}: ${p.message}`;
+}
+
+/** What a start with these problems is refused with (exit code 2): what is wrong where, and what to do. */
+export function startupRefusal(root: string, problems: readonly CodeProblem[]): RewindError {
+  const hints: Record<CodeProblem['kind'], string> = {
+    duplicate: 'give each workflow one file (rename or delete one of the files naming it)',
+    unreadable: 'make the files readable by the server (permissions, dangling symlinks)',
+    'symlink-loop': 'remove the symlink that leads back into the folder',
+    broken: 'fix the field named',
+  };
+  const kinds = [...new Set(problems.map((p) => p.kind))];
+  return new RewindError(
+    'INVALID_CODE_FILE',
+    `The code folder ${root} cannot be used: ${problems.map(describeProblem).join('; ')}.`,
+    `${kinds.map((k) => hints[k]).join('; ')}; then start the server again.`,
+    { code_dir: root, problems: problems.map((p) => ({ ...p })) },
+  );
+}
