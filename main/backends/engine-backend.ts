@@ -38,7 +38,7 @@ export interface SandboxOptions {
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
 function handlers(engine: Engine, allowCommands: boolean): Handlers {
-  const { workflows, versions, runs } = engine;
+  const { workflows, versions, runs, canaries } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
     if (!allowCommands) refuseCommands(dsl, what);
@@ -51,10 +51,11 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     'workflows:list': {
       apply: async (i) => {
         const list = await workflows.list(i.query);
-        return { workflows: list, total: list.length };
+        const open = await canaries.allCurrent();
+        return { workflows: list.map((w) => ({ ...w, canary: open.get(w.id) ?? null })), total: list.length };
       },
     },
-    'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
+    'workflows:get': { apply: async (i) => ({ ...(await workflows.get(i.workflow_id)), canary: await canaries.current(i.workflow_id) }) },
     'workflows:create': {
       apply: async (i, a) => {
         commands(i.dsl, 'Creating the workflow');
@@ -81,7 +82,8 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     'versions:publish': {
       apply: async (i, a) => {
         commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Publishing v${i.version}`);
-        return versions.publish(i, a);
+        const { canary } = i;
+        return canary ? canaries.start({ ...i, canary }, a) : versions.publish(i, a);
       },
     },
     'versions:rollback': { apply: (i, a) => versions.rollback(i, a) },
@@ -104,6 +106,9 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
       return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
+    'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
+    'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
+    'workflows:health': { apply: (i) => canaries.health(i) },
     'incidents:summary': { apply: () => incidentSummary(engine.store.read, new Date(engine.now())) },
     ...runbookHandlers(engine),
   };

@@ -1,4 +1,5 @@
 import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
+import { CanaryService } from './canary.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
 import type { RealNodeLimits } from './executor/real-node.js';
@@ -28,6 +29,8 @@ export interface EngineOptions {
   limits?: Partial<RealNodeLimits>;
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
+  /** The draw in [0, 1) that decides whether a new run takes a running canary (Math.random by default). */
+  random?: () => number;
 }
 
 /** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
@@ -42,6 +45,7 @@ export class Engine {
   readonly workflows: WorkflowService;
   readonly versions: VersionService;
   readonly runs: RunService;
+  readonly canaries: CanaryService;
 
   private constructor(
     readonly store: Store,
@@ -54,7 +58,13 @@ export class Engine {
   ) {
     this.workflows = new WorkflowService(core);
     this.versions = new VersionService(core, this.workflows);
-    this.runs = new RunService(core, this.workflows, this.versions, {
+    const canaries = new CanaryService(core, this.workflows, this.versions, options.random ?? Math.random);
+    this.canaries = canaries;
+    this.versions.hooks = {
+      beforeSwitch: (wf, to, type, ts, actor) => canaries.supersede(wf, to, type, ts, actor),
+      refuseArchive: (wf, version) => canaries.refuseArchive(wf, version),
+    };
+    this.runs = new RunService(core, this.workflows, this.versions, canaries, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
       runnerId: lease.id,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canarySchema } from './canary.js';
 import { safeName } from './names.js';
 
 /*
@@ -57,6 +58,8 @@ export const workflowSchema = z.object({
   failed_runs: z.number().int(),
   created_at: isoTime,
   updated_at: isoTime,
+  /** The canary being judged (a share of new runs draws it), or null; absent from servers that predate canaries. */
+  canary: canarySchema.nullable().optional(),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
 
@@ -118,6 +121,10 @@ export const runSchema = z.object({
   failed_node: z.string().nullable(),
   created_by: z.string(),
   created_at: isoTime,
+  /** Why the run got its version: named by the caller, the active version, or a canary draw (with the share). */
+  drawn_reason: z.string().nullable().optional(),
+  /** Its judgment nodes' verdicts at the end, by output key (`{verdict: "warning"}`): health per version counts them. */
+  verdicts: z.record(z.string(), z.string()).nullable().optional(),
 });
 export type Run = z.infer<typeof runSchema>;
 

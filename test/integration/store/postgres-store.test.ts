@@ -54,7 +54,7 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(50);
+    expect(store.schemaVersion).toBe(60);
     expect(await tables(url)).toEqual([
       'chain_head',
       'checkpoints',
@@ -146,7 +146,7 @@ describe('PostgreSQL migrations', () => {
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(50);
+    expect(again.schemaVersion).toBe(60);
     expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 5 });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
