@@ -4,6 +4,7 @@ import type { Canary, CanarySpec, CanaryState, VersionMetrics, WorkflowHealth } 
 import type { Dsl, RollbackResult, Workflow } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
 import { RewindError } from './errors.js';
+import { nodeRandom } from './executor/rng.js';
 import type { VersionService } from './versions.js';
 import type { WorkflowService } from './workflows.js';
 
@@ -112,13 +113,14 @@ export class CanaryService {
   }
 
   /**
-   * The version a new run without an explicit one gets, and why. Inside the start's mutation, after
+   * The version a new run without an explicit one gets, and why (drawn from its seed when it has one). Inside the start's mutation, after
    * the head lock: a run never draws a canary that an earlier committed run end has rolled back.
    */
-  async draw(wf: Workflow): Promise<{ version: number | null; reason: string }> {
+  async draw(wf: Workflow, seed?: number): Promise<{ version: number | null; reason: string }> {
     const open = await this.openRow(wf.id);
     if (!open) return { version: wf.active_version, reason: 'active version' };
-    const draw = this.random();
+    // A seeded run draws from its seed, so running it again with that seed draws the same version.
+    const draw = seed === undefined ? this.random() : nodeRandom(seed, 'canary-draw')();
     return draw * 100 < open.percent
       ? { version: open.version, reason: `canary v${open.version} (${open.percent} % share, drew ${draw.toFixed(3)})` }
       : { version: wf.active_version, reason: `stable v${wf.active_version ?? '?'} (canary v${open.version} at ${open.percent} %, drew ${draw.toFixed(3)})` };

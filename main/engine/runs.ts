@@ -135,7 +135,7 @@ export class RunService {
         );
       }
       // A run that names its version is not drawn; the others may draw a running canary.
-      const drawn = input.version === undefined ? await this.canaries.draw(wf) : { version: input.version, reason: 'explicit version' };
+      const drawn = input.version === undefined ? await this.canaries.draw(wf, input.seed) : { version: input.version, reason: 'explicit version' };
       const version = drawn.version;
       if (version === null) {
         throw new RewindError('NO_ACTIVE_VERSION', `"${wf.name}" has no published version to run.`, 'Publish a version, or name one to run.', { workflow_id: wf.id });
