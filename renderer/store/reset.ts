@@ -1,4 +1,5 @@
 import { auditInitialState, useAudit } from './audit-store.js';
+import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
@@ -15,6 +16,7 @@ export async function resetConnectionData(): Promise<void> {
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
   useTimeline.setState(timelineInitialState);
+  useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
   useAudit.setState(auditInitialState);
   useWorkflows.setState(workflowsInitialState);
