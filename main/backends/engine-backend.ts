@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
-import type { Dsl, RewindEvent, Run } from '../../preload/contract/entities.js';
+import type { Dsl, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
@@ -43,6 +43,8 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
   const commands = (dsl: Dsl | undefined, what: string) => {
     if (!allowCommands) refuseCommands(dsl, what);
   };
+  // Every workflow read carries its running canary (null without one), whichever method answers it.
+  const withCanary = async (wf: Workflow): Promise<Workflow> => ({ ...wf, canary: await canaries.current(wf.id) });
   const activeDsl = async (workflowId: string) => {
     const wf = await workflows.get(workflowId);
     return wf.active_version === null ? undefined : (await versions.get(wf.id, wf.active_version)).dsl_definition;
@@ -55,22 +57,22 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
         return { workflows: list.map((w) => ({ ...w, canary: open.get(w.id) ?? null })), total: list.length };
       },
     },
-    'workflows:get': { apply: async (i) => ({ ...(await workflows.get(i.workflow_id)), canary: await canaries.current(i.workflow_id) }) },
+    'workflows:get': { apply: async (i) => withCanary(await workflows.get(i.workflow_id)) },
     'workflows:create': {
       apply: async (i, a) => {
         commands(i.dsl, 'Creating the workflow');
-        return workflows.create(i, a);
+        return withCanary(await workflows.create(i, a));
       },
     },
     'workflows:clone': {
       apply: async (i, a) => {
         commands(await activeDsl(i.workflow_id), 'Cloning the workflow');
-        return workflows.clone(i, a);
+        return withCanary(await workflows.clone(i, a));
       },
     },
-    'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
-    'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
-    'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
+    'workflows:pause': { apply: async (i, a) => withCanary(await workflows.pause(i, a)) },
+    'workflows:unpause': { apply: async (i, a) => withCanary(await workflows.unpause(i, a)) },
+    'workflows:setSchedule': { apply: async (i, a) => withCanary(await workflows.setSchedule(i, a)) },
     'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': {
