@@ -116,7 +116,7 @@ function HealthBar({ health }: { health: VersionMetrics }) {
         <span className="tl-health-failed" style={{ width: `${Math.round(health.failure_rate * 100)}%` }} />
       </span>
       <span className="tl-health-text">
-        {health.runs}·{rate}
+        {health.runs} runs · {rate}
       </span>
     </span>
   );
