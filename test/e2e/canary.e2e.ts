@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import type { EngineBackend } from '../../main/backends/engine-backend.js';
 import { ConsolePage } from './pages/console-page.js';
@@ -46,6 +47,8 @@ test('the canary band and per-version health on the demo timeline; an automatic 
   await expect(c.timelineVersion(5).getByTestId('timeline-health')).toHaveAttribute('data-runs', '2');
   await expect(c.timelineVersion(2).getByTestId('timeline-health')).toHaveAttribute('title', /verdict pass: \d+/);
   await page.screenshot({ path: testInfo.outputPath('canary-band.png') });
+  const { violations } = await new AxeBuilder({ page }).include('[data-testid="workflow-view"]').withTags(['wcag2a', 'wcag2aa']).analyze();
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
 
   // Promote is asked first; keeping it running changes nothing.
   await band.getByTestId('canary-promote').click();
