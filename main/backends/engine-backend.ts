@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
-import type { Dsl, RewindEvent, Run } from '../../preload/contract/entities.js';
+import type { Dsl, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
@@ -51,11 +51,13 @@ export interface SandboxOptions {
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
 function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue): Handlers {
-  const { workflows, versions, runs } = engine;
+  const { workflows, versions, runs, canaries } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
     if (!allowCommands) refuseCommands(dsl, what);
   };
+  // Every workflow read carries its running canary (null without one), whichever method answers it.
+  const withCanary = async (wf: Workflow): Promise<Workflow> => ({ ...wf, canary: await canaries.current(wf.id) });
   const activeDsl = async (workflowId: string) => {
     const wf = await workflows.get(workflowId);
     return wf.active_version === null ? undefined : (await versions.get(wf.id, wf.active_version)).dsl_definition;
@@ -64,25 +66,26 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'workflows:list': {
       apply: async (i) => {
         const list = await workflows.list(i.query);
-        return { workflows: list, total: list.length };
+        const open = await canaries.allCurrent();
+        return { workflows: list.map((w) => ({ ...w, canary: open.get(w.id) ?? null })), total: list.length };
       },
     },
-    'workflows:get': { apply: (i) => workflows.get(i.workflow_id) },
+    'workflows:get': { apply: async (i) => withCanary(await workflows.get(i.workflow_id)) },
     'workflows:create': {
       apply: async (i, a) => {
         commands(i.dsl, 'Creating the workflow');
-        return workflows.create(i, a);
+        return withCanary(await workflows.create(i, a));
       },
     },
     'workflows:clone': {
       apply: async (i, a) => {
         commands(await activeDsl(i.workflow_id), 'Cloning the workflow');
-        return workflows.clone(i, a);
+        return withCanary(await workflows.clone(i, a));
       },
     },
-    'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
-    'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
-    'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
+    'workflows:pause': { apply: async (i, a) => withCanary(await workflows.pause(i, a)) },
+    'workflows:unpause': { apply: async (i, a) => withCanary(await workflows.unpause(i, a)) },
+    'workflows:setSchedule': { apply: async (i, a) => withCanary(await workflows.setSchedule(i, a)) },
     'workflows:unregister': { apply: (i, a) => engine.unregister(i, a) },
     'templates:list': { apply: async () => ({ templates: templates.list() }) },
     'templates:get': { apply: async (i) => templates.get(i.template) },
@@ -115,7 +118,8 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'versions:publish': {
       apply: async (i, a) => {
         commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Publishing v${i.version}`);
-        return versions.publish(i, a);
+        const { canary } = i;
+        return canary ? canaries.start({ ...i, canary }, a) : versions.publish(i, a);
       },
     },
     'versions:rollback': {
@@ -144,6 +148,9 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
       return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
+    'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
+    'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
+    'workflows:health': { apply: (i) => canaries.health(i) },
     'incidents:summary': { apply: () => incidentSummary(engine.store.read, new Date(engine.now())) },
     ...runbookHandlers(engine),
   };

@@ -1,4 +1,4 @@
-import type { Checkpoint, RewindEvent, Run, VersionListItem, Workflow } from '../../preload/contract/index.js';
+import type { Checkpoint, RewindEvent, Run, VersionListItem, VersionMetrics, Workflow } from '../../preload/contract/index.js';
 
 /**
  * What the CLI writes never carries a raw control character (ESC above all), whatever a name or an
@@ -39,6 +39,9 @@ export function workflowDetail(w: Workflow): string {
     `${w.name} (${w.id})`,
     `  source ${w.source_type}, status ${w.status}, active ${w.active_version === null ? 'none' : `v${w.active_version}`}, revision ${w.revision}`,
     `  schedule ${w.schedule ?? 'none'}, failed runs ${w.failed_runs}`,
+    w.canary
+      ? `  canary v${w.canary.version} (${w.canary.state}): ${w.canary.percent} % of new runs; ${w.canary.runs} runs, failure rate ${percent(w.canary.failure_rate)} (limit ${percent(w.canary.policy.max_failure_rate)}), promote ${w.canary.policy.promote}`
+      : '',
     w.description ? `  ${w.description}` : '',
   ]
     .filter(Boolean)
@@ -64,6 +67,7 @@ export function runDetail(r: Run): string {
     `run ${r.run_id}: ${r.status} (${r.kind} of workflow ${r.workflow_id} v${r.version})`,
     r.parent_run_id ? `  parent ${r.parent_run_id}${r.resumed_from_seq === null ? '' : `, resumed after checkpoint ${r.resumed_from_seq}`}` : '',
     `  started ${shortTime(r.started_at) ?? '-'}, finished ${shortTime(r.finished_at) ?? '-'}`,
+    r.drawn_reason ? `  version: ${r.drawn_reason}` : '',
     r.error ? `  error${r.failed_node ? ` at ${r.failed_node}` : ''}: ${r.error}` : '',
   ]
     .filter(Boolean)
@@ -81,4 +85,23 @@ export function eventLine(e: RewindEvent): string {
   const p = e.payload;
   const move = typeof p.to_version === 'number' ? ` v${String(p.from_version ?? '-')} → v${p.to_version}` : '';
   return `${String(e.seq).padStart(6)}  ${shortTime(e.ts) ?? ''}  ${e.type}${move}  ${e.workflow_id ?? ''}${e.run_id ? ` run ${e.run_id}` : ''}  by ${e.actor}`;
+}
+
+const percent = (r: number) => `${(r * 100).toFixed(1)} %`;
+
+export function healthTable(versions: VersionMetrics[]): string {
+  return table(
+    ['VERSION', 'RUNS', 'FAILED', 'FAILURE RATE', 'P50 MS', 'P95 MS', 'VERDICTS'],
+    versions.map((v) => [
+      `v${v.version}`,
+      v.runs,
+      v.failed,
+      percent(v.failure_rate),
+      v.p50_ms,
+      v.p95_ms,
+      Object.entries(v.verdicts)
+        .flatMap(([key, counts]) => Object.entries(counts).map(([value, n]) => `${key}=${value}:${n}`))
+        .join(' ') || null,
+    ]),
+  );
 }

@@ -54,6 +54,11 @@ Versions
   draft WORKFLOW [--dsl FILE] [--change-log TEXT]   new draft (a snapshot of the active one without --dsl)
   diff WORKFLOW FROM TO                        structural DSL diff
   publish WORKFLOW V                           make a draft active
+  publish WORKFLOW V --canary PERCENT --min-runs N --max-failure-rate R [--max-p95-ms MS]
+          [--verdict KEY=VALUE:MAX_RATE] [--window-runs N] [--promote auto|manual (default manual)]
+                                               a canary: PERCENT % of new runs draw V; a breach rolls back by itself
+  canary promote|abort WORKFLOW [--reason TEXT]  end the running canary: promote it, or roll back to the stable version
+  health WORKFLOW [--since ISO]                health per version: runs, failure rate, p50/p95, verdicts
   rollback WORKFLOW V [--preview]              roll back to an earlier version (--preview: what it would do)
   archive WORKFLOW V                           archive a version that is not active
 Runs
@@ -134,12 +139,21 @@ export const verbOptions = {
   comment: { type: 'string' },
   template: { type: 'string' },
   'cancel-running': { type: 'boolean', default: false },
+  canary: { type: 'string' },
+  'min-runs': { type: 'string' },
+  'max-failure-rate': { type: 'string' },
+  'max-p95-ms': { type: 'string' },
+  verdict: { type: 'string' },
+  'window-runs': { type: 'string' },
+  promote: { type: 'string' },
+  reason: { type: 'string' },
+  since: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
 export const verbs = [
   'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'templates',
-  'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive',
+  'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive', 'canary', 'health',
   'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',

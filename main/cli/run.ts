@@ -5,8 +5,8 @@ import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
-import type { BackendMethod, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { checkpointsTable, eventLine, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
+import { checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 import { verifyLog } from './verify.js';
 
@@ -31,6 +31,43 @@ function int(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value)) throw usageError(`${what} must be a whole number; got "${value}".`);
   return Number(value);
+}
+
+/** A number option as given (zod judges its range, so the refusal names the field). */
+function num(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw usageError(`${what} must be a number; got "${value}".`);
+  return n;
+}
+
+/** `publish --canary PERCENT …`: the canary body of the publish route, or nothing without --canary. */
+function canarySpec(values: Values): CanarySpec | undefined {
+  if (values.canary === undefined) {
+    const stray = (['min-runs', 'max-failure-rate', 'max-p95-ms', 'verdict', 'window-runs', 'promote'] as const).find((k) => values[k] !== undefined);
+    if (stray) throw usageError(`--${stray} belongs to a canary publish.`, 'Add --canary PERCENT, or leave the option out to publish outright.');
+    return undefined;
+  }
+  if (values['min-runs'] === undefined || values['max-failure-rate'] === undefined) {
+    throw usageError('A canary publish needs --min-runs and --max-failure-rate.', 'e.g. publish WF 3 --canary 10 --min-runs 20 --max-failure-rate 0.05');
+  }
+  let verdict: CanarySpec['verdict'];
+  if (values.verdict !== undefined) {
+    const m = /^([^=]+)=([^:]+):(.+)$/.exec(values.verdict);
+    if (!m) throw usageError(`--verdict must read KEY=VALUE:MAX_RATE; got "${values.verdict}".`, 'e.g. --verdict verdict=warning:0.2');
+    verdict = { key: m[1]!, value: m[2]!, max_rate: num(m[3], 'The verdict rate')! };
+  }
+  const maxP95 = int(values['max-p95-ms'], '--max-p95-ms');
+  const windowRuns = int(values['window-runs'], '--window-runs');
+  return {
+    percent: num(values.canary, '--canary')!,
+    min_runs: int(values['min-runs'], '--min-runs')!,
+    max_failure_rate: num(values['max-failure-rate'], '--max-failure-rate')!,
+    promote: (values.promote ?? 'manual') as CanarySpec['promote'],
+    ...(maxP95 === undefined ? {} : { max_p95_ms: maxP95 }),
+    ...(windowRuns === undefined ? {} : { window_runs: windowRuns }),
+    ...(verdict ? { verdict } : {}),
+  };
 }
 
 /** `--param k=v`: numbers, booleans and null read as JSON, anything else as a string. */
@@ -348,8 +385,25 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         );
         return p.refusal ? exitCodeOf(p.refusal.code as ErrorCode) : 0;
       }
-      const out = await call(s, verb === 'publish' ? 'versions:publish' : 'versions:rollback', { workflow_id, version, ...revision(s) });
+      const canary = verb === 'publish' ? canarySpec(v) : undefined;
+      const out = await call(s, verb === 'publish' ? 'versions:publish' : 'versions:rollback', { workflow_id, version, ...revision(s), ...(canary ? { canary } : {}) });
       print(s, out, () => `${out.message} (event ${out.seq}, revision ${out.revision})`);
+      return 0;
+    }
+    case 'canary': {
+      const action = need(args, 0, 'promote or abort');
+      if (action !== 'promote' && action !== 'abort') throw usageError(`canary ${action}: the actions are promote and abort.`);
+      const workflow_id = await resolveWorkflow(s, args[1]);
+      const out =
+        action === 'promote'
+          ? await call(s, 'canary:promote', { workflow_id, ...revision(s) })
+          : await call(s, 'canary:abort', { workflow_id, ...revision(s), ...(v.reason === undefined ? {} : { reason: v.reason }) });
+      print(s, out, () => `${out.message} (event ${out.seq}, revision ${out.revision})`);
+      return 0;
+    }
+    case 'health': {
+      const out = await call(s, 'workflows:health', { workflow_id: await resolveWorkflow(s, args[0]), ...(v.since === undefined ? {} : { since: v.since }) });
+      print(s, out, () => (out.versions.length === 0 ? 'No finished runs.' : healthTable(out.versions)));
       return 0;
     }
     case 'archive': {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
+import { CanaryService } from './canary.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
 import type { RealNodeLimits } from './executor/real-node.js';
@@ -40,6 +41,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** The replica this engine serves as, named in `run_taken_over` (host-pid by default). */
   replicaId?: string;
+  /** The draw in [0, 1) that decides whether a new run takes a running canary (Math.random by default). */
+  random?: () => number;
 }
 
 export { SNAPSHOT_RUNNER_ID } from './runners.js';
@@ -54,6 +57,7 @@ export class Engine {
   readonly versions: VersionService;
   readonly runs: RunService;
   private sweepTimer: NodeJS.Timeout | null = null;
+  readonly canaries: CanaryService;
 
   private constructor(
     readonly store: Store,
@@ -66,7 +70,13 @@ export class Engine {
   ) {
     this.workflows = new WorkflowService(core);
     this.versions = new VersionService(core, this.workflows);
-    this.runs = new RunService(core, this.workflows, this.versions, {
+    const canaries = new CanaryService(core, this.workflows, this.versions, options.random ?? Math.random);
+    this.canaries = canaries;
+    this.versions.hooks = {
+      beforeSwitch: (wf, to, type, ts, actor) => canaries.supersede(wf, to, type, ts, actor),
+      refuseArchive: (wf, version) => canaries.refuseArchive(wf, version),
+    };
+    this.runs = new RunService(core, this.workflows, this.versions, canaries, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
       lease,

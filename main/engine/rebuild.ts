@@ -81,6 +81,15 @@ export function rebuildFromEvents(events: Iterable<RewindEvent>): StateSnapshot 
         touch();
         break;
       }
+      case 'canary_started':
+        touch();
+        break;
+      case 'canary_aborted': {
+        // A canary ended by hand before it was ever active leaves its draft deprecated (see CanaryService.supersede).
+        const v = versions[key(e.workflow_id!, p.version)];
+        if (v?.status === 'draft') v.status = 'deprecated';
+        break;
+      }
       case 'version_archived': {
         const v = versions[key(e.workflow_id!, p.version)];
         if (v) v.status = 'archived';

@@ -51,6 +51,8 @@ export interface RunRow {
   runner_id: string | null;
   created_by: string;
   created_at: string;
+  drawn_reason?: string | null;
+  verdicts?: string | null;
 }
 
 export interface CheckpointRow {
@@ -74,6 +76,8 @@ export const toVersion = (r: VersionRow): WorkflowVersion => ({
 
 export const toRun = ({ runner_id: _runner, ...r }: RunRow): Run => ({
   ...r,
+  drawn_reason: r.drawn_reason ?? null,
+  verdicts: r.verdicts ? (JSON.parse(r.verdicts) as Record<string, string>) : null,
   params: JSON.parse(r.params) as Run['params'],
   faults: JSON.parse(r.faults) as Run['faults'],
 });

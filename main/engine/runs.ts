@@ -10,6 +10,7 @@ import { diffOutcomes } from './executor/outcomes.js';
 import { diffDsl } from './dsl/diff.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
 import { RealWork, type RealWorkOptions } from './real-work.js';
+import { type CanaryService, verdictsOf } from './canary.js';
 import type { VersionService } from './versions.js';
 import type { WorkflowService } from './workflows.js';
 
@@ -38,10 +39,10 @@ interface CheckpointState {
 const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled']);
 
-const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
-  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?)`;
+const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason)
+  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?)`;
 const SELECT_RUN = 'SELECT * FROM runs WHERE run_id = ?';
-const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?';
+const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ?, verdicts = ? WHERE run_id = ?';
 const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)';
 /**
  * A driver's checkpoint, fenced: written only while the run is still running and this runner's. The
@@ -95,6 +96,7 @@ export class RunService {
     private readonly core: EngineCore,
     private readonly workflows: WorkflowService,
     private readonly versions: VersionService,
+    private readonly canaries: CanaryService,
     private readonly options: RunOptions,
   ) {
     this.realWork = new RealWork(core, { ...options.realWork, timeScale: options.timeScale, maxNodeDelayMs: options.maxNodeDelayMs });
@@ -163,7 +165,9 @@ export class RunService {
           { workflow_id: wf.id, status: wf.status },
         );
       }
-      const version = input.version ?? wf.active_version;
+      // A run that names its version is not drawn; the others may draw a running canary.
+      const drawn = input.version === undefined ? await this.canaries.draw(wf, input.seed) : { version: input.version, reason: 'explicit version' };
+      const version = drawn.version;
       if (version === null) {
         throw new RewindError('NO_ACTIVE_VERSION', `"${wf.name}" has no published version to run.`, 'Publish a version, or name one to run.', { workflow_id: wf.id });
       }
@@ -179,6 +183,7 @@ export class RunService {
         resumed_from_seq: null,
         actor,
         restored: [],
+        drawn_reason: drawn.reason,
       });
     });
   }
@@ -411,6 +416,8 @@ export class RunService {
     resumed_from_seq: number | null;
     actor: string;
     restored: Checkpoint[];
+    /** Why a fresh start got its version (see `CanaryService.draw`); resumes and replays name theirs. */
+    drawn_reason?: string;
   }): Promise<Run> {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
     // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
@@ -434,6 +441,7 @@ export class RunService {
       this.runnerId,
       spec.actor,
       ts,
+      spec.drawn_reason ?? null,
     ]);
     for (const [i, c] of spec.restored.entries()) await q.run(INSERT_CHECKPOINT, [runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts]);
     await this.core.append({
@@ -619,7 +627,9 @@ export class RunService {
     actor: string,
   ): Promise<Run> {
     const ts = this.core.now();
-    await this.core.q().run(UPDATE_FINISHED, [end.status, ts, end.error, end.failed_node, run.run_id]);
+    const dsl = end.status === 'succeeded' || end.status === 'failed' ? (await this.versions.get(run.workflow_id, run.version)).dsl_definition : null;
+    const verdicts = dsl ? verdictsOf(dsl, end.context as Record<string, unknown>) : null;
+    await this.core.q().run(UPDATE_FINISHED, [end.status, ts, end.error, end.failed_node, verdicts ? JSON.stringify(verdicts) : null, run.run_id]);
     await this.core.append({
       type: `run_${end.status}`,
       workflow_id: run.workflow_id,
@@ -628,6 +638,8 @@ export class RunService {
       ts,
       payload: { version: run.version, kind: run.kind, failed_node: end.failed_node, error: end.error, parent_run_id: run.parent_run_id },
     });
+    // The canary policy judges in this same mutation: its rollback commits with this run's end, or not at all.
+    if (end.status !== 'cancelled' && run.kind !== 'replay') await this.canaries.judge(run.workflow_id, run.version, ts);
     return this.get(run.run_id);
   }
 }

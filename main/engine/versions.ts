@@ -19,12 +19,22 @@ const SET_STATUS = 'UPDATE workflow_versions SET status = ? WHERE workflow_id = 
 const PUBLISH_ROW = "UPDATE workflow_versions SET status = 'active', published_at = ? WHERE workflow_id = ? AND version = ?";
 const SET_ACTIVE = 'UPDATE workflows SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?';
 
+/** What the canary policy adds to the lifecycle (set by the engine; see canary.ts). */
+export interface VersionHooks {
+  /** Before the active version changes by a publish or rollback: a running canary ends (superseded). */
+  beforeSwitch(wf: Workflow, to: number, type: 'version_published' | 'workflow_rollback', ts: string, actor: string): Promise<void>;
+  /** Refuses archiving a version a running canary serves. */
+  refuseArchive(wf: Workflow, version: number): Promise<void>;
+}
+
 /**
  * The version lifecycle: draft → active → deprecated ⇄ active (rollback), any non-active → archived.
  * Publish and rollback are one transaction each (invariant 2): the old active becomes deprecated,
  * the target active, the workflow's revision bumps and the event is appended — all or nothing.
  */
 export class VersionService {
+  hooks: VersionHooks | null = null;
+
   constructor(
     private readonly core: EngineCore,
     private readonly workflows: WorkflowService,
@@ -103,23 +113,30 @@ export class VersionService {
       const wf = await this.workflows.get(input.workflow_id);
       this.workflows.refuseCodeManaged(wf, 'publishing a version');
       this.workflows.checkRevision(wf, input.expected_revision);
-      const target = await this.get(wf.id, input.version);
-      if (target.status !== 'draft') {
-        const hint =
-          target.status === 'active'
-            ? 'It is already the active version; nothing to do.'
-            : target.status === 'deprecated'
-              ? `It was published before; roll back to v${target.version} to make it active again.`
-              : 'Archived versions stay as they are; create a new draft from its DSL and publish that.';
-        throw new RewindError('VERSION_NOT_DRAFT', `v${target.version} of "${wf.name}" is ${target.status}; only a draft can be published.`, hint, {
-          workflow_id: wf.id,
-          version: target.version,
-          status: target.status,
-        });
-      }
+      const target = await this.draftToPublish(wf, input.version);
       const ts = this.core.now();
-      return this.activate(wf, target.version, ts, actor, 'version_published', () => this.core.q().run(PUBLISH_ROW, [ts, wf.id, target.version]));
+      await this.hooks?.beforeSwitch(wf, target.version, 'version_published', ts, actor);
+      return this.activate(wf, wf.active_version, target.version, ts, actor, 'version_published');
     });
+  }
+
+  /** A draft as publish would take it, or why not (VERSION_NOT_DRAFT): also what a canary publish checks. */
+  async draftToPublish(wf: Workflow, version: number): Promise<WorkflowVersion> {
+    const target = await this.get(wf.id, version);
+    if (target.status !== 'draft') {
+      const hint =
+        target.status === 'active'
+          ? 'It is already the active version; nothing to do.'
+          : target.status === 'deprecated'
+            ? `It was published before; roll back to v${target.version} to make it active again.`
+            : 'Archived versions stay as they are; create a new draft from its DSL and publish that.';
+      throw new RewindError('VERSION_NOT_DRAFT', `v${target.version} of "${wf.name}" is ${target.status}; only a draft can be published.`, hint, {
+        workflow_id: wf.id,
+        version: target.version,
+        status: target.status,
+      });
+    }
+    return target;
   }
 
   rollback(input: ParsedInput<'versions:rollback'>, actor: string): Promise<RollbackResult> {
@@ -128,7 +145,8 @@ export class VersionService {
       this.workflows.checkRevision(wf, input.expected_revision);
       await this.refuseRollback(wf, input.version);
       const ts = this.core.now();
-      return this.activate(wf, input.version, ts, actor, 'workflow_rollback', () => this.core.q().run(SET_STATUS, ['active', wf.id, input.version]));
+      await this.hooks?.beforeSwitch(wf, input.version, 'workflow_rollback', ts, actor);
+      return this.activate(wf, wf.active_version, input.version, ts, actor, 'workflow_rollback');
     });
   }
 
@@ -174,6 +192,7 @@ export class VersionService {
         });
       }
       if (target.status === 'archived') return target;
+      await this.hooks?.refuseArchive(wf, target.version);
       const ts = this.core.now();
       await this.core.q().run(SET_STATUS, ['archived', wf.id, target.version]);
       const updated = await this.workflows.touch(wf.id, ts);
@@ -194,18 +213,17 @@ export class VersionService {
     return { workflow_id: input.workflow_id, from, to, diff: diffDsl(from.dsl_definition, to.dsl_definition) };
   }
 
-  private async activate(
-    wf: Workflow,
-    version: number,
-    ts: string,
-    actor: string,
-    type: 'version_published' | 'workflow_rollback',
-    mark: () => Promise<unknown>,
-  ): Promise<RollbackResult> {
-    const from = wf.active_version;
+  /**
+   * The one switch of a workflow's active version, inside the caller's mutation: `from` becomes
+   * deprecated, `to` active (published now, for a publish), the revision bumps, the event is appended.
+   * A person's rollback, a publish, and a canary's promote or automatic rollback all come through here;
+   * `from` is the active version, or the canary's version when a canary is rolled back.
+   */
+  async activate(wf: Workflow, from: number | null, version: number, ts: string, actor: string, type: 'version_published' | 'workflow_rollback'): Promise<RollbackResult> {
     const q = this.core.q();
     if (from !== null) await q.run(SET_STATUS, ['deprecated', wf.id, from]);
-    await mark();
+    if (type === 'version_published') await q.run(PUBLISH_ROW, [ts, wf.id, version]);
+    else await q.run(SET_STATUS, ['active', wf.id, version]);
     await q.run(SET_ACTIVE, [version, ts, wf.id]);
     const updated = await this.workflows.get(wf.id);
     const verb = type === 'workflow_rollback' ? 'Rolled back' : 'Published';

@@ -1,6 +1,6 @@
 import type { Dsl } from '../../preload/contract/entities.js';
 import type { Backend } from '../backends/backend.js';
-import { defectRateVersions, etlVersions } from '../engine/demo/workflows.js';
+import { canaryLineSample, defectRateCanary, defectRateVersions, etlVersions } from '../engine/demo/workflows.js';
 import { RewindError } from '../engine/errors.js';
 import { evaluateCheck, resolveWorkflow } from './checks.js';
 import type { RollbackLevel } from './schema.js';
@@ -84,6 +84,27 @@ const etlPartitionChange: Scenario = {
   },
 };
 
+const defectCanaryBreach: Scenario = {
+  name: 'defect-canary-breach',
+  description: "Seed 000's canary: the defect judgment tightened to 2 % takes 10 % of the runs, its warning rate jumps, and the policy rolls it back by itself.",
+  level: 'application',
+  setup: async (backend) => {
+    const wf = await resolveWorkflow(backend, 'defect-rate-judgment');
+    const draft = await backend.call('versions:createDraft', { workflow_id: wf.id, dsl: defectRateCanary.dsl, change_log: defectRateCanary.change_log, expected_revision: wf.revision }, ACTOR);
+    await backend.call('versions:publish', { workflow_id: wf.id, version: draft.version, canary: defectRateCanary.policy }, ACTOR);
+    // Seeded draws, bounded: the scenario ends once the policy has rolled the canary back.
+    for (let i = 0; i < 400; i++) {
+      if (!(await backend.call('workflows:get', { workflow_id: wf.id })).canary) break;
+      await backend.call('runs:start', { workflow_id: wf.id, params: canaryLineSample(i), seed: 5000 + i, wait: true }, ACTOR);
+    }
+    const after = await backend.call('workflows:get', { workflow_id: wf.id });
+    if (after.canary || after.active_version === draft.version) {
+      throw new RewindError('VALIDATION_FAILED', `The canary v${draft.version} of defect-rate-judgment did not breach.`, 'Rehearse this scenario on a fresh demo sandbox.', { workflow: wf.id });
+    }
+    return `canary v${draft.version} at ${defectRateCanary.policy.percent} % rolled back by itself to v${after.active_version ?? '?'}`;
+  },
+};
+
 const fullOutage: Scenario = {
   name: 'full-outage',
   description: 'All three at once: the ML registry outage, the defect-threshold typo and the ETL partition change.',
@@ -96,7 +117,7 @@ const fullOutage: Scenario = {
 };
 
 export const scenarios: Readonly<Record<string, Scenario>> = Object.fromEntries(
-  [mlRegistryOutage, defectThresholdMisconfig, etlPartitionChange, fullOutage].map((s) => [s.name, s]),
+  [mlRegistryOutage, defectThresholdMisconfig, etlPartitionChange, defectCanaryBreach, fullOutage].map((s) => [s.name, s]),
 );
 
 /** A scenario by name. Scenarios break things on purpose, so they run only against a sandbox. */

@@ -22,6 +22,7 @@ import {
   workflowSchema,
   workflowVersionSchema,
 } from './entities.js';
+import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 
@@ -178,9 +179,20 @@ export const backendMethods = {
     { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions' }, role: 'admin', mutates: true, summary: 'New draft from a DSL, or a snapshot of the active definition.' },
   ),
   'versions:publish': method(
-    z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
+    z.strictObject({
+      workflow_id: workflowId,
+      version: versionNumber,
+      expected_revision: expectedRevision,
+      /** Publish as a canary: the stable version stays active and a share of new runs draws this one. */
+      canary: canarySpecSchema.optional(),
+    }),
     rollbackResultSchema,
-    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/publish' }, role: 'admin', mutates: true, summary: 'Publish a draft: it becomes active, the old active is deprecated.' },
+    {
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/publish' },
+      role: 'admin',
+      mutates: true,
+      summary: 'Publish a draft: it becomes active, the old active is deprecated. With `canary`, it takes a share of new runs under a policy that rolls it back by itself.',
+    },
   ),
   'versions:rollback': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
@@ -352,6 +364,36 @@ export const backendMethods = {
     mutates: false,
     summary: "A rehearsal's post-incident report (seed 003's template), as Markdown.",
   }),
+  'canary:promote': method(
+    z.strictObject({ workflow_id: workflowId, expected_revision: expectedRevision }),
+    rollbackResultSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/canary/promote' },
+      role: 'operator',
+      mutates: true,
+      summary: 'Promote the running canary: it becomes the active version, the stable one is deprecated.',
+    },
+  ),
+  'canary:abort': method(
+    z.strictObject({ workflow_id: workflowId, reason: z.string().max(500).optional(), expected_revision: expectedRevision }),
+    rollbackResultSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/canary/abort' },
+      role: 'operator',
+      mutates: true,
+      summary: 'Abort the running canary: the workflow rolls back to the stable version and no new run draws the canary.',
+    },
+  ),
+  'workflows:health': method(
+    z.strictObject({ workflow_id: workflowId, since: z.iso.datetime({ offset: true }).optional() }),
+    workflowHealthSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/health' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Health per version over finished runs (since a time, or all): runs, failures, failure rate, p50/p95 duration, verdicts.',
+    },
+  ),
   'incidents:summary': method(z.strictObject({}), incidentSummarySchema, {
     http: { method: 'GET', path: '/api/v1/incidents' },
     role: 'viewer',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canarySchema } from './canary.js';
 import { safeName } from './names.js';
 
 /*
@@ -63,6 +64,8 @@ export const workflowSchema = z.object({
   code_file: z.string().nullable(),
   /** The template (and its version) the workflow was made from; null when it was not. */
   template: z.object({ name: z.string(), version: z.number().int() }).nullable(),
+  /** The canary being judged (a share of new runs draws it), or null; absent from servers that predate canaries. */
+  canary: canarySchema.nullable().optional(),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
 
@@ -161,6 +164,10 @@ export const runSchema = z.object({
   failed_node: z.string().nullable(),
   created_by: z.string(),
   created_at: isoTime,
+  /** Why the run got its version: named by the caller, the active version, or a canary draw (with the share). */
+  drawn_reason: z.string().nullable().optional(),
+  /** Its judgment nodes' verdicts at the end, by output key (`{verdict: "warning"}`): health per version counts them. */
+  verdicts: z.record(z.string(), z.string()).nullable().optional(),
 });
 export type Run = z.infer<typeof runSchema>;
 

@@ -52,6 +52,10 @@ export const errorCodes = {
   RUN_NOT_CANCELLABLE: 409,
   RESUME_INCOMPATIBLE: 409,
   RUN_NOT_WAITING: 409,
+  /** A canary of the workflow is already running: promote or abort it first. */
+  CANARY_RUNNING: 409,
+  /** Promote or abort asked of a workflow that runs no canary. */
+  NO_CANARY: 409,
   COMMANDS_DISABLED: 403,
   IDEMPOTENCY_CONFLICT: 409,
   REHEARSAL_NOT_ACTIVE: 409,

@@ -2,6 +2,7 @@ import { permission, suggestedAction } from '../home/home-model.js';
 import { answerWaitingRun, openRun as openRunNow, resumeFailedRun } from '../home/incident-actions.js';
 import { useApprovals } from '../store/approvals-store.js';
 import { useAudit } from '../store/audit-store.js';
+import { useCanary } from '../store/canary-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useHistory } from '../store/history-store.js';
 import { useIncidents } from '../store/incidents-store.js';
@@ -166,6 +167,22 @@ export function buildCommands(): Command[] {
         useUi.getState().setView('workflows');
       },
     });
+  }
+
+  // Any workflow's running canary: the palette asks, and the band on its timeline confirms.
+  if (permission(selectRole(useConnections.getState()), 'rollback').allowed) {
+    for (const w of workflows) {
+      if (!w.canary) continue;
+      const decide = (action: 'promote' | 'abort') => () => {
+        useWorkflows.getState().select(w.id);
+        useUi.getState().setView('workflows');
+        useCanary.getState().ask(w.id, action);
+      };
+      cmds.push(
+        { id: `canary:promote:${w.id}`, group: 'Canary', title: `Promote canary of ${w.name} (v${w.canary.version})…`, run: decide('promote') },
+        { id: `canary:abort:${w.id}`, group: 'Canary', title: `Abort canary of ${w.name} (v${w.canary.version}), roll back to v${w.canary.stable_version}…`, run: decide('abort') },
+      );
+    }
   }
 
   const current = workflows.find((w) => w.id === selectedId);

@@ -22,7 +22,13 @@ export function describeEvent(e: RewindEvent): string {
     case 'version_published':
       return from === null ? `Published ${v(to)}` : `Published ${v(to)} (was ${v(from)})`;
     case 'workflow_rollback':
-      return `Rolled back ${v(from)} → ${v(to)}`;
+      return e.actor.startsWith('policy:') ? `Automatic rollback ${v(from)} → ${v(to)}` : `Rolled back ${v(from)} → ${v(to)}`;
+    case 'canary_started':
+      return `Canary ${v(to)} started for ${num(e.payload.percent) ?? '?'} % of new runs`;
+    case 'canary_promoted':
+      return `Canary ${v(to)} promoted`;
+    case 'canary_aborted':
+      return `Canary ${v(to)} aborted${str(e.payload.reason) ? `: ${str(e.payload.reason)}` : ''}`;
     case 'version_archived':
       return `Archived ${v(to)}`;
     case 'workflow_paused':

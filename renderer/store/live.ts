@@ -3,6 +3,7 @@ import { onTransportState } from '../api/client.js';
 import { describeEvent, isToastWorthy } from '../shared/event-text.js';
 import { useApprovals } from './approvals-store.js';
 import { useAudit } from './audit-store.js';
+import { useCanary } from './canary-store.js';
 import { useConnections } from './connections-store.js';
 import { useIncidents } from './incidents-store.js';
 import { useInspector } from './inspector-store.js';
@@ -57,6 +58,10 @@ export function startLive(bridge: RewindBridge): () => void {
   const reloadRuns = debounce(() => void useRuns.getState().load(), REFRESH_MS);
   const reloadIncidents = debounce(() => void useIncidents.getState().load(), REFRESH_MS);
   const reloadApprovals = debounce(() => void useApprovals.getState().load(), REFRESH_MS);
+  const reloadHealth = debounce(() => {
+    const id = useCanary.getState().workflowId;
+    if (id) void useCanary.getState().loadHealth(id);
+  }, REFRESH_MS);
 
   const onEvent = (e: RewindEvent) => {
     useAudit.getState().append(e);
@@ -64,6 +69,8 @@ export function startLive(bridge: RewindBridge): () => void {
       reloadWorkflows();
       reloadIncidents();
       void useTimeline.getState().applyEvent(e);
+      // A run's end changes its version's health; the open workflow's is re-read.
+      if (e.workflow_id === useCanary.getState().workflowId && (/^run_(succeeded|failed|interrupted)$/.test(e.type) || e.type.startsWith('canary_'))) reloadHealth();
       if (e.type === 'workflow_rollback' || e.type === 'version_published' || e.type === 'version_archived') useRollback.getState().refreshIfShowing(e.workflow_id);
     }
     if (e.run_id) {

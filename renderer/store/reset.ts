@@ -1,5 +1,6 @@
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
 import { auditInitialState, useAudit } from './audit-store.js';
+import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
@@ -16,6 +17,7 @@ export async function resetConnectionData(): Promise<void> {
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
   useTimeline.setState(timelineInitialState);
+  useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
   useAudit.setState(auditInitialState);
   useWorkflows.setState(workflowsInitialState);

@@ -3,6 +3,7 @@ import type { Workflow } from '../../preload/contract/index.js';
 import { permission, versionMarks } from '../home/home-model.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { VirtualList } from '../shared/VirtualList.js';
+import { useCanary } from '../store/canary-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useIncidents } from '../store/incidents-store.js';
 import { useRollback } from '../store/rollback-store.js';
@@ -36,6 +37,7 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
   const allowed = permission(useConnections(selectRole), 'rollback');
   const refusal = allowed.allowed ? null : allowed.reason;
 
+  const health = useCanary((s) => (s.workflowId === workflow.id ? s.health : null));
   const rollbackTo = (version: number) => void useRollback.getState().openFor(workflow.id, version);
 
   const onRowKey = (key: string, index: number): boolean => {
@@ -92,6 +94,7 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
             onRollback={rollbackTo}
             mark={row.kind === 'version' ? (marks.get(row.version.version) ?? null) : null}
             refusal={refusal}
+            health={row.kind === 'version' ? (health?.[row.version.version] ?? null) : null}
           />
         )}
       />

@@ -1,4 +1,5 @@
 import { memo } from 'react';
+import type { VersionMetrics } from '../../preload/contract/index.js';
 import type { VersionMark } from '../home/home-model.js';
 import { describeEvent } from '../shared/event-text.js';
 import { formatShortTime, formatTime } from '../shared/format.js';
@@ -13,6 +14,7 @@ export const TimelineItem = memo(function TimelineItem({
   onRollback,
   mark = null,
   refusal = null,
+  health = null,
 }: {
   row: TimelineRow;
   active: boolean;
@@ -22,14 +24,18 @@ export const TimelineItem = memo(function TimelineItem({
   mark?: VersionMark | null;
   /** Why this console may not roll back here (its role), or null. */
   refusal?: string | null;
+  /** This version's finished runs and failure rate, when it has any. */
+  health?: VersionMetrics | null;
 }) {
   const tab = active ? 0 : -1;
   if (row.kind !== 'version') {
     const text = describeEvent(row.event);
+    // A policy's own rollback (policy:canary) is marked apart from a person's.
+    const automatic = row.kind === 'rollback' && row.event.actor.startsWith('policy:');
     return (
-      <div className={`tl-row tl-event tl-${row.kind}`} data-testid={`timeline-${row.kind}`} data-seq={row.event.seq}>
+      <div className={`tl-row tl-event tl-${row.kind}`} data-testid={`timeline-${row.kind}`} data-seq={row.event.seq} data-automatic={automatic ? 'true' : undefined}>
         <span className="tl-rail" aria-hidden="true">
-          <span className="tl-glyph">{row.kind === 'rollback' ? '↩' : '▲'}</span>
+          <span className="tl-glyph">{automatic ? '⚡' : row.kind === 'rollback' ? '↩' : '▲'}</span>
         </span>
         <span className="tl-event-text" tabIndex={tab} data-primary>
           {text}
@@ -76,6 +82,7 @@ export const TimelineItem = memo(function TimelineItem({
             {describeEvent(published)}
           </span>
         ) : null}{' '}
+        {health ? <HealthBar health={health} /> : null}
         {v.change_log || <span className="muted">no change log</span>}
       </span>
       <span className="muted tl-actor">{v.created_by}</span>
@@ -101,3 +108,23 @@ export const TimelineItem = memo(function TimelineItem({
     </div>
   );
 });
+
+/** Runs and failure rate of one version: a bar whose red part is the failed share. */
+function HealthBar({ health }: { health: VersionMetrics }) {
+  const rate = `${(health.failure_rate * 100).toFixed(0)} %`;
+  const p95 = health.p95_ms === null ? '' : `, p95 ${health.p95_ms} ms`;
+  const verdicts = Object.entries(health.verdicts)
+    .flatMap(([key, counts]) => Object.entries(counts).map(([value, n]) => `${key} ${value}: ${n}`))
+    .join(', ');
+  const title = `${health.runs} finished runs, ${health.failed} failed (${rate})${p95}${verdicts ? `; ${verdicts}` : ''}`;
+  return (
+    <span className="tl-health" title={title} data-testid="timeline-health" data-runs={health.runs} data-failure-rate={health.failure_rate}>
+      <span className="tl-health-bar" aria-hidden="true">
+        <span className="tl-health-failed" style={{ width: `${Math.round(health.failure_rate * 100)}%` }} />
+      </span>
+      <span className="tl-health-text">
+        {health.runs} runs · {rate}
+      </span>
+    </span>
+  );
+}

@@ -4,7 +4,9 @@ import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { GuardedButton } from '../shared/GuardedButton.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { DiffPanel } from '../diff/DiffPanel.js';
+import { CanaryBand } from '../canary/CanaryBand.js';
 import { Timeline } from '../timeline/Timeline.js';
+import { useCanary } from '../store/canary-store.js';
 import { useRuns } from '../store/runs-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useIncidents } from '../store/incidents-store.js';
@@ -24,7 +26,10 @@ export function WorkflowView() {
   const failingRunId = useIncidents((s) => selectIncidentFor(workflowId)(s)?.latest_failed_run_id ?? null);
 
   useEffect(() => {
-    if (workflowId) void useTimeline.getState().load(workflowId);
+    if (workflowId) {
+      void useTimeline.getState().load(workflowId);
+      void useCanary.getState().loadHealth(workflowId);
+    }
   }, [workflowId]);
 
   if (!wf) {
@@ -80,6 +85,7 @@ export function WorkflowView() {
       {actionError && !pauseAsked ? (
         <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} onDismiss={() => useWorkflows.getState().clearActionError()} focusOnMount testId="workflow-error" />
       ) : null}
+      <CanaryBand workflow={wf} />
       <div className="workflow-body">
         <Timeline workflow={wf} />
         <DiffPanel />

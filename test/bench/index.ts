@@ -3,6 +3,7 @@
  * run; `npm run bench -- --json` prints `{name: {value, unit, baseline, ratio, goal, met}}`.
  * `--only NAME` runs one suite.
  */
+import { canarySuite } from './canary.bench.js';
 import { cliSuite } from './cli.bench.js';
 import { engineSuite } from './engine.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
@@ -11,7 +12,7 @@ import { rendererSuite } from './renderer.bench.js';
 import { serverSuite } from './server.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite, realNodesSuite, replicasSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

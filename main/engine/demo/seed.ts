@@ -1,11 +1,11 @@
 import type { Engine } from '../engine.js';
-import { defectRateVersions, etlVersions, mlVersions } from './workflows.js';
+import { canaryLineSample, defectRateCanary, defectRateVersions, etlVersions, mlVersions } from './workflows.js';
 
 const HOUR = 3_600_000;
 
 /**
  * Seeds an empty sandbox with three workflows and a believable past: several versions each, a
- * rollback in every history, replays, a resumed interruption, and one open incident — the ML
+ * rollback in every history, a canary that rolled itself back (seed 000's story), replays, a resumed interruption, and one open incident — the ML
  * pipeline's latest version fails at `deploy` after four good checkpoints, its failed run waiting
  * to be resumed once an operator rolls back.
  */
@@ -48,6 +48,14 @@ async function seedHistory(engine: Engine, actor: string): Promise<void> {
   await at(2, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 13, faults: {}, wait: false }, people.ops));
   await at(0.2, () => versions.rollback({ workflow_id: defect.id, version: 2 }, people.ops));
   await at(1, () => runs.start({ workflow_id: defect.id, params: { line: 'A3', defect_rate: 0.041 }, seed: 14, faults: {}, wait: false }, people.ops));
+
+  // Seed 000's canary: v4 takes 10 % of the runs, its warning rate jumps, and it rolls itself back to v2.
+  await at(4, () => versions.createDraft({ workflow_id: defect.id, dsl: defectRateCanary.dsl, change_log: defectRateCanary.change_log }, people.lead));
+  await at(0.5, () => engine.canaries.start({ workflow_id: defect.id, version: 4, canary: defectRateCanary.policy }, people.lead));
+  // Seeded draws: the same runs draw the canary on every machine. Bounded, should a policy change stop it breaching.
+  for (let i = 0; i < 400 && (await engine.canaries.current(defect.id)) !== null; i++) {
+    await at(0.1, () => runs.start({ workflow_id: defect.id, params: canaryLineSample(i), seed: 1000 + i, faults: {}, wait: false }, 'scheduler'));
+  }
 
   // Nightly ETL: dedupe added, then an aggregation change that emptied the partition, rolled back;
   // one night the worker died mid-run and the run was resumed from its checkpoint.

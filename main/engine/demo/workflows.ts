@@ -1,3 +1,4 @@
+import type { CanarySpec } from '../../../preload/contract/canary.js';
 import type { Dsl } from '../../../preload/contract/entities.js';
 
 /*
@@ -44,6 +45,19 @@ export const defectRateVersions: Array<{ dsl: Dsl; change_log: string }> = [
     change_log: 'Page the quality lead on every non-pass verdict',
   },
 ];
+
+/**
+ * Seed 000's canary: the judgment tightened to warn above 2 %, tried on 10 % of the runs. Lines
+ * sampling 2–3 % pass under v2 and warn under it: the warning rate jumps, and the policy rolls it back.
+ */
+export const defectRateCanary: { dsl: Dsl; change_log: string; policy: CanarySpec } = {
+  dsl: inspection(0.02),
+  change_log: 'Warn above 2 % (quality audit QA-1204), as a 10 % canary',
+  policy: { percent: 10, min_runs: 5, max_failure_rate: 0.1, verdict: { key: 'verdict', value: 'warning', max_rate: 0.2 }, window_runs: 20, promote: 'auto' },
+};
+
+/** A sampled defect rate between 2.1 % and 2.8 %: a pass under v2's 3 %, a warning under the canary's 2 %. */
+export const canaryLineSample = (i: number): Record<string, unknown> => ({ line: ['A3', 'B1', 'C2'][i % 3], defect_rate: 0.021 + (i % 8) * 0.001 });
 
 const ml = (opts: { epochs: number; minAccuracy: number; validate: boolean; deploy: Record<string, unknown> }): Dsl => ({
   defaults: { dataset: 's3://ml-data/defects/2026-11', accuracy: 0.93, model: 'defect-classifier' },

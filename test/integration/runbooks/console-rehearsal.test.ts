@@ -70,7 +70,7 @@ describe('console rehearsals on the demo sandbox', () => {
     const { runbooks } = await c.call<{ runbooks: StoredRunbook[] }>('runbooks:list');
     expect(runbooks.map((r) => r.name)).toContain(LEVEL_1);
     const { scenarios } = await c.call<{ scenarios: Array<{ name: string }> }>('scenarios:list');
-    expect(scenarios.map((s) => s.name)).toEqual(['ml-registry-outage', 'defect-threshold-misconfig', 'etl-partition-schema-change', 'full-outage']);
+    expect(scenarios.map((s) => s.name)).toEqual(['ml-registry-outage', 'defect-threshold-misconfig', 'etl-partition-schema-change', 'defect-canary-breach', 'full-outage']);
 
     const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0 });
     expect(started).toMatchObject({ connection_id: 'sandbox', runbook_name: LEVEL_1, scenario: 'ml-registry-outage', mode: 'rehearsal', state: 'setting_up', steps: [], rehearsal_id: null, passed: null });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineBackend } from '../../../main/backends/engine-backend.js';
+import { scenarioFor } from '../../../main/runbooks/scenarios.js';
 import type { Workflow } from '../../../preload/contract/index.js';
 import { eventsOf, expectOneActive, openTempSandbox, tempDbPath, versionStatuses } from './fixtures.js';
 
@@ -31,7 +32,38 @@ describe('demo sandbox', () => {
     const d = await sb.call('versions:diff', { workflow_id: wf.id, from: 1, to: 2 });
     const judge = d.diff.changed.find((c) => c.node_id === 'judge_defect_rate');
     expect(judge?.changes).toEqual(expect.arrayContaining([{ path: 'params.rules.1.value', before: 0.05, after: 0.03 }]));
-    expect(await versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'deprecated', 2: 'active', 3: 'deprecated' });
+    expect(await versionStatuses(sb.engine, wf.id)).toEqual({ 1: 'deprecated', 2: 'active', 3: 'deprecated', 4: 'deprecated' });
+  });
+
+  it("tells seed 000's canary: v4 took 10 % of the runs, its warning rate jumped, and it rolled itself back to v2", async () => {
+    const sb = await openTempSandbox({ demo: true });
+    const wf = (await byName(sb))['defect-rate-judgment']!;
+    expect(wf).toMatchObject({ active_version: 2, canary: null });
+    const events = (await eventsOf(sb.engine)).filter((e) => e.workflow_id === wf.id);
+    const started = events.find((e) => e.type === 'canary_started')!;
+    const aborted = events.find((e) => e.type === 'canary_aborted')!;
+    expect(started.payload).toMatchObject({ version: 4, stable_version: 2, percent: 10 });
+    expect(aborted).toMatchObject({ actor: 'policy:canary', payload: { version: 4, runs: 5, threshold: 'verdict', observed: 1 } });
+    const rollback = events.find((e) => e.type === 'workflow_rollback' && e.seq > started.seq)!;
+    expect(rollback).toMatchObject({ actor: 'policy:canary', payload: { from_version: 4, to_version: 2 } });
+    // The draws: a share of the runs took v4, the rest v2, each saying why; none drew v4 after the rollback.
+    const { runs } = await sb.call('runs:list', { workflow_id: wf.id });
+    const during = runs.filter((r) => r.created_at >= started.ts);
+    expect(during.filter((r) => r.version === 4).every((r) => r.drawn_reason?.startsWith('canary v4 (10 % share'))).toBe(true);
+    expect(during.filter((r) => r.version === 2).length).toBeGreaterThan(during.filter((r) => r.version === 4).length);
+    expect(during.filter((r) => r.created_at > rollback.ts && r.version === 4)).toEqual([]);
+    const health = await sb.call('workflows:health', { workflow_id: wf.id });
+    expect(health.versions.find((v) => v.version === 4)).toMatchObject({ runs: 5, failed: 0, verdicts: { verdict: { warning: 5 } } });
+  });
+
+  it('the runbook rehearsal stages the canary again: a new canary that breaches and rolls itself back', async () => {
+    const sb = await openTempSandbox({ demo: true });
+    const wf = (await byName(sb))['defect-rate-judgment']!;
+    const said = await scenarioFor('defect-canary-breach', sb).setup(sb);
+    expect(said).toBe('canary v5 at 10 % rolled back by itself to v2');
+    expect(await sb.call('workflows:get', { workflow_id: wf.id })).toMatchObject({ active_version: 2, canary: null });
+    const last = (await eventsOf(sb.engine)).filter((e) => e.type === 'canary_aborted').at(-1);
+    expect(last).toMatchObject({ actor: 'policy:canary', payload: { version: 5, threshold: 'verdict' } });
   });
 
   it('holds an open incident: the ML run failed at deploy after 4 good checkpoints, resumable under v3 after a rollback', async () => {
