@@ -53,7 +53,10 @@ describe('workflow list and timeline', () => {
     await waitFor(() => expect(screen.getAllByTestId('timeline-version')).toHaveLength(2));
     // A publish is drawn on its version's row, not as a row of its own.
     expect(screen.queryAllByTestId('timeline-publish')).toHaveLength(0);
-    expect(screen.getAllByTestId('timeline-published').map((p) => p.textContent)).toEqual(['▲ Published v2 (was v1)', '▲ Published v1']);
+    expect(screen.getAllByTestId('timeline-published').map((p) => p.getAttribute('title'))).toEqual([
+      expect.stringMatching(/^Published v2 \(was v1\) by mina\.kim, /),
+      expect.stringMatching(/^Published v1 by mina\.kim, /),
+    ]);
     const picks = screen.getAllByTestId('timeline-pick');
     fireEvent.click(picks[0]!);
     fireEvent.click(picks[1]!);
