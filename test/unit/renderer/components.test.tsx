@@ -206,7 +206,7 @@ describe('real nodes in the run graph', () => {
     const nodes = screen.getAllByTestId('dag-node');
     expect(nodes.map((n) => `${n.dataset.nodeId}:${n.dataset.work}`)).toEqual(['load:simulated', 'train:real', 'gate:real', 'deploy:simulated']);
     expect(nodes.map((n) => n.querySelector('[data-testid="dag-real-mark"]') !== null)).toEqual([false, true, true, false]);
-    expect(nodes[1]!.getAttribute('aria-label')).toBe('train: http, real work, succeeded');
+    expect(nodes[1]!.querySelector('title')?.textContent).toBe('train: http, real work, succeeded');
     expect(screen.getByTestId('dag-legend').textContent).toContain('real work (http, command, wait, approval)');
   });
 });
