@@ -1,9 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { basename } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { webCallSchema, type WebServerMessage } from '../../preload/contract/index.js';
+import { consoleMethods, webCallSchema, type ApiResult, type WebServerMessage } from '../../preload/contract/index.js';
 import type { CreateRemote } from '../ipc/connections/connection-manager.js';
 import { createRemoteBackend } from '../ipc/connections/remote-factory.js';
 import { openConsole } from '../ipc/open-console.js';
@@ -39,6 +42,8 @@ const HOST = '127.0.0.1';
 /** Calls are small JSON objects; the largest is a DSL of 500 nodes. */
 const MAX_PAYLOAD = 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
+/** `GET /download/snapshot/<file name>?token=…`: a snapshot this console took, as a file download. */
+export const SNAPSHOT_ROUTE = '/download/snapshot/';
 
 /**
  * Browser mode: the built renderer over HTTP and the console API over one WebSocket (`/rpc?token=…`),
@@ -75,13 +80,43 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
     'Cache-Control': 'no-cache',
   });
 
+  /**
+   * The snapshots this console took, by file name: the only files its download route serves, so a
+   * page can fetch what it asked for and nothing else of the machine's files.
+   */
+  const downloads = new Map<string, string>();
+  const remember = (method: string, result: ApiResult<unknown>) => {
+    if (method !== 'snapshots:create' || !result.ok) return;
+    const taken = consoleMethods['snapshots:create'].output.safeParse(result.value);
+    if (taken.success) downloads.set(basename(taken.data.path), taken.data.path);
+  };
+
+  const serveSnapshot = async (url: URL, res: ServerResponse, head: boolean) => {
+    // A download is a navigation, which cannot carry headers: the token rides in the query, as on /rpc.
+    if (!timingSafeEqual(sha256(url.searchParams.get('token') ?? ''), tokenDigest)) return plain(res, 401, 'Unauthorized.\n');
+    const name = decodeName(url.pathname.slice(SNAPSHOT_ROUTE.length));
+    const file = name === null ? undefined : downloads.get(name);
+    const size = file ? await stat(file).then((s) => (s.isFile() ? s.size : null), () => null) : null;
+    if (!file || name === null || size === null) return plain(res, 404, 'No such snapshot: take it from this console first.\n');
+    res.writeHead(200, {
+      ...headers(),
+      'Content-Type': 'application/vnd.sqlite3',
+      'Content-Length': size,
+      'Content-Disposition': `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    });
+    if (head) return res.end();
+    createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  };
+
   const serveStatic = async (req: IncomingMessage, res: ServerResponse) => {
     if (!allowedHosts().has(req.headers.host ?? '')) return plain(res, 403, 'Unknown host.\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return plain(res, 405, 'Method not allowed.\n');
     }
-    const path = new URL(req.url ?? '/', `http://${HOST}`).pathname;
+    const url = new URL(req.url ?? '/', `http://${HOST}`);
+    if (url.pathname.startsWith(SNAPSHOT_ROUTE)) return serveSnapshot(url, res, req.method === 'HEAD');
+    const path = url.pathname;
     const file = await resolveStatic(rendererDir, path);
     if (!file) {
       const built = await resolveStatic(rendererDir, '/index.html');
@@ -127,7 +162,10 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
       const call = webCallSchema.safeParse(raw);
       if (!call.success) return ws.close(1008, 'Not a console call.');
       const { id, method, input } = call.data;
-      void service.handle(method, input).then((result) => send(ws, { id, result }));
+      void service.handle(method, input).then((result) => {
+        remember(method, result);
+        send(ws, { id, result });
+      });
     });
   });
 
@@ -196,4 +234,12 @@ function plain(res: ServerResponse, status: number, text: string): void {
 
 function refuse(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function decodeName(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
 }

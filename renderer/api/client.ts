@@ -7,6 +7,8 @@ import { createWebBridge, rpcUrlFromLocation, type TransportState } from './web-
  */
 
 let current: RewindBridge | null = null;
+/** Browser mode: no preload, so files travel as uploads and downloads, never as paths typed here. */
+let browserMode = false;
 const transportListeners = new Set<(s: TransportState) => void>();
 let transportState: TransportState = 'open';
 
@@ -16,8 +18,13 @@ export function api(): RewindBridge {
 }
 
 /** For main.tsx and for tests that fake the API at this boundary. */
-export function setApi(bridge: RewindBridge | null): void {
+export function setApi(bridge: RewindBridge | null, mode: 'desktop' | 'browser' = 'desktop'): void {
   current = bridge;
+  browserMode = mode === 'browser';
+}
+
+export function isBrowserMode(): boolean {
+  return browserMode;
 }
 
 export function getTransportState(): TransportState {
@@ -44,7 +51,7 @@ export function connectApi(win: Window & { rewind?: RewindBridge }): RewindBridg
       for (const l of transportListeners) l(s);
     },
   });
-  setApi(bridge);
+  setApi(bridge, 'browser');
   return bridge;
 }
 

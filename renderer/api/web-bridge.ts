@@ -167,3 +167,9 @@ export function rpcUrlFromLocation(loc: Pick<Location, 'protocol' | 'host' | 'se
   const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${loc.host}/rpc?token=${encodeURIComponent(token)}`;
 }
+
+/** Where browser mode downloads a snapshot the console took (main/web's `/download/snapshot/` route). */
+export function snapshotDownloadUrl(loc: Pick<Location, 'search'>, fileName: string): string {
+  const token = new URLSearchParams(loc.search).get('token') ?? '';
+  return `/download/snapshot/${encodeURIComponent(fileName)}?token=${encodeURIComponent(token)}`;
+}

@@ -1,11 +1,12 @@
 import { useEffect, type FormEvent } from 'react';
+import { isBrowserMode } from '../api/client.js';
 import { Dialog } from '../shared/Dialog.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { formatTime } from '../shared/format.js';
 import { Progress } from '../shared/Progress.js';
 import { useConnections } from '../store/connections-store.js';
 import { selectSelectedConnection } from '../store/selectors.js';
-import { defaultSnapshotPath, useSnapshot } from '../store/snapshot-store.js';
+import { defaultSnapshotPath, snapshotFolder, useSnapshot } from '../store/snapshot-store.js';
 import { useUi } from '../store/ui-store.js';
 
 const PHASE_TEXT: Record<string, string> = {
@@ -18,7 +19,10 @@ const PHASE_TEXT: Record<string, string> = {
   failed: 'Stopped',
 };
 
-/** Copies the selected server into a sandbox file, with its progress; a failed copy resumes when started again. */
+/**
+ * Copies the selected server into a sandbox file, with its progress; a failed copy resumes when
+ * started again. In browser mode the file is downloaded by the browser rather than named by a path.
+ */
 export function SnapshotDialog() {
   const connection = useConnections(selectSelectedConnection);
   const sandboxPath = useConnections((s) => s.connections.find((c) => c.kind === 'sandbox')?.url ?? null);
@@ -28,9 +32,13 @@ export function SnapshotDialog() {
   const connectionId = connection?.id ?? null;
   const url = connection?.url ?? '';
 
+  const browser = isBrowserMode();
+
   useEffect(() => {
-    if (connectionId) useSnapshot.getState().prepare(connectionId, defaultSnapshotPath(sandboxPath, url, new Date()));
-  }, [connectionId, sandboxPath, url]);
+    if (!connectionId) return;
+    if (browser) useSnapshot.getState().prepare(connectionId, snapshotFolder(sandboxPath), true);
+    else useSnapshot.getState().prepare(connectionId, defaultSnapshotPath(sandboxPath, url, new Date()));
+  }, [connectionId, sandboxPath, url, browser]);
 
   if (!connection || connection.kind !== 'remote') {
     return (
@@ -54,10 +62,16 @@ export function SnapshotDialog() {
           Copies the workflows, every version, the event log and the newest runs with their checkpoints of <span className="mono">{connection.url}</span> into a sandbox file you can open
           offline.
         </p>
-        <label>
-          Sandbox file to write
-          <input className="input mono" value={s.path} onChange={(e) => s.setPath(e.target.value)} disabled={busy} required spellCheck={false} data-autofocus data-testid="snapshot-path" />
-        </label>
+        {browser ? (
+          <p className="muted" data-testid="snapshot-download-note">
+            When it is complete this browser downloads it as a file; the console keeps its own copy, to open here.
+          </p>
+        ) : (
+          <label>
+            Sandbox file to write
+            <input className="input mono" value={s.path} onChange={(e) => s.setPath(e.target.value)} disabled={busy} required spellCheck={false} data-autofocus data-testid="snapshot-path" />
+          </label>
+        )}
         <label>
           Newest runs to take
           <input className="input" type="number" min={1} max={100000} value={s.runs} onChange={(e) => s.setRuns(Math.max(1, Number(e.target.value) || 1))} disabled={busy} data-testid="snapshot-runs" />
@@ -96,7 +110,13 @@ export function SnapshotDialog() {
             <p className="muted">
               {s.result.workflows} workflows · {s.result.versions} versions · {s.result.runs} runs · {s.result.checkpoints} checkpoints · {s.result.events} events · {s.result.runbooks} runbooks · {s.result.rehearsals} rehearsals
             </p>
-            <p className="mono muted">{s.result.path}</p>
+            {browser ? (
+              <p className="muted" data-testid="snapshot-downloaded">
+                {s.downloaded ? `Downloaded as ${s.downloaded}.` : 'Preparing the download…'}
+              </p>
+            ) : (
+              <p className="mono muted">{s.result.path}</p>
+            )}
           </div>
         ) : null}
         {s.phase === 'done' && openError ? <ErrorNotice error={openError} testId="snapshot-open-error" /> : null}
@@ -104,6 +124,11 @@ export function SnapshotDialog() {
           <button type="button" className="btn" onClick={close}>
             {s.phase === 'done' ? 'Close' : busy ? 'Hide (keeps going)' : 'Cancel'}
           </button>
+          {s.phase === 'done' && browser ? (
+            <button type="button" className="btn" onClick={() => s.downloadResult()} data-testid="snapshot-download-again">
+              Download again
+            </button>
+          ) : null}
           {s.phase === 'done' ? (
             <button
               type="button"
@@ -114,8 +139,8 @@ export function SnapshotDialog() {
               Open the snapshot
             </button>
           ) : (
-            <button type="submit" className="btn btn-primary" disabled={busy || s.path.trim() === ''} data-testid="snapshot-start">
-              {s.phase === 'failed' ? 'Resume' : 'Take snapshot'}
+            <button type="submit" className="btn btn-primary" disabled={busy || (!browser && s.path.trim() === '')} data-autofocus={browser ? true : undefined} data-testid="snapshot-start">
+              {s.phase === 'failed' ? 'Resume' : browser ? 'Download snapshot' : 'Take snapshot'}
             </button>
           )}
         </div>

@@ -38,6 +38,7 @@ export function DagView() {
           const state = states[n.id] ?? 'pending';
           const select = () => useInspector.getState().selectNode(n.id);
           const real = REAL_NODE_TYPES.has(n.type);
+          const shown = n.label.length > 18 ? `${n.label.slice(0, 17)}…` : n.label;
           return (
             <g
               key={n.id}
@@ -47,7 +48,6 @@ export function DagView() {
               data-testid="dag-node"
               data-node-id={n.id}
               data-work={real ? 'real' : 'simulated'}
-              aria-label={`${n.label}: ${n.type}, ${real ? 'real work' : 'simulated'}, ${state}`}
               role="button"
               tabIndex={0}
               onClick={select}
@@ -58,10 +58,12 @@ export function DagView() {
                 }
               }}
             >
+              {/* The whole name and the kind of work, on hover and for assistive technology. */}
+              <title>{`${n.label}: ${n.type}, ${real ? 'real work' : 'simulated'}, ${state}`}</title>
               <rect width={NODE_W} height={NODE_H} rx={6} />
               {real ? <path d={`M${NODE_W - CORNER},0 H${NODE_W - 6} Q${NODE_W},0 ${NODE_W},6 V${CORNER} Z`} className="dag-real-mark" data-testid="dag-real-mark" /> : null}
               <text x={10} y={17} className="dag-label">
-                {n.label.length > 18 ? `${n.label.slice(0, 17)}…` : n.label}
+                {shown}
               </text>
               <text x={10} y={32} className="dag-sub">
                 {n.type} · {state}

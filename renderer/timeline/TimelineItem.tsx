@@ -79,7 +79,7 @@ export const TimelineItem = memo(function TimelineItem({
         {published ? (
           <span className="tl-published" data-testid="timeline-published" title={`${describeEvent(published)} by ${published.actor}, ${formatTime(published.ts)}`}>
             <span aria-hidden="true">▲ </span>
-            {describeEvent(published)}
+            published
           </span>
         ) : null}{' '}
         {health ? <HealthBar health={health} /> : null}

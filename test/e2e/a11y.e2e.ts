@@ -40,6 +40,14 @@ test('the main views have no serious accessibility violations, in both themes', 
   await expect(c.diffSummary).toBeVisible();
   expect(await seriousViolations(page), 'workflow and diff').toEqual([]);
 
+  await expect(page.getByTestId('dsl-diff').locator('ins.diff-hl').first()).toBeVisible();
+  expect(await seriousViolations(page), 'diff with the changed parts marked').toEqual([]);
+
+  await page.getByTestId('workflow-pause-toggle').click();
+  await expect(page.getByTestId('pause-confirm')).toBeFocused();
+  expect(await seriousViolations(page), 'pause dialog').toEqual([]);
+  await page.keyboard.press('Escape');
+
   await c.rollbackFrom(3).click();
   await expect(c.rollbackPreview).toBeVisible();
   expect(await seriousViolations(page), 'rollback dialog').toEqual([]);

@@ -62,6 +62,10 @@ test('rehearse a sample runbook end to end: timer, confirmations, pass, history,
   await runbooks.reportLink.click();
   await expect(runbooks.report).toContainText('Level 1');
   await expect(runbooks.report).toContainText('ml-training-pipeline');
+  // The steps table renders as a table (rows of cells), not as lines of pipes.
+  const steps = runbooks.report.getByTestId('report-table').filter({ has: page.locator('th', { hasText: 'Outcome' }) });
+  await expect(steps.locator('tbody tr').first()).toBeVisible();
+  await expect(runbooks.report).not.toContainText('| ---');
   await expect(page.getByTestId('report-download')).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('rehearsal-report.png') });
   await page.keyboard.press('Escape');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,8 +7,10 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RemoteOptions } from '../../../main/ipc/connections/connection-manager.js';
+import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { startWebConsole, type WebConsole } from '../../../main/web/web-console.js';
 import { webServerMessageSchema, type WebServerMessage } from '../../../preload/contract/index.js';
+import { startServer } from '../server/harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -174,6 +176,53 @@ describe('browser mode server', () => {
     const closed = new Promise<number>((r) => b.ws.once('close', (code) => r(code)));
     b.ws.send('{"id": "one"}');
     expect(await closed).toBe(1008);
+  });
+});
+
+/** Raw bytes of a GET, for files that are not text. */
+function getBytes(port: number, path: string) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+describe('browser mode server: snapshot downloads', () => {
+  it('serves a snapshot this console took as a file download, with the token, and no other file', async () => {
+    const server = await startServer({ demo: true });
+    cleanups.push(() => server.close());
+    const dir = tempDir();
+    const web = await startWebConsole({ port: 0, sandboxPath: join(dir, 'sandbox.db'), connectionsDir: dir, timeScale: 0, rendererDir: fakeRenderer(), createRemote: createRemoteBackend });
+    cleanups.push(() => web.close());
+    const client = await Client.open(rpcUrl(web));
+    const added = (await client.call('connections:add', { name: 'Prod', url: server.url, token: server.tokens.operator })) as { ok: true; value: { id: string } };
+    expect(added.ok).toBe(true);
+
+    // What the browser-mode dialog sends: a folder beside the sandbox; the console names the file.
+    const taken = (await client.call('snapshots:create', { connection_id: added.value.id, path: join(dir, 'snapshots') + '/', runs: 5 })) as { ok: true; value: { path: string } };
+    expect(taken).toMatchObject({ ok: true, value: { path: expect.stringMatching(/snapshots\/snapshot-127\.0\.0\.1-\d+-\d{8}T\d{6}Z\.db$/) } });
+    const name = taken.value.path.slice(taken.value.path.lastIndexOf('/') + 1);
+
+    const res = await getBytes(web.port, `/download/snapshot/${encodeURIComponent(name)}?token=${web.token}`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="${name}"; filename*=UTF-8''${name}`);
+    expect(res.headers['content-type']).toBe('application/vnd.sqlite3');
+    expect(res.body.subarray(0, 15).toString()).toBe('SQLite format 3');
+    expect(res.body.equals(readFileSync(taken.value.path))).toBe(true);
+
+    expect((await get(web.port, `/download/snapshot/${name}`)).status).toBe(401);
+    expect((await get(web.port, `/download/snapshot/${name}?token=${'x'.repeat(43)}`)).status).toBe(401);
+    // Only files this console took: not the sandbox beside them, not a way out of the folder.
+    for (const other of ['sandbox.db', '..%2Fsandbox.db', '%2e%2e%2fsandbox.db', 'nope.db', '%E0%A4%A']) {
+      const refused = await get(web.port, `/download/snapshot/${other}?token=${web.token}`);
+      expect(refused.status, other).toBe(404);
+    }
+    expect((await get(web.port, `/download/snapshot/${name}?token=${web.token}`, { Host: `evil.example:${web.port}` })).status).toBe(403);
   });
 });
 

@@ -53,7 +53,10 @@ describe('workflow list and timeline', () => {
     await waitFor(() => expect(screen.getAllByTestId('timeline-version')).toHaveLength(2));
     // A publish is drawn on its version's row, not as a row of its own.
     expect(screen.queryAllByTestId('timeline-publish')).toHaveLength(0);
-    expect(screen.getAllByTestId('timeline-published').map((p) => p.textContent)).toEqual(['▲ Published v2 (was v1)', '▲ Published v1']);
+    expect(screen.getAllByTestId('timeline-published').map((p) => p.getAttribute('title'))).toEqual([
+      expect.stringMatching(/^Published v2 \(was v1\) by mina\.kim, /),
+      expect.stringMatching(/^Published v1 by mina\.kim, /),
+    ]);
     const picks = screen.getAllByTestId('timeline-pick');
     fireEvent.click(picks[0]!);
     fireEvent.click(picks[1]!);
@@ -203,7 +206,7 @@ describe('real nodes in the run graph', () => {
     const nodes = screen.getAllByTestId('dag-node');
     expect(nodes.map((n) => `${n.dataset.nodeId}:${n.dataset.work}`)).toEqual(['load:simulated', 'train:real', 'gate:real', 'deploy:simulated']);
     expect(nodes.map((n) => n.querySelector('[data-testid="dag-real-mark"]') !== null)).toEqual([false, true, true, false]);
-    expect(nodes[1]!.getAttribute('aria-label')).toBe('train: http, real work, succeeded');
+    expect(nodes[1]!.querySelector('title')?.textContent).toBe('train: http, real work, succeeded');
     expect(screen.getByTestId('dag-legend').textContent).toContain('real work (http, command, wait, approval)');
   });
 });

@@ -2,6 +2,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../../renderer/App.js';
+import { setApi } from '../../../renderer/api/client.js';
 import { buildCommands } from '../../../renderer/palette/commands.js';
 import { chartModel } from '../../../renderer/runbooks/history-chart.js';
 import { faultLocation, formatClock, planFit } from '../../../renderer/runbooks/plan.js';
@@ -250,6 +251,45 @@ describe('snapshots and sandbox files', () => {
     expect(screen.getByTestId('snapshot-banner').dataset.complete).toBe('false');
     expect(screen.getByTestId('snapshot-incomplete')).toBeTruthy();
     expect(fake.callsOf('connections:openSandbox')).toEqual([{ path: path.value }]);
+    stop();
+  });
+
+  it('in browser mode asks for no path: the finished snapshot downloads through the browser, and a failed one resumes its own file', async () => {
+    setApi(fake.bridge, 'browser');
+    fake.world.connections = fake.world.connections.map((c) => ({ ...c, selected: c.id === 'prod' }));
+    await act(async () => {
+      await useConnections.getState().load();
+    });
+    window.history.replaceState(null, '', '/?token=t%2Bk');
+    const clicks: Array<{ href: string; download: string }> = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicks.push({ href: this.getAttribute('href') ?? '', download: this.download });
+    });
+    render(<App />);
+    const stop = startLive(fake.bridge);
+    fireEvent.click(screen.getByTestId('connection-menu'));
+    fireEvent.click(screen.getByTestId('connection-menu-snapshot'));
+    expect(screen.queryByTestId('snapshot-path')).toBeNull();
+    expect(screen.getByTestId('snapshot-start').textContent).toBe('Download snapshot');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('snapshot-start')));
+
+    // The folder beside the sandbox file; the console names the file in it, and progress says which.
+    const file = '/tmp/snapshots/snapshot-127.0.0.1-9-20261202T170000Z.db';
+    const create = fake.bridge.snapshots.create;
+    fake.bridge.snapshots.create = async (input) => {
+      fake.push('snapshots:progress', { path: file, phase: 'events', done: 1, total: 2, detail: null });
+      return create(input);
+    };
+    fake.failNext('snapshots:create', { code: 'UNREACHABLE', message: 'The server went away.', hint: 'Try again.' });
+    fireEvent.click(screen.getByTestId('snapshot-start'));
+    await waitFor(() => expect(screen.getByTestId('snapshot-error')).toBeTruthy());
+    fireEvent.click(screen.getByTestId('snapshot-start'));
+    await waitFor(() => expect(screen.getByTestId('snapshot-downloaded').textContent).toBe('Downloaded as snapshot-127.0.0.1-9-20261202T170000Z.db.'));
+    expect(fake.callsOf('snapshots:create').map((c) => (c as { path: string }).path)).toEqual(['/tmp/snapshots/', file]);
+    expect(clicks).toEqual([{ href: '/download/snapshot/snapshot-127.0.0.1-9-20261202T170000Z.db?token=t%2Bk', download: 'snapshot-127.0.0.1-9-20261202T170000Z.db' }]);
+    fireEvent.click(screen.getByTestId('snapshot-download-again'));
+    expect(clicks).toHaveLength(2);
+    click.mockRestore();
     stop();
   });
 
