@@ -71,13 +71,7 @@ describe('PostgreSQL migrations', () => {
       'workflow_versions',
       'workflows',
     ]);
-    expect(await store.read.all('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual([
-      { version: 10, name: 'initial' },
-      { version: 20, name: 'tokens' },
-      { version: 30, name: 'runbooks' },
-      { version: 40, name: 'rehearsal-conditions' },
-      { version: 50, name: 'waiting-runs' },
-    ]);
+    expect(await store.read.all('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual(migrations.map(({ version, name }) => ({ version, name })));
     expect(await store.read.all('SELECT id, seq, hash FROM chain_head')).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
 
     await store.transaction(async (tx) => {
@@ -168,7 +162,7 @@ describe('PostgreSQL migrations', () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
     expect(opened.map((s) => s.schemaVersion)).toEqual([100, 100, 100, 100]);
-    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }, { version: 50 }]);
+    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual(migrations.map(({ version }) => ({ version })));
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
 });
