@@ -125,7 +125,14 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'versions:rollback': {
       apply: async (i, a) => {
         // A version published while commands were allowed must not start running them on a server that now refuses them.
-        commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Rolling back to v${i.version}`);
+        // A target that does not exist is left to rollback, which names it (ROLLBACK_VERSION_MISSING).
+        if (!allowCommands) {
+          const target = await versions.get(i.workflow_id, i.version).catch((err: unknown) => {
+            if (err instanceof RewindError && err.code === 'VERSION_NOT_FOUND') return undefined;
+            throw err;
+          });
+          commands(target?.dsl_definition, `Rolling back to v${i.version}`);
+        }
         return versions.rollback(i, a);
       },
     },
