@@ -1,16 +1,18 @@
 import { useEffect, useRef, useState } from 'react';
-import type { FailingWorkflow, RecentRollback, Role } from '../../preload/contract/index.js';
+import type { FailingWorkflow, RecentRollback, Role, Run } from '../../preload/contract/index.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { focusIsIdle } from '../shared/focus.js';
 import { GuardedButton } from '../shared/GuardedButton.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useNow } from '../shared/use-now.js';
+import { useApprovals } from '../store/approvals-store.js';
 import { useConnections } from '../store/connections-store.js';
+import { useWorkflows } from '../store/workflows-store.js';
 import { useIncidents } from '../store/incidents-store.js';
 import { selectRole } from '../store/selectors.js';
 import { absoluteTime, badLabel, homeSections, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
-import { openRun, openWorkflow, runSuggested } from './incident-actions.js';
+import { answerWaitingRun, openRun, openWorkflow, runSuggested } from './incident-actions.js';
 
 /** A time as the on-call reads it ("12 min ago"), the absolute time and time zone on hover. */
 function When({ iso, now, testId }: { iso: string; now: number; testId?: string }) {
@@ -116,6 +118,56 @@ function RollbackItem({ r, now }: { r: RecentRollback; now: number }) {
   );
 }
 
+function WaitingItem({ run, workflowName, now, role }: { run: Run; workflowName: string; now: number; role: Role | null }) {
+  return (
+    <li className="rollback-item" data-testid="home-waiting" data-run-id={run.run_id}>
+      <button type="button" className="link-button incident-name" title={workflowName} onClick={() => openWorkflow(run.workflow_id)}>
+        {workflowName}
+      </button>
+      <span className="mono">
+        {run.run_id} · v{run.version}
+      </span>
+      <span className="muted">
+        started <When iso={run.started_at ?? run.created_at} now={now} />
+      </span>
+      <GuardedButton action="approve" role={role} onClick={() => void answerWaitingRun(run.run_id, 'approve')} testId="home-approve" className="btn btn-small">
+        Approve
+      </GuardedButton>
+      <button type="button" className="btn btn-small" onClick={() => openRun(run.run_id)} data-testid="home-open-waiting">
+        Open (deny…)
+      </button>
+    </li>
+  );
+}
+
+/** Runs held at an approval node: an operator's answer is what they wait for. */
+function WaitingSection({ now, role }: { now: number; role: Role | null }) {
+  const waiting = useApprovals((s) => s.waiting);
+  const more = useApprovals((s) => s.more);
+  const workflows = useWorkflows((s) => s.workflows);
+  const [limit, setLimit] = useState(HOME_PAGE);
+  if (waiting.length === 0) return null;
+  const names = new Map(workflows.map((w) => [w.id, w.name]));
+  const left = waiting.length - limit;
+  return (
+    <section className="home-section" aria-labelledby="home-waiting" data-testid="home-section-waiting">
+      <h2 id="home-waiting">
+        Waiting for approval <span className="muted">{waiting.length}{more ? '+' : ''}</span>
+      </h2>
+      <ul className="home-list">
+        {waiting.slice(0, limit).map((r) => (
+          <WaitingItem key={r.run_id} run={r} workflowName={names.get(r.workflow_id) ?? r.workflow_id} now={now} role={role} />
+        ))}
+      </ul>
+      {left > 0 ? (
+        <button type="button" className="btn btn-ghost" onClick={() => setLimit(limit + HOME_PAGE)} data-testid="home-more-waiting">
+          Show {Math.min(left, HOME_PAGE)} more of {left}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
 /** Worst first, a page at a time: a thousand failing workflows must not make the first screen slow. */
 export const HOME_PAGE = 25;
 
@@ -178,6 +230,7 @@ export function IncidentHome() {
       {sections.map((s) => (
         <Section key={s.kind} section={s} now={now} role={role} />
       ))}
+      <WaitingSection now={now} role={role} />
     </section>
   );
 }

@@ -99,6 +99,8 @@ test('runs waiting for approval: counted on the workflow, approved and denied fr
   await expect(c.connectionState).toHaveText('connected');
   const badge = c.workflowRow('model-promotion').getByTestId('workflow-waiting-badge');
   await expect(badge).toHaveText('2 to approve');
+  // The incident home, the first screen of the connection, lists them too.
+  await expect(page.getByTestId('home-waiting')).toHaveCount(2);
   await page.screenshot({ path: testInfo.outputPath('waiting-badge.png') });
 
   // Approve the first from the palette: the run moves on in the inspector.

@@ -5,7 +5,9 @@ import type { FailingWorkflow } from '../../../preload/contract/index.js';
 import { IncidentHome } from '../../../renderer/home/IncidentHome.js';
 import { absoluteTime, badLabel, homeSections, permission, relativeTime, suggestedAction, versionMarks } from '../../../renderer/home/home-model.js';
 import { buildCommands, filterCommands } from '../../../renderer/palette/commands.js';
+import { useApprovals } from '../../../renderer/store/approvals-store.js';
 import { useConnections } from '../../../renderer/store/connections-store.js';
+import { useWorkflows } from '../../../renderer/store/workflows-store.js';
 import { useIncidents } from '../../../renderer/store/incidents-store.js';
 import { useRollback } from '../../../renderer/store/rollback-store.js';
 import { selectIncidentFor, selectRole } from '../../../renderer/store/selectors.js';
@@ -138,5 +140,41 @@ describe('incident home component', () => {
     render(<IncidentHome />);
     expect((screen.getByTestId('incident-action') as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId('incident-action-reason').textContent).toContain('viewer');
+  });
+});
+
+describe('incident home: runs waiting for approval', () => {
+  const gate = () => {
+    const failed = fake.world.runs[0]!;
+    fake.world.runs = [{ ...failed, run_id: 'run-gated', status: 'waiting', error: null, failed_node: null }, ...fake.world.runs];
+  };
+
+  it('lists each waiting run with its workflow, one Approve away; nothing is drawn when none waits', async () => {
+    await useWorkflows.getState().load();
+    await useApprovals.getState().load();
+    const { unmount } = render(<IncidentHome />);
+    expect(screen.queryByTestId('home-section-waiting')).toBeNull();
+    unmount();
+
+    gate();
+    await useApprovals.getState().load();
+    render(<IncidentHome />);
+    const item = await screen.findByTestId('home-waiting');
+    expect(item.dataset.runId).toBe('run-gated');
+    expect(item.textContent).toContain('ml-training-pipeline');
+    expect(item.textContent).toContain('run-gated · v2');
+    fireEvent.click(screen.getByTestId('home-approve'));
+    await waitFor(() => expect(fake.callsOf('runs:approve')).toEqual([{ run_id: 'run-gated', decision: 'approve' }]));
+    await waitFor(() => expect(screen.queryByTestId('home-section-waiting')).toBeNull());
+  });
+
+  it('disables Approve for a viewer, with the reason', async () => {
+    gate();
+    await asRole('viewer');
+    await useApprovals.getState().load();
+    render(<IncidentHome />);
+    const approve = (await screen.findByTestId('home-approve')) as HTMLButtonElement;
+    expect(approve.disabled).toBe(true);
+    expect(screen.getByTestId('home-approve-reason').textContent).toContain('viewer');
   });
 });
