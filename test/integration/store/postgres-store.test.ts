@@ -76,6 +76,7 @@ describe('PostgreSQL migrations', () => {
       { version: 30, name: 'runbooks' },
       { version: 40, name: 'rehearsal-conditions' },
       { version: 50, name: 'waiting-runs' },
+      { version: 100, name: 'run-leases' },
     ]);
     expect(await store.read.all('SELECT id, seq, hash FROM chain_head')).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
 
@@ -167,7 +168,7 @@ describe('PostgreSQL migrations', () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
     expect(opened.map((s) => s.schemaVersion)).toEqual([100, 100, 100, 100]);
-    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }, { version: 50 }]);
+    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }, { version: 50 }, { version: 100 }]);
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
 });
@@ -288,12 +289,17 @@ describe('PostgreSQL units of work', () => {
     const other = await open(url, 'alive');
     let thawed!: () => void;
     const thaw = new Promise<void>((r) => (thawed = r));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
     const stuck = frozen.transaction(async (tx) => {
       const head = await tx.lockHead();
+      held();
       await thaw;
       await tx.setHead({ seq: head.seq + 1, hash: 'never' });
     });
     stuck.catch(() => undefined);
+    // The frozen unit holds the head first (whichever store connects first would otherwise win it).
+    await holding;
     // Blocks behind the frozen unit until the server ends its session, then appends.
     const appended = await other.transaction(async (tx) => {
       const head = await tx.lockHead();
