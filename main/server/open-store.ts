@@ -36,6 +36,21 @@ export function defaultReplicaId(): string {
   return `${hostname()}-${process.pid}`;
 }
 
+/**
+ * Whether this replica seeds the demo: only into an empty log, and only one of several replicas
+ * started at once on an empty database. The claim is a row written under the chain-head lock, so a
+ * second replica waits for the first one's claim and then finds it. (A replica that dies while
+ * seeding leaves a partial demo: it is a convenience of a first start, not data.)
+ */
+async function claimDemoSeeding(engine: Engine): Promise<boolean> {
+  return engine.mutate(async () => {
+    if ((await engine.latestSeq()) > 0) return false;
+    if (await engine.q().get("SELECT 1 AS claimed FROM meta WHERE key = 'demo_seeding'")) return false;
+    await engine.q().run("INSERT INTO meta (key, value) VALUES ('demo_seeding', ?)", [engine.now()]);
+    return true;
+  });
+}
+
 /** A server's engine takes over the runs of dead runners, on either store (one process restarted, or replicas). */
 function takeover(options: OpenStoreOptions, replicaId: string): { takeover: true; replicaId: string; leaseMs?: number } {
   return { takeover: true, replicaId, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) };
@@ -64,8 +79,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.limits ? { limits: serve.limits } : {}),
   });
-  // Replicas starting together may both see an empty log; the demo is a convenience of a first start.
-  if (options.demo && (await engine.latestSeq()) === 0) {
+  if (options.demo && (await claimDemoSeeding(engine))) {
     await seedDemo(engine, options.actor);
     await seedSampleRunbooks(engine, options.actor);
   }

@@ -90,9 +90,17 @@ interface InspectorActions {
 
 /** While a run is queued or running its checkpoints change under us: poll at this pace. */
 export const POLL_MS = 500;
-/** A run's events: few (start, takeovers, approvals, end), so one page holds them. */
-const runEventsOf = async (run: Run): Promise<RewindEvent[]> =>
-  (await unwrap(api().events.list({ workflow_id: run.workflow_id, run_id: run.run_id, after: 0, limit: 1000 }))).events;
+/**
+ * A run's events: few (start, takeovers, approvals, end), so one page holds them. A server from
+ * before the run filter refuses it: the inspector then shows the run without its timeline.
+ */
+const runEventsOf = async (run: Run): Promise<RewindEvent[]> => {
+  try {
+    return (await unwrap(api().events.list({ workflow_id: run.workflow_id, run_id: run.run_id, after: 0, limit: 1000 }))).events;
+  } catch {
+    return [];
+  }
+};
 
 const isLive = (r: Run | null) => r !== null && (r.status === 'queued' || r.status === 'running' || r.status === 'waiting');
 

@@ -283,12 +283,17 @@ describe('PostgreSQL units of work', () => {
     const other = await open(url, 'alive');
     let thawed!: () => void;
     const thaw = new Promise<void>((r) => (thawed = r));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
     const stuck = frozen.transaction(async (tx) => {
       const head = await tx.lockHead();
+      held();
       await thaw;
       await tx.setHead({ seq: head.seq + 1, hash: 'never' });
     });
     stuck.catch(() => undefined);
+    // The frozen unit holds the head first (whichever store connects first would otherwise win it).
+    await holding;
     // Blocks behind the frozen unit until the server ends its session, then appends.
     const appended = await other.transaction(async (tx) => {
       const head = await tx.lockHead();
