@@ -1,6 +1,7 @@
 import type { Dsl } from '../../preload/contract/entities.js';
 import type { Backend } from '../backends/backend.js';
 import { canaryLineSample, defectRateCanary, defectRateVersions, etlVersions } from '../engine/demo/workflows.js';
+import type { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { evaluateCheck, resolveWorkflow } from './checks.js';
 import type { RollbackLevel } from './schema.js';
@@ -22,12 +23,20 @@ export interface Scenario {
 const ACTOR = { actor: 'scenario' };
 const TRIGGER = 0.2;
 
-/** Publishes `dsl` as the workflow's new active version. */
+/**
+ * Publishes `dsl` as the workflow's new active version. A CODE workflow's bad deploy is a commit to its
+ * code folder: on a sandbox (whose engine is at hand) the scenario stands in for that folder; elsewhere
+ * the server refuses it (CODE_MANAGED), as it should.
+ */
 async function deployBad(backend: Backend, workflow: string, dsl: Dsl, changeLog: string): Promise<number> {
   const wf = await resolveWorkflow(backend, workflow);
-  const draft = await backend.call('versions:createDraft', { workflow_id: wf.id, dsl, change_log: changeLog, expected_revision: wf.revision }, ACTOR);
-  await backend.call('versions:publish', { workflow_id: wf.id, version: draft.version }, ACTOR);
-  return draft.version;
+  const deploy = async () => {
+    const draft = await backend.call('versions:createDraft', { workflow_id: wf.id, dsl, change_log: changeLog, expected_revision: wf.revision }, ACTOR);
+    await backend.call('versions:publish', { workflow_id: wf.id, version: draft.version }, ACTOR);
+    return draft.version;
+  };
+  const engine = 'engine' in backend ? (backend as { engine: Engine }).engine : null;
+  return wf.source_type === 'CODE' && engine ? engine.workflows.asCodeFolder(deploy) : deploy();
 }
 
 /** Starts `count` runs, then checks that the failure-rate trigger fires; a scenario that sets up no incident would make the rehearsal prove nothing. */

@@ -167,8 +167,10 @@ class SnapshotWriter {
       'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (@seq, @ts, @type, @workflow_id, @run_id, @actor, @payload, @prev_hash, @hash)',
     );
     this.insertWorkflow = db.prepare(
-      `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at)
-       VALUES (@id, @name, @description, @source_type, @status, @schedule, @active_version, @revision, @created_at, @updated_at)`,
+      `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at,
+         unregistered_at, code_file, template_name, template_version)
+       VALUES (@id, @name, @description, @source_type, @status, @schedule, @active_version, @revision, @created_at, @updated_at,
+         @unregistered_at, @code_file, @template_name, @template_version)`,
     );
     this.insertVersion = db.prepare(
       `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)

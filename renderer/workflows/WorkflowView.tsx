@@ -63,7 +63,15 @@ export function WorkflowView() {
             active {wf.active_version === null ? '—' : `v${wf.active_version}`}
           </span>
           <span className="muted">rev {wf.revision}</span>
-          <span className="muted">{wf.source_type}</span>
+          <span className="muted" title={wf.code_file ? 'Changed only in the code folder: edits through the console are refused' : undefined} data-testid="workflow-source">
+            {wf.source_type}
+            {wf.code_file ? ` · ${wf.code_file}` : ''}
+          </span>
+          {wf.template ? (
+            <span className="muted" data-testid="workflow-template">
+              from template {wf.template.name} v{wf.template.version}
+            </span>
+          ) : null}
           {wf.schedule ? <span className="muted mono">{wf.schedule}</span> : null}
         </div>
         <div className="workflow-actions">

@@ -47,4 +47,5 @@ test('New workflow from template: a form built from the parameter schema; refusa
   await expect(c.workflowRow('orders-nightly')).toBeVisible();
   await expect(c.workflowRow('orders-nightly')).toHaveAttribute('aria-current', 'true');
   await expect(c.activeVersion).toContainText('1');
+  await expect(page.getByTestId('workflow-template')).toHaveText('from template etl-pipeline v1');
 });

@@ -58,6 +58,10 @@ function expected(server: TestServer, n: number) {
 async function seedExtraRuns(server: TestServer): Promise<void> {
   const b = server.backend;
   const wf = await b.call('workflows:create', { name: uniqueName('snap'), dsl: dsls.v1 });
+  // An unregistered workflow stays for the record, and its name is taken again: the snapshot holds both.
+  const retired = await b.call('workflows:create', { name: 'retired', dsl: dsls.v1 });
+  await b.call('workflows:unregister', { workflow_id: retired.id });
+  await b.call('workflows:create', { name: 'retired', dsl: dsls.v2 });
   await b.call('versions:createDraft', { workflow_id: wf.id, dsl: dsls.v2, change_log: 'tighter threshold' });
   await b.call('versions:publish', { workflow_id: wf.id, version: 2 });
   const failed = await b.call('runs:start', { workflow_id: wf.id, faults: { fail_node: 'report' }, wait: true });
