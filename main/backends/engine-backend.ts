@@ -158,7 +158,14 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
     'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
     'workflows:health': { apply: (i) => canaries.health(i) },
-    'incidents:summary': { apply: () => incidentSummary(engine.store.read, new Date(engine.now())) },
+    'incidents:summary': {
+      apply: async () => {
+        const summary = await incidentSummary(engine.store.read, new Date(engine.now()));
+        const running = [];
+        for (const [id, c] of await canaries.allCurrent()) running.push({ ...c, workflow_id: id, workflow_name: (await workflows.get(id)).name });
+        return { ...summary, canaries: running.sort((a, b) => (a.started_at < b.started_at ? 1 : -1)) };
+      },
+    },
     ...runbookHandlers(engine),
   };
 }

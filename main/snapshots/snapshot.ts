@@ -177,8 +177,8 @@ class SnapshotWriter {
        VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
     );
     this.insertRun = db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
-       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at)`,
+      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts)
+       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at, @drawn_reason, @verdicts)`,
     );
     this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.insertRunbook = db.prepare(
@@ -277,7 +277,15 @@ class SnapshotWriter {
 
   writeRun(run: Run, checkpoints: Checkpoint[], cursor: SnapshotCursor): void {
     this.db.transaction(() => {
-      this.insertRun.run({ ...run, params: JSON.stringify(run.params), faults: JSON.stringify(run.faults), runner_id: SNAPSHOT_RUNNER_ID });
+      this.insertRun.run({
+        ...run,
+        params: JSON.stringify(run.params),
+        faults: JSON.stringify(run.faults),
+        runner_id: SNAPSHOT_RUNNER_ID,
+        // Servers from before canaries send neither.
+        drawn_reason: run.drawn_reason ?? null,
+        verdicts: run.verdicts ? JSON.stringify(run.verdicts) : null,
+      });
       for (const c of checkpoints) this.insertCheckpoint.run(c.run_id, c.seq, c.node_id, c.status, JSON.stringify(c.state), c.created_at);
       this.saveCursor(cursor);
     })();

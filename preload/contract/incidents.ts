@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canarySchema } from './canary.js';
 import { isoTime, workflowStatusSchema } from './entities.js';
 
 /*
@@ -56,6 +57,10 @@ export const recentRollbackSchema = z.object({
 });
 export type RecentRollback = z.infer<typeof recentRollbackSchema>;
 
+/** A canary being judged now, with its workflow's name: the home lists them beside the failures. */
+export const runningCanarySchema = canarySchema.extend({ workflow_id: z.string(), workflow_name: z.string() });
+export type RunningCanary = z.infer<typeof runningCanarySchema>;
+
 export const incidentSummarySchema = z.object({
   /** When the summary was computed (server clock): relative times are shown against it. */
   generated_at: isoTime,
@@ -64,5 +69,7 @@ export const incidentSummarySchema = z.object({
   failing: z.array(failingWorkflowSchema),
   /** Newest first. */
   recent_rollbacks: z.array(recentRollbackSchema),
+  /** Canaries running now (absent from servers that predate canaries). */
+  canaries: z.array(runningCanarySchema).optional(),
 });
 export type IncidentSummary = z.infer<typeof incidentSummarySchema>;

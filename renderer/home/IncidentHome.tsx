@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import type { FailingWorkflow, RecentRollback, Role, Run } from '../../preload/contract/index.js';
+import type { FailingWorkflow, RecentRollback, Role, Run, RunningCanary } from '../../preload/contract/index.js';
+import { canarySummary } from '../canary/CanaryBand.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { focusIsIdle } from '../shared/focus.js';
 import { GuardedButton } from '../shared/GuardedButton.js';
@@ -140,6 +141,23 @@ function WaitingItem({ run, workflowName, now, role }: { run: Run; workflowName:
   );
 }
 
+function CanaryItem({ c, now }: { c: RunningCanary; now: number }) {
+  return (
+    <li className="rollback-item" data-testid="home-canary" data-workflow={c.workflow_id}>
+      <button type="button" className="link-button incident-name" title={c.workflow_name} onClick={() => openWorkflow(c.workflow_id)}>
+        {c.workflow_name}
+      </button>
+      <span>
+        v{c.version} ({c.state})
+      </span>
+      <span className="muted">{canarySummary(c)}</span>
+      <span className="muted">
+        <When iso={c.started_at} now={now} />
+      </span>
+    </li>
+  );
+}
+
 /** Runs held at an approval node: an operator's answer is what they wait for. */
 function WaitingSection({ now, role }: { now: number; role: Role | null }) {
   const waiting = useApprovals((s) => s.waiting);
@@ -183,7 +201,9 @@ function Section({ section, now, role }: { section: HomeSection; now: number; ro
       <ul className="home-list">
         {section.kind === 'failing'
           ? section.items.slice(0, limit).map((f) => <FailingItem key={f.workflow_id} f={f} now={now} role={role} />)
-          : section.items.slice(0, limit).map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
+          : section.kind === 'canaries'
+            ? section.items.slice(0, limit).map((c) => <CanaryItem key={c.workflow_id} c={c} now={now} />)
+            : section.items.slice(0, limit).map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
       </ul>
       {more > 0 ? (
         <button type="button" className="btn btn-ghost" onClick={() => setLimit(limit + HOME_PAGE)} data-testid={`home-more-${section.kind}`}>

@@ -1,4 +1,4 @@
-import type { FailingWorkflow, IncidentSummary, RecentRollback, Role } from '../../preload/contract/index.js';
+import type { FailingWorkflow, IncidentSummary, RecentRollback, Role, RunningCanary } from '../../preload/contract/index.js';
 
 /*
  * The incident home's model: sections of what is wrong now, worst first. A section exists only for a
@@ -7,12 +7,14 @@ import type { FailingWorkflow, IncidentSummary, RecentRollback, Role } from '../
  */
 export type HomeSection =
   | { kind: 'failing'; title: string; items: FailingWorkflow[] }
+  | { kind: 'canaries'; title: string; items: RunningCanary[] }
   | { kind: 'rollbacks'; title: string; items: RecentRollback[] };
 
 export function homeSections(summary: IncidentSummary | null): HomeSection[] {
   if (!summary) return [];
   const out: HomeSection[] = [];
   if (summary.failing.length > 0) out.push({ kind: 'failing', title: 'Failing now', items: summary.failing });
+  if (summary.canaries?.length) out.push({ kind: 'canaries', title: 'Running canaries', items: summary.canaries });
   if (summary.recent_rollbacks.length > 0) out.push({ kind: 'rollbacks', title: 'Recent rollbacks', items: summary.recent_rollbacks });
   return out;
 }

@@ -29,6 +29,9 @@ test('the canary band and per-version health on the demo timeline; an automatic 
   app = await startConsole({ prepare: runningCanary });
   const c = new ConsolePage(page);
   await c.open(app.url);
+  // The incident home lists the running canary.
+  await expect(page.getByTestId('home-canary')).toContainText('defect-rate-judgment');
+  await expect(page.getByTestId('home-canary')).toContainText('v5 (running)');
   await c.openWorkflow(DEFECT);
 
   const band = page.getByTestId('canary-band');

@@ -55,6 +55,7 @@ describe.each(stores)('canary publishes on $kind', (factory) => {
     expect(read.canary).toMatchObject({ version: 2, stable_version: 1, percent: 50, runs: 0, failures: 0, failure_rate: 0, state: 'running', started_by: 'admin' });
     expect(read.canary?.policy).toEqual(policy());
     expect((await b.call('workflows:list', {})).workflows[0]?.canary?.version).toBe(2);
+    expect((await b.call('incidents:summary', {})).canaries).toEqual([expect.objectContaining({ workflow_id: wf.id, workflow_name: 'orders', version: 2, state: 'running' })]);
     expect(await versionStatuses(b.engine, wf.id)).toEqual({ 1: 'active', 2: 'draft' });
     expect((await events(b, 'canary_started'))[0]).toMatchObject({ actor: 'admin', payload: { version: 2, stable_version: 1, percent: 50 } });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Canary, RewindEvent } from '../../../preload/contract/index.js';
 import { canarySummary } from '../../../renderer/canary/CanaryBand.js';
+import { homeSections } from '../../../renderer/home/home-model.js';
 import { describeEvent } from '../../../renderer/shared/event-text.js';
 
 const event = (type: string, actor: string, payload: Record<string, unknown>): RewindEvent => ({
@@ -42,5 +43,9 @@ describe('canary text in the console', () => {
     expect(canarySummary(canary)).toBe('10 % of new runs · 3 runs · failure rate 33.3 % of 10.0 % allowed · judged from 5 runs');
     expect(canarySummary({ ...canary, runs: 1, failures: 0, failure_rate: 0 })).toBe('10 % of new runs · 1 run · failure rate 0.0 % of 10.0 % allowed · judged from 5 runs');
     expect(canarySummary({ ...canary, runs: 6 })).toMatch(/ · judged$/);
+    // The incident home lists running canaries after what is failing, before the rollbacks.
+    const summary = { generated_at: canary.started_at, window_hours: 24, failing: [], recent_rollbacks: [], canaries: [{ ...canary, workflow_id: 'w1', workflow_name: 'orders' }] };
+    expect(homeSections(summary).map((x) => [x.kind, x.title, x.items.length])).toEqual([['canaries', 'Running canaries', 1]]);
+    expect(homeSections({ ...summary, canaries: [] })).toEqual([]);
   });
 });
