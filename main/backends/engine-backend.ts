@@ -33,12 +33,14 @@ export interface SandboxOptions {
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
   limits?: Partial<RealNodeLimits>;
+  /** Fire schedules while it is open (a server; the console's own sandbox), not in a one-shot CLI command. */
+  runSchedules?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
 function handlers(engine: Engine, allowCommands: boolean): Handlers {
-  const { workflows, versions, runs } = engine;
+  const { workflows, versions, runs, schedules } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
     if (!allowCommands) refuseCommands(dsl, what);
@@ -69,7 +71,9 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     },
     'workflows:pause': { apply: (i, a) => workflows.pause(i, a) },
     'workflows:unpause': { apply: (i, a) => workflows.unpause(i, a) },
-    'workflows:setSchedule': { apply: (i, a) => workflows.setSchedule(i, a) },
+    'workflows:setSchedule': { apply: (i, a) => schedules.set(i, a) },
+    'schedules:get': { apply: (i) => schedules.info(i.workflow_id) },
+    'schedules:backfill': { apply: (i, a) => schedules.backfill(i, a) },
     'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': {
@@ -215,7 +219,14 @@ export class EngineBackend implements Backend {
 /** The engine backend over a SQLite file: the local sandbox (seeded with the demo when asked and empty). */
 export async function openSandbox(options: SandboxOptions): Promise<EngineBackend> {
   const allowCommands = options.allowCommands ?? true;
-  const engine = await Engine.open({ path: options.path, timeScale: options.timeScale ?? 0, liveExecution: options.liveExecution ?? false, allowCommands, ...(options.limits ? { limits: options.limits } : {}) });
+  const engine = await Engine.open({
+    path: options.path,
+    timeScale: options.timeScale ?? 0,
+    liveExecution: options.liveExecution ?? false,
+    allowCommands,
+    runSchedules: options.runSchedules ?? false,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {
     await seedDemo(engine, actor);

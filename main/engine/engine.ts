@@ -5,6 +5,7 @@ import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RunnerLease } from './runners.js';
 import { RunService } from './runs.js';
+import { ScheduleService } from './schedules.js';
 import type { Queryable, Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { VersionService } from './versions.js';
@@ -28,6 +29,10 @@ export interface EngineOptions {
   limits?: Partial<RealNodeLimits>;
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
+  /** Fire schedules while open (a server; the console's sandbox). Otherwise `schedules.tick()` fires them when called. */
+  runSchedules?: boolean;
+  /** Hears a schedule that could not be handled in a pass (it is tried again in the next). */
+  onScheduleError?: (err: unknown) => void;
 }
 
 /** The runner recorded on runs a snapshot copied from a server: they are never executed, nor interrupted, here. */
@@ -42,6 +47,7 @@ export class Engine {
   readonly workflows: WorkflowService;
   readonly versions: VersionService;
   readonly runs: RunService;
+  readonly schedules: ScheduleService;
 
   private constructor(
     readonly store: Store,
@@ -60,6 +66,7 @@ export class Engine {
       runnerId: lease.id,
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
+    this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -72,6 +79,7 @@ export class Engine {
       const engine = new Engine(store, core, lease, options.systemActor ?? 'rewind', options, chainAtOpen);
       // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
       await engine.runs.interruptOrphans(engine.systemActor, async (runner) => runner === SNAPSHOT_RUNNER_ID || (await lease.isAlive(runner)));
+      if (options.runSchedules) engine.schedules.start();
       return engine;
     } catch (err) {
       await store.close();
@@ -136,6 +144,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.schedules.stop();
     this.core.stop();
     if (this.store.healthy) await this.runs.close(this.systemActor);
     await this.lease.release();

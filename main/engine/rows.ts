@@ -47,6 +47,8 @@ export interface RunRow {
   runner_id: string | null;
   created_by: string;
   created_at: string;
+  trigger: Run['trigger'];
+  logical_date: string | null;
 }
 
 export interface CheckpointRow {

@@ -32,8 +32,8 @@ interface CheckpointState {
 const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled']);
 
-const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at)
-  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?)`;
+const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, trigger, logical_date)
+  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?)`;
 const SELECT_RUN = 'SELECT * FROM runs WHERE run_id = ?';
 const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ? WHERE run_id = ?';
 const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)';
@@ -121,7 +121,7 @@ export class RunService {
     return row ? toCheckpoint(row) : null;
   }
 
-  start(input: ParsedInput<'runs:start'>, actor: string): Promise<Run> {
+  start(input: ParsedInput<'runs:start'>, actor: string, tick?: { trigger: 'schedule' | 'backfill'; logical_date: string }): Promise<Run> {
     return this.core.mutate(async () => {
       const wf = await this.workflows.get(input.workflow_id);
       if (wf.status !== 'active') {
@@ -148,6 +148,8 @@ export class RunService {
         resumed_from_seq: null,
         actor,
         restored: [],
+        trigger: tick?.trigger ?? input.trigger ?? 'manual',
+        logical_date: tick?.logical_date ?? null,
       });
     });
   }
@@ -199,6 +201,8 @@ export class RunService {
         resumed_from_seq: compat.resume_after_seq,
         actor,
         restored: good,
+        trigger: 'resume',
+        logical_date: parent.logical_date,
       });
     });
   }
@@ -223,6 +227,8 @@ export class RunService {
         resumed_from_seq: null,
         actor,
         restored: [],
+        trigger: 'replay',
+        logical_date: original.logical_date,
       });
     });
   }
@@ -375,6 +381,8 @@ export class RunService {
     resumed_from_seq: number | null;
     actor: string;
     restored: Checkpoint[];
+    trigger: Run['trigger'];
+    logical_date: string | null;
   }): Promise<Run> {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
     // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
@@ -398,6 +406,8 @@ export class RunService {
       this.options.runnerId,
       spec.actor,
       ts,
+      spec.trigger,
+      spec.logical_date,
     ]);
     for (const [i, c] of spec.restored.entries()) await q.run(INSERT_CHECKPOINT, [runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts]);
     await this.core.append({
@@ -406,7 +416,15 @@ export class RunService {
       run_id: runId,
       actor: spec.actor,
       ts,
-      payload: { version: spec.version, kind: spec.kind, parent_run_id: spec.parent_run_id, resumed_from_seq: spec.resumed_from_seq, params: spec.params },
+      payload: {
+        version: spec.version,
+        kind: spec.kind,
+        parent_run_id: spec.parent_run_id,
+        resumed_from_seq: spec.resumed_from_seq,
+        params: spec.params,
+        trigger: spec.trigger,
+        logical_date: spec.logical_date,
+      },
     });
     const run = await this.get(runId);
     let settle!: () => void;
@@ -453,6 +471,8 @@ export class RunService {
         if ('kind' in next.value) {
           // A real node: cancel and close abort it in flight.
           if (live) live.wake = () => stop.abort();
+          // A cancel or close that came before this node had nothing to abort yet.
+          if (live?.cancelled) stop.abort();
           answer = await this.realWork.perform(run, next.value, stop.signal, this.synchronous);
           if (live?.cancelled) return;
           continue;
