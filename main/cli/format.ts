@@ -64,6 +64,7 @@ export function runDetail(r: Run): string {
     `run ${r.run_id}: ${r.status} (${r.kind} of workflow ${r.workflow_id} v${r.version})`,
     r.parent_run_id ? `  parent ${r.parent_run_id}${r.resumed_from_seq === null ? '' : `, resumed after checkpoint ${r.resumed_from_seq}`}` : '',
     `  started ${shortTime(r.started_at) ?? '-'}, finished ${shortTime(r.finished_at) ?? '-'}`,
+    r.logical_date ? `  ${r.trigger} run for the tick ${shortTime(r.logical_date)}` : '',
     r.error ? `  error${r.failed_node ? ` at ${r.failed_node}` : ''}: ${r.error}` : '',
   ]
     .filter(Boolean)

@@ -38,7 +38,13 @@ Workflows
   get WORKFLOW                                 one workflow (id or name)
   register --name NAME [--dsl FILE] [--schedule CRON] [--description TEXT] [--code]
   pause WORKFLOW | unpause WORKFLOW            stop or resume starting runs
-  schedule WORKFLOW (CRON | --clear)           set or clear the cron schedule
+  schedule WORKFLOW (CRON | --clear) [--catchup skip|latest|all] [--max-concurrent N|none]
+                                               set or clear the cron schedule (5 fields, or 6 with leading
+                                               seconds, or @hourly…); shows the next three fire times
+  backfill WORKFLOW --from T --to T [--dry-run] [--max-ticks N]
+                                               a run per tick of the schedule in [from, to) (--dry-run lists them)
+  history WORKFLOW [--since T|7d|24h] [--status S] [--limit N]
+                                               runs with trigger, logical date, version, duration, status
 Versions
   versions WORKFLOW                            the version timeline, newest first
   version WORKFLOW V                           one version with its DSL
@@ -123,11 +129,18 @@ export const verbOptions = {
   'time-scale': { type: 'string' },
   deny: { type: 'boolean', default: false },
   comment: { type: 'string' },
+  catchup: { type: 'string' },
+  'max-concurrent': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  'max-ticks': { type: 'string' },
+  since: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
 export const verbs = [
-  'workflows', 'get', 'register', 'pause', 'unpause', 'schedule',
+  'workflows', 'get', 'register', 'pause', 'unpause', 'schedule', 'backfill', 'history',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive',
   'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
+import type { EngineBackend } from '../backends/engine-backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
@@ -210,9 +211,14 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     case 'schedule': {
       const id = await resolveWorkflow(s, args[0]);
       if (!v.clear && args[1] === undefined) throw usageError('schedule needs a cron expression, or --clear.');
-      const out = await call(s, 'workflows:setSchedule', { workflow_id: id, schedule: v.clear ? null : args[1]!, ...revision(s) });
-      print(s, out, () => `${out.name}: schedule ${out.schedule ?? 'cleared'} (revision ${out.revision}).`);
-      return 0;
+      const { scheduleVerb } = await import('./schedules.js');
+      return scheduleVerb(scheduleContext(s), id, v.clear ? null : args[1]!, scheduleOptions(v), revision(s));
+    }
+    case 'backfill':
+    case 'history': {
+      const id = await resolveWorkflow(s, args[0]);
+      const { backfillVerb, historyVerb } = await import('./schedules.js');
+      return (verb === 'backfill' ? backfillVerb : historyVerb)(scheduleContext(s), id, scheduleOptions(v));
     }
     case 'versions': {
       const out = await call(s, 'versions:list', { workflow_id: await resolveWorkflow(s, args[0]) });
@@ -379,6 +385,31 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       });
     }
   }
+}
+
+function scheduleOptions(v: Values): import('./schedules.js').ScheduleOptions {
+  return {
+    dryRun: v['dry-run'],
+    ...(v.catchup === undefined ? {} : { catchup: v.catchup }),
+    ...(v['max-concurrent'] === undefined ? {} : { maxConcurrent: v['max-concurrent'] }),
+    ...(v.from === undefined ? {} : { from: v.from }),
+    ...(v.to === undefined ? {} : { to: v.to }),
+    ...(v['max-ticks'] === undefined ? {} : { maxTicks: v['max-ticks'] }),
+    ...(v.since === undefined ? {} : { since: v.since }),
+    ...(v.status === undefined ? {} : { status: v.status }),
+    ...(v.limit === undefined ? {} : { limit: v.limit }),
+  };
+}
+
+function scheduleContext(s: Session): import('./schedules.js').ScheduleVerbContext {
+  // The local sandbox's runs execute in this process: a backfill waits for them before it closes.
+  const local = s.remote === null ? (s.backend as Partial<EngineBackend>).engine : undefined;
+  return {
+    backend: s.backend,
+    json: s.json,
+    out: s.out,
+    ...(local ? { waitRun: (id: string) => local.runs.wait(id), now: () => new Date(local.now()) } : {}),
+  };
 }
 
 function rehearseOptions(v: Values): Parameters<typeof import('./runbooks.js').runbookVerb>[2] {
