@@ -5,6 +5,7 @@ import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
+import { scheduleInitialState, useSchedule } from './schedule-store.js';
 import { timelineInitialState, useTimeline } from './timeline-store.js';
 import { useUi } from './ui-store.js';
 import { workflowsInitialState, useWorkflows } from './workflows-store.js';
@@ -16,6 +17,7 @@ export async function resetConnectionData(): Promise<void> {
   useRollback.setState(rollbackInitialState);
   useTimeline.setState(timelineInitialState);
   useRuns.setState(runsInitialState);
+  useSchedule.setState(scheduleInitialState);
   useAudit.setState(auditInitialState);
   useWorkflows.setState(workflowsInitialState);
   useRunbooks.setState(runbooksInitialState);

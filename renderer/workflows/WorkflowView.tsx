@@ -4,6 +4,7 @@ import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { GuardedButton } from '../shared/GuardedButton.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { DiffPanel } from '../diff/DiffPanel.js';
+import { SchedulePanel } from '../schedules/SchedulePanel.js';
 import { Timeline } from '../timeline/Timeline.js';
 import { useRuns } from '../store/runs-store.js';
 import { useConnections } from '../store/connections-store.js';
@@ -58,7 +59,6 @@ export function WorkflowView() {
           </span>
           <span className="muted">rev {wf.revision}</span>
           <span className="muted">{wf.source_type}</span>
-          {wf.schedule ? <span className="muted mono">{wf.schedule}</span> : null}
         </div>
         <div className="workflow-actions">
           {wf.failed_runs > 0 ? (
@@ -75,6 +75,7 @@ export function WorkflowView() {
           </GuardedButton>
         </div>
       </header>
+      <SchedulePanel workflow={wf} />
       {wf.description ? <p className="muted workflow-description">{wf.description}</p> : null}
       {actionError ? (
         <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} onDismiss={() => useWorkflows.getState().clearActionError()} focusOnMount testId="workflow-error" />
