@@ -62,7 +62,7 @@ Runs
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
 Events
-  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]
+  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]   (--follow on a sandbox fires its schedules meanwhile)
   verify                                       verify the event log's hash chain
 Runbooks
   runbooks                                     list the runbooks

@@ -115,16 +115,17 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   const created = !existsSync(path);
   const demo = !values['no-demo'];
-  const backend = await openSandboxExplained(path, demo);
+  // `events --follow` keeps the sandbox open like the console does: its schedules fire meanwhile.
+  const backend = await openSandboxExplained(path, demo, values.follow);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
-async function openSandboxExplained(path: string, demo: boolean): Promise<Backend> {
+async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean): Promise<Backend> {
   const { openSandbox } = await import('../backends/engine-backend.js');
   try {
-    return await openSandbox({ path, demo });
+    return await openSandbox({ path, demo, runSchedules });
   } catch (err) {
     throw sqliteOpenFailure(err, path) ?? err;
   }

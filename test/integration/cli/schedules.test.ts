@@ -16,11 +16,14 @@ interface Outcome {
   stderr: string;
 }
 
-function rewind(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+function rewind(args: string[], env: Record<string, string> = {}, untilStdout?: RegExp): Promise<Outcome> {
   const proc = spawn(process.execPath, ['bin/rewind.mjs', ...args], { cwd: repoRoot, env: { ...process.env, REWIND_SERVER: '', REWIND_SANDBOX: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  proc.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    if (untilStdout?.test(stdout)) proc.kill('SIGINT');
+  });
   proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
   return new Promise((resolve) =>
@@ -144,10 +147,26 @@ describe('rewind backfill on a local sandbox', () => {
     expect(out.stdout).toContain('Backfill: 3 run(s) started for 3 tick(s).');
     expect(out.stdout.match(/succeeded/g)).toHaveLength(3);
     const history = JSON.parse((await rewind(['--db', db, '--json', 'history', 'hourly'])).stdout) as HistoryJson;
+    expect(history.runs.every((r) => r.trigger === 'backfill')).toBe(true);
     expect(history.runs.map((r) => [r.logical_date, r.status])).toEqual([
       ['2026-11-01T02:00:00.000Z', 'succeeded'],
       ['2026-11-01T01:00:00.000Z', 'succeeded'],
       ['2026-11-01T00:00:00.000Z', 'succeeded'],
     ]);
+  });
+
+  it('fires the sandbox schedules while `events --follow` keeps it open, and not in one-shot commands', async () => {
+    const db = join(dir, 'follow.db');
+    const dslFile = join(dir, 'follow-dsl.json');
+    writeFileSync(dslFile, JSON.stringify(dsls.v1));
+    expect((await rewind(['--db', db, '--no-demo', 'register', '--name', 'every-second', '--dsl', dslFile, '--schedule', '* * * * * *'])).code).toBe(0);
+    const quiet = JSON.parse((await rewind(['--db', db, '--json', 'history', 'every-second'])).stdout) as HistoryJson;
+    expect(quiet.runs).toEqual([]);
+    const follow = await rewind(['--db', db, 'events', '--follow', '--workflow', 'every-second'], {}, /schedule_fired/);
+    expect(follow.code, follow.stderr).toBe(0);
+    expect(follow.stdout).toMatch(/schedule_fired\s+\S+ run \S+\s+by scheduler/);
+    const after = JSON.parse((await rewind(['--db', db, '--json', 'history', 'every-second'])).stdout) as HistoryJson;
+    expect(after.runs.length).toBeGreaterThanOrEqual(1);
+    expect(after.runs.every((r) => r.trigger === 'schedule' && r.logical_date !== null)).toBe(true);
   });
 });
