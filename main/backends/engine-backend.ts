@@ -46,12 +46,14 @@ export interface SandboxOptions {
   codeDir?: string;
   /** Where the code folder's report goes (each rescan, each refused file). */
   codeLog?: CodeFolderOptions['log'];
+  /** Fire schedules while it is open (a server; the console's own sandbox), not in a one-shot CLI command. */
+  runSchedules?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
 function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue): Handlers {
-  const { workflows, versions, runs, canaries } = engine;
+  const { workflows, versions, runs, canaries, schedules } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
     if (!allowCommands) refuseCommands(dsl, what);
@@ -85,7 +87,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     },
     'workflows:pause': { apply: async (i, a) => withCanary(await workflows.pause(i, a)) },
     'workflows:unpause': { apply: async (i, a) => withCanary(await workflows.unpause(i, a)) },
-    'workflows:setSchedule': { apply: async (i, a) => withCanary(await workflows.setSchedule(i, a)) },
+    'workflows:setSchedule': { apply: async (i, a) => withCanary(await schedules.set(i, a)) },
     'workflows:unregister': { apply: (i, a) => engine.unregister(i, a) },
     'templates:list': { apply: async () => ({ templates: templates.list() }) },
     'templates:get': { apply: async (i) => templates.get(i.template) },
@@ -107,6 +109,8 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
         );
       },
     },
+    'schedules:get': { apply: (i) => schedules.info(i.workflow_id) },
+    'schedules:backfill': { apply: (i, a) => schedules.backfill(i, a) },
     'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': {
@@ -306,6 +310,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     ...(options.takeover ? { takeover: true } : {}),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
+    runSchedules: options.runSchedules ?? false,
   });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {

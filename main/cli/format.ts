@@ -68,6 +68,7 @@ export function runDetail(r: Run): string {
     r.parent_run_id ? `  parent ${r.parent_run_id}${r.resumed_from_seq === null ? '' : `, resumed after checkpoint ${r.resumed_from_seq}`}` : '',
     `  started ${shortTime(r.started_at) ?? '-'}, finished ${shortTime(r.finished_at) ?? '-'}`,
     r.drawn_reason ? `  version: ${r.drawn_reason}` : '',
+    r.logical_date ? `  ${r.trigger} run for the tick ${shortTime(r.logical_date)}` : '',
     r.error ? `  error${r.failed_node ? ` at ${r.failed_node}` : ''}: ${r.error}` : '',
   ]
     .filter(Boolean)

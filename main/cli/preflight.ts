@@ -42,7 +42,13 @@ Workflows
   unregister WORKFLOW [--cancel-running]       remove it from every list (history kept); refused while runs
                                                are in flight unless --cancel-running cancels them
   pause WORKFLOW | unpause WORKFLOW            stop or resume starting runs
-  schedule WORKFLOW (CRON | --clear)           set or clear the cron schedule
+  schedule WORKFLOW (CRON | --clear) [--catchup skip|latest|all] [--max-concurrent N|none]
+                                               set or clear the cron schedule (5 fields, or 6 with leading
+                                               seconds, or @hourly…); shows the next three fire times
+  backfill WORKFLOW --from T --to T [--dry-run] [--max-ticks N]
+                                               a run per tick of the schedule in [from, to) (--dry-run lists them)
+  history WORKFLOW [--since T|7d|24h] [--status S] [--limit N]
+                                               runs with trigger, logical date, version, duration, status
   (CODE workflows come from the server's --code-dir: register, draft, publish, schedule and
    unregister refuse them with CODE_MANAGED; pause and unpause work)
 Templates
@@ -70,7 +76,7 @@ Runs
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
 Events
-  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]
+  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]   (--follow on a sandbox fires its schedules meanwhile)
   verify                                       verify the event log's hash chain
 Runbooks
   runbooks                                     list the runbooks
@@ -147,12 +153,18 @@ export const verbOptions = {
   'window-runs': { type: 'string' },
   promote: { type: 'string' },
   reason: { type: 'string' },
+  catchup: { type: 'string' },
+  'max-concurrent': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  'max-ticks': { type: 'string' },
   since: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
 export const verbs = [
-  'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'templates',
+  'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'backfill', 'history', 'templates',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive', 'canary', 'health',
   'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',

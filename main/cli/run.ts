@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
+import type { EngineBackend } from '../backends/engine-backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
@@ -174,16 +175,17 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   const created = !existsSync(path);
   const demo = !values['no-demo'];
-  const backend = await openSandboxExplained(path, demo);
+  // `events --follow` keeps the sandbox open like the console does: its schedules fire meanwhile.
+  const backend = await openSandboxExplained(path, demo, values.follow);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
-async function openSandboxExplained(path: string, demo: boolean): Promise<Backend> {
+async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean): Promise<Backend> {
   const { openSandbox } = await import('../backends/engine-backend.js');
   try {
-    return await openSandbox({ path, demo });
+    return await openSandbox({ path, demo, runSchedules });
   } catch (err) {
     throw sqliteOpenFailure(err, path) ?? err;
   }
@@ -328,9 +330,14 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     case 'schedule': {
       const id = await resolveWorkflow(s, args[0]);
       if (!v.clear && args[1] === undefined) throw usageError('schedule needs a cron expression, or --clear.');
-      const out = await call(s, 'workflows:setSchedule', { workflow_id: id, schedule: v.clear ? null : args[1]!, ...revision(s) });
-      print(s, out, () => `${out.name}: schedule ${out.schedule ?? 'cleared'} (revision ${out.revision}).`);
-      return 0;
+      const { scheduleVerb } = await import('./schedules.js');
+      return scheduleVerb(scheduleContext(s), id, v.clear ? null : args[1]!, scheduleOptions(v), revision(s));
+    }
+    case 'backfill':
+    case 'history': {
+      const id = await resolveWorkflow(s, args[0]);
+      const { backfillVerb, historyVerb } = await import('./schedules.js');
+      return (verb === 'backfill' ? backfillVerb : historyVerb)(scheduleContext(s), id, scheduleOptions(v));
     }
     case 'versions': {
       const out = await call(s, 'versions:list', { workflow_id: await resolveWorkflow(s, args[0]) });
@@ -514,6 +521,31 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       });
     }
   }
+}
+
+function scheduleOptions(v: Values): import('./schedules.js').ScheduleOptions {
+  return {
+    dryRun: v['dry-run'],
+    ...(v.catchup === undefined ? {} : { catchup: v.catchup }),
+    ...(v['max-concurrent'] === undefined ? {} : { maxConcurrent: v['max-concurrent'] }),
+    ...(v.from === undefined ? {} : { from: v.from }),
+    ...(v.to === undefined ? {} : { to: v.to }),
+    ...(v['max-ticks'] === undefined ? {} : { maxTicks: v['max-ticks'] }),
+    ...(v.since === undefined ? {} : { since: v.since }),
+    ...(v.status === undefined ? {} : { status: v.status }),
+    ...(v.limit === undefined ? {} : { limit: v.limit }),
+  };
+}
+
+function scheduleContext(s: Session): import('./schedules.js').ScheduleVerbContext {
+  // The local sandbox's runs execute in this process: a backfill waits for them before it closes.
+  const local = s.remote === null ? (s.backend as Partial<EngineBackend>).engine : undefined;
+  return {
+    backend: s.backend,
+    json: s.json,
+    out: s.out,
+    ...(local ? { waitRun: (id: string) => local.runs.wait(id), now: () => new Date(local.now()) } : {}),
+  };
 }
 
 function rehearseOptions(v: Values): Parameters<typeof import('./runbooks.js').runbookVerb>[2] {

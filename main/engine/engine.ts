@@ -8,6 +8,7 @@ import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
+import { ScheduleService } from './schedules.js';
 import type { Queryable, Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import { VersionService } from './versions.js';
@@ -43,6 +44,10 @@ export interface EngineOptions {
   replicaId?: string;
   /** The draw in [0, 1) that decides whether a new run takes a running canary (Math.random by default). */
   random?: () => number;
+  /** Fire schedules while open (a server; the console's sandbox). Otherwise `schedules.tick()` fires them when called. */
+  runSchedules?: boolean;
+  /** Hears a schedule that could not be handled in a pass (it is tried again in the next). */
+  onScheduleError?: (err: unknown) => void;
 }
 
 export { SNAPSHOT_RUNNER_ID } from './runners.js';
@@ -58,6 +63,7 @@ export class Engine {
   readonly runs: RunService;
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly canaries: CanaryService;
+  readonly schedules: ScheduleService;
 
   private constructor(
     readonly store: Store,
@@ -83,6 +89,7 @@ export class Engine {
       takeover: options.takeover ?? false,
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
+    this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -103,6 +110,7 @@ export class Engine {
         // A snapshot's copied runs record the server as it was; nobody here ran them, so none is an orphan.
         await engine.runs.interruptOrphans(engine.systemActor, async (runner) => runner === SNAPSHOT_RUNNER_ID || (await lease.isAlive(runner)));
       }
+      if (options.runSchedules) engine.schedules.start();
       return engine;
     } catch (err) {
       await store.close();
@@ -201,6 +209,7 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.schedules.stop();
     this.core.stop();
     if (this.store.healthy) await this.runs.close(this.systemActor);
     await this.lease.release();

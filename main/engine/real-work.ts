@@ -85,6 +85,8 @@ export class RealWork {
       });
       const onAbort = () => settle({ ok: false, error: `Approval node '${nodeId}': the run stopped while waiting.` });
       signal.addEventListener('abort', onAbort, { once: true });
+      // Stopped before the gate was reached (closed as the run started): an abort already sent fires no event.
+      if (signal.aborted) return onAbort();
       const timeOut = async (ms: number) => {
         // An answer committed first wins: only a run still waiting times out.
         try {

@@ -53,6 +53,8 @@ export interface RunRow {
   created_at: string;
   drawn_reason?: string | null;
   verdicts?: string | null;
+  trigger: Run['trigger'];
+  logical_date: string | null;
 }
 
 export interface CheckpointRow {

@@ -39,8 +39,8 @@ interface CheckpointState {
 const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled']);
 
-const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason)
-  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?)`;
+const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, trigger, logical_date)
+  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?)`;
 const SELECT_RUN = 'SELECT * FROM runs WHERE run_id = ?';
 const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ?, verdicts = ? WHERE run_id = ?';
 const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)';
@@ -154,7 +154,7 @@ export class RunService {
     return row ? toCheckpoint(row) : null;
   }
 
-  start(input: ParsedInput<'runs:start'>, actor: string): Promise<Run> {
+  start(input: ParsedInput<'runs:start'>, actor: string, tick?: { trigger: 'schedule' | 'backfill'; logical_date: string }): Promise<Run> {
     return this.core.mutate(async () => {
       const wf = await this.workflows.get(input.workflow_id);
       if (wf.status !== 'active') {
@@ -184,6 +184,8 @@ export class RunService {
         actor,
         restored: [],
         drawn_reason: drawn.reason,
+        trigger: tick?.trigger ?? input.trigger ?? 'manual',
+        logical_date: tick?.logical_date ?? null,
       });
     });
   }
@@ -235,6 +237,8 @@ export class RunService {
         resumed_from_seq: compat.resume_after_seq,
         actor,
         restored: good,
+        trigger: 'resume',
+        logical_date: parent.logical_date,
       });
     });
   }
@@ -259,6 +263,8 @@ export class RunService {
         resumed_from_seq: null,
         actor,
         restored: [],
+        trigger: 'replay',
+        logical_date: original.logical_date,
       });
     });
   }
@@ -418,6 +424,8 @@ export class RunService {
     restored: Checkpoint[];
     /** Why a fresh start got its version (see `CanaryService.draw`); resumes and replays name theirs. */
     drawn_reason?: string;
+    trigger: Run['trigger'];
+    logical_date: string | null;
   }): Promise<Run> {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
     // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
@@ -442,6 +450,8 @@ export class RunService {
       spec.actor,
       ts,
       spec.drawn_reason ?? null,
+      spec.trigger,
+      spec.logical_date,
     ]);
     for (const [i, c] of spec.restored.entries()) await q.run(INSERT_CHECKPOINT, [runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts]);
     await this.core.append({
@@ -450,7 +460,15 @@ export class RunService {
       run_id: runId,
       actor: spec.actor,
       ts,
-      payload: { version: spec.version, kind: spec.kind, parent_run_id: spec.parent_run_id, resumed_from_seq: spec.resumed_from_seq, params: spec.params },
+      payload: {
+        version: spec.version,
+        kind: spec.kind,
+        parent_run_id: spec.parent_run_id,
+        resumed_from_seq: spec.resumed_from_seq,
+        params: spec.params,
+        trigger: spec.trigger,
+        logical_date: spec.logical_date,
+      },
     });
     const run = await this.get(runId);
     const restored = spec.restored.map((c, i): Checkpoint => ({ ...c, seq: i + 1, status: 'restored' }));
@@ -576,6 +594,8 @@ export class RunService {
         if ('kind' in next.value) {
           // A real node: cancel and close abort it in flight.
           if (live) live.wake = () => stop.abort();
+          // A cancel or close that came before this node had nothing to abort yet.
+          if (live?.cancelled) stop.abort();
           answer = await this.realWork.perform(run, next.value, stop.signal, this.synchronous);
           if (live?.cancelled) return;
           continue;

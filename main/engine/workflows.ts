@@ -194,7 +194,7 @@ export class WorkflowService {
         workflow_id: wf.id,
         actor,
         ts,
-        payload: { schedule, from_schedule: wf.schedule, revision: updated.revision },
+        payload: { schedule, from_schedule: wf.schedule, revision: updated.revision, catchup: input.catchup ?? null, max_concurrent: input.max_concurrent ?? null },
       });
       return updated;
     });

@@ -29,10 +29,11 @@ export interface OpenedConsole {
 /** The console behind any transport: the sandbox, the connections, and the service that routes to them. */
 export async function openConsole(options: OpenConsoleOptions): Promise<OpenedConsole> {
   await mkdir(dirname(options.sandbox.path), { recursive: true });
-  const backend = await openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE });
+  // The console's own sandbox fires its schedules while the console has it open.
+  const backend = await openSandbox({ runSchedules: true, ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE });
   try {
     const connections = await createConnectionManager({
-      sandbox: { backend, path: options.sandbox.path, reopenWithDemo: () => openSandbox({ ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true }) },
+      sandbox: { backend, path: options.sandbox.path, reopenWithDemo: () => openSandbox({ runSchedules: true, ...options.sandbox, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true }) },
       // Other sandbox files (snapshots, rehearsal copies) run at the console's pace, as the operator.
       openSandboxFile: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE }),
       dir: options.connectionsDir,

@@ -29,6 +29,8 @@ export interface OpenStoreOptions {
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
   serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits'>;
+  /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
+  runSchedules?: boolean;
 }
 
 /** The replica id when none is given: unique per process on a host, readable in pg_stat_activity. */
@@ -65,7 +67,7 @@ function takeover(options: OpenStoreOptions, replicaId: string): { takeover: tru
 export async function openServedStore(options: OpenStoreOptions): Promise<ServedStore> {
   const replica = options.replicaId ?? defaultReplicaId();
   if (!isPostgresUrl(options.db)) {
-    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: options.demo, actor: options.actor, ...options.serve, ...takeover(options, replica) });
+    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: options.demo, actor: options.actor, runSchedules: options.runSchedules ?? true, ...options.serve, ...takeover(options, replica) });
     return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true };
   }
   const target = parsePostgresUrl(options.db);
@@ -75,6 +77,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     store,
     timeScale: options.timeScale,
     ...takeover(options, replica),
+    runSchedules: options.runSchedules ?? true,
     ...(serve.liveExecution === undefined ? {} : { liveExecution: serve.liveExecution }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.limits ? { limits: serve.limits } : {}),

@@ -264,6 +264,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     const body = await readJsonBody(req, maxBodyBytes);
     const raw = buildInput(route, { params, query, body, ifMatch });
+    // A run started over plain REST is an api run; Rewind's own clients (console, CLI) say manual.
+    if (route.method === 'runs:start' && !('trigger' in raw)) raw.trigger = 'api';
     const parsed = (spec.input as z.ZodType).safeParse(raw);
     if (!parsed.success) throw validationError(route.method, parsed.error);
     const ctx = idempotencyKey === undefined ? { actor: identity.name } : { actor: identity.name, idempotencyKey };

@@ -177,8 +177,8 @@ class SnapshotWriter {
        VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
     );
     this.insertRun = db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts)
-       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at, @drawn_reason, @verdicts)`,
+      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts, trigger, logical_date)
+       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at, @drawn_reason, @verdicts, @trigger, @logical_date)`,
     );
     this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.insertRunbook = db.prepare(

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { safeName } from './names.js';
 import {
+  backfillResultSchema,
+  catchupSchema,
   chainStatusSchema,
   checkpointSchema,
   compatibilitySchema,
@@ -13,6 +15,7 @@ import {
   rollbackResultSchema,
   runSchema,
   runStatusSchema,
+  scheduleInfoSchema,
   sourceTypeSchema,
   templateSchema,
   templateSummarySchema,
@@ -103,9 +106,47 @@ export const backendMethods = {
     { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/unpause' }, role: 'operator', mutates: true, summary: 'Unpause; refused for a MANUAL workflow a CODE one overrides.' },
   ),
   'workflows:setSchedule': method(
-    z.strictObject({ workflow_id: workflowId, schedule: z.string().max(200).nullable(), expected_revision: expectedRevision }),
+    z.strictObject({
+      workflow_id: workflowId,
+      schedule: z.string().max(200).nullable(),
+      /** Ticks missed while nothing ran the schedule (downtime): skip them, run the newest once, or run each. Absent: unchanged (skip at first). */
+      catchup: catchupSchema.optional(),
+      /** At most this many runs of the workflow in flight; a tick beyond waits for one to end. null: no limit. Absent: unchanged. */
+      max_concurrent: z.number().int().positive().max(1000).nullable().optional(),
+      expected_revision: expectedRevision,
+    }),
     workflowSchema,
-    { http: { method: 'PUT', path: '/api/v1/workflows/:workflow_id/schedule' }, role: 'admin', mutates: true, summary: 'Set or clear the cron schedule (validated).' },
+    {
+      http: { method: 'PUT', path: '/api/v1/workflows/:workflow_id/schedule' },
+      role: 'admin',
+      mutates: true,
+      summary: 'Set or clear the cron schedule (five fields, or six with leading seconds, or a @macro), its catch-up policy and concurrency limit.',
+    },
+  ),
+  'schedules:get': method(z.strictObject({ workflow_id: workflowId }), scheduleInfoSchema, {
+    http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/schedule' },
+    role: 'viewer',
+    mutates: false,
+    summary: "A workflow's schedule: its next three fire times, catch-up policy, limit, and the last tick fired.",
+  }),
+  'schedules:backfill': method(
+    z.strictObject({
+      workflow_id: workflowId,
+      /** The range's start, inclusive (ISO date or time). */
+      from: z.string().min(1).max(64),
+      /** The range's end, exclusive. */
+      to: z.string().min(1).max(64),
+      dry_run: z.boolean().default(false),
+      /** More than 1000 ticks are refused unless this allows them (at most 100000). */
+      max_ticks: z.number().int().positive().max(100_000).optional(),
+    }),
+    backfillResultSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/backfill' },
+      role: 'operator',
+      mutates: true,
+      summary: 'A run (trigger "backfill") for each tick of the schedule in [from, to) that has none; `dry_run` lists the ticks and starts nothing.',
+    },
   ),
   'workflows:unregister': method(
     z.strictObject({ workflow_id: workflowId, cancel_running: z.boolean().default(false), expected_revision: expectedRevision }),
@@ -222,6 +263,8 @@ export const backendMethods = {
       seed: z.number().int().optional(),
       faults: faultsSchema.default({}),
       wait: z.boolean().default(false),
+      /** Who asks: an operator through Rewind (manual) or another REST client (api, what the server assumes when absent). */
+      trigger: z.enum(['manual', 'api']).optional(),
     }),
     runSchema,
     { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/runs' }, role: 'operator', mutates: true, summary: 'Start a run on the active (or a given) version; `wait` answers once it ends.' },

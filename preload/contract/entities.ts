@@ -144,6 +144,10 @@ export type Faults = z.infer<typeof faultsSchema>;
 export const runKindSchema = z.enum(['start', 'resume', 'replay']);
 export type RunKind = z.infer<typeof runKindSchema>;
 
+/** What started a run: an operator (console, CLI), a schedule's tick, a backfill, a resume or replay, or a plain REST client. */
+export const runTriggerSchema = z.enum(['manual', 'schedule', 'backfill', 'resume', 'replay', 'api']);
+export type RunTrigger = z.infer<typeof runTriggerSchema>;
+
 export const runSchema = z.object({
   run_id: id,
   workflow_id: id,
@@ -168,6 +172,9 @@ export const runSchema = z.object({
   drawn_reason: z.string().nullable().optional(),
   /** Its judgment nodes' verdicts at the end, by output key (`{verdict: "warning"}`): health per version counts them. */
   verdicts: z.record(z.string(), z.string()).nullable().optional(),
+  trigger: runTriggerSchema,
+  /** The schedule tick a scheduled or backfill run stands for (UTC, ISO); null for the others. */
+  logical_date: isoTime.nullable(),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -296,3 +303,36 @@ export const eventHeadSchema = z.object({
   chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }),
 });
 export type EventHead = z.infer<typeof eventHeadSchema>;
+
+/** What a schedule does with ticks missed while nothing ran it: drop them, run the newest once, or run each. */
+export const catchupSchema = z.enum(['skip', 'latest', 'all']);
+export type Catchup = z.infer<typeof catchupSchema>;
+
+/** A workflow's schedule as the scheduler sees it: the console shows its next fire times. */
+export const scheduleInfoSchema = z.object({
+  workflow_id: id,
+  schedule: z.string().nullable(),
+  catchup: catchupSchema,
+  /** In-flight runs of the workflow beyond which a tick waits; null: no limit. */
+  max_concurrent: z.number().int().nullable(),
+  /** The next three fire times (UTC, ISO); empty without a schedule. */
+  next: z.array(isoTime),
+  /** Whether ticks fire now (false while the workflow is paused or overridden, or has no published version). */
+  firing: z.boolean(),
+  /** The newest tick claimed by a run (scheduled or backfilled), with its run. */
+  last_fired: z.object({ logical_date: isoTime, run_id: z.string().nullable(), trigger: z.enum(['schedule', 'backfill']) }).nullable(),
+});
+export type ScheduleInfo = z.infer<typeof scheduleInfoSchema>;
+
+/**
+ * A backfill's answer: every tick of the schedule in [from, to); with `dry_run` nothing starts, else
+ * `runs` holds the run started for each tick that had none (`already_run` lists those that had one).
+ */
+export const backfillResultSchema = z.object({
+  workflow_id: id,
+  dry_run: z.boolean(),
+  ticks: z.array(isoTime),
+  already_run: z.array(isoTime),
+  runs: z.array(runSchema),
+});
+export type BackfillResult = z.infer<typeof backfillResultSchema>;

@@ -22,6 +22,12 @@ export const errorCodes = {
   DUPLICATE_NAME: 409,
   INVALID_DSL: 422,
   INVALID_CRON: 422,
+  /** A backfill range that is not a range: a bad time, or from at or after to. */
+  INVALID_RANGE: 422,
+  /** A backfill of a workflow with no schedule: there are no ticks to run. */
+  NO_SCHEDULE: 409,
+  /** A backfill over more ticks than allowed (1000, or its max_ticks): `details.max_ticks`. */
+  TOO_MANY_TICKS: 422,
   INVALID_RUNBOOK: 422,
   STALE_REVISION: 412,
   NO_ACTIVE_VERSION: 409,

@@ -36,8 +36,9 @@ export function RunInspector() {
               {run.run_id}
             </h2>
             <StatusBadge status={run.status} testId="inspector-status" />
-            <span className="muted">
-              v{run.version} · {run.kind}
+            <span className="muted" data-testid="inspector-trigger">
+              v{run.version} · {run.trigger}
+              {run.logical_date ? ` for the tick ${formatTime(run.logical_date)}` : ''}
             </span>
             <span className="muted">started {formatTime(run.started_at)}</span>
             <span className="muted">{formatDuration(run.started_at, run.finished_at)}</span>

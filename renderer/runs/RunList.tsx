@@ -80,7 +80,12 @@ export function RunList() {
               <StatusBadge status={r.status} testId="run-status" />
               <span className="mono run-id">{r.run_id}</span>
               <span className="muted">v{r.version}</span>
-              {r.kind === 'start' ? null : <span className="muted">{r.kind}</span>}
+              {r.trigger === 'manual' ? null : (
+                <span className="muted" data-testid="run-trigger" title={r.logical_date ? `for the tick ${r.logical_date}` : undefined}>
+                  {r.trigger}
+                  {r.logical_date ? ` ${formatShortTime(r.logical_date)}` : ''}
+                </span>
+              )}
             </span>
             <span className="run-row-bottom muted">
               <span>{names.get(r.workflow_id) ?? r.workflow_id}</span>

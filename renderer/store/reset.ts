@@ -7,6 +7,7 @@ import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
+import { scheduleInitialState, useSchedule } from './schedule-store.js';
 import { timelineInitialState, useTimeline } from './timeline-store.js';
 import { useUi } from './ui-store.js';
 import { workflowsInitialState, useWorkflows } from './workflows-store.js';
@@ -19,6 +20,7 @@ export async function resetConnectionData(): Promise<void> {
   useTimeline.setState(timelineInitialState);
   useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
+  useSchedule.setState(scheduleInitialState);
   useAudit.setState(auditInitialState);
   useWorkflows.setState(workflowsInitialState);
   useRunbooks.setState(runbooksInitialState);

@@ -5,6 +5,7 @@ import { GuardedButton } from '../shared/GuardedButton.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { DiffPanel } from '../diff/DiffPanel.js';
 import { CanaryBand } from '../canary/CanaryBand.js';
+import { SchedulePanel } from '../schedules/SchedulePanel.js';
 import { Timeline } from '../timeline/Timeline.js';
 import { useCanary } from '../store/canary-store.js';
 import { useRuns } from '../store/runs-store.js';
@@ -72,7 +73,6 @@ export function WorkflowView() {
               from template {wf.template.name} v{wf.template.version}
             </span>
           ) : null}
-          {wf.schedule ? <span className="muted mono">{wf.schedule}</span> : null}
         </div>
         <div className="workflow-actions">
           {wf.failed_runs > 0 ? (
@@ -89,6 +89,7 @@ export function WorkflowView() {
           </GuardedButton>
         </div>
       </header>
+      <SchedulePanel workflow={wf} />
       {wf.description ? <p className="muted workflow-description">{wf.description}</p> : null}
       {actionError && !pauseAsked ? (
         <ErrorNotice error={actionError} onReload={() => void useWorkflows.getState().load()} onDismiss={() => useWorkflows.getState().clearActionError()} focusOnMount testId="workflow-error" />

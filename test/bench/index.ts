@@ -9,10 +9,11 @@ import { engineSuite } from './engine.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
 import { replicasSuite } from './replicas.bench.js';
 import { rendererSuite } from './renderer.bench.js';
+import { schedulesSuite } from './schedules.bench.js';
 import { serverSuite } from './server.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

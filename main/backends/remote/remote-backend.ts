@@ -115,7 +115,9 @@ export class RemoteBackend implements Backend {
     // Refused here, before the network, with the same error the server would give.
     parseInput(spec.input, input, method);
     await this.health();
-    const { path, query, body, expectedRevision } = splitInput(route, input as Record<string, unknown>);
+    // The console and the CLI start runs for an operator: manual, where the server assumes a plain REST client (api).
+    const sent = method === 'runs:start' && !('trigger' in (input as object)) ? { ...(input as Record<string, unknown>), trigger: 'manual' } : (input as Record<string, unknown>);
+    const { path, query, body, expectedRevision } = splitInput(route, sent);
     const headers: Record<string, string> = {};
     if (expectedRevision !== undefined) headers['if-match'] = `"${expectedRevision}"`;
     if (spec.mutates) headers['idempotency-key'] = ctx.idempotencyKey ?? randomUUID();

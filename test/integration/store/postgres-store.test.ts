@@ -57,6 +57,7 @@ describe('PostgreSQL migrations', () => {
     const store = await open(url);
     expect(store.schemaVersion).toBe(100);
     expect(await tables(url)).toEqual([
+      'canaries',
       'chain_head',
       'checkpoints',
       'events',
@@ -66,6 +67,8 @@ describe('PostgreSQL migrations', () => {
       'runbooks',
       'runners',
       'runs',
+      'schedule_ticks',
+      'schedules',
       'schema_migrations',
       'tokens',
       'workflow_versions',

@@ -274,7 +274,7 @@ describe('workflows: schedule', () => {
     const set = await sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: '*/15 * * * *', expected_revision: 1 });
     expect(set).toMatchObject({ schedule: '*/15 * * * *', revision: 2 });
     expect(await lastEvent(sb.engine)).toMatchObject({ type: 'workflow_schedule_set' });
-    expect((await lastEvent(sb.engine)).payload).toEqual({ schedule: '*/15 * * * *', from_schedule: '0 2 * * *', revision: 2 });
+    expect((await lastEvent(sb.engine)).payload).toEqual({ schedule: '*/15 * * * *', from_schedule: '0 2 * * *', revision: 2, catchup: null, max_concurrent: null });
     const cleared = await sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: null });
     expect(cleared).toMatchObject({ schedule: null, revision: 3 });
   });
@@ -282,8 +282,8 @@ describe('workflows: schedule', () => {
   it('refuses an invalid schedule with INVALID_CRON, changing nothing', async () => {
     const sb = await openTempSandbox();
     const wf = await createWorkflow(sb, 'orders');
-    const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: '0 2 * * * *' }), 'INVALID_CRON', CRON_EXAMPLE);
-    expect(err.details).toMatchObject({ fields: 6 });
+    const err = await expectRefusalChangesNothing(sb.engine, () => sb.call('workflows:setSchedule', { workflow_id: wf.id, schedule: '0 0 2 * * * *' }), 'INVALID_CRON', CRON_EXAMPLE);
+    expect(err.details).toMatchObject({ fields: 7 });
   });
 });
 

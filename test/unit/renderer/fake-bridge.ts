@@ -168,6 +168,8 @@ export function demoWorld(): FakeWorld {
     faults: {},
     parent_run_id: null,
     resumed_from_seq: null,
+    trigger: 'manual',
+    logical_date: null,
     started_at: iso(40),
     finished_at: iso(41),
     error: 'registry-v2 connection refused',
@@ -413,7 +415,7 @@ export class FakeBridge {
         const parent = run(run_id);
         const earlier = w.runs.find((r) => r.parent_run_id === run_id && r.kind === 'resume');
         if (earlier && !again) throw new FakeBridgeError({ code: 'ALREADY_RESUMED', message: `Run ${run_id} was already resumed as ${earlier.run_id}.`, hint: 'Open it.', details: { child_run_id: earlier.run_id } });
-        const child: Run = { ...parent, run_id: earlier ? `${run_id}-resumed-again` : `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
+        const child: Run = { ...parent, run_id: earlier ? `${run_id}-resumed-again` : `${run_id}-resumed`, version: version ?? parent.version, status: 'succeeded', kind: 'resume', trigger: 'resume', parent_run_id: run_id, resumed_from_seq: 2, error: null, failed_node: null };
         w.runs = [child, ...w.runs];
         return child;
       },

@@ -1,0 +1,105 @@
+import { type FormEvent, useEffect, useRef } from 'react';
+import type { Workflow } from '../../preload/contract/index.js';
+import { Dialog } from '../shared/Dialog.js';
+import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { Progress } from '../shared/Progress.js';
+import { useSchedule } from '../store/schedule-store.js';
+
+const utc = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Backfill: pick [from, to), see every tick it covers (and those that ran already) first, then start
+ * them — the start button exists only for the range previewed.
+ */
+export function BackfillDialog({ workflow }: { workflow: Workflow }) {
+  const from = useSchedule((s) => s.from);
+  const to = useSchedule((s) => s.to);
+  const preview = useSchedule((s) => s.preview);
+  const previewing = useSchedule((s) => s.previewing);
+  const starting = useSchedule((s) => s.starting);
+  const result = useSchedule((s) => s.result);
+  const error = useSchedule((s) => s.error);
+  const store = useSchedule.getState;
+  const already = new Set(preview?.already_run ?? []);
+  const toStart = preview ? preview.ticks.length - already.size : 0;
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  // The list button is disabled while it works, which drops focus: hand it to the next step (Esc still closes).
+  useEffect(() => {
+    if (preview) (confirmRef.current?.disabled ? cancelRef.current : confirmRef.current)?.focus();
+  }, [preview]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void store().previewBackfill(workflow.id);
+  };
+
+  return (
+    <Dialog title={`Backfill ${workflow.name}`} onClose={() => store().closeBackfill()} testId="backfill-dialog" wide>
+      <form className="form" onSubmit={submit}>
+        <p className="muted">
+          One run (trigger “backfill”) per tick of <span className="mono">{workflow.schedule}</span> from <em>from</em> (included) to <em>to</em> (excluded), UTC. Ticks that ran
+          already are left alone.
+        </p>
+        <label>
+          From
+          <input value={from} onChange={(e) => store().setRange({ from: e.target.value })} placeholder="2026-11-01" data-autofocus data-testid="backfill-from" />
+        </label>
+        <label>
+          To
+          <input value={to} onChange={(e) => store().setRange({ to: e.target.value })} placeholder="2026-11-08" data-testid="backfill-to" />
+        </label>
+        <div className="form-actions">
+          <button type="submit" className="btn" disabled={previewing || !from || !to} data-testid="backfill-preview">
+            List the ticks
+          </button>
+        </div>
+      </form>
+      {previewing ? <Progress label="Listing the ticks…" /> : null}
+      {preview && !result ? (
+        <div className="form" data-testid="backfill-ticks">
+          <p data-testid="backfill-summary">
+            {preview.ticks.length} tick{preview.ticks.length === 1 ? '' : 's'} in range; {toStart} would start a run{already.size ? `, ${already.size} ran already` : ''}.
+          </p>
+          <ol className="backfill-tick-list">
+            {preview.ticks.map((t) => (
+              <li key={t} className="mono" data-testid="backfill-tick" data-already={already.has(t) ? 'true' : 'false'}>
+                {utc(t)}
+                {already.has(t) ? <span className="muted"> — ran already</span> : null}
+              </li>
+            ))}
+          </ol>
+          <div className="form-actions">
+            <button type="button" className="btn" ref={cancelRef} onClick={() => store().closeBackfill()}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="btn btn-warn"
+              ref={confirmRef}
+              disabled={starting || toStart === 0}
+              onClick={() => void store().startBackfill(workflow.id)}
+              data-testid="backfill-confirm"
+            >
+              Start {toStart} run{toStart === 1 ? '' : 's'}
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {starting ? <Progress label="Starting the runs…" /> : null}
+      {result ? (
+        <div className="form">
+          <p data-testid="backfill-result">
+            Started {result.runs.length} backfill run{result.runs.length === 1 ? '' : 's'}; they appear in Runs.
+          </p>
+          <div className="form-actions">
+            <button type="button" className="btn" onClick={() => store().closeBackfill()} data-autofocus data-testid="backfill-done">
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {error ? <ErrorNotice error={error} testId="backfill-error" /> : null}
+    </Dialog>
+  );
+}

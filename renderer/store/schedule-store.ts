@@ -1,0 +1,93 @@
+import { create } from 'zustand';
+import type { BackfillResult, RewindErrorData, ScheduleInfo } from '../../preload/contract/index.js';
+import { api, toErrorData, unwrap } from '../api/client.js';
+import { useRuns } from './runs-store.js';
+
+/*
+ * The selected workflow's schedule (its next fire times), and the backfill dialog:
+ * backfill: closed → editing → previewed (the ticks listed) → starting → started | failed
+ * Runs start only from a preview of the very range shown: changing the range asks for a new one.
+ */
+export interface ScheduleState {
+  info: ScheduleInfo | null;
+  infoError: RewindErrorData | null;
+  backfillOpen: boolean;
+  from: string;
+  to: string;
+  /** The dry run of [from, to) as last previewed; null after the range changed. */
+  preview: BackfillResult | null;
+  previewing: boolean;
+  starting: boolean;
+  result: BackfillResult | null;
+  error: RewindErrorData | null;
+}
+
+export const scheduleInitialState: ScheduleState = {
+  info: null,
+  infoError: null,
+  backfillOpen: false,
+  from: '',
+  to: '',
+  preview: null,
+  previewing: false,
+  starting: false,
+  result: null,
+  error: null,
+};
+
+interface ScheduleActions {
+  load(workflowId: string): Promise<void>;
+  openBackfill(): void;
+  closeBackfill(): void;
+  setRange(range: { from?: string; to?: string }): void;
+  previewBackfill(workflowId: string): Promise<void>;
+  startBackfill(workflowId: string): Promise<boolean>;
+}
+
+export const useSchedule = create<ScheduleState & ScheduleActions>()((set, get) => ({
+  ...scheduleInitialState,
+  async load(workflowId) {
+    try {
+      const info = await unwrap(api().schedules.get({ workflow_id: workflowId }));
+      set({ info, infoError: null });
+    } catch (e) {
+      set({ info: null, infoError: toErrorData(e) });
+    }
+  },
+  openBackfill() {
+    set({ backfillOpen: true, from: '', to: '', preview: null, result: null, error: null });
+  },
+  closeBackfill() {
+    set({ backfillOpen: false, preview: null, result: null, error: null, previewing: false, starting: false });
+  },
+  setRange(range) {
+    set({ ...range, preview: null, result: null, error: null });
+  },
+  async previewBackfill(workflowId) {
+    const { from, to } = get();
+    set({ previewing: true, error: null, preview: null });
+    try {
+      const preview = await unwrap(api().schedules.backfill({ workflow_id: workflowId, from, to, dry_run: true }));
+      // A range edited while the preview was on its way is not what it lists.
+      if (get().from === from && get().to === to) set({ preview, previewing: false });
+      else set({ previewing: false });
+    } catch (e) {
+      set({ previewing: false, error: toErrorData(e) });
+    }
+  },
+  async startBackfill(workflowId) {
+    const { from, to, preview } = get();
+    if (!preview) return false;
+    set({ starting: true, error: null });
+    try {
+      const result = await unwrap(api().schedules.backfill({ workflow_id: workflowId, from, to }));
+      set({ starting: false, result });
+      void useRuns.getState().load();
+      void get().load(workflowId);
+      return true;
+    } catch (e) {
+      set({ starting: false, error: toErrorData(e) });
+      return false;
+    }
+  },
+}));
