@@ -8,6 +8,8 @@ import { RewindError } from '../engine/errors.js';
 import { incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
+import { SecretBox } from '../engine/webhooks/secret-box.js';
+import { WebhookService } from '../engine/webhooks/service.js';
 import { assertJsonDepth } from './json-depth.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
@@ -33,11 +35,13 @@ export interface SandboxOptions {
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
   limits?: Partial<RealNodeLimits>;
+  /** The key webhook secrets are sealed with (a workflow server's; see main/server/webhook-key.ts). None: adding a webhook is refused. */
+  webhookKey?: Buffer;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
-function handlers(engine: Engine, allowCommands: boolean): Handlers {
+function handlers(engine: Engine, allowCommands: boolean, webhooks: WebhookService): Handlers {
   const { workflows, versions, runs } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
@@ -105,6 +109,10 @@ function handlers(engine: Engine, allowCommands: boolean): Handlers {
     } },
     'events:verify': { apply: () => engine.verifyChain() },
     'incidents:summary': { apply: () => incidentSummary(engine.store.read, new Date(engine.now())) },
+    'webhooks:create': { apply: (i, a) => webhooks.create(i, a) },
+    'webhooks:list': { apply: async () => ({ webhooks: await webhooks.list() }) },
+    'webhooks:delete': { apply: (i, a) => webhooks.remove(i.webhook_id, a) },
+    'webhooks:deliveries': { apply: async (i) => ({ deliveries: await webhooks.deliveries(i.webhook_id, i.state, i.limit) }) },
     ...runbookHandlers(engine),
   };
 }
@@ -129,11 +137,15 @@ export class EngineBackend implements Backend {
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean } = {}) {
+  /** Webhooks over this engine; they seal secrets only when the backend was given a webhook key. */
+  readonly webhooks: WebhookService;
+
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; webhookKey?: Buffer } = {}) {
     this.engine = engine;
     this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.location = options.location;
-    this.handlers = handlers(engine, options.allowCommands ?? true);
+    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null);
+    this.handlers = handlers(engine, options.allowCommands ?? true, this.webhooks);
     this.defaultActor = actor;
   }
 
@@ -221,7 +233,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
+  return new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands, ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}) });
 }
 
 function readOnlyError(engine: Engine, location: string | undefined): RewindError {

@@ -26,7 +26,7 @@ export interface OpenStoreOptions {
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
-  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits'>;
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey'>;
 }
 
 /** The replica id when none is given: unique per process on a host, readable in pg_stat_activity. */
@@ -64,6 +64,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
   const backend = new EngineBackend(engine, options.actor, {
     ...(serve.allowBrokenChain === undefined ? {} : { allowBrokenChain: serve.allowBrokenChain }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
+    ...(serve.webhookKey ? { webhookKey: serve.webhookKey } : {}),
   });
   return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy };
 }

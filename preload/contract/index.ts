@@ -43,3 +43,4 @@ export * from './runbooks.js';
 export * from './names.js';
 export * from './incidents.js';
 export * from './audit.js';
+export * from './webhooks.js';

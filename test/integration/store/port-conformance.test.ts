@@ -97,7 +97,7 @@ function describePortConformance(factory: StoreFactory): void {
       const { store } = await openOne();
       expect(store.kind).toBe(factory.kind);
       expect(store.healthy).toBe(true);
-      expect(store.schemaVersion).toBe(50);
+      expect(store.schemaVersion).toBe(70);
       expect(await store.transaction((tx) => tx.lockHead())).toEqual({ seq: 0, hash: GENESIS });
     });
 

@@ -54,7 +54,7 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(50);
+    expect(store.schemaVersion).toBe(70);
     expect(await tables(url)).toEqual([
       'chain_head',
       'checkpoints',
@@ -67,6 +67,8 @@ describe('PostgreSQL migrations', () => {
       'runs',
       'schema_migrations',
       'tokens',
+      'webhook_deliveries',
+      'webhooks',
       'workflow_versions',
       'workflows',
     ]);
@@ -76,6 +78,7 @@ describe('PostgreSQL migrations', () => {
       { version: 30, name: 'runbooks' },
       { version: 40, name: 'rehearsal-conditions' },
       { version: 50, name: 'waiting-runs' },
+      { version: 70, name: 'webhooks' },
     ]);
     expect(await store.read.all('SELECT id, seq, hash FROM chain_head')).toEqual([{ id: 1, seq: 0, hash: '0'.repeat(64) }]);
 
@@ -146,8 +149,8 @@ describe('PostgreSQL migrations', () => {
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(50);
-    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 5 });
+    expect(again.schemaVersion).toBe(70);
+    expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: 6 });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
 
@@ -158,7 +161,7 @@ describe('PostgreSQL migrations', () => {
     const err = await refusal(openPostgresStore({ url }), 'SCHEMA_TOO_NEW');
     expect(err.message).toContain('schema version 990');
     expect(err.hint).toContain('was not changed');
-    expect(err.details).toEqual({ schema_version: 990, supported: 50 });
+    expect(err.details).toEqual({ schema_version: 990, supported: 70 });
     expect(await tables(url)).toEqual(['schema_migrations']);
     expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 990, name: 'from-the-future', applied_at: 'then' }]);
   });
@@ -166,8 +169,8 @@ describe('PostgreSQL migrations', () => {
   it('serialize replicas that start at once: every one opens, each migration applied once', async () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([50, 50, 50, 50]);
-    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }, { version: 50 }]);
+    expect(opened.map((s) => s.schemaVersion)).toEqual([70, 70, 70, 70]);
+    expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([{ version: 10 }, { version: 20 }, { version: 30 }, { version: 40 }, { version: 50 }, { version: 70 }]);
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
 });

@@ -5,12 +5,13 @@ import { migration0020 } from './0020-tokens.js';
 import { migration0030 } from './0030-runbooks.js';
 import { migration0040 } from './0040-rehearsal-conditions.js';
 import { migration0050 } from './0050-waiting-runs.js';
+import { migration0070 } from './0070-webhooks.js';
 import type { Migration } from '../../migration.js';
 
 export type { Migration } from '../../migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050];
+export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0070];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 
