@@ -8,9 +8,10 @@ import { engineSuite } from './engine.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
 import { rendererSuite } from './renderer.bench.js';
 import { serverSuite } from './server.bench.js';
+import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite, realNodesSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, cliSuite, realNodesSuite, webhooksSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
