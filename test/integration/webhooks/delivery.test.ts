@@ -113,6 +113,21 @@ describe.each(stores)('webhooks on $kind', (factory) => {
     expect(receiver.received.every((r) => r.hmacOk && r.standardOk)).toBe(true);
   });
 
+  it('shares one outbox between two replicas: every event once, in order', async () => {
+    const { backend, receiver, location, wf } = await setup();
+    const other = await backendAt(location);
+    const hook = await backend.call('webhooks:create', { url: receiver.url, secret: SECRET });
+    // Leases long enough that a slow machine never lets the other replica re-send a delivery under way.
+    worker(backend, { owner: 'replica-a', leaseMarginMs: 30_000 });
+    worker(other, { owner: 'replica-b', leaseMarginMs: 30_000 });
+    // Both replicas write, both deliver.
+    for (let i = 0; i < 6; i++) await (i % 2 === 0 ? backend : other).call('runs:start', { workflow_id: wf.id, wait: true });
+    const expected = (await backend.call('webhooks:deliveries', { webhook_id: hook.id, limit: 1000 })).deliveries.map((d) => d.seq).reverse();
+    await eventually(async () => (await backend.call('webhooks:list', {})).webhooks[0]!.pending === 0 && receiver.delivered.length >= expected.length, 20_000, 'drained');
+    expect(receiver.delivered).toEqual(expected);
+    expect(receiver.received.every((r) => r.hmacOk && r.standardOk && r.answered === 200)).toBe(true);
+  });
+
   it("takes over a dead replica's delivery once its lease expires", async () => {
     const { backend, receiver } = await setup();
     const hook = await backend.call('webhooks:create', { url: receiver.url, secret: SECRET });
