@@ -154,6 +154,8 @@ export class WebhookWorker {
         this.options.onError?.(err);
       } finally {
         this.passing = null;
+        // A kick that came after the loop's last look but before this point would otherwise wait for the poll.
+        if (this.again) this.kick();
       }
     })();
   }
