@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, safeStorage, session, type MenuItemConstructorOptions } from 'electron';
 import { toErrorData } from './engine/errors.js';
 import type { SecretStore } from './ipc/connections/token-vault.js';
 import { createRemoteBackend } from './ipc/connections/remote-factory.js';
@@ -138,6 +138,21 @@ async function start(): Promise<void> {
       if (picked.canceled || !picked.filePath) return null;
       await writeFile(picked.filePath, text, 'utf8');
       return picked.filePath;
+    },
+    // Native notifications come from here, not the page (its permission requests are all denied).
+    notify: ({ title, body }, onClick) => {
+      if (!Notification.isSupported()) return false;
+      const notification = new Notification({ title, body });
+      notification.on('click', () => {
+        if (mainWindow) {
+          if (mainWindow.isMinimized()) mainWindow.restore();
+          mainWindow.show();
+          mainWindow.focus();
+        }
+        onClick();
+      });
+      notification.show();
+      return true;
     },
   });
   consoleApp = opened;

@@ -10,6 +10,8 @@ import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
 import { CodeFolder, type CodeFolderOptions } from '../code/code-folder.js';
 import { TemplateCatalogue } from '../templates/catalogue.js';
+import { SecretBox } from '../engine/webhooks/secret-box.js';
+import { WebhookService } from '../engine/webhooks/service.js';
 import { assertJsonDepth } from './json-depth.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
@@ -48,11 +50,13 @@ export interface SandboxOptions {
   codeLog?: CodeFolderOptions['log'];
   /** Fire schedules while it is open (a server; the console's own sandbox), not in a one-shot CLI command. */
   runSchedules?: boolean;
+  /** The key webhook secrets are sealed with (a workflow server's; see main/server/webhook-key.ts). None: adding a webhook is refused. */
+  webhookKey?: Buffer;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
-function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue): Handlers {
+function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue, webhooks: WebhookService): Handlers {
   const { workflows, versions, runs, canaries, schedules } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
@@ -170,6 +174,10 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
         return { ...summary, canaries: running.sort((a, b) => (a.started_at < b.started_at ? 1 : -1)) };
       },
     },
+    'webhooks:create': { apply: (i, a) => webhooks.create(i, a) },
+    'webhooks:list': { apply: async () => ({ webhooks: await webhooks.list() }) },
+    'webhooks:delete': { apply: (i, a) => webhooks.remove(i.webhook_id, a) },
+    'webhooks:deliveries': { apply: async (i) => ({ deliveries: await webhooks.deliveries(i.webhook_id, i.state, i.limit) }) },
     ...runbookHandlers(engine),
   };
 }
@@ -194,11 +202,15 @@ export class EngineBackend implements Backend {
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue } = {}) {
+  /** Webhooks over this engine; they seal secrets only when the backend was given a webhook key. */
+  readonly webhooks: WebhookService;
+
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer } = {}) {
     this.engine = engine;
     this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.location = options.location;
-    this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue());
+    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null);
+    this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
     this.defaultActor = actor;
   }
 
@@ -317,7 +329,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands });
+  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands, ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}) });
   if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
   return backend;
 }

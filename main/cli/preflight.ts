@@ -90,6 +90,12 @@ Runbooks
   report REHEARSAL_ID                          a rehearsal's post-incident report (Markdown)
 Tokens (server only, admin)
   tokens list | tokens create NAME ROLE | tokens revoke ID
+Webhooks (server only, admin)
+  webhooks add URL [--secret S] [--events T1,T2] [--workflows WF1,WF2]
+                                               POST matching events to URL, signed with the secret
+                                               (or REWIND_WEBHOOK_SECRET); every event and workflow by default
+  webhooks list | webhooks rm ID               the webhooks with pending/dead counts; delete one
+  webhooks deliveries ID [--status S] [--limit N]   its delivery log: attempts, last status, why it failed
 
 Options
   --server URL     a workflow server (its token from REWIND_TOKEN); also REWIND_SERVER
@@ -160,6 +166,9 @@ export const verbOptions = {
   'dry-run': { type: 'boolean', default: false },
   'max-ticks': { type: 'string' },
   since: { type: 'string' },
+  secret: { type: 'string' },
+  events: { type: 'string' },
+  workflows: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
@@ -169,7 +178,7 @@ export const verbs = [
   'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
-  'tokens',
+  'tokens', 'webhooks',
 ] as const;
 export type Verb = (typeof verbs)[number];
 const verbSet: ReadonlySet<string> = new Set(verbs);

@@ -505,6 +505,14 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     }
     case 'tokens':
       return tokens(s, args);
+    case 'webhooks': {
+      const { webhooksVerb } = await import('./webhooks.js');
+      return webhooksVerb(
+        { backend: s.backend, json: s.json, out: s.out, env: s.io.env, resolveWorkflow: (ref) => resolveWorkflow(s, ref) },
+        args,
+        { secret: v.secret, events: v.events, workflows: v.workflows, state: v.status, limit: int(v.limit, '--limit') },
+      );
+    }
     case 'runbooks':
     case 'runbook':
     case 'rehearse':

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RewindEvent } from '../../preload/contract/entities.js';
 import { EventLog, type NewEvent, appendEvent } from './event-log.js';
 import type { ChainHead, Queryable, Store, Tx } from './store/port.js';
+import { enqueueDeliveries } from './webhooks/outbox.js';
 
 export type EventListener = (event: RewindEvent) => void;
 
@@ -168,11 +169,13 @@ export class EngineCore {
     }
   }
 
-  /** Appends an event inside the current mutation, after the head it locked. */
+  /** Appends an event inside the current mutation, after the head it locked, with its webhook deliveries. */
   async append(e: NewEvent): Promise<RewindEvent> {
     const unit = this.unit.getStore();
     if (!unit) throw new Error('append outside a mutation');
     const event = await appendEvent(unit.tx, unit.head, e);
+    // The webhook outbox fills in the event's own transaction: both commit, or neither.
+    await enqueueDeliveries(unit.tx, event);
     unit.head = { seq: event.seq, hash: event.hash };
     unit.appended = true;
     return event;

@@ -32,7 +32,13 @@ type ConnectionHandlers = {
 /** Saves text where the operator picks (Electron's save dialog); null when this console has none (browser mode). */
 export type SaveText = (fileName: string, text: string) => Promise<string | null>;
 
-export function createConsoleService({ connections, saveText }: { connections: ConnectionManager; saveText?: SaveText }): ConsoleService {
+/**
+ * Shows a native desktop notification (Electron's, in the shell entry); `onClick` when the operator
+ * clicks it. Returns whether it was shown. Absent in browser mode, where the page uses the Notification API.
+ */
+export type Notify = (notification: { title: string; body: string }, onClick: () => void) => boolean;
+
+export function createConsoleService({ connections, saveText, notify }: { connections: ConnectionManager; saveText?: SaveText; notify?: Notify }): ConsoleService {
   const rehearsals = consoleRehearsals(connections);
   // A mapped type over the contract: a connection method without a handler does not compile.
   const connectionHandlers: ConnectionHandlers = {
@@ -55,6 +61,10 @@ export function createConsoleService({ connections, saveText }: { connections: C
       if (!saveText) return { saved: false, path: null, download: true };
       const path = await saveText(file_name, text);
       return { saved: path !== null, path, download: false };
+    },
+    'notifications:show': async ({ connection_id, title, body, target }) => {
+      if (!notify) return { shown: false, page: true };
+      return { shown: notify({ title, body }, () => connections.push('notifications:clicked', { connection_id, target })), page: false };
     },
     'scenarios:list': async () => ({ scenarios: rehearsals.scenarios() }),
     'rehearsals:start': (input) => rehearsals.start(input),

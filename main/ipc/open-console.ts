@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { openSandbox, type SandboxOptions } from '../backends/engine-backend.js';
 import { createConnectionManager, type ConnectionManager, type CreateRemote } from './connections/connection-manager.js';
-import { createConsoleService, type ConsoleService, type SaveText } from './console-service.js';
+import { createConsoleService, type ConsoleService, type Notify, type SaveText } from './console-service.js';
 import { keychainVault, sessionVault, type SecretStore } from './connections/token-vault.js';
 
 /** Real ms per simulated ms in the console's sandbox: a 15-minute node takes about 2 s — long enough to watch, short enough to rehearse. */
@@ -17,6 +17,8 @@ export interface OpenConsoleOptions {
   createRemote: CreateRemote;
   /** A save dialog (the desktop app's); without one the page downloads the file itself. */
   saveText?: SaveText;
+  /** Native desktop notifications (the desktop app's); without them the page uses the Notification API. */
+  notify?: Notify;
 }
 
 export interface OpenedConsole {
@@ -40,7 +42,7 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
       vault: options.secretStore ? keychainVault(options.secretStore, options.connectionsDir) : sessionVault(),
       createRemote: options.createRemote,
     });
-    const service = createConsoleService({ connections, ...(options.saveText ? { saveText: options.saveText } : {}) });
+    const service = createConsoleService({ connections, ...(options.saveText ? { saveText: options.saveText } : {}), ...(options.notify ? { notify: options.notify } : {}) });
     return {
       connections,
       service,

@@ -9,6 +9,9 @@ import { attachCodeFolder } from '../backends/engine-backend.js';
 import { environmentNameSchema } from './protocol.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
+import { type KeySource, loadWebhookKey } from './webhook-key.js';
+import { WebhookWorker } from './webhook-worker.js';
+import { isPostgresUrl } from '../engine/store/postgres/index.js';
 
 const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run server -- …)
 
@@ -37,6 +40,10 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
   --code-dir DIR      workflows as code: every *.yaml, *.yml, *.json below DIR (name, description,
                       schedule, dsl) is a CODE workflow, kept in line as the files change  REWIND_CODE_DIR
+  --webhook-key-file FILE  the key webhook secrets are sealed with (32 bytes, hex or base64);
+                      REWIND_WEBHOOK_KEY holds the value itself. Every replica needs the same.
+                      [SQLite: FILE.webhook-key beside the database, made on first start;
+                       PostgreSQL: none, and then no webhooks]
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME.
 
@@ -117,6 +124,7 @@ async function main(): Promise<void> {
         'allow-commands': { type: 'boolean', default: false },
         'max-response-bytes': { type: 'string' },
         'code-dir': { type: 'string' },
+        'webhook-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -163,6 +171,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level, format: logFormat as LogFormat });
 
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
+  let webhookKey: KeySource;
+  try {
+    webhookKey = loadWebhookKey({ env: process.env.REWIND_WEBHOOK_KEY || undefined, file: parsed['webhook-key-file'], sqlitePath: isPostgresUrl(db) ? null : db });
+  } catch (err) {
+    const data = toErrorData(err);
+    fail(data.message, data.hint);
+  }
   let opened: { served: Awaited<ReturnType<typeof openServedStore>>; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
   try {
     const served = await openServedStore({
@@ -172,7 +187,13 @@ async function main(): Promise<void> {
       leaseMs,
       demo,
       actor: 'server',
-      serve: { allowBrokenChain, liveExecution: true, allowCommands: parsed['allow-commands'] === true, limits: { maxResponseBytes } },
+      serve: {
+        allowBrokenChain,
+        liveExecution: true,
+        allowCommands: parsed['allow-commands'] === true,
+        limits: { maxResponseBytes },
+        ...(webhookKey ? { webhookKey: webhookKey.key } : {}),
+      },
     });
     const codeDir = setting(parsed, 'code-dir').value;
     if (codeDir !== undefined) {
@@ -241,6 +262,16 @@ async function main(): Promise<void> {
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }
+  // Every replica delivers the outbox; the lease column shares it out (see webhook-worker.ts).
+  const webhooks = webhookKey
+    ? new WebhookWorker({
+        engine: backend.engine,
+        box: backend.webhooks.box!,
+        owner: served.replica,
+        onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'webhook delivery failed'),
+      }).start()
+    : null;
+  if (!webhookKey) process.stderr.write('warning: no webhook key (REWIND_WEBHOOK_KEY or --webhook-key-file): webhooks cannot be added, and none are delivered.\n');
   process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;
@@ -253,6 +284,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${signal}: finishing requests in flight, then exiting.\n`);
     void server
       .close()
+      .then(() => webhooks?.stop())
       .then(() => backend.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {

@@ -28,7 +28,7 @@ export interface OpenStoreOptions {
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
-  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits'>;
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
 }
@@ -89,6 +89,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
   const backend = new EngineBackend(engine, options.actor, {
     ...(serve.allowBrokenChain === undefined ? {} : { allowBrokenChain: serve.allowBrokenChain }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
+    ...(serve.webhookKey ? { webhookKey: serve.webhookKey } : {}),
   });
   return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy };
 }

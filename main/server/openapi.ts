@@ -85,7 +85,7 @@ function methodOperation(name: BackendMethod, jsonSchema: ToSchema): { path: str
     security: [{ bearerAuth: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),
     responses: {
-      '200': { description: 'Success.', content: json(jsonSchema(spec.output as z.ZodType, 'output')) },
+      [String(spec.http.status ?? 200)]: { description: spec.http.status === 201 ? 'Created.' : 'Success.', content: json(jsonSchema(spec.output as z.ZodType, 'output')) },
       '4XX': errorResponse,
       '5XX': errorResponse,
     },

@@ -279,8 +279,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (route.method === 'versions:rollback') metrics.observeRollback(true);
     if (spec.mutates) storeFault = null;
     const value = decorate(route.method, output);
-    sendJson(res, 200, value, etagOf(value));
-    return 200;
+    const status = spec.http.status ?? 200;
+    sendJson(res, status, value, etagOf(value));
+    return status;
   }
 
   /** `label.route` is set as soon as the route is known, so failures count against their route too. */

@@ -28,6 +28,7 @@ import {
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
+import { deliveryStateSchema, webhookCreateInputSchema, webhookDeliverySchema, webhookSchema } from './webhooks.js';
 
 /*
  * The operations every backend serves — the in-process sandbox and a workflow server alike.
@@ -56,6 +57,8 @@ export type Role = 'viewer' | 'operator' | 'admin';
 export interface HttpRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: `/api/v1/${string}`;
+  /** The success status when it is not 200 (201: the call created something). */
+  status?: 201;
 }
 
 const method = <I extends z.ZodType, O extends z.ZodType>(
@@ -443,6 +446,38 @@ export const backendMethods = {
     mutates: false,
     summary: 'What is wrong now, worst first: failing workflows with their bad and last good versions, recent rollbacks.',
   }),
+  'webhooks:create': method(webhookCreateInputSchema, webhookSchema, {
+    http: { method: 'POST', path: '/api/v1/webhooks', status: 201 },
+    role: 'admin',
+    mutates: true,
+    summary: 'Add a webhook: matching events are POSTed to the URL, signed with the secret (which is never returned).',
+  }),
+  'webhooks:list': method(z.strictObject({}), z.object({ webhooks: z.array(webhookSchema) }), {
+    http: { method: 'GET', path: '/api/v1/webhooks' },
+    role: 'admin',
+    mutates: false,
+    summary: 'The live webhooks, with their pending and dead-lettered delivery counts.',
+  }),
+  'webhooks:delete': method(z.strictObject({ webhook_id: z.string().min(1).max(200) }), z.object({ id: z.string(), deleted: z.boolean(), cancelled: z.number().int() }), {
+    http: { method: 'DELETE', path: '/api/v1/webhooks/:webhook_id' },
+    role: 'admin',
+    mutates: true,
+    summary: 'Delete a webhook; its pending deliveries are cancelled, its delivery log is kept.',
+  }),
+  'webhooks:deliveries': method(
+    z.strictObject({
+      webhook_id: z.string().min(1).max(200),
+      state: deliveryStateSchema.optional(),
+      limit: z.number().int().positive().max(1000).default(100),
+    }),
+    z.object({ deliveries: z.array(webhookDeliverySchema) }),
+    {
+      http: { method: 'GET', path: '/api/v1/webhooks/:webhook_id/deliveries' },
+      role: 'admin',
+      mutates: false,
+      summary: "A webhook's deliveries, newest first: state, attempts, the receiver's last status and why it failed.",
+    },
+  ),
 } as const;
 
 export type BackendMethods = typeof backendMethods;

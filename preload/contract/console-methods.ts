@@ -68,6 +68,13 @@ export const sandboxContentsSchema = z.object({
 });
 export type SandboxContents = z.infer<typeof sandboxContentsSchema>;
 
+/** What a desktop notification opens when clicked: a run in the inspector, or a workflow's timeline. */
+export const notificationTargetSchema = z.object({
+  kind: z.enum(['run', 'workflow']),
+  id: z.string().min(1).max(200),
+});
+export type NotificationTarget = z.infer<typeof notificationTargetSchema>;
+
 export const consoleMethods = {
   'connections:list': {
     input: z.strictObject({}),
@@ -199,6 +206,22 @@ export const consoleMethods = {
     mutates: true,
     summary: 'Stop a rehearsal; what ran so far is kept, marked failed.',
   },
+  'notifications:show': {
+    input: z.strictObject({
+      connection_id: connectionId,
+      title: z.string().min(1).max(200),
+      body: z.string().max(1000),
+      target: notificationTargetSchema,
+    }),
+    /**
+     * `page`: this console shows no notifications of its own (browser mode): the page shows it with the
+     * Notification API. Otherwise `shown` says whether the desktop showed it; a click comes back as
+     * `notifications:clicked`.
+     */
+    output: z.object({ shown: z.boolean(), page: z.boolean() }),
+    mutates: false,
+    summary: "Show a desktop notification (Electron's Notification in the desktop app).",
+  },
   'rehearsals:sessions': {
     input: z.strictObject({}),
     output: z.object({ sessions: z.array(rehearsalSessionSchema) }),
@@ -218,6 +241,8 @@ export const consoleEvents = {
   'connections:changed': z.object({ connections: z.array(connectionInfoSchema) }),
   /** A rehearsal session moved: a step started or finished, a confirmation is awaited, it ended. */
   'rehearsals:progress': rehearsalSessionSchema,
+  /** The operator clicked a desktop notification: open what it was about. */
+  'notifications:clicked': z.object({ connection_id: z.string(), target: notificationTargetSchema }),
   /** A snapshot's progress: phase and counts. */
   'snapshots:progress': z.object({
     path: z.string(),

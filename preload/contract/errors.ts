@@ -101,6 +101,11 @@ export const errorCodes = {
   TLS_FAILED: 502,
   PROTOCOL_MISMATCH: 502,
   INTERNAL: 500,
+  WEBHOOK_NOT_FOUND: 404,
+  /** This connection delivers no webhooks: the sandbox, or a server started without a webhook key. */
+  WEBHOOKS_UNAVAILABLE: 409,
+  /** A webhook's secret was sealed under another key than this server's (replicas must share one). */
+  WEBHOOK_KEY_MISMATCH: 409,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

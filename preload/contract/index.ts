@@ -44,3 +44,4 @@ export * from './names.js';
 export * from './incidents.js';
 export * from './audit.js';
 export * from './canary.js';
+export * from './webhooks.js';

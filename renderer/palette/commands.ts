@@ -6,6 +6,7 @@ import { useCanary } from '../store/canary-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useHistory } from '../store/history-store.js';
 import { useIncidents } from '../store/incidents-store.js';
+import { useNotifications } from '../store/notifications-store.js';
 import { useInspector } from '../store/inspector-store.js';
 import { isOver, useRehearsal } from '../store/rehearsal-store.js';
 import { useRollback } from '../store/rollback-store.js';
@@ -101,6 +102,15 @@ export function buildCommands(): Command[] {
   const selectedConnection = selectSelectedConnection(useConnections.getState());
   const dialog = (d: 'snapshot' | 'openSandbox' | 'token') => () => useUi.getState().setConnectionDialog(d);
   cmds.push({ id: 'connection:openSandbox', group: 'Console', title: 'Open sandbox file…', run: dialog('openSandbox') });
+  if (selectedConnection) {
+    const muted = useNotifications.getState().muted.includes(selectedConnection.id);
+    cmds.push({
+      id: 'connection:notifications',
+      group: selectedConnection.name,
+      title: muted ? `Unmute desktop notifications of ${selectedConnection.name}` : `Mute desktop notifications of ${selectedConnection.name}`,
+      run: () => useNotifications.getState().toggleMute(selectedConnection.id),
+    });
+  }
   if (selectedConnection?.kind === 'remote') {
     cmds.push(
       { id: 'connection:snapshot', group: selectedConnection.name, title: 'Snapshot this server…', run: dialog('snapshot') },

@@ -7,6 +7,7 @@ import { useCanary } from './canary-store.js';
 import { useConnections } from './connections-store.js';
 import { useIncidents } from './incidents-store.js';
 import { useInspector } from './inspector-store.js';
+import { useNotifications } from './notifications-store.js';
 import { useRehearsal } from './rehearsal-store.js';
 import { useRollback } from './rollback-store.js';
 import { useRuns } from './runs-store.js';
@@ -38,6 +39,14 @@ export const SCENARIO_ACTOR = 'scenario';
 export function isSomeoneElses(e: RewindEvent, ownActor: string | null, rehearsingScenario: boolean): boolean {
   if (rehearsingScenario && e.actor === SCENARIO_ACTOR) return false;
   return e.actor !== ownActor;
+}
+
+function notifyFor(e: RewindEvent): void {
+  const selected = useConnections.getState().connections.find((c) => c.selected);
+  if (!selected) return;
+  const rehearsingScenario = Object.values(useRehearsal.getState().sessions).some((s) => s.connection_id === selected.id && s.scenario !== null);
+  const wf = useWorkflows.getState().workflows.find((w) => w.id === e.workflow_id);
+  void useNotifications.getState().notify(e, selected, rehearsingScenario, wf?.name ?? null);
 }
 
 function toastFor(e: RewindEvent): void {
@@ -79,6 +88,7 @@ export function startLive(bridge: RewindBridge): () => void {
       if (useInspector.getState().runId === e.run_id) void useInspector.getState().refresh();
     }
     toastFor(e);
+    notifyFor(e);
   };
 
   const offEvents = bridge.on('events:appended', ({ connection_id, event }) => {
@@ -89,6 +99,10 @@ export function startLive(bridge: RewindBridge): () => void {
   const offConnections = bridge.on('connections:changed', ({ connections }) => useConnections.getState().applyPush(connections));
   const offRehearsals = bridge.on('rehearsals:progress', (session) => useRehearsal.getState().applyProgress(session));
   const offSnapshots = bridge.on('snapshots:progress', (progress) => useSnapshot.getState().applyProgress(progress));
+  const offNotificationClicks = bridge.on('notifications:clicked', ({ connection_id, target }) => {
+    const selected = useConnections.getState().connections.find((c) => c.selected);
+    if (selected?.id === connection_id) useNotifications.getState().open(target);
+  });
 
   let wasDown = false;
   const offTransport = onTransportState((s) => {
@@ -112,6 +126,7 @@ export function startLive(bridge: RewindBridge): () => void {
     offConnections();
     offRehearsals();
     offSnapshots();
+    offNotificationClicks();
     offTransport();
   };
 }

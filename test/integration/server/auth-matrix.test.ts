@@ -23,7 +23,7 @@ describe('workflow server: auth matrix', () => {
       runbook: runbook.id,
       record: { runbook_name: runbook.name, scenario: null, started_at: now, finished_at: now, total_ms: 1, passed: true, steps: [], rollbacks: [] },
     });
-    values = { workflow_id: wf.id, version: '1', from: '1', to: '1', run_id: run.run_id, seq: '1', runbook: runbook.name, rehearsal_id: rehearsal.id, template: 'etl-pipeline' };
+    values = { workflow_id: wf.id, version: '1', from: '1', to: '1', run_id: run.run_id, seq: '1', runbook: runbook.name, rehearsal_id: rehearsal.id, template: 'etl-pipeline', webhook_id: 'wh_sample' };
   });
   afterAll(async () => {
     await s.close();

@@ -71,6 +71,8 @@ describe('PostgreSQL migrations', () => {
       'schedules',
       'schema_migrations',
       'tokens',
+      'webhook_deliveries',
+      'webhooks',
       'workflow_versions',
       'workflows',
     ]);

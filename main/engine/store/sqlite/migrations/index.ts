@@ -4,6 +4,7 @@ import { migration0030 } from './0030-runbooks.js';
 import { migration0040 } from './0040-rehearsal-conditions.js';
 import { migration0050 } from './0050-waiting-runs.js';
 import { migration0060 } from './0060-canaries.js';
+import { migration0070 } from './0070-webhooks.js';
 import { migration0080 } from './0080-schedules.js';
 import { migration0090 } from './0090-unregister-code-templates.js';
 import { migration0100 } from './0100-run-leases.js';
@@ -14,7 +15,7 @@ import type { Migration } from '../../migration.js';
 export type { Migration } from '../../migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0080, migration0090, migration0100];
+export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 

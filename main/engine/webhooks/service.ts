@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { DeliveryState, Webhook, WebhookDelivery } from '../../../preload/contract/webhooks.js';
+import type { Engine } from '../engine.js';
+import { RewindError } from '../errors.js';
+import type { SecretBox } from './secret-box.js';
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  event_types: string | null;
+  workflow_ids: string | null;
+  created_by: string;
+  created_at: string;
+  pending: number;
+  dead: number;
+}
+
+const COUNTS = `(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending') AS pending,
+  (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 'dead') AS dead`;
+const LIST = `SELECT w.id, w.url, w.event_types, w.workflow_ids, w.created_by, w.created_at, ${COUNTS} FROM webhooks w WHERE w.deleted_at IS NULL ORDER BY w.created_at, w.id`;
+const ONE = `SELECT w.id, w.url, w.event_types, w.workflow_ids, w.created_by, w.created_at, ${COUNTS} FROM webhooks w WHERE w.id = ? AND w.deleted_at IS NULL`;
+const INSERT = `INSERT INTO webhooks (id, url, secret_sealed, key_id, event_types, workflow_ids, created_by, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+const MARK_DELETED = 'UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL';
+const CANCEL_PENDING = "UPDATE webhook_deliveries SET state = 'cancelled', finished_at = ?, lease_owner = NULL, lease_until = NULL WHERE webhook_id = ? AND state = 'pending'";
+const WORKFLOW_EXISTS = 'SELECT id FROM workflows WHERE id = ?';
+const DELIVERY_COLUMNS = 'webhook_id, seq, event_type, state, attempts, next_attempt_at, last_status, last_error, created_at, finished_at';
+
+/**
+ * A URL as the API shows it: without credentials or query string, which often carry a token (a
+ * Slack incoming-webhook URL's path is the exception; the admin who added it knows it).
+ */
+export function displayUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+function toWebhook(row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    url: displayUrl(row.url),
+    events: row.event_types === null ? null : (JSON.parse(row.event_types) as string[]),
+    workflows: row.workflow_ids === null ? null : (JSON.parse(row.workflow_ids) as string[]),
+    created_by: row.created_by,
+    created_at: row.created_at,
+    pending: Number(row.pending),
+    dead: Number(row.dead),
+  };
+}
+
+function notFound(id: string): RewindError {
+  return new RewindError('WEBHOOK_NOT_FOUND', `No webhook has the id "${id}".`, 'List the webhooks (GET /api/v1/webhooks, or `rewind webhooks list`) for their ids.', { webhook_id: id });
+}
+
+/**
+ * Webhooks: add, list, delete, and read the delivery log. Adding one needs the server's webhook key
+ * (`box`) to seal its secret; without it (the sandbox) the rest still reads.
+ */
+export class WebhookService {
+  constructor(
+    private readonly engine: Engine,
+    /** Seals and opens secrets; null where no webhook key was given. */
+    readonly box: SecretBox | null,
+  ) {}
+
+  async create(input: { url: string; secret: string; events?: string[] | undefined; workflows?: string[] | undefined }, actor: string): Promise<Webhook> {
+    const box = this.box;
+    if (!box) {
+      throw new RewindError(
+        'WEBHOOKS_UNAVAILABLE',
+        'This connection delivers no webhooks.',
+        'Add webhooks on a workflow server (rewind-server seals their secrets with its webhook key); the sandbox sends nothing out.',
+      );
+    }
+    const id = `wh_${randomBytes(9).toString('base64url')}`;
+    const events = input.events ? [...new Set(input.events)] : null;
+    const workflows = input.workflows ? [...new Set(input.workflows)] : null;
+    return this.engine.mutate(async () => {
+      for (const wf of workflows ?? []) {
+        if (!(await this.engine.q().get(WORKFLOW_EXISTS, [wf]))) {
+          throw new RewindError('WORKFLOW_NOT_FOUND', `No workflow has the id "${wf}".`, 'Filter on existing workflow ids (rewind list), or leave `workflows` out for every workflow.', { workflow_id: wf });
+        }
+      }
+      const now = this.engine.now();
+      await this.engine.q().run(INSERT, [id, input.url, box.seal(input.secret), box.keyId, events && JSON.stringify(events), workflows && JSON.stringify(workflows), actor, now]);
+      await this.engine.append({ type: 'webhook_created', actor, ts: now, payload: { webhook_id: id, host: new URL(input.url).host, events, workflows } });
+      return this.get(id);
+    });
+  }
+
+  list(): Promise<Webhook[]> {
+    return this.engine
+      .q()
+      .all<WebhookRow>(LIST)
+      .then((rows) => rows.map(toWebhook));
+  }
+
+  async get(id: string): Promise<Webhook> {
+    const row = await this.engine.q().get<WebhookRow>(ONE, [id]);
+    if (!row) throw notFound(id);
+    return toWebhook(row);
+  }
+
+  async remove(id: string, actor: string): Promise<{ id: string; deleted: boolean; cancelled: number }> {
+    return this.engine.mutate(async () => {
+      const hook = await this.get(id);
+      const now = this.engine.now();
+      await this.engine.q().run(MARK_DELETED, [now, id]);
+      const { changes } = await this.engine.q().run(CANCEL_PENDING, [now, id]);
+      await this.engine.append({ type: 'webhook_deleted', actor, ts: now, payload: { webhook_id: id, host: new URL(hook.url).host, cancelled: changes } });
+      return { id, deleted: true, cancelled: changes };
+    });
+  }
+
+  /** Newest first; a deleted webhook's log stays readable. */
+  async deliveries(id: string, state: DeliveryState | undefined, limit: number): Promise<WebhookDelivery[]> {
+    if (!(await this.engine.q().get('SELECT id FROM webhooks WHERE id = ?', [id]))) throw notFound(id);
+    const where = state ? 'webhook_id = ? AND state = ?' : 'webhook_id = ?';
+    const params = state ? [id, state, limit] : [id, limit];
+    const rows = await this.engine.q().all<WebhookDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${where} ORDER BY seq DESC LIMIT ?`, params);
+    return rows.map((r) => ({ ...r, next_attempt_at: r.state === 'pending' ? r.next_attempt_at : null }));
+  }
+}

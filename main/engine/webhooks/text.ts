@@ -1,0 +1,59 @@
+import type { RewindEvent } from '../../../preload/contract/entities.js';
+
+/*
+ * The one line a person reads in Slack for an event. Known types get a sentence; any other type
+ * (including those of capabilities added later) a generic line built from its name and the usual
+ * fields, so a new event type is never dropped or unreadable. Types are matched by name only.
+ */
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const v = (n: number | null): string => (n === null ? 'v?' : `v${n}`);
+const pct = (x: unknown): string | null => (num(x) === null ? null : `${Math.round(num(x)! * 1000) / 10}%`);
+
+/** An actor of the form `policy:<name>` is the system acting by itself (a canary's automatic rollback). */
+export function isAutomatic(actor: string): boolean {
+  return actor.startsWith('policy:');
+}
+
+export function eventText(e: RewindEvent, workflowName?: string | null): string {
+  const p = e.payload;
+  const wf = workflowName ?? str(p.name) ?? e.workflow_id ?? '';
+  const where = wf ? ` ${wf}` : '';
+  const by = isAutomatic(e.actor) ? ` automatically (${e.actor})` : ` by ${e.actor}`;
+  const reason = str(p.reason) ? `: ${str(p.reason)}` : '';
+  const run = e.run_id ? ` ${e.run_id}` : '';
+  const type = e.type;
+  if (type === 'workflow_rollback') {
+    return `${isAutomatic(e.actor) ? '⏪ Automatic rollback' : '⏪ Rollback'} of${where}: ${v(num(p.from_version))} → ${v(num(p.to_version))}${by}${reason}`;
+  }
+  if (type === 'run_failed' || type === 'run_interrupted') {
+    const node = str(p.failed_node) ? ` at node ${str(p.failed_node)}` : '';
+    const error = str(p.error) ? `: ${str(p.error)}` : '';
+    return `❌ Run${run} of${where} ${type === 'run_failed' ? 'failed' : 'was interrupted'}${num(p.version) === null ? '' : ` (${v(num(p.version))})`}${node}${error}`;
+  }
+  if (type.startsWith('approval_')) {
+    const node = str(p.node_id) ? ` at ${str(p.node_id)}` : '';
+    if (type === 'approval_requested') return `✋ Approval wanted: run${run} of${where} waits${node}`;
+    const decision = str(p.decision) ?? 'answered';
+    return `✋ Run${run} of${where}: ${decision === 'approve' ? 'approved' : decision === 'deny' ? 'denied' : decision}${by}${node}`;
+  }
+  if (type.startsWith('canary_')) {
+    const version = v(num(p.version));
+    const threshold = typeof p.threshold === 'number' ? pct(p.threshold) : str(p.threshold);
+    const figures = [
+      num(p.runs) === null ? null : `${num(p.runs)} runs`,
+      pct(p.failure_rate) === null ? null : `failure rate ${pct(p.failure_rate)}`,
+      threshold === null ? null : `threshold ${threshold}`,
+    ].filter((x): x is string => x !== null);
+    const tail = figures.length ? ` (${figures.join(', ')})` : '';
+    if (type === 'canary_aborted') return `🐤 Canary ${version} of${where} aborted${by}${reason}${tail}`;
+    if (type === 'canary_promoted') return `🐤 Canary ${version} of${where} promoted${by}${tail}`;
+    if (type === 'canary_started') return `🐤 Canary ${version} of${where} started${by}${num(p.percent) === null ? '' : ` for ${num(p.percent)}% of new runs`}`;
+  }
+  if (type === 'version_published') return `🚀 Published ${v(num(p.version) ?? num(p.to_version))} of${where}${by}`;
+  if (type === 'webhook_dead_lettered') return `📭 Webhook ${str(p.webhook_id) ?? ''} gave up on event ${num(p.seq) ?? '?'} (${str(p.event_type) ?? '?'}) after ${num(p.attempts) ?? '?'} attempts${reason}`;
+  // Generic: "Run succeeded: run_1 of wf by alice".
+  const words = type.replace(/_/g, ' ');
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)}${run ? `:${run}` : ''}${where ? ` of${where}` : ''}${by}${reason}`;
+}
