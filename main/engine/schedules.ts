@@ -35,15 +35,17 @@ interface TickWorkflowRow {
   status: Workflow['status'];
   active_version: number | null;
   updated_at: string;
+  unregistered_at: string | null;
 }
 
 // A workflow is due when its schedule has a tick by now, was set or changed by any path since it was
 // last handled (no row, another expression), or was cleared (a row left to remove).
+// An unregistered workflow counts as cleared: it has left every list and must never fire again.
 const SELECT_DUE = `SELECT w.id FROM workflows w LEFT JOIN schedules s ON s.workflow_id = w.id
-  WHERE (w.schedule IS NOT NULL AND (s.workflow_id IS NULL OR s.expression <> w.schedule OR s.next_due <= ?))
-     OR (w.schedule IS NULL AND s.workflow_id IS NOT NULL)
+  WHERE (w.schedule IS NOT NULL AND w.unregistered_at IS NULL AND (s.workflow_id IS NULL OR s.expression <> w.schedule OR s.next_due <= ?))
+     OR ((w.schedule IS NULL OR w.unregistered_at IS NOT NULL) AND s.workflow_id IS NOT NULL)
   ORDER BY s.next_due, w.id LIMIT ?`;
-const SELECT_WORKFLOW = 'SELECT id, schedule, status, active_version, updated_at FROM workflows WHERE id = ?';
+const SELECT_WORKFLOW = 'SELECT id, schedule, status, active_version, updated_at, unregistered_at FROM workflows WHERE id = ?';
 const SELECT_SCHEDULE = 'SELECT * FROM schedules WHERE workflow_id = ?';
 const UPSERT_SCHEDULE = `INSERT INTO schedules (workflow_id, expression, catchup, max_concurrent, last_tick, next_due, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (workflow_id) DO UPDATE SET expression = excluded.expression, catchup = excluded.catchup, max_concurrent = excluded.max_concurrent,
@@ -242,7 +244,7 @@ export class ScheduleService {
       const wf = await q.get<TickWorkflowRow>(SELECT_WORKFLOW, [id]);
       let row = await q.get<ScheduleRow>(SELECT_SCHEDULE, [id]);
       if (!wf) return [];
-      if (wf.schedule === null) {
+      if (wf.schedule === null || wf.unregistered_at !== null) {
         if (row) await q.run(DELETE_SCHEDULE, [id]);
         return [];
       }

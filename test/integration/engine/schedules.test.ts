@@ -145,6 +145,20 @@ describe.each(stores)('schedules on $kind', (factory) => {
     expect((await scheduledRuns(sb, wf.id)).map((r) => r.logical_date)).toEqual([iso(T0 + 3 * HOUR)]);
   });
 
+  it('an unregistered workflow never fires again, and its schedule row is cleared', async () => {
+    const sb = await backend();
+    const wf = await scheduled(sb, 'unregistered-hourly', '0 * * * *', { catchup: 'all' });
+    now = T0 + HOUR;
+    await sb.engine.schedules.tick();
+    expect((await scheduledRuns(sb, wf.id)).map((r) => r.logical_date)).toEqual([iso(T0 + HOUR)]);
+    await sb.call('workflows:unregister', { workflow_id: wf.id, cancel_running: true });
+    now = T0 + 3 * HOUR;
+    expect(await sb.engine.schedules.tick()).toEqual([]);
+    expect(await sb.engine.store.read.get('SELECT COUNT(*) AS n FROM schedules WHERE workflow_id = ?', [wf.id])).toEqual({ n: 0 });
+    const runs = await sb.engine.store.read.all<{ logical_date: string }>("SELECT logical_date FROM runs WHERE workflow_id = ? AND trigger = 'schedule'", [wf.id]);
+    expect(runs.map((r) => r.logical_date)).toEqual([iso(T0 + HOUR)]);
+  });
+
   it('holds ticks beyond max_concurrent until a run ends, then fires them', async () => {
     const sb = await backend();
     const wf = await scheduled(sb, 'one-at-a-time', '* * * * *', { catchup: 'all', max_concurrent: 1, dsl: gated });
