@@ -5,7 +5,7 @@ import type { Dsl, RewindEvent, Run, Workflow } from '../../preload/contract/ent
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
-import { incidentSummary } from '../engine/incidents.js';
+import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import { parseInput } from '../engine/validate.js';
 import { CodeFolder, type CodeFolderOptions } from '../code/code-folder.js';
@@ -55,6 +55,9 @@ export interface SandboxOptions {
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
+
+/** The incident home lists at most this many dead letters; the delivery log (`rewind webhooks deliveries`) has them all. */
+const DEAD_LETTERS_SHOWN = 50;
 
 function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue, webhooks: WebhookService): Handlers {
   const { workflows, versions, runs, canaries, schedules } = engine;
@@ -168,10 +171,12 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'workflows:health': { apply: (i) => canaries.health(i) },
     'incidents:summary': {
       apply: async () => {
-        const summary = await incidentSummary(engine.store.read, new Date(engine.now()));
+        const now = new Date(engine.now());
+        const summary = await incidentSummary(engine.store.read, now);
         const running = [];
         for (const [id, c] of await canaries.allCurrent()) running.push({ ...c, workflow_id: id, workflow_name: (await workflows.get(id)).name });
-        return { ...summary, canaries: running.sort((a, b) => (a.started_at < b.started_at ? 1 : -1)) };
+        const since = new Date(now.getTime() - FAILURE_WINDOW_HOURS * 3_600_000).toISOString();
+        return { ...summary, canaries: running.sort((a, b) => (a.started_at < b.started_at ? 1 : -1)), dead_letters: await webhooks.deadLetters(since, DEAD_LETTERS_SHOWN) };
       },
     },
     'webhooks:create': { apply: (i, a) => webhooks.create(i, a) },

@@ -61,6 +61,21 @@ export type RecentRollback = z.infer<typeof recentRollbackSchema>;
 export const runningCanarySchema = canarySchema.extend({ workflow_id: z.string(), workflow_name: z.string() });
 export type RunningCanary = z.infer<typeof runningCanarySchema>;
 
+/**
+ * A webhook delivery that gave up (dead-lettered) within the window: someone outside the console was
+ * not told. Only the receiver's host is shown — webhook URLs often carry a token, and viewers read this.
+ */
+export const deadLetterSchema = z.object({
+  webhook_id: z.string(),
+  host: z.string(),
+  seq: z.number().int(),
+  event_type: z.string(),
+  attempts: z.number().int(),
+  last_error: z.string().nullable(),
+  finished_at: isoTime,
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
 export const incidentSummarySchema = z.object({
   /** When the summary was computed (server clock): relative times are shown against it. */
   generated_at: isoTime,
@@ -71,5 +86,7 @@ export const incidentSummarySchema = z.object({
   recent_rollbacks: z.array(recentRollbackSchema),
   /** Canaries running now (absent from servers that predate canaries). */
   canaries: z.array(runningCanarySchema).optional(),
+  /** Webhook deliveries dead-lettered within the window, newest first (absent from servers without webhooks). */
+  dead_letters: z.array(deadLetterSchema).optional(),
 });
 export type IncidentSummary = z.infer<typeof incidentSummarySchema>;

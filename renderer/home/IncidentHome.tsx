@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { FailingWorkflow, RecentRollback, Role, Run, RunningCanary } from '../../preload/contract/index.js';
+import type { DeadLetter, FailingWorkflow, RecentRollback, Role, Run, RunningCanary } from '../../preload/contract/index.js';
 import { canarySummary } from '../canary/CanaryBand.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { focusIsIdle } from '../shared/focus.js';
@@ -119,6 +119,26 @@ function RollbackItem({ r, now }: { r: RecentRollback; now: number }) {
   );
 }
 
+function DeadLetterItem({ d, now }: { d: DeadLetter; now: number }) {
+  const look = `rewind webhooks deliveries ${d.webhook_id} --state dead`;
+  return (
+    <li className="rollback-item" data-testid="home-dead-letter" data-seq={d.seq}>
+      <span className="incident-name mono" title={`webhook ${d.webhook_id}`}>
+        {d.host}
+      </span>
+      <span>
+        {d.event_type} #{d.seq}
+      </span>
+      <span className="muted" title={`Gave up after ${d.attempts} attempts. The delivery log: ${look}`}>
+        {d.last_error ?? 'no answer'}
+      </span>
+      <span className="muted">
+        <When iso={d.finished_at} now={now} />
+      </span>
+    </li>
+  );
+}
+
 function WaitingItem({ run, workflowName, now, role }: { run: Run; workflowName: string; now: number; role: Role | null }) {
   return (
     <li className="rollback-item" data-testid="home-waiting" data-run-id={run.run_id}>
@@ -203,7 +223,9 @@ function Section({ section, now, role }: { section: HomeSection; now: number; ro
           ? section.items.slice(0, limit).map((f) => <FailingItem key={f.workflow_id} f={f} now={now} role={role} />)
           : section.kind === 'canaries'
             ? section.items.slice(0, limit).map((c) => <CanaryItem key={c.workflow_id} c={c} now={now} />)
-            : section.items.slice(0, limit).map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
+            : section.kind === 'dead-letters'
+              ? section.items.slice(0, limit).map((d) => <DeadLetterItem key={`${d.webhook_id}:${d.seq}`} d={d} now={now} />)
+              : section.items.slice(0, limit).map((r) => <RollbackItem key={r.seq} r={r} now={now} />)}
       </ul>
       {more > 0 ? (
         <button type="button" className="btn btn-ghost" onClick={() => setLimit(limit + HOME_PAGE)} data-testid={`home-more-${section.kind}`}>

@@ -1,4 +1,4 @@
-import type { FailingWorkflow, IncidentSummary, RecentRollback, Role, RunningCanary } from '../../preload/contract/index.js';
+import type { DeadLetter, FailingWorkflow, IncidentSummary, RecentRollback, Role, RunningCanary } from '../../preload/contract/index.js';
 
 /*
  * The incident home's model: sections of what is wrong now, worst first. A section exists only for a
@@ -8,7 +8,8 @@ import type { FailingWorkflow, IncidentSummary, RecentRollback, Role, RunningCan
 export type HomeSection =
   | { kind: 'failing'; title: string; items: FailingWorkflow[] }
   | { kind: 'canaries'; title: string; items: RunningCanary[] }
-  | { kind: 'rollbacks'; title: string; items: RecentRollback[] };
+  | { kind: 'rollbacks'; title: string; items: RecentRollback[] }
+  | { kind: 'dead-letters'; title: string; items: DeadLetter[] };
 
 export function homeSections(summary: IncidentSummary | null): HomeSection[] {
   if (!summary) return [];
@@ -16,6 +17,7 @@ export function homeSections(summary: IncidentSummary | null): HomeSection[] {
   if (summary.failing.length > 0) out.push({ kind: 'failing', title: 'Failing now', items: summary.failing });
   if (summary.canaries?.length) out.push({ kind: 'canaries', title: 'Running canaries', items: summary.canaries });
   if (summary.recent_rollbacks.length > 0) out.push({ kind: 'rollbacks', title: 'Recent rollbacks', items: summary.recent_rollbacks });
+  if (summary.dead_letters?.length) out.push({ kind: 'dead-letters', title: 'Webhook deliveries given up', items: summary.dead_letters });
   return out;
 }
 

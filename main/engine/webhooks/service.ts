@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DeadLetter } from '../../../preload/contract/incidents.js';
 import type { DeliveryState, Webhook, WebhookDelivery } from '../../../preload/contract/webhooks.js';
 import type { Engine } from '../engine.js';
 import { RewindError } from '../errors.js';
@@ -113,6 +114,16 @@ export class WebhookService {
   }
 
   /** Newest first; a deleted webhook's log stays readable. */
+  /** Deliveries dead-lettered since `since` (ISO), newest first: the incident home lists them. */
+  async deadLetters(since: string, limit: number): Promise<DeadLetter[]> {
+    const rows = await this.engine.q().all<{ webhook_id: string; url: string; seq: number; event_type: string; attempts: number; last_error: string | null; finished_at: string }>(
+      `SELECT d.webhook_id, w.url, d.seq, d.event_type, d.attempts, d.last_error, d.finished_at FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.state = 'dead' AND d.finished_at >= ? AND w.deleted_at IS NULL ORDER BY d.finished_at DESC, d.seq DESC LIMIT ?`,
+      [since, limit],
+    );
+    return rows.map(({ url, ...r }) => ({ ...r, host: new URL(url).host }));
+  }
+
   async deliveries(id: string, state: DeliveryState | undefined, limit: number): Promise<WebhookDelivery[]> {
     if (!(await this.engine.q().get('SELECT id FROM webhooks WHERE id = ?', [id]))) throw notFound(id);
     const where = state ? 'webhook_id = ? AND state = ?' : 'webhook_id = ?';

@@ -157,6 +157,9 @@ describe.each(stores)('webhooks on $kind', (factory) => {
     // Its own dead letter is not sent to the webhook that failed (each failure would announce another).
     expect(deliveries.some((d) => d.event_type === 'webhook_dead_lettered')).toBe(false);
     expect((await backend.call('webhooks:list', {})).webhooks[0]).toMatchObject({ dead: 1, pending: 0 });
+    // The incident home says so, naming the receiver's host only (a webhook URL may carry a token).
+    const { dead_letters } = await backend.call('incidents:summary', {});
+    expect(dead_letters).toEqual([{ webhook_id: hook.id, host: new URL(receiver.url).host, seq: dead[0]!.seq, event_type: 'webhook_created', attempts: 3, last_error: 'HTTP 500: receiver says no', finished_at: dead[0]!.finished_at }]);
   });
 
   it('sends only the event types and workflows a webhook asks for', async () => {

@@ -33,6 +33,8 @@ describe('incident home model', () => {
     expect(homeSections(fake.world.incidents).map((s) => s.kind)).toEqual(['failing']);
     const rollback = { seq: 9, ts: '2026-11-20T10:00:00Z', workflow_id: 'wf-ml', workflow_name: 'ml', actor: 'policy:canary', from_version: 2, to_version: 1 };
     expect(homeSections({ ...fake.world.incidents, recent_rollbacks: [rollback] }).map((s) => s.kind)).toEqual(['failing', 'rollbacks']);
+    const dead = { webhook_id: 'wh_1', host: 'hooks.example.com', seq: 12, event_type: 'workflow_rollback', attempts: 15, last_error: 'HTTP 503', finished_at: '2026-11-20T10:05:00Z' };
+    expect(homeSections({ ...fake.world.incidents, dead_letters: [dead] }).map((s) => s.kind)).toEqual(['failing', 'dead-letters']);
   });
 
   it('suggests the rollback to the last good version while the bad one is active, then the resume on it', () => {
@@ -132,6 +134,18 @@ describe('incident home component', () => {
     render(<IncidentHome />);
     expect(screen.getByTestId('home-clear')).toBeTruthy();
     expect(screen.queryByTestId('home-section-failing')).toBeNull();
+  });
+
+  it('lists webhook deliveries that were given up, by receiver host, with the reason', async () => {
+    const dead = { webhook_id: 'wh_1', host: 'hooks.example.com', seq: 12, event_type: 'workflow_rollback', attempts: 15, last_error: 'HTTP 503: maintenance', finished_at: '2026-11-20T10:05:00Z' };
+    fake.world.incidents = { ...fake.world.incidents, dead_letters: [dead] };
+    await useIncidents.getState().load();
+    render(<IncidentHome />);
+    const item = screen.getByTestId('home-dead-letter');
+    expect(screen.getByTestId('home-section-dead-letters').querySelector('h2')?.textContent).toBe('Webhook deliveries given up 1');
+    expect(item.textContent).toContain('hooks.example.com');
+    expect(item.textContent).toContain('workflow_rollback #12');
+    expect(item.textContent).toContain('HTTP 503: maintenance');
   });
 
   it('a viewer sees the action disabled with the reason', async () => {
