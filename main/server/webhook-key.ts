@@ -31,6 +31,12 @@ export function loadWebhookKey(options: { env?: string | undefined; file?: strin
   if (options.file) return { key: parseWebhookKey(readFileSync(options.file, 'utf8'), options.file), where: options.file };
   if (!options.sqlitePath) return null;
   const path = `${options.sqlitePath}.webhook-key`;
-  if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch {
+    // A folder that cannot take the key file (missing, read-only) is the database's problem too: opening
+    // the store names it with its remedy. Should the store open anyway, the server runs without webhooks, and says so.
+    return null;
+  }
   return { key: parseWebhookKey(readFileSync(path, 'utf8'), path), where: path };
 }
