@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 
 export interface VirtualListProps<T> {
   items: readonly T[];
@@ -31,14 +31,18 @@ export interface VirtualListProps<T> {
 export function VirtualList<T>(p: VirtualListProps<T>) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const focusPending = useRef(false);
+  const { items, getKey } = p;
+  // The virtualizer rebuilds every row's measurement whenever getItemKey changes identity: a fresh
+  // closure per render made each scroll frame cost O(rows) — visible at 100,000 versions.
+  const getItemKey = useCallback((i: number) => getKey(items[i]!, i), [items, getKey]);
   // We do not use the React Compiler; the virtualizer is meant to be read fresh on every render.
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
-    count: p.items.length,
+    count: items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => p.rowHeight,
     overscan: 5,
-    getItemKey: (i) => p.getKey(p.items[i]!, i),
+    getItemKey,
   });
 
   const active = Math.min(Math.max(p.activeIndex, 0), Math.max(p.items.length - 1, 0));
