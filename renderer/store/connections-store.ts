@@ -56,8 +56,11 @@ export const useConnections = create<ConnectionsState & ConnectionsActions>()((s
     try {
       await unwrap(api().connections.select({ id }));
       const { connections } = await unwrap(api().connections.list({}));
+      // Main pushes the new selection too; when that push came first, it already reset the views and
+      // is loading them — a second reset would load everything twice and undo a view opened meanwhile.
+      const followed = selectedId(get().connections) === id;
       set({ connections, error: null });
-      await resetConnectionData();
+      if (!followed) await resetConnectionData();
     } catch (e) {
       set({ error: toErrorData(e) });
     }

@@ -350,6 +350,8 @@ export class FakeBridge {
       'connections:list': () => ({ connections: w.connections }),
       'connections:select': ({ id }) => {
         w.connections = w.connections.map((c) => ({ ...c, selected: c.id === id }));
+        // As main does: every window hears of the new selection, here before the caller's own answer.
+        this.push('connections:changed', { connections: w.connections });
         return w.connections.find((c) => c.id === id)!;
       },
       'workflows:list': () => ({ workflows: w.workflows, total: w.workflows.length }),

@@ -8,6 +8,7 @@ import { confirmationMet, useRollback } from '../../../renderer/store/rollback-s
 import { selectFilteredWorkflows, selectNodeStates } from '../../../renderer/store/selectors.js';
 import { buildRows, useTimeline } from '../../../renderer/store/timeline-store.js';
 import { useToasts } from '../../../renderer/store/toasts-store.js';
+import { useUi } from '../../../renderer/store/ui-store.js';
 import { useConnections } from '../../../renderer/store/connections-store.js';
 import { useWorkflows } from '../../../renderer/store/workflows-store.js';
 import { FakeBridge } from './fake-bridge.js';
@@ -245,6 +246,21 @@ describe('audit and live stream', () => {
     expect(isSomeoneElses(staged, 'me', true)).toBe(false);
     // A scenario no rehearsal of ours started is someone else's.
     expect(isSomeoneElses(staged, 'me', false)).toBe(true);
+  });
+
+  it('switching connection loads each view once, and a view opened meanwhile stays open', async () => {
+    await useConnections.getState().load();
+    const stop = startLive(fake.bridge);
+    useUi.getState().setView('audit');
+    const before = fake.callsOf('workflows:list').length;
+    const switching = useConnections.getState().select('prod');
+    // Main's push of the new selection resets the views; the operator then opens one while the switch's own answers are on their way.
+    await vi.waitFor(() => expect(useUi.getState().view).toBe('home'));
+    useUi.getState().setView('runs');
+    await switching;
+    expect(fake.callsOf('workflows:list').length - before).toBe(1);
+    expect(useUi.getState().view).toBe('runs');
+    stop();
   });
 
   it('ignores events of another connection', async () => {
