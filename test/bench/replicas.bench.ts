@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import WebSocket from 'ws';
 import { buildNode } from '../../scripts/build-node.mjs';
 import { LocalPostgres, freePort } from '../../scripts/local-postgres.js';
 import { type ReplicaProcess, allEvents } from '../integration/replicas/processes.js';
@@ -12,6 +16,8 @@ import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './
 /*
  * Replicas on PostgreSQL as real processes (the compiled `rewind-server`) on a local PostgreSQL that
  * this suite starts:
+ * - a rollback committed on one replica and seen by a client of another, against the floor: a bare
+ *   durable PostgreSQL transaction of the same shape plus a bare loopback HTTP round trip;
  * - takeover time: kill -9 of the replica executing a run → `run_taken_over` seen on another replica,
  *   against the lease (`--lease-ms`) it must wait out (the floor: the lease plus detection);
  * - write throughput (drafts/s from 16 concurrent clients) with three replicas against one;
@@ -25,6 +31,10 @@ const TAKEOVER_ROUNDS = 5;
 const CLIENTS = 16;
 const WRITE_SECONDS = 5;
 const KILLS = Number(process.env.REWIND_BENCH_KILLS ?? 170);
+const ROLLBACK_ROUNDS = 200;
+const WARMUP = 10;
+/** A rollback not seen within this long is a failure of the bench, said as such, not a hang. */
+const SEEN_WITHIN_MS = 10_000;
 
 /** Nodes of 1 s: a run is still on its first nodes when its replica is killed. */
 const slowDsl = {
@@ -68,6 +78,123 @@ async function takeoverTimes(url: string): Promise<number[]> {
     await Promise.all(replicas.map((r) => r.kill()));
   }
   return times;
+}
+
+function log(line: string): void {
+  process.stderr.write(`  replicas: ${line}\n`);
+}
+
+/** A client of the event stream of `url`: resolves `seen(seq)` when that event arrives. */
+async function streamWatcher(url: string): Promise<{ seen: (seq: number) => Promise<number>; close: () => void }> {
+  const arrived = new Map<number, number>();
+  const waiting = new Map<number, (at: number) => void>();
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/events/stream`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  ws.on('message', (data: Buffer) => {
+    const at = nowMs();
+    const { seq } = JSON.parse(data.toString()) as { seq?: number };
+    if (typeof seq !== 'number') return;
+    const w = waiting.get(seq);
+    if (w) w(at);
+    else arrived.set(seq, at);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    seen: (seq) => {
+      const at = arrived.get(seq);
+      if (at !== undefined) return Promise.resolve(at);
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`event ${seq} not seen on the other replica within ${SEEN_WITHIN_MS} ms`)), SEEN_WITHIN_MS);
+        waiting.set(seq, (t) => {
+          clearTimeout(timer);
+          waiting.delete(seq);
+          resolve(t);
+        });
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** The statements a rollback commits, as one bare durable PostgreSQL transaction (synchronous_commit on). */
+async function rawPostgresRollback(url: string): Promise<{ commit: (i: number) => Promise<void>; close: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`DROP TABLE IF EXISTS raw_w, raw_v, raw_e;
+    CREATE TABLE raw_w (id TEXT PRIMARY KEY, active_version INTEGER, revision INTEGER, updated_at TEXT);
+    CREATE TABLE raw_v (workflow_id TEXT, version INTEGER, status TEXT, PRIMARY KEY (workflow_id, version));
+    CREATE TABLE raw_e (seq BIGSERIAL PRIMARY KEY, ts TEXT, type TEXT, workflow_id TEXT, actor TEXT, payload TEXT, prev_hash TEXT, hash TEXT);
+    INSERT INTO raw_w VALUES ('wf', 2, 1, ''); INSERT INTO raw_v VALUES ('wf', 1, 'deprecated'), ('wf', 2, 'active');`);
+  return {
+    async commit(i) {
+      const [from, to] = i % 2 === 0 ? [2, 1] : [1, 2];
+      const now = new Date().toISOString();
+      await client.query('BEGIN');
+      // The head lock the engine takes before it appends.
+      await client.query("SELECT revision FROM raw_w WHERE id = 'wf' FOR UPDATE");
+      await client.query("UPDATE raw_v SET status = 'deprecated' WHERE workflow_id = 'wf' AND version = $1", [from]);
+      await client.query("UPDATE raw_v SET status = 'active' WHERE workflow_id = 'wf' AND version = $1", [to]);
+      await client.query("UPDATE raw_w SET active_version = $1, revision = revision + 1, updated_at = $2 WHERE id = 'wf'", [to, now]);
+      await client.query("INSERT INTO raw_e (ts, type, workflow_id, actor, payload, prev_hash, hash) VALUES ($1, 'workflow_rollback', 'wf', 'bench', $2, 'p', 'h')", [now, JSON.stringify({ from_version: from, to_version: to })]);
+      await client.query('COMMIT');
+    },
+    close: () => client.end(),
+  };
+}
+
+async function crossReplicaRollback(url: string): Promise<BenchResult[]> {
+  const replicas = replicaProcesses(url, ADMIN, 15_000, 'bench-rb').slice(0, 2);
+  await startAll(replicas);
+  const [a, b] = replicas as [ReplicaProcess, ReplicaProcess];
+  const watcher = await streamWatcher(b.url);
+  const answer = JSON.stringify({ success: true, message: 'Rolled back "bench-rollback" to v1 (was v2).', workflow_id: 'wf', version: 1, from_version: 2, seq: 1, revision: 1 });
+  const bare = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
+  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  const raw = await rawPostgresRollback(url);
+  try {
+    const wf = await api(a.url, ADMIN, 'POST', '/api/v1/workflows', { name: uniqueName('bench-rollback'), dsl: slowDsl });
+    const workflowId = (wf.json as { id: string }).id;
+    await api(a.url, ADMIN, 'POST', `/api/v1/workflows/${workflowId}/versions`, { change_log: 'v2' });
+    const published = await api(a.url, ADMIN, 'POST', `/api/v1/workflows/${workflowId}/versions/2/publish`);
+    if (published.status !== 200) throw new Error(`publishing v2 answered ${published.status}: ${JSON.stringify(published.json)}`);
+    log(`rollbacks on ${a.url}, seen on ${b.url}: ${ROLLBACK_ROUNDS} rounds`);
+    const samples: number[] = [];
+    const httpSamples: number[] = [];
+    const commitSamples: number[] = [];
+    // Interleaved round by round, so the disk's mood weighs on both sides alike.
+    for (let i = 0; i < ROLLBACK_ROUNDS + WARMUP; i++) {
+      let t0 = nowMs();
+      const res = await api(a.url, ADMIN, 'POST', `/api/v1/workflows/${workflowId}/versions/${i % 2 === 0 ? 1 : 2}/rollback`);
+      if (res.status !== 200) throw new Error(`rollback ${i} answered ${res.status}: ${JSON.stringify(res.json)}`);
+      const seen = await watcher.seen((res.json as { seq: number }).seq);
+      if (i >= WARMUP) samples.push(seen - t0);
+      t0 = nowMs();
+      await (await fetch(bareUrl, { method: 'POST' })).text();
+      if (i >= WARMUP) httpSamples.push(nowMs() - t0);
+      t0 = nowMs();
+      await raw.commit(i);
+      if (i >= WARMUP) commitSamples.push(nowMs() - t0);
+    }
+    const floor = (p: number) => percentile(httpSamples, p) + percentile(commitSamples, p);
+    return [
+      result('rollback on one replica seen by a client of another, p50 (vs bare PostgreSQL commit + loopback HTTP)', percentile(samples, 50), 'ms', floor(50), { text: 'ratio ≤ 3', met: (r) => r <= 3 }),
+      result('rollback on one replica seen by a client of another, p99 (vs bare PostgreSQL commit + loopback HTTP)', percentile(samples, 99), 'ms', floor(99), { text: 'ratio ≤ 4', met: (r) => r <= 4 }),
+    ];
+  } finally {
+    watcher.close();
+    await raw.close();
+    await new Promise<void>((r) => bare.close(() => r()));
+    await Promise.all(replicas.map((r) => r.kill()));
+  }
 }
 
 async function writesPerSecond(targets: string[], workflowId: string): Promise<number> {
@@ -130,14 +257,19 @@ export const replicasSuite: BenchSuite = {
     await pg.initialise();
     await pg.start();
     try {
-      for (const db of ['bench_takeover', 'bench_throughput', 'bench_kills']) await pg.ensureDatabase(db);
+      for (const db of ['bench_rollback', 'bench_takeover', 'bench_throughput', 'bench_kills']) await pg.ensureDatabase(db);
+      const rollback = await crossReplicaRollback(pg.url('bench_rollback'));
+      log('takeovers');
       const times = await takeoverTimes(pg.url('bench_takeover'));
+      log('write throughput');
       const { one, three } = await throughput(pg.url('bench_throughput'));
       const results = [
+        ...rollback,
         result(`takeover after kill -9, p50 of ${times.length} (kill → run_taken_over seen), vs the lease`, percentile(times, 50), 'ms', LEASE_MS, { text: 'ratio ≤ 1.5', met: (r) => r <= 1.5 }),
         result('takeover after kill -9, worst, vs the lease', Math.max(...times), 'ms', LEASE_MS, { text: 'ratio ≤ 1.5', met: (r) => r <= 1.5 }),
         result(`writes/s, ${CLIENTS} clients: 3 replicas vs 1`, three, 'writes/s', one),
       ];
+      if (KILLS > 0) log(`kill loop: ${KILLS} kills`);
       if (KILLS > 0) results.push(...(await killBench(pg.url('bench_kills'))));
       return results;
     } finally {
