@@ -12,6 +12,19 @@ const SET_WAITING = "UPDATE runs SET status = 'waiting' WHERE run_id = ? AND sta
 const SET_RUNNING = "UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'waiting'";
 const SELECT_RUN_STATUS = 'SELECT status, workflow_id FROM runs WHERE run_id = ?';
 const SELECT_LAST_REQUEST = "SELECT payload FROM events WHERE workflow_id = ? AND run_id = ? AND type = 'approval_requested' ORDER BY seq DESC LIMIT 1";
+const SELECT_LAST_APPROVAL_EVENT =
+  "SELECT type, actor, payload FROM events WHERE workflow_id = ? AND run_id = ? AND type IN ('approval_requested', 'approval_given') ORDER BY seq DESC LIMIT 1";
+
+interface Answer {
+  decision: 'approve' | 'deny';
+  comment: string | null;
+}
+
+function answered(nodeId: string, answer: Answer, by: string): ExternalAnswer {
+  return answer.decision === 'approve'
+    ? { ok: true, output: { decision: answer.decision, by, comment: answer.comment } }
+    : { ok: false, error: `Approval node '${nodeId}': denied by ${by}${answer.comment ? `: ${answer.comment}` : ''}.` };
+}
 
 export interface RealWorkOptions {
   secrets: SecretSource;
@@ -76,12 +89,7 @@ export class RealWork {
       };
       const off = this.core.onEvent((e) => {
         if (e.type !== 'approval_given' || e.run_id !== run.run_id) return;
-        const { decision, comment } = e.payload as { decision: 'approve' | 'deny'; comment: string | null };
-        settle(
-          decision === 'approve'
-            ? { ok: true, output: { decision, by: e.actor, comment } }
-            : { ok: false, error: `Approval node '${nodeId}': denied by ${e.actor}${comment ? `: ${comment}` : ''}.` },
-        );
+        settle(answered(nodeId, e.payload as unknown as Answer, e.actor));
       });
       const onAbort = () => settle({ ok: false, error: `Approval node '${nodeId}': the run stopped while waiting.` });
       signal.addEventListener('abort', onAbort, { once: true });
@@ -98,6 +106,13 @@ export class RealWork {
       };
       this.core
         .mutate(async () => {
+          // Answered while no process ran the run (its replica died or handed it over while it
+          // waited): the gate runs again after the takeover, and the acknowledged answer stands.
+          const last = await this.core.q().get<{ type: string; actor: string; payload: string }>(SELECT_LAST_APPROVAL_EVENT, [run.workflow_id, run.run_id]);
+          if (last?.type === 'approval_given') {
+            const given = JSON.parse(last.payload) as Answer & { node_id: string | null };
+            if (given.node_id === nodeId) return answered(nodeId, given, last.actor);
+          }
           await this.core.q().run(SET_WAITING, [run.run_id]);
           await this.core.append({
             type: 'approval_requested',
@@ -107,8 +122,10 @@ export class RealWork {
             ts: this.core.now(),
             payload: { node_id: nodeId, version: run.version, prompt: params.prompt ?? null, timeout_ms: params.timeout_ms ?? null },
           });
+          return null;
         })
-        .then(() => {
+        .then((given) => {
+          if (given) return settle(given);
           // The timer starts once the request is recorded: a timeout must find the run waiting.
           const ms = params.timeout_ms;
           if (ms !== undefined && !settled) timer = setTimeout(() => void timeOut(ms), ms);

@@ -33,6 +33,16 @@ const branching: Dsl = {
   ],
 };
 
+/** A run that stops at an approval gate, with no timeout. */
+const gated: Dsl = {
+  defaults: {},
+  nodes: [
+    { id: 'start', type: 'task', params: { duration_ms: 1 }, next: ['gate'] },
+    { id: 'gate', type: 'approval', params: { prompt: 'Ship it?' }, next: ['ship'] },
+    { id: 'ship', type: 'transform', params: { set: { shipped: true } }, next: [] },
+  ],
+};
+
 const expire = (engine: Engine) => engine.store.read.run("UPDATE runners SET lease_until = '2000-01-01T00:00:00.000Z' WHERE replica = ?", ['replica-a']);
 
 describe.each(stores)('run takeover on $kind', (factory) => {
@@ -105,6 +115,31 @@ describe.each(stores)('run takeover on $kind', (factory) => {
     expect(nodes).not.toContain('after_bad');
     expect(nodes.filter((n) => n === 'slow')).toHaveLength(1);
     expect(nodes).toContain('end');
+  });
+
+  it.each(['approve', 'deny'] as const)('an answer (%s) given while no replica ran the waiting run stands after the takeover: not asked again', async (decision) => {
+    const first = await factory.open(`takeover_gate_${decision}`);
+    // A: a server's engine, so closing it hands its runs over instead of interrupting them.
+    const a = await Engine.open({ store: first, takeover: true, replicaId: 'replica-a', leaseMs: 60_000 });
+    const b = await Engine.open({ store: await openStoreAt(factory.location(`takeover_gate_${decision}`), 'replica-b'), takeover: true, replicaId: 'replica-b', leaseMs: 60_000 });
+    open.push(b);
+    const wf = await a.workflows.create({ name: `gated-${decision}`, description: '', dsl: gated, source_type: 'MANUAL' }, 'op');
+    const run = await a.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op');
+    await until(async () => (await b.runs.get(run.run_id)).status === 'waiting');
+
+    await a.close();
+    // In the gap: the run waits, and nobody runs it. The answer is acknowledged by B.
+    expect(await b.runs.approve({ run_id: run.run_id, decision, comment: 'from the gap' }, 'mina')).toMatchObject({ status: 'running' });
+    expect(await b.takeOverExpiredRuns()).toBe(1);
+    const done = await b.runs.wait(run.run_id);
+
+    expect(done.status).toBe(decision === 'approve' ? 'succeeded' : 'failed');
+    if (decision === 'deny') expect(done.error).toContain('denied by mina: from the gap');
+    const types = (await events(b, run.run_id)).map((e) => e.type);
+    expect(types.filter((t) => t === 'approval_requested')).toHaveLength(1);
+    expect(types).toEqual(['run_started', 'approval_requested', 'approval_given', 'run_taken_over', decision === 'approve' ? 'run_succeeded' : 'run_failed']);
+    const gate = (await b.runs.checkpoints(run.run_id)).find((c) => c.node_id === 'gate')!;
+    expect(gate.status).toBe(decision === 'approve' ? 'succeeded' : 'failed');
   });
 
   it('a run cancelled on another replica stops at its next checkpoint and is not finished over', async () => {
