@@ -90,6 +90,8 @@ export class Engine {
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
+    const schedules = this.schedules;
+    this.runs.onEnded = (run) => schedules.runEnded(run);
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
