@@ -45,8 +45,9 @@ Workflows
   schedule WORKFLOW (CRON | --clear) [--catchup skip|latest|all] [--max-concurrent N|none]
                                                set or clear the cron schedule (5 fields, or 6 with leading
                                                seconds, or @hourly…); shows the next three fire times
-  backfill WORKFLOW --from T --to T [--dry-run] [--max-ticks N]
-                                               a run per tick of the schedule in [from, to) (--dry-run lists them)
+  backfill WORKFLOW --from T --to T [--dry-run] [--max-ticks N] [--max-concurrent N]
+                                               a run per tick of the schedule in [from, to) (--dry-run lists them;
+                                               --max-concurrent 1..1000: that many in flight, the rest as they end)
   history WORKFLOW [--since T|7d|24h] [--status S] [--limit N]
                                                runs with trigger, logical date, version, duration, status
   (CODE workflows come from the server's --code-dir: register, draft, publish, schedule and
