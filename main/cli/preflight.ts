@@ -45,11 +45,12 @@ Workflows
   schedule WORKFLOW (CRON | --clear) [--catchup skip|latest|all] [--max-concurrent N|none]
                                                set or clear the cron schedule (5 fields, or 6 with leading
                                                seconds, or @hourly…); shows the next three fire times
-  backfill WORKFLOW --from T --to T [--dry-run] [--max-ticks N]
-                                               a run per tick of the schedule in [from, to) (--dry-run lists them)
+  backfill WORKFLOW --from T --to T [--dry-run] [--max-ticks N] [--max-concurrent N]
+                                               a run per tick of the schedule in [from, to) (--dry-run lists them;
+                                               --max-concurrent 1..1000: that many in flight, the rest as they end)
   history WORKFLOW [--since T|7d|24h] [--status S] [--limit N]
                                                runs with trigger, logical date, version, duration, status
-  (CODE workflows come from the server's --code-dir: register, draft, publish, schedule and
+  (CODE workflows come from the server's --code-dir, or the sandbox's: register, draft, publish, schedule and
    unregister refuse them with CODE_MANAGED; pause and unpause work)
 Templates
   templates                                    the workflow templates
@@ -76,7 +77,8 @@ Runs
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
 Events
-  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]   (--follow on a sandbox fires its schedules meanwhile)
+  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]   (--follow on a sandbox fires its schedules meanwhile,
+                                               and with --code-dir DIR keeps that folder's CODE workflows in line as it changes)
   verify                                       verify the event log's hash chain
 Runbooks
   runbooks                                     list the runbooks
@@ -101,6 +103,8 @@ Options
   --server URL     a workflow server (its token from REWIND_TOKEN); also REWIND_SERVER
   --db FILE        the local sandbox file (also REWIND_SANDBOX); default ${defaultSandboxPath(process.env)}
   --no-demo        a new sandbox file starts empty (by default it gets the demo workflows, as in the console)
+  --code-dir DIR   workflows as code on the sandbox (the server's --code-dir): the files below DIR are synced
+                   as CODE workflows before the verb runs, and followed while \`events --follow\` runs
   --json           machine output on stdout; errors as {"error": …} on stderr
   --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
   --timeout MS     per request, remote only (default 15000)
@@ -114,6 +118,7 @@ export const globalOptions = {
   db: { type: 'string' },
   json: { type: 'boolean', default: false },
   'no-demo': { type: 'boolean', default: false },
+  'code-dir': { type: 'string' },
   timeout: { type: 'string' },
   revision: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },

@@ -13,7 +13,7 @@ import { verifyLog } from './verify.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
-const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE']);
+const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE', 'INVALID_CODE_FILE']);
 const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
 
 export function exitCodeOf(code: ErrorCode): number {
@@ -156,6 +156,9 @@ interface Session {
 async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null; source: string }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
+  if (server !== undefined && values['code-dir'] !== undefined) {
+    throw usageError('--code-dir works on the local sandbox; a workflow server follows its own code folder.', 'Start the server with `npm run server -- --code-dir DIR`, or drop --server to use the sandbox.');
+  }
   if (server !== undefined) {
     const token = io.env.REWIND_TOKEN;
     if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
@@ -175,17 +178,17 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   const created = !existsSync(path);
   const demo = !values['no-demo'];
-  // `events --follow` keeps the sandbox open like the console does: its schedules fire meanwhile.
-  const backend = await openSandboxExplained(path, demo, values.follow);
+  // `events --follow` keeps the sandbox open like the console does: its schedules fire meanwhile, and its code folder is followed.
+  const backend = await openSandboxExplained(path, demo, values.follow, values['code-dir'], io);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
-async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean): Promise<Backend> {
+async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean, codeDir: string | undefined, io: CliIo): Promise<Backend> {
   const { openSandbox } = await import('../backends/engine-backend.js');
   try {
-    return await openSandbox({ path, demo, runSchedules });
+    return await openSandbox({ path, demo, runSchedules, ...(codeDir === undefined ? {} : { codeDir, codeLog: (_level, message) => io.stderr(`rewind: ${message}`) }) });
   } catch (err) {
     throw sqliteOpenFailure(err, path) ?? err;
   }

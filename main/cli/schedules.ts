@@ -71,22 +71,37 @@ export async function scheduleVerb(ctx: ScheduleVerbContext, workflowId: string,
   return 0;
 }
 
-/** `rewind backfill WF --from T --to T [--dry-run] [--max-ticks N]`. */
+/** `rewind backfill WF --from T --to T [--dry-run] [--max-ticks N] [--max-concurrent N]`. */
 export async function backfillVerb(ctx: ScheduleVerbContext, workflowId: string, o: ScheduleOptions): Promise<number> {
   if (o.from === undefined || o.to === undefined) throw usage('backfill needs --from and --to (the range [from, to), ISO dates or times in UTC).');
   const maxTicks = whole(o.maxTicks, '--max-ticks');
-  const out = await ctx.backend.call('schedules:backfill', { workflow_id: workflowId, from: o.from, to: o.to, dry_run: o.dryRun, ...(maxTicks === undefined ? {} : { max_ticks: maxTicks }) });
-  const runs = ctx.waitRun ? await Promise.all(out.runs.map((r) => ctx.waitRun!(r.run_id))) : out.runs;
+  const maxConcurrent = whole(o.maxConcurrent, '--max-concurrent');
+  if (maxConcurrent !== undefined && (maxConcurrent < 1 || maxConcurrent > 1000)) {
+    throw usage(`--max-concurrent must be from 1 to 1000; got ${maxConcurrent}.`, 'It is how many of the backfill\'s runs may be in flight at once; leave it out to start them all.');
+  }
+  const out = await ctx.backend.call('schedules:backfill', {
+    workflow_id: workflowId,
+    from: o.from,
+    to: o.to,
+    dry_run: o.dryRun,
+    ...(maxTicks === undefined ? {} : { max_ticks: maxTicks }),
+    ...(maxConcurrent === undefined ? {} : { max_concurrent: maxConcurrent }),
+  });
+  const runs = ctx.waitRun ? await waitAll(ctx, ctx.waitRun, workflowId, out.runs, out.pending) : out.runs;
+  // On a sandbox the pending ticks have run by now (unless paused meanwhile); a server starts them as earlier runs end.
+  const ran = new Set(runs.map((r) => r.logical_date));
+  const pending = out.pending.filter((t) => !ran.has(t));
   if (ctx.json) {
-    ctx.out(JSON.stringify({ ...out, runs }, null, 2));
+    ctx.out(JSON.stringify({ ...out, runs, pending }, null, 2));
     return 0;
   }
   const already = new Set(out.already_run);
+  const waiting = new Set(pending);
   const byTick = new Map(runs.map((r) => [r.logical_date, r]));
   const lines = [
     out.dry_run
       ? `Dry run: ${out.ticks.length} tick(s) in [${o.from}, ${o.to}); ${out.ticks.length - already.size} would start a run${already.size ? `, ${already.size} ran already` : ''}. Nothing was started.`
-      : `Backfill: ${runs.length} run(s) started for ${out.ticks.length} tick(s)${already.size ? `; ${already.size} ran already and were left alone` : ''}.`,
+      : `Backfill: ${runs.length} run(s) started for ${out.ticks.length} tick(s)${out.max_concurrent === null ? '' : `, at most ${out.max_concurrent} at once`}${waiting.size ? `; ${waiting.size} pending, each starting as an earlier run ends` : ''}${already.size ? `; ${already.size} ran already and were left alone` : ''}.`,
   ];
   if (out.ticks.length) {
     lines.push(
@@ -94,13 +109,31 @@ export async function backfillVerb(ctx: ScheduleVerbContext, workflowId: string,
         ['TICK', out.dry_run ? 'WOULD' : 'RUN', 'STATUS'],
         out.ticks.map((t) => {
           const run = byTick.get(t);
-          return [shortTime(t), already.has(t) ? 'ran already' : out.dry_run ? 'start a run' : (run?.run_id ?? null), run?.status ?? null];
+          return [shortTime(t), already.has(t) ? 'ran already' : out.dry_run ? 'start a run' : (run?.run_id ?? null), run?.status ?? (waiting.has(t) ? 'pending' : null)];
         }),
       ),
     );
   }
   ctx.out(lines.join('\n'));
   return 0;
+}
+
+/**
+ * The local sandbox runs a backfill in this process: wait for its runs, and for each pending tick's
+ * run, which the end of an earlier one starts (so it exists once that one has ended).
+ */
+async function waitAll(ctx: ScheduleVerbContext, wait: (runId: string) => Promise<Run>, workflowId: string, started: Run[], pending: string[]): Promise<Run[]> {
+  const done = await Promise.all(started.map((r) => wait(r.run_id)));
+  const left = new Set(pending);
+  while (left.size > 0) {
+    const { runs } = await ctx.backend.call('runs:list', { workflow_id: workflowId, limit: 1000 });
+    const next = runs.filter((r) => r.trigger === 'backfill' && r.logical_date !== null && left.has(r.logical_date));
+    // None started: the workflow was paused meanwhile, so the rest waits for a pass after the unpause.
+    if (next.length === 0) break;
+    for (const r of next) left.delete(r.logical_date!);
+    done.push(...(await Promise.all(next.map((r) => wait(r.run_id)))));
+  }
+  return done;
 }
 
 export interface HistoryRow {

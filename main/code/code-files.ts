@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Stats, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -36,6 +37,8 @@ export interface CodeProblem {
   line: number | null;
   field: string | null;
   message: string;
+  /** A file read whole: the SHA-256 of its content (a refusal is recorded once per content). */
+  hash?: string;
 }
 
 export interface CodeScan {
@@ -109,9 +112,10 @@ const toPath = (dotted: string): Array<string | number> => (dotted === '' ? [] :
 
 /** Parses one file; a problem names the file, the line and the field. */
 export function parseCodeFile(file: string, text: string, options: { allowCommands: boolean }): { definition: CodeDefinition } | { problem: CodeProblem; name: string | null } {
+  const hash = contentHash(text);
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
-  const broken = (line: number | null, field: string | null, message: string, name: string | null = null) => ({ problem: { kind: 'broken' as const, file, line, field, message }, name });
+  const broken = (line: number | null, field: string | null, message: string, name: string | null = null) => ({ problem: { kind: 'broken' as const, file, line, field, message, hash }, name });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     return broken(e.linePos?.[0].line ?? null, null, `is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`);
@@ -152,7 +156,12 @@ export function parseCodeFile(file: string, text: string, options: { allowComman
       return broken(lineOf(doc, counter, ['schedule']), 'schedule', err.message, name);
     }
   }
-  return { definition: { name, description, schedule: cron, dsl, file } };
+  return { definition: { name, description, schedule: cron, dsl, file, hash } };
+}
+
+/** The content hash a file is known by: SHA-256 of its text, hex. */
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Reads every workflow file below `root`: the usable definitions, and every problem with its place. */

@@ -1,14 +1,17 @@
-import { type FSWatcher, watch } from 'node:fs';
-import { resolve } from 'node:path';
+import { type FSWatcher, existsSync, readFileSync, watch } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
-import { type CodeProblem, type CodeScan, describeProblem, scanCodeFolder, startupRefusal } from './code-files.js';
+import { type CodeProblem, type CodeScan, contentHash, describeProblem, scanCodeFolder, startupRefusal } from './code-files.js';
 
 /*
  * Workflows as code: a folder of workflow files kept in line with the CODE workflows of one engine.
  * A new file registers its workflow, a changed one publishes a new version (actor `code:<file>`), a
  * removed one unregisters it (the MANUAL workflow it overrode takes over again), a broken one is
- * reported with file, line and field while its workflow keeps its last good version. The folder is
+ * refused with file, line and field while its workflow keeps its last good version: recorded as the
+ * event `code_file_refused` once per content, and `code_file_accepted` once it is fixed or removed.
+ * Several replicas may follow one folder: each change is applied under the chain-head lock only if
+ * the file still holds what was read, so it is published (or refused, or unregistered) once. The folder is
  * read once at start (a folder that cannot be used refuses the start), then again after each change
  * fs.watch reports, debounced so a `git pull` touching many files is one rescan.
  */
@@ -31,6 +34,8 @@ export interface CodeSyncReport {
   published: string[];
   updated: string[];
   unregistered: string[];
+  /** Files whose refusal was recorded by this pass (a content refused before is not again). */
+  refused: string[];
   problems: CodeProblem[];
 }
 
@@ -110,32 +115,50 @@ export class CodeFolder {
   }
 
   private async apply(scan: CodeScan): Promise<CodeSyncReport> {
-    const report: CodeSyncReport = { created: [], published: [], updated: [], unregistered: [], problems: [...scan.problems] };
+    const report: CodeSyncReport = { created: [], published: [], updated: [], unregistered: [], refused: [], problems: [...scan.problems] };
     const defined = new Set<string>();
     for (const def of scan.definitions) {
       defined.add(def.name);
       try {
-        const { outcome } = await this.engine.syncCode(def);
-        if (outcome !== 'unchanged') report[outcome].push(def.name);
+        const { outcome } = await this.engine.syncCode(def, () => this.hashOnDisk(def.file) === def.hash);
+        if (outcome !== 'unchanged' && outcome !== 'stale') report[outcome].push(def.name);
       } catch (err) {
         if (!(err instanceof RewindError)) throw err;
         // A rule of the engine refused it (a MANUAL name clash is not one; a store failure is): keep the last good version.
-        report.problems.push({ kind: 'broken', file: def.file, line: null, field: null, message: `${err.message} (${err.code})` });
+        report.problems.push({ kind: 'broken', file: def.file, line: null, field: null, message: `${err.message} (${err.code})`, hash: def.hash });
       }
+    }
+    for (const p of report.problems) {
+      if (p.kind !== 'broken') continue;
+      // A file too large to read has no content hash: its problem stands for it.
+      const hash = p.hash ?? contentHash(describeProblem(p));
+      const recorded = await this.engine.refuseCodeFile({ file: p.file, hash, line: p.line, field: p.field, message: p.message }, () => p.hash === undefined || this.hashOnDisk(p.file) === p.hash);
+      if (recorded) report.refused.push(p.file);
     }
     // A folder that could not be read whole says nothing about what was removed: unregister nothing then.
     const partial = scan.problems.some((p) => p.kind === 'unreadable' || p.kind === 'symlink-loop');
     if (!partial) {
+      const gone = (file: string) => !existsSync(join(this.dir, file));
       for (const wf of await this.engine.workflows.codeWorkflows()) {
         if (defined.has(wf.name) || scan.claimed.has(wf.name)) continue;
         if (wf.code_file !== null && scan.present.has(wf.code_file)) continue;
-        await this.engine.unregisterCode(wf.id, wf.code_file ?? wf.name);
-        report.unregistered.push(wf.name);
+        const done = await this.engine.unregisterCode(wf.id, wf.code_file ?? wf.name, () => wf.code_file === null || gone(wf.code_file));
+        if (done) report.unregistered.push(wf.name);
       }
+      await this.engine.forgetRemovedCodeFiles(scan.present, gone);
     }
     for (const p of report.problems) this.log('warn', `code folder: ${describeProblem(p)}`, { code_dir: this.dir, ...p });
-    const did = (['created', 'published', 'updated', 'unregistered'] as const).filter((k) => report[k].length > 0).map((k) => `${k} ${report[k].join(', ')}`);
+    const did = (['created', 'published', 'updated', 'unregistered', 'refused'] as const).filter((k) => report[k].length > 0).map((k) => `${k} ${report[k].join(', ')}`);
     if (did.length > 0) this.log('info', `code folder: ${did.join('; ')}`, { code_dir: this.dir });
     return report;
+  }
+
+  /** The content hash of a file as it is on disk now; null when it cannot be read. */
+  private hashOnDisk(file: string): string | null {
+    try {
+      return contentHash(readFileSync(join(this.dir, file), 'utf8'));
+    } catch {
+      return null;
+    }
   }
 }

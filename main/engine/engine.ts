@@ -90,6 +90,8 @@ export class Engine {
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
+    const schedules = this.schedules;
+    this.runs.onEnded = (run) => schedules.runEnded(run);
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -173,25 +175,83 @@ export class Engine {
 
   /**
    * Brings the CODE workflow a code-folder file defines in line with it, as actor `code:<file>`: a new
-   * workflow, or the file's DSL published as a new version, its schedule and description updated.
+   * workflow, or the file's DSL published as a new version, its schedule and description updated —
+   * unless `stillOnDisk` says the file changed since it was read (checked under the chain-head lock,
+   * so replicas syncing one folder publish a change once). A refusal of the file recorded before is
+   * cleared in the same unit of work (`code_file_accepted`).
    */
-  syncCode(def: CodeDefinition): Promise<{ workflow: Workflow; outcome: CodeSyncOutcome }> {
+  syncCode(def: CodeDefinition, stillOnDisk: () => boolean = () => true): Promise<{ workflow: Workflow | null; outcome: CodeSyncOutcome }> {
     const actor = `code:${def.file}`;
-    return this.workflows.syncCode(
-      def,
-      actor,
-      async (wf, dsl) => {
-        const draft = await this.versions.createDraft({ workflow_id: wf.id, dsl, change_log: `From ${def.file}`, expected_revision: undefined }, actor);
-        await this.versions.publish({ workflow_id: wf.id, version: draft.version, expected_revision: undefined }, actor);
-      },
-      // The newest version, not the active one: an operator's rollback of a CODE workflow holds until the file changes again.
-      async (wf) => (await this.versions.list({ workflow_id: wf.id, offset: 0, limit: 1, include_dsl: true })).versions[0]?.dsl_definition ?? null,
-    );
+    return this.core.mutate(async () => {
+      const synced = await this.workflows.syncCode(
+        def,
+        actor,
+        async (wf, dsl) => {
+          const draft = await this.versions.createDraft({ workflow_id: wf.id, dsl, change_log: `From ${def.file}`, expected_revision: undefined }, actor);
+          await this.versions.publish({ workflow_id: wf.id, version: draft.version, expected_revision: undefined }, actor);
+        },
+        // The newest version, not the active one: an operator's rollback of a CODE workflow holds until the file changes again.
+        async (wf) => (await this.versions.list({ workflow_id: wf.id, offset: 0, limit: 1, include_dsl: true })).versions[0]?.dsl_definition ?? null,
+        stillOnDisk,
+      );
+      if (synced.workflow) await this.clearCodeRefusal(def.file, def.hash, synced.workflow.id, actor);
+      return synced;
+    });
   }
 
-  /** Unregisters a CODE workflow whose file left the code folder; its runs in flight finish on their pinned version. */
-  unregisterCode(workflowId: string, file: string): Promise<UnregisterResult> {
-    return this.workflows.asCodeFolder(() => this.unregister({ workflow_id: workflowId, cancel_running: false, expected_revision: undefined }, `code:${file}`, { letRunsFinish: true }));
+  /**
+   * Records that a code-folder file was refused while its workflow keeps its last good version:
+   * `code_file_refused {file, line, field, message, hash}` once per file and content, however many
+   * passes or replicas meet it (the `code_file_refusals` row is the claim). Nothing when the file
+   * changed since it was read. Whether it was recorded now.
+   */
+  refuseCodeFile(refusal: { file: string; hash: string; line: number | null; field: string | null; message: string }, stillOnDisk: () => boolean = () => true): Promise<boolean> {
+    return this.core.mutate(async () => {
+      if (!stillOnDisk()) return false;
+      const q = this.core.q();
+      const known = await q.get<{ hash: string }>('SELECT hash FROM code_file_refusals WHERE file = ?', [refusal.file]);
+      if (known?.hash === refusal.hash) return false;
+      const ts = this.core.now();
+      await q.run(
+        'INSERT INTO code_file_refusals (file, hash, refused_at) VALUES (?, ?, ?) ON CONFLICT (file) DO UPDATE SET hash = excluded.hash, refused_at = excluded.refused_at',
+        [refusal.file, refusal.hash, ts],
+      );
+      const wf = await q.get<{ id: string }>("SELECT id FROM workflows WHERE code_file = ? AND source_type = 'CODE' AND unregistered_at IS NULL", [refusal.file]);
+      await this.core.append({ type: 'code_file_refused', workflow_id: wf?.id ?? null, actor: `code:${refusal.file}`, ts, payload: { ...refusal } });
+      return true;
+    });
+  }
+
+  /** Clears the refusals of files that left the folder (`code_file_accepted` with `removed: true`); still-absent is checked under the lock. */
+  async forgetRemovedCodeFiles(present: ReadonlySet<string>, isGone: (file: string) => boolean): Promise<void> {
+    const refused = await this.core.store.read.all<{ file: string }>('SELECT file FROM code_file_refusals');
+    for (const { file } of refused) {
+      if (present.has(file)) continue;
+      await this.core.mutate(async () => {
+        if (isGone(file)) await this.clearCodeRefusal(file, null, null, `code:${file}`);
+      });
+    }
+  }
+
+  private async clearCodeRefusal(file: string, hash: string | null, workflowId: string | null, actor: string): Promise<void> {
+    const { changes } = await this.core.q().run('DELETE FROM code_file_refusals WHERE file = ?', [file]);
+    if (changes === 0) return;
+    await this.core.append({ type: 'code_file_accepted', workflow_id: workflowId, actor, ts: this.core.now(), payload: { file, hash, removed: hash === null } });
+  }
+
+  /**
+   * Unregisters a CODE workflow whose file left the code folder; its runs in flight finish on their
+   * pinned version. Once: a workflow another replica unregistered already, or whose file is back
+   * (`isGone` false under the lock), is left alone (null).
+   */
+  unregisterCode(workflowId: string, file: string, isGone: () => boolean = () => true): Promise<UnregisterResult | null> {
+    return this.workflows.asCodeFolder(() =>
+      this.core.mutate(async () => {
+        const row = await this.core.q().get<{ unregistered_at: string | null }>('SELECT unregistered_at FROM workflows WHERE id = ?', [workflowId]);
+        if (!row || row.unregistered_at !== null || !isGone()) return null;
+        return this.unregister({ workflow_id: workflowId, cancel_running: false, expected_revision: undefined }, `code:${file}`, { letRunsFinish: true });
+      }),
+    );
   }
 
   /**

@@ -91,6 +91,8 @@ export class RunService {
   private readonly insertCheckpoint: string;
   /** The takeover pass in progress, so passes never overlap. */
   private sweeping: Promise<number> | null = null;
+  /** Told of every run's end inside the mutation that records it (a limited backfill starts its next tick there). */
+  onEnded: ((run: Run) => Promise<void>) | null = null;
 
   constructor(
     private readonly core: EngineCore,
@@ -660,6 +662,7 @@ export class RunService {
     });
     // The canary policy judges in this same mutation: its rollback commits with this run's end, or not at all.
     if (end.status !== 'cancelled' && run.kind !== 'replay') await this.canaries.judge(run.workflow_id, run.version, ts);
+    await this.onEnded?.(run);
     return this.get(run.run_id);
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { BackfillResult, Catchup, Run, ScheduleInfo, Workflow } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
@@ -55,8 +56,28 @@ const DELETE_SCHEDULE = 'DELETE FROM schedules WHERE workflow_id = ?';
 const CLAIM_TICK = 'INSERT INTO schedule_ticks (workflow_id, logical_date, trigger, run_id, claimed_at) VALUES (?, ?, ?, NULL, ?) ON CONFLICT (workflow_id, logical_date) DO NOTHING';
 const SET_TICK_RUN = 'UPDATE schedule_ticks SET run_id = ? WHERE workflow_id = ? AND logical_date = ?';
 const SELECT_CLAIMED = 'SELECT logical_date FROM schedule_ticks WHERE workflow_id = ? AND logical_date >= ? AND logical_date < ? ORDER BY logical_date';
-const SELECT_LAST_CLAIM = 'SELECT logical_date, run_id, trigger FROM schedule_ticks WHERE workflow_id = ? ORDER BY logical_date DESC LIMIT 1';
+const SELECT_LAST_CLAIM = 'SELECT logical_date, run_id, trigger FROM schedule_ticks WHERE workflow_id = ? AND pending = 0 ORDER BY logical_date DESC LIMIT 1';
 const COUNT_IN_FLIGHT = "SELECT COUNT(*) AS n FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running', 'waiting')";
+const INSERT_BACKFILL = 'INSERT INTO backfills (backfill_id, workflow_id, max_concurrent, created_by, created_at) VALUES (?, ?, ?, ?, ?)';
+// A limited backfill's claim: the tick is the backfill's from now on, its run started when a slot frees.
+const CLAIM_PENDING = "INSERT INTO schedule_ticks (workflow_id, logical_date, trigger, run_id, claimed_at, backfill_id, pending) VALUES (?, ?, 'backfill', NULL, ?, ?, 1) ON CONFLICT (workflow_id, logical_date) DO NOTHING";
+const SELECT_BACKFILL = 'SELECT * FROM backfills WHERE backfill_id = ?';
+const SELECT_PENDING_BACKFILLS = 'SELECT DISTINCT backfill_id FROM schedule_ticks WHERE pending = 1';
+const SELECT_PENDING = 'SELECT logical_date FROM schedule_ticks WHERE backfill_id = ? AND pending = 1 ORDER BY logical_date LIMIT ?';
+const COUNT_BACKFILL_IN_FLIGHT = `SELECT COUNT(*) AS n FROM schedule_ticks t JOIN runs r ON r.run_id = t.run_id
+  WHERE t.backfill_id = ? AND r.status IN ('queued', 'running', 'waiting')`;
+const SELECT_BACKFILL_OF_RUN = 'SELECT backfill_id FROM schedule_ticks WHERE workflow_id = ? AND logical_date = ? AND run_id = ? AND backfill_id IS NOT NULL';
+const START_PENDING = 'UPDATE schedule_ticks SET run_id = ?, pending = 0 WHERE workflow_id = ? AND logical_date = ? AND pending = 1';
+const DROP_PENDING = 'UPDATE schedule_ticks SET pending = 0 WHERE backfill_id = ? AND pending = 1';
+const DROP_PENDING_TICK = 'UPDATE schedule_ticks SET pending = 0 WHERE workflow_id = ? AND logical_date = ? AND pending = 1';
+
+interface BackfillRow {
+  backfill_id: string;
+  workflow_id: string;
+  max_concurrent: number;
+  created_by: string;
+  created_at: string;
+}
 
 /**
  * Schedules that fire. A pass (`tick`) reads the schedules due by the engine's clock and handles each
@@ -141,6 +162,14 @@ export class ScheduleService {
             this.onError(err);
           }
         }
+        // Limited backfills whose runs ended while nothing could start the next (an engine closing, a pause since lifted).
+        for (const { backfill_id } of await this.core.store.read.all<{ backfill_id: string }>(SELECT_PENDING_BACKFILLS)) {
+          try {
+            fired.push(...(await this.core.mutate(() => this.startPending(backfill_id))));
+          } catch (err) {
+            this.onError(err);
+          }
+        }
         return fired;
       } finally {
         this.pass = null;
@@ -211,30 +240,108 @@ export class ScheduleService {
       );
     }
     const claimed = async () => (await this.core.q().all<{ logical_date: string }>(SELECT_CLAIMED, [wf.id, from.toISOString(), to.toISOString()])).map((r) => r.logical_date);
-    if (input.dry_run) return { workflow_id: wf.id, dry_run: true, ticks, already_run: await claimed(), runs: [] };
+    const limit = input.max_concurrent ?? null;
+    if (input.dry_run) return { workflow_id: wf.id, dry_run: true, ticks, already_run: await claimed(), runs: [], pending: [], max_concurrent: limit };
     return this.core.mutate(async () => {
       const current = await this.workflows.get(wf.id);
       refuseNotRunnable(current);
       const already = new Set(await claimed());
-      const runs: Run[] = [];
+      let runs: Run[] = [];
+      const pending: string[] = [];
       const ts = this.core.now();
-      for (const t of ticks) {
-        if (already.has(t)) continue;
-        const { changes } = await this.core.q().run(CLAIM_TICK, [wf.id, t, 'backfill', ts]);
-        if (changes === 0) continue;
-        const run = await this.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, actor, { trigger: 'backfill', logical_date: t });
-        await this.core.q().run(SET_TICK_RUN, [run.run_id, wf.id, t]);
-        runs.push(run);
+      const q = this.core.q();
+      if (limit === null) {
+        for (const t of ticks) {
+          if (already.has(t)) continue;
+          const { changes } = await q.run(CLAIM_TICK, [wf.id, t, 'backfill', ts]);
+          if (changes === 0) continue;
+          const run = await this.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, actor, { trigger: 'backfill', logical_date: t });
+          await q.run(SET_TICK_RUN, [run.run_id, wf.id, t]);
+          runs.push(run);
+        }
+      } else {
+        // Every tick is claimed now, so nothing else (a scheduler pass, another backfill, a replica) runs one of them;
+        // the first `limit` start at once, the others as this backfill's runs end.
+        const backfillId = randomUUID();
+        await q.run(INSERT_BACKFILL, [backfillId, wf.id, limit, actor, ts]);
+        const mine: string[] = [];
+        for (const t of ticks) {
+          if (already.has(t)) continue;
+          const { changes } = await q.run(CLAIM_PENDING, [wf.id, t, ts, backfillId]);
+          if (changes > 0) mine.push(t);
+        }
+        runs = await this.startPending(backfillId, { throwOnRefusal: true });
+        const started = new Set(runs.map((r) => r.logical_date));
+        pending.push(...mine.filter((t) => !started.has(t)));
       }
       await this.core.append({
         type: 'schedule_backfilled',
         workflow_id: wf.id,
         actor,
         ts,
-        payload: { from: from.toISOString(), to: to.toISOString(), schedule: current.schedule, ticks: ticks.length, runs: runs.length, already_run: already.size },
+        payload: {
+          from: from.toISOString(),
+          to: to.toISOString(),
+          schedule: current.schedule,
+          ticks: ticks.length,
+          runs: runs.length,
+          already_run: already.size,
+          pending: pending.length,
+          max_concurrent: limit,
+        },
       });
-      return { workflow_id: wf.id, dry_run: false, ticks, already_run: [...already], runs };
+      return { workflow_id: wf.id, dry_run: false, ticks, already_run: [...already], runs, pending, max_concurrent: limit };
     });
+  }
+
+  /**
+   * After a run ends, in the mutation that records its end: when it was one of a limited backfill's,
+   * the slot it frees starts that backfill's next pending tick. Inside the run-end's head-locked
+   * transaction, so two replicas ending two runs at once start two different ticks, never one twice.
+   */
+  async runEnded(run: Pick<Run, 'run_id' | 'workflow_id' | 'trigger' | 'logical_date'>): Promise<void> {
+    if (run.trigger !== 'backfill' || run.logical_date === null) return;
+    const row = await this.core.q().get<{ backfill_id: string }>(SELECT_BACKFILL_OF_RUN, [run.workflow_id, run.logical_date, run.run_id]);
+    if (row) await this.startPending(row.backfill_id);
+  }
+
+  /**
+   * Starts a limited backfill's pending ticks, oldest first, while fewer than its limit of its runs
+   * are in flight; inside the caller's mutation (the chain-head lock orders every such call, across
+   * engines). A paused workflow's ticks wait for the unpause; an unregistered one's are dropped. A
+   * tick whose run cannot start (its newest version wants a parameter) is dropped and reported, not
+   * retried at every pass; only the backfill's own request refuses instead (`throwOnRefusal`).
+   */
+  private async startPending(backfillId: string, options: { throwOnRefusal?: boolean } = {}): Promise<Run[]> {
+    const q = this.core.q();
+    const backfill = await q.get<BackfillRow>(SELECT_BACKFILL, [backfillId]);
+    if (!backfill) return [];
+    const wf = await q.get<TickWorkflowRow>(SELECT_WORKFLOW, [backfill.workflow_id]);
+    if (!wf || wf.unregistered_at !== null) {
+      await q.run(DROP_PENDING, [backfillId]);
+      return [];
+    }
+    if (wf.status !== 'active' || wf.active_version === null) return [];
+    const inFlight = (await q.get<{ n: number }>(COUNT_BACKFILL_IN_FLIGHT, [backfillId]))?.n ?? 0;
+    const slots = Number(backfill.max_concurrent) - Number(inFlight);
+    if (slots <= 0) return [];
+    const started: Run[] = [];
+    for (const { logical_date: t } of await q.all<{ logical_date: string }>(SELECT_PENDING, [backfillId, slots])) {
+      let run: Run;
+      try {
+        run = await this.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, backfill.created_by, { trigger: 'backfill', logical_date: t });
+      } catch (err) {
+        if (options.throwOnRefusal) throw err;
+        // An engine shutting down starts nothing (the run-end that asked must still commit): the tick stays pending for the next pass, here or elsewhere.
+        if (err instanceof RewindError && err.code === 'BUSY') break;
+        await q.run(DROP_PENDING_TICK, [wf.id, t]);
+        this.onError(err);
+        continue;
+      }
+      await q.run(START_PENDING, [run.run_id, wf.id, t]);
+      started.push(run);
+    }
+    return started;
   }
 
   /** Handles one workflow's due ticks in one mutation (serialized with every other writer by the chain-head lock). */

@@ -31,10 +31,15 @@ export interface CodeDefinition {
   dsl: Dsl;
   /** The file, relative to the code folder: recorded on the workflow, and the actor `code:<file>`. */
   file: string;
+  /** SHA-256 of the file's bytes as read: what a refusal is recorded against, and what a stale read is told apart by. */
+  hash: string;
 }
 
-/** What a code folder sync did to one workflow. */
-export type CodeSyncOutcome = 'created' | 'published' | 'updated' | 'unchanged';
+/**
+ * What a code folder sync did to one workflow. `stale`: the file changed on disk after it was read (a
+ * later pass applies the newer content), so nothing was applied — another replica may already have.
+ */
+export type CodeSyncOutcome = 'created' | 'published' | 'updated' | 'unchanged' | 'stale';
 
 /** Workflows: create, clone, pause and unpause under seed 004's MANUAL/CODE override rules, schedules. */
 export class WorkflowService {
@@ -268,9 +273,18 @@ export class WorkflowService {
    * registers it, or publishes the file's DSL as a new version when it differs from the newest one,
    * and updates the schedule and description. One unit of work: nothing half-applied.
    */
-  syncCode(def: CodeDefinition, actor: string, publish: (wf: Workflow, dsl: Dsl) => Promise<void>, newestDsl: (wf: Workflow) => Promise<Dsl | null>): Promise<{ workflow: Workflow; outcome: CodeSyncOutcome }> {
+  syncCode(
+    def: CodeDefinition,
+    actor: string,
+    publish: (wf: Workflow, dsl: Dsl) => Promise<void>,
+    newestDsl: (wf: Workflow) => Promise<Dsl | null>,
+    stillOnDisk: () => boolean,
+  ): Promise<{ workflow: Workflow | null; outcome: CodeSyncOutcome }> {
     return this.asCodeFolder(() =>
       this.core.mutate(async () => {
+        // Checked under the chain-head lock that orders every replica's sync: a pass that read the file
+        // before it changed must not publish the old content over what another pass published from the new.
+        if (!stillOnDisk()) return { workflow: null, outcome: 'stale' as const };
         const row = await this.byName(def.name, 'CODE');
         if (!row) {
           const workflow = await this.insertWorkflow(

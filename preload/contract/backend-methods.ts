@@ -142,13 +142,24 @@ export const backendMethods = {
       dry_run: z.boolean().default(false),
       /** More than 1000 ticks are refused unless this allows them (at most 100000). */
       max_ticks: z.number().int().positive().max(100_000).optional(),
+      /**
+       * At most this many of the backfill's runs in flight: every tick is claimed now, the first N start,
+       * each of the others when one of its runs ends. Absent: all start at once.
+       */
+      max_concurrent: z
+        .number({ error: 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)' })
+        .int({ error: 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)' })
+        .min(1, { error: 'max_concurrent must be at least 1: a backfill needs one run in flight to make progress' })
+        .max(1000, { error: 'max_concurrent must be at most 1000; leave it out to start every run at once' })
+        .optional(),
     }),
     backfillResultSchema,
     {
       http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/backfill' },
       role: 'operator',
       mutates: true,
-      summary: 'A run (trigger "backfill") for each tick of the schedule in [from, to) that has none; `dry_run` lists the ticks and starts nothing.',
+      summary:
+        'A run (trigger "backfill") for each tick of the schedule in [from, to) that has none; `dry_run` lists the ticks and starts nothing; `max_concurrent` (1–1000) starts that many at once, the rest as they end.',
     },
   ),
   'workflows:unregister': method(

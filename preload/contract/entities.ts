@@ -327,6 +327,8 @@ export type ScheduleInfo = z.infer<typeof scheduleInfoSchema>;
 /**
  * A backfill's answer: every tick of the schedule in [from, to); with `dry_run` nothing starts, else
  * `runs` holds the run started for each tick that had none (`already_run` lists those that had one).
+ * Under `max_concurrent`, `runs` are the ones started now and `pending` the ticks claimed for this
+ * backfill whose runs start as its earlier ones end (each once, whichever process ends a run).
  */
 export const backfillResultSchema = z.object({
   workflow_id: id,
@@ -334,5 +336,9 @@ export const backfillResultSchema = z.object({
   ticks: z.array(isoTime),
   already_run: z.array(isoTime),
   runs: z.array(runSchema),
+  /** Ticks claimed, their runs not started yet (only with `max_concurrent`); a server from before it sends none. */
+  pending: z.array(isoTime).default([]),
+  /** The backfill's limit on runs in flight; null: none. */
+  max_concurrent: z.number().int().nullable().default(null),
 });
 export type BackfillResult = z.infer<typeof backfillResultSchema>;

@@ -36,6 +36,8 @@ export const eventTypes = [
   'canary_aborted',
   'schedule_fired',
   'schedule_backfilled',
+  'code_file_refused',
+  'code_file_accepted',
   'runbook_saved',
   'runbook_deleted',
   'rehearsal_recorded',

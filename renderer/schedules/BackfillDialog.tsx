@@ -14,6 +14,7 @@ const utc = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 export function BackfillDialog({ workflow }: { workflow: Workflow }) {
   const from = useSchedule((s) => s.from);
   const to = useSchedule((s) => s.to);
+  const maxConcurrent = useSchedule((s) => s.maxConcurrent);
   const preview = useSchedule((s) => s.preview);
   const previewing = useSchedule((s) => s.previewing);
   const starting = useSchedule((s) => s.starting);
@@ -48,6 +49,17 @@ export function BackfillDialog({ workflow }: { workflow: Workflow }) {
         <label>
           To
           <input value={to} onChange={(e) => store().setRange({ to: e.target.value })} placeholder="2026-11-08" data-testid="backfill-to" />
+        </label>
+        <label>
+          At most in flight
+          <input
+            value={maxConcurrent}
+            onChange={(e) => store().setMaxConcurrent(e.target.value)}
+            placeholder="all at once"
+            inputMode="numeric"
+            title="1–1000: that many runs at once, each of the others starting as an earlier one ends"
+            data-testid="backfill-max-concurrent"
+          />
         </label>
         <div className="form-actions">
           <button type="submit" className="btn" disabled={previewing || !from || !to} data-testid="backfill-preview">
@@ -90,7 +102,9 @@ export function BackfillDialog({ workflow }: { workflow: Workflow }) {
       {result ? (
         <div className="form">
           <p data-testid="backfill-result">
-            Started {result.runs.length} backfill run{result.runs.length === 1 ? '' : 's'}; they appear in Runs.
+            Started {result.runs.length} backfill run{result.runs.length === 1 ? '' : 's'}
+            {result.pending.length ? `; ${result.pending.length} pending, each starting as an earlier one ends (at most ${result.max_concurrent ?? result.runs.length} at once)` : ''}; they
+            appear in Runs.
           </p>
           <div className="form-actions">
             <button type="button" className="btn" onClick={() => store().closeBackfill()} data-autofocus data-testid="backfill-done">

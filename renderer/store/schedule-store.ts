@@ -14,6 +14,8 @@ export interface ScheduleState {
   backfillOpen: boolean;
   from: string;
   to: string;
+  /** The backfill's limit on runs in flight, as typed; empty: every run starts at once. */
+  maxConcurrent: string;
   /** The dry run of [from, to) as last previewed; null after the range changed. */
   preview: BackfillResult | null;
   previewing: boolean;
@@ -28,6 +30,7 @@ export const scheduleInitialState: ScheduleState = {
   backfillOpen: false,
   from: '',
   to: '',
+  maxConcurrent: '',
   preview: null,
   previewing: false,
   starting: false,
@@ -40,6 +43,7 @@ interface ScheduleActions {
   openBackfill(): void;
   closeBackfill(): void;
   setRange(range: { from?: string; to?: string }): void;
+  setMaxConcurrent(value: string): void;
   previewBackfill(workflowId: string): Promise<void>;
   startBackfill(workflowId: string): Promise<boolean>;
 }
@@ -55,13 +59,16 @@ export const useSchedule = create<ScheduleState & ScheduleActions>()((set, get) 
     }
   },
   openBackfill() {
-    set({ backfillOpen: true, from: '', to: '', preview: null, result: null, error: null });
+    set({ backfillOpen: true, from: '', to: '', maxConcurrent: '', preview: null, result: null, error: null });
   },
   closeBackfill() {
     set({ backfillOpen: false, preview: null, result: null, error: null, previewing: false, starting: false });
   },
   setRange(range) {
     set({ ...range, preview: null, result: null, error: null });
+  },
+  setMaxConcurrent(value) {
+    set({ maxConcurrent: value, result: null, error: null });
   },
   async previewBackfill(workflowId) {
     const { from, to } = get();
@@ -80,7 +87,9 @@ export const useSchedule = create<ScheduleState & ScheduleActions>()((set, get) 
     if (!preview) return false;
     set({ starting: true, error: null });
     try {
-      const result = await unwrap(api().schedules.backfill({ workflow_id: workflowId, from, to }));
+      const limit = get().maxConcurrent.trim();
+      // The server checks the range (1–1000) and names the field when it refuses.
+      const result = await unwrap(api().schedules.backfill({ workflow_id: workflowId, from, to, ...(limit === '' ? {} : { max_concurrent: Number(limit) }) }));
       set({ starting: false, result });
       void useRuns.getState().load();
       void get().load(workflowId);

@@ -47,8 +47,12 @@ test('backfill: the dialog lists the ticks first, a changed range asks again, an
   await expect(page.getByTestId('backfill-confirm')).toHaveCount(0);
   await page.getByTestId('backfill-preview').click();
   await expect(page.getByTestId('backfill-tick')).toHaveCount(2);
+  // One at a time: the first starts now, the second as soon as the first ends.
+  await page.getByTestId('backfill-max-concurrent').fill('1');
   await page.getByTestId('backfill-confirm').click();
-  await expect(page.getByTestId('backfill-result')).toHaveText('Started 2 backfill runs; they appear in Runs.');
+  await expect(page.getByTestId('backfill-result')).toHaveText(
+    'Started 1 backfill run; 1 pending, each starting as an earlier one ends (at most 1 at once); they appear in Runs.',
+  );
   await page.getByTestId('backfill-done').click();
   await expect(dialog).toHaveCount(0);
 

@@ -52,6 +52,11 @@ export function eventText(e: RewindEvent, workflowName?: string | null): string 
     if (type === 'canary_started') return `🐤 Canary ${version} of${where} started${by}${num(p.percent) === null ? '' : ` for ${num(p.percent)}% of new runs`}`;
   }
   if (type === 'version_published') return `🚀 Published ${v(num(p.version) ?? num(p.to_version))} of${where}${by}`;
+  if (type === 'code_file_refused') {
+    const at = `${str(p.file) ?? '?'}${num(p.line) === null ? '' : `:${num(p.line)}`}${str(p.field) ? ` ${str(p.field)}` : ''}`;
+    return `⚠️ Code file ${at} refused: ${str(p.message) ?? 'invalid'} (the last good version stays active)`;
+  }
+  if (type === 'code_file_accepted') return `✅ Code file ${str(p.file) ?? '?'} ${p.removed === true ? 'removed' : 'fixed'}: no longer refused`;
   if (type === 'webhook_dead_lettered') return `📭 Webhook ${str(p.webhook_id) ?? ''} gave up on event ${num(p.seq) ?? '?'} (${str(p.event_type) ?? '?'}) after ${num(p.attempts) ?? '?'} attempts${reason}`;
   // Generic: "Run succeeded: run_1 of wf by alice".
   const words = type.replace(/_/g, ' ');

@@ -155,6 +155,22 @@ describe('rewind backfill on a local sandbox', () => {
     ]);
   });
 
+  it('--max-concurrent runs the ticks at most N at once, each pending one as an earlier run ends, all before it returns', async () => {
+    const db = join(dir, 'limited.db');
+    const dslFile = join(dir, 'limited-dsl.json');
+    writeFileSync(dslFile, JSON.stringify(dsls.v1));
+    expect((await rewind(['--db', db, '--no-demo', 'register', '--name', 'hourly', '--dsl', dslFile, '--schedule', '@hourly'])).code).toBe(0);
+    const zero = await rewind(['--db', db, 'backfill', 'hourly', '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-01T04:00:00Z', '--max-concurrent', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--max-concurrent must be from 1 to 1000/);
+    const out = await rewind(['--db', db, 'backfill', 'hourly', '--from', '2026-11-01T00:00:00Z', '--to', '2026-11-01T04:00:00Z', '--max-concurrent', '1']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('Backfill: 4 run(s) started for 4 tick(s), at most 1 at once.');
+    expect(out.stdout.match(/succeeded/g)).toHaveLength(4);
+    const history = JSON.parse((await rewind(['--db', db, '--json', 'history', 'hourly'])).stdout) as HistoryJson;
+    expect(history.runs.map((r) => r.logical_date).sort()).toEqual([0, 1, 2, 3].map((h) => `2026-11-01T0${h}:00:00.000Z`));
+  });
+
   it('fires the sandbox schedules while `events --follow` keeps it open, and not in one-shot commands', async () => {
     const db = join(dir, 'follow.db');
     const dslFile = join(dir, 'follow-dsl.json');

@@ -109,7 +109,7 @@ describe.each(stores)('code folder ($kind)', (factory) => {
     writeFileSync(join(dir, 'quality', 'defects.yaml'), yamlFile('defects', 0.01).replace('type: task', 'type: tusk'));
     const broken = await folder.rescan();
     expect(broken.published).toEqual([]);
-    expect(broken.problems).toEqual([{ kind: 'broken', file: 'quality/defects.yaml', line: 9, field: 'dsl.nodes.0.type', message: expect.stringContaining("Node 'load'") as unknown }]);
+    expect(broken.problems).toEqual([{ kind: 'broken', file: 'quality/defects.yaml', line: 9, field: 'dsl.nodes.0.type', message: expect.stringContaining("Node 'load'") as unknown, hash: expect.any(String) as unknown }]);
     expect(await backend.call('workflows:get', { workflow_id: wf!.id })).toMatchObject({ active_version: 2 });
 
     // A YAML syntax error names its line too.
@@ -137,7 +137,7 @@ describe.each(stores)('code folder ($kind)', (factory) => {
     expect(await byName('orders')).toMatchObject([{ source_type: 'CODE', schedule: null, active_version: 1 }]);
     expect(await byName('late')).toEqual([]);
     const report = await folder.rescan();
-    expect(report.problems).toEqual([{ kind: 'broken', file: 'late.json', line: 4, field: 'schedule', message: expect.stringContaining('minute') as unknown }]);
+    expect(report.problems).toEqual([{ kind: 'broken', file: 'late.json', line: 4, field: 'schedule', message: expect.stringContaining('minute') as unknown, hash: expect.any(String) as unknown }]);
   });
 
   it('refuses to start on duplicate names, unreadable files and symlink loops, registering nothing', async () => {

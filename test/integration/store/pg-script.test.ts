@@ -44,7 +44,7 @@ describe('npm run pg', () => {
     expect(url).toMatch(new RegExp(`^postgres://postgres:[0-9a-f]+@127\\.0\\.0\\.1:${port}/rewind$`));
 
     const store = await openPostgresStore({ url });
-    expect(store.schemaVersion).toBe(100);
+    expect(store.schemaVersion).toBe(110);
     await store.close();
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -97,7 +97,7 @@ function describePortConformance(factory: StoreFactory): void {
       const { store } = await openOne();
       expect(store.kind).toBe(factory.kind);
       expect(store.healthy).toBe(true);
-      expect(store.schemaVersion).toBe(100);
+      expect(store.schemaVersion).toBe(110);
       expect(await store.transaction((tx) => tx.lockHead())).toEqual({ seq: 0, hash: GENESIS });
     });
 

@@ -55,11 +55,13 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(100);
+    expect(store.schemaVersion).toBe(110);
     expect(await tables(url)).toEqual([
+      'backfills',
       'canaries',
       'chain_head',
       'checkpoints',
+      'code_file_refusals',
       'events',
       'idempotency_keys',
       'meta',
@@ -146,7 +148,7 @@ describe('PostgreSQL migrations', () => {
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(100);
+    expect(again.schemaVersion).toBe(110);
     expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: migrations.length });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
@@ -158,7 +160,7 @@ describe('PostgreSQL migrations', () => {
     const err = await refusal(openPostgresStore({ url }), 'SCHEMA_TOO_NEW');
     expect(err.message).toContain('schema version 990');
     expect(err.hint).toContain('was not changed');
-    expect(err.details).toEqual({ schema_version: 990, supported: 100 });
+    expect(err.details).toEqual({ schema_version: 990, supported: 110 });
     expect(await tables(url)).toEqual(['schema_migrations']);
     expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 990, name: 'from-the-future', applied_at: 'then' }]);
   });
@@ -166,7 +168,7 @@ describe('PostgreSQL migrations', () => {
   it('serialize replicas that start at once: every one opens, each migration applied once', async () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([100, 100, 100, 100]);
+    expect(opened.map((s) => s.schemaVersion)).toEqual([110, 110, 110, 110]);
     expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual(migrations.map(({ version }) => ({ version })));
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });

@@ -44,6 +44,13 @@ describe('webhook text', () => {
     expect(eventText(event('canary_promoted', { version: 3, runs: 50, failure_rate: 0.02 }), 'wf')).toBe('🐤 Canary v3 of wf promoted by alice (50 runs, failure rate 2%)');
   });
 
+  it('says where a code file was refused and that its last good version stays', () => {
+    expect(eventText(event('code_file_refused', { file: 'etl.yaml', line: 9, field: 'dsl.nodes.0.type', message: 'unknown type' }, { actor: 'code:etl.yaml' }), 'etl')).toBe(
+      '⚠️ Code file etl.yaml:9 dsl.nodes.0.type refused: unknown type (the last good version stays active)',
+    );
+    expect(eventText(event('code_file_accepted', { file: 'etl.yaml', removed: false }))).toBe('✅ Code file etl.yaml fixed: no longer refused');
+  });
+
   it('gives any other type a readable line, never an empty one', () => {
     expect(eventText(event('run_succeeded', {}, { run_id: 'run_3' }), 'billing')).toBe('Run succeeded: run_3 of billing by alice');
     expect(eventText(event('schedule_fired', {}, { workflow_id: null }))).toBe('Schedule fired by alice');
