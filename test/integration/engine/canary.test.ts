@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EngineBackend } from '../../../main/backends/engine-backend.js';
 import { Engine } from '../../../main/engine/engine.js';
-import { rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
+import { rebuildCanaries, rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
 import type { CanarySpec, Dsl, RewindEvent, Run, Workflow } from '../../../preload/contract/index.js';
 import { stores } from '../../support/stores.js';
 import { expectOneActive, expectRefusalChangesNothing, versionStatuses } from '../../unit/engine/fixtures.js';
@@ -44,7 +44,13 @@ describe.each(stores)('canary publishes on $kind', (factory) => {
   const start = (b: EngineBackend, wf: Workflow, params: Record<string, unknown> = {}, version?: number): Promise<Run> =>
     b.call('runs:start', { workflow_id: wf.id, params, wait: true, ...(version === undefined ? {} : { version }) });
   const events = (b: EngineBackend, type: string): Promise<RewindEvent[]> => b.engine.events.list(0, 100_000).then((all) => all.filter((e) => e.type === type));
-  const expectRebuilds = async (b: EngineBackend) => expect(rebuildFromEvents(await b.engine.events.list(0, 1_000_000))).toEqual(await snapshotState(b.engine.store.read));
+  const expectRebuilds = async (b: EngineBackend) => {
+    const log = await b.engine.events.list(0, 1_000_000);
+    expect(rebuildFromEvents(log)).toEqual(await snapshotState(b.engine.store.read));
+    // The canaries too, as a snapshot rebuilds them — all but the random id, which no event carries.
+    const rows = await b.engine.store.read.all<Record<string, unknown>>('SELECT * FROM canaries ORDER BY started_at, workflow_id');
+    expect(rebuildCanaries(log).map(({ started_seq: _seq, ...c }) => c)).toEqual(rows.map(({ canary_id: _id, ...c }) => c));
+  };
 
   it('keeps the stable version active, shows the canary on the workflow, and draws it for the given share', async () => {
     const { b, wf } = await setup([0.1, 0.7, 0.49]);
