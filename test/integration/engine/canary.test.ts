@@ -228,4 +228,29 @@ describe.each(stores)('canary publishes on $kind', (factory) => {
     ]);
     await expectRefusalChangesNothing(b.engine, () => b.call('workflows:health', { workflow_id: wf.id, since: 'yesterday' }), 'VALIDATION_FAILED', 'Correct that field');
   });
+
+  it("judges and windows the canary on its version's runs since it started: not the draft's trial runs before, not replays", async () => {
+    const { b, wf } = await setup();
+    // The operator tries the draft by hand first, and it fails while being fixed: before the canary, none of it counts.
+    await b.engine.atTime(new Date('2026-12-01T09:00:00.000Z'), async () => {
+      for (let i = 0; i < 3; i++) await start(b, wf, { fail: true }, 2);
+    });
+    await b.engine.atTime(new Date('2026-12-01T10:00:00.000Z'), () => b.call('versions:publish', { workflow_id: wf.id, version: 2, canary: policy({ min_runs: 2, window_runs: 3, max_failure_rate: 0.4 }) }));
+    await b.engine.atTime(new Date('2026-12-01T10:05:00.000Z'), async () => {
+      const first = await start(b, wf, {}, 2);
+      await start(b, wf, {}, 2);
+      // A replay under the canary's version is an experiment, not traffic: neither judged nor counted.
+      await b.call('runs:replay', { run_id: first.run_id, version: 2 });
+    });
+    expect((await b.call('workflows:get', { workflow_id: wf.id })).canary).toMatchObject({ runs: 2, failures: 0, state: 'running' });
+    // The third run since the start reaches window_runs: healthy, though the draft's trial runs all failed.
+    await b.engine.atTime(new Date('2026-12-01T10:06:00.000Z'), () => start(b, wf, {}, 2));
+    expect((await b.call('workflows:get', { workflow_id: wf.id })).canary).toMatchObject({ runs: 3, failures: 0, failure_rate: 0, state: 'healthy' });
+    // Health per version counts every finished run of it (the trials too), or those finished since a time.
+    const all = await b.call('workflows:health', { workflow_id: wf.id });
+    expect(all.versions.find((v) => v.version === 2)).toMatchObject({ runs: 6, failed: 3 });
+    const since = await b.call('workflows:health', { workflow_id: wf.id, since: '2026-12-01T10:00:00.000Z' });
+    expect(since.versions.find((v) => v.version === 2)).toMatchObject({ runs: 3, failed: 0 });
+    await expectRebuilds(b);
+  });
 });
