@@ -112,3 +112,79 @@ export async function snapshotState(q: Queryable): Promise<StateSnapshot> {
   }
   return { workflows, versions };
 }
+
+/** A `canaries` row as the log rebuilds it; `canary_id` (a random id on the server, in no event) is the caller's. */
+export interface RebuiltCanary {
+  workflow_id: string;
+  version: number;
+  stable_version: number;
+  percent: number;
+  /** The policy as the table keeps it: JSON. */
+  policy: string;
+  state: 'running' | 'healthy' | 'promoted' | 'aborted';
+  reason: string | null;
+  started_at: string;
+  started_by: string;
+  ended_at: string | null;
+  /** The seq of its `canary_started`: names it in the rebuilt copy. */
+  started_seq: number;
+}
+
+const RUN_ENDS_JUDGED = new Set(['run_succeeded', 'run_failed', 'run_interrupted']);
+
+/**
+ * Replays the log into the canaries as the engine's CanaryService leaves them (main/engine/canary.ts):
+ * each `canary_started` opens one, its `canary_promoted` or `canary_aborted` ends it. The one state
+ * with no event of its own, `healthy` (a manual-promote canary that reached its window unbroken), is
+ * recounted the way the policy counts: judged run ends (not cancelled, not replays) of its version,
+ * of runs created since it started. A breach or an automatic promote is an event, so an open canary
+ * with that many runs is healthy.
+ */
+export function rebuildCanaries(events: Iterable<RewindEvent>): RebuiltCanary[] {
+  const canaries: RebuiltCanary[] = [];
+  const open = new Map<string, { canary: RebuiltCanary; threshold: number; promote: unknown; runs: number }>();
+  const createdAt = new Map<string, string>();
+  for (const e of events) {
+    const p = e.payload;
+    if (e.type === 'run_started' && e.run_id) createdAt.set(e.run_id, e.ts);
+    if (!e.workflow_id) continue;
+    if (e.type === 'canary_started') {
+      const policy = p.policy as { min_runs?: unknown; window_runs?: unknown; promote?: unknown };
+      const canary: RebuiltCanary = {
+        workflow_id: e.workflow_id,
+        version: Number(p.version),
+        stable_version: Number(p.stable_version),
+        percent: Number(p.percent),
+        policy: JSON.stringify(p.policy),
+        state: 'running',
+        reason: null,
+        started_at: e.ts,
+        started_by: e.actor,
+        ended_at: null,
+        started_seq: e.seq,
+      };
+      canaries.push(canary);
+      const minRuns = Number(policy.min_runs);
+      const threshold = Math.max(minRuns, typeof policy.window_runs === 'number' ? policy.window_runs : minRuns);
+      open.set(e.workflow_id, { canary, threshold, promote: policy.promote, runs: 0 });
+      continue;
+    }
+    const current = open.get(e.workflow_id);
+    if (!current) continue;
+    if (e.type === 'canary_promoted' || e.type === 'canary_aborted') {
+      current.canary.state = e.type === 'canary_promoted' ? 'promoted' : 'aborted';
+      current.canary.reason = typeof p.reason === 'string' ? p.reason : null;
+      current.canary.ended_at = e.ts;
+      open.delete(e.workflow_id);
+    } else if (RUN_ENDS_JUDGED.has(e.type) && p.version === current.canary.version && p.kind !== 'replay' && e.run_id) {
+      const created = createdAt.get(e.run_id);
+      if (created === undefined || created < current.canary.started_at) continue;
+      current.runs += 1;
+      if (current.canary.state === 'running' && current.promote === 'manual' && current.runs >= current.threshold) {
+        current.canary.state = 'healthy';
+        current.canary.reason = `healthy after ${current.runs} runs; waiting for an operator to promote`;
+      }
+    }
+  }
+  return canaries;
+}

@@ -66,6 +66,7 @@ export function createConsoleService({ connections, saveText, notify }: { connec
       if (!notify) return { shown: false, page: true };
       return { shown: notify({ title, body }, () => connections.push('notifications:clicked', { connection_id, target })), page: false };
     },
+    'notifications:mute': ({ connection_id, muted }) => connections.setMuted(connection_id, muted),
     'scenarios:list': async () => ({ scenarios: rehearsals.scenarios() }),
     'rehearsals:start': (input) => rehearsals.start(input),
     'rehearsals:confirm': async (input) => rehearsals.confirm(input),

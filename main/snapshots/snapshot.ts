@@ -9,7 +9,8 @@ import { openDatabase } from '../engine/store/sqlite/database.js';
 import { SNAPSHOT_RUNNER_ID } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { GENESIS_HASH, hashEvent } from '../engine/event-log.js';
-import { rebuildFromEvents } from '../engine/rebuild.js';
+import { nextTicks } from '../engine/cron.js';
+import { rebuildCanaries, rebuildFromEvents, type RebuiltCanary } from '../engine/rebuild.js';
 import { headSeq } from '../backends/head-seq.js';
 import { inspectSandboxFile, type SandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
 
@@ -68,14 +69,26 @@ function isFolder(path: string): boolean {
   }
 }
 
+/** A `schedules` row (migration 0080). */
+interface ScheduleRow {
+  workflow_id: string;
+  expression: string;
+  catchup: 'skip' | 'latest' | 'all';
+  max_concurrent: number | null;
+  last_tick: string;
+  next_due: string | null;
+  updated_at: string;
+}
+
 const TERMINAL_EVENTS = ['run_succeeded', 'run_failed', 'run_cancelled', 'run_interrupted'];
 
 /**
  * Copies a workflow server into a sandbox file, consistent as of one point of its log: the head
  * read when the snapshot starts. Events up to the head are copied row for row (same seq, ts, payload,
- * prev_hash and hash, so the copy's chain verifies); workflows and versions are rebuilt from those
- * events (invariant 4), so they agree with the log even while the server moves on; runs are the
- * newest `runs` started by the head, with their ancestors, as they stood at the head.
+ * prev_hash and hash, so the copy's chain verifies); workflows, versions and canaries are rebuilt from
+ * those events (invariant 4), so they agree with the log even while the server moves on; schedules
+ * take their policy from the server; runs are the newest `runs` started by the head, with their
+ * ancestors, as they stood at the head. Webhooks are not copied: their secrets stay on the server.
  *
  * Rows are written directly into a database made by the engine's migrations — never through
  * engine mutations, which would append events of their own. Every step commits with its cursor in
@@ -149,6 +162,8 @@ class SnapshotWriter {
   private readonly insertEvent: Database.Statement;
   private readonly insertWorkflow: Database.Statement;
   private readonly insertVersion: Database.Statement;
+  private readonly insertCanary: Database.Statement;
+  private readonly insertSchedule: Database.Statement;
   private readonly insertRun: Database.Statement;
   private readonly insertCheckpoint: Database.Statement;
   private readonly insertRunbook: Database.Statement;
@@ -175,6 +190,14 @@ class SnapshotWriter {
     this.insertVersion = db.prepare(
       `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
        VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
+    );
+    this.insertCanary = db.prepare(
+      `INSERT INTO canaries (canary_id, workflow_id, version, stable_version, percent, policy, state, reason, started_at, started_by, ended_at)
+       VALUES (@canary_id, @workflow_id, @version, @stable_version, @percent, @policy, @state, @reason, @started_at, @started_by, @ended_at)`,
+    );
+    this.insertSchedule = db.prepare(
+      `INSERT INTO schedules (workflow_id, expression, catchup, max_concurrent, last_tick, next_due, updated_at)
+       VALUES (@workflow_id, @expression, @catchup, @max_concurrent, @last_tick, @next_due, @updated_at)`,
     );
     this.insertRun = db.prepare(
       `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts, trigger, logical_date)
@@ -239,10 +262,13 @@ class SnapshotWriter {
     }
   }
 
-  writeState(workflows: Array<Record<string, unknown>>, versions: Array<Record<string, unknown>>, cursor: SnapshotCursor): void {
+  writeState(state: { workflows: Array<Record<string, unknown>>; versions: Array<Record<string, unknown>>; canaries: RebuiltCanary[]; schedules: ScheduleRow[] }, cursor: SnapshotCursor): void {
     this.db.transaction(() => {
-      for (const w of workflows) this.insertWorkflow.run(w);
-      for (const v of versions) this.insertVersion.run(v);
+      for (const w of state.workflows) this.insertWorkflow.run(w);
+      for (const v of state.versions) this.insertVersion.run(v);
+      // The server's canary ids are in no event: the copy names each after the event that started it.
+      for (const { started_seq, ...c } of state.canaries) this.insertCanary.run({ canary_id: `snapshot-${started_seq}`, ...c });
+      for (const row of state.schedules) this.insertSchedule.run(row);
       this.saveCursor(cursor);
     })();
   }
@@ -410,10 +436,12 @@ class SnapshotCopy {
     const state = rebuildFromEvents(this.writer.events());
     const workflows = Object.values(state.workflows);
     const versions = Object.values(state.versions).map((v) => ({ ...v, dsl_definition: JSON.stringify(v.dsl_definition) }));
+    const canaries = rebuildCanaries(this.writer.events());
     this.report({ phase: 'workflows', done: 0, total: workflows.length, detail: null });
     await this.crossCheck(state.workflows);
+    const schedules = await this.schedules(workflows);
     this.cursor = { ...this.cursor, phase: 'runs', workflows: workflows.length, versions: versions.length };
-    this.writer.writeState(workflows, versions, this.cursor);
+    this.writer.writeState({ workflows, versions, canaries, schedules }, this.cursor);
     this.report({ phase: 'workflows', done: workflows.length, total: workflows.length, detail: null });
     this.report({ phase: 'versions', done: versions.length, total: versions.length, detail: null });
   }
@@ -436,6 +464,32 @@ class SnapshotCopy {
         });
       }
     }
+  }
+
+  /**
+   * The scheduler's row of each workflow scheduled at the head: its catch-up policy and concurrency
+   * limit as the server has them (unless its schedule changed since the head: then the defaults, as
+   * a schedule set without them), and its ticks handled up to the head — a snapshot records what
+   * happened, it owes no run to the time since.
+   */
+  private async schedules(workflows: Array<Record<string, unknown>>): Promise<ScheduleRow[]> {
+    const headTs = this.headTs();
+    const rows: ScheduleRow[] = [];
+    for (const w of workflows) {
+      if (typeof w.schedule !== 'string' || w.unregistered_at !== null) continue;
+      const info = await this.backend.call('schedules:get', { workflow_id: String(w.id) });
+      const same = info.schedule === w.schedule;
+      rows.push({
+        workflow_id: String(w.id),
+        expression: w.schedule,
+        catchup: same ? info.catchup : 'skip',
+        max_concurrent: same ? info.max_concurrent : null,
+        last_tick: headTs,
+        next_due: nextTicks(w.schedule, new Date(headTs), 1)[0] ?? null,
+        updated_at: headTs,
+      });
+    }
+    return rows;
   }
 
   private async copyRuns(): Promise<void> {

@@ -50,6 +50,8 @@ export const connectionInfoSchema = z.object({
    * it was opened (CHAIN_BROKEN), or it no longer holds the newest event this console verified (LOG_TRUNCATED).
    */
   alarm: z.object({ code: z.enum(['CHAIN_BROKEN', 'LOG_TRUNCATED']), message: z.string(), hint: z.string() }).nullable(),
+  /** The operator silenced this connection's desktop notifications: main pushes no `notifications:event` for it. */
+  notifications_muted: z.boolean(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
@@ -74,6 +76,14 @@ export const notificationTargetSchema = z.object({
   id: z.string().min(1).max(200),
 });
 export type NotificationTarget = z.infer<typeof notificationTargetSchema>;
+
+/**
+ * The event types a desktop notification can be about (automatic rollbacks and rollbacks by others,
+ * failed or interrupted runs, approvals wanted): the only ones `notifications:event` carries, so a
+ * watched connection's busy log does not cross to the renderer. Whether one is news (not this
+ * console's own rollback, not a rehearsal's staged failure) the renderer's rules decide.
+ */
+export const notifiableEventTypes = ['workflow_rollback', 'run_failed', 'run_interrupted', 'approval_requested'] as const;
 
 export const consoleMethods = {
   'connections:list': {
@@ -222,6 +232,12 @@ export const consoleMethods = {
     mutates: false,
     summary: "Show a desktop notification (Electron's Notification in the desktop app).",
   },
+  'notifications:mute': {
+    input: z.strictObject({ connection_id: connectionId, muted: z.boolean() }),
+    output: connectionInfoSchema,
+    mutates: true,
+    summary: "Silence (or hear again) a connection's desktop notifications; remembered beside the connections file.",
+  },
   'rehearsals:sessions': {
     input: z.strictObject({}),
     output: z.object({ sessions: z.array(rehearsalSessionSchema) }),
@@ -241,7 +257,13 @@ export const consoleEvents = {
   'connections:changed': z.object({ connections: z.array(connectionInfoSchema) }),
   /** A rehearsal session moved: a step started or finished, a confirmation is awaited, it ended. */
   'rehearsals:progress': rehearsalSessionSchema,
-  /** The operator clicked a desktop notification: open what it was about. */
+  /**
+   * An event of a notifiable type (`notifiableEventTypes`) on any connection whose notifications are
+   * not muted, the selected one or not: the renderer runs it through its notification rules.
+   * `workflow_name` is the workflow's name as its connection reads it (null when it could not be read).
+   */
+  'notifications:event': z.object({ connection_id: z.string(), event: rewindEventSchema, workflow_name: z.string().nullable() }),
+  /** The operator clicked a desktop notification: switch to its connection and open what it was about. */
   'notifications:clicked': z.object({ connection_id: z.string(), target: notificationTargetSchema }),
   /** A snapshot's progress: phase and counts. */
   'snapshots:progress': z.object({

@@ -103,12 +103,12 @@ export function buildCommands(): Command[] {
   const dialog = (d: 'snapshot' | 'openSandbox' | 'token') => () => useUi.getState().setConnectionDialog(d);
   cmds.push({ id: 'connection:openSandbox', group: 'Console', title: 'Open sandbox file…', run: dialog('openSandbox') });
   if (selectedConnection) {
-    const muted = useNotifications.getState().muted.includes(selectedConnection.id);
+    const muted = selectedConnection.notifications_muted;
     cmds.push({
       id: 'connection:notifications',
       group: selectedConnection.name,
       title: muted ? `Unmute desktop notifications of ${selectedConnection.name}` : `Mute desktop notifications of ${selectedConnection.name}`,
-      run: () => useNotifications.getState().toggleMute(selectedConnection.id),
+      run: () => void useNotifications.getState().toggleMute(selectedConnection),
     });
   }
   if (selectedConnection?.kind === 'remote') {

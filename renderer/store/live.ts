@@ -41,12 +41,14 @@ export function isSomeoneElses(e: RewindEvent, ownActor: string | null, rehearsi
   return e.actor !== ownActor;
 }
 
-function notifyFor(e: RewindEvent): void {
-  const selected = useConnections.getState().connections.find((c) => c.selected);
-  if (!selected) return;
-  const rehearsingScenario = Object.values(useRehearsal.getState().sessions).some((s) => s.connection_id === selected.id && s.scenario !== null);
-  const wf = useWorkflows.getState().workflows.find((w) => w.id === e.workflow_id);
-  void useNotifications.getState().notify(e, selected, rehearsingScenario, wf?.name ?? null);
+/** A notifiable event of any watched connection (main sent it: that connection is not muted). */
+function notifyFor(connectionId: string, e: RewindEvent, workflowName: string | null): void {
+  const connection = useConnections.getState().connections.find((c) => c.id === connectionId);
+  if (!connection) return;
+  const rehearsingScenario = Object.values(useRehearsal.getState().sessions).some((s) => s.connection_id === connectionId && s.scenario !== null);
+  // The selected connection's mirror is fresher than main's name cache (its list reloads on every change).
+  const mirrored = connection.selected ? useWorkflows.getState().workflows.find((w) => w.id === e.workflow_id)?.name : undefined;
+  void useNotifications.getState().notify(e, connection, rehearsingScenario, mirrored ?? workflowName);
 }
 
 function toastFor(e: RewindEvent): void {
@@ -88,7 +90,6 @@ export function startLive(bridge: RewindBridge): () => void {
       if (useInspector.getState().runId === e.run_id) void useInspector.getState().refresh();
     }
     toastFor(e);
-    notifyFor(e);
   };
 
   const offEvents = bridge.on('events:appended', ({ connection_id, event }) => {
@@ -99,10 +100,8 @@ export function startLive(bridge: RewindBridge): () => void {
   const offConnections = bridge.on('connections:changed', ({ connections }) => useConnections.getState().applyPush(connections));
   const offRehearsals = bridge.on('rehearsals:progress', (session) => useRehearsal.getState().applyProgress(session));
   const offSnapshots = bridge.on('snapshots:progress', (progress) => useSnapshot.getState().applyProgress(progress));
-  const offNotificationClicks = bridge.on('notifications:clicked', ({ connection_id, target }) => {
-    const selected = useConnections.getState().connections.find((c) => c.selected);
-    if (selected?.id === connection_id) useNotifications.getState().open(target);
-  });
+  const offNotifications = bridge.on('notifications:event', ({ connection_id, event, workflow_name }) => notifyFor(connection_id, event, workflow_name));
+  const offNotificationClicks = bridge.on('notifications:clicked', ({ connection_id, target }) => void useNotifications.getState().open(connection_id, target));
 
   let wasDown = false;
   const offTransport = onTransportState((s) => {
@@ -126,6 +125,7 @@ export function startLive(bridge: RewindBridge): () => void {
     offConnections();
     offRehearsals();
     offSnapshots();
+    offNotifications();
     offNotificationClicks();
     offTransport();
   };

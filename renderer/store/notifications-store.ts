@@ -2,13 +2,17 @@ import { create } from 'zustand';
 import type { ConnectionInfo, NotificationTarget, RewindEvent } from '../../preload/contract/index.js';
 import { api } from '../api/client.js';
 import { openRun, openWorkflow } from '../home/incident-actions.js';
+import { useConnections } from './connections-store.js';
+import { useToasts } from './toasts-store.js';
 
 /*
  * Desktop notifications for what an on-call operator must not miss while looking elsewhere:
- * automatic rollbacks, rollbacks by others, failed runs and approvals wanted, on the connection this
- * console watches (the selected one; its events arrive live). Each connection can be muted. The
- * desktop app shows them through Electron's Notification (main process); browser mode through the
- * page's Notification API. A click opens the run or the workflow.
+ * automatic rollbacks, rollbacks by others, failed runs and approvals wanted, on every connection
+ * this console watches — main pushes their notifiable events as `notifications:event`, the selected
+ * connection's and the others', except those of a muted connection. The rules are here, in one place.
+ * The desktop app shows them through Electron's Notification (main process); browser mode through the
+ * page's Notification API. A click switches to the notification's connection and opens the run or
+ * the workflow.
  */
 
 export interface DesktopNotification {
@@ -55,31 +59,13 @@ export function notificationFor(e: RewindEvent, ownActor: string | null, rehears
   return null;
 }
 
-const MUTED_KEY = 'rewind.notifications.muted';
-
-function storedMuted(): string[] {
-  try {
-    const raw = globalThis.localStorage?.getItem(MUTED_KEY);
-    const parsed: unknown = raw ? JSON.parse(raw) : [];
-    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-export interface NotificationsState {
-  /** Connection ids whose notifications are off. */
-  muted: string[];
-}
-
-export const notificationsInitialState: NotificationsState = { muted: [] };
-
-interface NotificationsActions {
-  toggleMute(connectionId: string): void;
-  /** Shows the notification an event calls for, unless its connection is muted. */
+export interface NotificationsActions {
+  /** Silences a connection's notifications, or hears them again; main keeps it, the connection list mirrors it. */
+  toggleMute(connection: ConnectionInfo): Promise<void>;
+  /** Shows the notification an event of `connection` calls for (main sends none of a muted connection). */
   notify(e: RewindEvent, connection: ConnectionInfo, rehearsing: boolean, workflowName: string | null): Promise<void>;
-  /** Opens what a clicked notification was about. */
-  open(target: NotificationTarget): void;
+  /** Opens what a clicked notification was about, switching to its connection first when it is another. */
+  open(connectionId: string, target: NotificationTarget): Promise<void>;
 }
 
 /** The page's Notification API, when there is one (not in every test runner, nor in a sandboxed Electron page). */
@@ -87,23 +73,22 @@ function pageNotifications(): typeof Notification | null {
   return typeof globalThis.Notification === 'function' ? globalThis.Notification : null;
 }
 
-export const useNotifications = create<NotificationsState & NotificationsActions>()((set, get) => ({
-  ...notificationsInitialState,
-  muted: storedMuted(),
-  toggleMute(connectionId) {
-    const muted = get().muted.includes(connectionId) ? get().muted.filter((id) => id !== connectionId) : [...get().muted, connectionId];
-    set({ muted });
-    try {
-      globalThis.localStorage?.setItem(MUTED_KEY, JSON.stringify(muted));
-    } catch {
-      // Private mode or a full storage: muted for this session only.
+export const useNotifications = create<NotificationsActions>()((_set, get) => ({
+  async toggleMute(connection) {
+    const muted = !connection.notifications_muted;
+    const answer = await api().notifications.mute({ connection_id: connection.id, muted });
+    if (!answer.ok) {
+      useToasts.getState().push({ kind: 'warning', title: `Could not ${muted ? 'mute' : 'unmute'} ${connection.name}`, body: `${answer.error.message} ${answer.error.hint}` });
+      return;
     }
+    const { connections, applyPush } = useConnections.getState();
+    applyPush(connections.map((c) => (c.id === connection.id ? answer.value : c)));
     // Unmuting is a user gesture: the moment to ask the browser for permission, if it has not been asked.
     const Page = pageNotifications();
-    if (!muted.includes(connectionId) && Page?.permission === 'default') void Page.requestPermission();
+    if (!muted && Page?.permission === 'default') void Page.requestPermission();
   },
   async notify(e, connection, rehearsing, workflowName) {
-    if (get().muted.includes(connection.id)) return;
+    if (connection.notifications_muted) return;
     const n = notificationFor(e, connection.actor, rehearsing, workflowName);
     if (!n) return;
     const answer = await api().notifications.show({ connection_id: connection.id, title: n.title, body: n.body, target: n.target });
@@ -115,11 +100,17 @@ export const useNotifications = create<NotificationsState & NotificationsActions
     const shown = new Page(n.title, { body: n.body, tag: `rewind:${connection.id}:${n.target.kind}:${n.target.id}` });
     shown.onclick = () => {
       globalThis.focus?.();
-      get().open(n.target);
+      void get().open(connection.id, n.target);
       shown.close();
     };
   },
-  open(target) {
+  async open(connectionId, target) {
+    const connections = useConnections.getState();
+    if (connections.connections.find((c) => c.selected)?.id !== connectionId) {
+      await connections.select(connectionId);
+      // The switch was refused (the connection is gone): its error shows in the connection list.
+      if (useConnections.getState().connections.find((c) => c.selected)?.id !== connectionId) return;
+    }
     if (target.kind === 'run') openRun(target.id);
     else openWorkflow(target.id);
   },

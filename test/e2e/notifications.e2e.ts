@@ -5,7 +5,8 @@ import { startConsole, startWorkflowServer, type StartedConsole, type StartedSer
 /*
  * Desktop notifications in browser mode: the page's Notification constructor is replaced (before any
  * script runs) by one that records what it is asked to show, with permission granted. Another operator
- * rolls a workflow back on the server; the console watching it notifies, and a click opens the workflow.
+ * rolls a workflow back on the server; the console watching it notifies, and a click opens the workflow —
+ * also while the console shows another connection, to which the click switches back.
  */
 
 interface Shown {
@@ -93,4 +94,16 @@ test("another operator's rollback fires a desktop notification; a click opens th
   const first = `mina.kim rolled back ${target!.name} | v${target!.from} → v${target!.to}`;
   // Events are handled in order: once the third rollback's notification is there, the muted one would have been too.
   await expect.poll(async () => (await titles()).filter((t) => t.startsWith('mina.kim'))).toEqual([first, first]);
+
+  // Looking at the local sandbox, the server is still watched: its next rollback by Mina notifies, and
+  // the click switches back to the server and opens the workflow there.
+  await console.connectionSelect.selectOption({ label: 'Local sandbox (sandbox, connected)' });
+  await expect(console.connectionSelect.locator('option:checked')).toContainText('Local sandbox');
+  await rollback(target!.from);
+  const second = `mina.kim rolled back ${target!.name} | v${target!.to} → v${target!.from}`;
+  await expect.poll(async () => (await titles()).filter((t) => t.startsWith('mina.kim'))).toEqual([first, first, second]);
+  await console.page.evaluate(() => window.__notifications.at(-1)!.click());
+  await expect(console.connectionSelect.locator('option:checked')).toContainText('staging server');
+  await expect(console.page.getByTestId('workflow-title')).toHaveText(target!.name);
+  await expect(console.activeVersion).toContainText(`v${target!.from}`);
 });

@@ -5,7 +5,17 @@ import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
-import type { ApiOutput, ConnectionInfo, ConnectionState, ConsoleEvent, ConsoleEventPayload, ConsoleMethods, RewindEvent, Role } from '../../../preload/contract/index.js';
+import {
+  notifiableEventTypes,
+  type ApiOutput,
+  type ConnectionInfo,
+  type ConnectionState,
+  type ConsoleEvent,
+  type ConsoleEventPayload,
+  type ConsoleMethods,
+  type RewindEvent,
+  type Role,
+} from '../../../preload/contract/index.js';
 import {
   isSandboxConnection,
   loadConnections,
@@ -15,6 +25,7 @@ import {
   type SandboxConnection,
   type SavedConnection,
 } from './connections-file.js';
+import { NOTIFICATION_MUTES_FILE, NotificationMutes } from './notification-mutes.js';
 import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
 import type { TokenVault } from './token-vault.js';
 import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
@@ -67,6 +78,8 @@ export interface ConnectionManager {
   select(id: string): ConnectionInfo;
   /** Replace a remote server's token in the vault and reconnect with it. */
   setToken(id: string, token: string): Promise<ConnectionInfo>;
+  /** Silence (or hear again) a connection's desktop notifications: its events stop (or start) reaching `notifications:event`. */
+  setMuted(id: string, muted: boolean): Promise<ConnectionInfo>;
   /** Open a sandbox file as one more connection, remembered in the connections file. */
   openSandbox(path: string): Promise<ConnectionInfo>;
   /** Copy a remote connection's server into a sandbox file, pushing `snapshots:progress`; resumes an unfinished one. */
@@ -106,6 +119,8 @@ interface Live {
   everConnected: boolean;
   /** A tampered or truncated log: the console's red banner. */
   alarm: HeadAlarm | null;
+  /** The `notifications:event` pushes of this connection, one after the other, so they keep the log's order. */
+  notifying: Promise<void>;
   stop: () => void;
 }
 
@@ -113,11 +128,16 @@ interface Live {
  * The console's connections: the local sandbox plus the remote servers of the connections file.
  * Each connection's state follows its backend's event subscription; each event of the selected
  * connection is pushed as `events:appended`, each change of the list or a state as `connections:changed`.
+ * The same subscriptions watch every connection for the operator: the notifiable events of each one
+ * not muted, selected or not, are pushed as `notifications:event` for the renderer's notification rules.
  */
 export async function createConnectionManager(options: ConnectionManagerOptions): Promise<ConnectionManager> {
   // Read (and validate) the file before anything starts, so a bad file leaves nothing running.
   const saved = await loadConnections(options.dir);
   const heads = await VerifiedHeads.load(join(options.dir, VERIFIED_HEADS_FILE));
+  const mutes = await NotificationMutes.load(join(options.dir, NOTIFICATION_MUTES_FILE));
+  // Workflow names for notifications, per backend (a new token or a reset sandbox starts afresh).
+  const workflowNames = new WeakMap<Backend, Map<string, string>>();
   let headsTimer: NodeJS.Timeout | null = null;
   const saveHeadsSoon = () => {
     headsTimer ??= setTimeout(() => {
@@ -158,6 +178,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     role: c.role,
     snapshot: c.snapshot,
     alarm: c.alarm,
+    notifications_muted: mutes.has(id),
   });
   const list = () => [...live].map(([id, c]) => info(id, c));
   const changed = () => {
@@ -177,6 +198,31 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       : state === 'closed' ? 'disconnected'
       : state;
     setState(c, mapped, mapped === 'connected' ? null : (detail ?? null));
+  };
+
+  /** The workflow's name as the connection reads it, once per workflow; null when it cannot be read (the notification says its id). */
+  const workflowName = async (backend: Backend, workflowId: string | null): Promise<string | null> => {
+    if (workflowId === null) return null;
+    let names = workflowNames.get(backend);
+    if (!names) workflowNames.set(backend, (names = new Map()));
+    const known = names.get(workflowId);
+    if (known !== undefined) return known;
+    try {
+      const { name } = await backend.call('workflows:get', { workflow_id: workflowId });
+      names.set(workflowId, name);
+      return name;
+    } catch {
+      return null;
+    }
+  };
+  /** Queues a notifiable event of a connection not muted for `notifications:event`, in log order. */
+  const notifyLater = (id: string, c: Live, backend: Backend, event: RewindEvent) => {
+    if (!isNotifiable(event) || mutes.has(id)) return;
+    c.notifying = c.notifying.then(async () => {
+      const name = await workflowName(backend, event.workflow_id);
+      // Muted, removed or closed meanwhile: nothing more from it.
+      if (!closed && live.get(id) === c && !mutes.has(id)) push('notifications:event', { connection_id: id, event, workflow_name: name });
+    }).catch(() => undefined);
   };
 
   /**
@@ -242,6 +288,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
                 }
               }
               if (id === selectedId) push('events:appended', { connection_id: id, event });
+              notifyLater(id, c, backend, event);
             },
             onState: (state, detail) => onSubscriptionState(c, state, detail),
           });
@@ -385,6 +432,8 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         if (c.kind === 'remote') await options.vault.delete(id);
         heads.delete(id);
         saveHeadsSoon();
+        // Its mute goes with it; failing to write that leaves only an unused id in the file.
+        await mutes.set(id, false).catch(() => undefined);
         live.delete(id);
         c.stop();
         await c.backend?.close();
@@ -416,6 +465,12 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         void start(id, c);
         return info(id, c);
       }),
+    async setMuted(id, muted) {
+      const c = find(id);
+      await mutes.set(id, muted);
+      changed();
+      return info(id, c);
+    },
     openSandbox: (rawPath) =>
       serial(async () => {
         const path = resolve(rawPath);
@@ -514,8 +569,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
 }
 
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, role: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, stop: () => undefined };
+  return { config, kind, url, backend: null, identify: null, actor: null, role: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, notifying: Promise.resolve(), stop: () => undefined };
 }
+
+const notifiable: ReadonlySet<string> = new Set(notifiableEventTypes);
+const isNotifiable = (e: RewindEvent) => notifiable.has(e.type);
 
 /** A sandbox with a broken chain refuses changes: the banner says so. */
 function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EngineBackend } from '../../../main/backends/engine-backend.js';
 import { Engine } from '../../../main/engine/engine.js';
-import { rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
+import { rebuildCanaries, rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
 import type { CanarySpec, Dsl, RewindEvent, Run, Workflow } from '../../../preload/contract/index.js';
 import { stores } from '../../support/stores.js';
 import { expectOneActive, expectRefusalChangesNothing, versionStatuses } from '../../unit/engine/fixtures.js';
@@ -44,7 +44,13 @@ describe.each(stores)('canary publishes on $kind', (factory) => {
   const start = (b: EngineBackend, wf: Workflow, params: Record<string, unknown> = {}, version?: number): Promise<Run> =>
     b.call('runs:start', { workflow_id: wf.id, params, wait: true, ...(version === undefined ? {} : { version }) });
   const events = (b: EngineBackend, type: string): Promise<RewindEvent[]> => b.engine.events.list(0, 100_000).then((all) => all.filter((e) => e.type === type));
-  const expectRebuilds = async (b: EngineBackend) => expect(rebuildFromEvents(await b.engine.events.list(0, 1_000_000))).toEqual(await snapshotState(b.engine.store.read));
+  const expectRebuilds = async (b: EngineBackend) => {
+    const log = await b.engine.events.list(0, 1_000_000);
+    expect(rebuildFromEvents(log)).toEqual(await snapshotState(b.engine.store.read));
+    // The canaries too, as a snapshot rebuilds them — all but the random id, which no event carries.
+    const rows = await b.engine.store.read.all<Record<string, unknown>>('SELECT * FROM canaries ORDER BY started_at, workflow_id');
+    expect(rebuildCanaries(log).map(({ started_seq: _seq, ...c }) => c)).toEqual(rows.map(({ canary_id: _id, ...c }) => c));
+  };
 
   it('keeps the stable version active, shows the canary on the workflow, and draws it for the given share', async () => {
     const { b, wf } = await setup([0.1, 0.7, 0.49]);
@@ -221,5 +227,30 @@ describe.each(stores)('canary publishes on $kind', (factory) => {
       [1, 1],
     ]);
     await expectRefusalChangesNothing(b.engine, () => b.call('workflows:health', { workflow_id: wf.id, since: 'yesterday' }), 'VALIDATION_FAILED', 'Correct that field');
+  });
+
+  it("judges and windows the canary on its version's runs since it started: not the draft's trial runs before, not replays", async () => {
+    const { b, wf } = await setup();
+    // The operator tries the draft by hand first, and it fails while being fixed: before the canary, none of it counts.
+    await b.engine.atTime(new Date('2026-12-01T09:00:00.000Z'), async () => {
+      for (let i = 0; i < 3; i++) await start(b, wf, { fail: true }, 2);
+    });
+    await b.engine.atTime(new Date('2026-12-01T10:00:00.000Z'), () => b.call('versions:publish', { workflow_id: wf.id, version: 2, canary: policy({ min_runs: 2, window_runs: 3, max_failure_rate: 0.4 }) }));
+    await b.engine.atTime(new Date('2026-12-01T10:05:00.000Z'), async () => {
+      const first = await start(b, wf, {}, 2);
+      await start(b, wf, {}, 2);
+      // A replay under the canary's version is an experiment, not traffic: neither judged nor counted.
+      await b.call('runs:replay', { run_id: first.run_id, version: 2 });
+    });
+    expect((await b.call('workflows:get', { workflow_id: wf.id })).canary).toMatchObject({ runs: 2, failures: 0, state: 'running' });
+    // The third run since the start reaches window_runs: healthy, though the draft's trial runs all failed.
+    await b.engine.atTime(new Date('2026-12-01T10:06:00.000Z'), () => start(b, wf, {}, 2));
+    expect((await b.call('workflows:get', { workflow_id: wf.id })).canary).toMatchObject({ runs: 3, failures: 0, failure_rate: 0, state: 'healthy' });
+    // Health per version counts every finished run of it (the trials too), or those finished since a time.
+    const all = await b.call('workflows:health', { workflow_id: wf.id });
+    expect(all.versions.find((v) => v.version === 2)).toMatchObject({ runs: 6, failed: 3 });
+    const since = await b.call('workflows:health', { workflow_id: wf.id, since: '2026-12-01T10:00:00.000Z' });
+    expect(since.versions.find((v) => v.version === 2)).toMatchObject({ runs: 3, failed: 0 });
+    await expectRebuilds(b);
   });
 });
