@@ -37,6 +37,8 @@ export interface SandboxOptions {
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
   limits?: Partial<RealNodeLimits>;
+  /** What a server lends its real nodes' templates once it listens (see EngineOptions.serverContext). */
+  serverContext?: Promise<Record<string, unknown>>;
   /** A server's engine: take over the runs of runners whose lease expired (see EngineOptions.takeover). */
   takeover?: boolean;
   leaseMs?: number;
@@ -324,6 +326,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     liveExecution: options.liveExecution ?? false,
     allowCommands,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.serverContext ? { serverContext: options.serverContext } : {}),
     ...(options.takeover ? { takeover: true } : {}),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
