@@ -101,6 +101,9 @@ Options
   --server URL     a workflow server (its token from REWIND_TOKEN); also REWIND_SERVER
   --db FILE        the local sandbox file (also REWIND_SANDBOX); default ${defaultSandboxPath(process.env)}
   --no-demo        a new sandbox file starts empty (by default it gets the demo workflows, as in the console)
+  --live           sandbox only: http nodes run for real in this invocation (else they answer their
+                   \`sandbox\` stand-in); {{secret.NAME}} reads REWIND_SECRET_NAME from the environment
+  --allow-commands with --live: command nodes run too (programs on this machine)
   --json           machine output on stdout; errors as {"error": …} on stderr
   --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
   --timeout MS     per request, remote only (default 15000)
@@ -114,6 +117,8 @@ export const globalOptions = {
   db: { type: 'string' },
   json: { type: 'boolean', default: false },
   'no-demo': { type: 'boolean', default: false },
+  live: { type: 'boolean', default: false },
+  'allow-commands': { type: 'boolean', default: false },
   timeout: { type: 'string' },
   revision: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },

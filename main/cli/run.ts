@@ -156,6 +156,10 @@ interface Session {
 async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; remote: RemoteBackend | null; source: string }> {
   const server = values.server ?? (io.env.REWIND_SERVER || undefined);
   if (server !== undefined && values.db !== undefined) throw usageError('--server and --db exclude each other.', 'Pick the server or the local sandbox.');
+  if (server !== undefined && (values.live || values['allow-commands'])) {
+    throw usageError(`${values.live ? '--live' : '--allow-commands'} is for the local sandbox: a server runs real work as it was started.`, 'Drop the flag, or drop --server (and REWIND_SERVER) to use the sandbox.');
+  }
+  if (values['allow-commands'] && !values.live) throw usageError('--allow-commands goes with --live.', 'Pass --live --allow-commands to run command nodes for real in the sandbox.');
   if (server !== undefined) {
     const token = io.env.REWIND_TOKEN;
     if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
@@ -176,16 +180,16 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   const created = !existsSync(path);
   const demo = !values['no-demo'];
   // `events --follow` keeps the sandbox open like the console does: its schedules fire meanwhile.
-  const backend = await openSandboxExplained(path, demo, values.follow);
+  const backend = await openSandboxExplained(path, demo, values.follow, { liveExecution: values.live, runCommands: values['allow-commands'] });
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
-async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean): Promise<Backend> {
+async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean, live: { liveExecution: boolean; runCommands: boolean }): Promise<Backend> {
   const { openSandbox } = await import('../backends/engine-backend.js');
   try {
-    return await openSandbox({ path, demo, runSchedules });
+    return await openSandbox({ path, demo, runSchedules, ...live });
   } catch (err) {
     throw sqliteOpenFailure(err, path) ?? err;
   }

@@ -56,7 +56,10 @@ export class RealWork {
         return runHttpNode(node.params, base);
       case 'command':
         if (!this.options.allowCommands) {
-          return { ok: false, error: `Command node '${node.id}': this server runs no commands; restart it with --allow-commands to run them.` };
+          return {
+            ok: false,
+            error: `Command node '${node.id}': commands are not allowed to run here; start the server with --allow-commands (a live sandbox: allow commands in its live execution settings, or pass --allow-commands to rewind).`,
+          };
         }
         return runCommandNode(node.params, base);
       case 'wait': {
