@@ -396,6 +396,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     c.backend = null;
     try {
       await attachSandbox(c, await open());
+    } catch (err) {
+      c.state = 'unreachable';
+      c.detail = errorDetail(err);
+      throw err;
     } finally {
       c.everConnected = false;
       await start(id, c);
