@@ -4,6 +4,7 @@ import type { TransportState } from './api/web-bridge.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
 import { RemoveConnectionDialog } from './connections/RemoveConnectionDialog.js';
+import { SandboxLiveDialog } from './connections/SandboxLiveDialog.js';
 import { ResetSandboxDialog } from './connections/ResetSandboxDialog.js';
 import { ConnectionSwitcher } from './connections/ConnectionSwitcher.js';
 import { IncidentHome } from './home/IncidentHome.js';
@@ -121,6 +122,7 @@ export function App() {
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}
       {connectionDialog === 'openSandbox' ? <OpenSandboxDialog /> : null}
       {connectionDialog === 'token' ? <TokenDialog /> : null}
+      {connectionDialog === 'sandboxLive' ? <SandboxLiveDialog /> : null}
       {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
       {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}
       <ReportDialog />

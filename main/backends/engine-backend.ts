@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
+import type { SecretSource } from '../engine/executor/secrets.js';
 import { parseInput } from '../engine/validate.js';
 import { CodeFolder, type CodeFolderOptions } from '../code/code-folder.js';
 import { TemplateCatalogue } from '../templates/catalogue.js';
@@ -36,7 +37,16 @@ export interface SandboxOptions {
   liveExecution?: boolean;
   /** False refuses DSLs holding command nodes (COMMANDS_DISABLED) and fails any that still run. Default true. */
   allowCommands?: boolean;
+  /**
+   * Whether a live engine runs the command nodes it accepts (default: `allowCommands`). A live sandbox
+   * still drafts and rehearses command DSLs, and runs them only when its operator allowed it.
+   */
+  runCommands?: boolean;
+  /** Where `{{secret.NAME}}` is read (REWIND_SECRET_NAME in this process's environment by default). */
+  secrets?: SecretSource;
   limits?: Partial<RealNodeLimits>;
+  /** What a server lends its real nodes' templates once it listens (see EngineOptions.serverContext). */
+  serverContext?: Promise<Record<string, unknown>>;
   /** A server's engine: take over the runs of runners whose lease expired (see EngineOptions.takeover). */
   takeover?: boolean;
   leaseMs?: number;
@@ -322,8 +332,10 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     path: options.path,
     timeScale: options.timeScale ?? 0,
     liveExecution: options.liveExecution ?? false,
-    allowCommands,
+    allowCommands: options.runCommands ?? allowCommands,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.serverContext ? { serverContext: options.serverContext } : {}),
     ...(options.takeover ? { takeover: true } : {}),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),

@@ -105,6 +105,9 @@ Options
   --no-demo        a new sandbox file starts empty (by default it gets the demo workflows, as in the console)
   --code-dir DIR   workflows as code on the sandbox (the server's --code-dir): the files below DIR are synced
                    as CODE workflows before the verb runs, and followed while \`events --follow\` runs
+  --live           sandbox only: http nodes run for real in this invocation (else they answer their
+                   \`sandbox\` stand-in); {{secret.NAME}} reads REWIND_SECRET_NAME from the environment
+  --allow-commands with --live: command nodes run too (programs on this machine)
   --json           machine output on stdout; errors as {"error": …} on stderr
   --revision N     the workflow revision the change is based on (refused with STALE_REVISION if it moved)
   --timeout MS     per request, remote only (default 15000)
@@ -119,6 +122,8 @@ export const globalOptions = {
   json: { type: 'boolean', default: false },
   'no-demo': { type: 'boolean', default: false },
   'code-dir': { type: 'string' },
+  live: { type: 'boolean', default: false },
+  'allow-commands': { type: 'boolean', default: false },
   timeout: { type: 'string' },
   revision: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },

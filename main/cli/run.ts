@@ -159,6 +159,10 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   if (server !== undefined && values['code-dir'] !== undefined) {
     throw usageError('--code-dir works on the local sandbox; a workflow server follows its own code folder.', 'Start the server with `npm run server -- --code-dir DIR`, or drop --server to use the sandbox.');
   }
+  if (server !== undefined && (values.live || values['allow-commands'])) {
+    throw usageError(`${values.live ? '--live' : '--allow-commands'} is for the local sandbox: a server runs real work as it was started.`, 'Drop the flag, or drop --server (and REWIND_SERVER) to use the sandbox.');
+  }
+  if (values['allow-commands'] && !values.live) throw usageError('--allow-commands goes with --live.', 'Pass --live --allow-commands to run command nodes for real in the sandbox.');
   if (server !== undefined) {
     const token = io.env.REWIND_TOKEN;
     if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
@@ -179,16 +183,23 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   const created = !existsSync(path);
   const demo = !values['no-demo'];
   // `events --follow` keeps the sandbox open like the console does: its schedules fire meanwhile, and its code folder is followed.
-  const backend = await openSandboxExplained(path, demo, values.follow, values['code-dir'], io);
+  const backend = await openSandboxExplained(path, demo, values.follow, values['code-dir'], { liveExecution: values.live, runCommands: values['allow-commands'] }, io);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
-async function openSandboxExplained(path: string, demo: boolean, runSchedules: boolean, codeDir: string | undefined, io: CliIo): Promise<Backend> {
+async function openSandboxExplained(
+  path: string,
+  demo: boolean,
+  runSchedules: boolean,
+  codeDir: string | undefined,
+  live: { liveExecution: boolean; runCommands: boolean },
+  io: CliIo,
+): Promise<Backend> {
   const { openSandbox } = await import('../backends/engine-backend.js');
   try {
-    return await openSandbox({ path, demo, runSchedules, ...(codeDir === undefined ? {} : { codeDir, codeLog: (_level, message) => io.stderr(`rewind: ${message}`) }) });
+    return await openSandbox({ path, demo, runSchedules, ...live, ...(codeDir === undefined ? {} : { codeDir, codeLog: (_level, message) => io.stderr(`rewind: ${message}`) }) });
   } catch (err) {
     throw sqliteOpenFailure(err, path) ?? err;
   }

@@ -33,6 +33,12 @@ export interface EngineOptions {
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
   /**
+   * Values a server lends to its real nodes' templates, beneath each run's own context: its own
+   * address as `server.url` and `server.host`, known only once it listens (so the promise settles then). A node that
+   * reads them waits for it; they are never written into a run's context or checkpoints.
+   */
+  serverContext?: Promise<Record<string, unknown>>;
+  /**
    * A server's engine: runs of runners whose lease expired (a replica that died, this process before
    * a kill) are taken over and continued, and a clean close hands its runs over instead of
    * interrupting them. Otherwise (a sandbox) such runs are marked interrupted when the store opens.
@@ -87,7 +93,10 @@ export class Engine {
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
       lease,
       takeover: options.takeover ?? false,
-      realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(), ...(options.limits ? { limits: options.limits } : {}) },
+      realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(),
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.serverContext ? { serverContext: options.serverContext } : {}),
+      },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
     const schedules = this.schedules;

@@ -35,6 +35,8 @@ export interface RealWorkOptions {
   live: boolean;
   /** False on a server started without --allow-commands: a command node fails instead of running. */
   allowCommands: boolean;
+  /** See EngineOptions.serverContext. */
+  serverContext?: Promise<Record<string, unknown>>;
 }
 
 /**
@@ -54,13 +56,23 @@ export class RealWork {
   /** Performs one node; `synchronous` is the demo seeding's inline mode, where nothing may wait. */
   async perform(run: Run, request: ExternalRequest, signal: AbortSignal, synchronous: boolean): Promise<ExternalAnswer> {
     const node: RealNode = request.node;
-    const base = { context: request.context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}) };
+    let context = request.context;
+    if ((node.type === 'http' || node.type === 'command') && this.options.serverContext) {
+      const lent = await untilAborted(this.options.serverContext, signal);
+      if (lent === null) return { ok: false, error: `Node '${node.id}': the run stopped before the server was listening.` };
+      // Beneath the run's own values: they only fill what the run context lacks.
+      context = { ...lent, ...request.context };
+    }
+    const base = { context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}) };
     switch (node.type) {
       case 'http':
         return runHttpNode(node.params, base);
       case 'command':
         if (!this.options.allowCommands) {
-          return { ok: false, error: `Command node '${node.id}': this server runs no commands; restart it with --allow-commands to run them.` };
+          return {
+            ok: false,
+            error: `Command node '${node.id}': commands are not allowed to run here; start the server with --allow-commands (a live sandbox: allow commands in its live execution settings, or pass --allow-commands to rewind).`,
+          };
         }
         return runCommandNode(node.params, base);
       case 'wait': {
@@ -150,4 +162,23 @@ export class RealWork {
     await q.run(SET_RUNNING, [runId]);
     await this.core.append({ type: 'approval_given', workflow_id: row.workflow_id, run_id: runId, actor, ts: this.core.now(), payload: { node_id: nodeId, decision, comment: comment ?? null } });
   }
+}
+
+/** The promise's value, or null once the signal aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

@@ -57,6 +57,18 @@ export function createConsoleService({ connections, saveText, notify }: { connec
       }
       return connections.resetSandbox();
     },
+    'sandbox:getSettings': ({ connection_id }) => connections.sandboxSettings(connection_id),
+    'sandbox:setSettings': async ({ connection_id, live_execution, allow_commands }) => {
+      // Reopening the sandbox would pull it from under a rehearsal running on it.
+      const running = rehearsals.list().filter((r) => r.connection_id === connection_id && (r.state === 'running' || r.state === 'setting_up' || r.state === 'awaiting_confirmation'));
+      if (running.length > 0) {
+        throw new RewindError('BUSY', `A rehearsal of "${running[0]!.runbook_name}" is under way on this sandbox.`, 'Finish or abort it, then change the live execution settings.');
+      }
+      return connections.setSandboxSettings(connection_id, { live_execution, allow_commands });
+    },
+    'sandbox:listSecrets': ({ connection_id }) => connections.sandboxSecrets(connection_id),
+    'sandbox:setSecret': ({ connection_id, name, value }) => connections.setSandboxSecret(connection_id, name, value),
+    'sandbox:deleteSecret': ({ connection_id, name }) => connections.deleteSandboxSecret(connection_id, name),
     'files:saveText': async ({ file_name, text }) => {
       if (!saveText) return { saved: false, path: null, download: true };
       const path = await saveText(file_name, text);

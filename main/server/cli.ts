@@ -21,7 +21,8 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --replica-id ID     this replica's name in /health, /metrics and the database  [host-pid]
   --port N            port to listen on (0 picks a free one)                  [8000]          REWIND_PORT
   --host ADDR         address to bind; anything but 127.0.0.1 exposes it     [127.0.0.1]     REWIND_HOST
-  --demo              seed an empty database with the demo workflows                         REWIND_DEMO=1
+  --demo              seed an empty database with the demo workflows, and serve the demo
+                      inspection station GET /demo/inspect?batch=N that line-inspection calls  REWIND_DEMO=1
   --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM) …                     REWIND_TLS_CERT
   --tls-key FILE      … and this key (PEM)                                                   REWIND_TLS_KEY
   --time-scale X      real ms per simulated ms of node work (0: runs finish at once) [1]     REWIND_TIME_SCALE
@@ -45,7 +46,8 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
                       [SQLite: FILE.webhook-key beside the database, made on first start;
                        PostgreSQL: none, and then no webhooks]
 
-http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME.
+http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME,
+and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (unless a run's context sets server).
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
@@ -178,6 +180,10 @@ async function main(): Promise<void> {
     const data = toErrorData(err);
     fail(data.message, data.hint);
   }
+  // The server's own address, lent to real nodes' templates as {{ctx.server.url}} and {{ctx.server.host}} once it listens: a
+  // URL fixed in a DSL would break when the server restarts on another port (see EngineOptions.serverContext).
+  let lendServerContext: (values: Record<string, unknown>) => void = () => undefined;
+  const serverContext = new Promise<Record<string, unknown>>((resolve) => (lendServerContext = resolve));
   let opened: { served: Awaited<ReturnType<typeof openServedStore>>; tokens: TokenStore; boot: Awaited<ReturnType<TokenStore['bootstrapAdmin']>> };
   try {
     const served = await openServedStore({
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
         liveExecution: true,
         allowCommands: parsed['allow-commands'] === true,
         limits: { maxResponseBytes },
+        serverContext,
         ...(webhookKey ? { webhookKey: webhookKey.key } : {}),
       },
     });
@@ -250,6 +257,7 @@ async function main(): Promise<void> {
       environment: environment?.data ?? null,
       onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
       replica: { id: served.replica, store: served.store, healthy: served.healthy },
+      demo,
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -259,6 +267,7 @@ async function main(): Promise<void> {
     if (code === 'EADDRINUSE') fail(`Port ${port} on ${host} is in use.`, 'Stop what listens there, or pass another --port.', 1);
     throw err;
   }
+  lendServerContext({ server: { url: server.localUrl, host: server.localHost } });
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1' && !tls) {
     process.stderr.write(`warning: listening on ${host} without TLS: tokens cross the network in clear. Pass --tls-cert and --tls-key.\n`);
   }

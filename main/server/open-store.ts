@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { EngineBackend, type SandboxOptions, openSandbox } from '../backends/engine-backend.js';
-import { seedDemo } from '../engine/demo/seed.js';
+import { seedDemo, seedServerDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import type { StoreKind } from '../engine/store/port.js';
 import { isPostgresUrl, openPostgresStore, parsePostgresUrl } from '../engine/store/postgres/index.js';
@@ -28,7 +28,7 @@ export interface OpenStoreOptions {
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
-  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey'>;
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
 }
@@ -53,6 +53,13 @@ async function claimDemoSeeding(engine: Engine): Promise<boolean> {
   });
 }
 
+/** The demo a server seeds: the sandbox's, its sample runbooks, and the workflow calling the server's own inspection station. */
+async function seedServedDemo(engine: Engine, actor: string): Promise<void> {
+  await seedDemo(engine, actor);
+  await seedSampleRunbooks(engine, actor);
+  await seedServerDemo(engine, actor);
+}
+
 /** A server's engine takes over the runs of dead runners, on either store (one process restarted, or replicas). */
 function takeover(options: OpenStoreOptions, replicaId: string): { takeover: true; replicaId: string; leaseMs?: number } {
   return { takeover: true, replicaId, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) };
@@ -67,7 +74,8 @@ function takeover(options: OpenStoreOptions, replicaId: string): { takeover: tru
 export async function openServedStore(options: OpenStoreOptions): Promise<ServedStore> {
   const replica = options.replicaId ?? defaultReplicaId();
   if (!isPostgresUrl(options.db)) {
-    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: options.demo, actor: options.actor, runSchedules: options.runSchedules ?? true, ...options.serve, ...takeover(options, replica) });
+    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: false, actor: options.actor, runSchedules: options.runSchedules ?? true, ...options.serve, ...takeover(options, replica) });
+    if (options.demo && (await claimDemoSeeding(backend.engine))) await seedServedDemo(backend.engine, options.actor);
     return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true };
   }
   const target = parsePostgresUrl(options.db);
@@ -81,11 +89,9 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     ...(serve.liveExecution === undefined ? {} : { liveExecution: serve.liveExecution }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.limits ? { limits: serve.limits } : {}),
+    ...(serve.serverContext ? { serverContext: serve.serverContext } : {}),
   });
-  if (options.demo && (await claimDemoSeeding(engine))) {
-    await seedDemo(engine, options.actor);
-    await seedSampleRunbooks(engine, options.actor);
-  }
+  if (options.demo && (await claimDemoSeeding(engine))) await seedServedDemo(engine, options.actor);
   const backend = new EngineBackend(engine, options.actor, {
     ...(serve.allowBrokenChain === undefined ? {} : { allowBrokenChain: serve.allowBrokenChain }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),

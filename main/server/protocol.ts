@@ -141,4 +141,6 @@ export const serverRoutes = {
   tokens: '/api/v1/tokens',
   whoami: '/api/v1/whoami',
   openapi: '/api/v1/openapi.json',
+  /** A `--demo` server's inspection station (no token; 404 on any other server). */
+  demoInspect: '/demo/inspect',
 } as const;

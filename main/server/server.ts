@@ -18,6 +18,7 @@ import {
 import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { MAX_DEMO_BATCH, inspectBatch } from '../engine/demo/inspection.js';
 import type { StoreKind } from '../engine/store/port.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
@@ -62,10 +63,16 @@ export interface ServerOptions {
   logFormat?: LogFormat;
   /** The store behind the server and this replica's id, for /health and /metrics (see open-store.ts). */
   replica?: { id: string; store: StoreKind; healthy: () => boolean };
+  /** Started with --demo: serves the demo inspection station at /demo/inspect (404 otherwise). */
+  demo?: boolean;
 }
 
 export interface RunningServer {
   url: string;
+  /** Where this process reaches itself: `url`, with a loopback address when it is bound to every address. */
+  localUrl: string;
+  /** `localUrl`'s HOST:PORT. */
+  localHost: string;
   port: number;
   metrics: ServerMetrics;
   stream: EventStream;
@@ -308,6 +315,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       sendJson(res, 200, openApiDocument);
       return 200;
     }
+    if (pathname === serverRoutes.demoInspect) {
+      // Before the token check, so a server without --demo answers 404 here, not 401.
+      if (!options.demo) throw new RewindError('NOT_FOUND', `No route ${req.method ?? ''} ${pathname}.`, 'The inspection station is served only by a server started with --demo.');
+      label.route = serverRoutes.demoInspect;
+      return serveInspection(req, res, query);
+    }
     if (closing) throw new RewindError('BUSY', 'The server is shutting down.', 'Retry in a moment, against this server once restarted or another one.');
     const identity = await authenticate(req.headers.authorization);
     label.actor = identity.name;
@@ -450,8 +463,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     });
   });
   const address = server.address() as AddressInfo;
+  const scheme = options.tls ? 'https' : 'http';
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${options.tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
+  const url = `${scheme}://${hostForUrl}:${address.port}`;
+  const localHost = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : hostForUrl;
+  const localUrl = `${scheme}://${localHost}:${address.port}`;
 
   async function close(): Promise<void> {
     if (closing) return;
@@ -467,7 +483,19 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     clearTimeout(deadline);
   }
 
-  return { url, port: address.port, metrics, stream, close };
+  return { url, localUrl, localHost: `${localHost}:${address.port}`, port: address.port, metrics, stream, close };
+}
+
+/** The demo station's answer for `?batch=N` (GET, a whole batch number). */
+function serveInspection(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): number {
+  if (req.method !== 'GET') throw new RewindError('NOT_FOUND', `${serverRoutes.demoInspect} does not answer ${req.method ?? ''}.`, 'Use GET.', { allow: ['GET'] });
+  const raw = query.get('batch');
+  const batch = raw !== null && /^[1-9][0-9]{0,8}$/.test(raw) ? Number(raw) : NaN;
+  if (!(batch <= MAX_DEMO_BATCH)) {
+    throw new RewindError('VALIDATION_FAILED', `batch must be a whole number from 1 to ${MAX_DEMO_BATCH}; got ${JSON.stringify(raw?.slice(0, 40) ?? null)}.`, `Ask e.g. GET ${serverRoutes.demoInspect}?batch=7.`);
+  }
+  sendJson(res, 200, inspectBatch(batch));
+  return 200;
 }
 
 /** A stale write answers 412 with the current revision in ETag and the current workflow in details. */

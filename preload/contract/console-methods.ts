@@ -70,6 +70,42 @@ export const sandboxContentsSchema = z.object({
 });
 export type SandboxContents = z.infer<typeof sandboxContentsSchema>;
 
+/**
+ * A `{{secret.NAME}}` name: upper case, as the environment variable REWIND_SECRET_<NAME> it stands
+ * for. The engine's templates check names against the same pattern.
+ */
+export const secretNamePattern = /^[A-Z][A-Z0-9_]{0,63}$/;
+const secretName = z.string().regex(secretNamePattern, 'a secret name is upper-case letters, digits and _, starting with a letter (at most 64)');
+
+/**
+ * A sandbox connection's execution settings, kept beside the connections file and applied when its
+ * sandbox opens (changing them reopens it). Off by default: http and command nodes answer their
+ * `sandbox` stand-in and touch nothing.
+ */
+export const sandboxSettingsSchema = z.object({
+  connection_id: z.string(),
+  /** http and command nodes run for real. */
+  live_execution: z.boolean(),
+  /** A live sandbox also runs command nodes (programs on this machine); without it they fail. */
+  allow_commands: z.boolean(),
+});
+export type SandboxSettings = z.infer<typeof sandboxSettingsSchema>;
+
+/**
+ * The secrets a sandbox's `{{secret.NAME}}` can read, by name only: values go in through
+ * `sandbox:setSecret` and never come back out.
+ */
+export const sandboxSecretsSchema = z.object({
+  connection_id: z.string(),
+  /** Kept for this sandbox in the OS keychain (browser mode: in memory for the session); these win. */
+  keychain: z.array(z.string()),
+  /** REWIND_SECRET_<NAME> variables of the console's own environment, read after the keychain. */
+  environment: z.array(z.string()),
+  /** False in browser mode: the keychain secrets are gone when the console stops. */
+  persistent: z.boolean(),
+});
+export type SandboxSecrets = z.infer<typeof sandboxSecretsSchema>;
+
 /** What a desktop notification opens when clicked: a run in the inspector, or a workflow's timeline. */
 export const notificationTargetSchema = z.object({
   kind: z.enum(['run', 'workflow']),
@@ -167,6 +203,36 @@ export const consoleMethods = {
     output: sandboxContentsSchema,
     mutates: true,
     summary: 'Reset the local sandbox to the demo; the old file is kept beside it as <file>.before-reset.',
+  },
+  'sandbox:getSettings': {
+    input: z.strictObject({ connection_id: connectionId }),
+    output: sandboxSettingsSchema,
+    mutates: false,
+    summary: "A sandbox connection's execution settings: live execution, and whether it runs command nodes.",
+  },
+  'sandbox:setSettings': {
+    input: z.strictObject({ connection_id: connectionId, live_execution: z.boolean(), allow_commands: z.boolean().default(false) }),
+    output: sandboxSettingsSchema,
+    mutates: true,
+    summary: 'Change a sandbox connection’s execution settings; the sandbox reopens with them (runs in progress there are interrupted).',
+  },
+  'sandbox:listSecrets': {
+    input: z.strictObject({ connection_id: connectionId }),
+    output: sandboxSecretsSchema,
+    mutates: false,
+    summary: "The names of the secrets a sandbox's {{secret.NAME}} can read (never their values).",
+  },
+  'sandbox:setSecret': {
+    input: z.strictObject({ connection_id: connectionId, name: secretName, value: z.string().min(1).max(16_384) }),
+    output: sandboxSecretsSchema,
+    mutates: true,
+    summary: 'Keep a secret for a sandbox in the OS keychain (replacing one of the same name); its value never comes back.',
+  },
+  'sandbox:deleteSecret': {
+    input: z.strictObject({ connection_id: connectionId, name: secretName }),
+    output: sandboxSecretsSchema,
+    mutates: true,
+    summary: "Delete a sandbox's secret from the OS keychain.",
   },
   'files:saveText': {
     input: z.strictObject({

@@ -17,6 +17,7 @@ export function ConnectionMenu({ connection }: { connection: ConnectionInfo | nu
           { id: 'token' as const, title: 'Replace token…' },
         ]
       : []),
+    ...(connection?.kind === 'sandbox' ? [{ id: 'sandboxLive' as const, title: 'Live execution and secrets…' }] : []),
     { id: 'openSandbox', title: 'Open sandbox file…' },
     ...(connection?.id === 'sandbox' ? [{ id: 'resetSandbox' as const, title: 'Reset sandbox to the demo…' }] : []),
     ...(connection && connection.id !== 'sandbox' ? [{ id: 'remove' as const, title: 'Remove connection…' }] : []),

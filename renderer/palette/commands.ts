@@ -100,7 +100,7 @@ export function buildCommands(): Command[] {
   ];
 
   const selectedConnection = selectSelectedConnection(useConnections.getState());
-  const dialog = (d: 'snapshot' | 'openSandbox' | 'token') => () => useUi.getState().setConnectionDialog(d);
+  const dialog = (d: 'snapshot' | 'openSandbox' | 'token' | 'sandboxLive') => () => useUi.getState().setConnectionDialog(d);
   cmds.push({ id: 'connection:openSandbox', group: 'Console', title: 'Open sandbox file…', run: dialog('openSandbox') });
   if (selectedConnection) {
     const muted = selectedConnection.notifications_muted;
@@ -110,6 +110,9 @@ export function buildCommands(): Command[] {
       title: muted ? `Unmute desktop notifications of ${selectedConnection.name}` : `Mute desktop notifications of ${selectedConnection.name}`,
       run: () => void useNotifications.getState().toggleMute(selectedConnection),
     });
+  }
+  if (selectedConnection?.kind === 'sandbox') {
+    cmds.push({ id: 'connection:sandboxLive', group: selectedConnection.name, title: 'Live execution and secrets…', run: dialog('sandboxLive') });
   }
   if (selectedConnection?.kind === 'remote') {
     cmds.push(

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine.js';
+import { lineInspectionDsl } from './inspection.js';
 import { canaryLineSample, defectRateCanary, defectRateVersions, etlVersions, mlVersions } from './workflows.js';
 
 const HOUR = 3_600_000;
@@ -12,6 +13,23 @@ const HOUR = 3_600_000;
 export async function seedDemo(engine: Engine, actor: string): Promise<void> {
   // The nightly ETL is a CODE workflow: its past versions stand for commits to the code folder.
   await engine.workflows.asCodeFolder(() => seedHistory(engine, actor));
+}
+
+/**
+ * What only a demo workflow server seeds: `line-inspection`, whose http node calls the server's own
+ * inspection station. It has no past runs: they would need the server listening, and seeding comes first.
+ */
+export async function seedServerDemo(engine: Engine, actor: string): Promise<void> {
+  await engine.workflows.create(
+    {
+      name: 'line-inspection',
+      description: 'Asks this server’s demo inspection station (GET /demo/inspect?batch=N) about a batch over http and judges the measured defect rate. Start it with {"batch": N}.',
+      dsl: lineInspectionDsl,
+      change_log: 'Real work: the defect rate comes from the inspection station over http',
+      source_type: 'MANUAL',
+    },
+    actor,
+  );
 }
 
 async function seedHistory(engine: Engine, actor: string): Promise<void> {

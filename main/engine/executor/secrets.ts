@@ -1,7 +1,8 @@
 /*
  * Secrets for real nodes: `{{secret.NAME}}` reads REWIND_SECRET_NAME from the environment of the
- * process running the engine (the server; the sandbox reads the same variables). Values are read at
- * use, so a rotated variable takes effect without a restart of anything but the process itself.
+ * process running the engine (the server; the sandbox reads the same variables, after the secrets the
+ * console keeps in the OS keychain for it). Values are read at use, so a rotated variable takes
+ * effect without a restart of anything but the process itself.
  */
 
 export const SECRET_PREFIX = 'REWIND_SECRET_';
@@ -33,5 +34,22 @@ export function staticSecrets(values: Record<string, string>): SecretSource {
   return {
     get: (name) => (Object.hasOwn(values, name) ? values[name] : undefined),
     all: () => Object.entries(values).filter(([, v]) => v !== ''),
+  };
+}
+
+/**
+ * Several sources as one: `get` answers from the first that has the name (a console's keychain
+ * before the environment); `all` gives every source's secrets, so a shadowed value is redacted too.
+ */
+export function layeredSecrets(...sources: SecretSource[]): SecretSource {
+  return {
+    get: (name) => {
+      for (const source of sources) {
+        const value = source.get(name);
+        if (value !== undefined) return value;
+      }
+      return undefined;
+    },
+    all: () => sources.flatMap((s) => s.all()),
   };
 }

@@ -1,3 +1,4 @@
+import { secretNamePattern } from '../../../preload/contract/console-methods.js';
 import { OUTPUTS_KEY, dotPathProblem, getPath } from '../dsl/paths.js';
 import type { SecretSource } from './secrets.js';
 import { secretVariable } from './secrets.js';
@@ -10,8 +11,8 @@ import { secretVariable } from './secrets.js';
  */
 
 const TEMPLATE = /\{\{([^{}]*)\}\}/g;
-/** Upper-case, as environment variables are: REWIND_SECRET_<NAME>. */
-const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** Upper-case, as environment variables are: REWIND_SECRET_<NAME> (the console's keychain names alike). */
+const SECRET_NAME = secretNamePattern;
 
 export type TemplateRef = { kind: 'ctx'; path: string } | { kind: 'secret'; name: string };
 

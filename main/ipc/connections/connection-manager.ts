@@ -15,6 +15,8 @@ import {
   type ConsoleMethods,
   type RewindEvent,
   type Role,
+  type SandboxSecrets,
+  type SandboxSettings,
 } from '../../../preload/contract/index.js';
 import {
   isSandboxConnection,
@@ -27,6 +29,7 @@ import {
 } from './connections-file.js';
 import { NOTIFICATION_MUTES_FILE, NotificationMutes } from './notification-mutes.js';
 import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
+import { type SandboxRuntime, SandboxRuntimes } from './sandbox-runtime.js';
 import type { TokenVault } from './token-vault.js';
 import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
 
@@ -57,12 +60,23 @@ export type CreateSnapshotInput = z.output<ConsoleMethods['snapshots:create']['i
 
 export interface ConnectionManagerOptions {
   /**
-   * The local sandbox, already open; it is always in the list and cannot be removed. `reopenWithDemo`
-   * opens a fresh one at the same path seeded with the demo ("Reset sandbox to the demo").
+   * The local sandbox, already open (with `runtimes`' settings for it); it is always in the list and
+   * cannot be removed. `reopen` opens it again at the same path (new execution settings);
+   * `reopenWithDemo` opens a fresh one there seeded with the demo ("Reset sandbox to the demo").
    */
-  sandbox: { backend: EngineBackend; path: string; reopenWithDemo?: () => Promise<EngineBackend> };
-  /** Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor, runs unscaled. */
-  openSandboxFile?: (path: string) => Promise<EngineBackend>;
+  sandbox: {
+    backend: EngineBackend;
+    path: string;
+    reopen?: (runtime: SandboxRuntime) => Promise<EngineBackend>;
+    reopenWithDemo?: (runtime: SandboxRuntime) => Promise<EngineBackend>;
+  };
+  /**
+   * Opens another sandbox file (`connections:openSandbox`); by default as the local sandbox's actor,
+   * runs unscaled. Without a runtime (a rehearsal's scratch copy) it runs offline.
+   */
+  openSandboxFile?: (path: string, runtime?: SandboxRuntime) => Promise<EngineBackend>;
+  /** Each sandbox's execution settings and keychain secrets (by default over `vault` and `dir`). */
+  runtimes?: SandboxRuntimes;
   /** The folder holding the connections file. */
   dir: string;
   vault: TokenVault;
@@ -82,6 +96,12 @@ export interface ConnectionManager {
   setMuted(id: string, muted: boolean): Promise<ConnectionInfo>;
   /** Open a sandbox file as one more connection, remembered in the connections file. */
   openSandbox(path: string): Promise<ConnectionInfo>;
+  sandboxSettings(id: string): Promise<SandboxSettings>;
+  /** Keeps a sandbox connection's execution settings and reopens it with them. */
+  setSandboxSettings(id: string, settings: { live_execution: boolean; allow_commands: boolean }): Promise<SandboxSettings>;
+  sandboxSecrets(id: string): Promise<SandboxSecrets>;
+  setSandboxSecret(id: string, name: string, value: string): Promise<SandboxSecrets>;
+  deleteSandboxSecret(id: string, name: string): Promise<SandboxSecrets>;
   /** Copy a remote connection's server into a sandbox file, pushing `snapshots:progress`; resumes an unfinished one. */
   createSnapshot(input: CreateSnapshotInput): Promise<ApiOutput<'snapshots:create'>>;
   /** The selected connection's backend; throws a typed error when it cannot be used at all (no token). */
@@ -147,6 +167,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     headsTimer.unref();
   };
   const retry = options.retryMs ?? { base: 1000, cap: 30_000 };
+  const runtimes = options.runtimes ?? new SandboxRuntimes(options.vault, options.dir);
   const listeners = new Set<ConsolePush>();
   const live = new Map<string, Live>();
   let selectedId = SANDBOX_ID;
@@ -348,13 +369,15 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     return c;
   };
 
-  const openSandboxFile = options.openSandboxFile ?? ((path: string) => openSandbox({ path, actor: options.sandbox.backend.defaultActor }));
+  const openSandboxFile =
+    options.openSandboxFile ?? ((path: string, runtime?: SandboxRuntime) => openSandbox({ path, actor: options.sandbox.backend.defaultActor, ...runtime }));
 
   /** A remembered sandbox file; one that cannot be opened any more shows why on its connection. */
   const openSavedSandbox = async (config: SandboxConnection): Promise<void> => {
     const c = blank(config, 'sandbox', config.path);
     try {
-      await attachSandbox(c, await openSandboxChecked(config.path, openSandboxFile));
+      const runtime = await runtimes.runtime(config.id);
+      await attachSandbox(c, await openSandboxChecked(config.path, (path) => openSandboxFile(path, runtime)));
     } catch (err) {
       c.state = 'unreachable';
       c.detail = errorDetail(err);
@@ -390,6 +413,47 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 
   const nameTaken = (name: string) => list().some((c) => c.name.toLowerCase() === name.toLowerCase());
+
+  /** A sandbox connection (the local one or an opened file): what execution settings and secrets belong to. */
+  const sandboxConnection = (id: string): Live => {
+    const c = find(id);
+    if (c.kind !== 'sandbox') {
+      throw new RewindError(
+        'VALIDATION_FAILED',
+        `${c.config?.name ?? id} is a workflow server: its http and command nodes always run for real, with its own secrets.`,
+        'A server reads {{secret.NAME}} from REWIND_SECRET_NAME in its own environment; these settings are for sandboxes.',
+      );
+    }
+    return c;
+  };
+
+  /** Closes a sandbox connection's backend and attaches the one `open` gives, then listens to it again. */
+  const reattach = async (id: string, c: Live, open: () => Promise<EngineBackend>): Promise<void> => {
+    c.stop();
+    await c.backend?.close();
+    c.backend = null;
+    try {
+      await attachSandbox(c, await open());
+    } catch (err) {
+      c.state = 'unreachable';
+      c.detail = errorDetail(err);
+      throw err;
+    } finally {
+      c.everConnected = false;
+      await start(id, c);
+      changed();
+    }
+  };
+
+  /** Opens a sandbox connection's file again, as its settings and secrets now say. */
+  const reopenSandbox = (id: string, c: Live, runtime: SandboxRuntime): Promise<EngineBackend> => {
+    if (id === SANDBOX_ID) {
+      const reopen = options.sandbox.reopen;
+      if (!reopen) throw cannotReopen();
+      return reopen(runtime);
+    }
+    return openSandboxChecked(c.url, (path) => openSandboxFile(path, runtime));
+  };
 
   return {
     list,
@@ -428,8 +492,9 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const c = live.get(id);
         if (!c) return false;
         await updateConnections(options.dir, (current) => current.filter((r) => r.id !== id));
-        // An opened sandbox file is only forgotten: the file itself stays where it is.
+        // An opened sandbox file is only forgotten: the file itself stays where it is; its settings and secrets go.
         if (c.kind === 'remote') await options.vault.delete(id);
+        else await runtimes.forget(id);
         heads.delete(id);
         saveHeadsSoon();
         // Its mute goes with it; failing to write that leaves only an unused id in the file.
@@ -492,6 +557,41 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         changed();
         return info(config.id, c);
       }),
+    sandboxSettings: async (id) => {
+      sandboxConnection(id);
+      return runtimes.settings(id);
+    },
+    setSandboxSettings: (id, settings) =>
+      serial(async () => {
+        const c = sandboxConnection(id);
+        // Refused before anything is saved when the sandbox could not be reopened with the new settings.
+        if (id === SANDBOX_ID && !options.sandbox.reopen) throw cannotReopen();
+        const before = await runtimes.settings(id);
+        const saved = await runtimes.setSettings(id, settings);
+        try {
+          await reattach(id, c, async () => reopenSandbox(id, c, await runtimes.runtime(id)));
+        } catch (err) {
+          // The file would not open so: back to the settings it opened with, and say why.
+          await runtimes.setSettings(id, before);
+          if (!c.backend) await reattach(id, c, async () => reopenSandbox(id, c, await runtimes.runtime(id))).catch(() => undefined);
+          throw err;
+        }
+        return saved;
+      }),
+    sandboxSecrets: async (id) => {
+      sandboxConnection(id);
+      return runtimes.secrets(id);
+    },
+    setSandboxSecret: (id, name, value) =>
+      serial(async () => {
+        sandboxConnection(id);
+        return runtimes.setSecret(id, name, value);
+      }),
+    deleteSandboxSecret: (id, name) =>
+      serial(async () => {
+        sandboxConnection(id);
+        return runtimes.deleteSecret(id, name);
+      }),
     async createSnapshot(input) {
       const c = find(input.connection_id);
       if (c.kind !== 'remote') {
@@ -542,7 +642,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         sandbox.stop();
         await before.close();
         await removeSandboxFiles(options.sandbox.path);
-        await attachSandbox(sandbox, await reopen());
+        await attachSandbox(sandbox, await reopen(await runtimes.runtime(SANDBOX_ID)));
         sandbox.everConnected = false;
         await start(SANDBOX_ID, sandbox);
         changed();
@@ -608,6 +708,10 @@ async function openSandboxChecked(path: string, open: (path: string) => Promise<
     });
   }
   return open(path);
+}
+
+function cannotReopen(): RewindError {
+  return new RewindError('FORBIDDEN', 'This console cannot reopen its sandbox.', 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
 }
 
 function duplicateName(name: string): RewindError {

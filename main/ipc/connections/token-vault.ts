@@ -15,12 +15,14 @@ export interface SecretStore {
   decryptString(encrypted: Buffer): string;
 }
 
-/** Where remote connections' tokens live. `persistent` says whether they outlive this process. */
+/** Where remote connections' tokens (and sandboxes' secrets) live. `persistent` says whether they outlive this process. */
 export interface TokenVault {
   readonly persistent: boolean;
   get(id: string): Promise<string | null>;
   set(id: string, token: string): Promise<void>;
   delete(id: string): Promise<void>;
+  /** The ids holding a value (never the values): a sandbox's secret names are read from them. */
+  ids(): Promise<string[]>;
 }
 
 export const SECRETS_FILE = 'connection-secrets.json';
@@ -90,6 +92,9 @@ export function keychainVault(store: SecretStore, dir: string): TokenVault {
         await save(secrets);
       });
     },
+    async ids() {
+      return Object.keys(await load());
+    },
   };
 }
 
@@ -109,6 +114,9 @@ export function sessionVault(): TokenVault {
     },
     async delete(id) {
       tokens.delete(id);
+    },
+    async ids() {
+      return [...tokens.keys()];
     },
   };
 }
