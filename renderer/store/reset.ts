@@ -29,5 +29,14 @@ export async function resetConnectionData(): Promise<void> {
   useApprovals.setState(approvalsInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
-  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load(), useIncidents.getState().load(), useApprovals.getState().load()]);
+  // Asked in this order, answered in this order: Home's own reads (the incidents, the sidebar's
+  // workflows, the runs waiting for approval) first, so it paints before the bigger lists arrive.
+  await Promise.all([
+    useIncidents.getState().load(),
+    useWorkflows.getState().load(),
+    useApprovals.getState().load(),
+    useRuns.getState().load(),
+    useAudit.getState().catchUp(),
+    useRunbooks.getState().load(),
+  ]);
 }
