@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,7 +9,7 @@ import { LocalPostgres, freePort } from '../../scripts/local-postgres.js';
 import { type ReplicaProcess, allEvents } from '../integration/replicas/processes.js';
 import { audit, killLoop, replicaProcesses, settle } from '../integration/replicas/kill-loop.js';
 import { api, uniqueName } from '../integration/server/harness.js';
-import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
+import { type BenchResult, type BenchSuite, bareJsonServer, nowMs, percentile, result } from './lib.js';
 
 /*
  * Replicas on PostgreSQL as real processes (the compiled `rewind-server`) on a local PostgreSQL that
@@ -150,15 +148,8 @@ async function crossReplicaRollback(url: string): Promise<BenchResult[]> {
   const [a, b] = replicas as [ReplicaProcess, ReplicaProcess];
   const watcher = await streamWatcher(b.url);
   const answer = JSON.stringify({ success: true, message: 'Rolled back "bench-rollback" to v1 (was v2).', workflow_id: 'wf', version: 1, from_version: 2, seq: 1, revision: 1 });
-  const bare = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-      res.end(answer);
-    });
-  });
-  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
-  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  const bare = await bareJsonServer(answer);
+  const bareUrl = bare.url;
   const raw = await rawPostgresRollback(url);
   try {
     const wf = await api(a.url, ADMIN, 'POST', '/api/v1/workflows', { name: uniqueName('bench-rollback'), dsl: slowDsl });
@@ -192,7 +183,7 @@ async function crossReplicaRollback(url: string): Promise<BenchResult[]> {
   } finally {
     watcher.close();
     await raw.close();
-    await new Promise<void>((r) => bare.close(() => r()));
+    await bare.close();
     await Promise.all(replicas.map((r) => r.kill()));
   }
 }

@@ -11,7 +11,7 @@ import { flattenEvent } from '../../main/server/protocol.js';
 import { type RunningServer, createServer } from '../../main/server/server.js';
 import { TokenStore } from '../../main/server/tokens.js';
 import type { Dsl, RewindEvent } from '../../preload/contract/index.js';
-import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
+import { type BenchResult, type BenchSuite, bareJsonServer, nowMs, percentile, result } from './lib.js';
 
 /*
  * The workflow server against floors measured in the same run, on the same loopback and disk:
@@ -96,15 +96,8 @@ async function rollbackRoundTrip(s: Setup): Promise<BenchResult[]> {
   });
   // The floor: a bare loopback HTTP round trip with an answer of the same size, plus the raw commit.
   const answer = JSON.stringify({ success: true, message: 'Rolled back "bench-rollback" to v19 (was v20).', workflow_id: s.workflowId, version: 19, from_version: 20, seq: 1, revision: 1 });
-  const bare = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-      res.end(answer);
-    });
-  });
-  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
-  const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+  const bare = await bareJsonServer(answer);
+  const bareUrl = bare.url;
   const raw = rawRollbackCommit(join(s.dir, 'raw.db'));
 
   // Interleaved round by round, so the disk's mood (fsync times wander) weighs on both sides alike.
@@ -132,7 +125,7 @@ async function rollbackRoundTrip(s: Setup): Promise<BenchResult[]> {
   }
   observer.close();
   raw.close();
-  await new Promise<void>((r) => bare.close(() => r()));
+  await bare.close();
 
   const floor = (p: number) => percentile(httpSamples, p) + percentile(commitSamples, p);
   return [
@@ -235,7 +228,7 @@ async function versionListRate(s: Setup): Promise<BenchResult[]> {
   });
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
   const bareRate = await hammer(`http://127.0.0.1:${(bare.address() as AddressInfo).port}/`, authorization);
-  await new Promise<void>((r) => bare.close(() => r()));
+  await bare.close();
   return [result(`version list (20 versions) requests/s, ${CONCURRENCY} clients`, rewind, 'req/s', bareRate)];
 }
 

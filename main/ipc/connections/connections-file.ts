@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RewindError } from '../../engine/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { withFileLock } from './file-lock.js';
+import { readJsonFile } from './read-json.js';
 
 export const CONNECTIONS_FILE = 'connections.json';
 
@@ -40,20 +40,9 @@ const connectionsFileSchema = z.object({
 
 export async function loadConnections(dir: string): Promise<SavedConnection[]> {
   const file = join(dir, CONNECTIONS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    raw = undefined;
-  }
-  const parsed = connectionsFileSchema.safeParse(raw);
+  const read = await readJsonFile(file);
+  if (read.missing) return [];
+  const parsed = connectionsFileSchema.safeParse(read.value);
   if (!parsed.success) {
     throw new RewindError(
       'VALIDATION_FAILED',

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { SandboxSecrets, SandboxSettings } from '../../../preload/contract/index.js';
@@ -6,6 +5,7 @@ import { RewindError } from '../../engine/errors.js';
 import { type SecretSource, envSecrets, layeredSecrets, staticSecrets } from '../../engine/executor/secrets.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { withFileLock } from './file-lock.js';
+import { readJsonFile } from './read-json.js';
 import type { TokenVault } from './token-vault.js';
 
 /*
@@ -48,20 +48,9 @@ export class SandboxRuntimes {
   }
 
   private async loadAll(): Promise<Record<string, SettingsEntry>> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw err;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      raw = undefined;
-    }
-    const parsed = settingsFileSchema.safeParse(raw);
+    const read = await readJsonFile(this.file);
+    if (read.missing) return {};
+    const parsed = settingsFileSchema.safeParse(read.value);
     if (!parsed.success) {
       throw new RewindError('VALIDATION_FAILED', `${this.file} is not a Rewind sandbox settings file.`, 'Move it aside: every sandbox then runs offline until its live execution is switched on again.');
     }

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RewindError } from '../../engine/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { withFileLock } from './file-lock.js';
+import { readJsonFile } from './read-json.js';
 
 /**
  * The shape of Electron's `safeStorage`: the OS keychain (Keychain, DPAPI, libsecret/kwallet) encrypts,
@@ -46,14 +46,9 @@ export function keychainVault(store: SecretStore, dir: string): TokenVault {
   const file = join(dir, SECRETS_FILE);
 
   const load = async (): Promise<Record<string, string>> => {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw err;
-    }
-    const parsed = secretsFileSchema.safeParse(JSON.parse(text) as unknown);
+    const read = await readJsonFile(file);
+    if (read.missing) return {};
+    const parsed = secretsFileSchema.safeParse(read.value);
     if (!parsed.success) {
       throw new RewindError('INTERNAL', `${file} is not a Rewind secrets file.`, 'Move the file aside and add the remote connections’ tokens again.');
     }
