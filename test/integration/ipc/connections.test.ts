@@ -173,6 +173,16 @@ describe('connection manager', () => {
     const dir = tempDir();
     writeFileSync(join(dir, CONNECTIONS_FILE), '{"version": 1, "connections": [{"name": 3}]}');
     await expect(open(dir, sessionVault())).rejects.toMatchObject({ code: 'VALIDATION_FAILED', hint: expect.stringMatching(/move it aside/) });
+    // Not JSON at all (a truncated copy, an editor's leftovers): the same refusal, not a SyntaxError.
+    writeFileSync(join(dir, CONNECTIONS_FILE), '{"version": 1, "connec');
+    await expect(open(dir, sessionVault())).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(CONNECTIONS_FILE) });
+  });
+
+  it('refuses a keychain blob file that is not JSON with what to do, not a SyntaxError', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, SECRETS_FILE), 'not json');
+    const vault = keychainVault(fakeSecretStore(), dir);
+    await expect(vault.get('remote-1')).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining(SECRETS_FILE), hint: expect.stringMatching(/Move the file aside/) });
   });
   it('says who the console acts as and with what role: the sandbox’s actor (admin), and a remote token’s name and role once the server answered', async () => {
     const dir = tempDir();
