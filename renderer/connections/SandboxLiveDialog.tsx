@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { SandboxSettings } from '../../preload/contract/index.js';
 import { Dialog } from '../shared/Dialog.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
@@ -132,12 +132,20 @@ function LiveSettings({ settings, busy }: { settings: SandboxSettings; busy: boo
   const [live, setLive] = useState(settings.live_execution);
   const [commands, setCommands] = useState(settings.allow_commands);
   const changed = settings.live_execution !== live || settings.allow_commands !== (live && commands);
+  const toggle = useRef<HTMLInputElement>(null);
+  // Mounted once the settings are read (after the dialog placed focus on Close) and again after each
+  // Apply (whose button, focused, went with the old mount): focus belongs on the toggle, unless the
+  // operator is already typing in a field.
+  useEffect(() => {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLInputElement) || active.type === 'checkbox') toggle.current?.focus();
+  }, []);
   return (
     <fieldset className="form template-params" aria-describedby="sandbox-live-help">
       <legend>Live execution</legend>
       <label className="checkbox-field">
         <span>
-          <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} data-autofocus data-testid="sandbox-live-toggle" /> Run http nodes for real
+          <input ref={toggle} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} data-testid="sandbox-live-toggle" /> Run http nodes for real
         </span>
       </label>
       <label className="checkbox-field">
