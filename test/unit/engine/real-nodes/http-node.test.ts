@@ -1,9 +1,10 @@
+import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpParamsSchema } from '../../../../main/engine/dsl/node-params.js';
 import { runHttpNode } from '../../../../main/engine/executor/http-node.js';
 import type { RealNodeContext } from '../../../../main/engine/executor/real-node.js';
-import { staticSecrets } from '../../../../main/engine/executor/secrets.js';
+import { envSecrets, staticSecrets } from '../../../../main/engine/executor/secrets.js';
 import { localService } from './local-service.js';
 
 /** A port nothing listens on: one the OS just handed out and took back. */
@@ -151,11 +152,37 @@ describe('http node', () => {
     expect(await pending).toEqual({ ok: false, error: `HTTP node 'inspect': GET ${svc.url}/hang was cancelled.` });
   });
 
+  it('leaves no listener on the run’s signal once its attempts end, however they end', async () => {
+    // One signal serves every node of a run: an attempt that left its listener behind would pile them up.
+    const run = new AbortController();
+    await runHttpNode(params({ method: 'GET', url: `${svc.url}/text` }), ctx({ signal: run.signal }));
+    await runHttpNode(params({ method: 'GET', url: `${svc.url}/boom` }), ctx({ signal: run.signal }));
+    await runHttpNode(params({ method: 'GET', url: `${svc.url}/hang`, timeout_ms: 50 }), ctx({ signal: run.signal }));
+    await runHttpNode(params({ method: 'GET', url: `http://127.0.0.1:${await closedPort()}/x` }), ctx({ signal: run.signal }));
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+  });
+
   it('fails a refused connection, and a missing secret naming the variable to set', async () => {
     const port = await closedPort();
     const refused = await runHttpNode(params({ method: 'GET', url: `http://127.0.0.1:${port}/x` }), ctx());
     expect(refused).toEqual({ ok: false, error: `HTTP node 'inspect': GET http://127.0.0.1:${port}/x could not be reached (ECONNREFUSED).` });
     const missing = await runHttpNode(params({ method: 'GET', url: `${svc.url}/text`, headers: { 'X-Key': '{{secret.NOT_SET}}' } }), ctx());
     expect(missing).toEqual({ ok: false, error: "HTTP node 'inspect': the secret 'NOT_SET' is not set: set the environment variable REWIND_SECRET_NOT_SET where the server runs." });
+  });
+});
+
+describe('environment secrets', () => {
+  it('gives only the non-empty REWIND_SECRET_ variables, read at use', () => {
+    const env: NodeJS.ProcessEnv = { PATH: '/bin', REWIND_SECRET_API_TOKEN: SECRET, REWIND_SECRET_EMPTY: '', REWIND_SECRETS: 'not one' };
+    const secrets = envSecrets(env);
+    expect(secrets.all()).toEqual([['API_TOKEN', SECRET]]);
+    expect(secrets.get('API_TOKEN')).toBe(SECRET);
+    // A rotated variable counts at the next node, without reopening anything.
+    env.REWIND_SECRET_API_TOKEN = 'rotated';
+    env.REWIND_SECRET_DB = 'pw';
+    expect(secrets.all()).toEqual([
+      ['API_TOKEN', 'rotated'],
+      ['DB', 'pw'],
+    ]);
   });
 });
