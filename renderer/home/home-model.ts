@@ -99,12 +99,12 @@ export function absoluteTime(iso: string, timeZone?: string): string {
  * What a role may do (the server's least roles: roll back, pause, resume and approve are operator's). The
  * console disables what would be refused instead of letting the operator type a confirmation for it.
  */
-export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill';
+export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start';
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function permission(role: Role | null | undefined, action: GuardedAction): { allowed: true } | { allowed: false; reason: string } {
   // Not known yet (the server has not said): allow; the server still refuses what the token may not do.
   if (!role || RANK[role] >= RANK.operator) return { allowed: true };
-  const what = action === 'rollback' ? 'roll back' : action;
+  const what = action === 'rollback' ? 'roll back' : action === 'start' ? 'start runs' : action;
   return { allowed: false, reason: `Your token is a ${role}'s: it may read, not ${what}. Ask an operator, or replace the token.` };
 }

@@ -13,6 +13,12 @@ export function openRun(runId: string): void {
   focusWhenReady('[data-testid="resume-submit"], [data-testid="inspector-title"]');
 }
 
+/** Starts a run of the workflow's active version and opens it, to watch it go; a refusal shows on the workflow. */
+export async function startRunAndOpen(workflowId: string): Promise<void> {
+  const run = await useWorkflows.getState().startRun(workflowId);
+  if (run) openRun(run.run_id);
+}
+
 /**
  * Answers a waiting run from the palette, beside its inspector: an approval is given at once (the
  * run shows it moving on); a denial, which fails the run, stops at the focused Deny button.

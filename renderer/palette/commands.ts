@@ -1,5 +1,5 @@
 import { permission, suggestedAction } from '../home/home-model.js';
-import { answerWaitingRun, openRun as openRunNow, resumeFailedRun } from '../home/incident-actions.js';
+import { answerWaitingRun, openRun as openRunNow, resumeFailedRun, startRunAndOpen } from '../home/incident-actions.js';
 import { useApprovals } from '../store/approvals-store.js';
 import { useAudit } from '../store/audit-store.js';
 import { useCanary } from '../store/canary-store.js';
@@ -199,6 +199,9 @@ export function buildCommands(): Command[] {
   }
 
   const current = workflows.find((w) => w.id === selectedId);
+  if (current && current.status === 'active' && current.active_version !== null && permission(selectRole(useConnections.getState()), 'start').allowed) {
+    cmds.push({ id: `start:${current.id}`, group: current.name, title: `Start a run of ${current.name} (v${current.active_version})`, run: () => void startRunAndOpen(current.id) });
+  }
   if (current && permission(selectRole(useConnections.getState()), 'rollback').allowed) {
     cmds.push({
       id: `pause:${current.id}`,

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { RewindErrorData, Workflow } from '../../preload/contract/index.js';
+import type { RewindErrorData, Run, Workflow } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { useToasts } from './toasts-store.js';
 
@@ -40,6 +40,8 @@ interface WorkflowsActions {
   /** The yes to `askPause`: pauses, then a toast offers Undo (an unpause) for its few seconds. */
   confirmPause(): Promise<void>;
   clearActionError(): void;
+  /** Starts a run of the active version (a running canary may draw it); the run, or null when refused (see actionError). */
+  startRun(id: string): Promise<Run | null>;
 }
 
 export const useWorkflows = create<WorkflowsState & WorkflowsActions>()((set, get) => ({
@@ -96,6 +98,20 @@ export const useWorkflows = create<WorkflowsState & WorkflowsActions>()((set, ge
         },
       },
     });
+  },
+  async startRun(id) {
+    const wf = get().workflows.find((w) => w.id === id);
+    if (!wf) return null;
+    set({ busy: true, actionError: null });
+    try {
+      const run = await unwrap(api().runs.start({ workflow_id: id, trigger: 'manual' }));
+      set({ busy: false });
+      useToasts.getState().push({ kind: 'success', title: `Started a run of ${wf.name} on v${run.version}`, body: run.drawn_reason ? `${run.run_id} · ${run.drawn_reason}` : run.run_id });
+      return run;
+    } catch (e) {
+      set({ busy: false, actionError: toErrorData(e) });
+      return null;
+    }
   },
   async togglePause(id) {
     const wf = get().workflows.find((w) => w.id === id);

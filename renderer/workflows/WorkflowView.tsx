@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { openRun } from '../home/incident-actions.js';
+import { openRun, startRunAndOpen } from '../home/incident-actions.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { GuardedButton } from '../shared/GuardedButton.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
@@ -84,6 +84,15 @@ export function WorkflowView() {
               Runs
             </button>
           )}
+          <GuardedButton
+            action="start"
+            role={role}
+            disabled={busy || wf.status !== 'active' || wf.active_version === null}
+            onClick={() => void startRunAndOpen(wf.id)}
+            testId="workflow-start-run"
+          >
+            Run now
+          </GuardedButton>
           <GuardedButton action="pause" role={role} disabled={busy} onClick={() => (wf.status === 'active' ? useWorkflows.getState().askPause(wf.id) : void useWorkflows.getState().togglePause(wf.id))} testId="workflow-pause-toggle">
             {wf.status === 'active' ? 'Pause' : 'Unpause'}
           </GuardedButton>

@@ -62,6 +62,38 @@ test('pause asks first and offers Undo; a publish is one row; the diff marks the
   await expect(toast).toBeHidden();
 });
 
+test('Run now starts a manual run of the active version and opens it; the palette offers it; a paused workflow starts none', async ({ page }, testInfo) => {
+  app = await startConsole();
+  const c = new ConsolePage(page);
+  await c.open(app.url);
+  await c.openWorkflow(WORKFLOW);
+  const active = (await c.activeVersion.textContent())!.replace('active ', '');
+
+  const runNow = page.getByTestId('workflow-start-run');
+  await runNow.click();
+  await expect(c.inspector).toBeVisible();
+  await expect(page.getByTestId('inspector-trigger')).toHaveText(`${active} · manual`);
+  await expect(c.toasts.filter({ hasText: `Started a run of ${WORKFLOW} on ${active}` })).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('run-now.png') });
+  const first = await page.getByTestId('inspector-title').textContent();
+
+  // From the palette, by keyboard: the same, on the workflow in view.
+  await c.openWorkflow(WORKFLOW);
+  await page.keyboard.press('Control+k');
+  await page.keyboard.type('start a run');
+  await expect(page.getByTestId('palette-item').first()).toHaveText(new RegExp(`Start a run of ${WORKFLOW} \\(${active}\\)`));
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('inspector-title')).not.toHaveText(first ?? '');
+  await expect(page.getByTestId('inspector-trigger')).toHaveText(`${active} · manual`);
+
+  // Paused: no new runs, so no Run now.
+  await c.openWorkflow(WORKFLOW);
+  await page.getByTestId('workflow-pause-toggle').click();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('workflow-header-status')).toHaveText('paused');
+  await expect(runNow).toBeDisabled();
+});
+
 async function rest(url: string, token: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${url}${path}`, {
     method,

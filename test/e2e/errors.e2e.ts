@@ -54,6 +54,8 @@ test('a viewer token: the console disables the rollback with the reason, and the
   // Never a confirmation typed only to be refused: the control says why it is off.
   await expect(c.rollbackFrom(1)).toBeDisabled();
   await expect(c.rollbackFrom(1)).toHaveAttribute('title', /viewer/);
+  await expect(page.getByTestId('workflow-start-run')).toBeDisabled();
+  await expect(page.getByTestId('workflow-start-run')).toHaveAttribute('title', /not start runs/);
   await page.screenshot({ path: testInfo.outputPath('viewer-forbidden.png') });
 
   const auth = { authorization: `Bearer ${server.viewerToken}` };

@@ -421,6 +421,14 @@ export class FakeBridge {
         w.runs = [child, ...w.runs];
         return child;
       },
+      'runs:start': ({ workflow_id, trigger }) => {
+        const wf = w.workflows.find((x) => x.id === workflow_id);
+        if (!wf) throw err('WORKFLOW_NOT_FOUND', `No workflow has the id "${workflow_id}".`, 'List the workflows.');
+        if (wf.status !== 'active') throw err('WORKFLOW_PAUSED', `"${wf.name}" is ${wf.status}; new runs do not start.`, 'Unpause it first, or resume a specific run.');
+        const started: Run = { ...w.runs[0]!, run_id: `${workflow_id}-run-${w.runs.length + 1}`, workflow_id, version: wf.active_version ?? 1, status: 'running', kind: 'start', trigger: trigger ?? 'api', parent_run_id: null, resumed_from_seq: null, error: null, failed_node: null, logical_date: null };
+        w.runs = [started, ...w.runs];
+        return started;
+      },
       'runs:approve': ({ run_id, decision, comment }) => {
         const waiting = run(run_id);
         if (waiting.status !== 'waiting') throw err('RUN_NOT_WAITING', `Run ${run_id} is ${waiting.status}, not waiting for an approval.`, 'Only a waiting run can be answered.');

@@ -27,6 +27,21 @@ describe('workflows', () => {
   });
 });
 
+describe('starting a run', () => {
+  it('starts the active version as a manual run and says which; a paused workflow refuses with its hint', async () => {
+    await useWorkflows.getState().load();
+    const run = await useWorkflows.getState().startRun('wf-ml');
+    expect(fake.callsOf('runs:start').at(-1)).toMatchObject({ workflow_id: 'wf-ml', trigger: 'manual' });
+    expect(run).toMatchObject({ workflow_id: 'wf-ml', status: 'running', trigger: 'manual' });
+    expect(useToasts.getState().toasts.at(-1)?.title).toMatch(/^Started a run of .+ on v\d+$/);
+
+    fake.world.workflows = fake.world.workflows.map((w) => (w.id === 'wf-ml' ? { ...w, status: 'paused' as const } : w));
+    await useWorkflows.getState().load();
+    expect(await useWorkflows.getState().startRun('wf-ml')).toBeNull();
+    expect(useWorkflows.getState().actionError).toMatchObject({ code: 'WORKFLOW_PAUSED' });
+  });
+});
+
 describe('timeline paging', () => {
   it('loads versions without their DSL, a page at a time, as the list scrolls', async () => {
     await useTimeline.getState().load('wf-ml');
