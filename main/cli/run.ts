@@ -595,7 +595,11 @@ async function events(s: Session, v: Values): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let stop = () => undefined as void;
+    // A sandbox's timers (its poll of the file, its scheduler) do not hold the process open: this
+    // does, until Ctrl-C or a refusal — else `--follow` on a sandbox would end as soon as it began.
+    const keepOpen = setInterval(() => undefined, 2 ** 30);
     const finish = (code: number) => {
+      clearInterval(keepOpen);
       stop();
       resolve(code);
     };

@@ -171,6 +171,32 @@ describe('rewind backfill on a local sandbox', () => {
     expect(history.runs.map((r) => r.logical_date).sort()).toEqual([0, 1, 2, 3].map((h) => `2026-11-01T0${h}:00:00.000Z`));
   });
 
+  it('`events --follow` on a sandbox stays open until Ctrl-C, printing what another process commits meanwhile', async () => {
+    const db = join(dir, 'open.db');
+    const dslFile = join(dir, 'open-dsl.json');
+    writeFileSync(dslFile, JSON.stringify(dsls.v1));
+    expect((await rewind(['--db', db, '--no-demo', 'workflows'])).code).toBe(0);
+    const proc = spawn(process.execPath, ['bin/rewind.mjs', '--db', db, 'events', '--follow'], { cwd: repoRoot, env: { ...process.env, REWIND_SERVER: '', REWIND_SANDBOX: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    let exitedEarly: number | null | undefined;
+    void exited.then((code) => (exitedEarly = code));
+    await new Promise<void>((resolve) =>
+      proc.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('[stream live]')) resolve();
+      }),
+    );
+    // Another process registers a workflow: the follower, still running, prints its event.
+    expect((await rewind(['--db', db, 'register', '--name', 'late-comer', '--dsl', dslFile])).code).toBe(0);
+    await expect.poll(() => exitedEarly !== undefined || /workflow_created/.test(stdout), { timeout: 20_000 }).toBe(true);
+    expect(exitedEarly, `ended before anything was committed: ${stderr}`).toBeUndefined();
+    proc.kill('SIGINT');
+    expect(await exited, stderr).toBe(0);
+  });
+
   it('fires the sandbox schedules while `events --follow` keeps it open, and not in one-shot commands', async () => {
     const db = join(dir, 'follow.db');
     const dslFile = join(dir, 'follow-dsl.json');
