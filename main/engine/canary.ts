@@ -11,6 +11,14 @@ import type { WorkflowService } from './workflows.js';
 /** The actor of what the policy does by itself: its automatic rollback and promote. */
 export const CANARY_POLICY_ACTOR = 'policy:canary';
 
+/** Enough of a canary's runs ended unbroken to end its window: promoted (auto), or healthy until an operator promotes it. */
+export function windowReached(policy: Pick<CanarySpec, 'min_runs' | 'window_runs'>, runs: number): boolean {
+  return runs >= Math.max(policy.min_runs, policy.window_runs ?? policy.min_runs);
+}
+
+/** Why a manual-promote canary is `healthy`. */
+export const healthyReason = (runs: number) => `healthy after ${runs} runs; waiting for an operator to promote`;
+
 interface CanaryRow {
   canary_id: string;
   workflow_id: string;
@@ -139,9 +147,9 @@ export class CanaryService {
       await this.end(open, 'aborted', breach, CANARY_POLICY_ACTOR, ts);
       return;
     }
-    if (open.state === 'running' && m.runs >= (policy.window_runs ?? policy.min_runs)) {
+    if (open.state === 'running' && windowReached(policy, m.runs)) {
       if (policy.promote === 'auto') await this.end(open, 'promoted', null, CANARY_POLICY_ACTOR, ts);
-      else await this.core.q().run(SET_STATE, ['healthy', `healthy after ${m.runs} runs; waiting for an operator to promote`, null, open.canary_id]);
+      else await this.core.q().run(SET_STATE, ['healthy', healthyReason(m.runs), null, open.canary_id]);
     }
   }
 

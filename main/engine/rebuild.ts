@@ -1,4 +1,6 @@
+import type { CanarySpec } from '../../preload/contract/canary.js';
 import type { RewindEvent } from '../../preload/contract/entities.js';
+import { healthyReason, windowReached } from './canary.js';
 import type { Queryable } from './store/port.js';
 
 /** Workflow and version state as the tables hold it, minus what is derived (failed_runs). */
@@ -142,14 +144,13 @@ const RUN_ENDS_JUDGED = new Set(['run_succeeded', 'run_failed', 'run_interrupted
  */
 export function rebuildCanaries(events: Iterable<RewindEvent>): RebuiltCanary[] {
   const canaries: RebuiltCanary[] = [];
-  const open = new Map<string, { canary: RebuiltCanary; threshold: number; promote: unknown; runs: number }>();
+  const open = new Map<string, { canary: RebuiltCanary; policy: CanarySpec; runs: number }>();
   const createdAt = new Map<string, string>();
   for (const e of events) {
     const p = e.payload;
     if (e.type === 'run_started' && e.run_id) createdAt.set(e.run_id, e.ts);
     if (!e.workflow_id) continue;
     if (e.type === 'canary_started') {
-      const policy = p.policy as { min_runs?: unknown; window_runs?: unknown; promote?: unknown };
       const canary: RebuiltCanary = {
         workflow_id: e.workflow_id,
         version: Number(p.version),
@@ -164,9 +165,7 @@ export function rebuildCanaries(events: Iterable<RewindEvent>): RebuiltCanary[] 
         started_seq: e.seq,
       };
       canaries.push(canary);
-      const minRuns = Number(policy.min_runs);
-      const threshold = Math.max(minRuns, typeof policy.window_runs === 'number' ? policy.window_runs : minRuns);
-      open.set(e.workflow_id, { canary, threshold, promote: policy.promote, runs: 0 });
+      open.set(e.workflow_id, { canary, policy: p.policy as CanarySpec, runs: 0 });
       continue;
     }
     const current = open.get(e.workflow_id);
@@ -180,9 +179,9 @@ export function rebuildCanaries(events: Iterable<RewindEvent>): RebuiltCanary[] 
       const created = createdAt.get(e.run_id);
       if (created === undefined || created < current.canary.started_at) continue;
       current.runs += 1;
-      if (current.canary.state === 'running' && current.promote === 'manual' && current.runs >= current.threshold) {
+      if (current.canary.state === 'running' && current.policy.promote === 'manual' && windowReached(current.policy, current.runs)) {
         current.canary.state = 'healthy';
-        current.canary.reason = `healthy after ${current.runs} runs; waiting for an operator to promote`;
+        current.canary.reason = healthyReason(current.runs);
       }
     }
   }

@@ -40,6 +40,11 @@ export type Notify = (notification: { title: string; body: string }, onClick: ()
 
 export function createConsoleService({ connections, saveText, notify }: { connections: ConnectionManager; saveText?: SaveText; notify?: Notify }): ConsoleService {
   const rehearsals = consoleRehearsals(connections);
+  /** Reopening or resetting a sandbox would pull it from under a rehearsal running on it. */
+  const refuseDuringRehearsal = (connectionId: string, where: string, then: string) => {
+    const running = rehearsals.list().find((r) => r.connection_id === connectionId && (r.state === 'running' || r.state === 'setting_up' || r.state === 'awaiting_confirmation'));
+    if (running) throw new RewindError('BUSY', `A rehearsal of "${running.runbook_name}" is under way on ${where}.`, `Finish or abort it, then ${then}.`);
+  };
   // A mapped type over the contract: a connection method without a handler does not compile.
   const connectionHandlers: ConnectionHandlers = {
     'connections:list': async () => ({ connections: connections.list() }),
@@ -51,19 +56,12 @@ export function createConsoleService({ connections, saveText, notify }: { connec
     'snapshots:create': (input) => connections.createSnapshot(input),
     'sandbox:contents': async () => connections.sandboxContents(),
     'sandbox:reset': async () => {
-      const running = rehearsals.list().filter((r) => r.connection_id === SANDBOX_ID && (r.state === 'running' || r.state === 'setting_up' || r.state === 'awaiting_confirmation'));
-      if (running.length > 0) {
-        throw new RewindError('BUSY', `A rehearsal of "${running[0]!.runbook_name}" is under way on the sandbox.`, 'Finish or abort it, then reset the sandbox.');
-      }
+      refuseDuringRehearsal(SANDBOX_ID, 'the sandbox', 'reset the sandbox');
       return connections.resetSandbox();
     },
     'sandbox:getSettings': ({ connection_id }) => connections.sandboxSettings(connection_id),
     'sandbox:setSettings': async ({ connection_id, live_execution, allow_commands }) => {
-      // Reopening the sandbox would pull it from under a rehearsal running on it.
-      const running = rehearsals.list().filter((r) => r.connection_id === connection_id && (r.state === 'running' || r.state === 'setting_up' || r.state === 'awaiting_confirmation'));
-      if (running.length > 0) {
-        throw new RewindError('BUSY', `A rehearsal of "${running[0]!.runbook_name}" is under way on this sandbox.`, 'Finish or abort it, then change the live execution settings.');
-      }
+      refuseDuringRehearsal(connection_id, 'this sandbox', 'change the live execution settings');
       return connections.setSandboxSettings(connection_id, { live_execution, allow_commands });
     },
     'sandbox:listSecrets': ({ connection_id }) => connections.sandboxSecrets(connection_id),

@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { openSandbox, type SandboxOptions } from '../backends/engine-backend.js';
-import { createConnectionManager, type ConnectionManager, type CreateRemote } from './connections/connection-manager.js';
+import { createConnectionManager, type ConnectionManager, type CreateRemote, SANDBOX_ID } from './connections/connection-manager.js';
 import { createConsoleService, type ConsoleService, type Notify, type SaveText } from './console-service.js';
-import { SANDBOX_ID } from './connections/connection-manager.js';
 import { type SandboxRuntime, SandboxRuntimes } from './connections/sandbox-runtime.js';
 import { keychainVault, sessionVault, type SecretStore } from './connections/token-vault.js';
 

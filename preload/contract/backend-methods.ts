@@ -71,6 +71,8 @@ const method = <I extends z.ZodType, O extends z.ZodType>(
   ...meta,
 });
 
+const BACKFILL_LIMIT_ERROR = 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)';
+
 export const backendMethods = {
   'workflows:list': method(
     z.strictObject({ query: z.string().max(200).optional() }),
@@ -147,8 +149,8 @@ export const backendMethods = {
        * each of the others when one of its runs ends. Absent: all start at once.
        */
       max_concurrent: z
-        .number({ error: 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)' })
-        .int({ error: 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)' })
+        .number({ error: BACKFILL_LIMIT_ERROR })
+        .int({ error: BACKFILL_LIMIT_ERROR })
         .min(1, { error: 'max_concurrent must be at least 1: a backfill needs one run in flight to make progress' })
         .max(1000, { error: 'max_concurrent must be at most 1000; leave it out to start every run at once' })
         .optional(),

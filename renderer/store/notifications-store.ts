@@ -3,6 +3,7 @@ import type { ConnectionInfo, NotificationTarget, RewindEvent } from '../../prel
 import { api } from '../api/client.js';
 import { openRun, openWorkflow } from '../home/incident-actions.js';
 import { useConnections } from './connections-store.js';
+import { selectSelectedConnection } from './selectors.js';
 import { useToasts } from './toasts-store.js';
 
 /*
@@ -105,11 +106,11 @@ export const useNotifications = create<NotificationsActions>()((_set, get) => ({
     };
   },
   async open(connectionId, target) {
-    const connections = useConnections.getState();
-    if (connections.connections.find((c) => c.selected)?.id !== connectionId) {
-      await connections.select(connectionId);
+    const selectedId = () => selectSelectedConnection(useConnections.getState())?.id;
+    if (selectedId() !== connectionId) {
+      await useConnections.getState().select(connectionId);
       // The switch was refused (the connection is gone): its error shows in the connection list.
-      if (useConnections.getState().connections.find((c) => c.selected)?.id !== connectionId) return;
+      if (selectedId() !== connectionId) return;
     }
     if (target.kind === 'run') openRun(target.id);
     else openWorkflow(target.id);

@@ -21,6 +21,23 @@ export interface StoreFactory {
   location(name: string): string;
   /** Removes what the factory made (files, databases); after every store is closed. */
   dispose(): Promise<void>;
+  /**
+   * Why two instances in this one process cannot hold interleaved units of work, if they cannot: a
+   * case racing two engines in one process is then skipped on this store, with this reason printed.
+   */
+  readonly noConcurrentInstances?: string;
+}
+
+// better-sqlite3 waits for the other connection's write lock synchronously (busy_timeout), which
+// blocks the very event loop the holder needs to commit: the wait can only end in BUSY.
+export const SQLITE_NO_CONCURRENT_INSTANCES =
+  'two SQLite connections in one process cannot interleave units of work (busy_timeout blocks the event loop the lock holder needs); one process has one SqliteStore per file, whose FIFO orders its units of work';
+
+/** Skips a case on a store that cannot run two engines in one process, saying why (replicas race on PostgreSQL). */
+export function skipWithoutConcurrentInstances(factory: StoreFactory, title: string): boolean {
+  if (factory.noConcurrentInstances === undefined) return false;
+  console.log(`${factory.kind}: skipping "${title}": ${factory.noConcurrentInstances}`);
+  return true;
 }
 
 function sqliteFactory(): StoreFactory {
@@ -28,6 +45,7 @@ function sqliteFactory(): StoreFactory {
   const folder = () => (dir ??= mkdtempSync(join(tmpdir(), 'rewind-store-')));
   return {
     kind: 'sqlite',
+    noConcurrentInstances: SQLITE_NO_CONCURRENT_INSTANCES,
     location: (name) => join(folder(), `${name}.db`),
     open: async (name) => openSqliteStore(join(folder(), `${name}.db`)),
     dispose: async () => {

@@ -449,7 +449,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   const reopenSandbox = (id: string, c: Live, runtime: SandboxRuntime): Promise<EngineBackend> => {
     if (id === SANDBOX_ID) {
       const reopen = options.sandbox.reopen;
-      if (!reopen) throw cannotReopen();
+      if (!reopen) throw cannotReopen('reopen');
       return reopen(runtime);
     }
     return openSandboxChecked(c.url, (path) => openSandboxFile(path, runtime));
@@ -565,7 +565,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       serial(async () => {
         const c = sandboxConnection(id);
         // Refused before anything is saved when the sandbox could not be reopened with the new settings.
-        if (id === SANDBOX_ID && !options.sandbox.reopen) throw cannotReopen();
+        if (id === SANDBOX_ID && !options.sandbox.reopen) throw cannotReopen('reopen');
         const before = await runtimes.settings(id);
         const saved = await runtimes.setSettings(id, settings);
         try {
@@ -634,18 +634,15 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     resetSandbox: () =>
       serial(async () => {
         const reopen = options.sandbox.reopenWithDemo;
-        if (!reopen) throw new RewindError('FORBIDDEN', 'This console cannot reset its sandbox.', 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
+        if (!reopen) throw cannotReopen('reset');
         const before = localSandbox();
         const lost = await sandboxContents(before, options.sandbox.path);
         // A consistent copy first (online backup, WAL included): a reset by mistake is undone by opening it.
         await backupSandbox(before, lost.kept_as);
-        sandbox.stop();
-        await before.close();
-        await removeSandboxFiles(options.sandbox.path);
-        await attachSandbox(sandbox, await reopen(await runtimes.runtime(SANDBOX_ID)));
-        sandbox.everConnected = false;
-        await start(SANDBOX_ID, sandbox);
-        changed();
+        await reattach(SANDBOX_ID, sandbox, async () => {
+          await removeSandboxFiles(options.sandbox.path);
+          return reopen(await runtimes.runtime(SANDBOX_ID));
+        });
         return lost;
       }),
     onPush(listener) {
@@ -710,8 +707,8 @@ async function openSandboxChecked(path: string, open: (path: string) => Promise<
   return open(path);
 }
 
-function cannotReopen(): RewindError {
-  return new RewindError('FORBIDDEN', 'This console cannot reopen its sandbox.', 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
+function cannotReopen(verb: 'reopen' | 'reset'): RewindError {
+  return new RewindError('FORBIDDEN', `This console cannot ${verb} its sandbox.`, 'Start the console with its own sandbox file (the desktop app or `npm run web`).');
 }
 
 function duplicateName(name: string): RewindError {

@@ -6,33 +6,14 @@ import { contentHash, parseCodeFile } from '../../../main/code/code-files.js';
 import { CodeFolder } from '../../../main/code/code-folder.js';
 import { Engine } from '../../../main/engine/engine.js';
 import { openStoreAt } from '../../support/open-store.js';
-import { stores } from '../../support/stores.js';
+import { skipWithoutConcurrentInstances, stores } from '../../support/stores.js';
+import { yamlFile } from './code-fixtures.js';
 
 /*
  * A broken code file is visible (an event, once per content, cleared when fixed), and two engines
  * following one folder on one database — replicas — apply each change once: one new version, one
  * refusal, one unregister. Passes are driven with `rescan()`, so nothing waits on time.
  */
-
-const yamlFile = (name: string, threshold: number) => `name: ${name}
-description: Judges the defect rate
-schedule: "0 2 * * *"
-dsl:
-  defaults:
-    defect_rate: 0.02
-  nodes:
-    - id: load
-      type: task
-      params: { duration_ms: 10 }
-      next: [judge]
-    - id: judge
-      type: judgment
-      params:
-        rules:
-          - { field: defect_rate, op: ">", value: ${threshold}, outcome: warning }
-        default: pass
-      next: []
-`;
 
 describe.each(stores)('code folder refusals and replicas ($kind)', (factory) => {
   const dirs: string[] = [];
@@ -103,9 +84,9 @@ describe.each(stores)('code folder refusals and replicas ($kind)', (factory) => 
     expect((await eventsOf(engine!, 'code_file_accepted')).at(-1)).toMatchObject({ payload: { file: 'draft.yaml', hash: null, removed: true } });
   });
 
-  // Replicas are a PostgreSQL deployment; two SQLite engines in one process would wait on each other's
-  // synchronous busy timeout (schedules.test.ts races SQLite from a child process instead).
-  it.runIf(factory.kind === 'postgres')('two engines on one database following one folder: a change publishes one version, a breakage is refused once, a removal unregisters once', async () => {
+  // Replicas are a PostgreSQL deployment (schedules.test.ts races SQLite from a child process instead).
+  const racing = 'two engines on one database following one folder: a change publishes one version, a breakage is refused once, a removal unregisters once';
+  it.skipIf(skipWithoutConcurrentInstances(factory, racing))(racing, async () => {
     const { engines: [a, b], dir } = await engines(2);
     const file = join(dir, 'defects.yaml');
     writeFileSync(file, yamlFile('defects', 0.05));

@@ -9,6 +9,7 @@ import { RewindError } from '../../../main/engine/errors.js';
 import { rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
 import type { ErrorCode } from '../../../preload/contract/index.js';
 import { stores } from '../../support/stores.js';
+import { yamlFile } from './code-fixtures.js';
 
 /*
  * Workflows as code, on both stores: a folder of workflow files is the only author of CODE
@@ -24,26 +25,6 @@ const dsl = (threshold: number) => ({
     { id: 'judge', type: 'judgment', params: { rules: [{ field: 'defect_rate', op: '>', value: threshold, outcome: 'warning' }], default: 'pass' }, next: [] },
   ],
 });
-
-const yamlFile = (name: string, threshold: number, schedule = '0 2 * * *') => `name: ${name}
-description: Judges the defect rate
-schedule: "${schedule}"
-dsl:
-  defaults:
-    defect_rate: 0.02
-  nodes:
-    - id: load
-      type: task
-      params: { duration_ms: 10 }
-      next: [judge]
-    - id: judge
-      type: judgment
-      params:
-        rules:
-          - { field: defect_rate, op: ">", value: ${threshold}, outcome: warning }
-        default: pass
-      next: []
-`;
 
 async function refusal(fn: () => Promise<unknown>, code: ErrorCode): Promise<RewindError> {
   try {

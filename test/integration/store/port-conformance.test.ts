@@ -8,6 +8,7 @@ import { openPostgresStore } from '../../../main/engine/store/postgres/index.js'
 import type { ChainHead, Store, Tx } from '../../../main/engine/store/port.js';
 import { openSqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import { freshDatabase } from '../../support/postgres.js';
+import { SQLITE_NO_CONCURRENT_INSTANCES } from '../../support/stores.js';
 
 /*
  * What the engine relies on from a store, checked the same way on every adapter (Temporal's
@@ -35,10 +36,7 @@ const sqlite: StoreFactory = {
     const file = join(sqliteDir.path, `${Math.random().toString(36).slice(2)}.db`);
     return { open: async () => openSqliteStore(file) };
   },
-  // better-sqlite3 waits for the other connection's write lock synchronously (busy_timeout), which
-  // blocks the very event loop the holder needs to commit: the wait can only end in BUSY.
-  noConcurrentInstances:
-    'two SQLite connections in one process cannot interleave units of work (busy_timeout blocks the event loop the lock holder needs); one process has one SqliteStore per file, whose FIFO orders its units of work',
+  noConcurrentInstances: SQLITE_NO_CONCURRENT_INSTANCES,
   dispose: () => {
     if (sqliteDir.path) rmSync(sqliteDir.path, { recursive: true, force: true });
     sqliteDir.path = null;
