@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { SandboxSettings } from '../../preload/contract/index.js';
+import { secretNamePattern, type SandboxSettings } from '../../preload/contract/index.js';
 import { Dialog } from '../shared/Dialog.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
@@ -7,8 +7,6 @@ import { useConnections } from '../store/connections-store.js';
 import { useSandboxLive } from '../store/sandbox-live-store.js';
 import { selectSelectedConnection } from '../store/selectors.js';
 import { useUi } from '../store/ui-store.js';
-
-const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /**
  * A sandbox's live execution and its secrets. Off, http and command nodes answer their `sandbox`
@@ -43,7 +41,7 @@ export function SandboxLiveDialog() {
     );
   }
 
-  const nameOk = SECRET_NAME.test(name);
+  const nameOk = secretNamePattern.test(name);
   const onSaveSecret = async (e: FormEvent) => {
     e.preventDefault();
     if (await useSandboxLive.getState().setSecret(name, value)) {

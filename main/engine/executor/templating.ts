@@ -11,8 +11,6 @@ import { secretVariable } from './secrets.js';
  */
 
 const TEMPLATE = /\{\{([^{}]*)\}\}/g;
-/** Upper-case, as environment variables are: REWIND_SECRET_<NAME> (the console's keychain names alike). */
-const SECRET_NAME = secretNamePattern;
 
 export type TemplateRef = { kind: 'ctx'; path: string } | { kind: 'secret'; name: string };
 
@@ -28,7 +26,7 @@ export function templateRefs(text: string): { refs: TemplateRef[]; problem: stri
       refs.push({ kind: 'ctx', path });
     } else if (inner.startsWith('secret.')) {
       const name = inner.slice('secret.'.length);
-      if (!SECRET_NAME.test(name)) {
+      if (!secretNamePattern.test(name)) {
         return { refs, problem: `{{${inner}}}: '${name}' is not a valid secret name (upper-case letters, digits and _, starting with a letter)` };
       }
       refs.push({ kind: 'secret', name });
