@@ -86,10 +86,20 @@ test("another operator's rollback fires a desktop notification; a click opens th
     await console.page.keyboard.press('Enter');
   };
   const rollback = async (to: number) => expect((await fetch(`${server!.url}/api/v1/workflows/${target!.id}/versions/${to}/rollback`, { method: 'POST', headers: auth })).status).toBe(200);
+  // A mute is main's once it answers: wait until the palette offers the opposite before the next rollback.
+  const offered = async () => {
+    await console.page.keyboard.press('Control+k');
+    await console.page.keyboard.type('mute desktop notifications');
+    const texts = await console.page.getByTestId('palette-item').allTextContents();
+    await console.page.keyboard.press('Escape');
+    return texts.find((t) => t.includes('desktop notifications of')) ?? '';
+  };
   await palette('Mute desktop notifications');
+  await expect.poll(offered).toContain('Unmute desktop notifications');
   await rollback(target!.from);
   await expect(console.toasts.filter({ hasText: `Rolled back v${target!.to} → v${target!.from}` })).toHaveCount(1);
   await palette('Unmute desktop notifications');
+  await expect.poll(offered).toContain('Mute desktop notifications');
   await rollback(target!.to);
   const first = `mina.kim rolled back ${target!.name} | v${target!.from} → v${target!.to}`;
   // Events are handled in order: once the third rollback's notification is there, the muted one would have been too.
