@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendMethod } from '../../preload/contract/backend-methods.js';
 import type { Engine } from '../engine/engine.js';
-import { RunbookStore } from '../engine/runbook-store.js';
-import { reportMarkdown } from '../runbooks/report.js';
-import { loadSampleRunbooks } from '../runbooks/samples.js';
-import { type Runbook, type StoredRunbook, exportRunbook, parseRunbook } from '../runbooks/schema.js';
+import { RunbookStore } from '../engine/runbooks/store.js';
+import { reportMarkdown } from '../engine/runbooks/report.js';
+import { loadSampleRunbooks } from '../engine/runbooks/samples.js';
+import { type Runbook, type StoredRunbook, exportRunbook, parseRunbook } from '../engine/runbooks/format.js';
 import type { Handler } from './handler.js';
 
 /*

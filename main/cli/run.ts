@@ -5,7 +5,7 @@ import type { EngineBackend } from '../backends/engine-backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
-import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../server/protocol.js';
+import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../protocol/wire.js';
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
 import { checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';

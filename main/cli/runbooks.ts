@@ -4,7 +4,7 @@ import type { RehearsalSession, StepRecord, StoredRehearsal, StoredRunbook } fro
 import type { Backend } from '../backends/backend.js';
 import { RewindError } from '../engine/errors.js';
 import { createRehearsalSessions } from '../ipc/rehearsals/rehearsal-sessions.js';
-import { formatDuration } from '../runbooks/schema.js';
+import { formatDuration } from '../engine/runbooks/format.js';
 import { table } from './format.js';
 
 /*

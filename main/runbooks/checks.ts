@@ -2,7 +2,7 @@ import type { Run, Workflow } from '../../preload/contract/entities.js';
 import type { Backend, CallContext } from '../backends/backend.js';
 import { RewindError } from '../engine/errors.js';
 import { jsonEqual } from '../engine/executor/json-equal.js';
-import type { HealthCheck } from './schema.js';
+import type { HealthCheck } from '../engine/runbooks/format.js';
 
 /*
  * Health checks, as seed 003's validation script runs them: a workflow's failure rate (trigger:

@@ -2,9 +2,9 @@ import type { Backend, CallContext } from '../backends/backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { evaluateCheck, resolveWorkflow, type CheckResult } from './checks.js';
 import type { Scenario } from './scenarios.js';
-import type { HealthCheck, RehearsalRecord, RollbackRecord, Runbook, RunbookAction, RunbookStep, StepKind, StepRecord } from './schema.js';
+import type { HealthCheck, RehearsalRecord, RollbackRecord, Runbook, RunbookAction, RunbookStep, StepKind, StepRecord } from '../engine/runbooks/format.js';
 
-export { reportMarkdown } from './report.js';
+export { reportMarkdown } from '../engine/runbooks/report.js';
 
 /*
  * A rehearsal executes a runbook for real against a backend (the sandbox, or a live server): actions

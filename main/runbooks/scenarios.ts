@@ -4,7 +4,7 @@ import { canaryLineSample, defectRateCanary, defectRateVersions, etlVersions } f
 import type { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { evaluateCheck, resolveWorkflow } from './checks.js';
-import type { RollbackLevel } from './schema.js';
+import type { RollbackLevel } from '../engine/runbooks/format.js';
 
 /*
  * Scenarios set up an incident in a sandbox before a rehearsal, through the Backend like any client:

@@ -6,7 +6,7 @@ import { openServedStore } from './open-store.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { recordRefusal } from '../backends/refusal-audit.js';
 import { attachCodeFolder } from '../backends/engine-backend.js';
-import { environmentNameSchema } from './protocol.js';
+import { environmentNameSchema } from '../protocol/wire.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 import { type KeySource, loadWebhookKey } from './webhook-key.js';

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { RewindEvent } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
-import { closeCodes, flattenEvent } from './protocol.js';
+import { closeCodes, flattenEvent } from '../protocol/wire.js';
 
 export interface EventStreamOptions {
   backend: Backend;

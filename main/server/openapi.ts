@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type BackendMethod, backendMethodNames, backendMethods, rewindErrorSchema } from '../../preload/contract/index.js';
-import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from './protocol.js';
+import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from '../protocol/wire.js';
 
 /*
  * The OpenAPI 3.1 document of a workflow server, generated from the contract (each backend method's

@@ -25,8 +25,8 @@ import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJ
 import { type LogFormat, createLogger, redactUrl } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from './protocol.js';
-import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from './routes.js';
+import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from '../protocol/wire.js';
+import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from '../protocol/routes.js';
 import type { Identity, TokenStore } from './tokens.js';
 
 export interface ServerOptions {

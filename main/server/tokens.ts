@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import type { Role } from '../../preload/contract/index.js';
 import { RewindError } from '../engine/errors.js';
-import type { TokenInfo } from './protocol.js';
+import type { TokenInfo } from '../protocol/wire.js';
 
 /** Who a request is: the token's id (for revocation), its name (the audit log's actor) and its role. */
 export interface Identity {

@@ -6,7 +6,7 @@ import { RewindError } from '../engine/errors.js';
 import { WEBHOOK_DEAD_LETTERED } from '../engine/webhooks/outbox.js';
 import type { SecretBox } from '../engine/webhooks/secret-box.js';
 import { eventText } from '../engine/webhooks/text.js';
-import { flattenEvent } from './protocol.js';
+import { flattenEvent } from '../protocol/wire.js';
 
 /*
  * Delivers the webhook outbox (main/engine/webhooks/outbox.ts). Every replica runs one worker; they

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { rawRollbackCommit } from './raw-rollback.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type EngineBackend, openSandbox } from '../../main/backends/engine-backend.js';
-import { flattenEvent } from '../../main/server/protocol.js';
+import { flattenEvent } from '../../main/protocol/wire.js';
 import { type RunningServer, createServer } from '../../main/server/server.js';
 import { TokenStore } from '../../main/server/tokens.js';
 import type { Dsl, RewindEvent } from '../../preload/contract/index.js';

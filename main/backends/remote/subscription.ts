@@ -1,6 +1,6 @@
 import WebSocket, { type RawData } from 'ws';
 import type { RewindEvent } from '../../../preload/contract/index.js';
-import { closeCodes, unflattenEvent, wireEventSchema } from '../../server/protocol.js';
+import { closeCodes, unflattenEvent, wireEventSchema } from '../../protocol/wire.js';
 import type { SubscribeOptions, SubscriptionState } from '../backend.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { isTlsFailure } from './errors.js';

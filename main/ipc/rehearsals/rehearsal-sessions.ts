@@ -4,9 +4,9 @@ import type { ConsoleMethods, RehearsalSession, ScenarioInfo } from '../../../pr
 import type { Backend } from '../../backends/backend.js';
 import { RewindError, toErrorData } from '../../engine/errors.js';
 import { type RehearsalProgress, rehearse } from '../../runbooks/rehearsal.js';
-import { formatDuration } from '../../runbooks/schema.js';
+import { formatDuration } from '../../engine/runbooks/format.js';
 import { type Scenario, scenarioFor, scenarios } from '../../runbooks/scenarios.js';
-import type { RehearsalRecord, RunbookStep, StoredRunbook } from '../../runbooks/schema.js';
+import type { RehearsalRecord, RunbookStep, StoredRunbook } from '../../engine/runbooks/format.js';
 import { type ConnectionManager, type ConsolePush, SANDBOX_ID } from '../connections/connection-manager.js';
 
 /*

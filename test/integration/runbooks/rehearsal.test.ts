@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type RehearsalProgress, rehearse, reportMarkdown } from '../../../main/runbooks/rehearsal.js';
-import { loadSampleRunbooks } from '../../../main/runbooks/samples.js';
+import { loadSampleRunbooks } from '../../../main/engine/runbooks/samples.js';
 import { scenarioFor } from '../../../main/runbooks/scenarios.js';
-import { RunbookStore } from '../../../main/engine/runbook-store.js';
-import type { Runbook } from '../../../main/runbooks/schema.js';
+import { RunbookStore } from '../../../main/engine/runbooks/store.js';
+import type { Runbook } from '../../../main/engine/runbooks/format.js';
 import { demoSandbox, samplesDir } from './fixtures.js';
 
 const samples = loadSampleRunbooks(samplesDir);

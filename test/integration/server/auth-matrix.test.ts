@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleAllows } from '../../../main/server/protocol.js';
-import { routes } from '../../../main/server/routes.js';
+import { roleAllows } from '../../../main/protocol/wire.js';
+import { routes } from '../../../main/protocol/routes.js';
 import { type Role, backendMethods } from '../../../preload/contract/index.js';
 import { type TestServer, api, dsls, startServer, uniqueName } from './harness.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSandbox } from '../../../main/backends/engine-backend.js';
-import { matchRoute, routes } from '../../../main/server/routes.js';
+import { matchRoute, routes } from '../../../main/protocol/routes.js';
 import { type ErrorCode, errorCodes, httpStatusOf } from '../../../preload/contract/index.js';
 import { sqliteDb } from '../../unit/engine/fixtures.js';
 import { type TestServer, api, dsls, repoRoot, startServer, tempDir, uniqueName } from './harness.js';

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeCodes, unflattenEvent, wireEventSchema } from '../../../main/server/protocol.js';
+import { closeCodes, unflattenEvent, wireEventSchema } from '../../../main/protocol/wire.js';
 import { type TestServer, api, dsls, eventually, startServer, uniqueName } from './harness.js';
 
 interface Client {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
-import { RunbookStore } from '../../../main/engine/runbook-store.js';
+import { RunbookStore } from '../../../main/engine/runbooks/store.js';
 import { type PostgresStore, openPostgresStore } from '../../../main/engine/store/postgres/index.js';
 import { migrations } from '../../../main/engine/store/postgres/migrations/index.js';
 import { httpStatusOf } from '../../../preload/contract/errors.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../../main/backends/remote/backoff.js';
 import { exitCodeOf } from '../../../main/cli/run.js';
-import { flattenEvent, unflattenEvent, wireEventSchema } from '../../../main/server/protocol.js';
+import { flattenEvent, unflattenEvent, wireEventSchema } from '../../../main/protocol/wire.js';
 import type { RewindEvent } from '../../../preload/contract/index.js';
 
 const event = fc.record({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { reportMarkdown } from '../../../main/runbooks/report.js';
-import { formatDuration } from '../../../main/runbooks/schema.js';
-import type { RehearsalRecord, Runbook } from '../../../main/runbooks/schema.js';
+import { reportMarkdown } from '../../../main/engine/runbooks/report.js';
+import { formatDuration } from '../../../main/engine/runbooks/format.js';
+import type { RehearsalRecord, Runbook } from '../../../main/engine/runbooks/format.js';
 
 const runbook: Runbook = {
   name: 'Config rollback',

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
-import { levelTargetMs } from '../../../main/runbooks/schema.js';
-import { loadSampleRunbooks } from '../../../main/runbooks/samples.js';
-import { exportRunbook, parseRunbook } from '../../../main/runbooks/schema.js';
+import { levelTargetMs } from '../../../main/engine/runbooks/format.js';
+import { loadSampleRunbooks } from '../../../main/engine/runbooks/samples.js';
+import { exportRunbook, parseRunbook } from '../../../main/engine/runbooks/format.js';
 
 const good = `
 name: Roll back the ML pipeline

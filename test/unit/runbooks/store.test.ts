@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../../main/engine/engine.js';
-import type { RehearsalRecord, Runbook } from '../../../main/runbooks/schema.js';
-import { RunbookStore } from '../../../main/engine/runbook-store.js';
+import type { RehearsalRecord, Runbook } from '../../../main/engine/runbooks/format.js';
+import { RunbookStore } from '../../../main/engine/runbooks/store.js';
 import { sqliteDb } from '../engine/fixtures.js';
 
 const cleanup: Array<() => Promise<void>> = [];

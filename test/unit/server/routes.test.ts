@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildInput, matchRoute, parseIfMatch, routes, splitInput } from '../../../main/server/routes.js';
+import { buildInput, matchRoute, parseIfMatch, routes, splitInput } from '../../../main/protocol/routes.js';
 import { backendMethodNames, backendMethods } from '../../../preload/contract/index.js';
 
 describe('server routes, derived from the contract', () => {

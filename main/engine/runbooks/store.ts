@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RewindError } from './errors.js';
+import { RewindError } from '../errors.js';
 import {
   type RehearsalRecord,
   type Runbook,
@@ -9,8 +9,8 @@ import {
   storedRehearsalSchema,
   storedRunbookSchema,
   validateRunbook,
-} from '../runbooks/schema.js';
-import type { Queryable } from './store/port.js';
+} from './format.js';
+import type { Queryable } from '../store/port.js';
 
 /*
  * Runbooks and rehearsals in the engine's store (migration 0030), through the storage port like the engine's own tables. Rows are read back through the

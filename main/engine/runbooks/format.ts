@@ -1,10 +1,10 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
-import { type Runbook, runbookSchema } from '../../preload/contract/runbooks.js';
-import { RewindError } from '../engine/errors.js';
+import { type Runbook, runbookSchema } from '../../../preload/contract/runbooks.js';
+import { RewindError } from '../errors.js';
 
 /* Parsing and printing runbooks; the schemas themselves are the contract's (preload/contract/runbooks.ts). */
-export * from '../../preload/contract/runbooks.js';
+export * from '../../../preload/contract/runbooks.js';
 export type RunbookFormat = 'yaml' | 'json';
 
 const HINT = 'Fix the field named in the message and import the runbook again; docs: assets/runbooks/ holds working examples.';

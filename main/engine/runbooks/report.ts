@@ -1,4 +1,4 @@
-import { type RehearsalRecord, type Runbook, formatDuration, levelTargetText, plannedMs } from './schema.js';
+import { type RehearsalRecord, type Runbook, formatDuration, levelTargetText, plannedMs } from './format.js';
 
 /*
  * The post-incident report of seed 003 ("롤백 사후 분석 보고서"): basic information, cause, prevention
