@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../../main/engine/store/postgres/index.js';
+import { latestSchemaVersion } from '../../../main/engine/store/postgres/migrations/index.js';
 import { freePort } from '../../../scripts/local-postgres.js';
 
 /* `npm run pg`: a local PostgreSQL for trying replicas, its URL printed, stopped cleanly by Ctrl-C. */
@@ -44,7 +45,7 @@ describe('npm run pg', () => {
     expect(url).toMatch(new RegExp(`^postgres://postgres:[0-9a-f]+@127\\.0\\.0\\.1:${port}/rewind$`));
 
     const store = await openPostgresStore({ url });
-    expect(store.schemaVersion).toBe(110);
+    expect(store.schemaVersion).toBe(latestSchemaVersion);
     await store.close();
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

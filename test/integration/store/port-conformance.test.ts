@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
 import { openPostgresStore } from '../../../main/engine/store/postgres/index.js';
+import { latestSchemaVersion } from '../../../main/engine/store/postgres/migrations/index.js';
 import type { ChainHead, Store, Tx } from '../../../main/engine/store/port.js';
 import { openSqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import { freshDatabase } from '../../support/postgres.js';
@@ -95,7 +96,7 @@ function describePortConformance(factory: StoreFactory): void {
       const { store } = await openOne();
       expect(store.kind).toBe(factory.kind);
       expect(store.healthy).toBe(true);
-      expect(store.schemaVersion).toBe(110);
+      expect(store.schemaVersion).toBe(latestSchemaVersion);
       expect(await store.transaction((tx) => tx.lockHead())).toEqual({ seq: 0, hash: GENESIS });
     });
 

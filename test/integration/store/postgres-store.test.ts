@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RewindError } from '../../../main/engine/errors.js';
 import { RunbookStore } from '../../../main/engine/runbooks/store.js';
 import { type PostgresStore, openPostgresStore } from '../../../main/engine/store/postgres/index.js';
-import { migrations } from '../../../main/engine/store/postgres/migrations/index.js';
+import { latestSchemaVersion, migrations } from '../../../main/engine/store/postgres/migrations/index.js';
 import { httpStatusOf } from '../../../preload/contract/errors.js';
 import { freePort } from '../../../scripts/local-postgres.js';
 import { freshDatabase, sharedServerUrl, terminateSessions, withDatabase } from '../../support/postgres.js';
@@ -55,7 +55,7 @@ describe('PostgreSQL migrations', () => {
   it('build the schema on a fresh database: versions recorded, the chain head seeded, events append-only', async () => {
     const url = await freshDatabase('migrate');
     const store = await open(url);
-    expect(store.schemaVersion).toBe(110);
+    expect(store.schemaVersion).toBe(latestSchemaVersion);
     expect(await tables(url)).toEqual([
       'backfills',
       'canaries',
@@ -148,7 +148,7 @@ describe('PostgreSQL migrations', () => {
     await first.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"));
     await first.close();
     const again = await open(url);
-    expect(again.schemaVersion).toBe(110);
+    expect(again.schemaVersion).toBe(latestSchemaVersion);
     expect(await again.read.get('SELECT count(*) AS n FROM schema_migrations')).toEqual({ n: migrations.length });
     expect(await again.read.all('SELECT key, value FROM meta')).toEqual([{ key: 'kept', value: 'yes' }]);
   });
@@ -160,7 +160,7 @@ describe('PostgreSQL migrations', () => {
     const err = await refusal(openPostgresStore({ url }), 'SCHEMA_TOO_NEW');
     expect(err.message).toContain('schema version 990');
     expect(err.hint).toContain('was not changed');
-    expect(err.details).toEqual({ schema_version: 990, supported: 110 });
+    expect(err.details).toEqual({ schema_version: 990, supported: latestSchemaVersion });
     expect(await tables(url)).toEqual(['schema_migrations']);
     expect(await sql(url, 'SELECT version, name, applied_at FROM schema_migrations')).toEqual([{ version: 990, name: 'from-the-future', applied_at: 'then' }]);
   });
@@ -168,7 +168,7 @@ describe('PostgreSQL migrations', () => {
   it('serialize replicas that start at once: every one opens, each migration applied once', async () => {
     const url = await freshDatabase('concurrent');
     const opened = await Promise.all([1, 2, 3, 4].map((i) => open(url, `starter-${i}`)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([110, 110, 110, 110]);
+    expect(opened.map((s) => s.schemaVersion)).toEqual([latestSchemaVersion, latestSchemaVersion, latestSchemaVersion, latestSchemaVersion]);
     expect(await opened[0]!.read.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual(migrations.map(({ version }) => ({ version })));
     expect(await opened[3]!.read.get('SELECT count(*) AS n FROM chain_head')).toEqual({ n: 1 });
   });
