@@ -45,6 +45,9 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
                       REWIND_WEBHOOK_KEY holds the value itself. Every replica needs the same.
                       [SQLite: FILE.webhook-key beside the database, made on first start;
                        PostgreSQL: none, and then no webhooks]
+  --allow-private-webhooks  let webhooks reach loopback and private addresses (10/8, 172.16/12,
+                      192.168/16, 127/8, fc00::/7…); refused otherwise. Metadata and link-local
+                      addresses (169.254/16, fd00:ec2::254) are refused always, for http nodes too  REWIND_ALLOW_PRIVATE_WEBHOOKS=1
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME,
 and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (unless a run's context sets server).
@@ -75,6 +78,7 @@ const envNames = {
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
   'code-dir': 'REWIND_CODE_DIR',
+  'allow-private-webhooks': 'REWIND_ALLOW_PRIVATE_WEBHOOKS',
 } as const;
 type Setting = keyof typeof envNames;
 
@@ -94,12 +98,13 @@ function numberOption(flags: Partial<Record<Setting, string | boolean>>, name: S
   return n;
 }
 
-function demoOption(flags: Partial<Record<Setting, string | boolean>>): boolean {
-  if (flags.demo === true) return true;
-  const env = process.env[envNames.demo];
+/** A switch: its flag, else its environment variable (1, true, 0 or false). */
+function switchOption(flags: Partial<Record<Setting, string | boolean>>, name: 'demo' | 'allow-private-webhooks', what: string): boolean {
+  if (flags[name] === true) return true;
+  const env = process.env[envNames[name]];
   if (env === undefined || env === '' || env === '0' || env === 'false') return false;
   if (env === '1' || env === 'true') return true;
-  return fail(`REWIND_DEMO must be 1, true, 0 or false; got "${env}".`, 'Set REWIND_DEMO=1 to seed an empty database with the demo workflows.');
+  return fail(`${envNames[name]} must be 1, true, 0 or false; got "${env}".`, `Set ${envNames[name]}=1 to ${what}.`);
 }
 
 async function main(): Promise<void> {
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
         'max-response-bytes': { type: 'string' },
         'code-dir': { type: 'string' },
         'webhook-key-file': { type: 'string' },
+        'allow-private-webhooks': { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -147,7 +153,8 @@ async function main(): Promise<void> {
   const rate = numberOption(parsed, 'rate-limit', 0);
   const db = setting(parsed, 'db').value ?? (process.env.REWIND_DATABASE_URL || './rewind.db');
   const host = setting(parsed, 'host').value ?? '127.0.0.1';
-  const demo = demoOption(parsed);
+  const demo = switchOption(parsed, 'demo', 'seed an empty database with the demo workflows');
+  const allowPrivateWebhooks = switchOption(parsed, 'allow-private-webhooks', 'let webhooks reach loopback and private addresses');
   const tlsCert = setting(parsed, 'tls-cert').value;
   const tlsKey = setting(parsed, 'tls-key').value;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key (REWIND_TLS_CERT and REWIND_TLS_KEY) go together.', 'Pass both PEM files, or neither.');
@@ -200,6 +207,7 @@ async function main(): Promise<void> {
         limits: { maxResponseBytes },
         serverContext,
         ...(webhookKey ? { webhookKey: webhookKey.key } : {}),
+        allowPrivateWebhooks,
       },
     });
     const codeDir = setting(parsed, 'code-dir').value;
@@ -277,6 +285,7 @@ async function main(): Promise<void> {
         engine: backend.engine,
         box: backend.webhooks.box!,
         owner: served.replica,
+        egress: { allowPrivate: allowPrivateWebhooks },
         onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'webhook delivery failed'),
       }).start()
     : null;

@@ -28,7 +28,7 @@ export interface OpenStoreOptions {
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
-  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext'>;
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext' | 'allowPrivateWebhooks'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
 }
@@ -96,6 +96,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     ...(serve.allowBrokenChain === undefined ? {} : { allowBrokenChain: serve.allowBrokenChain }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.webhookKey ? { webhookKey: serve.webhookKey } : {}),
+    ...(serve.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
   });
   return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy };
 }
