@@ -6,6 +6,7 @@ import { openServedStore } from './open-store.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { recordRefusal } from '../backends/refusal-audit.js';
 import { attachCodeFolder } from '../backends/engine-backend.js';
+import { DEFAULT_CODE_RESCAN_MS } from '../code/code-folder.js';
 import { environmentNameSchema } from '../protocol/wire.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
@@ -41,6 +42,8 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
   --code-dir DIR      workflows as code: every *.yaml, *.yml, *.json below DIR (name, description,
                       schedule, dsl) is a CODE workflow, kept in line as the files change  REWIND_CODE_DIR
+  --code-rescan-ms N  how often the code folder is read again in full, whatever fs.watch reported
+                      (it can miss a folder swapped by a rename, or an edit after sed -i) [30000]  REWIND_CODE_RESCAN_MS
   --webhook-key-file FILE  the key webhook secrets are sealed with (32 bytes, hex or base64);
                       REWIND_WEBHOOK_KEY holds the value itself. Every replica needs the same.
                       [SQLite: FILE.webhook-key beside the database, made on first start;
@@ -78,6 +81,7 @@ const envNames = {
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
   'code-dir': 'REWIND_CODE_DIR',
+  'code-rescan-ms': 'REWIND_CODE_RESCAN_MS',
   'allow-private-webhooks': 'REWIND_ALLOW_PRIVATE_WEBHOOKS',
 } as const;
 type Setting = keyof typeof envNames;
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
         'allow-commands': { type: 'boolean', default: false },
         'max-response-bytes': { type: 'string' },
         'code-dir': { type: 'string' },
+        'code-rescan-ms': { type: 'string' },
         'webhook-key-file': { type: 'string' },
         'allow-private-webhooks': { type: 'boolean' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -162,6 +167,7 @@ async function main(): Promise<void> {
   const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
   if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   const maxResponseBytes = numberOption(parsed, 'max-response-bytes', 1024 * 1024, 1);
+  const codeRescanMs = numberOption(parsed, 'code-rescan-ms', DEFAULT_CODE_RESCAN_MS, 50);
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
@@ -215,9 +221,10 @@ async function main(): Promise<void> {
       const folder = await attachCodeFolder(served.backend, {
         dir: codeDir,
         allowCommands: parsed['allow-commands'] === true,
+        rescanMs: codeRescanMs,
         log: (level, message, fields) => logger[level](fields, message),
       });
-      process.stdout.write(`Code folder ${folder.dir}: ${(await served.backend.engine.workflows.codeWorkflows()).length} CODE workflows, watched for changes.\n`);
+      process.stdout.write(`Code folder ${folder.dir}: ${(await served.backend.engine.workflows.codeWorkflows()).length} CODE workflows, watched for changes and read again every ${codeRescanMs / 1000} s.\n`);
     }
     const tokens = new TokenStore(served.backend.engine);
     opened = { served, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
