@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       logger,
       environment: environment?.data ?? null,
       onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
-      replica: { id: served.replica, store: served.store, healthy: served.healthy },
+      replica: { id: served.replica, store: served.store, healthy: served.healthy, probe: served.probe },
       demo,
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
