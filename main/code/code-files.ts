@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { Composer, type Document, LineCounter, Parser } from 'yaml';
 import { z } from 'zod';
 import type { Dsl } from '../../preload/contract/entities.js';
-import { safeName } from '../../preload/contract/names.js';
+import { safeName, safeText } from '../../preload/contract/names.js';
 import { validateCron } from '../engine/cron.js';
 import { validateDsl } from '../engine/dsl/graph.js';
 import { RewindError } from '../engine/errors.js';
@@ -43,7 +43,7 @@ export interface ParseOptions {
 
 const fileSchema = z.strictObject({
   name: safeName(z.string().trim().min(1).max(200)),
-  description: z.string().max(5000).default(''),
+  description: safeText(z.string().max(5000)).default(''),
   schedule: z.string().max(200).nullable().default(null),
   dsl: z.unknown(),
 });
