@@ -11,6 +11,7 @@ import { environmentNameSchema } from '../protocol/wire.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 import { type KeySource, loadWebhookKey } from './webhook-key.js';
+import { SecretBox } from '../engine/webhooks/secret-box.js';
 import { WebhookWorker } from './webhook-worker.js';
 import { isPostgresUrl } from '../engine/store/postgres/index.js';
 
@@ -188,7 +189,8 @@ async function main(): Promise<void> {
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let webhookKey: KeySource;
   try {
-    webhookKey = loadWebhookKey({ env: process.env.REWIND_WEBHOOK_KEY || undefined, file: parsed['webhook-key-file'], sqlitePath: isPostgresUrl(db) ? null : db });
+    // The key file beside a SQLite database is looked for (and made) only once the database opened, below.
+    webhookKey = loadWebhookKey({ env: process.env.REWIND_WEBHOOK_KEY || undefined, file: parsed['webhook-key-file'], sqlitePath: null });
   } catch (err) {
     const data = toErrorData(err);
     fail(data.message, data.hint);
@@ -216,6 +218,16 @@ async function main(): Promise<void> {
         allowPrivateWebhooks,
       },
     });
+    if (!webhookKey && !isPostgresUrl(db)) {
+      try {
+        webhookKey = loadWebhookKey({ sqlitePath: db });
+      } catch (err) {
+        await served.backend.close();
+        const data = toErrorData(err);
+        fail(data.message, data.hint);
+      }
+      if (webhookKey) served.backend.webhooks.useBox(new SecretBox(webhookKey.key));
+    }
     const codeDir = setting(parsed, 'code-dir').value;
     if (codeDir !== undefined) {
       const folder = await attachCodeFolder(served.backend, {

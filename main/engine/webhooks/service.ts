@@ -96,11 +96,24 @@ function notFound(id: string): RewindError {
 export class WebhookService {
   constructor(
     private readonly engine: Engine,
-    /** Seals and opens secrets; null where no webhook key was given. */
-    readonly box: SecretBox | null,
+    /** Seals and opens secrets; null where no webhook key was given (yet: see `useBox`). */
+    private sealer: SecretBox | null,
     /** Loopback and private addresses may be receivers (--allow-private-webhooks). */
     private readonly allowPrivate = false,
   ) {}
+
+  /** Seals and opens secrets; null where no webhook key was given. */
+  get box(): SecretBox | null {
+    return this.sealer;
+  }
+
+  /**
+   * The key that arrives after the store opened: a SQLite server's key file is made beside its
+   * database only once that database opened, so a path refused at start leaves no file beside it.
+   */
+  useBox(box: SecretBox): void {
+    this.sealer = box;
+  }
 
   async create(input: { url: string; secret: string; events?: string[] | undefined; workflows?: string[] | undefined }, actor: string): Promise<Webhook> {
     const box = this.box;
