@@ -47,7 +47,9 @@ export function egressRefusal(options: Pick<EgressOptions, 'what' | 'allowFlag'>
   const hint =
     rule === 'loopback' || rule === 'private'
       ? `Point the ${options.what} at a public address${options.allowFlag ? `, or start the server with ${options.allowFlag} if it is meant to reach internal services` : ''}.`
-      : `Point the ${options.what} at the service itself; nothing Rewind sends may reach a metadata service (its answers hold cloud credentials).`;
+      : rule === 'reserved'
+        ? `Point the ${options.what} at one host's address.`
+        : `Point the ${options.what} at the service itself; nothing Rewind sends may reach a metadata service (its answers hold cloud credentials).`;
   return new RewindError('EGRESS_REFUSED', `The ${options.what} may not connect to ${where}: ${ruleText[rule]}.`, hint, { host, address, rule });
 }
 
