@@ -62,6 +62,8 @@ export interface SandboxOptions {
   runSchedules?: boolean;
   /** The key webhook secrets are sealed with (a workflow server's; see main/server/webhook-key.ts). None: adding a webhook is refused. */
   webhookKey?: Buffer;
+  /** Loopback and private addresses may receive webhooks (the server's --allow-private-webhooks). */
+  allowPrivateWebhooks?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -220,11 +222,11 @@ export class EngineBackend implements Backend {
   /** Webhooks over this engine; they seal secrets only when the backend was given a webhook key. */
   readonly webhooks: WebhookService;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer } = {}) {
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer; allowPrivateWebhooks?: boolean } = {}) {
     this.engine = engine;
     this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
     this.location = options.location;
-    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null);
+    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null, options.allowPrivateWebhooks ?? false);
     this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
     this.defaultActor = actor;
   }
@@ -346,7 +348,10 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands, ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}) });
+  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands,
+    ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}),
+    ...(options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+  });
   if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
   return backend;
 }

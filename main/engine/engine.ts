@@ -4,6 +4,7 @@ import type { ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../..
 import { CanaryService } from './canary.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
+import { Egress, type EgressOptions } from './egress/egress.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
@@ -52,6 +53,12 @@ export interface EngineOptions {
   random?: () => number;
   /** Fire schedules while open (a server; the console's sandbox). Otherwise `schedules.tick()` fires them when called. */
   runSchedules?: boolean;
+  /**
+   * How http nodes resolve names and open connections (the system's by default): tests inject a
+   * resolver and a connector to see that a refused address is never dialled. The policy itself is
+   * fixed: metadata and link-local refused, private ranges allowed (see main/engine/egress/).
+   */
+  egress?: Pick<EgressOptions, 'resolve' | 'connect'>;
   /** Hears a schedule that could not be handled in a pass (it is tried again in the next). */
   onScheduleError?: (err: unknown) => void;
 }
@@ -70,6 +77,7 @@ export class Engine {
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
+  private readonly egress: Egress | null;
 
   private constructor(
     readonly store: Store,
@@ -88,6 +96,7 @@ export class Engine {
       beforeSwitch: (wf, to, type, ts, actor) => canaries.supersede(wf, to, type, ts, actor),
       refuseArchive: (wf, version) => canaries.refuseArchive(wf, version),
     };
+    this.egress = options.egress ? new Egress({ allowPrivate: true, what: 'http node', ...options.egress }) : null;
     this.runs = new RunService(core, this.workflows, this.versions, canaries, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
@@ -96,6 +105,7 @@ export class Engine {
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(),
         ...(options.limits ? { limits: options.limits } : {}),
         ...(options.serverContext ? { serverContext: options.serverContext } : {}),
+        ...(this.egress ? { egress: this.egress } : {}),
       },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
@@ -282,6 +292,7 @@ export class Engine {
     this.core.stop();
     if (this.store.healthy) await this.runs.close(this.systemActor);
     await this.lease.release();
+    await this.egress?.close();
     await this.store.close();
   }
 }

@@ -7,6 +7,7 @@ import { runCommandNode } from './executor/command-node.js';
 import { runHttpNode } from './executor/http-node.js';
 import { type RealNodeLimits, sleep } from './executor/real-node.js';
 import type { SecretSource } from './executor/secrets.js';
+import type { Egress } from './egress/egress.js';
 
 const SET_WAITING = "UPDATE runs SET status = 'waiting' WHERE run_id = ? AND status = 'running'";
 const SET_RUNNING = "UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'waiting'";
@@ -37,6 +38,8 @@ export interface RealWorkOptions {
   allowCommands: boolean;
   /** See EngineOptions.serverContext. */
   serverContext?: Promise<Record<string, unknown>>;
+  /** The egress policy http nodes connect through (see EngineOptions.egress). */
+  egress?: Egress;
 }
 
 /**
@@ -63,7 +66,7 @@ export class RealWork {
       // Beneath the run's own values: they only fill what the run context lacks.
       context = { ...lent, ...request.context };
     }
-    const base = { context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}) };
+    const base = { context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}), ...(this.options.egress ? { egress: this.options.egress } : {}) };
     switch (node.type) {
       case 'http':
         return runHttpNode(node.params, base);

@@ -27,7 +27,7 @@ export interface RunOptions {
    */
   takeover: boolean;
   /** http, command, wait and approval nodes: secrets, limits, and whether http/command run for real. */
-  realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands' | 'serverContext'>;
+  realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands' | 'serverContext' | 'egress'>;
 }
 
 interface CheckpointState {

@@ -61,8 +61,13 @@ export interface ServerOptions {
   /** `info` unless REWIND_LOG_LEVEL says otherwise. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat?: LogFormat;
-  /** The store behind the server and this replica's id, for /health and /metrics (see open-store.ts). */
-  replica?: { id: string; store: StoreKind; healthy: () => boolean };
+  /**
+   * The store behind the server and this replica's id, for /health and /metrics (see open-store.ts);
+   * `probe` tries the database (a read and a write) while the server is degraded.
+   */
+  replica?: { id: string; store: StoreKind; healthy: () => boolean; probe?: () => Promise<void> };
+  /** How often a degraded server probes its database (default 3000 ms). */
+  healthProbeMs?: number;
   /** Started with --demo: serves the demo inspection station at /demo/inspect (404 otherwise). */
   demo?: boolean;
 }
@@ -178,8 +183,24 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     onSlowConsumer: () => metrics.slowConsumers.inc(),
     onError: (err) => logError('event stream failed', err),
   });
-  /** Set when the database refused a write; cleared by the next write that succeeds (an appended event). */
+  /** Set when the database refused a request; cleared by the next write that succeeds (an appended event, or the probe's). */
   let storeFault: RewindErrorData | null = null;
+  // While degraded, the server tries the database itself: a replica that saw the outage would
+  // otherwise answer 503 until some client happened to write through it, and a load balancer that
+  // routes around it never sends that write. One probe at a time; nothing is done while healthy.
+  const probe = options.replica?.probe;
+  let probing = false;
+  const prober = probe
+    ? setInterval(() => {
+        if (probing || (storeFault === null && options.replica!.healthy())) return;
+        probing = true;
+        probe()
+          .then(() => (storeFault = null))
+          .catch(() => undefined)
+          .finally(() => (probing = false));
+      }, options.healthProbeMs ?? 3000)
+    : null;
+  prober?.unref();
   // One line per engine action, from the engine's own event feed (the server layer listens; the engine is not changed).
   const stopEventLog = backend.subscribe({
     after: startSeq,
@@ -472,6 +493,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   async function close(): Promise<void> {
     if (closing) return;
     closing = true;
+    if (prober) clearInterval(prober);
     stopEventLog();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safeName } from './names.js';
+import { safeName, safeText } from './names.js';
 import {
   backfillResultSchema,
   catchupSchema,
@@ -86,11 +86,11 @@ export const backendMethods = {
   'workflows:create': method(
     z.strictObject({
       name: safeName(z.string().trim().min(1).max(200)),
-      description: z.string().max(5000).default(''),
+      description: safeText(z.string().max(5000)).default(''),
       dsl: dslSchema.optional(),
       schedule: z.string().max(200).nullable().optional(),
       source_type: sourceTypeSchema.default('MANUAL'),
-      change_log: z.string().max(5000).optional(),
+      change_log: safeText(z.string().max(5000)).optional(),
     }),
     workflowSchema,
     { http: { method: 'POST', path: '/api/v1/workflows' }, role: 'admin', mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
@@ -191,7 +191,7 @@ export const backendMethods = {
       template: templateName,
       /** The new workflow's name. */
       name: safeName(z.string().trim().min(1).max(200)),
-      description: z.string().max(5000).optional(),
+      description: safeText(z.string().max(5000)).optional(),
       params: params.default({}),
     }),
     workflowSchema,
@@ -229,7 +229,7 @@ export const backendMethods = {
     z.strictObject({
       workflow_id: workflowId,
       dsl: dslSchema.optional(),
-      change_log: z.string().max(5000).default(''),
+      change_log: safeText(z.string().max(5000)).default(''),
       expected_revision: expectedRevision,
     }),
     workflowVersionSchema,
@@ -323,7 +323,7 @@ export const backendMethods = {
     summary: 'Cancel a queued or running run.',
   }),
   'runs:approve': method(
-    z.strictObject({ run_id: runId, decision: z.enum(['approve', 'deny']), comment: z.string().max(2000).optional() }),
+    z.strictObject({ run_id: runId, decision: z.enum(['approve', 'deny']), comment: safeText(z.string().max(2000)).optional() }),
     runSchema,
     {
       http: { method: 'POST', path: '/api/v1/runs/:run_id/approve' },
@@ -434,7 +434,7 @@ export const backendMethods = {
     },
   ),
   'canary:abort': method(
-    z.strictObject({ workflow_id: workflowId, reason: z.string().max(500).optional(), expected_revision: expectedRevision }),
+    z.strictObject({ workflow_id: workflowId, reason: safeText(z.string().max(500)).optional(), expected_revision: expectedRevision }),
     rollbackResultSchema,
     {
       http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/canary/abort' },

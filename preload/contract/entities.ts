@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canarySchema } from './canary.js';
-import { safeName } from './names.js';
+import { safeName, safeText } from './names.js';
 
 /*
  * The entities every placement shares (sandbox, workflow server, console). Timestamps are ISO-8601
@@ -86,7 +86,7 @@ export type TemplateParamType = z.infer<typeof templateParamTypeSchema>;
 export const templateParamSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'parameter names are letters, digits and _, not starting with a digit'),
   type: templateParamTypeSchema,
-  description: z.string().max(2000).default(''),
+  description: safeText(z.string().max(2000)).default(''),
   required: z.boolean().default(false),
   default: z.union([z.string(), z.number(), z.boolean()]).optional(),
 });

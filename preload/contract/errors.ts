@@ -106,6 +106,11 @@ export const errorCodes = {
   WEBHOOKS_UNAVAILABLE: 409,
   /** A webhook's secret was sealed under another key than this server's (replicas must share one). */
   WEBHOOK_KEY_MISMATCH: 409,
+  /**
+   * An http node or webhook may not connect there: a metadata or link-local address (always), a
+   * loopback or private one (webhooks, unless the server allows them). `details`: host, address, rule.
+   */
+  EGRESS_REFUSED: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safeName } from './names.js';
+import { safeName, safeText } from './names.js';
 
 /*
  * A runbook: seed 003's rollback procedure made executable. An ordered list of steps, each with the
@@ -77,7 +77,7 @@ export const healthCheckSchema = z.discriminatedUnion(
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 const common = {
-  title: z.string({ error: 'expected a title' }).trim().min(1, 'expected a title').max(200),
+  title: safeText(z.string({ error: 'expected a title' }).trim().min(1, 'expected a title').max(200)),
   expected_ms: positiveMs,
 };
 
@@ -99,11 +99,11 @@ const waitSchema = z
 export const stepSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ kind: z.literal('checklist'), ...common, items: z.array(z.string().trim().min(1, 'expected a non-empty item'), { error: 'expected a list of items' }).min(1, 'expected at least one item') }),
+    z.strictObject({ kind: z.literal('checklist'), ...common, items: z.array(safeText(z.string().trim().min(1, 'expected a non-empty item')), { error: 'expected a list of items' }).min(1, 'expected at least one item') }),
     z.strictObject({ kind: z.literal('action'), ...common, action: actionSchema }),
     z.strictObject({ kind: z.literal('health_check'), ...common, check: healthCheckSchema }),
     waitSchema,
-    z.strictObject({ kind: z.literal('note'), ...common, text: z.string({ error: 'expected text' }).min(1, 'expected text') }),
+    z.strictObject({ kind: z.literal('note'), ...common, text: safeText(z.string({ error: 'expected text' }).min(1, 'expected text')) }),
   ],
   { error: 'expected kind to be one of checklist, action, health_check, wait, note' },
 );
@@ -113,7 +113,7 @@ export type StepKind = RunbookStep['kind'];
 export const runbookSchema = z.strictObject(
   {
     name: safeName(z.string({ error: 'expected a name' }).trim().min(1, 'expected a name').max(200)),
-    description: z.string({ error: 'expected a description' }).max(5000),
+    description: safeText(z.string({ error: 'expected a description' }).max(5000)),
     level: z.enum(rollbackLevels, { error: `expected one of ${rollbackLevels.join(', ')}` }).optional(),
     /** The scenario (main/runbooks/scenarios.ts) that sets up the incident this runbook answers. */
     scenario: z.string().min(1).max(200).optional(),
@@ -139,12 +139,12 @@ export type StoredRunbook = z.infer<typeof storedRunbookSchema>;
 export const stepRecordSchema = z.object({
   /** 1-based, as the runbook's errors and the report number steps. */
   index: z.number().int().positive(),
-  title: z.string(),
+  title: safeText(z.string()),
   kind: z.enum(['checklist', 'action', 'health_check', 'wait', 'note']),
   outcome: z.enum(['passed', 'failed', 'skipped']),
   expected_ms: z.number().nonnegative(),
   duration_ms: z.number().nonnegative(),
-  detail: z.string(),
+  detail: safeText(z.string()),
 });
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 

@@ -1,4 +1,5 @@
 import type { HttpParams } from '../dsl/node-params.js';
+import { Egress, refusalOf } from '../egress/egress.js';
 import { type RealNodeContext, type RealNodeResult, defaultLimits, sleep } from './real-node.js';
 import { redactorFor } from './redact.js';
 import { TemplateError, renderJson, renderString } from './templating.js';
@@ -7,8 +8,13 @@ import { TemplateError, renderJson, renderString } from './templating.js';
  * The http node. Node's own fetch (undici): its AbortSignal covers the whole exchange — connect,
  * headers and every body chunk — so one signal gives the timeout (a slow drip included) and cancel;
  * its pool keeps connections alive between nodes; the body is read as a stream, so an oversized
- * answer is cut at the limit rather than buffered.
+ * answer is cut at the limit rather than buffered. It connects through the egress policy
+ * (main/engine/egress/): every hop of a redirect to a checked address, never to a metadata service.
  */
+
+/** The policy of http nodes where the engine was given none: private ranges allowed (internal services). */
+let sharedEgress: Egress | null = null;
+const defaultEgress = (): Egress => (sharedEgress ??= new Egress({ allowPrivate: true, what: 'http node' }));
 
 type Attempt = { ok: true; status: number; text: string } | { ok: false; reason: string; retry: boolean };
 
@@ -36,23 +42,25 @@ export async function runHttpNode(params: HttpParams, ctx: RealNodeContext): Pro
 
   const tries = params.retries + 1;
   let last: Attempt = { ok: false, reason: 'was not sent', retry: false };
+  let made = 0;
   for (let attempt = 1; attempt <= tries; attempt += 1) {
     if (ctx.signal.aborted) return fail('was cancelled');
-    last = await sendOnce(params, url, { ...headers, 'Idempotency-Key': `${ctx.runId}/${ctx.nodeId}/${attempt}` }, body, ctx.signal, limit);
+    made = attempt;
+    last = await sendOnce(ctx.egress ?? defaultEgress(), params, url, { ...headers, 'Idempotency-Key': `${ctx.runId}/${ctx.nodeId}/${attempt}` }, body, ctx.signal, limit);
     if (last.ok && expected(params.expect_status, last.status)) return { ok: true, output: redact.value(answerOf(last.status, last.text)) };
     if (ctx.signal.aborted) return fail('was cancelled');
     const retryable = last.ok || last.retry;
     if (!retryable || attempt === tries) break;
     await sleep(params.backoff_ms * 2 ** (attempt - 1), ctx.signal);
   }
-  const after = tries > 1 ? ` (after ${tries} attempts)` : '';
+  const after = made > 1 ? ` (after ${made} attempts)` : '';
   if (last.ok) {
     return fail(`answered status ${last.status}, expected ${describeExpected(params.expect_status)}${after}: ${last.text.slice(0, 300)}`);
   }
   return fail(`${last.reason}${after}`);
 }
 
-async function sendOnce(params: HttpParams, url: string, headers: Record<string, string>, body: string | undefined, cancel: AbortSignal, limit: number): Promise<Attempt> {
+async function sendOnce(egress: Egress, params: HttpParams, url: string, headers: Record<string, string>, body: string | undefined, cancel: AbortSignal, limit: number): Promise<Attempt> {
   // One controller whose timer is cleared when the attempt ends: AbortSignal.timeout + AbortSignal.any cost
   // ~70 µs an attempt, and leave a timer (30 s by default) and the signals' weak links behind each node.
   const attempt = new AbortController();
@@ -64,7 +72,7 @@ async function sendOnce(params: HttpParams, url: string, headers: Record<string,
   const onCancel = () => attempt.abort();
   cancel.addEventListener('abort', onCancel, { once: true });
   try {
-    const response = await fetch(url, { method: params.method, headers, ...(body === undefined ? {} : { body }), signal: attempt.signal });
+    const response = await egress.fetch(url, { method: params.method, headers, ...(body === undefined ? {} : { body }), signal: attempt.signal });
     const declared = Number(response.headers.get('content-length') ?? NaN);
     if (declared > limit) {
       await response.body?.cancel();
@@ -89,6 +97,9 @@ async function sendOnce(params: HttpParams, url: string, headers: Record<string,
   } catch (err) {
     if (timedOut && !cancel.aborted) return { ok: false, reason: `timed out after ${params.timeout_ms} ms`, retry: true };
     if (cancel.aborted) return { ok: false, reason: 'was cancelled', retry: false };
+    // The policy will say the same on every attempt: no retry.
+    const refused = refusalOf(err);
+    if (refused) return { ok: false, reason: `was refused (${refused.code}): ${refused.message} ${refused.hint}`, retry: false };
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return { ok: false, reason: `could not be reached (${cause?.code ?? cause?.message ?? (err as Error).message})`, retry: true };
   } finally {
