@@ -78,14 +78,19 @@ export interface Hop {
   samples: number[];
 }
 
+export interface Statement {
+  text: string;
+  p50: number;
+}
+
 export interface Breakdown {
   hops: Hop[];
   /** Statements A sent from the request's arrival to its COMMIT's answer, per round (median). */
   writerStatements: number;
   /** Statements B sent between the notification and the frame (median). */
   readerStatements: number;
-  /** The statements of one round, in order: A's (request → COMMIT), then B's (notification → frame). */
-  sample: { writer: string[]; reader: string[] };
+  /** The statements of a round, in order, each with its round trip's p50 over the rounds of that shape: A's (request → COMMIT), then B's (notification → frame). */
+  sample: { writer: Statement[]; reader: Statement[] };
   rounds: number;
   loop: { writer: Trace['loop']; reader: Trace['loop'] };
 }
@@ -107,8 +112,8 @@ export function breakdown(rounds: ClientRound[], writer: Trace, reader: Trace): 
   const frames = reader.records.filter((r): r is WsRecord => r.kind === 'ws');
   const writerCounts: number[] = [];
   const readerCounts: number[] = [];
-  const sample: Breakdown['sample'] = { writer: [], reader: [] };
-  const short = (q: QueryRecord) => q.text.replace(/\s+/g, ' ').slice(0, 90);
+  // Per position in the path, for the rounds whose path has the shape of the first one followed.
+  const shapes = { writer: [] as QueryRecord[][], reader: [] as QueryRecord[][] };
   for (const round of rounds) {
     const request = requests.find((r) => r.at >= round.sent && r.at <= round.seen);
     const setHead = wq.find((q) => isSetHead(q, round.seq));
@@ -134,8 +139,14 @@ export function breakdown(rounds: ClientRound[], writer: Trace, reader: Trace): 
     const onReader = rq.filter((q) => q.sent >= note.at && q.sent <= frame.at);
     writerCounts.push(onWriter.length);
     readerCounts.push(onReader.length);
-    if (writerCounts.length === Math.ceil(rounds.length / 2)) Object.assign(sample, { writer: onWriter.map(short), reader: onReader.map(short) });
+    shapes.writer.push(onWriter);
+    shapes.reader.push(onReader);
   }
+  const statements = (paths: QueryRecord[][]): Statement[] => {
+    const like = paths.filter((p) => p.length === paths[0]?.length);
+    return (like[0] ?? []).map((q, i) => ({ text: q.text.replace(/\s+/g, ' ').slice(0, 90), p50: percentile(like.map((p) => p[i]!.done - p[i]!.sent), 50) }));
+  };
+  const sample = { writer: statements(shapes.writer), reader: statements(shapes.reader) };
   return {
     hops,
     writerStatements: percentile(writerCounts, 50),
@@ -152,9 +163,9 @@ export function describe(b: Breakdown): string[] {
   return [
     `per-hop breakdown of ${b.rounds} rounds (p10 / p50 / p90 ms):`,
     ...b.hops.map((h) => `  ${h.name.padEnd(30)} ${fmt(percentile(h.samples, 10))} / ${fmt(percentile(h.samples, 50))} / ${fmt(percentile(h.samples, 90))}`),
-    `  statements on A's path (request → COMMIT): ${b.writerStatements}; on B's path (notification → frame): ${b.readerStatements}; in one round:`,
-    ...b.sample.writer.map((text) => `    A: ${text}`),
-    ...b.sample.reader.map((text) => `    B: ${text}`),
+    `  statements on A's path (request → COMMIT): ${b.writerStatements}; on B's path (notification → frame): ${b.readerStatements}; each with its round trip's p50 ms:`,
+    ...b.sample.writer.map((q) => `    A ${fmt(q.p50)}  ${q.text}`),
+    ...b.sample.reader.map((q) => `    B ${fmt(q.p50)}  ${q.text}`),
     `  event-loop delay p50/p99/max ms: A ${fmt(b.loop.writer.p50)} ${fmt(b.loop.writer.p99)} ${fmt(b.loop.writer.max)}; B ${fmt(b.loop.reader.p50)} ${fmt(b.loop.reader.p99)} ${fmt(b.loop.reader.max)}`,
   ];
 }
