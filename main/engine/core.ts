@@ -83,7 +83,7 @@ export class EngineCore {
         do {
           this.publishAgain = false;
           for (;;) {
-            const page = await this.store.read.all<Parameters<typeof toPublished>[0]>(SELECT_UNPUBLISHED, [this.published, PUBLISH_PAGE]);
+            const page = await (this.store.readTail ?? this.store.read).all<Parameters<typeof toPublished>[0]>(SELECT_UNPUBLISHED, [this.published, PUBLISH_PAGE]);
             for (const row of page) if (row.seq > this.published) this.hand(toPublished(row));
             if (page.length < PUBLISH_PAGE) break;
           }

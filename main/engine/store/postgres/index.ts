@@ -138,6 +138,7 @@ class PgStore implements PostgresStore {
   private up = true;
   private closed = false;
   readonly read: Queryable;
+  readonly readTail: Queryable;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -147,6 +148,8 @@ class PgStore implements PostgresStore {
     private readonly maxRetries: number,
   ) {
     this.read = queryable((sql, params) => this.pool.query(numberPlaceholders(sql), params as SqlValue[]), this);
+    // On the LISTEN connection while it listens (no pool checkout between the notification and the read); on the pool otherwise.
+    this.readTail = queryable((sql, params) => (this.listener?.connection ?? this.pool).query(numberPlaceholders(sql), params as SqlValue[]), this);
   }
 
   get healthy(): boolean {
