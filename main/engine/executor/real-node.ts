@@ -10,6 +10,8 @@ export interface RealNodeContext {
   /** Aborted when the run is cancelled or the engine closes: in-flight work stops at once. */
   signal: AbortSignal;
   limits?: Partial<RealNodeLimits>;
+  /** An http node with `redact_response`: the paths of its answer the workflow reads ('' for the whole answer). */
+  keep?: readonly string[];
 }
 
 export interface RealNodeLimits {
