@@ -101,6 +101,25 @@ describe('pause', () => {
   });
 });
 
+describe('run now refused by the params a version declares', () => {
+  it('shows the refusal with its title and hint on the workflow, focused', async () => {
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    fake.failNext('runs:start', {
+      code: 'MISSING_PARAM',
+      message: "v2 of this workflow requires the run param 'model_name', and the run was not given it.",
+      hint: 'Start the run with --param model_name=… (CLI), or params {"model_name":"…"} (API).',
+      details: { param: 'model_name', params: ['model_name'] },
+    });
+    fireEvent.click(await screen.findByTestId('workflow-start-run'));
+    const notice = await screen.findByTestId('workflow-error');
+    expect(notice.dataset.code).toBe('MISSING_PARAM');
+    expect(notice.textContent).toContain('The run needs a parameter');
+    expect(screen.getByTestId('workflow-error-hint').textContent).toBe('Start the run with --param model_name=… (CLI), or params {"model_name":"…"} (API).');
+    expect(document.activeElement).toBe(notice);
+  });
+});
+
 describe('rollback dialog', () => {
   it('previews, needs the typed name, rolls back and shows the result', async () => {
     await renderApp();
