@@ -154,7 +154,7 @@ export function checkRunParams(dsl: Dsl, params: Record<string, unknown>, option
     throw new RewindError(
       'MISSING_PARAM',
       `${v} of this workflow requires the run ${missing.length === 1 ? 'param' : 'params'} ${missing.map((m) => `'${m}'`).join(', ')}, and the run was not given ${missing.length === 1 ? 'it' : 'them'}.`,
-      `Start the run with ${missing.map((m) => `--param ${m}=…`).join(' ')} (CLI), or params ${JSON.stringify(Object.fromEntries(missing.map((m) => [m, '…'])))} (API).`,
+      `Give the run ${missing.length === 1 ? 'a value for it' : 'values for them'}: ${missing.map((m) => `--param ${m}=…`).join(' ')} on the CLI, params ${JSON.stringify(Object.fromEntries(missing.map((m) => [m, '…'])))} in the API, or the console’s Run now form.`,
       { param: missing[0], params: missing, version: options.version },
     );
   }

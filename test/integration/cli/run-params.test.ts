@@ -49,7 +49,7 @@ describe('rewind run with declared params', () => {
 
     const missing = await rewind(['run', 'orders', '--param', 'batch=2']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/error MISSING_PARAM: .*'order_id'.*\n {2}hint: Start the run with --param order_id=…/);
+    expect(missing.stderr).toMatch(/error MISSING_PARAM: .*'order_id'.*\n {2}hint: Give the run a value for it: --param order_id=… on the CLI/);
 
     const reserved = await rewind(['run', 'orders', '--params', '{"order_id":"1","server":{"host":"127.0.0.1:9210"}}']);
     expect(reserved.code).toBe(1);
