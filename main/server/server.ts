@@ -166,7 +166,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     createLogger({
       level: options.logLevel ?? envLevel ?? 'info',
       format: options.logFormat ?? 'json',
-      mask: (line) => maskerFor(secrets).text(line),
+      // A secret set in this process's environment while it runs is masked from the next second on.
+      mask: (line) => maskerFor(secrets, { maxAgeMs: 1000 }).text(line),
       ...(options.log ? { write: options.log } : {}),
     });
   const logError = (what: string, err: unknown) => logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, what);

@@ -207,8 +207,22 @@ const NONE: Masker = { text: (s) => s, value: (v) => v };
 const cache = new Map<string, Masker>();
 const CACHE_MAX = 16;
 
-/** The masker for a source's secrets now (its forms computed once per set of values). */
-export function maskerFor(secrets: SecretSource): Masker {
+const recent = new WeakMap<SecretSource, { at: number; masker: Masker }>();
+
+/**
+ * The masker for a source's secrets now (its forms computed once per set of values). `maxAgeMs`: a
+ * masker built from the source's values that recently may serve — for a caller as frequent as the
+ * log, since listing the environment's secrets costs about as much as masking a line.
+ */
+export function maskerFor(secrets: SecretSource, options: { maxAgeMs?: number } = {}): Masker {
+  if (options.maxAgeMs !== undefined) {
+    const seen = recent.get(secrets);
+    const now = performance.now();
+    if (seen !== undefined && now - seen.at < options.maxAgeMs) return seen.masker;
+    const masker = maskerFor(secrets);
+    recent.set(secrets, { at: now, masker });
+    return masker;
+  }
   const pairs = secrets.all().filter(([, v]) => v !== '');
   if (pairs.length === 0) return NONE;
   const key = JSON.stringify(pairs);
