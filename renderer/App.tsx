@@ -16,6 +16,7 @@ import { SnapshotBanner } from './connections/SnapshotBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
 import { NewFromTemplateDialog } from './templates/NewFromTemplateDialog.js';
+import { RunParamsDialog } from './runs/RunParamsDialog.js';
 import { CommandPalette } from './palette/CommandPalette.js';
 import { RollbackDialog } from './rollback/RollbackDialog.js';
 import { ReportDialog } from './runbooks/ReportDialog.js';
@@ -117,6 +118,7 @@ export function App() {
       </div>
       <RollbackDialog />
       <NewFromTemplateDialog />
+      <RunParamsDialog />
       <CommandPalette />
       {addOpen ? <AddConnectionDialog /> : null}
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}

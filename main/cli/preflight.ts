@@ -70,6 +70,7 @@ Versions
   archive WORKFLOW V                           archive a version that is not active
 Runs
   run WORKFLOW [--version V] [--param K=V]… [--params JSON] [--seed N] [--fail-node ID] [--crash-at-node ID] [--wait]
+                                               params the version declares (its params and defaults), each --param read as its type
   runs [--workflow WORKFLOW] [--status S] [--limit N]
   status RUN | stop RUN                        read or cancel a run
   approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for

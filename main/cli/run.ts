@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { EngineBackend } from '../backends/engine-backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
+import { declaredParams } from '../engine/dsl/run-params.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../protocol/wire.js';
@@ -106,8 +107,12 @@ function parseParams(values: Values): Record<string, unknown> {
  * What does not read as its type goes as it was typed, and the server names the mismatch.
  */
 function templateParams(declared: ReadonlyArray<{ name: string; type: string }>, values: Values): Record<string, unknown> {
+  return typedParams(new Map(declared.map((p) => [p.name, p.type])), values);
+}
+
+/** `--param k=v` read as the declared types say (see templateParams); names with no type read as parseParams does. */
+function typedParams(types: ReadonlyMap<string, string | null>, values: Values): Record<string, unknown> {
   const params = values.params === undefined ? {} : parseParams({ ...values, param: [] });
-  const types = new Map(declared.map((p) => [p.name, p.type]));
   for (const pair of values.param ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw usageError(`--param takes KEY=VALUE; got "${pair}".`);
@@ -117,10 +122,31 @@ function templateParams(declared: ReadonlyArray<{ name: string; type: string }>,
     if (type === 'string') params[key] = raw;
     else if ((type === 'integer' || type === 'number') && raw.trim() !== '' && Number.isFinite(Number(raw))) params[key] = Number(raw);
     else if (type === 'boolean' && (raw === 'true' || raw === 'false')) params[key] = raw === 'true';
-    else if (type === undefined) Object.assign(params, parseParams({ ...values, params: undefined, param: [pair] }));
+    else if (type === 'object' || type === 'array') params[key] = jsonOr(raw);
+    else if (type === undefined || type === null) Object.assign(params, parseParams({ ...values, params: undefined, param: [pair] }));
     else params[key] = raw;
   }
   return params;
+}
+
+function jsonOr(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `run`'s params, each `--param` read as the version it will likely run declares it (the named
+ * version, else the active one): `--param order=007` stays the string "007" for a string param.
+ */
+async function runParams(s: Session, workflowId: string, version: number | undefined, values: Values): Promise<Record<string, unknown>> {
+  if ((values.param ?? []).length === 0) return parseParams(values);
+  const target = version ?? (await s.backend.call('workflows:get', { workflow_id: workflowId })).active_version;
+  if (target === null) return parseParams(values);
+  const dsl = (await s.backend.call('versions:get', { workflow_id: workflowId, version: target })).dsl_definition;
+  return typedParams(new Map([...declaredParams(dsl).values()].map((d) => [d.name, d.type])), values);
 }
 
 function readDsl(path: string | undefined): unknown {
@@ -384,6 +410,7 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         for (const n of d.removed) lines.push(`  - ${n}`);
         for (const c of d.changed) for (const ch of c.changes) lines.push(`  ~ ${c.node_id}.${ch.path}: ${JSON.stringify(ch.before)} → ${JSON.stringify(ch.after)}`);
         for (const ch of d.defaults_changed) lines.push(`  ~ defaults.${ch.path}: ${JSON.stringify(ch.before)} → ${JSON.stringify(ch.after)}`);
+        for (const ch of d.params_changed ?? []) lines.push(`  ~ params.${ch.path}: ${JSON.stringify(ch.before)} → ${JSON.stringify(ch.after)}`);
         return lines.join('\n');
       });
       return 0;
@@ -436,9 +463,10 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       const faults = { ...(v['fail-node'] ? { fail_node: v['fail-node'] } : {}), ...(v['crash-at-node'] ? { crash_at_node: v['crash-at-node'] } : {}) };
       const version = int(v.version, '--version');
       const seed = int(v.seed, '--seed');
+      const workflowId = await resolveWorkflow(s, args[0]);
       const out = await call(s, 'runs:start', {
-        workflow_id: await resolveWorkflow(s, args[0]),
-        params: parseParams(v),
+        workflow_id: workflowId,
+        params: await runParams(s, workflowId, version, v),
         faults,
         // The local sandbox lives in this process: a run not waited for would end with it.
         wait: v.wait || s.remote === null,

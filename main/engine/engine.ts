@@ -34,9 +34,10 @@ export interface EngineOptions {
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
   /**
-   * Values a server lends to its real nodes' templates, beneath each run's own context: its own
+   * Values a server lends to its real nodes' templates, over each run's own context: its own
    * address as `server.url` and `server.host`, known only once it listens (so the promise settles then). A node that
-   * reads them waits for it; they are never written into a run's context or checkpoints.
+   * reads them waits for it; they are never written into a run's context or checkpoints. Only reserved
+   * context keys (`server`: see RESERVED_CONTEXT_KEYS) may be lent, so no run param can set them.
    */
   serverContext?: Promise<Record<string, unknown>>;
   /**

@@ -2,6 +2,7 @@ import type { Run } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
 import { RewindError } from './errors.js';
 import type { ApprovalParams, RealNode } from './dsl/node-params.js';
+import { isReservedKey } from './dsl/paths.js';
 import type { ExternalAnswer, ExternalRequest } from './executor/executor.js';
 import { runCommandNode } from './executor/command-node.js';
 import { runHttpNode } from './executor/http-node.js';
@@ -63,13 +64,15 @@ export class RealWork {
     if ((node.type === 'http' || node.type === 'command') && this.options.serverContext) {
       const lent = await untilAborted(this.options.serverContext, signal);
       if (lent === null) return { ok: false, error: `Node '${node.id}': the run stopped before the server was listening.` };
-      // Beneath the run's own values: they only fill what the run context lacks.
-      context = { ...lent, ...request.context };
+      // Over the run's own values: the server owns these keys, so no param, default or node output can redirect a request.
+      const stray = Object.keys(lent).find((k) => !isReservedKey(k));
+      if (stray !== undefined) return { ok: false, error: `Node '${node.id}': the server lends '${stray}', which is not a reserved context key (a run could set it).` };
+      context = { ...request.context, ...lent };
     }
     const base = { context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}), ...(this.options.egress ? { egress: this.options.egress } : {}) };
     switch (node.type) {
       case 'http':
-        return runHttpNode(node.params, base);
+        return runHttpNode(node.params, request.keep ? { ...base, keep: request.keep } : base);
       case 'command':
         if (!this.options.allowCommands) {
           return {

@@ -5,7 +5,8 @@ import type { EngineCore } from './core.js';
 import { type RunnerLease, type RunnerRow, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
-import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
+import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, validateFaults } from './executor/executor.js';
+import { checkRunParams } from './dsl/run-params.js';
 import { diffOutcomes } from './executor/outcomes.js';
 import { diffDsl } from './dsl/diff.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
@@ -430,10 +431,10 @@ export class RunService {
     logical_date: string | null;
   }): Promise<Run> {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
-    // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
+    // Refuse a bad fault target or params the version does not accept now, rather than let the run fail at its first node.
     const dsl = (await this.versions.get(spec.workflow_id, spec.version)).dsl_definition;
     validateFaults(dsl, spec.faults);
-    initialContext(dsl, spec.params);
+    checkRunParams(dsl, spec.params, { fresh: spec.kind === 'start', version: spec.version });
     const ts = this.core.now();
     const runId = randomUUID();
     const q = this.core.q();

@@ -54,7 +54,9 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
                       addresses (169.254/16, fd00:ec2::254) are refused always, for http nodes too  REWIND_ALLOW_PRIVATE_WEBHOOKS=1
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME,
-and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (unless a run's context sets server).
+and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (no run param can set server).
+Run values reach a command as environment variables (env: {NAME: "{{ctx.x}}"}), never inside a shell's or
+interpreter's argv (refused: UNSAFE_TEMPLATE); in a URL's path or query they are percent-encoded.
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or

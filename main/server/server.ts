@@ -19,6 +19,8 @@ import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { MAX_DEMO_BATCH, inspectBatch } from '../engine/demo/inspection.js';
+import { maskerFor } from '../engine/executor/masking.js';
+import { type SecretSource, envSecrets } from '../engine/executor/secrets.js';
 import type { StoreKind } from '../engine/store/port.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
@@ -56,7 +58,9 @@ export interface ServerOptions {
   onRefused?: (refusal: Refusal) => Promise<void>;
   /** Where log lines go (stdout by default): one per request, per appended event, per unexpected failure. */
   log?: (line: string) => void;
-  /** A ready logger instead (then `log`, `logLevel` and `logFormat` are not used). */
+  /** The secrets its engine's real nodes read (REWIND_SECRET_NAME by default): masked in every log line. */
+  secrets?: SecretSource;
+  /** A ready logger instead (then `log`, `logLevel`, `logFormat` and `secrets` are not used). */
   logger?: Logger;
   /** `info` unless REWIND_LOG_LEVEL says otherwise. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -161,9 +165,16 @@ class RateLimiter {
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { backend, tokens } = options;
   const envLevel = process.env.REWIND_LOG_LEVEL as ServerOptions['logLevel'] | undefined;
+  const secrets = options.secrets ?? envSecrets();
   const logger =
     options.logger ??
-    createLogger({ level: options.logLevel ?? envLevel ?? 'info', format: options.logFormat ?? 'json', ...(options.log ? { write: options.log } : {}) });
+    createLogger({
+      level: options.logLevel ?? envLevel ?? 'info',
+      format: options.logFormat ?? 'json',
+      // A secret set in this process's environment while it runs is masked from the next second on.
+      mask: (line) => maskerFor(secrets, { maxAgeMs: 1000 }).text(line),
+      ...(options.log ? { write: options.log } : {}),
+    });
   const logError = (what: string, err: unknown) => logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, what);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;

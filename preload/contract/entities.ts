@@ -21,10 +21,30 @@ export const dslNodeSchema = z.strictObject({
 });
 export type DslNode = z.infer<typeof dslNodeSchema>;
 
-/** A workflow definition: a DAG of nodes plus default run parameters. */
+/** The JSON types a declared run param may take (`integer`: a whole number). */
+export const paramTypes = ['string', 'integer', 'number', 'boolean', 'object', 'array'] as const;
+export type ParamType = (typeof paramTypes)[number];
+
+/**
+ * A run param the workflow accepts: its type, whether a run must give it, its default. A run's params
+ * are checked against these (and against the keys of `defaults`, which count as declared with the
+ * type of their value), so an unknown, mistyped or missing param is refused before the run starts.
+ */
+export const paramDeclarationSchema = z.strictObject({
+  type: z.enum(paramTypes),
+  /** A run must give it (then it has no default). */
+  required: z.boolean().optional(),
+  /** The value a run that does not give it starts with (or give it in `defaults`, not both). */
+  default: z.unknown().optional(),
+  description: z.string().max(2000).optional(),
+});
+export type ParamDeclaration = z.infer<typeof paramDeclarationSchema>;
+
+/** A workflow definition: a DAG of nodes plus default run parameters, and optionally the run params it declares. */
 export const dslSchema = z.strictObject({
   nodes: z.array(dslNodeSchema).min(1).max(500),
   defaults: z.record(z.string(), z.unknown()).default({}),
+  params: z.record(z.string(), paramDeclarationSchema).optional(),
 });
 export type Dsl = z.infer<typeof dslSchema>;
 
@@ -215,6 +235,8 @@ export const dslDiffSchema = z.object({
     }),
   ),
   defaults_changed: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })),
+  /** Declared run params that changed (`order_id.type`); absent from servers before declared params. */
+  params_changed: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })).optional(),
   identical: z.boolean(),
 });
 export type DslDiff = z.infer<typeof dslDiffSchema>;

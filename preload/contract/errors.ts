@@ -21,6 +21,21 @@ export const errorCodes = {
   CONNECTION_NOT_FOUND: 404,
   DUPLICATE_NAME: 409,
   INVALID_DSL: 422,
+  /**
+   * A template where run data would become code or choose where a request goes: inside the argv of a
+   * shell, interpreter or wrapper (sh -c, python -c, env, ssh…), in a code-loading environment variable
+   * (PATH, LD_PRELOAD, NODE_OPTIONS…), in a command's cwd or program, or in a URL's scheme, host, port or
+   * userinfo. `details` names the node, the param (e.g. `argv.2`) and the template; the hint gives the remedy.
+   */
+  UNSAFE_TEMPLATE: 422,
+  /** A run param the workflow version does not declare (in `params` or `defaults`): `details.known` lists the declared ones. */
+  UNKNOWN_PARAM: 422,
+  /** A run param whose value is not of its declared type: `details.param`, `details.expected`, `details.got`. */
+  INVALID_PARAM_TYPE: 422,
+  /** A required run param (declared `required: true`, no default) that the run was not given: `details.params`. */
+  MISSING_PARAM: 422,
+  /** A run param naming a key the server owns in the run context (outputs, server, secret): `details.param`. */
+  RESERVED_PARAM: 422,
   INVALID_CRON: 422,
   /** A backfill range that is not a range: a bad time, or from at or after to. */
   INVALID_RANGE: 422,

@@ -45,6 +45,11 @@ const titles: Partial<Record<ErrorCode, string>> = {
   REHEARSAL_NOT_FOUND: 'The rehearsal no longer exists',
   REHEARSAL_NOT_ACTIVE: 'The rehearsal is no longer running',
   CONNECTION_NOT_FOUND: 'The connection no longer exists',
+  UNSAFE_TEMPLATE: 'A template would turn run data into code',
+  UNKNOWN_PARAM: 'This workflow does not take that parameter',
+  INVALID_PARAM_TYPE: 'A parameter has the wrong type',
+  MISSING_PARAM: 'The run needs a parameter',
+  RESERVED_PARAM: 'That parameter name belongs to the server',
 };
 
 const fallbackHints: Partial<Record<ErrorCode, string>> = {

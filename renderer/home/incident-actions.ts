@@ -1,5 +1,6 @@
 import { focusWhenReady } from '../shared/focus.js';
 import { useInspector } from '../store/inspector-store.js';
+import { useRunParams } from '../runs/run-params-store.js';
 import { useRollback } from '../store/rollback-store.js';
 import { useUi } from '../store/ui-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
@@ -13,8 +14,12 @@ export function openRun(runId: string): void {
   focusWhenReady('[data-testid="resume-submit"], [data-testid="inspector-title"]');
 }
 
-/** Starts a run of the workflow's active version and opens it, to watch it go; a refusal shows on the workflow. */
+/**
+ * Starts a run of the workflow's active version and opens it, to watch it go; a refusal shows on the
+ * workflow. A version that declares run params asks for them first (RunParamsDialog starts it).
+ */
 export async function startRunAndOpen(workflowId: string): Promise<void> {
+  if (await useRunParams.getState().askIfDeclared(workflowId)) return;
   const run = await useWorkflows.getState().startRun(workflowId);
   if (run) openRun(run.run_id);
 }

@@ -5,6 +5,7 @@ import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
+import { runParamsInitialState, useRunParams } from '../runs/run-params-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
 import { scheduleInitialState, useSchedule } from './schedule-store.js';
@@ -17,6 +18,7 @@ export async function resetConnectionData(): Promise<void> {
   useInspector.getState().close();
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
+  useRunParams.setState(runParamsInitialState);
   useTimeline.setState(timelineInitialState);
   useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);

@@ -1,5 +1,7 @@
 import type { Dsl, Faults } from '../../../preload/contract/entities.js';
 import { RewindError } from '../errors.js';
+import { paramDefaults, refuseReservedParams } from '../dsl/run-params.js';
+import { answerPathsRead } from '../dsl/reads.js';
 import { topologicalOrder, typedNodes } from '../dsl/graph.js';
 import type { Condition, JudgmentParams, RealNode, TaskParams, TransformParams, TypedNode } from '../dsl/node-params.js';
 import { OUTPUTS_KEY, getPath, setPath } from '../dsl/paths.js';
@@ -45,6 +47,8 @@ export interface ExternalRequest {
   node: RealNode;
   /** The run context the node's templates read. */
   context: Record<string, unknown>;
+  /** An http node with `redact_response`: the paths of its answer the workflow reads. */
+  keep?: string[];
 }
 
 /** The caller's answer to an ExternalRequest; secrets already redacted. */
@@ -72,17 +76,14 @@ export interface ExecutionEnd {
 type Context = Record<string, unknown>;
 type NodeResult = { ok: true; output: unknown; context: Context } | { ok: false; error: string };
 
-/** The context a fresh run starts with: run params over the DSL's defaults, and no outputs yet. */
+/**
+ * The context a fresh run starts with: run params over the declared params' defaults and the DSL's
+ * defaults, and no outputs yet. A param naming a reserved key (`outputs`, `server`, `secret`) is
+ * refused here too, so a run recorded before that rule cannot set one when it is driven again.
+ */
 export function initialContext(dsl: Dsl, params: Record<string, unknown>): Context {
-  if (Object.hasOwn(params, OUTPUTS_KEY)) {
-    throw new RewindError(
-      'VALIDATION_FAILED',
-      `The run parameter '${OUTPUTS_KEY}' is reserved: it holds the nodes' outputs during a run.`,
-      `Rename the parameter '${OUTPUTS_KEY}' and start the run again.`,
-      { param: OUTPUTS_KEY },
-    );
-  }
-  return { ...structuredClone(dsl.defaults), ...structuredClone(params), [OUTPUTS_KEY]: {} };
+  refuseReservedParams(params);
+  return { ...structuredClone(dsl.defaults), ...paramDefaults(dsl), ...structuredClone(params), [OUTPUTS_KEY]: {} };
 }
 
 /** Refuses faults that name no node of the DSL, which would otherwise make a rehearsal silently fault-free. */
@@ -134,7 +135,8 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
     if (plan.faults.fail_node === id) {
       result = { ok: false, error: `Node '${id}' failed: injected fault (fail_node).` };
     } else if (isExternal(node, plan.live === true)) {
-      const answer = yield { kind: 'external', node: node as RealNode, context: structuredClone(context) };
+      const keep = node.type === 'http' && node.params.redact_response ? answerPathsRead([...nodes.values()], node) : undefined;
+      const answer = yield { kind: 'external', node: node as RealNode, context: structuredClone(context), ...(keep ? { keep } : {}) };
       result = answer === undefined ? { ok: false, error: `Node '${id}' got no answer from the run driver.` } : answer.ok ? absorb(node as RealNode, context, answer.output) : answer;
     } else {
       result = runNode(node, context, plan.seed);
