@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ConnectionInfo, RehearsalPace, StoredRunbook } from '../../preload/contract/index.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
@@ -30,6 +30,11 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
   const canStart = !starting && (!live || typed.trim() === runbook.name);
   const needsReset = error?.code === 'SCENARIO_NEEDS_RESET' && error.details?.resettable === true ? error : null;
   const onScratch = needsReset?.details?.scratch !== false;
+  const resetRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    // The refusal's way out takes the focus (and scrolls into view): Enter resets and rehearses.
+    if (needsReset) resetRef.current?.focus();
+  }, [needsReset]);
 
   const start = (resetFirst: boolean) =>
     void useRehearsal.getState().start({
@@ -134,7 +139,7 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
               ? 'Reset first: the rehearsal runs on a fresh demo copy, and your sandbox stays as it is.'
               : 'Reset first: the sandbox is reset to the demo, the old file kept beside it as <file>.before-reset.'}
           </p>
-          <button type="button" className="btn btn-primary" disabled={starting} onClick={() => start(true)} data-testid="rehearse-reset-first">
+          <button ref={resetRef} type="button" className="btn btn-primary" disabled={starting} onClick={() => start(true)} data-testid="rehearse-reset-first">
             Reset to the demo first, then rehearse
           </button>
         </div>
