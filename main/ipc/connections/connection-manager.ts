@@ -254,12 +254,12 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
    * most rights (a viewer's cannot approve or roll back); the selected one, then this one, on a tie.
    */
   const bestConnectionTo = (id: string, c: Live): string => {
-    if (c.serverId === null) return id;
+    if (serverKey(c) === null) return id;
     const rank = (x: Live) => (x.role === null ? -1 : ROLE_RANK[x.role]);
     let best: [string, Live] = [id, c];
     for (const entry of live) {
       const [otherId, other] = entry;
-      if (other.serverId !== c.serverId || other.backend === null) continue;
+      if (serverKey(other) !== serverKey(c) || other.backend === null) continue;
       const better = rank(other) > rank(best[1]) || (rank(other) === rank(best[1]) && otherId === selectedId);
       if (better) best = entry;
     }
@@ -272,7 +272,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
    */
   const notifyLater = (id: string, c: Live, backend: Backend, event: RewindEvent) => {
     if (!isNotifiable(event) || mutes.has(id)) return;
-    const key = `${c.serverId ?? `connection:${id}`}:${event.seq}:${event.hash}`;
+    const key = `${serverKey(c) ?? `connection:${id}`}:${event.seq}:${event.hash}`;
     if (notified.has(key)) return;
     notified.add(key);
     // Bounded: a key only needs to outlive the other connections' delivery of the same event.
@@ -758,6 +758,14 @@ function blank(config: SavedConnection | null, kind: Live['kind'], url: string):
 
 const notifiable: ReadonlySet<string> = new Set(notifiableEventTypes);
 const isNotifiable = (e: RewindEvent) => notifiable.has(e.type);
+
+/**
+ * What tells one server from another for notifications: a remote server's id. Sandboxes are files,
+ * each its own: a copied file keeps its original's id, yet it is another log.
+ */
+function serverKey(c: Live): string | null {
+  return c.kind === 'remote' ? c.serverId : null;
+}
 
 /** A sandbox with a broken chain refuses changes: the banner says so. */
 function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {
