@@ -1,6 +1,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { getTransportState, onTransportState } from './api/client.js';
 import type { TransportState } from './api/web-bridge.js';
+import { ApprovalConfirmDialog } from './approvals/ApprovalConfirmDialog.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
 import { RemoveConnectionDialog } from './connections/RemoveConnectionDialog.js';
@@ -117,6 +118,7 @@ export function App() {
         </main>
       </div>
       <RollbackDialog />
+      <ApprovalConfirmDialog />
       <NewFromTemplateDialog />
       <RunParamsDialog />
       <CommandPalette />

@@ -73,7 +73,8 @@ Runs
                                                params the version declares (its params and defaults), each --param read as its type
   runs [--workflow WORKFLOW] [--status S] [--limit N]
   status RUN | stop RUN                        read or cancel a run
-  approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for
+  approvals [--workflow WORKFLOW]              runs waiting for an approval: the prompt, who asks, what is done
+  approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for (a deny ends it denied)
   checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
@@ -186,7 +187,7 @@ export const verbOptions = {
 export const verbs = [
   'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'backfill', 'history', 'templates',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive', 'canary', 'health',
-  'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
+  'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
   'tokens', 'webhooks',

@@ -8,7 +8,7 @@ import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../protocol/wire.js';
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { approvalsList, checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 import { verifyLog } from './verify.js';
 
@@ -491,13 +491,18 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       print(s, out, () => runDetail(out));
       return 0;
     }
+    case 'approvals': {
+      const out = await call(s, 'approvals:list', v.workflow === undefined ? {} : { workflow_id: await resolveWorkflow(s, v.workflow) });
+      print(s, out, () => (out.total === 0 ? 'No run waits for an approval.' : `${approvalsList(out.approvals)}\n(${out.approvals.length} of ${out.total})`));
+      return 0;
+    }
     case 'approve': {
       const out = await call(s, 'runs:approve', {
         run_id: need(args, 0, 'the run id'),
         decision: v.deny ? 'deny' : 'approve',
         ...(v.comment === undefined ? {} : { comment: v.comment }),
       });
-      print(s, out, () => `${v.deny ? 'Denied' : 'Approved'}.\n${runDetail(out)}`);
+      print(s, out, () => `${v.deny ? 'Denied: the run ends denied (an outcome, not a failure).' : 'Approved.'}\n${runDetail(out)}`);
       return 0;
     }
     case 'stop': {

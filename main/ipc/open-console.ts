@@ -43,6 +43,7 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
       sandbox: { backend, path: options.sandbox.path, reopen: (runtime) => local(runtime), reopenWithDemo: (runtime) => local(runtime, true) },
       // Other sandbox files (snapshots, rehearsal copies) run at the console's pace, as the operator.
       openSandboxFile: (path, runtime) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, ...runtime }),
+      openDemoSandbox: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true }),
       dir: options.connectionsDir,
       vault,
       runtimes,

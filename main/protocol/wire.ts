@@ -33,6 +33,11 @@ export const healthSchema = z.object({
   head: z.object({ seq: z.number().int().nonnegative(), hash: z.string() }).optional(),
   /** The hash chain as verified at start; `ok: false` only on a server started with --allow-broken-chain. */
   chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }).optional(),
+  /**
+   * The server's stable id (its database's: every replica answers the same one). Absent from servers
+   * that predate it, and from a degraded answer before the database was ever read.
+   */
+  server_id: z.string().optional(),
   /** What the server says it serves (`--environment`, e.g. production): the console shows this, not what was typed when adding it. Null when unset. */
   environment: z.string().nullable().default(null),
 });

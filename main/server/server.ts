@@ -223,6 +223,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq, head: () => backend.call('events:head', {}) });
   if (options.replica) metrics.registry.setDefaultLabels({ replica: options.replica.id });
 
+  // Kept from the last head read, so a degraded answer (the database away) still names the server.
+  let serverId: string | undefined;
   const health = async (): Promise<Health> => {
     const base = {
       ...(options.replica ? { store: options.replica.store, replica: options.replica.id } : {}),
@@ -238,12 +240,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       found = await backend.call('events:head', {});
     } catch (err) {
       // The database away: the head cannot be read, and that is the news.
-      return { ...base, status: 'degraded', reason: toErrorData(err).message };
+      return { ...base, ...(serverId ? { server_id: serverId } : {}), status: 'degraded', reason: toErrorData(err).message };
     }
-    const { chain, ...head } = found;
+    const { chain, server_id, ...head } = found;
+    serverId = server_id ?? serverId;
     const unreachable = options.replica && !options.replica.healthy() ? 'The database is unreachable; this replica reconnects by itself.' : null;
     const reason = storeFault?.message ?? unreachable ?? (chain.ok ? null : `The event log's hash chain is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? ''}`);
-    return { ...base, status: reason === null ? 'ok' : 'degraded', ...(reason === null ? {} : { reason }), head, chain };
+    return { ...base, ...(serverId ? { server_id: serverId } : {}), status: reason === null ? 'ok' : 'degraded', ...(reason === null ? {} : { reason }), head, chain };
   };
   let openApiDocument: Record<string, unknown> | null = null;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { safeName } from './names.js';
 import { rewindEventSchema } from './entities.js';
-import { rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
+import { rehearsalPaceSchema, rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
 
 /*
  * Operations the console itself serves (main process, or browser mode), not a backend:
@@ -52,6 +52,11 @@ export const connectionInfoSchema = z.object({
   alarm: z.object({ code: z.enum(['CHAIN_BROKEN', 'LOG_TRUNCATED']), message: z.string(), hint: z.string() }).nullable(),
   /** The operator silenced this connection's desktop notifications: main pushes no `notifications:event` for it. */
   notifications_muted: z.boolean(),
+  /**
+   * The server's stable id (its log's head names it): connections with the same one reach the same
+   * server, and its events are notified once. Null until read, or from a server that predates it.
+   */
+  server_id: z.string().nullable().optional(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
@@ -265,6 +270,17 @@ export const consoleMethods = {
        * is untouched and the rehearsal can be repeated from the same state; false changes the sandbox itself.
        */
       scratch: z.boolean().default(true),
+      /**
+       * paced (the default): every step but a wait waits for the operator's go, so the time to recover
+       * measures the operator; automatic: the steps run by themselves (CI), measuring the machine.
+       */
+      pace: rehearsalPaceSchema.default('paced'),
+      /**
+       * Sandbox only, with a scenario: reset to the demo first (a scenario refuses a sandbox it cannot
+       * stage with SCENARIO_NEEDS_RESET). On a scratch copy only the copy starts from the demo — the
+       * sandbox stays as it is; on the local sandbox itself it is reset (kept as <file>.before-reset).
+       */
+      reset_first: z.boolean().default(false),
     }),
     output: rehearsalSessionSchema,
     mutates: true,
@@ -325,8 +341,9 @@ export const consoleEvents = {
   'rehearsals:progress': rehearsalSessionSchema,
   /**
    * An event of a notifiable type (`notifiableEventTypes`) on any connection whose notifications are
-   * not muted, the selected one or not: the renderer runs it through its notification rules.
-   * `workflow_name` is the workflow's name as its connection reads it (null when it could not be read).
+   * not muted, the selected one or not: the renderer runs it through its notification rules. Once per
+   * server however many connections reach it; `connection_id` is the one with the most rights there
+   * (what a click opens). `workflow_name` is the workflow's name as its connection reads it (null when it could not be read).
    */
   'notifications:event': z.object({ connection_id: z.string(), event: rewindEventSchema, workflow_name: z.string().nullable() }),
   /** The operator clicked a desktop notification: switch to its connection and open what it was about. */

@@ -56,11 +56,13 @@ export const versionStatusSchema = z.enum(['draft', 'active', 'deprecated', 'arc
 export type VersionStatus = z.infer<typeof versionStatusSchema>;
 
 /*
- * run: queued → running → succeeded | failed | cancelled | interrupted
+ * run: queued → running → succeeded | failed | cancelled | interrupted | denied
  *                  ⇅ waiting (an approval node holds it until an operator answers)
  * (interrupted: the process died mid-run, or a crash fault was injected; resumable like failed)
+ * (denied: an operator answered an approval node with deny — an outcome, not a failure: no incident
+ *  counts it, no canary judges it; resuming it asks the approval again)
  */
-export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted', 'denied']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const workflowSchema = z.object({
@@ -262,6 +264,22 @@ export const compatibilitySchema = z.object({
 });
 export type Compatibility = z.infer<typeof compatibilitySchema>;
 
+/**
+ * The target version's record, so a rollback onto a version that failed before is made with eyes
+ * open: its finished runs and failure rate, and `bad` when that rate is above the threshold (seed
+ * 003's 20 %) or a canary of it was aborted — then the console warns and asks for the version too.
+ */
+export const targetHealthSchema = z.object({
+  runs: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  failure_rate: z.number(),
+  threshold: z.number(),
+  bad: z.boolean(),
+  /** Why it is bad, in a sentence; null when it is not. */
+  reason: z.string().nullable(),
+});
+export type TargetHealth = z.infer<typeof targetHealthSchema>;
+
 /** "What happens if I roll back now?" */
 export const rollbackPreviewSchema = z.object({
   workflow_id: id,
@@ -274,8 +292,14 @@ export const rollbackPreviewSchema = z.object({
   refusal: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
   /** Queued or running runs on other versions: they finish on their pinned version unless cancelled. */
   in_flight: z.array(runSchema),
-  /** Failed or interrupted runs and whether each can resume under the target version. */
+  /**
+   * Failed or interrupted runs of the incident window (the last 24 hours, as the incident home counts
+   * them) that no resume has followed, and whether each can resume under the target version. Runs an
+   * aborted canary drew are left out: they were its experiment, not work to finish on another version.
+   */
   resumable: z.array(z.object({ run: runSchema, compatibility: compatibilitySchema })),
+  /** The target's record (absent from servers that predate it). */
+  target_health: targetHealthSchema.optional(),
 });
 export type RollbackPreview = z.infer<typeof rollbackPreviewSchema>;
 
@@ -323,6 +347,12 @@ export const eventHeadSchema = z.object({
   seq: z.number().int().nonnegative(),
   hash: z.string(),
   chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }),
+  /**
+   * Whose log this is: the database's stable id, the same on every replica of a server (a snapshot
+   * or another sandbox has its own). A console notifies once per server by it, however many of its
+   * connections reach that server. Absent from servers that predate it.
+   */
+  server_id: z.string().optional(),
 });
 export type EventHead = z.infer<typeof eventHeadSchema>;
 

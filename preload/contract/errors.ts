@@ -80,6 +80,8 @@ export const errorCodes = {
   COMMANDS_DISABLED: 403,
   IDEMPOTENCY_CONFLICT: 409,
   REHEARSAL_NOT_ACTIVE: 409,
+  /** A scenario this sandbox cannot stage as it is (a workflow it breaks was fixed already, or is paused): `details.reason`; resetting to the demo first (`reset_first`) stages it. */
+  SCENARIO_NEEDS_RESET: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
   /** The database refuses writes (read-only file or mount); reads still work. */

@@ -23,6 +23,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   ROLLBACK_VERSION_DRAFT: 'A draft cannot be rolled back to',
   ROLLBACK_VERSION_ARCHIVED: 'An archived version cannot be rolled back to',
   ROLLBACK_VERSION_MISSING: 'That version does not exist',
+  SCENARIO_NEEDS_RESET: 'The sandbox cannot stage this scenario as it is',
   RESUME_INCOMPATIBLE: 'The checkpoints do not fit that version',
   RUN_NOT_RESUMABLE: 'This run cannot be resumed',
   RUN_NOT_FINISHED: 'This run has not finished yet',

@@ -1,3 +1,4 @@
+import { approvalAnswerInitialState, useApprovalAnswer } from './approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
 import { auditInitialState, useAudit } from './audit-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
@@ -29,6 +30,7 @@ export async function resetConnectionData(): Promise<void> {
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
   useApprovals.setState(approvalsInitialState);
+  useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
   // Asked in this order, answered in this order: Home's own reads (the incidents, the sidebar's

@@ -33,7 +33,7 @@ export interface ExecutionPlan {
    * Takeover: nodes of this same run that already failed (in checkpoint order). They are not run
    * again, their descendants stay blocked, and the run still ends failed with the first of them.
    */
-  failed?: Array<{ node_id: string; error: string | null }>;
+  failed?: Array<{ node_id: string; error: string | null; denied?: boolean }>;
   /** http and command nodes do real work (a server, a live sandbox); otherwise they answer their `sandbox` stand-in. */
   live?: boolean;
 }
@@ -51,8 +51,11 @@ export interface ExternalRequest {
   keep?: string[];
 }
 
-/** The caller's answer to an ExternalRequest; secrets already redacted. */
-export type ExternalAnswer = { ok: true; output: unknown } | { ok: false; error: string };
+/**
+ * The caller's answer to an ExternalRequest; secrets already redacted. `denied`: an operator's
+ * answer to an approval node, an outcome rather than a failure of the node's work.
+ */
+export type ExternalAnswer = { ok: true; output: unknown } | { ok: false; error: string; denied?: true };
 
 export interface NodeStep {
   node_id: string;
@@ -63,10 +66,13 @@ export interface NodeStep {
   context: Record<string, unknown>;
   error: string | null;
   simulated_ms: number;
+  /** A failed approval node that an operator denied (not a failure of the work). */
+  denied?: true;
 }
 
 export interface ExecutionEnd {
-  status: 'succeeded' | 'failed' | 'interrupted';
+  /** denied: the only nodes that did not succeed are approvals an operator denied. */
+  status: 'succeeded' | 'failed' | 'interrupted' | 'denied';
   /** The first node that failed, or the node the run was interrupted at. */
   failed_node: string | null;
   error: string | null;
@@ -74,7 +80,7 @@ export interface ExecutionEnd {
 }
 
 type Context = Record<string, unknown>;
-type NodeResult = { ok: true; output: unknown; context: Context } | { ok: false; error: string };
+type NodeResult = { ok: true; output: unknown; context: Context } | { ok: false; error: string; denied?: true };
 
 /**
  * The context a fresh run starts with: run params over the declared params' defaults and the DSL's
@@ -114,9 +120,12 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
   let context = plan.context === undefined ? initialContext(plan.dsl, plan.params) : withOutputs(structuredClone(plan.context));
   const blocked = new Set<string>();
   let firstFailure: { node_id: string; error: string } | null = null;
+  // A deny ends the run as denied only when nothing else failed: a real failure beside it still counts.
+  let onlyDenied = true;
   for (const f of plan.failed ?? []) {
     completed.add(f.node_id);
     firstFailure ??= { node_id: f.node_id, error: f.error ?? `Node '${f.node_id}' failed.` };
+    if (!f.denied) onlyDenied = false;
     for (const d of descendants(plan.dsl, f.node_id)) blocked.add(d);
   }
 
@@ -147,14 +156,15 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
       yield { node_id: id, status: 'succeeded', output: structuredClone(result.output), context: structuredClone(context), error: null, simulated_ms };
     } else {
       firstFailure ??= { node_id: id, error: result.error };
+      if (!result.denied) onlyDenied = false;
       for (const d of descendants(plan.dsl, id)) blocked.add(d);
-      yield { node_id: id, status: 'failed', output: null, context: structuredClone(context), error: result.error, simulated_ms };
+      yield { node_id: id, status: 'failed', output: null, context: structuredClone(context), error: result.error, simulated_ms, ...(result.denied ? { denied: true as const } : {}) };
     }
   }
 
   return firstFailure === null
     ? { status: 'succeeded', failed_node: null, error: null, context: structuredClone(context) }
-    : { status: 'failed', failed_node: firstFailure.node_id, error: firstFailure.error, context: structuredClone(context) };
+    : { status: onlyDenied ? 'denied' : 'failed', failed_node: firstFailure.node_id, error: firstFailure.error, context: structuredClone(context) };
 }
 
 // A checkpointed context from an older run may lack `outputs` (or hold junk there); nodes need the object.

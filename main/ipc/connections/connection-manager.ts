@@ -28,7 +28,7 @@ import {
   type SavedConnection,
 } from './connections-file.js';
 import { NOTIFICATION_MUTES_FILE, NotificationMutes } from './notification-mutes.js';
-import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
+import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy, scratchSandbox } from './sandbox-reset.js';
 import { type SandboxRuntime, SandboxRuntimes } from './sandbox-runtime.js';
 import type { TokenVault } from './token-vault.js';
 import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
@@ -75,6 +75,8 @@ export interface ConnectionManagerOptions {
    * runs unscaled. Without a runtime (a rehearsal's scratch copy) it runs offline.
    */
   openSandboxFile?: (path: string, runtime?: SandboxRuntime) => Promise<EngineBackend>;
+  /** Opens a new sandbox file seeded with the demo, offline (a rehearsal's fresh scratch); by default as the local sandbox's actor. */
+  openDemoSandbox?: (path: string) => Promise<EngineBackend>;
   /** Each sandbox's execution settings and keychain secrets (by default over `vault` and `dir`). */
   runtimes?: SandboxRuntimes;
   /** The folder holding the connections file. */
@@ -108,7 +110,10 @@ export interface ConnectionManager {
   selectedBackend(): Backend;
   /** A scratch copy of the selected connection when it is a sandbox (null for a server): what a rehearsal changes instead. */
   scratchCopyOfSelected(): Promise<{ backend: EngineBackend; dispose(): Promise<void> } | null>;
+  /** A fresh demo sandbox in a temporary folder (a scenario rehearsed from the demo while the operator's sandbox stays as it is). */
+  freshDemoSandbox(): Promise<{ backend: EngineBackend; dispose(): Promise<void> }>;
   /** What resetting the local sandbox would throw away. */
+
   sandboxContents(): Promise<SandboxContents>;
   /** Sets the local sandbox aside (kept as `<file>.before-reset`) and opens a fresh one with the demo. */
   resetSandbox(): Promise<SandboxContents>;
@@ -119,6 +124,9 @@ export interface ConnectionManager {
 }
 
 const DEFAULT_COLORS = { sandbox: '#4f7cff', staging: '#d97706', production: '#dc2626' } as const;
+const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+/** How many notified events are remembered for telling a second connection's copy apart. */
+const NOTIFIED_KEPT = 2000;
 
 interface Live {
   /** As the connections file keeps it; null for the local sandbox. */
@@ -139,6 +147,8 @@ interface Live {
   everConnected: boolean;
   /** A tampered or truncated log: the console's red banner. */
   alarm: HeadAlarm | null;
+  /** The server's stable id, from its log's head (null until read, or from a server that predates it). */
+  serverId: string | null;
   /** The `notifications:event` pushes of this connection, one after the other, so they keep the log's order. */
   notifying: Promise<void>;
   stop: () => void;
@@ -200,6 +210,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     snapshot: c.snapshot,
     alarm: c.alarm,
     notifications_muted: mutes.has(id),
+    server_id: c.serverId,
   });
   const list = () => [...live].map(([id, c]) => info(id, c));
   const changed = () => {
@@ -236,13 +247,40 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       return null;
     }
   };
-  /** Queues a notifiable event of a connection not muted for `notifications:event`, in log order. */
+  /** Events already notified, per server (`server:seq:hash`), so two connections to one server notify once. */
+  const notified = new Set<string>();
+  /**
+   * The connection a server's notification opens: of those reaching that server, the one with the
+   * most rights (a viewer's cannot approve or roll back); the selected one, then this one, on a tie.
+   */
+  const bestConnectionTo = (id: string, c: Live): string => {
+    if (serverKey(c) === null) return id;
+    const rank = (x: Live) => (x.role === null ? -1 : ROLE_RANK[x.role]);
+    let best: [string, Live] = [id, c];
+    for (const entry of live) {
+      const [otherId, other] = entry;
+      if (serverKey(other) !== serverKey(c) || other.backend === null) continue;
+      const better = rank(other) > rank(best[1]) || (rank(other) === rank(best[1]) && otherId === selectedId);
+      if (better) best = entry;
+    }
+    return best[0];
+  };
+  /**
+   * Queues a notifiable event of a connection not muted for `notifications:event`, in log order: once
+   * per server (the first unmuted connection that hears it claims it), naming the connection with the
+   * most rights to that server.
+   */
   const notifyLater = (id: string, c: Live, backend: Backend, event: RewindEvent) => {
     if (!isNotifiable(event) || mutes.has(id)) return;
+    const key = `${serverKey(c) ?? `connection:${id}`}:${event.seq}:${event.hash}`;
+    if (notified.has(key)) return;
+    notified.add(key);
+    // Bounded: a key only needs to outlive the other connections' delivery of the same event.
+    if (notified.size > NOTIFIED_KEPT) notified.delete(notified.values().next().value!);
     c.notifying = c.notifying.then(async () => {
       const name = await workflowName(backend, event.workflow_id);
       // Muted, removed or closed meanwhile: nothing more from it.
-      if (!closed && live.get(id) === c && !mutes.has(id)) push('notifications:event', { connection_id: id, event, workflow_name: name });
+      if (!closed && live.get(id) === c && !mutes.has(id)) push('notifications:event', { connection_id: bestConnectionTo(id, c), event, workflow_name: name });
     }).catch(() => undefined);
   };
 
@@ -285,6 +323,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     const verifyHead = async () => {
       const { head, alarm } = await checkHead(backend, heads.get(id, c.url), where);
       if (stopped) return head.seq;
+      if ((head.server_id ?? null) !== c.serverId) {
+        c.serverId = head.server_id ?? null;
+        changed();
+      }
       setAlarm(alarm);
       if (alarm?.code !== 'LOG_TRUNCATED') {
         heads.set(id, { source: c.url, seq: head.seq, hash: head.hash });
@@ -623,6 +665,9 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? selectedId} has no token.`, c.detail ?? missingTokenDetail);
       return c.backend;
     },
+    freshDemoSandbox() {
+      return scratchSandbox(options.openDemoSandbox ?? ((path) => openSandbox({ path, actor: options.sandbox.backend.defaultActor, demo: true })));
+    },
     async scratchCopyOfSelected() {
       const c = find(selectedId);
       if (c.kind !== 'sandbox' || !(c.backend instanceof EngineBackend)) return null;
@@ -637,11 +682,19 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         if (!reopen) throw cannotReopen('reset');
         const before = localSandbox();
         const lost = await sandboxContents(before, options.sandbox.path);
+        const previous = await before.call('events:head', {});
         // A consistent copy first (online backup, WAL included): a reset by mistake is undone by opening it.
         await backupSandbox(before, lost.kept_as);
+        // The log this console verified is gone on purpose: it remembers no head for the new one, so
+        // the fresh log is not mistaken for a truncated one (now or after a restart). A log cut short
+        // by anything else still meets the remembered head and raises the alarm.
+        heads.delete(SANDBOX_ID);
+        await heads.save();
         await reattach(SANDBOX_ID, sandbox, async () => {
           await removeSandboxFiles(options.sandbox.path);
-          return reopen(await runtimes.runtime(SANDBOX_ID));
+          const fresh = await reopen(await runtimes.runtime(SANDBOX_ID));
+          await recordReset(fresh, previous, lost.kept_as);
+          return fresh;
         });
         return lost;
       }),
@@ -665,12 +718,54 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 }
 
+/**
+ * The reset, as the new log's own record (`sandbox_reset`): which log it replaced — its head, so a
+ * reader can match it to the copy kept beside the file — and where that copy is.
+ */
+async function recordReset(fresh: EngineBackend, previous: { seq: number; hash: string }, keptAs: string): Promise<void> {
+  await fresh.engine.mutate(() =>
+    fresh.engine.append({
+      type: 'sandbox_reset',
+      workflow_id: null,
+      run_id: null,
+      actor: fresh.defaultActor,
+      payload: { previous_head: { seq: previous.seq, hash: previous.hash }, kept_as: keptAs, by: 'console' },
+    }),
+  );
+}
+
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, role: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, notifying: Promise.resolve(), stop: () => undefined };
+  return {
+    config,
+    kind,
+    url,
+    backend: null,
+    identify: null,
+    actor: null,
+    role: null,
+    serverEnvironment: null,
+    snapshot: null,
+    hasToken: false,
+    state: 'connecting',
+    detail: null,
+    everConnected: false,
+    alarm: null,
+    serverId: null,
+    notifying: Promise.resolve(),
+    stop: () => undefined,
+  };
 }
 
 const notifiable: ReadonlySet<string> = new Set(notifiableEventTypes);
 const isNotifiable = (e: RewindEvent) => notifiable.has(e.type);
+
+/**
+ * What tells one server from another for notifications: a remote server's id. Sandboxes are files,
+ * each its own: a copied file keeps its original's id, yet it is another log.
+ */
+function serverKey(c: Live): string | null {
+  return c.kind === 'remote' ? c.serverId : null;
+}
 
 /** A sandbox with a broken chain refuses changes: the banner says so. */
 function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {

@@ -35,6 +35,8 @@ describe('workflow server: HTTP', () => {
     const res = await api(s.url, undefined, 'GET', '/health');
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ status: 'ok', name: 'rewind', protocol: 1, schema_version: s.backend.engine.schemaVersion });
+    // The server's stable id: its database's, the same as its log's head names.
+    expect((res.json as { server_id: string }).server_id).toBe(await s.backend.engine.serverId());
   });
 
   it('GET /api/v1/workflows/{id} carries version, revision and an ETag', async () => {

@@ -331,9 +331,9 @@ describe('runs waiting for approval', () => {
 
     fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
     fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'deny run' } });
-    expect(screen.getAllByTestId('palette-item').map((i) => i.textContent)).toEqual([expect.stringContaining('Deny run run-gated of ml-training-pipeline (v2)…')]);
+    expect(screen.getAllByTestId('palette-item').map((i) => i.textContent)).toEqual([expect.stringContaining('Deny run run-gated of ml-training-pipeline (v2): “Ship the nightly release to production?”…')]);
     fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' });
-    // Denying fails the run: the palette stops at the inspector's Deny button, focused, for the operator's yes.
+    // Denying ends the run: the palette stops at the inspector's Deny button, focused, for the operator's yes.
     await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('approval-deny')));
     expect(fake.callsOf('runs:approve')).toHaveLength(1);
   });

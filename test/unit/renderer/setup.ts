@@ -1,5 +1,6 @@
 import { cleanup } from '@testing-library/react';
 import { setApi } from '../../../renderer/api/client.js';
+import { approvalAnswerInitialState, useApprovalAnswer } from '../../../renderer/store/approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from '../../../renderer/store/approvals-store.js';
 import { auditInitialState, useAudit } from '../../../renderer/store/audit-store.js';
 import { connectionsInitialState, useConnections } from '../../../renderer/store/connections-store.js';
@@ -38,6 +39,7 @@ export function freshConsole(): FakeBridge {
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
   useApprovals.setState(approvalsInitialState);
+  useApprovalAnswer.setState(approvalAnswerInitialState);
   useRehearsal.setState(rehearsalInitialState);
   useSnapshot.setState(snapshotInitialState);
   const fake = new FakeBridge();
