@@ -45,6 +45,9 @@ const titles: Partial<Record<ErrorCode, string>> = {
   REHEARSAL_NOT_FOUND: 'The rehearsal no longer exists',
   REHEARSAL_NOT_ACTIVE: 'The rehearsal is no longer running',
   CONNECTION_NOT_FOUND: 'The connection no longer exists',
+  NO_ROLE: 'Your groups give you no role on this server',
+  SIGN_IN_FAILED: 'The sign-in did not complete',
+  OIDC_UNAVAILABLE: 'The identity provider cannot be reached',
 };
 
 const fallbackHints: Partial<Record<ErrorCode, string>> = {

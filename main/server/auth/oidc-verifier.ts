@@ -51,6 +51,13 @@ export interface OidcPerson {
 
 export const ALLOWED_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 const MAX_TOLERANCE_SEC = 60;
+/**
+ * A token verified once is taken at its word for this long (never past its expiry): a signature check
+ * costs the thread pool a round trip per request otherwise. The price: a key the provider stops
+ * publishing stops passing the tokens already seen within this time, not at once.
+ */
+const VERIFIED_FOR_MS = 30_000;
+const MAX_VERIFIED = 1000;
 
 /** A JWT's shape (three base64url parts, a JSON header): told apart from an API token without any crypto. */
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -109,6 +116,8 @@ export class OidcVerifier {
   private jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   private readonly toleranceSec: number;
   private readonly timeoutMs: number;
+  /** Tokens that passed, by their whole text (signature included): an exact repeat only. */
+  private readonly verified = new Map<string, { person: OidcPerson; until: number }>();
 
   constructor(
     readonly settings: OidcSettings,
@@ -156,6 +165,16 @@ export class OidcVerifier {
 
   /** Checks a bearer JWT; the person it names with their role, or a typed refusal whose hint says what to do. */
   async verify(token: string): Promise<OidcPerson> {
+    const seen = this.verified.get(token);
+    if (seen && Date.now() < seen.until) return seen.person;
+    if (seen) this.verified.delete(token);
+    const person = await this.check(token);
+    if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { person, until: Math.min(person.acceptedUntil, Date.now() + VERIFIED_FOR_MS) });
+    return person;
+  }
+
+  private async check(token: string): Promise<OidcPerson> {
     const { issuer, audience } = this.settings;
     let header: ReturnType<typeof decodeProtectedHeader>;
     let claimed: JWTPayload;

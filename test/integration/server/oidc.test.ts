@@ -251,6 +251,10 @@ describe('sign-in: roles and keys', () => {
     // …and a minute later the next unknown kid refetches the keys, and the token passes.
     vi.setSystemTime(Date.now() + 61_000);
     expect((await api(s.url, after, 'GET', '/api/v1/whoami')).json).toMatchObject({ name: 'alice@example.com', role: 'operator' });
+    // The old key is no longer published: a token it signed, though seen and passed before, no longer passes.
+    const old = await api(s.url, before, 'GET', '/api/v1/whoami');
+    expect(old.status).toBe(401);
+    expect(errorOf(old.json).details?.reason).toBe('unknown_key');
   });
 });
 
