@@ -132,9 +132,9 @@ export class OidcSession implements BearerSource {
     if (refreshToken === null) {
       throw this.end(new RewindError('UNAUTHORIZED', `Your sign-in to ${this.discovery.issuer} expired, and the provider gave no refresh token.`, 'Sign in again.', { reason: 'expired', terminal: true }));
     }
-    const provider = await this.openedProvider();
     let tokens: SignInTokens;
     try {
+      const provider = await this.openedProvider();
       const response = await client.refreshTokenGrant(provider.config, refreshToken);
       tokens = tokensFrom(response, this.discovery, refreshToken);
     } catch (err) {

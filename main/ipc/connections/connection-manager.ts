@@ -682,13 +682,19 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     },
     async completeSignIn(callback) {
       const { target, tokens, provider } = await sso.complete(callback);
-      if (target.kind === 'add') {
-        const added = await finishAdd(target.input, provider.discovery, { tokens, provider });
-        selectedId = added.id;
-        changed();
-        return info(added.id, find(added.id));
+      try {
+        if (target.kind === 'add') {
+          const added = await finishAdd(target.input, provider.discovery, { tokens, provider });
+          selectedId = added.id;
+          changed();
+          return info(added.id, find(added.id));
+        }
+        return await finishSignIn(target.id, provider.discovery, { tokens, provider });
+      } catch (err) {
+        // A sign-in this console started (a name taken meanwhile, the keychain refusing): the page may offer the way back.
+        const data = err instanceof RewindError ? err : new RewindError('INTERNAL', err instanceof Error ? err.message : String(err), 'Try the sign-in again.');
+        throw new RewindError(data.code, data.message, data.hint, { ...data.details, started_here: true });
       }
-      return finishSignIn(target.id, provider.discovery, { tokens, provider });
     },
     cancelSignIn: () => sso.cancel(),
     signOut: (id) =>
