@@ -16,6 +16,8 @@ import { AlarmBanner } from './connections/AlarmBanner.js';
 import { SnapshotBanner } from './connections/SnapshotBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
+import { SignInDialog } from './connections/SignInDialog.js';
+import { SignInAgain } from './connections/SignInAgain.js';
 import { NewFromTemplateDialog } from './templates/NewFromTemplateDialog.js';
 import { RunParamsDialog } from './runs/RunParamsDialog.js';
 import { CommandPalette } from './palette/CommandPalette.js';
@@ -105,6 +107,7 @@ export function App() {
       {connection?.detail ? (
         <div className="banner banner-error" role="alert" data-testid="connection-detail">
           <strong>{connection.name}:</strong> {connection.detail}
+          <SignInAgain connection={connection} />
         </div>
       ) : null}
       <AlarmBanner />
@@ -126,6 +129,7 @@ export function App() {
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}
       {connectionDialog === 'openSandbox' ? <OpenSandboxDialog /> : null}
       {connectionDialog === 'token' ? <TokenDialog /> : null}
+      {connectionDialog === 'signIn' ? <SignInDialog /> : null}
       {connectionDialog === 'sandboxLive' ? <SandboxLiveDialog /> : null}
       {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
       {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}

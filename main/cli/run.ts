@@ -15,7 +15,7 @@ import { verifyLog } from './verify.js';
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
 const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE', 'INVALID_CODE_FILE']);
-const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
+const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'NO_ROLE', 'SIGN_IN_FAILED', 'OIDC_UNAVAILABLE']);
 
 export function exitCodeOf(code: ErrorCode): number {
   if (usageCodes.has(code)) return exitCodes.usage;
@@ -190,10 +190,10 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   if (values['allow-commands'] && !values.live) throw usageError('--allow-commands goes with --live.', 'Pass --live --allow-commands to run command nodes for real in the sandbox.');
   if (server !== undefined) {
-    const token = io.env.REWIND_TOKEN;
-    if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
     const timeoutMs = int(values.timeout, '--timeout');
     const { RemoteBackend } = await import('../backends/remote/index.js');
+    // REWIND_TOKEN wins (automation); else the person's own `rewind login`.
+    const token = io.env.REWIND_TOKEN || (await signedIn(server, io));
     const remote = new RemoteBackend({ url: server, token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     return { backend: remote, remote, source: remote.baseUrl };
   }
@@ -212,6 +212,22 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   const backend = await openSandboxExplained(path, demo, values.follow, values['code-dir'], { liveExecution: values.live, runCommands: values['allow-commands'] }, io);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
+}
+
+/** The cached sign-in of `server`, or the usage error that says how to get one. */
+async function signedIn(server: string, io: CliIo): Promise<import('../sign-in/session.js').OidcSession> {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw usageError(`"${server}" is not a URL.`, 'Give the server as http(s)://host:port.');
+  }
+  const { cachedSession } = await import('./sign-in.js');
+  const session = await cachedSession(url.href, io);
+  if (!session) {
+    throw usageError(`You are not signed in to ${url.origin}, and REWIND_TOKEN is not set.`, `Run \`rewind login --server ${url.origin}\` (people), or export REWIND_TOKEN=<token> (automation; an admin issues one with \`rewind tokens create\`).`);
+  }
+  return session;
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
@@ -550,6 +566,21 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…${still}` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
       return out.ok ? 0 : exitCodes.refused;
     }
+    case 'whoami': {
+      if (!s.remote) {
+        const actor = (s.backend as Partial<EngineBackend>).defaultActor ?? 'you';
+        print(s, { name: actor, role: 'admin', environment: 'sandbox', via: 'sandbox', expires_at: null }, () => `${actor} · admin (the local sandbox ${s.source}: your own file)`);
+        return 0;
+      }
+      const who = await s.remote.whoami();
+      const { whoamiLine } = await import('./sign-in.js');
+      print(s, who, () => whoamiLine(who));
+      return 0;
+    }
+    case 'login':
+    case 'logout':
+      // Answered in runCli before any backend is opened.
+      return exitCodes.usage;
     case 'tokens':
       return tokens(s, args);
     case 'webhooks': {
@@ -675,6 +706,21 @@ async function tokens(s: Session, args: string[]): Promise<number> {
   throw usageError('tokens takes list, create NAME ROLE, or revoke ID.');
 }
 
+/** `login` and `logout` talk to the server and its provider themselves: no session of the usual kind. */
+async function signInVerb(verb: 'login' | 'logout', values: Values, io: CliIo): Promise<number> {
+  const server = values.server ?? (io.env.REWIND_SERVER || undefined);
+  if (server === undefined) throw usageError(`${verb} needs --server URL (or REWIND_SERVER).`, `e.g. rewind ${verb} --server https://rewind.example:8443`);
+  try {
+    new URL(server);
+  } catch {
+    throw usageError(`"${server}" is not a URL.`, 'Give the server as http(s)://host:port.');
+  }
+  const { loginVerb, logoutVerb } = await import('./sign-in.js');
+  if (verb === 'logout') return logoutVerb({ server, json: values.json }, io);
+  if (io.env.REWIND_TOKEN) io.stderr('note: REWIND_TOKEN is set, and wins over this sign-in until you unset it.');
+  return loginVerb({ server, loopback: values.loopback, json: values.json }, io);
+}
+
 /** Runs one command line; resolves to the exit code. */
 export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   // Names and messages may hold control characters a server or file put there: never print them raw.
@@ -685,6 +731,7 @@ export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv);
   let session: Session | null = null;
   try {
+    if (positionals[0] === 'login' || positionals[0] === 'logout') return await signInVerb(positionals[0], values, io);
     const revisionValue = int(values.revision, '--revision');
     const { backend, remote, source } = await connect(values, io);
     session = { backend, remote, source, json: values.json, revision: revisionValue, out: io.stdout, io };

@@ -11,6 +11,15 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  /**
+   * A person signed in through OpenID Connect whose groups give no role on this server:
+   * `details.role_groups` names the groups that would.
+   */
+  NO_ROLE: 403,
+  /** The identity provider cannot be reached (discovery or keys): people cannot be checked now; API tokens still work. */
+  OIDC_UNAVAILABLE: 503,
+  /** A sign-in did not complete (cancelled, timed out, refused by the provider, or its answer failed the checks). */
+  SIGN_IN_FAILED: 401,
   NOT_FOUND: 404,
   WORKFLOW_NOT_FOUND: 404,
   VERSION_NOT_FOUND: 404,

@@ -46,3 +46,4 @@ export * from './audit.js';
 export * from './canary.js';
 export * from './webhooks.js';
 export * from './approvals.js';
+export * from './sign-in.js';

@@ -51,6 +51,9 @@ const titles: Partial<Record<ErrorCode, string>> = {
   INVALID_PARAM_TYPE: 'A parameter has the wrong type',
   MISSING_PARAM: 'The run needs a parameter',
   RESERVED_PARAM: 'That parameter name belongs to the server',
+  NO_ROLE: 'Your groups give you no role on this server',
+  SIGN_IN_FAILED: 'The sign-in did not complete',
+  OIDC_UNAVAILABLE: 'The identity provider cannot be reached',
 };
 
 const fallbackHints: Partial<Record<ErrorCode, string>> = {

@@ -136,7 +136,7 @@ describe('workflow server: HTTP', () => {
     expect(created.status).toBe(201);
     const { id, token } = created.json as { id: string; token: string };
     expect(token).toMatch(/^rwt_/);
-    expect((await api(s.url, token, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'ci-bot', role: 'operator', environment: null });
+    expect((await api(s.url, token, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'ci-bot', role: 'operator', environment: null, via: 'token', expires_at: null });
     const list = await api(s.url, admin, 'GET', '/api/v1/tokens');
     const listed = (list.json as { tokens: Array<Record<string, unknown>> }).tokens;
     expect(listed.find((t) => t.id === id)).toMatchObject({ name: 'ci-bot', role: 'operator', revoked_at: null });

@@ -205,8 +205,8 @@ export function demoWorld(): FakeWorld {
   });
   return {
     connections: [
-      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null, server_environment: 'sandbox', notifications_muted: false },
-      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null, server_environment: 'production', notifications_muted: false },
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null, server_environment: 'sandbox', notifications_muted: false, sign_in: 'token' },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null, server_environment: 'production', notifications_muted: false, sign_in: 'token' },
     ],
     workflows: [wf, etl],
     versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
@@ -481,6 +481,7 @@ export class FakeBridge {
           snapshot: { source_url: 'http://127.0.0.1:9', taken_at: iso(900), complete: false, runs: 12, events: 340 },
           alarm: null,
           notifications_muted: false,
+          sign_in: 'token',
         };
         w.connections = [...w.connections.filter((c) => c.id !== info.id), info];
         return info;
