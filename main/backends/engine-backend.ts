@@ -6,6 +6,7 @@ import { seedDemo } from '../engine/demo/seed.js';
 import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
+import { listApprovals } from '../engine/approvals.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import type { SecretSource } from '../engine/executor/secrets.js';
 import { parseInput } from '../engine/validate.js';
@@ -160,12 +161,13 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
+    'approvals:list': { apply: (i) => listApprovals(engine, i) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id, i.run_id) }) },
     'events:head': { apply: async () => {
       const { ok, first_broken_seq, reason } = engine.chainAtOpen;
-      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
+      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason }, server_id: await engine.serverId() };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },

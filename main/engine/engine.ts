@@ -7,6 +7,7 @@ import type { EventLog, NewEvent } from './event-log.js';
 import { Egress, type EgressOptions } from './egress/egress.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
+import { RewindError } from './errors.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
 import { ScheduleService } from './schedules.js';
@@ -34,9 +35,10 @@ export interface EngineOptions {
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
   /**
-   * Values a server lends to its real nodes' templates, beneath each run's own context: its own
+   * Values a server lends to its real nodes' templates, over each run's own context: its own
    * address as `server.url` and `server.host`, known only once it listens (so the promise settles then). A node that
-   * reads them waits for it; they are never written into a run's context or checkpoints.
+   * reads them waits for it; they are never written into a run's context or checkpoints. Only reserved
+   * context keys (`server`: see RESERVED_CONTEXT_KEYS) may be lent, so no run param can set them.
    */
   serverContext?: Promise<Record<string, unknown>>;
   /**
@@ -158,6 +160,21 @@ export class Engine {
 
   verifyChain(): Promise<ChainStatus> {
     return this.core.events.verify();
+  }
+
+  private knownServerId: string | null = null;
+
+  /**
+   * The database's stable id (migration 0180 writes it once, in `server_identity`): every replica of a server
+   * reads the same one, and a snapshot or a fresh sandbox has its own. Consoles tell servers apart by it.
+   */
+  async serverId(): Promise<string> {
+    if (this.knownServerId === null) {
+      const row = await this.store.read.get<{ id: string }>('SELECT id FROM server_identity LIMIT 1');
+      if (!row) throw new RewindError('INTERNAL', 'This database has no server id.', 'Open it with this version of Rewind once, so its migrations run.');
+      this.knownServerId = row.id;
+    }
+    return this.knownServerId;
   }
 
   /** Listeners hear each event once its transaction has committed, in seq order. */

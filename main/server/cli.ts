@@ -14,6 +14,9 @@ import { type KeySource, loadWebhookKey } from './webhook-key.js';
 import { SecretBox } from '../engine/webhooks/secret-box.js';
 import { WebhookWorker } from './webhook-worker.js';
 import { isPostgresUrl } from '../engine/store/postgres/index.js';
+import { type OidcFlag, oidcFlags, oidcSettingsFrom, oidcUsage } from './auth/oidc-flags.js';
+import { OidcVerifier } from './auth/oidc-verifier.js';
+import { describeMapping } from './auth/role-mapping.js';
 
 const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run server -- …)
 
@@ -52,9 +55,12 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --allow-private-webhooks  let webhooks reach loopback and private addresses (10/8, 172.16/12,
                       192.168/16, 127/8, fc00::/7…); refused otherwise. Metadata and link-local
                       addresses (169.254/16, fd00:ec2::254) are refused always, for http nodes too  REWIND_ALLOW_PRIVATE_WEBHOOKS=1
+${oidcUsage}
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME,
-and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (unless a run's context sets server).
+and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (no run param can set server).
+Run values reach a command as environment variables (env: {NAME: "{{ctx.x}}"}), never inside a shell's or
+interpreter's argv (refused: UNSAFE_TEMPLATE); in a URL's path or query they are percent-encoded.
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
         'code-rescan-ms': { type: 'string' },
         'webhook-key-file': { type: 'string' },
         'allow-private-webhooks': { type: 'boolean' },
+        ...(Object.fromEntries(Object.keys(oidcFlags).map((f) => [f, { type: 'string' }])) as Record<OidcFlag, { type: 'string' }>),
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -185,6 +192,15 @@ async function main(): Promise<void> {
   const level = logLevels.find((l) => l === logLevel);
   if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
   const logger = createLogger({ level, format: logFormat as LogFormat });
+
+  let oidc: OidcVerifier | undefined;
+  try {
+    const settings = oidcSettingsFrom(parsed, process.env);
+    if (settings) oidc = new OidcVerifier(settings);
+  } catch (err) {
+    const data = toErrorData(err);
+    fail(data.message, data.hint);
+  }
 
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let webhookKey: KeySource;
@@ -285,6 +301,7 @@ async function main(): Promise<void> {
       onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
       replica: { id: served.replica, store: served.store, healthy: served.healthy, probe: served.probe },
       demo,
+      ...(oidc ? { oidc } : {}),
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -309,6 +326,12 @@ async function main(): Promise<void> {
       }).start()
     : null;
   if (!webhookKey) process.stderr.write('warning: no webhook key (REWIND_WEBHOOK_KEY or --webhook-key-file): webhooks cannot be added, and none are delivered.\n');
+  if (oidc) {
+    const { issuer, clientId, audience, roles } = oidc.settings;
+    process.stdout.write(`Sign-in: OpenID Connect through ${issuer} (client ${clientId}, audience ${audience}; ${describeMapping(roles)}), and API tokens.\n`);
+    // Read now, so the first person need not wait for it; a provider that is away is retried on demand (tokens work meanwhile).
+    oidc.discover().catch((err: unknown) => logger.warn({ err: toErrorData(err).message }, 'identity provider unreachable; people cannot sign in until it answers'));
+  }
   process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;

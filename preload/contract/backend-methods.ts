@@ -27,6 +27,7 @@ import {
 } from './entities.js';
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
+import { approvalListSchema } from './approvals.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 import { deliveryStateSchema, webhookCreateInputSchema, webhookDeliverySchema, webhookSchema } from './webhooks.js';
 
@@ -329,7 +330,22 @@ export const backendMethods = {
       http: { method: 'POST', path: '/api/v1/runs/:run_id/approve' },
       role: 'operator',
       mutates: true,
-      summary: "Answer the approval a waiting run asks for: approve lets it continue, deny fails it.",
+      summary:
+        'Answer the approval a waiting run asks for: approve lets it continue; deny ends it `denied` (an outcome, not a failure), logged as approval_denied.',
+    },
+  ),
+  'approvals:list': method(
+    z.strictObject({
+      workflow_id: workflowId.optional(),
+      run_id: runId.optional(),
+      limit: z.number().int().positive().max(1000).default(100),
+    }),
+    approvalListSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/approvals' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Runs waiting at an approval node, oldest request first, each with its prompt, who asks (run, version, trigger) and what it has done so far.',
     },
   ),
   'checkpoints:list': method(z.strictObject({ run_id: runId }), z.object({ checkpoints: z.array(checkpointSchema) }), {

@@ -151,6 +151,15 @@ export type StepRecord = z.infer<typeof stepRecordSchema>;
 export const rollbackRecordSchema = z.object({ workflow: z.string(), from_version: z.number().int().nullable(), to_version: z.number().int() });
 export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
 
+/**
+ * How a rehearsal moves from step to step. paced (the console's default): every step but a wait
+ * waits for the operator's go — the action, the check, the note read — so the clock measures the
+ * operator. automatic (CI, the CLI): steps run by themselves (checklists and a live execution's
+ * actions still ask), so the clock measures the machine.
+ */
+export const rehearsalPaceSchema = z.enum(['paced', 'automatic']);
+export type RehearsalPace = z.infer<typeof rehearsalPaceSchema>;
+
 /** One rehearsal (or live execution) of a runbook: per-step timings and outcomes, the total time to recover. */
 export const rehearsalRecordSchema = z.object({
   runbook_name: z.string(),
@@ -166,11 +175,14 @@ export const rehearsalRecordSchema = z.object({
    * The conditions, so rehearsals are compared like for like (null: recorded before they were kept).
    * time_scale: real ms per ms a wait step names (1: real time). auto_executed: actions ran without
    * asking (a sandbox rehearsal) rather than on an operator's confirmation (live). scratch_copy: it ran
-   * on a scratch copy of the sandbox, leaving the operator's sandbox as it was.
+   * on a scratch copy of the sandbox, leaving the operator's sandbox as it was. pace: `paced`, each
+   * step waited for the operator's go, so the time to recover measures the operator; `automatic`,
+   * the steps ran by themselves (CI), so it measures the machine.
    */
   time_scale: z.number().min(0).max(1).nullish(),
   auto_executed: z.boolean().nullish(),
   scratch_copy: z.boolean().nullish(),
+  pace: rehearsalPaceSchema.nullish(),
 });
 export type RehearsalRecord = z.infer<typeof rehearsalRecordSchema>;
 
@@ -196,6 +208,8 @@ export const rehearsalSessionSchema = z.object({
   runbook_name: z.string(),
   scenario: z.string().nullable(),
   mode: z.enum(['rehearsal', 'live']),
+  /** Absent from consoles that predate paced rehearsals (they ran automatically). */
+  pace: rehearsalPaceSchema.optional(),
   state: z.enum(['setting_up', 'running', 'awaiting_confirmation', 'finished', 'aborted']),
   /** 1-based index of the step under way (or awaiting confirmation); null before the first and after the last. */
   current_index: z.number().int().nullable(),

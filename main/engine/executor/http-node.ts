@@ -1,8 +1,10 @@
 import type { HttpParams } from '../dsl/node-params.js';
+import { getPath, setPath } from '../dsl/paths.js';
 import { Egress, refusalOf } from '../egress/egress.js';
+import { maskerFor } from './masking.js';
 import { type RealNodeContext, type RealNodeResult, defaultLimits, sleep } from './real-node.js';
-import { redactorFor } from './redact.js';
-import { TemplateError, renderJson, renderString } from './templating.js';
+import { unsafeHttpTemplate } from './template-safety.js';
+import { TemplateError, renderJson, renderString, renderUrl } from './templating.js';
 
 /*
  * The http node. Node's own fetch (undici): its AbortSignal covers the whole exchange — connect,
@@ -19,13 +21,16 @@ const defaultEgress = (): Egress => (sharedEgress ??= new Egress({ allowPrivate:
 type Attempt = { ok: true; status: number; text: string } | { ok: false; reason: string; retry: boolean };
 
 export async function runHttpNode(params: HttpParams, ctx: RealNodeContext): Promise<RealNodeResult> {
-  const redact = redactorFor(ctx.secrets);
+  const redact = maskerFor(ctx.secrets);
   const limit = ctx.limits?.maxResponseBytes ?? defaultLimits.maxResponseBytes;
+  // A version drafted before templates were checked: refused here as at drafting (UNSAFE_TEMPLATE).
+  const unsafe = unsafeHttpTemplate(params);
+  if (unsafe !== null) return { ok: false, error: `HTTP node '${ctx.nodeId}' refused to run (UNSAFE_TEMPLATE): ${unsafe.message} ${unsafe.hint}` };
   let url: string;
   let headers: Record<string, string>;
   let body: string | undefined;
   try {
-    url = renderString(params.url, ctx.context, ctx.secrets);
+    url = renderUrl(params.url, ctx.context, ctx.secrets);
     headers = Object.fromEntries(Object.entries(params.headers ?? {}).map(([k, v]) => [k, renderString(v, ctx.context, ctx.secrets)]));
     if (params.body !== undefined) {
       const rendered = renderJson(params.body, ctx.context, ctx.secrets);
@@ -47,7 +52,10 @@ export async function runHttpNode(params: HttpParams, ctx: RealNodeContext): Pro
     if (ctx.signal.aborted) return fail('was cancelled');
     made = attempt;
     last = await sendOnce(ctx.egress ?? defaultEgress(), params, url, { ...headers, 'Idempotency-Key': `${ctx.runId}/${ctx.nodeId}/${attempt}` }, body, ctx.signal, limit);
-    if (last.ok && expected(params.expect_status, last.status)) return { ok: true, output: redact.value(answerOf(last.status, last.text)) };
+    if (last.ok && expected(params.expect_status, last.status)) {
+      const answer = answerOf(last.status, last.text);
+      return { ok: true, output: redact.value(params.redact_response ? kept(answer, last.status, ctx.keep ?? []) : answer) };
+    }
     if (ctx.signal.aborted) return fail('was cancelled');
     const retryable = last.ok || last.retry;
     if (!retryable || attempt === tries) break;
@@ -55,7 +63,9 @@ export async function runHttpNode(params: HttpParams, ctx: RealNodeContext): Pro
   }
   const after = made > 1 ? ` (after ${made} attempts)` : '';
   if (last.ok) {
-    return fail(`answered status ${last.status}, expected ${describeExpected(params.expect_status)}${after}: ${last.text.slice(0, 300)}`);
+    // An echoing service's error page would echo too: with redact_response the body is not quoted.
+    const quoted = params.redact_response ? ' (body not kept: redact_response)' : `: ${last.text.slice(0, 300)}`;
+    return fail(`answered status ${last.status}, expected ${describeExpected(params.expect_status)}${after}${quoted}`);
   }
   return fail(`${last.reason}${after}`);
 }
@@ -118,6 +128,24 @@ function expected(rules: HttpParams['expect_status'], status: number): boolean {
 
 function describeExpected(rules: HttpParams['expect_status']): string {
   return rules.map((r) => (typeof r === 'number' ? String(r) : `${r[0]}–${r[1]}`)).join(', ');
+}
+
+/**
+ * `redact_response`: only the answer's fields the workflow reads (`keep`: paths relative to the
+ * answer) and the HTTP status at `status` — unless the workflow reads the answer's own `status`,
+ * which then stays.
+ */
+function kept(answer: unknown, status: number, keep: readonly string[]): unknown {
+  // A workflow that reads the whole answer (`{{ctx.response}}`) keeps it whole.
+  if (keep.includes('')) return answer;
+  const out: Record<string, unknown> = {};
+  for (const path of keep) {
+    if (path === '') continue;
+    const value = getPath(answer, path);
+    if (value !== undefined) setPath(out, path, structuredClone(value));
+  }
+  if (!Object.hasOwn(out, 'status')) out.status = status;
+  return out;
 }
 
 /** The parsed JSON answer, or `{status, text}` when it is not JSON. */

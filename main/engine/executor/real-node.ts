@@ -13,6 +13,8 @@ export interface RealNodeContext {
   limits?: Partial<RealNodeLimits>;
   /** Where an http node may connect (the engine's policy; http nodes' default where none is given). */
   egress?: Egress;
+  /** An http node with `redact_response`: the paths of its answer the workflow reads ('' for the whole answer). */
+  keep?: readonly string[];
 }
 
 export interface RealNodeLimits {
