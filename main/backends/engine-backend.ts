@@ -147,18 +147,8 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
       },
     },
     'versions:rollback': {
-      apply: async (i, a) => {
-        // A version published while commands were allowed must not start running them on a server that now refuses them.
-        // A target that does not exist is left to rollback, which names it (ROLLBACK_VERSION_MISSING).
-        if (!allowCommands) {
-          const target = await versions.get(i.workflow_id, i.version).catch((err: unknown) => {
-            if (err instanceof RewindError && err.code === 'VERSION_NOT_FOUND') return undefined;
-            throw err;
-          });
-          commands(target?.dsl_definition, `Rolling back to v${i.version}`);
-        }
-        return versions.rollback(i, a);
-      },
+      // A version published while commands were allowed must not start running them on a server that now refuses them.
+      apply: (i, a) => versions.rollback(i, a, allowCommands ? undefined : (target) => commands(target.dsl_definition, `Rolling back to v${i.version}`)),
     },
     'versions:archive': { apply: (i, a) => versions.archive(i, a) },
     'versions:diff': { apply: (i) => versions.diff(i) },

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RewindEvent } from '../../preload/contract/entities.js';
 import { EventLog, type NewEvent, appendEvent } from './event-log.js';
 import type { ChainHead, Queryable, Store, Tx } from './store/port.js';
-import { enqueueDeliveries } from './webhooks/outbox.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
 
 export type EventListener = (event: RewindEvent) => void;
 
@@ -10,7 +10,8 @@ export type EventListener = (event: RewindEvent) => void;
 interface UnitOfWork {
   tx: Tx;
   head: ChainHead;
-  appended: boolean;
+  /** The events it appended, in seq order: after commit they are handed to listeners without being read back. */
+  events: RewindEvent[];
   afterCommit: Array<() => void | Promise<void>>;
   /** Savepoints open inside it (nested mutations). */
   depth: number;
@@ -40,6 +41,7 @@ export class EngineCore {
   private publishing: Promise<void> | null = null;
   private publishAgain = false;
   private readonly offExternal: () => void;
+  private readonly outbox = new WebhookOutbox();
 
   private constructor(
     readonly store: Store,
@@ -68,6 +70,8 @@ export class EngineCore {
   /**
    * Hands listeners every committed event after the last one published, in seq order. One pass at a
    * time; a call during a pass makes it read once more, and resolves when that read is done.
+   * (The events of this process's own units of work may have been handed out meanwhile, see
+   * `publishCommitted`: a row at or below the last seq published is not handed out twice.)
    */
   publish(): Promise<void> {
     if (this.publishing) {
@@ -79,13 +83,9 @@ export class EngineCore {
         do {
           this.publishAgain = false;
           for (;;) {
-            const page = await this.store.read.all<Parameters<typeof toPublished>[0]>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [this.published, 1000]);
-            for (const row of page) {
-              const e = toPublished(row);
-              this.published = e.seq;
-              for (const l of this.listeners) l(e);
-            }
-            if (page.length < 1000) break;
+            const page = await (this.store.readTail ?? this.store.read).all<Parameters<typeof toPublished>[0]>(SELECT_UNPUBLISHED, [this.published, PUBLISH_PAGE]);
+            for (const row of page) if (row.seq > this.published) this.hand(toPublished(row));
+            if (page.length < PUBLISH_PAGE) break;
           }
         } while (this.publishAgain);
       } finally {
@@ -93,6 +93,27 @@ export class EngineCore {
       }
     })();
     return this.publishing;
+  }
+
+  /**
+   * After a unit of work of this process committed: its events follow the last seq published when
+   * nothing else was committed in between (commit order is seq order), and are handed out as they
+   * are; otherwise — another process or replica committed first and it has not been read yet — the
+   * log is read from the last seq published, so no listener sees a gap.
+   */
+  private async publishCommitted(unit: UnitOfWork): Promise<void> {
+    const first = unit.events[0];
+    if (first && first.seq === this.published + 1) {
+      for (const e of unit.events) this.hand(e);
+      return;
+    }
+    if (this.published < unit.head.seq) await this.publish();
+  }
+
+  private hand(e: RewindEvent): void {
+    this.published = e.seq;
+    this.outbox.published(e);
+    for (const l of this.listeners) l(e);
   }
 
   now(): string {
@@ -133,24 +154,27 @@ export class EngineCore {
   async mutate<T>(fn: () => Promise<T>): Promise<T> {
     const outer = this.unit.getStore();
     if (outer) return this.nested(outer, fn);
-    const work: UnitOfWork[] = [];
+    // PostgreSQL re-runs `fn` after a serialization failure: what counts is the attempt that committed, the last.
+    let committed: UnitOfWork | null = null;
     const result = await this.store.transaction(async (tx) => {
-      const unit: UnitOfWork = { tx, head: await tx.lockHead(), appended: false, afterCommit: [], depth: 0 };
-      work.push(unit);
+      const unit: UnitOfWork = { tx, head: await tx.lockHead(), events: [], afterCommit: [], depth: 0 };
+      committed = unit;
       const value = await this.unit.run(unit, fn);
-      if (unit.appended) await tx.setHead(unit.head);
+      if (unit.events.length > 0) await tx.setHead(unit.head);
       return value;
     });
-    await this.publish();
+    const unit = committed as UnitOfWork | null;
+    if (!unit) return result;
+    await this.publishCommitted(unit);
     // Follow-up work runs outside the finished unit of work (a run's drive must not inherit its transaction).
-    for (const f of work[0]?.afterCommit ?? []) await this.unit.exit(f);
+    for (const f of unit.afterCommit) await this.unit.exit(f);
     return result;
   }
 
   private async nested<T>(unit: UnitOfWork, fn: () => Promise<T>): Promise<T> {
     unit.depth += 1;
     const savepoint = `nested_${unit.depth}`;
-    const saved = { head: unit.head, appended: unit.appended, afterCommit: unit.afterCommit.length };
+    const saved = { head: unit.head, events: unit.events.length, afterCommit: unit.afterCommit.length };
     await unit.tx.run(`SAVEPOINT ${savepoint}`);
     try {
       const value = await fn();
@@ -161,7 +185,7 @@ export class EngineCore {
       await unit.tx.run(`ROLLBACK TO SAVEPOINT ${savepoint}`);
       await unit.tx.run(`RELEASE SAVEPOINT ${savepoint}`);
       unit.head = saved.head;
-      unit.appended = saved.appended;
+      unit.events.length = saved.events;
       unit.afterCommit.length = saved.afterCommit;
       throw err;
     } finally {
@@ -174,10 +198,11 @@ export class EngineCore {
     const unit = this.unit.getStore();
     if (!unit) throw new Error('append outside a mutation');
     const event = await appendEvent(unit.tx, unit.head, e);
-    // The webhook outbox fills in the event's own transaction: both commit, or neither.
-    await enqueueDeliveries(unit.tx, event);
+    // The webhook outbox fills in the event's own transaction: both commit, or neither. Its kept list
+    // of webhooks holds for the unit's first append when every committed event was published here.
+    await this.outbox.enqueue(unit.tx, event, unit.head.seq === this.published);
     unit.head = { seq: event.seq, hash: event.hash };
-    unit.appended = true;
+    unit.events.push(event);
     return event;
   }
 
@@ -202,6 +227,10 @@ export class EngineCore {
     this.offExternal();
   }
 }
+
+// The columns appendEvent writes, so an event read back has the shape of one handed out as appended.
+const SELECT_UNPUBLISHED = 'SELECT seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?';
+const PUBLISH_PAGE = 1000;
 
 function toPublished(row: Omit<RewindEvent, 'payload'> & { payload: string }): RewindEvent {
   return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };

@@ -17,7 +17,7 @@ const INSERT_DRAFT = `INSERT INTO workflow_versions (version_id, workflow_id, ve
   VALUES (?, ?, ?, ?, ?, 'draft', ?, NULL, ?)`;
 const SET_STATUS = 'UPDATE workflow_versions SET status = ? WHERE workflow_id = ? AND version = ?';
 const PUBLISH_ROW = "UPDATE workflow_versions SET status = 'active', published_at = ? WHERE workflow_id = ? AND version = ?";
-const SET_ACTIVE = 'UPDATE workflows SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ?';
+const SET_ACTIVE = 'UPDATE workflows SET active_version = ?, revision = revision + 1, updated_at = ? WHERE id = ? RETURNING revision';
 
 /** What the canary policy adds to the lifecycle (set by the engine; see canary.ts). */
 export interface VersionHooks {
@@ -139,19 +139,21 @@ export class VersionService {
     return target;
   }
 
-  rollback(input: ParsedInput<'versions:rollback'>, actor: string): Promise<RollbackResult> {
+  /** `checkTarget` sees the version rolled back to, read under the unit's lock, before anything changes (a server's command policy). */
+  rollback(input: ParsedInput<'versions:rollback'>, actor: string, checkTarget?: (target: WorkflowVersion) => void): Promise<RollbackResult> {
     return this.core.mutate(async () => {
       const wf = await this.workflows.get(input.workflow_id);
       this.workflows.checkRevision(wf, input.expected_revision);
-      await this.refuseRollback(wf, input.version);
+      const target = await this.refuseRollback(wf, input.version);
+      checkTarget?.(toVersion(target));
       const ts = this.core.now();
       await this.hooks?.beforeSwitch(wf, input.version, 'workflow_rollback', ts, actor);
       return this.activate(wf, wf.active_version, input.version, ts, actor, 'workflow_rollback');
     });
   }
 
-  /** Why a rollback to `version` would be refused now, or nothing if it would apply. */
-  async refuseRollback(wf: Workflow, version: number): Promise<void> {
+  /** Why a rollback to `version` would be refused now; the version's row if it would apply. */
+  async refuseRollback(wf: Workflow, version: number): Promise<VersionRow> {
     const row = await this.core.q().get<VersionRow>(SELECT_ONE, [wf.id, version]);
     const details = { workflow_id: wf.id, version };
     if (!row) {
@@ -175,7 +177,7 @@ export class VersionService {
       case 'active':
         throw new RewindError('ROLLBACK_ALREADY_ACTIVE', `v${version} is already the active version of "${wf.name}".`, 'Nothing to do; pick an earlier version to roll back.', details);
       case 'deprecated':
-        return;
+        return row;
     }
   }
 
@@ -224,15 +226,14 @@ export class VersionService {
     if (from !== null) await q.run(SET_STATUS, ['deprecated', wf.id, from]);
     if (type === 'version_published') await q.run(PUBLISH_ROW, [ts, wf.id, version]);
     else await q.run(SET_STATUS, ['active', wf.id, version]);
-    await q.run(SET_ACTIVE, [version, ts, wf.id]);
-    const updated = await this.workflows.get(wf.id);
+    const { revision } = (await q.get<{ revision: number }>(SET_ACTIVE, [version, ts, wf.id]))!;
     const verb = type === 'workflow_rollback' ? 'Rolled back' : 'Published';
     const event = await this.core.append({
       type,
       workflow_id: wf.id,
       actor,
       ts,
-      payload: { from_version: from, to_version: version, revision: updated.revision },
+      payload: { from_version: from, to_version: version, revision },
     });
     return {
       success: true,
@@ -241,7 +242,7 @@ export class VersionService {
       version,
       from_version: from,
       seq: event.seq,
-      revision: updated.revision,
+      revision,
     };
   }
 }

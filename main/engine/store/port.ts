@@ -72,6 +72,12 @@ export interface Store {
   /** Reads outside a transaction (each statement sees committed data). */
   readonly read: Queryable;
   /**
+   * Reads of the log's tail after a wake-up (the engine's publication pass), when the store has a
+   * better place for them than `read`: PostgreSQL sends them on the LISTEN connection the
+   * notification just woke, with no pooled connection to check out and give back.
+   */
+  readonly readTail?: Queryable;
+  /**
    * One unit of work, all or nothing. `fn` may await the store but nothing else (no network, no
    * timers): on SQLite the whole store waits for it, on PostgreSQL its locks do. PostgreSQL re-runs
    * `fn` from the start, in a new transaction, after a serialization failure or deadlock (40001,

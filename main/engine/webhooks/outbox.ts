@@ -37,11 +37,40 @@ export function matches(filter: { event_types: string[] | null; workflow_ids: st
   return true;
 }
 
-/** Inside the appending transaction: queues the event for every webhook that wants it. */
-export async function enqueueDeliveries(tx: Queryable, event: RewindEvent): Promise<void> {
-  const hooks = await tx.all<FilterRow>(LIVE_WEBHOOKS);
-  for (const row of hooks) {
-    const filter = { id: row.id, event_types: listOf(row.event_types), workflow_ids: listOf(row.workflow_ids) };
-    if (matches(filter, event)) await tx.run(INSERT_DELIVERY, [row.id, event.seq, event.type, event.ts, event.ts]);
+/**
+ * The events whose units of work change the webhooks table. Every such change appends one of them as
+ * the unit's next event — that is what lets the live list be kept between appends (see WebhookOutbox).
+ */
+const WEBHOOK_CHANGES = new Set(['webhook_created', 'webhook_deleted']);
+
+/**
+ * Queues each appended event for the webhooks that want it, inside the appending transaction. The
+ * live list is read once and kept, instead of once per event: appends hold the chain head lock, and
+ * so does every change of the webhooks table, whose event drops the kept list when it is published.
+ * So a list read under the lock stays true for as long as no webhook event has been published since —
+ * provided the engine has published every committed event (else one it has not seen may be a webhook
+ * change): the caller says so with `current`.
+ */
+export class WebhookOutbox {
+  private live: FilterRow[] | null = null;
+
+  /**
+   * Inside the appending transaction. `current`: every event committed before this unit's lock has
+   * been published here, and this is the unit's first append (so the unit itself changed no webhook
+   * before it, or this event would be that change).
+   */
+  async enqueue(tx: Queryable, event: RewindEvent, current: boolean): Promise<void> {
+    const keep = current && !WEBHOOK_CHANGES.has(event.type);
+    const hooks = (keep ? this.live : null) ?? (await tx.all<FilterRow>(LIVE_WEBHOOKS));
+    if (keep) this.live = hooks;
+    for (const row of hooks) {
+      const filter = { id: row.id, event_types: listOf(row.event_types), workflow_ids: listOf(row.workflow_ids) };
+      if (matches(filter, event)) await tx.run(INSERT_DELIVERY, [row.id, event.seq, event.type, event.ts, event.ts]);
+    }
+  }
+
+  /** A committed event was published: a webhook change makes the kept list stale. */
+  published(event: RewindEvent): void {
+    if (WEBHOOK_CHANGES.has(event.type)) this.live = null;
   }
 }

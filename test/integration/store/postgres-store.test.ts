@@ -7,6 +7,7 @@ import { latestSchemaVersion, migrations } from '../../../main/engine/store/post
 import { httpStatusOf } from '../../../preload/contract/errors.js';
 import { freePort } from '../../../scripts/local-postgres.js';
 import { freshDatabase, sharedServerUrl, terminateSessions, withDatabase } from '../../support/postgres.js';
+import { eventually } from '../server/harness.js';
 
 /* What only the PostgreSQL adapter has: its migrations, its settings, its LISTEN connection, its retries. */
 
@@ -256,6 +257,46 @@ describe('PostgreSQL notifications', () => {
     // One LISTEN connection delivers in commit order: our own commit's notice came first, and was skipped.
     await otherHeard;
     expect(wakes).toBe(1);
+  });
+
+  it('move the head and notify with the commit only: a unit that fails after setHead moves nothing and wakes nobody', async () => {
+    const url = await freshDatabase('head_commit');
+    const listening = await open(url, 'head-listening');
+    const writer = await open(url, 'head-writer');
+    const notified: string[] = [];
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      client.on('notification', (msg) => notified.push(msg.payload ?? ''));
+      await client.query('LISTEN rewind_events');
+      let wakes = 0;
+      listening.onExternalCommit(() => wakes++);
+
+      await expect(
+        writer.transaction(async (tx) => {
+          const head = await tx.lockHead();
+          await tx.setHead({ seq: head.seq + 1, hash: 'never' });
+          // A second lock in the same unit sees the head it set.
+          expect(await tx.lockHead()).toEqual({ seq: 1, hash: 'never' });
+          throw new Error('changed its mind');
+        }),
+      ).rejects.toThrow('changed its mind');
+      // Any text is a hash to the store: quoted, it reaches the row as it was.
+      const odd = "it's; COMMIT; --";
+      await writer.transaction(async (tx) => {
+        const head = await tx.lockHead();
+        await tx.setHead({ seq: head.seq + 1, hash: odd });
+      });
+      // Notifications arrive in commit order: once the committed unit's is here, a failed one's would be too.
+      await eventually(() => notified.length >= 1 && wakes >= 1, 10_000, 'the commit notified');
+      expect(notified).toEqual(['1']);
+      expect(wakes).toBe(1);
+      expect(await listening.transaction((tx) => tx.lockHead())).toEqual({ seq: 1, hash: odd });
+      // The pooled connection came back clean: the next unit starts its own transaction.
+      expect(await writer.transaction((tx) => tx.get<{ n: number }>('SELECT count(*) AS n FROM chain_head'))).toEqual({ n: 1 });
+    } finally {
+      await client.end();
+    }
   });
 });
 

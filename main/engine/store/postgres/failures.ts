@@ -13,8 +13,11 @@ export type FailureKind = 'unavailable' | 'auth' | 'database-missing' | 'retry' 
 const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 /** pg's own messages for a connection that died or never came (they carry no code). */
 const lostConnection = /Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable|Query read timeout/i;
-/** Server shutting down or starting (57P01–57P03), too many connections (53300), the 08 class. */
-const unavailableStates = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * Server shutting down or starting (57P01–57P03), too many connections (53300), the 08 class, and
+ * our session ended by the server for sitting idle inside a transaction (25P03): its unit is gone.
+ */
+const unavailableStates = new Set(['57P01', '57P02', '57P03', '53300', '25P03']);
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

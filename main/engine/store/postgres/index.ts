@@ -109,6 +109,24 @@ function backendPid(client: pg.PoolClient): number {
 
 const MAX_RETRY_AFTER_S = 30;
 
+const LOCK_HEAD = 'SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE';
+
+/**
+ * The unit's last round trip: the head update (with its NOTIFY, delivered only if the transaction
+ * commits) and COMMIT as one simple query. A simple query takes no parameters, so the seq is checked
+ * to be an integer and the hash quoted by the client's own literal escaping.
+ */
+function commitText(head: ChainHead | null, client: pg.PoolClient): string {
+  if (head === null) return 'COMMIT';
+  if (!Number.isSafeInteger(head.seq) || head.seq < 0) throw new Error(`setHead: seq ${head.seq} is not a chain position.`);
+  return `WITH moved AS (UPDATE chain_head SET seq = ${head.seq}, hash = ${client.escapeLiteral(head.hash)} WHERE id = 1 RETURNING seq) SELECT pg_notify('${EVENTS_CHANNEL}', seq::text) FROM moved; COMMIT`;
+}
+
+/** A simple query of several statements answers one result each: the last is the one that counts. */
+function lastResult(result: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(result) ? result[result.length - 1]! : result;
+}
+
 class PgStore implements PostgresStore {
   readonly kind = 'postgres' as const;
   readonly dialect = dialect;
@@ -120,6 +138,7 @@ class PgStore implements PostgresStore {
   private up = true;
   private closed = false;
   readonly read: Queryable;
+  readonly readTail: Queryable;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -129,6 +148,8 @@ class PgStore implements PostgresStore {
     private readonly maxRetries: number,
   ) {
     this.read = queryable((sql, params) => this.pool.query(numberPlaceholders(sql), params as SqlValue[]), this);
+    // On the LISTEN connection while it listens (no pool checkout between the notification and the read); on the pool otherwise.
+    this.readTail = queryable((sql, params) => (this.listener?.connection ?? this.pool).query(numberPlaceholders(sql), params as SqlValue[]), this);
   }
 
   get healthy(): boolean {
@@ -192,7 +213,12 @@ class PgStore implements PostgresStore {
       throw this.failed(err);
     }
     let finished = false;
-    let headLocked = false;
+    /** The head as this unit locked it; the lock is held until the unit ends. */
+    let locked: ChainHead | null = null;
+    /** Whether BEGIN was sent: it rides with the unit's first statement, so a unit that sends none costs no round trip. */
+    let begun = false;
+    /** The head `setHead` recorded: written by the COMMIT's own round trip. */
+    let head: ChainHead | null = null;
     /** Set when the connection died under a statement: it is destroyed, never handed to the next unit. */
     let lost: Error | undefined;
     // A checked-out client has no pool listener: without ours, its death would be an uncaught error.
@@ -200,50 +226,64 @@ class PgStore implements PostgresStore {
       lost ??= err;
     };
     client.on('error', onError);
-    const run = async (sql: string, params?: readonly SqlValue[]) => {
-      if (finished) throw new Error('This transaction has already finished; use the store, not a kept Tx.');
+    const send = async (sql: string, params?: readonly SqlValue[]) => {
       try {
-        return await client.query(numberPlaceholders(sql), params as SqlValue[]);
+        return await client.query(sql, params as SqlValue[]);
       } catch (err) {
         if (classify(err) === 'unavailable') lost = err instanceof Error ? err : new Error(String(err));
         throw err;
       }
     };
+    const run = async (sql: string, params?: readonly SqlValue[]) => {
+      if (finished) throw new Error('This transaction has already finished; use the store, not a kept Tx.');
+      if (!begun) {
+        begun = true;
+        await send('BEGIN');
+      }
+      return send(numberPlaceholders(sql), params);
+    };
     const tx: Tx = {
       ...queryable(run, this),
       lockHead: async () => {
+        if (finished) throw new Error('This transaction has already finished; use the store, not a kept Tx.');
+        // Locked already: nobody else can move it, so it is where this unit last set it.
+        if (locked) return head ?? locked;
         // READ COMMITTED: a second appender blocks here until the first commits, then PostgreSQL
         // re-reads the row it was waiting for and returns the head the first one wrote — so each
         // appender sees the seq and hash just before its own, and commit order is seq order.
-        const head = await this.guard(() => run('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE'));
-        const row = head.rows[0] as ChainHead | undefined;
+        // A unit's first statement: BEGIN goes in the same round trip (one simple query, two statements).
+        const result = await this.guard(async () => {
+          if (begun) return send(LOCK_HEAD);
+          begun = true;
+          return lastResult(await send(`BEGIN; ${LOCK_HEAD}`));
+        });
+        const row = result.rows[0] as ChainHead | undefined;
         if (!row) throw new Error('chain_head has no row: the database was not migrated by Rewind.');
-        headLocked = true;
-        return { seq: row.seq, hash: row.hash };
+        locked = { seq: row.seq, hash: row.hash };
+        return locked;
       },
-      setHead: async (head) => {
-        if (!headLocked) throw new Error('setHead before lockHead: the head must be locked before appending.');
-        // NOTIFY is delivered when (and only if) this transaction commits.
-        await this.guard(() =>
-          run(`WITH moved AS (UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1 RETURNING seq) SELECT pg_notify('${EVENTS_CHANNEL}', seq::text) FROM moved`, [
-            head.seq,
-            head.hash,
-          ]),
-        );
+      setHead: async (moved) => {
+        if (!locked) throw new Error('setHead before lockHead: the head must be locked before appending.');
+        // Written by the COMMIT's round trip (see `commitText`): the head moves last in every unit anyway.
+        head = { seq: moved.seq, hash: moved.hash };
       },
     };
     let committing = false;
     try {
-      await this.guard(() => run('BEGIN'));
       const result = await fn(tx);
+      if (!begun) return result;
+      // A connection already gone is a unit that failed before its commit, not one whose commit is in doubt.
+      if (lost) throw lost;
       committing = true;
-      const commit = await run('COMMIT');
+      const commit = lastResult(await send(commitText(head, client)));
       // COMMIT of a transaction that a swallowed error had aborted answers ROLLBACK, not an error.
       if (commit.command === 'ROLLBACK') throw new Error('The transaction was rolled back: a statement inside it failed and its error was swallowed.');
       this.up = true;
       return result;
     } catch (err) {
-      if (!lost && !committing) {
+      // Also after a failed commit round trip: its head update may have failed before the COMMIT ran,
+      // leaving the transaction open (a ROLLBACK after a COMMIT that did run only draws a warning).
+      if (!lost && begun) {
         await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
           lost = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
         });

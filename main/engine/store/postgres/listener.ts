@@ -39,6 +39,16 @@ export class NotificationListener {
     await this.connect();
   }
 
+  /**
+   * The connection while it is listening, for short reads of the log after a wake-up. A statement
+   * there holds back the next notification only until it answers (PostgreSQL delivers them between
+   * statements), and if the connection is lost under it, the statement fails and the reconnect
+   * wakes listeners again.
+   */
+  get connection(): pg.Client | null {
+    return this.client;
+  }
+
   /** How long the next reconnect may take, for Retry-After. */
   get retryAfterMs(): number {
     return this.client !== null ? 0 : this.delayFor(this.attempt);
