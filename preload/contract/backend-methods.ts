@@ -297,11 +297,13 @@ export const backendMethods = {
     z.strictObject({
       workflow_id: workflowId.optional(),
       status: runStatusSchema.optional(),
+      /** The runs resumed or replayed from this one: the run inspector's "resumed as", without reading the workflow's runs. */
+      parent_run_id: runId.optional(),
       offset: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(10000).default(500),
     }),
     z.object({ runs: z.array(runSchema), total: z.number().int() }),
-    { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow and status.' },
+    { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow, status and parent run.' },
   ),
   'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
   'runs:compatibility': method(

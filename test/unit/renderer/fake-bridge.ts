@@ -407,9 +407,9 @@ export class FakeBridge {
         const e = appendOwn('workflow_rollback', workflow_id, { from_version: from, to_version: version });
         return { success: true as const, message: `Rolled back to v${version}`, workflow_id, version, from_version: from, seq: e.seq, revision: next.revision };
       },
-      'runs:list': ({ workflow_id, status }) => {
-        const runs = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status));
-        return { runs, total: runs.length };
+      'runs:list': ({ workflow_id, status, parent_run_id, offset = 0, limit = 500 }) => {
+        const runs = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status) && (!parent_run_id || r.parent_run_id === parent_run_id));
+        return { runs: runs.slice(offset, offset + limit), total: runs.length };
       },
       'runs:get': ({ run_id }) => run(run_id),
       'runs:compatibility': ({ run_id, version }) => compat(run_id, version),
@@ -437,9 +437,31 @@ export class FakeBridge {
         return answered;
       },
       'checkpoints:list': ({ run_id }) => ({ checkpoints: w.checkpoints.filter((c) => c.run_id === run_id) }),
-      'events:list': ({ after = 0, limit = 1000, workflow_id, run_id }) => ({
-        events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id) && (!run_id || e.run_id === run_id)).slice(0, limit),
-      }),
+      // The server's paging and filters (main/engine/event-query.ts), over the events in memory.
+      'events:list': ({ after = 0, before, limit = 1000, workflow_id, run_id, type, actor, since, until }) => {
+        const types = type?.split(',');
+        const hits = w.events.filter(
+          (e) =>
+            e.seq > after &&
+            (before === undefined || e.seq < before) &&
+            (!workflow_id || e.workflow_id === workflow_id) &&
+            (!run_id || e.run_id === run_id) &&
+            (!types || types.includes(e.type)) &&
+            (!actor || e.actor === actor) &&
+            (!since || Date.parse(e.ts) >= Date.parse(since)) &&
+            (!until || Date.parse(e.ts) < Date.parse(until)),
+        );
+        if (before === undefined) {
+          const events = hits.slice(0, limit);
+          return { events, next_after: events.length === limit ? events[events.length - 1]!.seq : null };
+        }
+        const events = hits.reverse().slice(0, limit);
+        return { events, next_before: events.length === limit ? events[events.length - 1]!.seq : null };
+      },
+      'events:head': () => {
+        const last = w.events[w.events.length - 1];
+        return { seq: last?.seq ?? 0, hash: last?.hash ?? '', chain: { ok: true, first_broken_seq: null, reason: null } };
+      },
       'connections:openSandbox': ({ path }) => {
         const info: ConnectionInfo = {
           id: 'snap',
