@@ -3,7 +3,8 @@ import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from '../../scripts/build-if-needed.mjs';
 import { startConsole } from '../e2e/support/console.js';
 import { killHard, spawnServer } from '../integration/server/harness.js';
-import { checkoutSqlite, sqliteHistory } from './history/cache.js';
+import type { LocalPostgres } from '../../scripts/local-postgres.js';
+import { checkoutPostgres, checkoutSqlite, historyPostgres, postgresHistory, sqliteHistory } from './history/cache.js';
 import { type BenchResult, type BenchSuite, percentile, result } from './lib.js';
 
 /*
@@ -16,10 +17,13 @@ import { type BenchResult, type BenchSuite, percentile, result } from './lib.js'
  * - the first paint of Home and of the audit log after switching to the server (p50 of several);
  * - the page's JS heap after a collection, once open and once scrolled back.
  * 1M is printed against 10k measured in the same run. `REWIND_BENCH_CONSOLE_SIZES=10000,100000` picks
- * the sizes (the first is the baseline); the histories are cached (see history/cache.ts).
+ * the sizes (the first is the baseline), `REWIND_BENCH_CONSOLE_STORES=sqlite,postgres` the stores
+ * (SQLite by default: a 1M PostgreSQL history takes long to build once); the histories are cached
+ * (see history/cache.ts) and each run serves a private copy.
  */
 
 const SIZES = (process.env.REWIND_BENCH_CONSOLE_SIZES ?? '10000,1000000').split(',').map(Number);
+const STORES = (process.env.REWIND_BENCH_CONSOLE_STORES ?? 'sqlite').split(',') as Array<'sqlite' | 'postgres'>;
 const PAINT_SAMPLES = 7;
 const SCROLL_BACK = 10_000;
 const OPEN_BYTES_LIMIT = 2 * 1024 * 1024;
@@ -137,10 +141,19 @@ interface Measured {
   scrolledHeap: number;
 }
 
-async function measure(events: number, log: (line: string) => void): Promise<Measured> {
-  const history = await sqliteHistory(events, log);
-  const copy = checkoutSqlite(history);
-  const server = await spawnServer(['--db', copy.path, '--port', '0'], { REWIND_ADMIN_TOKEN: ADMIN_TOKEN }, 600_000);
+/** A private copy of the cached history of `events` events: where the server opens it, and how to remove it. */
+async function servedCopy(pg: LocalPostgres | null, events: number, log: (line: string) => void): Promise<{ db: string; dispose(): Promise<void> }> {
+  if (!pg) {
+    const copy = checkoutSqlite(await sqliteHistory(events, log));
+    return { db: copy.path, dispose: async () => copy.dispose() };
+  }
+  const copy = await checkoutPostgres(pg, await postgresHistory(pg, events, log));
+  return { db: copy.url, dispose: copy.dispose };
+}
+
+async function measure(pg: LocalPostgres | null, events: number, log: (line: string) => void): Promise<Measured> {
+  const copy = await servedCopy(pg, events, log);
+  const server = await spawnServer(['--db', copy.db, '--port', '0'], { REWIND_ADMIN_TOKEN: ADMIN_TOKEN }, 600_000);
   const proxy = await countingProxy(new URL(server.url));
   const web = await startConsole({ demo: false });
   const browser = await chromium.launch({
@@ -202,41 +215,55 @@ async function measure(events: number, log: (line: string) => void): Promise<Mea
     await web.close();
     await proxy.close();
     await killHard(server);
-    copy.dispose();
+    await copy.dispose();
   }
 }
 
 const kb = (n: number) => n / 1024;
+
+/** Each larger size against the first, on one store. */
+function compare(store: string, measured: Measured[]): BenchResult[] {
+  const base = measured[0]!;
+  const results: BenchResult[] = [];
+  for (const m of measured.slice(1)) {
+    const at = `${store}, ${m.events.toLocaleString('en')} vs ${base.events.toLocaleString('en')} events`;
+    const openKb = kb(m.openBytes.ws + m.openBytes.http);
+    results.push(
+      result(`bytes to open the console on the server and its audit log (browser-mode WebSocket + server HTTP), ${at}`, openKb, 'KB', kb(base.openBytes.ws + base.openBytes.http), {
+        text: `≤ ${kb(OPEN_BYTES_LIMIT)} KB`,
+        met: () => m.openBytes.ws + m.openBytes.http <= OPEN_BYTES_LIMIT,
+      }),
+      result(`  of which the browser-mode WebSocket, ${at}`, kb(m.openBytes.ws), 'KB', kb(base.openBytes.ws)),
+      result(`  of which the server's HTTP and stream, ${at}`, kb(m.openBytes.http), 'KB', kb(base.openBytes.http)),
+      result(`first paint of Home after switching to the server, p50, ${at}`, m.homePaint, 'ms', base.homePaint, ratioAtMost(2)),
+      result(`first paint of the audit log after switching to the server, p50, ${at}`, m.auditPaint, 'ms', base.auditPaint, ratioAtMost(2)),
+      result(`page JS heap once open (after a collection), ${at}`, kb(m.openHeap), 'KB', kb(base.openHeap), ratioAtMost(1.5)),
+      result(`scrolling the audit log back ${SCROLL_BACK.toLocaleString('en')} events, ${at}`, m.scrollMs, 'ms', base.scrollMs, ratioAtMost(2)),
+      result(`  bytes it read, ${at}`, kb(m.scrollBytes), 'KB', kb(base.scrollBytes)),
+      result(`page JS heap scrolled back ${SCROLL_BACK.toLocaleString('en')} events, ${at}`, kb(m.scrolledHeap), 'KB', kb(base.scrolledHeap), ratioAtMost(1.5)),
+    );
+  }
+  return results;
+}
 
 export const historyConsoleSuite: BenchSuite = {
   name: 'history-console',
   async run(): Promise<BenchResult[]> {
     await ensureConsoleBuilt();
     const log = (line: string) => process.stderr.write(`history-console: ${line}\n`);
-    const measured: Measured[] = [];
-    for (const size of SIZES) {
-      log(`measuring the console against a ${size}-event server…`);
-      measured.push(await measure(size, log));
-    }
-    const base = measured[0]!;
     const results: BenchResult[] = [];
-    for (const m of measured.slice(1)) {
-      const at = `${m.events.toLocaleString('en')} vs ${base.events.toLocaleString('en')} events`;
-      const openKb = kb(m.openBytes.ws + m.openBytes.http);
-      results.push(
-        result(`bytes to open the console on the server and its audit log (browser-mode WebSocket + server HTTP), ${at}`, openKb, 'KB', kb(base.openBytes.ws + base.openBytes.http), {
-          text: `≤ ${kb(OPEN_BYTES_LIMIT)} KB`,
-          met: () => m.openBytes.ws + m.openBytes.http <= OPEN_BYTES_LIMIT,
-        }),
-        result(`  of which the browser-mode WebSocket, ${at}`, kb(m.openBytes.ws), 'KB', kb(base.openBytes.ws)),
-        result(`  of which the server's HTTP and stream, ${at}`, kb(m.openBytes.http), 'KB', kb(base.openBytes.http)),
-        result(`first paint of Home after switching to the server, p50, ${at}`, m.homePaint, 'ms', base.homePaint, ratioAtMost(2)),
-        result(`first paint of the audit log after switching to the server, p50, ${at}`, m.auditPaint, 'ms', base.auditPaint, ratioAtMost(2)),
-        result(`page JS heap once open (after a collection), ${at}`, kb(m.openHeap), 'KB', kb(base.openHeap), ratioAtMost(1.5)),
-        result(`scrolling the audit log back ${SCROLL_BACK.toLocaleString('en')} events, ${at}`, m.scrollMs, 'ms', base.scrollMs, ratioAtMost(2)),
-        result(`  bytes it read, ${at}`, kb(m.scrollBytes), 'KB', kb(base.scrollBytes)),
-        result(`page JS heap scrolled back ${SCROLL_BACK.toLocaleString('en')} events, ${at}`, kb(m.scrolledHeap), 'KB', kb(base.scrolledHeap), ratioAtMost(1.5)),
-      );
+    for (const store of STORES) {
+      const pg = store === 'postgres' ? await historyPostgres() : null;
+      const measured: Measured[] = [];
+      try {
+        for (const size of SIZES) {
+          log(`measuring the console against a ${size}-event server on ${store}…`);
+          measured.push(await measure(pg, size, log));
+        }
+      } finally {
+        await pg?.stop();
+      }
+      results.push(...compare(store, measured));
     }
     return results;
   },
