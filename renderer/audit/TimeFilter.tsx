@@ -28,9 +28,9 @@ export function TimeFilter({ label, value, onCommit, testId }: TimeFilterProps) 
         onChange={(e) => {
           const local = e.target.value;
           const ms = local ? new Date(local).getTime() : Number.NaN;
-          // A half-typed value is not a time yet: the range changes once it is one, or is cleared.
-          if (!local) onCommit('');
-          else if (Number.isFinite(ms)) onCommit(new Date(ms).toISOString());
+          // A half-typed value reads as '' (or not a time): the range changes once it is one, or is cleared.
+          const iso = !local ? '' : Number.isFinite(ms) ? new Date(ms).toISOString() : value;
+          if (iso !== value) onCommit(iso);
         }}
         data-testid={testId}
       />

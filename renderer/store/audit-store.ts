@@ -205,7 +205,10 @@ export const useAudit = create<AuditState & AuditActions>()((set, get) => {
       }
     },
     setFilter(partial) {
-      set({ filter: { ...get().filter, ...partial } });
+      const filter = { ...get().filter, ...partial };
+      const before = get().filter;
+      if ((Object.keys(filter) as Array<keyof AuditFilter>).every((k) => filter[k] === before[k])) return;
+      set({ filter });
       void get().load();
     },
     reset() {

@@ -201,4 +201,24 @@ describe('the audit log view', () => {
     await waitFor(() => expect(screen.getAllByTestId('audit-row')[0]!.dataset.seq).toBe(String(live.seq)));
     stop();
   });
+
+  it("filters by a time range in the operator's local time, asking again only when a whole time is given", async () => {
+    await useConnections.getState().load();
+    render(<AuditLog />);
+    await waitFor(() => expect(screen.getAllByTestId('audit-row').length).toBeGreaterThan(0));
+    const calls = listCalls().length;
+    const since = screen.getByTestId('audit-filter-since');
+    // A half-typed time reads as empty: nothing to ask yet.
+    fireEvent.change(since, { target: { value: '' } });
+    expect(listCalls()).toHaveLength(calls);
+    fireEvent.change(since, { target: { value: '2026-11-20T20:00' } });
+    const from = new Date('2026-11-20T20:00').toISOString();
+    await waitFor(() => expect(listCalls().at(-1)).toMatchObject({ since: from }));
+    await waitFor(() => expect(screen.getAllByTestId('audit-row').every((r) => Date.parse(bigLog()[Number(r.dataset.seq) - 1]!.ts) >= Date.parse(from))).toBe(true));
+    fireEvent.change(screen.getByTestId('audit-filter-until'), { target: { value: '2026-11-20T21:00' } });
+    await waitFor(() => expect(listCalls().at(-1)).toMatchObject({ since: from, until: new Date('2026-11-20T21:00').toISOString() }));
+    const until = Date.parse(new Date('2026-11-20T21:00').toISOString());
+    const expected = bigLog().filter((e) => Date.parse(e.ts) >= Date.parse(from) && Date.parse(e.ts) < until).length;
+    await waitFor(() => expect(screen.getByTestId('audit-count').textContent).toBe(`${expected} matching`));
+  });
 });
