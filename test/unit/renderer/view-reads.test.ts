@@ -1,5 +1,9 @@
 // @vitest-environment happy-dom
+import { act, render, screen, waitFor } from '@testing-library/react';
+import { createElement } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { CommandPalette } from '../../../renderer/palette/CommandPalette.js';
+import { usePalette } from '../../../renderer/store/palette-store.js';
 import { setApi } from '../../../renderer/api/client.js';
 import { useInspector } from '../../../renderer/store/inspector-store.js';
 import { startLive } from '../../../renderer/store/live.js';
@@ -83,5 +87,14 @@ describe('the run inspector', () => {
     await useInspector.getState().open('run-failed');
     expect(fake.callsOf('runs:list')).toEqual([{ parent_run_id: 'run-failed', limit: 50 }]);
     useInspector.getState().close();
+  });
+});
+
+describe('the palette', () => {
+  it('offers the newest runs, reading their first page when the run list was never opened', async () => {
+    render(createElement(CommandPalette));
+    act(() => usePalette.getState().show());
+    await waitFor(() => expect(screen.getAllByTestId('palette-item').some((i) => i.textContent?.includes('run-250'))).toBe(true));
+    expect(fake.callsOf('runs:list')).toEqual([{ limit: RUNS_PAGE }]);
   });
 });
