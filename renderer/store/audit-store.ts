@@ -66,6 +66,9 @@ interface AuditActions {
 
 /** Rows per page: a few screens, ~40 KB. */
 export const AUDIT_PAGE = 200;
+/** A page shorter than this (a rare filter) is followed by the next one, up to FOLLOW_SHORT_PAGES requests. */
+const SCREENFUL = 50;
+const FOLLOW_SHORT_PAGES = 10;
 /**
  * Live events prepended beyond this many held rows push the oldest ones out (they are read again on
  * scrolling back): a console left open for a week holds what it did on the first day.
@@ -149,9 +152,9 @@ export const useAudit = create<AuditState & AuditActions>()((set, get) => {
       set({ loading: true, loadingOlder: false, error: null });
       try {
         const head = await unwrap(api().events.head({}));
-        const page = await unwrap(api().events.list({ ...auditQuery(filter), before: head.seq + 1, limit: AUDIT_PAGE }));
+        const page = await readBack(filter, head.seq + 1);
         if (mine !== generation) return;
-        set({ events: page.events, headSeq: head.seq, nextBefore: olderCursor(page), loading: false, loaded: true });
+        set({ events: page.events, headSeq: head.seq, nextBefore: page.nextBefore, loading: false, loaded: true });
         replayHeld();
       } catch (e) {
         if (mine !== generation) return;
@@ -165,11 +168,11 @@ export const useAudit = create<AuditState & AuditActions>()((set, get) => {
       const mine = generation;
       set({ loadingOlder: true });
       try {
-        const page = await unwrap(api().events.list({ ...auditQuery(filter), before: nextBefore, limit: AUDIT_PAGE }));
+        const page = await readBack(filter, nextBefore);
         if (mine !== generation) return;
         // A live prepend may have pushed the cursor meanwhile: keep only what is older than what is held.
         const oldest = get().events[get().events.length - 1]?.seq ?? Number.POSITIVE_INFINITY;
-        set({ events: [...get().events, ...page.events.filter((e) => e.seq < oldest)], nextBefore: olderCursor(page), loadingOlder: false });
+        set({ events: [...get().events, ...page.events.filter((e) => e.seq < oldest)], nextBefore: page.nextBefore, loadingOlder: false });
       } catch (e) {
         if (mine !== generation) return;
         set({ loadingOlder: false, error: toErrorData(e) });
@@ -229,7 +232,23 @@ export const useAudit = create<AuditState & AuditActions>()((set, get) => {
 });
 
 /** The next older page's cursor (optional in the contract: without it, a short page is the last). */
-function olderCursor(page: { events: RewindEvent[]; next_before?: number | null | undefined }): number | null {
+function olderCursor(page: { events: RewindEvent[]; next_before?: number | null | undefined }, limit: number): number | null {
   if (page.next_before !== undefined) return page.next_before;
-  return page.events.length < AUDIT_PAGE ? null : page.events[page.events.length - 1]!.seq;
+  return page.events.length < limit ? null : page.events[page.events.length - 1]!.seq;
+}
+
+/**
+ * Reads back from `before` until a screen's worth matched: a rare combination of filters is answered
+ * in short pages (the server bounds each request's scan), which are followed here, a few at most.
+ */
+async function readBack(filter: AuditFilter, before: number): Promise<{ events: RewindEvent[]; nextBefore: number | null }> {
+  const events: RewindEvent[] = [];
+  let cursor: number | null = before;
+  for (let asked = 0; cursor !== null && asked < FOLLOW_SHORT_PAGES && events.length < SCREENFUL; asked++) {
+    const limit = AUDIT_PAGE - events.length;
+    const page = await unwrap(api().events.list({ ...auditQuery(filter), before: cursor, limit }));
+    events.push(...page.events);
+    cursor = olderCursor(page, limit);
+  }
+  return { events, nextBefore: cursor };
 }

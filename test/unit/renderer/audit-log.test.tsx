@@ -98,6 +98,23 @@ describe('the audit store', () => {
     expect(useAudit.getState().nextBefore).toBeNull();
   });
 
+  it('follows the short pages of a rare filter (the server bounds each scan) until a screen is filled, a bounded number of requests at a time', async () => {
+    fake.eventScanBudget = 50;
+    useAudit.getState().setFilter({ type: 'workflow_rollback', actor: 'ben' });
+    await vi.waitFor(() => expect(useAudit.getState().loaded).toBe(true));
+    const matches = bigLog()
+      .filter((e) => e.type === 'workflow_rollback' && e.actor === 'ben')
+      .map((e) => e.seq)
+      .reverse();
+    // One request would have shown the 3 matches among the newest 50 events; ten read back 500.
+    expect(listCalls().map((c) => c.before)).toEqual(Array.from({ length: 10 }, (_, i) => LOG + 1 - 50 * i));
+    expect(seqs()).toEqual(matches.filter((s) => s > LOG - 500));
+    expect(useAudit.getState().nextBefore).toBe(LOG - 500 + 1);
+    await useAudit.getState().loadOlder();
+    expect(seqs()).toEqual(matches);
+    expect(useAudit.getState().nextBefore).toBeNull();
+  });
+
   it('follows the live stream from the head: a matching event on top, each once, the others only move the head', async () => {
     useAudit.getState().setFilter({ actor: 'ana' });
     await vi.waitFor(() => expect(useAudit.getState().loaded).toBe(true));

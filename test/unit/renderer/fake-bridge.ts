@@ -253,6 +253,11 @@ export class FakeBridge {
   private failures = new Map<string, RewindErrorData>();
   private listeners = new Map<string, Set<(p: unknown) => void>>();
   readonly bridge: RewindBridge;
+  /**
+   * As the server's SCAN_BUDGET (main/engine/event-query.ts): a filtered backward page looks at no
+   * more than this many events and answers the seq where it stopped; null: unbounded.
+   */
+  eventScanBudget: number | null = null;
 
   constructor(world: FakeWorld = demoWorld()) {
     this.world = world;
@@ -455,8 +460,11 @@ export class FakeBridge {
           const events = hits.slice(0, limit);
           return { events, next_after: events.length === limit ? events[events.length - 1]!.seq : null };
         }
-        const events = hits.reverse().slice(0, limit);
-        return { events, next_before: events.length === limit ? events[events.length - 1]!.seq : null };
+        const filtered = Boolean(workflow_id || run_id || type || actor || since || until);
+        const floor = filtered && this.eventScanBudget !== null ? before - this.eventScanBudget : 0;
+        const events = hits.filter((e) => e.seq >= floor).reverse().slice(0, limit);
+        if (events.length === limit) return { events, next_before: events[events.length - 1]!.seq };
+        return { events, next_before: floor > 1 ? floor : null };
       },
       'events:head': () => {
         const last = w.events[w.events.length - 1];
