@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openSandbox, type EngineBackend } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { openSqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
+import type { OidcVerifier } from '../../../main/server/auth/oidc-verifier.js';
 import { createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 import { startWebConsole } from '../../../main/web/web-console.js';
@@ -63,9 +64,10 @@ export interface StartedServer {
 /**
  * A real workflow server on 127.0.0.1 with an admin token, a viewer token and another operator's
  * token; its data is the demo's, or with `history` a team's log of that many events (the bench's
- * generator: eight workflows, months of runs, publishes and rollbacks).
+ * generator: eight workflows, months of runs, publishes and rollbacks); with `oidc`, people sign in
+ * through that provider too.
  */
-export async function startWorkflowServer(options: { history?: number } = {}): Promise<StartedServer> {
+export async function startWorkflowServer(options: { history?: number; oidc?: OidcVerifier } = {}): Promise<StartedServer & { backend: EngineBackend }> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
   const path = join(dir, 'server.db');
   if (options.history !== undefined) await buildHistory(openSqliteStore(path), { events: options.history });
@@ -81,8 +83,10 @@ export async function startWorkflowServer(options: { history?: number } = {}): P
     schemaVersion: backend.engine.schemaVersion,
     port: 0,
     log: () => {},
+    ...(options.oidc ? { oidc: options.oidc } : {}),
   });
   return {
+    backend,
     url: server.url,
     adminToken,
     viewerToken,
