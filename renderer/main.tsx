@@ -4,13 +4,11 @@ import type { RewindBridge } from '../preload/contract/index.js';
 import { connectApi } from './api/client.js';
 import { App } from './App.js';
 import { useApprovals } from './store/approvals-store.js';
-import { useAudit } from './store/audit-store.js';
 import { useConnections } from './store/connections-store.js';
 import { useIncidents } from './store/incidents-store.js';
 import { startLive } from './store/live.js';
 import { restoreAfterSignIn } from './store/sign-in-store.js';
 import { useRehearsal } from './store/rehearsal-store.js';
-import { useRuns } from './store/runs-store.js';
 import { useWorkflows } from './store/workflows-store.js';
 import './styles/theme.css';
 import './styles/app.css';
@@ -23,8 +21,6 @@ void useConnections.getState().load();
 void useWorkflows.getState().load();
 void useIncidents.getState().load();
 void useApprovals.getState().load();
-void useRuns.getState().load();
-void useAudit.getState().catchUp();
 void useRehearsal.getState().loadSessions();
 
 createRoot(document.getElementById('root')!).render(

@@ -164,7 +164,20 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'approvals:list': { apply: (i) => listApprovals(engine, i) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
-    'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id, i.run_id) }) },
+    'events:list': {
+      apply: (i) =>
+        engine.events.page({
+          after: i.after,
+          before: i.before,
+          limit: i.limit,
+          workflowId: i.workflow_id,
+          runId: i.run_id,
+          types: i.type?.split(','),
+          actor: i.actor,
+          since: i.since,
+          until: i.until,
+        }),
+    },
     'events:head': { apply: async () => {
       const { ok, first_broken_seq, reason } = engine.chainAtOpen;
       return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason }, server_id: await engine.serverId() };

@@ -81,8 +81,12 @@ Runs
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
 Events
-  events [--after SEQ] [--limit N] [--workflow WORKFLOW] [--follow]   (--follow on a sandbox fires its schedules meanwhile,
-                                               and with --code-dir DIR keeps that folder's CODE workflows in line as it changes)
+  events [--before SEQ | --after SEQ] [--limit N] [--workflow WORKFLOW] [--type T1,T2] [--actor A]
+         [--since TIME|7d] [--until TIME|24h] [--follow]
+                                               the newest events (20), or those before SEQ, filtered on the server;
+                                               --after SEQ: the log forward from SEQ; --follow: then what comes next
+                                               (on a sandbox it fires its schedules meanwhile, and with --code-dir DIR
+                                               keeps that folder's CODE workflows in line as it changes)
   verify                                       verify the event log's hash chain
 Runbooks
   runbooks                                     list the runbooks
@@ -161,6 +165,10 @@ export const verbOptions = {
   status: { type: 'string' },
   limit: { type: 'string' },
   after: { type: 'string' },
+  before: { type: 'string' },
+  type: { type: 'string' },
+  actor: { type: 'string' },
+  until: { type: 'string' },
   follow: { type: 'boolean', default: false },
   format: { type: 'string' },
   scenario: { type: 'string' },

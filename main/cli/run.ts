@@ -644,19 +644,50 @@ function rehearseOptions(v: Values): Parameters<typeof import('./runbooks.js').r
   };
 }
 
+/** Events printed by `events` without --after (and before --follow follows): the newest, as `tail` shows. */
+const NEWEST_EVENTS = 20;
+
 async function events(s: Session, v: Values): Promise<number> {
-  const after = int(v.after, '--after') ?? 0;
+  const after = int(v.after, '--after');
+  const before = int(v.before, '--before');
+  if (before !== undefined && (after !== undefined || v.follow)) throw usageError('--before pages back through the log; --after and --follow read it forward.', 'Give --before alone, or --after / --follow without it.');
   const limit = int(v.limit, '--limit');
   const workflow = v.workflow === undefined ? undefined : await resolveWorkflow(s, v.workflow);
-  const show = (e: MethodOutput<'events:list'>['events'][number]) => {
-    if (workflow === undefined || e.workflow_id === workflow) s.out(s.json ? JSON.stringify(e) : eventLine(e));
+  const { sinceTime } = await import('./schedules.js');
+  const now = new Date();
+  const filter = {
+    ...(workflow === undefined ? {} : { workflow_id: workflow }),
+    ...(v.type === undefined ? {} : { type: v.type }),
+    ...(v.actor === undefined ? {} : { actor: v.actor }),
+    ...(v.since === undefined ? {} : { since: sinceTime(v.since, now) }),
+    ...(v.until === undefined ? {} : { until: sinceTime(v.until, now, '--until') }),
   };
-  if (!v.follow) {
-    const out = await call(s, 'events:list', { after, ...(limit === undefined ? {} : { limit }), ...(workflow === undefined ? {} : { workflow_id: workflow }) });
+  const types = filter.type?.split(',');
+  const matches = (e: MethodOutput<'events:list'>['events'][number]) =>
+    (filter.workflow_id === undefined || e.workflow_id === filter.workflow_id) &&
+    (types === undefined || types.includes(e.type)) &&
+    (filter.actor === undefined || e.actor === filter.actor) &&
+    (filter.since === undefined || e.ts >= filter.since) &&
+    (filter.until === undefined || e.ts < filter.until);
+  const show = (e: MethodOutput<'events:list'>['events'][number]) => {
+    if (matches(e)) s.out(s.json ? JSON.stringify(e) : eventLine(e));
+  };
+  // With --after, the log forward from there (the origin's cursor); else its newest events, back from the head or --before.
+  let from = after;
+  if (after === undefined) {
+    const top = before ?? (await call(s, 'events:head', {})).seq + 1;
+    const page = await call(s, 'events:list', { before: top, limit: limit ?? NEWEST_EVENTS, ...filter });
+    from = top - 1;
+    if (!v.follow && s.json) s.out(JSON.stringify(page, null, 2));
+    else [...page.events].reverse().forEach(show);
+    if (!v.follow && !s.json && page.next_before !== null && page.next_before !== undefined) s.io.stderr(`[older: rewind events --before ${page.next_before}]`);
+  } else if (!v.follow) {
+    const out = await call(s, 'events:list', { after, ...(limit === undefined ? {} : { limit }), ...filter });
     if (s.json) s.out(JSON.stringify(out, null, 2));
     else out.events.forEach(show);
-    return 0;
   }
+  if (!v.follow) return 0;
+  const followFrom = from ?? 0;
   return new Promise<number>((resolve) => {
     let stop = () => undefined as void;
     // A sandbox's timers (its poll of the file, its scheduler) do not hold the process open: this
@@ -668,7 +699,7 @@ async function events(s: Session, v: Values): Promise<number> {
       resolve(code);
     };
     stop = s.backend.subscribe({
-      after,
+      after: followFrom,
       onEvent: show,
       onState: (state, detail) => {
         if (!s.json || state === 'refused') s.io.stderr(`[stream ${state}${detail ? `: ${detail}` : ''}]`);

@@ -205,14 +205,14 @@ function duration(ms: number): string {
   return m < 60 ? `${m}m${Math.round((ms % 60_000) / 1000)}s` : `${Math.floor(m / 60)}h${m % 60}m`;
 }
 
-/** --since: an ISO date or time, or an age (30m, 24h, 7d) before now. */
-function sinceTime(value: string, now: Date): string {
+/** --since (or --until): an ISO date or time, or an age (30m, 24h, 7d) before now. */
+export function sinceTime(value: string, now: Date, flag = '--since'): string {
   const age = /^(\d+)([mhd])$/.exec(value);
   if (age) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[age[2] as 'm' | 'h' | 'd'];
     return new Date(now.getTime() - Number(age[1]) * unit).toISOString();
   }
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw usage(`--since must be an ISO date or time, or an age such as 30m, 24h or 7d; got "${value}".`);
+  if (!Number.isFinite(ms)) throw usage(`${flag} must be an ISO date or time, or an age such as 30m, 24h or 7d; got "${value}".`);
   return new Date(ms).toISOString();
 }

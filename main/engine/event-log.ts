@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
+import { RewindError } from './errors.js';
+import { type EventQuery, readEventPage } from './event-query.js';
 import type { ChainHead, Queryable, Tx } from './store/port.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -88,6 +90,23 @@ export class EventLog {
           ? [SELECT_AFTER_FOR_WORKFLOW_RUN, [after, workflowId, runId, limit]]
           : [SELECT_AFTER_FOR_RUN, [after, runId, limit]];
     return (await this.q().all<EventRow>(sql, params)).map(toEvent);
+  }
+
+  /**
+   * One bounded page of the log, filtered on the server: newest first below `before` (the audit log
+   * scrolling back), else oldest first above `after`. The cursor to pass for the next page comes with
+   * it (see event-query.ts).
+   */
+  async page(query: EventQuery): Promise<{ events: RewindEvent[]; next_before?: number | null; next_after?: number | null }> {
+    if (query.since !== undefined && query.until !== undefined && new Date(query.until).getTime() <= new Date(query.since).getTime()) {
+      throw new RewindError('INVALID_RANGE', `until (${query.until}) is not after since (${query.since}).`, 'Give a time range whose until comes after its since, or leave one of them out.', {
+        since: query.since,
+        until: query.until,
+      });
+    }
+    const page = await readEventPage<EventRow>(this.q(), query);
+    const events = page.rows.map(toEvent);
+    return query.before === undefined ? { events, next_after: page.nextAfter } : { events, next_before: page.nextBefore };
   }
 
   /** Walks the whole chain in pages; reports the first link whose seq, prev_hash or hash is wrong. */

@@ -74,7 +74,7 @@ const SELECT_OTHERS_UNFINISHED = `SELECT r.run_id, r.runner_id, n.heartbeat_at, 
 // The compare-and-set of a takeover: it applies only while the run is still the dead runner's, and unfinished.
 const CLAIM = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id = ? AND status IN ('queued', 'running', 'waiting')";
 const CLAIM_UNOWNED = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id IS NULL AND status IN ('queued', 'running', 'waiting')";
-const LIST_FILTERS = ['workflow_id', 'status'] as const;
+const LIST_FILTERS = ['workflow_id', 'status', 'parent_run_id'] as const;
 
 /** Why a run driver stopped without recording anything: the run is no longer its own to execute. */
 class RunLost extends Error {}

@@ -8,9 +8,9 @@ import {
   compatibilitySchema,
   dslSchema,
   eventHeadSchema,
+  eventPageSchema,
   faultsSchema,
   replayResultSchema,
-  rewindEventSchema,
   rollbackPreviewSchema,
   rollbackResultSchema,
   runSchema,
@@ -47,6 +47,14 @@ const params = z.record(z.string(), z.unknown());
 const templateName = z.string().min(1).max(200);
 /** A runbook by id or by name. */
 const runbookRef = z.string().min(1).max(200);
+
+/** A comma-separated list of event type names. */
+const eventTypeList = z
+  .string()
+  .max(2000)
+  .regex(/^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*){0,49}$/, { message: 'give event types as a comma-separated list of names, e.g. run_failed,run_interrupted' });
+/** A moment: ISO 8601 with a zone (`2026-12-01T09:00:00Z`, `…+02:00`). */
+const isoInstant = z.iso.datetime({ offset: true });
 
 /** The least role that may call a method on a workflow server (viewer < operator < admin). */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -290,11 +298,13 @@ export const backendMethods = {
     z.strictObject({
       workflow_id: workflowId.optional(),
       status: runStatusSchema.optional(),
+      /** The runs resumed or replayed from this one: the run inspector's "resumed as", without reading the workflow's runs. */
+      parent_run_id: runId.optional(),
       offset: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(10000).default(500),
     }),
     z.object({ runs: z.array(runSchema), total: z.number().int() }),
-    { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow and status.' },
+    { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow, status and parent run.' },
   ),
   'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
   'runs:compatibility': method(
@@ -358,14 +368,34 @@ export const backendMethods = {
   }),
   'events:list': method(
     z.strictObject({
+      /** Only events after this seq, oldest first: the catch-up's and the origin clients' cursor. */
       after: z.number().int().nonnegative().default(0),
+      /**
+       * Only events before this seq, newest first: the audit log's keyset cursor as it pages back from
+       * the head (pass the head's seq + 1 for the newest page, then each answer's `next_before`).
+       */
+      before: z.number().int().positive().optional(),
       limit: z.number().int().positive().max(10000).default(1000),
       workflow_id: workflowId.optional(),
       /** One run's events (its start, takeovers, end): the run inspector's timeline. Give workflow_id too, so the index serves it. */
       run_id: runId.optional(),
+      /** Events of any of these types, comma-separated (`run_failed,run_interrupted`). */
+      type: eventTypeList.optional(),
+      /** Events this actor caused (exactly as recorded: a person, a token's name, `scheduler`, `policy:canary`…). */
+      actor: z.string().min(1).max(200).optional(),
+      /** Events recorded at or after this time (ISO 8601). */
+      since: isoInstant.optional(),
+      /** Events recorded before this time (ISO 8601). */
+      until: isoInstant.optional(),
     }),
-    z.object({ events: z.array(rewindEventSchema) }),
-    { http: { method: 'GET', path: '/api/v1/events' }, role: 'viewer', mutates: false, summary: 'Events after a seq, in seq order.' },
+    eventPageSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/events' },
+      role: 'viewer',
+      mutates: false,
+      summary:
+        'A page of the event log: after a seq oldest first, or before a seq newest first; filtered by workflow, run, type, actor and time. Each answer says where the next page starts (next_after or next_before; null: no more).',
+    },
   ),
   'events:head': method(z.strictObject({}), eventHeadSchema, {
     http: { method: 'GET', path: '/api/v1/events/head' },

@@ -226,6 +226,19 @@ export const rewindEventSchema = z.object({
 });
 export type RewindEvent = z.infer<typeof rewindEventSchema>;
 
+/**
+ * A page of the event log (`events:list`), with where the next one starts. Servers before these
+ * cursors send `events` alone: a client then reads a short page as the last.
+ */
+export const eventPageSchema = z.object({
+  events: z.array(rewindEventSchema),
+  /** Newest-first pages (asked with `before`): the `before` of the next, older page; null when nothing older matches. */
+  next_before: z.number().int().nullable().optional(),
+  /** Oldest-first pages: the `after` of the next page; null when this one reached the head. */
+  next_after: z.number().int().nullable().optional(),
+});
+export type EventPage = z.infer<typeof eventPageSchema>;
+
 /** Structural diff between two DSLs. */
 export const dslDiffSchema = z.object({
   added: z.array(z.string()),

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { FilterSelect } from '../shared/FilterSelect.js';
@@ -8,16 +8,24 @@ import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { VirtualList } from '../shared/VirtualList.js';
 import { useAudit } from '../store/audit-store.js';
-import { selectAuditActors, selectAuditTypes, selectFilteredEvents } from '../store/selectors.js';
+import { selectAuditActors, selectAuditCount, selectAuditTypes } from '../store/selectors.js';
 import { useWorkflows } from '../store/workflows-store.js';
+import { ActorFilter } from './ActorFilter.js';
+import { TimeFilter } from './TimeFilter.js';
 
-/** The append-only event log, live, filterable, with the hash chain's verdict. */
+/** Rows from the end of what is loaded at which the next older page is asked for. */
+const LOAD_AHEAD = 40;
+
+/** The append-only event log, read page by page from its head, filtered on the server, live. */
 export function AuditLog() {
-  const events = useAudit(useShallow(selectFilteredEvents));
-  const total = useAudit((s) => s.events.length);
+  const events = useAudit((s) => s.events);
+  const count = useAudit(selectAuditCount);
   const actors = useAudit(useShallow(selectAuditActors));
   const types = useAudit(useShallow(selectAuditTypes));
   const filter = useAudit((s) => s.filter);
+  const loaded = useAudit((s) => s.loaded);
+  const loading = useAudit((s) => s.loading);
+  const loadingOlder = useAudit((s) => s.loadingOlder);
   const error = useAudit((s) => s.error);
   const chain = useAudit((s) => s.chain);
   const verifying = useAudit((s) => s.verifying);
@@ -26,12 +34,21 @@ export function AuditLog() {
   const [active, setActive] = useState(0);
   const setFilter = useAudit((s) => s.setFilter);
 
+  // The log is read when the view is first shown, from its head.
+  useEffect(() => {
+    if (!loaded && !loading && !error) void useAudit.getState().load();
+  }, [loaded, loading, error]);
+
+  const onVisibleEnd = useCallback((last: number) => {
+    if (last >= useAudit.getState().events.length - LOAD_AHEAD) void useAudit.getState().loadOlder();
+  }, []);
+
   return (
     <section className="audit" aria-label="Audit log" data-testid="audit-view">
       <div className="panel-title">
         <h1>Audit log</h1>
         <span className="muted" data-testid="audit-count">
-          {events.length === total ? `${total} events` : `${events.length} of ${total} events`}
+          {count}
         </span>
         <span className="chain" data-testid="chain-status" data-ok={chain ? String(chain.ok) : 'unknown'}>
           {chain ? (
@@ -50,7 +67,7 @@ export function AuditLog() {
       </div>
       {verifying ? <Progress label="Verifying the hash chain…" /> : null}
       {chainError ? <ErrorNotice error={chainError} testId="chain-error" /> : null}
-      {error ? <ErrorNotice error={error} onReload={() => void useAudit.getState().catchUp()} /> : null}
+      {error ? <ErrorNotice error={error} onReload={() => void useAudit.getState().load()} /> : null}
       <div className="filters">
         <FilterSelect
           label="Workflow"
@@ -60,18 +77,22 @@ export function AuditLog() {
           onChange={(workflowId) => setFilter({ workflowId })}
           testId="audit-filter-workflow"
         />
-        <FilterSelect label="Actor" allLabel="All actors" value={filter.actor} options={actors.map((a) => ({ value: a, label: a }))} onChange={(actor) => setFilter({ actor })} testId="audit-filter-actor" />
+        <ActorFilter key={filter.actor} value={filter.actor} suggestions={actors} onCommit={(actor) => setFilter({ actor })} />
         <FilterSelect label="Type" allLabel="All types" value={filter.type} options={types.map((t) => ({ value: t, label: t }))} onChange={(type) => setFilter({ type })} testId="audit-filter-type" />
+        <TimeFilter label="From" value={filter.since} onCommit={(since) => setFilter({ since })} testId="audit-filter-since" />
+        <TimeFilter label="Until" value={filter.until} onCommit={(until) => setFilter({ until })} testId="audit-filter-until" />
       </div>
+      {loading ? <Progress label="Reading the newest events…" /> : null}
       <VirtualList
         items={events}
         rowHeight={40}
-        getKey={(e) => String(e.seq)}
+        getKey={getSeqKey}
         activeIndex={active}
         onActiveChange={setActive}
+        onVisibleEnd={onVisibleEnd}
         label="Events, newest first"
         testId="audit-list"
-        emptyText="No event matches."
+        emptyText={loaded ? 'No event matches.' : 'Loading…'}
         renderRow={(e, _i, isActive) => (
           <div className="audit-row" data-testid="audit-row" data-type={e.type} data-seq={e.seq}>
             <span className="mono audit-seq" tabIndex={isActive ? 0 : -1} data-primary>
@@ -95,6 +116,9 @@ export function AuditLog() {
           </div>
         )}
       />
+      {loadingOlder ? <Progress label="Reading older events…" /> : null}
     </section>
   );
 }
+
+const getSeqKey = (e: { seq: number }) => String(e.seq);

@@ -1,6 +1,7 @@
-import { useMemo, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, type KeyboardEvent } from 'react';
 import { Dialog } from '../shared/Dialog.js';
 import { usePalette } from '../store/palette-store.js';
+import { useRuns } from '../store/runs-store.js';
 import { buildCommands, filterCommands } from './commands.js';
 
 const MAX_SHOWN = 60;
@@ -10,8 +11,14 @@ export function CommandPalette() {
   const open = usePalette((s) => s.open);
   const query = usePalette((s) => s.query);
   const activeIndex = usePalette((s) => s.activeIndex);
-  // Built when the palette opens, from what is loaded at that moment.
-  const all = useMemo(() => (open ? buildCommands() : []), [open]);
+  const runs = useRuns((s) => s.runs);
+  // The newest runs are offered too: read when the palette first opens, if the run list has not been.
+  useEffect(() => {
+    const r = useRuns.getState();
+    if (open && !r.loaded && !r.loading) void r.load();
+  }, [open]);
+  // Built when the palette opens, from what is loaded at that moment (and again when the runs arrive).
+  const all = useMemo(() => (open ? buildCommands(runs) : []), [open, runs]);
   const shown = useMemo(() => filterCommands(all, query).slice(0, MAX_SHOWN), [all, query]);
   if (!open) return null;
 

@@ -1,3 +1,4 @@
+import type { Run } from '../../preload/contract/index.js';
 import { permission, suggestedAction } from '../home/home-model.js';
 import { answerWaitingRun, openRun as openRunNow, resumeFailedRun, startRunAndOpen } from '../home/incident-actions.js';
 import { useApprovals } from '../store/approvals-store.js';
@@ -70,7 +71,7 @@ function incidentCommands(): Command[] {
 }
 
 /** Every action the console offers, built from what is loaded now. */
-export function buildCommands(): Command[] {
+export function buildCommands(runs: readonly Run[] = useRuns.getState().runs): Command[] {
   const cmds: Command[] = [
     ...incidentCommands(),
     { id: 'view:workflows', group: 'Go to', title: 'Workflows and timeline', run: go('workflows') },
@@ -230,7 +231,7 @@ export function buildCommands(): Command[] {
     useUi.getState().setView('runs');
     void useInspector.getState().open(runId);
   };
-  for (const r of useRuns.getState().runs.slice(0, 200)) {
+  for (const r of runs.slice(0, 200)) {
     cmds.push({ id: `run:${r.run_id}`, group: 'Open run', title: `${r.run_id} · ${r.status} · v${r.version}`, run: openRun(r.run_id) });
   }
 

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { runStatusSchema, type RunStatus } from '../../preload/contract/index.js';
 import { FilterSelect } from '../shared/FilterSelect.js';
@@ -12,6 +12,8 @@ import { selectRuns } from '../store/selectors.js';
 import { useWorkflows } from '../store/workflows-store.js';
 
 const STATUSES: RunStatus[] = runStatusSchema.options;
+/** Rows from the end of what is loaded at which the next page is asked for. */
+const LOAD_AHEAD = 20;
 
 export function RunList() {
   const runs = useRuns(useShallow(selectRuns));
@@ -19,10 +21,18 @@ export function RunList() {
   const filter = useRuns((s) => s.filter);
   const loaded = useRuns((s) => s.loaded);
   const error = useRuns((s) => s.error);
+  const loading = useRuns((s) => s.loading);
   const workflows = useWorkflows((s) => s.workflows);
   const openRunId = useInspector((s) => s.runId);
   const [active, setActive] = useState(0);
   const names = useMemo(() => new Map(workflows.map((w) => [w.id, w.name])), [workflows]);
+  // The newest page is read when the list is first shown; older ones as it scrolls.
+  useEffect(() => {
+    if (!loaded && !loading && !error) void useRuns.getState().load();
+  }, [loaded, loading, error]);
+  const onVisibleEnd = useCallback((last: number) => {
+    if (last >= useRuns.getState().runs.length - LOAD_AHEAD) void useRuns.getState().loadMore();
+  }, []);
 
   return (
     <section className="run-list" aria-label="Runs">
@@ -60,6 +70,7 @@ export function RunList() {
         getKey={(r) => r.run_id}
         activeIndex={active}
         onActiveChange={setActive}
+        onVisibleEnd={onVisibleEnd}
         onActivate={(i) => runs[i] && void useInspector.getState().open(runs[i].run_id)}
         label="Runs"
         testId="run-list"

@@ -87,6 +87,9 @@ interface InspectorActions {
   setApprovalComment(comment: string): void;
 }
 
+/** The runs resumed or replayed from the one inspected, newest first: far more than a run ever has. */
+const CHILDREN_LIMIT = 50;
+
 /** While a run is queued or running its checkpoints change under us: poll at this pace. */
 export const POLL_MS = 500;
 /**
@@ -135,7 +138,7 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
         const [version, { versions }, { runs }, runEvents, approvalRequest] = await Promise.all([
           unwrap(api().versions.get({ workflow_id: run.workflow_id, version: run.version })),
           unwrap(api().versions.list({ workflow_id: run.workflow_id, limit: 500, include_dsl: false })),
-          unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })),
+          unwrap(api().runs.list({ parent_run_id: run.run_id, limit: CHILDREN_LIMIT })),
           runEventsOf(run),
           requestOf(run),
         ]);
@@ -170,7 +173,7 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       if (!runId) return;
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
-        const [{ runs }, runEvents, approvalRequest] = await Promise.all([unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })), runEventsOf(run), requestOf(run)]);
+        const [{ runs }, runEvents, approvalRequest] = await Promise.all([unwrap(api().runs.list({ parent_run_id: run.run_id, limit: CHILDREN_LIMIT })), runEventsOf(run), requestOf(run)]);
         if (get().runId !== runId) return;
         const prevLast = get().checkpoints[get().checkpoints.length - 1]?.seq ?? null;
         const followLast = get().selectedSeq === null || get().selectedSeq === prevLast;

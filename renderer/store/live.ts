@@ -17,6 +17,8 @@ import { useToasts } from './toasts-store.js';
 import { useWorkflows } from './workflows-store.js';
 
 const REFRESH_MS = 150;
+/** Events about runs (their start and end, approvals, canary verdicts): they change one workflow's row at most. */
+const RUN_EVENT = /^(run_|approval_|canary_)/;
 
 function debounce(fn: () => void, ms: number): () => void {
   let t: ReturnType<typeof setTimeout> | null = null;
@@ -66,7 +68,6 @@ function toastFor(e: RewindEvent): void {
 /** Wires the API's pushes into the stores; returns the unsubscribe. */
 export function startLive(bridge: RewindBridge): () => void {
   const reloadWorkflows = debounce(() => void useWorkflows.getState().load(), REFRESH_MS);
-  const reloadRuns = debounce(() => void useRuns.getState().load(), REFRESH_MS);
   const reloadIncidents = debounce(() => void useIncidents.getState().load(), REFRESH_MS);
   const reloadApprovals = debounce(() => void useApprovals.getState().load(), REFRESH_MS);
   const reloadHealth = debounce(() => {
@@ -77,7 +78,10 @@ export function startLive(bridge: RewindBridge): () => void {
   const onEvent = (e: RewindEvent) => {
     useAudit.getState().append(e);
     if (e.workflow_id) {
-      reloadWorkflows();
+      // A run's events change its workflow's row (its failure badge, its canary's figures): that row is
+      // read again; a change of the workflow itself (created, renamed, unregistered…) re-reads the list.
+      if (RUN_EVENT.test(e.type)) useWorkflows.getState().refreshOne(e.workflow_id);
+      else reloadWorkflows();
       reloadIncidents();
       void useTimeline.getState().applyEvent(e);
       // A run's end changes its version's health; the open workflow's is re-read.
@@ -85,7 +89,7 @@ export function startLive(bridge: RewindBridge): () => void {
       if (e.type === 'workflow_rollback' || e.type === 'version_published' || e.type === 'version_archived') useRollback.getState().refreshIfShowing(e.workflow_id);
     }
     if (e.run_id) {
-      reloadRuns();
+      useRuns.getState().applyEvent(e);
       reloadApprovals();
       if (useInspector.getState().runId === e.run_id) void useInspector.getState().refresh();
     }
@@ -112,7 +116,7 @@ export function startLive(bridge: RewindBridge): () => void {
       void useConnections.getState().load();
       void useAudit.getState().catchUp();
       reloadWorkflows();
-      reloadRuns();
+      if (useRuns.getState().loaded) void useRuns.getState().load();
       reloadIncidents();
       reloadApprovals();
       void useInspector.getState().refresh();

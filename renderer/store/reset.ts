@@ -1,6 +1,6 @@
 import { approvalAnswerInitialState, useApprovalAnswer } from './approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
-import { auditInitialState, useAudit } from './audit-store.js';
+import { useAudit } from './audit-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
@@ -24,7 +24,7 @@ export async function resetConnectionData(): Promise<void> {
   useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
   useSchedule.setState(scheduleInitialState);
-  useAudit.setState(auditInitialState);
+  useAudit.getState().reset();
   useWorkflows.setState(workflowsInitialState);
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
@@ -33,14 +33,12 @@ export async function resetConnectionData(): Promise<void> {
   useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
-  // Asked in this order, answered in this order: Home's own reads (the incidents, the sidebar's
-  // workflows, the runs waiting for approval) first, so it paints before the bigger lists arrive.
+  // Only what Home and the sidebar show: the incidents, the workflows, the runs waiting for approval.
+  // The run list and the audit log read their newest page when they are opened.
   await Promise.all([
     useIncidents.getState().load(),
     useWorkflows.getState().load(),
     useApprovals.getState().load(),
-    useRuns.getState().load(),
-    useAudit.getState().catchUp(),
     useRunbooks.getState().load(),
   ]);
 }

@@ -1,5 +1,5 @@
-import type { Checkpoint, ConnectionInfo, FailingWorkflow, RehearsalSession, RewindEvent, Role, Run, StoredRunbook, Workflow } from '../../preload/contract/index.js';
-import type { AuditFilter, AuditState } from './audit-store.js';
+import { eventTypes, type Checkpoint, type ConnectionInfo, type FailingWorkflow, type RehearsalSession, type Role, type Run, type StoredRunbook, type Workflow } from '../../preload/contract/index.js';
+import type { AuditState } from './audit-store.js';
 import type { ConnectionsState } from './connections-store.js';
 import type { IncidentsState } from './incidents-store.js';
 import type { InspectorState } from './inspector-store.js';
@@ -51,29 +51,27 @@ export const selectSelectedWorkflow = (s: WorkflowsState): Workflow | null => s.
 
 export const selectRuns = (s: RunsState): Run[] => s.runs;
 
-export function matchesAudit(e: RewindEvent, f: AuditFilter): boolean {
-  if (f.workflowId && e.workflow_id !== f.workflowId) return false;
-  if (f.actor && e.actor !== f.actor) return false;
-  if (f.type && e.type !== f.type) return false;
-  return true;
+/** What the audit log's count says: the log's length unfiltered, else how many matches are loaded (and whether more are older). */
+export function selectAuditCount(s: AuditState): string {
+  const f = s.filter;
+  if (!s.loaded) return '';
+  if (!f.workflowId && !f.actor && !f.type && !f.since && !f.until) return `${s.headSeq.toLocaleString('en')} events`;
+  return `${s.events.length.toLocaleString('en')}${s.nextBefore === null ? '' : '+'} matching`;
 }
 
-/** Newest first, as an operator reads a log during an incident. */
-export function selectFilteredEvents(s: AuditState): RewindEvent[] {
-  const out: RewindEvent[] = [];
-  for (let i = s.events.length - 1; i >= 0; i--) {
-    const e = s.events[i]!;
-    if (matchesAudit(e, s.filter)) out.push(e);
-  }
-  return out;
-}
-
+/** Actors to suggest: those of the rows loaded, and the one filtered on. Use with `useShallow`. */
 export function selectAuditActors(s: AuditState): string[] {
-  return [...new Set(s.events.map((e) => e.actor))].sort();
+  const seen = new Set(s.events.map((e) => e.actor));
+  if (s.filter.actor) seen.add(s.filter.actor);
+  return [...seen].sort();
 }
 
+/** Every type the log can hold, with any other seen in the rows loaded. Use with `useShallow`. */
 export function selectAuditTypes(s: AuditState): string[] {
-  return [...new Set(s.events.map((e) => e.type))].sort();
+  const seen = new Set<string>(eventTypes);
+  for (const e of s.events) seen.add(e.type);
+  if (s.filter.type) seen.add(s.filter.type);
+  return [...seen].sort();
 }
 
 export const selectSelectedCheckpoint = (s: InspectorState): Checkpoint | null => s.checkpoints.find((c) => c.seq === s.selectedSeq) ?? null;

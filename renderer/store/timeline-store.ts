@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { RewindErrorData, RewindEvent, VersionDiff, VersionListItem } from '../../preload/contract/index.js';
+import type { EventPage, RewindErrorData, RewindEvent, VersionDiff, VersionListItem } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { eventVersions } from '../shared/event-text.js';
 
@@ -22,8 +22,10 @@ export interface TimelineState {
   /** Where the next page starts; null once every version is loaded. */
   nextOffset: number | null;
   loadingMore: boolean;
-  /** version_created, version_published and workflow_rollback events of this workflow, in seq order. */
+  /** version_created, version_published and workflow_rollback events of this workflow back to the oldest loaded version, in seq order. */
   lifecycle: RewindEvent[];
+  /** Where the lifecycle events older than those held end (the `before` of the next read); null once all are held. */
+  lifecycleBefore: number | null;
   rows: TimelineRow[];
   loading: boolean;
   error: RewindErrorData | null;
@@ -41,6 +43,7 @@ export const timelineInitialState: TimelineState = {
   nextOffset: null,
   loadingMore: false,
   lifecycle: [],
+  lifecycleBefore: null,
   rows: [],
   loading: false,
   error: null,
@@ -63,6 +66,7 @@ interface TimelineActions {
 }
 
 const LIFECYCLE = new Set(['version_created', 'version_published', 'workflow_rollback']);
+const LIFECYCLE_TYPES = [...LIFECYCLE].join(',');
 // Pages small enough that no answer nears the 1 MB cap, large enough to fill many screens.
 const EVENT_PAGE = 2000;
 export const VERSION_PAGE = 500;
@@ -125,15 +129,28 @@ function pageEnd(page: { versions: unknown[]; total: number; next_offset: number
   return end < page.total ? end : null;
 }
 
-async function fetchLifecycle(workflowId: string): Promise<RewindEvent[]> {
+/** `before` for the newest page: every seq is below it. */
+const NEWEST = Number.MAX_SAFE_INTEGER;
+/** Lifecycle events are read back to a minute before the oldest loaded version: its own creation is among them. */
+const MARGIN_MS = 60_000;
+
+/**
+ * The workflow's lifecycle events (filtered by type on the server), newest first from `before`, back
+ * to `since` (null: to the first) — what the loaded versions' rows need, never the workflow's runs.
+ * Answers them in seq order, with the cursor of the next older page (null once none is left).
+ */
+async function fetchLifecycle(workflowId: string, before: number, since: string | null): Promise<{ events: RewindEvent[]; nextBefore: number | null }> {
   const out: RewindEvent[] = [];
-  let after = 0;
-  for (;;) {
-    const { events } = await unwrap(api().events.list({ workflow_id: workflowId, after, limit: EVENT_PAGE }));
-    for (const e of events) if (LIFECYCLE.has(e.type)) out.push(e);
-    if (events.length < EVENT_PAGE) return out;
-    after = events[events.length - 1]!.seq;
+  let cursor: number | null = before;
+  const from = since === null ? {} : { since: new Date(Date.parse(since) - MARGIN_MS).toISOString() };
+  while (cursor !== null) {
+    const page: EventPage = await unwrap(api().events.list({ workflow_id: workflowId, type: LIFECYCLE_TYPES, before: cursor, limit: EVENT_PAGE, ...from }));
+    out.push(...page.events);
+    cursor = page.next_before !== undefined ? page.next_before : page.events.length < EVENT_PAGE ? null : page.events[page.events.length - 1]!.seq;
   }
+  // What is older than `since` is read when older versions are: from where this read started going back.
+  const nextBefore = since === null ? null : Math.min(before, ...out.map((e) => e.seq));
+  return { events: out.reverse(), nextBefore };
 }
 
 export const useTimeline = create<TimelineState & TimelineActions>()((set, get) => {
@@ -153,13 +170,12 @@ export const useTimeline = create<TimelineState & TimelineActions>()((set, get) 
       const same = get().workflowId === workflowId;
       set({ ...(same ? {} : timelineInitialState), workflowId, loading: true, error: null });
       try {
-        const [page, lifecycle] = await Promise.all([
-          unwrap(api().versions.list({ workflow_id: workflowId, limit: VERSION_PAGE, include_dsl: false })),
-          fetchLifecycle(workflowId),
-        ]);
-        if (get().workflowId !== workflowId) return;
+        const page = await unwrap(api().versions.list({ workflow_id: workflowId, limit: VERSION_PAGE, include_dsl: false }));
         const nextOffset = pageEnd(page, 0);
-        set({ versions: page.versions, total: page.total, nextOffset, lifecycle, rows: buildRows(page.versions, lifecycle, nextOffset === null), loading: false });
+        const oldest = nextOffset === null ? null : (page.versions[page.versions.length - 1]?.created_at ?? null);
+        const { events: lifecycle, nextBefore } = await fetchLifecycle(workflowId, NEWEST, oldest);
+        if (get().workflowId !== workflowId) return;
+        set({ versions: page.versions, total: page.total, nextOffset, lifecycle, lifecycleBefore: nextBefore, rows: buildRows(page.versions, lifecycle, nextOffset === null), loading: false });
       } catch (e) {
         if (get().workflowId === workflowId) set({ loading: false, error: toErrorData(e) });
       }
@@ -170,12 +186,16 @@ export const useTimeline = create<TimelineState & TimelineActions>()((set, get) 
       set({ loadingMore: true });
       try {
         const page = await unwrap(api().versions.list({ workflow_id: workflowId, offset: nextOffset, limit: VERSION_PAGE, include_dsl: false }));
-        if (get().workflowId !== workflowId) return;
         // A version created meanwhile shifts the offsets by one: never show a version twice.
         const seen = new Set(get().versions.map((v) => v.version));
         const versions = [...get().versions, ...page.versions.filter((v) => !seen.has(v.version))];
         const next = pageEnd(page, nextOffset);
-        set({ versions, total: page.total, nextOffset: next, loadingMore: false, rows: buildRows(versions, get().lifecycle, next === null) });
+        const before = get().lifecycleBefore;
+        const older = before === null ? null : await fetchLifecycle(workflowId, before, next === null ? null : (versions[versions.length - 1]?.created_at ?? null));
+        if (get().workflowId !== workflowId) return;
+        const held = new Set(get().lifecycle.map((e) => e.seq));
+        const lifecycle = older ? [...older.events.filter((e) => !held.has(e.seq)), ...get().lifecycle] : get().lifecycle;
+        set({ versions, total: page.total, nextOffset: next, lifecycle, lifecycleBefore: older ? older.nextBefore : null, loadingMore: false, rows: buildRows(versions, lifecycle, next === null) });
       } catch (e) {
         set({ loadingMore: false, error: toErrorData(e) });
       }

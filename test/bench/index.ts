@@ -7,6 +7,7 @@ import { canarySuite } from './canary.bench.js';
 import { cliSuite } from './cli.bench.js';
 import { consoleSwitchSuite } from './console-switch.bench.js';
 import { engineSuite } from './engine.bench.js';
+import { historyConsoleSuite } from './history-console.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
 import { replicasSuite } from './replicas.bench.js';
 import { rendererSuite } from './renderer.bench.js';
@@ -16,7 +17,7 @@ import { signInSuite } from './sign-in.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, signInSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

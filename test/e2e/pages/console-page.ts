@@ -141,6 +141,21 @@ export class ConsolePage {
   get auditRows(): Locator {
     return this.page.getByTestId('audit-row');
   }
+  get auditList(): Locator {
+    return this.page.getByTestId('audit-list');
+  }
+  get auditCount(): Locator {
+    return this.page.getByTestId('audit-count');
+  }
+  get auditFilterType(): Locator {
+    return this.page.getByTestId('audit-filter-type');
+  }
+  get auditFilterActor(): Locator {
+    return this.page.getByTestId('audit-filter-actor');
+  }
+  auditRow(seq: number): Locator {
+    return this.page.locator(`[data-testid="audit-row"][data-seq="${seq}"]`);
+  }
   get chainStatus(): Locator {
     return this.page.getByTestId('chain-status');
   }

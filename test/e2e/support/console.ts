@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSandbox, type EngineBackend } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
+import { openSqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import type { OidcVerifier } from '../../../main/server/auth/oidc-verifier.js';
 import { createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 import { startWebConsole } from '../../../main/web/web-console.js';
+import { buildHistory } from '../../bench/history/generate.js';
 
 /** Fast enough for tests, slow enough that a run is seen running. */
 const TIME_SCALE = 0.002;
@@ -60,12 +62,16 @@ export interface StartedServer {
 }
 
 /**
- * A real workflow server on 127.0.0.1 with the demo data, an admin token, a viewer token and another
- * operator's token; with `oidc`, people sign in through that provider too.
+ * A real workflow server on 127.0.0.1 with an admin token, a viewer token and another operator's
+ * token; its data is the demo's, or with `history` a team's log of that many events (the bench's
+ * generator: eight workflows, months of runs, publishes and rollbacks); with `oidc`, people sign in
+ * through that provider too.
  */
-export async function startWorkflowServer(options: { oidc?: OidcVerifier } = {}): Promise<StartedServer & { backend: EngineBackend }> {
+export async function startWorkflowServer(options: { history?: number; oidc?: OidcVerifier } = {}): Promise<StartedServer & { backend: EngineBackend }> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
-  const backend = await openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
+  const path = join(dir, 'server.db');
+  if (options.history !== undefined) await buildHistory(openSqliteStore(path), { events: options.history });
+  const backend = await openSandbox({ path, demo: options.history === undefined, timeScale: TIME_SCALE, actor: 'server' });
   const tokens = new TokenStore(backend.engine);
   const adminToken = (await tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' })).token;
   const viewerToken = (await tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' })).token;

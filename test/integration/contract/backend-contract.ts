@@ -292,6 +292,9 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         expect(compatible).toMatchObject({ compatible: true, resume_after_seq: 2 });
         const child = await backend.call('runs:resume', { run_id: failed.run_id, wait: true });
         expect(child).toMatchObject({ status: 'succeeded', kind: 'resume', parent_run_id: failed.run_id, resumed_from_seq: 2 });
+        // The inspector's "resumed as": the runs of that parent, without the workflow's others.
+        const children = await backend.call('runs:list', { parent_run_id: failed.run_id });
+        expect(children).toEqual({ runs: [child], total: 1 });
         const restored = (await backend.call('checkpoints:list', { run_id: child.run_id })).checkpoints;
         expect(restored.map((c) => c.status)).toEqual(['restored', 'restored', 'succeeded']);
         await expectCode(backend.call('runs:resume', { run_id: child.run_id }), 'RUN_NOT_RESUMABLE');
@@ -362,6 +365,39 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         expect(top).toEqual({ seq: chain.length, hash: chain.head_hash, chain: { ok: true, first_broken_seq: null, reason: null }, server_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
         const [last] = (await backend.call('events:list', { after: top.seq - 1, limit: 1 })).events;
         expect(last?.hash).toBe(top.hash);
+      });
+
+      it('pages back from the head with before, filtered by type, actor, workflow and time on the server', async () => {
+        const wf = await withHistory('audit-pages');
+        await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 });
+        const head = (await backend.call('events:head', {})).seq;
+        const mine = (await backend.call('events:list', { before: head + 1, limit: 3, workflow_id: wf.id })).events;
+        expect(mine.map((e) => e.type)).toEqual(['workflow_rollback', 'version_created', 'version_published']);
+        expect(mine.map((e) => e.seq)).toEqual([...mine.map((e) => e.seq)].sort((a, b) => b - a));
+        const page = await backend.call('events:list', { before: head + 1, limit: 3, workflow_id: wf.id });
+        expect(page.next_before).toBe(mine[2]!.seq);
+        const older = await backend.call('events:list', { before: page.next_before!, limit: 10, workflow_id: wf.id });
+        expect(older.events.map((e) => e.type)).toEqual(['version_created', 'workflow_created']);
+        expect(older.next_before).toBeNull();
+
+        const lifecycle = await backend.call('events:list', { before: head + 1, workflow_id: wf.id, type: 'workflow_rollback,version_published' });
+        expect(lifecycle.events.map((e) => e.type)).toEqual(['workflow_rollback', 'version_published']);
+        const actor = mine[0]!.actor;
+        const byActor = await backend.call('events:list', { before: head + 1, limit: 50, actor, type: 'workflow_rollback' });
+        expect(byActor.events[0]?.seq).toBe(mine[0]!.seq);
+        expect(byActor.events.every((e) => e.actor === actor && e.type === 'workflow_rollback')).toBe(true);
+        expect((await backend.call('events:list', { before: head + 1, actor: 'nobody-at-all' })).events).toEqual([]);
+
+        const at = mine[0]!.ts;
+        const inTime = await backend.call('events:list', { before: head + 1, workflow_id: wf.id, since: at, until: new Date(Date.parse(at) + 1).toISOString() });
+        expect(inTime.events.map((e) => e.seq)).toContain(mine[0]!.seq);
+        expect(inTime.events.every((e) => e.ts === at)).toBe(true);
+        await expectCode(backend.call('events:list', { before: head + 1, since: at, until: at }), 'INVALID_RANGE');
+        await expectCode(backend.call('events:list', { before: head + 1, type: 'Run Failed' }), 'VALIDATION_FAILED');
+        // The origin clients' forward pages are unchanged, and say where the next one starts.
+        const forward = await backend.call('events:list', { after: mine[2]!.seq - 1, limit: 2 });
+        expect(forward.events.map((e) => e.seq)).toEqual([mine[2]!.seq, mine[2]!.seq + 1]);
+        expect(forward.next_after).toBe(mine[2]!.seq + 1);
       });
 
       it('subscribes: the backlog after a seq, then live events, each once and in order', async () => {

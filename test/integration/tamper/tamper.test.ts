@@ -5,6 +5,8 @@ import { openSandbox } from '../../../main/backends/engine-backend.js';
 import { runCli } from '../../../main/cli/run.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { VERIFIED_HEADS_FILE } from '../../../main/ipc/connections/connection-manager.js';
+import { checkHead } from '../../../main/ipc/connections/verified-heads.js';
+import type { Backend } from '../../../main/backends/backend.js';
 import { openConsole } from '../../../main/ipc/open-console.js';
 import { createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
@@ -93,6 +95,26 @@ describe('tamper evidence: a truncated log', () => {
     const second = await openConsole({ sandbox: { path, timeScale: 0 }, connectionsDir: dir, createRemote: createRemoteBackend });
     onCleanup(() => second.close());
     expect(second.connections.list()[0]?.alarm).toMatchObject({ code: 'LOG_TRUNCATED', message: expect.stringMatching(/no longer has event \d+/) });
+  });
+
+  it('checks a remembered head by reading the log head and the one event at that seq, never the log', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'sandbox.db');
+    const head = await writeLog(path);
+    const sandbox = await openSandbox({ path, actor: 'reader' });
+    onCleanup(() => sandbox.close());
+    const calls: Array<[string, unknown]> = [];
+    const recorded: Backend = { kind: sandbox.kind, subscribe: (o) => sandbox.subscribe(o), close: () => sandbox.close(), call: (method, input, ctx) => (calls.push([method, input]), sandbox.call(method, input, ctx)) };
+    const [at] = (await sandbox.call('events:list', { after: 1, limit: 1 })).events;
+    expect((await checkHead(recorded, { source: path, seq: 2, hash: at!.hash }, 'The sandbox')).alarm).toBeNull();
+    expect(calls).toEqual([
+      ['events:head', {}],
+      ['events:list', { after: 1, limit: 1 }],
+    ]);
+    calls.length = 0;
+    expect((await checkHead(recorded, { source: path, seq: 2, hash: 'f'.repeat(64) }, 'The sandbox')).alarm).toMatchObject({ code: 'LOG_TRUNCATED' });
+    expect(calls).toHaveLength(2);
+    expect(head).toBeGreaterThan(2);
   });
 
   it('the console alarms when a server lost the newest events it had verified, even after it wrote new ones', async () => {

@@ -28,7 +28,7 @@ for (const [prop, px] of [['clientHeight', 600], ['clientWidth', 800]] as const)
 
 async function renderApp() {
   await act(async () => {
-    await Promise.all([useConnections.getState().load(), useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp()]);
+    await Promise.all([useConnections.getState().load(), useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().load()]);
   });
   return render(<App />);
 }
@@ -385,7 +385,10 @@ describe('audit log', () => {
     await renderApp();
     fireEvent.click(screen.getByTestId('nav-audit'));
     fireEvent.change(screen.getByTestId('audit-filter-type'), { target: { value: 'version_published' } });
-    expect(screen.getAllByTestId('audit-row').map((r) => r.dataset.seq)).toEqual(['4', '2']);
+    // The server filters: the view shows what it answered for the type asked.
+    await waitFor(() => expect(screen.getAllByTestId('audit-row').map((r) => r.dataset.seq)).toEqual(['4', '2']));
+    expect(fake.callsOf('events:list').at(-1)).toMatchObject({ type: 'version_published', before: 5 });
+    expect(screen.getByTestId('audit-count').textContent).toBe('2 matching');
     fireEvent.click(screen.getByTestId('chain-verify'));
     await waitFor(() => expect(screen.getByTestId('chain-status').dataset.ok).toBe('true'));
   });

@@ -259,6 +259,11 @@ export class FakeBridge {
   private failures = new Map<string, RewindErrorData>();
   private listeners = new Map<string, Set<(p: unknown) => void>>();
   readonly bridge: RewindBridge;
+  /**
+   * As the server's SCAN_BUDGET (main/engine/event-query.ts): a filtered backward page looks at no
+   * more than this many events and answers the seq where it stopped; null: unbounded.
+   */
+  eventScanBudget: number | null = null;
 
   constructor(world: FakeWorld = demoWorld()) {
     this.world = world;
@@ -414,9 +419,9 @@ export class FakeBridge {
         const e = appendOwn('workflow_rollback', workflow_id, { from_version: from, to_version: version });
         return { success: true as const, message: `Rolled back to v${version}`, workflow_id, version, from_version: from, seq: e.seq, revision: next.revision };
       },
-      'runs:list': ({ workflow_id, status }) => {
-        const runs = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status));
-        return { runs, total: runs.length };
+      'runs:list': ({ workflow_id, status, parent_run_id, offset = 0, limit = 500 }) => {
+        const runs = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status) && (!parent_run_id || r.parent_run_id === parent_run_id));
+        return { runs: runs.slice(offset, offset + limit), total: runs.length };
       },
       'runs:get': ({ run_id }) => run(run_id),
       'runs:compatibility': ({ run_id, version }) => compat(run_id, version),
@@ -461,9 +466,34 @@ export class FakeBridge {
         };
       },
       'checkpoints:list': ({ run_id }) => ({ checkpoints: w.checkpoints.filter((c) => c.run_id === run_id) }),
-      'events:list': ({ after = 0, limit = 1000, workflow_id, run_id }) => ({
-        events: w.events.filter((e) => e.seq > after && (!workflow_id || e.workflow_id === workflow_id) && (!run_id || e.run_id === run_id)).slice(0, limit),
-      }),
+      // The server's paging and filters (main/engine/event-query.ts), over the events in memory.
+      'events:list': ({ after = 0, before, limit = 1000, workflow_id, run_id, type, actor, since, until }) => {
+        const types = type?.split(',');
+        const hits = w.events.filter(
+          (e) =>
+            e.seq > after &&
+            (before === undefined || e.seq < before) &&
+            (!workflow_id || e.workflow_id === workflow_id) &&
+            (!run_id || e.run_id === run_id) &&
+            (!types || types.includes(e.type)) &&
+            (!actor || e.actor === actor) &&
+            (!since || Date.parse(e.ts) >= Date.parse(since)) &&
+            (!until || Date.parse(e.ts) < Date.parse(until)),
+        );
+        if (before === undefined) {
+          const events = hits.slice(0, limit);
+          return { events, next_after: events.length === limit ? events[events.length - 1]!.seq : null };
+        }
+        const filtered = Boolean(workflow_id || run_id || type || actor || since || until);
+        const floor = filtered && this.eventScanBudget !== null ? before - this.eventScanBudget : 0;
+        const events = hits.filter((e) => e.seq >= floor).reverse().slice(0, limit);
+        if (events.length === limit) return { events, next_before: events[events.length - 1]!.seq };
+        return { events, next_before: floor > 1 ? floor : null };
+      },
+      'events:head': () => {
+        const last = w.events[w.events.length - 1];
+        return { seq: last?.seq ?? 0, hash: last?.hash ?? '', chain: { ok: true, first_broken_seq: null, reason: null } };
+      },
       'connections:openSandbox': ({ path }) => {
         const info: ConnectionInfo = {
           id: 'snap',

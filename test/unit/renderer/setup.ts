@@ -2,7 +2,7 @@ import { cleanup } from '@testing-library/react';
 import { setApi } from '../../../renderer/api/client.js';
 import { approvalAnswerInitialState, useApprovalAnswer } from '../../../renderer/store/approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from '../../../renderer/store/approvals-store.js';
-import { auditInitialState, useAudit } from '../../../renderer/store/audit-store.js';
+import { useAudit } from '../../../renderer/store/audit-store.js';
 import { connectionsInitialState, useConnections } from '../../../renderer/store/connections-store.js';
 import { historyInitialState, useHistory } from '../../../renderer/store/history-store.js';
 import { incidentsInitialState, useIncidents } from '../../../renderer/store/incidents-store.js';
@@ -31,7 +31,7 @@ export function freshConsole(): FakeBridge {
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
   useRunParams.setState(runParamsInitialState);
-  useAudit.setState(auditInitialState);
+  useAudit.getState().reset();
   useToasts.setState(toastsInitialState);
   usePalette.setState(paletteInitialState);
   useUi.setState(uiInitialState);

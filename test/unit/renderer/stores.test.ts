@@ -217,23 +217,24 @@ describe('run inspector', () => {
 });
 
 describe('audit and live stream', () => {
-  it('appends pushes in order and catches up over a gap', async () => {
-    await useAudit.getState().catchUp();
-    expect(useAudit.getState().lastSeq).toBe(4);
+  it('prepends pushes newest first, once each, and reads a gap of missed pushes', async () => {
+    await useAudit.getState().load();
+    expect(useAudit.getState().headSeq).toBe(4);
     const e5 = { ...fake.world.events[3]!, seq: 5, hash: 'h5' };
+    fake.world.events.push(e5);
     useAudit.getState().append(e5);
     useAudit.getState().append(e5);
-    expect(useAudit.getState().events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    fake.world.events.push(e5, { ...e5, seq: 6 }, { ...e5, seq: 7 });
+    expect(useAudit.getState().events.map((e) => e.seq)).toEqual([5, 4, 3, 2, 1]);
+    fake.world.events.push({ ...e5, seq: 6 }, { ...e5, seq: 7 });
     useAudit.getState().append({ ...e5, seq: 7 });
-    await vi.waitFor(() => expect(useAudit.getState().lastSeq).toBe(7));
-    expect(useAudit.getState().events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await vi.waitFor(() => expect(useAudit.getState().headSeq).toBe(7));
+    expect(useAudit.getState().events.map((e) => e.seq)).toEqual([7, 6, 5, 4, 3, 2, 1]);
   });
 
   it("toasts another operator's rollback but not our own, told apart by the connection's actor", async () => {
     await useConnections.getState().load();
     await useWorkflows.getState().load();
-    await useAudit.getState().catchUp();
+    await useAudit.getState().load();
     const stop = startLive(fake.bridge);
     fake.appendEvent({ type: 'workflow_rollback', payload: { from_version: 2, to_version: 1 } });
     expect(useToasts.getState().toasts.map((t) => t.title)).toEqual(['Rolled back v2 → v1']);
@@ -242,7 +243,7 @@ describe('audit and live stream', () => {
     // Our own change, pushed before or after its answer alike: same actor as the connection, no toast.
     fake.appendEvent({ type: 'workflow_rollback', actor: 'me', payload: { from_version: 1, to_version: 2 } });
     expect(useToasts.getState().toasts).toHaveLength(1);
-    expect(useAudit.getState().lastSeq).toBe(6);
+    expect(useAudit.getState().headSeq).toBe(6);
 
     // The same name on a connection where we act as someone else is another operator's.
     useConnections.setState({ connections: fake.world.connections.map((c) => ({ ...c, actor: c.id === 'sandbox' ? 'me-elsewhere' : c.actor })) });
@@ -280,10 +281,10 @@ describe('audit and live stream', () => {
 
   it('ignores events of another connection', async () => {
     await useConnections.getState().load();
-    await useAudit.getState().catchUp();
+    await useAudit.getState().load();
     const stop = startLive(fake.bridge);
     fake.push('events:appended', { connection_id: 'prod', event: { ...fake.world.events[0]!, seq: 99 } });
-    expect(useAudit.getState().lastSeq).toBe(4);
+    expect(useAudit.getState().headSeq).toBe(4);
     stop();
   });
 });
