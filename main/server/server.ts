@@ -12,8 +12,6 @@ import {
   type RewindErrorData,
   backendMethods,
   httpStatusOf,
-  workflowSchema,
-  type Workflow,
 } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
@@ -106,20 +104,6 @@ interface RequestLabel {
   route: string;
   actor?: string;
   errorCode?: string;
-}
-
-/** The origin clients read `version` (the active one) on a workflow; the contract calls it active_version. */
-function withVersion(workflow: Workflow): Workflow & { version: number | null } {
-  return { ...workflow, version: workflow.active_version };
-}
-
-function decorate(method: BackendMethod, output: unknown): unknown {
-  if ((backendMethods[method].output as z.ZodType) === workflowSchema) return withVersion(output as Workflow);
-  if (method === 'workflows:list') {
-    const list = output as { workflows: Workflow[]; total: number };
-    return { ...list, workflows: list.workflows.map(withVersion) };
-  }
-  return output;
 }
 
 function etagOf(value: unknown): Headers {
@@ -285,9 +269,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     if (route.method === 'versions:rollback') metrics.observeRollback(true);
     if (spec.mutates) storeFault = null;
-    const value = decorate(route.method, output);
     const status = spec.http.status ?? 200;
-    sendJson(res, status, value, etagOf(value));
+    sendJson(res, status, output, etagOf(output));
     return status;
   }
 
@@ -501,11 +484,6 @@ function serveInspection(req: IncomingMessage, res: ServerResponse, query: URLSe
 /** A stale write answers 412 with the current revision in ETag and the current workflow in details. */
 function errorResponseHeaders(data: RewindErrorData): Headers {
   if (data.code !== 'STALE_REVISION' || !data.details) return {};
-  const workflow = data.details.workflow;
-  if (workflow && typeof workflow === 'object') {
-    const parsed = workflowSchema.safeParse(workflow);
-    if (parsed.success) data.details.workflow = withVersion(parsed.data);
-  }
   const current = data.details.current_revision;
   return typeof current === 'number' ? { etag: `"${current}"` } : {};
 }
