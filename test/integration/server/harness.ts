@@ -9,6 +9,7 @@ import { Engine } from '../../../main/engine/engine.js';
 import type { Store } from '../../../main/engine/store/port.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
+import { checkAnswersOf } from '../../support/openapi-conformance.js';
 
 /** Shared by the server and contract suites: servers on 127.0.0.1 only, in temporary folders. */
 
@@ -65,6 +66,7 @@ export async function startServer(
     onRefused: (refusal) => recordRefusal(backend.engine, refusal),
     ...serverOptions,
   });
+  await checkAnswersOf(server.url);
   return {
     url: server.url,
     dir,
@@ -126,6 +128,7 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
       reject(new Error(`server exited (${code}) before listening:\n${out}`));
     });
   });
+  await checkAnswersOf(url);
   return { proc, url, output: () => out, exited };
 }
 
