@@ -15,6 +15,7 @@ import {
 } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
+import { assertNoNul } from '../backends/nul-text.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { MAX_DEMO_BATCH, inspectBatch } from '../engine/demo/inspection.js';
 import type { StoreKind } from '../engine/store/port.js';
@@ -24,7 +25,7 @@ import { type LogFormat, createLogger, redactUrl } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from '../protocol/wire.js';
-import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from '../protocol/routes.js';
+import { type CompiledRoute, buildInput, decodeSegment, matchRoute, parseIfMatch } from '../protocol/routes.js';
 import type { Identity, TokenStore } from './tokens.js';
 
 export interface ServerOptions {
@@ -228,7 +229,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     const id = pathname.slice(serverRoutes.tokens.length + 1);
     if (req.method === 'DELETE' && id !== '' && !id.includes('/')) {
-      const info = await tokens.revoke(decodeURIComponent(id), identity.name);
+      const decoded = decodeSegment(id);
+      assertNoNul({ id: decoded }, 'The URL');
+      const info = await tokens.revoke(decoded, identity.name);
       stream.revoke(info.id);
       sendJson(res, 200, info);
       return 200;
@@ -238,6 +241,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
   async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
     const spec = backendMethods[route.method];
+    // Before the role check: its refusal is audited with the path's values.
+    assertNoNul({ ...params, ...Object.fromEntries(query) }, 'The URL');
     if (!roleAllows(identity.role, spec.role)) {
       const err = forbidden(identity, spec.role, route.method);
       await options.onRefused?.({ method: route.method, input: params, actor: identity.name, error: err });
