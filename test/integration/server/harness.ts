@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineBackend, type SandboxOptions, openSandbox } from '../../../main/backends/engine-backend.js';
 import { recordRefusal } from '../../../main/backends/refusal-audit.js';
+import { seedSampleRunbooks } from '../../../main/backends/runbook-handlers.js';
+import { seedDemo } from '../../../main/engine/demo/seed.js';
 import { Engine } from '../../../main/engine/engine.js';
 import type { Store } from '../../../main/engine/store/port.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
@@ -36,18 +38,30 @@ export function tempDir(prefix = 'rewind-server-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** An in-process server over a fresh sandbox (or over `store`, which it then owns; no demo there), with one token per role. */
+/**
+ * An in-process server over a fresh sandbox (or over `store`, which it then owns), with one token per
+ * role. `demo` is `rewind-server --demo`: the demo's workflows and runbooks, and the inspection station.
+ */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean; store?: Store; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'> } & Partial<
-    Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>
-  > = {},
+  options: {
+    timeScale?: number;
+    demo?: boolean;
+    store?: Store;
+    sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'>;
+    /** Seals webhook secrets (without one the webhook routes answer WEBHOOKS_UNAVAILABLE). */
+    webhookKey?: Buffer;
+  } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion' | 'demo'>> = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, store, sandbox, ...serverOptions } = options;
+  const { timeScale, demo, store, sandbox, webhookKey, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
   const backend = store
-    ? new EngineBackend(await Engine.open({ store, timeScale: timeScale ?? 0 }), 'test')
-    : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
+    ? new EngineBackend(await Engine.open({ store, timeScale: timeScale ?? 0 }), 'test', webhookKey ? { webhookKey } : {})
+    : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...(webhookKey ? { webhookKey } : {}), ...sandbox });
+  if (store && demo) {
+    await seedDemo(backend.engine, 'test');
+    await seedSampleRunbooks(backend.engine, 'test');
+  }
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
     admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,
@@ -64,6 +78,7 @@ export async function startServer(
     // Quiet by default (no line is built); the log tests ask for 'info'.
     logLevel: 'silent',
     onRefused: (refusal) => recordRefusal(backend.engine, refusal),
+    demo: demo ?? false,
     ...serverOptions,
   });
   await checkAnswersOf(server.url);
