@@ -13,7 +13,8 @@ type JsonSchema = Record<string, unknown>;
 interface MediaType {
   schema?: JsonSchema;
 }
-interface Response {
+/** An OpenAPI response object (or a `$ref` to one in components). */
+interface ResponseObject {
   $ref?: string;
   content?: Record<string, MediaType>;
 }
@@ -21,14 +22,14 @@ export interface OpenApiOperation {
   operationId?: string;
   parameters?: Array<{ name: string; in: 'path' | 'query' | 'header'; required?: boolean; schema: JsonSchema }>;
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
-  responses: Record<string, Response>;
+  responses: Record<string, ResponseObject>;
   security?: unknown[];
   'x-rewind-role'?: 'viewer' | 'operator' | 'admin';
 }
 export interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components: { schemas?: Record<string, JsonSchema>; responses?: Record<string, Response> };
+  components: { schemas?: Record<string, JsonSchema>; responses?: Record<string, ResponseObject> };
 }
 
 export const httpVerbs = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
@@ -92,7 +93,7 @@ export class OpenApiChecker {
   }
 
   /** The response object an operation documents for `status` (exact, then `4XX`-style, then default). */
-  responseFor(operation: OpenApiOperation, status: number): Response | null {
+  responseFor(operation: OpenApiOperation, status: number): ResponseObject | null {
     const found = operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default;
     return found ? this.resolve(found) : null;
   }
@@ -146,7 +147,7 @@ export class OpenApiChecker {
     return (validate.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length > 0 ? ` ${JSON.stringify(e.params)}` : ''}`);
   }
 
-  private resolve(response: Response): Response {
+  private resolve(response: ResponseObject): ResponseObject {
     if (!response.$ref) return response;
     const name = response.$ref.replace('#/components/responses/', '');
     const target = this.document.components.responses?.[name];
@@ -206,20 +207,19 @@ export function takeViolations(): string[] {
   return violations.splice(0, violations.length);
 }
 
-function requestOf(input: Parameters<typeof fetch>[0], init: Parameters<typeof fetch>[1]): { method: string } {
-  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-  return { method: method.toUpperCase() };
+function methodOf(input: Parameters<typeof fetch>[0], init: Parameters<typeof fetch>[1]): string {
+  return (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 }
 
 /** Wraps the global fetch once: answers from registered origins are read (from a clone) and checked before they are handed over. */
 export function installConformanceHook(): void {
   if ((globalThis.fetch as { conforming?: boolean }).conforming) return;
-  const conforming = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<globalThis.Response> => {
+  const conforming = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]): Promise<Response> => {
     const res = await rawFetch(input, init);
     const url = new URL(res.url || (input instanceof Request ? input.url : String(input)));
     const loading = servers.get(url.origin);
     if (!loading) return res;
-    const { method } = requestOf(input, init);
+    const method = methodOf(input, init);
     const checker = await loading;
     const body = await res.clone().text();
     const problems =
