@@ -47,17 +47,29 @@ export async function startServer(
     timeScale?: number;
     demo?: boolean;
     store?: Store;
-    sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'>;
-    /** Seals webhook secrets (without one the webhook routes answer WEBHOOKS_UNAVAILABLE). */
-    webhookKey?: Buffer;
+    /** `webhookKey` seals webhook secrets (without one the webhook routes answer WEBHOOKS_UNAVAILABLE); on a `store` server too. */
+    sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks'>;
   } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion' | 'demo'>> = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, store, sandbox, webhookKey, ...serverOptions } = options;
+  const { timeScale, demo, store, sandbox, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
   const backend = store
-    ? new EngineBackend(await Engine.open({ store, timeScale: timeScale ?? 0 }), 'test', webhookKey ? { webhookKey } : {})
-    : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...(webhookKey ? { webhookKey } : {}), ...sandbox });
+    ? new EngineBackend(
+        await Engine.open({
+          store,
+          timeScale: timeScale ?? 0,
+          ...(sandbox?.liveExecution === undefined ? {} : { liveExecution: sandbox.liveExecution }),
+          ...(sandbox?.allowCommands === undefined ? {} : { allowCommands: sandbox.allowCommands }),
+          ...(sandbox?.limits === undefined ? {} : { limits: sandbox.limits }),
+        }),
+        'test',
+        {
+          ...(sandbox?.webhookKey === undefined ? {} : { webhookKey: sandbox.webhookKey }),
+          ...(sandbox?.allowPrivateWebhooks === undefined ? {} : { allowPrivateWebhooks: sandbox.allowPrivateWebhooks }),
+        },
+      )
+    : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
   if (store && demo) {
     await seedDemo(backend.engine, 'test');
     await seedSampleRunbooks(backend.engine, 'test');
