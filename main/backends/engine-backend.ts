@@ -15,6 +15,7 @@ import { TemplateCatalogue } from '../templates/catalogue.js';
 import { SecretBox } from '../engine/webhooks/secret-box.js';
 import { WebhookService } from '../engine/webhooks/service.js';
 import { assertJsonDepth } from './json-depth.js';
+import { assertNoNul } from './nul-text.js';
 import { recordRefusal } from './refusal-audit.js';
 import { listVersionPage } from './version-pages.js';
 import type { Backend, CallContext, SubscribeOptions } from './backend.js';
@@ -240,6 +241,7 @@ export class EngineBackend implements Backend {
     const spec = backendMethods[method];
     if (!spec) throw new RewindError('NOT_FOUND', `Unknown method "${String(method)}".`, 'Update Rewind; this backend does not know that operation.');
     assertJsonDepth(input, `The input of ${method}`);
+    assertNoNul(input, `The input of ${method}`);
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
     if (spec.mutates && this.readOnly) throw readOnlyError(this.engine, this.location);
     const handler = this.handlers[method] as Handler<M>;

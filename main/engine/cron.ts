@@ -5,8 +5,9 @@ const FIELDS = ['minute', 'hour', 'day of month', 'month', 'day of week'] as con
 /** Six fields: a leading seconds field, then the five of classic cron. */
 const FIELDS_WITH_SECONDS = ['second', ...FIELDS] as const;
 const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
-/** Macros cron-parser does not resolve itself. */
-const ALIASES: Record<string, string> = { '@midnight': '0 0 * * *' };
+/** Macros cron-parser does not resolve itself (a Map: a schedule named `valueOf` is no alias). */
+const ALIASES = new Map([['@midnight', '0 0 * * *']]);
+const unalias = (expression: string): string => ALIASES.get(expression) ?? expression;
 const EXAMPLE =
   'A valid example: "0 2 * * *" (every day at 02:00 UTC); fields are minute hour day-of-month month day-of-week, optionally after a leading second field ("*/30 * * * * *": every 30 seconds).';
 
@@ -23,7 +24,7 @@ export interface CronCheck {
  */
 export function validateCron(expression: string): CronCheck {
   const trimmed = expression.trim();
-  const expr = ALIASES[trimmed] ?? trimmed;
+  const expr = unalias(trimmed);
   if (MACROS.has(expr)) return { expression: expr, next: nextTicks(expr, new Date(), 3) };
   const parts = expr.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) {
@@ -57,7 +58,7 @@ export function validateCron(expression: string): CronCheck {
 
 /** The next `count` fire times of a validated schedule strictly after `after` (UTC, ISO). */
 export function nextTicks(expression: string, after: Date, count: number): string[] {
-  const it = CronExpressionParser.parse(ALIASES[expression] ?? expression, { tz: 'UTC', currentDate: after });
+  const it = CronExpressionParser.parse(unalias(expression), { tz: 'UTC', currentDate: after });
   return it.take(count).map((d) => d.toISOString() ?? '');
 }
 
@@ -68,7 +69,7 @@ export function nextTicks(expression: string, after: Date, count: number): strin
 export function ticksBetween(expression: string, after: Date, until: Date, limit: number): { ticks: string[]; more: boolean } {
   const ticks: string[] = [];
   if (until.getTime() <= after.getTime()) return { ticks, more: false };
-  const it = CronExpressionParser.parse(ALIASES[expression] ?? expression, { tz: 'UTC', currentDate: after, endDate: until });
+  const it = CronExpressionParser.parse(unalias(expression), { tz: 'UTC', currentDate: after, endDate: until });
   while (it.hasNext()) {
     if (ticks.length === limit) return { ticks, more: true };
     ticks.push(it.next().toISOString() ?? '');

@@ -68,6 +68,7 @@ export interface CheckpointRow {
 
 export const toWorkflow = ({ template_name, template_version, ...r }: WorkflowRow): Workflow => ({
   ...r,
+  version: r.active_version,
   template: template_name === null || template_version === null ? null : { name: template_name, version: template_version },
 });
 

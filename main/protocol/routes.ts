@@ -55,7 +55,8 @@ const literalCount = (r: CompiledRoute) => r.segments.filter((s) => 'literal' in
 /** Every backend method's route; literal segments win over parameters (`events/verify` before a `:name`). */
 export const routes: readonly CompiledRoute[] = backendMethodNames.map(compile).sort((a, b) => literalCount(b) - literalCount(a));
 
-function decodeSegment(raw: string): string {
+/** A percent-encoded path segment, decoded; bad encoding is the client's mistake (400), not a crash. */
+export function decodeSegment(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {

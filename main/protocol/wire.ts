@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type RewindEvent, rewindEventSchema, type Role } from '../../preload/contract/index.js';
+import { type RewindEvent, rewindErrorSchema, rewindEventSchema, type Role } from '../../preload/contract/index.js';
 
 /*
  * The wire protocol between a workflow server and its clients, beyond what the contract's routes
@@ -40,6 +40,8 @@ export const healthSchema = z.object({
   server_id: z.string().optional(),
   /** What the server says it serves (`--environment`, e.g. production): the console shows this, not what was typed when adding it. Null when unset. */
   environment: z.string().nullable().default(null),
+  /** While degraded because the database refused a write: that refusal, as the write's client got it (cleared by the next write that succeeds). */
+  error: rewindErrorSchema.optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
 

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type RewindErrorData, httpStatusOf } from '../../preload/contract/index.js';
 import { RewindError } from '../engine/errors.js';
 import { assertJsonDepth } from '../backends/json-depth.js';
+import { assertNoNul } from '../backends/nul-text.js';
 
 /** Plain JSON responses and error bodies: `{"error": {code, message, hint, details?}}` with the code's status. */
 
@@ -93,6 +94,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new RewindError('MALFORMED_REQUEST', `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, 'Send a JSON object, e.g. {"change_log": "…"}.');
   }
   assertJsonDepth(value, 'The body');
+  assertNoNul(value, 'The body');
   return value;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, rewindErrorSchema } from '../../preload/contract/index.js';
+import { MAX_DEMO_BATCH, inspectionReportSchema } from '../engine/demo/inspection.js';
 import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from '../protocol/wire.js';
 
 /*
@@ -100,7 +101,7 @@ function methodOperation(name: BackendMethod, jsonSchema: ToSchema): { path: str
   return { path: openApiPath(spec.http.path), verb: spec.http.method.toLowerCase(), operation };
 }
 
-/** The routes protocol.ts declares beside the contract's: health, metrics, identity and tokens. */
+/** The routes wire.ts declares beside the contract's: health, metrics, identity, tokens and the demo station. */
 function serverOperations(jsonSchema: ToSchema): Record<string, Record<string, Operation>> {
   const ok = (description: string, schema: z.ZodType) => ({ '200': { description, content: json(jsonSchema(schema, 'output')) }, '4XX': errorResponse, '5XX': errorResponse });
   const admin = { 'x-rewind-role': 'admin', security: [{ bearerAuth: [] }], tags: ['tokens'] };
@@ -166,6 +167,17 @@ function serverOperations(jsonSchema: ToSchema): Record<string, Record<string, O
         ...admin,
         requestBody: { required: true, content: json(jsonSchema(tokenCreateInputSchema, 'input')) },
         responses: { '201': { description: 'Issued.', content: json(jsonSchema(tokenCreatedSchema, 'output')) }, '4XX': errorResponse, '5XX': errorResponse },
+      },
+    },
+    [serverRoutes.demoInspect]: {
+      get: {
+        operationId: 'demo_inspect',
+        summary: "The demo inspection station: a sampled batch's measurement (the demo's line-inspection workflow calls it).",
+        description: 'No token needed. Served only by a server started with --demo; any other server answers 404.',
+        tags: ['server'],
+        security: [],
+        parameters: [{ name: 'batch', in: 'query', required: true, schema: { type: 'integer', minimum: 1, maximum: MAX_DEMO_BATCH } }],
+        responses: ok('The batch.', inspectionReportSchema),
       },
     },
     [`${serverRoutes.tokens}/{id}`]: {

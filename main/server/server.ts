@@ -13,11 +13,10 @@ import {
   type Role,
   backendMethods,
   httpStatusOf,
-  workflowSchema,
-  type Workflow,
 } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
+import { assertNoNul } from '../backends/nul-text.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { MAX_DEMO_BATCH, inspectBatch } from '../engine/demo/inspection.js';
 import { maskerFor } from '../engine/executor/masking.js';
@@ -29,7 +28,7 @@ import { type LogFormat, createLogger, redactUrl } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from '../protocol/wire.js';
-import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from '../protocol/routes.js';
+import { type CompiledRoute, buildInput, decodeSegment, matchRoute, parseIfMatch } from '../protocol/routes.js';
 import type { Identity, TokenStore } from './tokens.js';
 import { type OidcVerifier, looksLikeJwt } from './auth/oidc-verifier.js';
 import { authAnswer } from './auth/auth-route.js';
@@ -124,20 +123,6 @@ interface RequestLabel {
   route: string;
   actor?: string;
   errorCode?: string;
-}
-
-/** The origin clients read `version` (the active one) on a workflow; the contract calls it active_version. */
-function withVersion(workflow: Workflow): Workflow & { version: number | null } {
-  return { ...workflow, version: workflow.active_version };
-}
-
-function decorate(method: BackendMethod, output: unknown): unknown {
-  if ((backendMethods[method].output as z.ZodType) === workflowSchema) return withVersion(output as Workflow);
-  if (method === 'workflows:list') {
-    const list = output as { workflows: Workflow[]; total: number };
-    return { ...list, workflows: list.workflows.map(withVersion) };
-  }
-  return output;
 }
 
 function etagOf(value: unknown): Headers {
@@ -290,7 +275,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     const id = pathname.slice(serverRoutes.tokens.length + 1);
     if (req.method === 'DELETE' && id !== '' && !id.includes('/')) {
-      const info = await tokens.revoke(decodeURIComponent(id), identity.name);
+      const decoded = decodeSegment(id);
+      assertNoNul({ id: decoded }, 'The URL');
+      const info = await tokens.revoke(decoded, identity.name);
       stream.revoke(info.id);
       sendJson(res, 200, info);
       return 200;
@@ -300,6 +287,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
 
   async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
     const spec = backendMethods[route.method];
+    // Before the role check: its refusal is audited with the path's values.
+    assertNoNul({ ...params, ...Object.fromEntries(query) }, 'The URL');
     if (!roleAllows(identity.role, spec.role)) {
       const err = forbidden(identity, spec.role, route.method, options.oidc);
       await options.onRefused?.({ method: route.method, input: params, actor: identity.name, error: err });
@@ -331,9 +320,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     if (route.method === 'versions:rollback') metrics.observeRollback(true);
     if (spec.mutates) storeFault = null;
-    const value = decorate(route.method, output);
     const status = spec.http.status ?? 200;
-    sendJson(res, status, value, etagOf(value));
+    sendJson(res, status, output, etagOf(output));
     return status;
   }
 
@@ -560,11 +548,6 @@ function serveInspection(req: IncomingMessage, res: ServerResponse, query: URLSe
 /** A stale write answers 412 with the current revision in ETag and the current workflow in details. */
 function errorResponseHeaders(data: RewindErrorData): Headers {
   if (data.code !== 'STALE_REVISION' || !data.details) return {};
-  const workflow = data.details.workflow;
-  if (workflow && typeof workflow === 'object') {
-    const parsed = workflowSchema.safeParse(workflow);
-    if (parsed.success) data.details.workflow = withVersion(parsed.data);
-  }
   const current = data.details.current_revision;
   return typeof current === 'number' ? { etag: `"${current}"` } : {};
 }

@@ -74,6 +74,8 @@ export const workflowSchema = z.object({
   schedule: z.string().nullable(),
   /** The version new runs use; null until a version is published. */
   active_version: z.number().int().nullable(),
+  /** The same, under the name the origin's REST clients read (DESIGN, "Remote protocol"): always equal to active_version. */
+  version: z.number().int().nullable(),
   /** Bumped on every change; the optimistic concurrency token (If-Match). */
   revision: z.number().int(),
   /** Failed or interrupted runs of the last 24 hours that no resume has followed: the console's incident badge. */

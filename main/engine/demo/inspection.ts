@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Dsl } from '../../../preload/contract/entities.js';
 import { mulberry32, seedFrom } from '../executor/rng.js';
 
@@ -10,15 +11,17 @@ import { mulberry32, seedFrom } from '../executor/rng.js';
 /** The largest batch number the station answers for (a plain positive integer, nothing clever). */
 export const MAX_DEMO_BATCH = 999_999_999;
 
-export interface InspectionReport {
-  batch: number;
-  line: string;
-  sample_size: number;
-  defects: number;
-  defect_rate: number;
+/** The station's answer (its schema is what the server's OpenAPI document says of the route). */
+export const inspectionReportSchema = z.object({
+  batch: z.number().int().min(1).max(MAX_DEMO_BATCH),
+  line: z.string(),
+  sample_size: z.number().int(),
+  defects: z.number().int(),
+  defect_rate: z.number(),
   /** The station's own verdict: above 3 % warning, above 6 % reject (the plant's current policy). */
-  verdict: 'pass' | 'warning' | 'reject';
-}
+  verdict: z.enum(['pass', 'warning', 'reject']),
+});
+export type InspectionReport = z.infer<typeof inspectionReportSchema>;
 
 const SAMPLE_SIZE = 500;
 const LINES = ['A3', 'B1', 'C2'] as const;

@@ -3,6 +3,7 @@ import { type ServedStore, openServedStore } from '../../../main/server/open-sto
 import { type RunningServer, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 import type { RoleTokens } from '../server/harness.js';
+import { checkAnswersOf } from '../../support/openapi-conformance.js';
 
 /** Replicas of the workflow server on one PostgreSQL database, in the test process, each over its own store. */
 
@@ -32,6 +33,7 @@ export async function startReplica(url: string, id: string): Promise<Replica> {
     log: () => undefined,
     replica: { id, store: served.store, healthy: served.healthy, probe: served.probe },
   });
+  await checkAnswersOf(server.url);
   return {
     id,
     url: server.url,

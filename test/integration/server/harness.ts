@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineBackend, type SandboxOptions, openSandbox } from '../../../main/backends/engine-backend.js';
 import { recordRefusal } from '../../../main/backends/refusal-audit.js';
+import { seedSampleRunbooks } from '../../../main/backends/runbook-handlers.js';
+import { seedDemo } from '../../../main/engine/demo/seed.js';
 import { Engine } from '../../../main/engine/engine.js';
 import type { Store } from '../../../main/engine/store/port.js';
 import { type RunningServer, type ServerOptions, createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
+import { checkAnswersOf } from '../../support/openapi-conformance.js';
 
 /** Shared by the server and contract suites: servers on 127.0.0.1 only, in temporary folders. */
 
@@ -35,11 +38,18 @@ export function tempDir(prefix = 'rewind-server-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** An in-process server over a fresh sandbox (or over `store`, which it then owns; no demo there), with one token per role. */
+/**
+ * An in-process server over a fresh sandbox (or over `store`, which it then owns), with one token per
+ * role. `demo` is `rewind-server --demo`: the demo's workflows and runbooks, and the inspection station.
+ */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean; store?: Store; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks'> } & Partial<
-    Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>
-  > = {},
+  options: {
+    timeScale?: number;
+    demo?: boolean;
+    store?: Store;
+    /** `webhookKey` seals webhook secrets (without one the webhook routes answer WEBHOOKS_UNAVAILABLE); on a `store` server too. */
+    sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks'>;
+  } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion' | 'demo'>> = {},
 ): Promise<TestServer> {
   const { timeScale, demo, store, sandbox, ...serverOptions } = options;
   const dir = tempDir();
@@ -60,6 +70,10 @@ export async function startServer(
         },
       )
     : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
+  if (store && demo) {
+    await seedDemo(backend.engine, 'test');
+    await seedSampleRunbooks(backend.engine, 'test');
+  }
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {
     admin: (await tokenStore.issue({ name: 'admin', role: 'admin', createdBy: 'test' })).token,
@@ -76,8 +90,10 @@ export async function startServer(
     // Quiet by default (no line is built); the log tests ask for 'info'.
     logLevel: 'silent',
     onRefused: (refusal) => recordRefusal(backend.engine, refusal),
+    demo: demo ?? false,
     ...serverOptions,
   });
+  await checkAnswersOf(server.url);
   return {
     url: server.url,
     dir,
@@ -139,6 +155,7 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
       reject(new Error(`server exited (${code}) before listening:\n${out}`));
     });
   });
+  await checkAnswersOf(url);
   return { proc, url, output: () => out, exited };
 }
 

@@ -116,6 +116,7 @@ describe('workflow server: HTTP', () => {
     expectError(await api(s.url, admin, 'GET', '/api/v1/events?after=soon'), 'VALIDATION_FAILED');
     expectError(await api(s.url, admin, 'GET', '/api/v1/workflows/x/versions/abc'), 'VALIDATION_FAILED');
     expectError(await api(s.url, admin, 'GET', '/api/v1/workflows/%E0%A4%A'), 'MALFORMED_REQUEST');
+    expectError(await api(s.url, admin, 'DELETE', '/api/v1/tokens/%E0%A4%A'), 'MALFORMED_REQUEST');
     expectError(await api(s.url, admin, 'GET', '/api/v1/nothing-here'), 'NOT_FOUND');
     const wrongVerb = await api(s.url, admin, 'DELETE', '/api/v1/workflows');
     expect(expectError(wrongVerb, 'NOT_FOUND').hint).toMatch(/GET, POST|POST, GET/);

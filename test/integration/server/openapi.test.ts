@@ -1,6 +1,9 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendMethodNames, backendMethods } from '../../../preload/contract/index.js';
+import { type OpenApiChecker, checkAnswersOf, loadChecker, takeViolations } from '../../support/openapi-conformance.js';
 import { type TestServer, api, startServer } from './harness.js';
 
 describe('GET /api/v1/openapi.json', () => {
@@ -49,5 +52,63 @@ describe('GET /api/v1/openapi.json', () => {
     const refused = await api(s.url, s.tokens.viewer, 'POST', '/api/v1/workflows', { name: 'viewer-cannot' });
     expect(refused.status).toBe(403);
     expect(refused.json).toMatchObject({ error: { code: 'FORBIDDEN', message: expect.any(String), hint: expect.any(String) } });
+  });
+});
+
+/** The conformance hook (test/support/openapi-conformance.ts): every answer of a registered server is checked against its served document. */
+describe('answers conform to the served OpenAPI document', () => {
+  let s: TestServer;
+  let checker: OpenApiChecker;
+  beforeAll(async () => {
+    s = await startServer({ demo: true });
+    checker = await loadChecker(s.url);
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('workflow objects carry `version` (the active version, as origin clients read it), and the document declares it', async () => {
+    const list = await api(s.url, s.tokens.viewer, 'GET', '/api/v1/workflows');
+    const workflows = (list.json as { workflows: Array<{ id: string; version: number | null; active_version: number | null }> }).workflows;
+    expect(workflows.length).toBeGreaterThan(0);
+    for (const wf of workflows) expect(wf.version).toBe(wf.active_version);
+    const one = await api(s.url, s.tokens.viewer, 'GET', `/api/v1/workflows/${workflows[0]!.id}`);
+    expect(checker.problems('GET', `/api/v1/workflows/${workflows[0]!.id}`, one.status, one.headers.get('content-type'), JSON.stringify(one.json))).toEqual([]);
+    const schema = checker.document.paths['/api/v1/workflows/{workflow_id}']!.get!.responses['200']!.content!['application/json']!.schema!;
+    expect(schema).toMatchObject({ properties: { version: expect.any(Object) as unknown }, required: expect.arrayContaining(['version']) as unknown });
+  });
+
+  it('refuses a field the schema forbids, an undocumented status or content type, and a 2xx from an undocumented route', async () => {
+    const res = await api(s.url, s.tokens.viewer, 'GET', '/api/v1/whoami');
+    const type = res.headers.get('content-type');
+    expect(checker.problems('GET', '/api/v1/whoami', 200, type, JSON.stringify(res.json))).toEqual([]);
+    expect(checker.problems('GET', '/api/v1/whoami', 200, type, JSON.stringify({ ...(res.json as object), extra: 1 })).join('\n')).toMatch(/additional properties.*extra/);
+    expect(checker.problems('GET', '/api/v1/whoami', 200, type, JSON.stringify({ name: 'x' })).join('\n')).toMatch(/required property 'role'/);
+    expect(checker.problems('GET', '/api/v1/whoami', 204, type, '').join('\n')).toMatch(/status is not documented/);
+    expect(checker.problems('GET', '/api/v1/whoami', 200, 'text/html', '<p>hi</p>').join('\n')).toMatch(/content type text\/html is not documented/);
+    expect(checker.problems('GET', '/api/v1/nothing-here', 200, type, '{}').join('\n')).toMatch(/not in the document/);
+    // A refusal anywhere is the typed error, and only that.
+    expect(checker.problems('GET', '/api/v1/nothing-here', 404, type, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'm', hint: 'h' } }))).toEqual([]);
+    expect(checker.problems('GET', '/api/v1/nothing-here', 404, type, JSON.stringify({ error: 'nope' }))).not.toEqual([]);
+  });
+
+  it('the hook in the test client records an answer that does not conform, from any registered server', async () => {
+    // A stand-in for a server whose serializer adds a field: it serves the real document, and one answer with more than it allows.
+    const served = await (await fetch(`${s.url}/api/v1/openapi.json`)).text();
+    const rogue = http.createServer((req, res) => {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(req.url === '/api/v1/openapi.json' ? served : JSON.stringify({ name: 'x', role: 'viewer', environment: null, leaked: 'secret' }));
+    });
+    await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+      await checkAnswersOf(url);
+      expect((await fetch(`${url}/api/v1/whoami`)).status).toBe(200);
+      const found = takeViolations();
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/GET \/api\/v1\/whoami answered 200[\s\S]*additional properties[\s\S]*leaked/);
+    } finally {
+      await new Promise((resolve) => rogue.close(resolve));
+    }
   });
 });

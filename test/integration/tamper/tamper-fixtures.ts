@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { openSandbox } from '../../../main/backends/engine-backend.js';
+import { checkAnswersOf } from '../../support/openapi-conformance.js';
 import { dsls, repoRoot, uniqueName } from '../server/harness.js';
 
 /** A sandbox file with a few events: a workflow with two published versions and a rollback. */
@@ -56,5 +57,6 @@ export function runServerCli(args: string[], env: Record<string, string> = {}): 
   });
   proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { output: () => out, exited, kill: () => proc.kill('SIGKILL'), listening };
+  const checked = listening.then(async (url) => (await checkAnswersOf(url), url));
+  return { output: () => out, exited, kill: () => proc.kill('SIGKILL'), listening: checked };
 }

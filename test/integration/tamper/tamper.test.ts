@@ -12,6 +12,7 @@ import { createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 import type { ApiResult, ConnectionInfo } from '../../../preload/contract/index.js';
 import { fakeSecretStore, onCleanup, tempDir } from '../ipc/helpers.js';
+import { checkAnswersOf } from '../../support/openapi-conformance.js';
 import { api, eventually, freePort } from '../server/harness.js';
 import { deleteNewest, editEvent, runServerCli, writeLog } from './tamper-fixtures.js';
 
@@ -127,6 +128,7 @@ describe('tamper evidence: a truncated log', () => {
       const tokens = new TokenStore(backend.engine);
       await tokens.bootstrapAdmin(ADMIN);
       const server = await createServer({ backend, tokens, latestSeq: () => backend.engine.latestSeq(), schemaVersion: backend.engine.schemaVersion, port, log: () => undefined });
+      await checkAnswersOf(server.url);
       return { backend, server, close: async () => (await server.close(), await backend.close()) };
     };
     const consoleDir = tempDir();

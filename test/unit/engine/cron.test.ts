@@ -59,6 +59,11 @@ describe('validateCron', () => {
     await expectRefusal(() => validateCron('@fortnightly'), 'INVALID_CRON', EXAMPLE);
   });
 
+  // The fuzzer's find: a schedule named like an Object.prototype member was looked up as an alias and crashed (500).
+  it.each(['valueOf', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])('refuses "%s" as a one-field schedule, not as an alias', async (name) => {
+    await expectRefusal(() => validateCron(name), 'INVALID_CRON', EXAMPLE);
+  });
+
   it('accepts a leading seconds field (six fields) and fires on it', () => {
     const check = validateCron('*/15 * * * * *');
     expect(check.expression).toBe('*/15 * * * * *');

@@ -143,6 +143,7 @@ export function demoWorld(): FakeWorld {
     status: 'active',
     schedule: null,
     active_version: 2,
+    version: 2,
     revision: 5,
     failed_runs: 1,
     created_at: iso(0),
