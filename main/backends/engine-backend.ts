@@ -159,7 +159,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'runs:get': { apply: (i) => runs.get(i.run_id) },
     'runs:compatibility': { apply: (i) => runs.compatibility(i.run_id, i.version) },
     'runs:resume': { apply: (i, a) => runs.resume(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
-    'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
+    'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.waitUntilEndedOrWaiting(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
     'approvals:list': { apply: (i) => listApprovals(engine, i) },

@@ -330,6 +330,28 @@ export class RunService {
   }
 
   /**
+   * Until the run ends or parks at an approval: a replay answers what it has then, rather than holding
+   * its request open until a person answers (which may be never).
+   */
+  async waitUntilEndedOrWaiting(runId: string): Promise<Run> {
+    const live = this.active.get(runId);
+    if (!live) return this.get(runId);
+    let off: () => void = () => undefined;
+    const parked = new Promise<void>((resolve) => {
+      off = this.core.onEvent((e) => {
+        if (e.type === 'approval_requested' && e.run_id === runId) resolve();
+      });
+    });
+    try {
+      // Parked before the listener was there: its request is already in the log.
+      if ((await this.get(runId)).status !== 'waiting') await Promise.race([live.done, parked]);
+    } finally {
+      off();
+    }
+    return this.get(runId);
+  }
+
+  /**
    * Runs left in flight by a process that died cannot continue: mark them interrupted (resumable).
    * Runs of a live runner (the console while a CLI opens the same file) are left alone.
    */

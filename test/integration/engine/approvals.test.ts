@@ -68,6 +68,21 @@ describe.each(stores)('approvals on $kind', (factory) => {
     expect(requested?.payload).toMatchObject({ node_id: 'gate', version: 1, prompt: 'Ship the nightly release to production?', trigger: 'api', started_by: 'ci-bot', done: ['build', 'test'] });
   });
 
+  it('a replay that reaches an approval answers once it waits there, instead of holding the request until someone answers', async () => {
+    n += 1;
+    const b = new EngineBackend(await Engine.open({ store: await factory.open(`approvals${n}`), timeScale: 1 }), 'mina');
+    open.push(b);
+    const ungated: Dsl = { defaults: {}, nodes: gated.nodes.filter((node) => node.id !== 'gate').map((node) => (node.id === 'test' ? { ...node, next: ['ship'] } : node)) };
+    const wf = await b.call('workflows:create', { name: 'release-gate', dsl: ungated });
+    await b.call('versions:createDraft', { workflow_id: wf.id, dsl: gated });
+    const original = await b.call('runs:start', { workflow_id: wf.id, wait: true });
+    expect(original.status).toBe('succeeded');
+    const result = await b.call('runs:replay', { run_id: original.run_id, version: 2 });
+    expect(result.replay).toMatchObject({ kind: 'replay', version: 2, status: 'waiting' });
+    expect(result.outcomes.find((o) => o.node_id === 'build')?.changed).toBe(false);
+    expect((await b.call('approvals:list', {})).approvals.map((a) => a.run.run_id)).toEqual([result.replay.run_id]);
+  }, 20_000);
+
   it('a deny ends the run denied, logged as approval_denied: no incident, no failure badge, no failed health', async () => {
     const { b, run, workflowId } = await waitingRun();
     await b.call('runs:approve', { run_id: run.run_id, decision: 'deny', comment: 'not on a Friday' }, { actor: 'ana' });
