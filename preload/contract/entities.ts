@@ -175,6 +175,14 @@ export const runSchema = z.object({
   trigger: runTriggerSchema,
   /** The schedule tick a scheduled or backfill run stands for (UTC, ISO); null for the others. */
   logical_date: isoTime.nullable(),
+  /**
+   * Set when retention removed the run's checkpoints (`--retain-runs`): the run row, its status,
+   * version, times and error stay; resume and replay are refused (RUN_PRUNED). Null otherwise; absent
+   * from servers that predate retention.
+   */
+  pruned_at: isoTime.nullable().optional(),
+  /** The retention window it was pruned after, as a person reads it ("90 days"): "checkpoints removed after 90 days". */
+  pruned_after: z.string().nullable().optional(),
 });
 export type Run = z.infer<typeof runSchema>;
 

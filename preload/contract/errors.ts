@@ -52,6 +52,8 @@ export const errorCodes = {
   /** A workflow file of the code folder that cannot be used: `details` names the file, line and field. */
   INVALID_CODE_FILE: 422,
   RUN_NOT_RESUMABLE: 409,
+  /** The run's checkpoints were removed by retention (`details.pruned_at`, `pruned_after`): it cannot be resumed or replayed; start a new run. */
+  RUN_PRUNED: 409,
   /** The run was resumed already: `details.child_run_id` names the child; `again: true` resumes it once more on purpose. */
   ALREADY_RESUMED: 409,
   RUN_NOT_FINISHED: 409,
