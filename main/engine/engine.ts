@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
-import type { ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
+import type { ArchivePage, ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
 import { CanaryService } from './canary.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
@@ -8,6 +8,7 @@ import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
+import { type ArchiveQuery, archivePage } from './archive.js';
 import { DEFAULT_TUNING, type PrunePreview, type PruneReport, RetentionService, type RetentionPolicy, type RetentionTuning } from './retention.js';
 import { ScheduleService } from './schedules.js';
 import type { Queryable, Store } from './store/port.js';
@@ -295,6 +296,20 @@ export class Engine {
    */
   prune(policy: RetentionPolicy, now?: Date): Promise<PruneReport | null> {
     return this.retention.prune(policy, now);
+  }
+
+  /** A page of the runs an archive exports (see archive.ts). */
+  archivePage(query: ArchiveQuery): Promise<ArchivePage> {
+    return archivePage(this.core, query);
+  }
+
+  /** How many other processes have this store open and alive (a server beside a CLI): a VACUUM must wait for them to close. */
+  async otherLiveRunners(): Promise<number> {
+    let n = 0;
+    for (const { runner_id } of await this.store.read.all<{ runner_id: string }>('SELECT runner_id FROM runners WHERE runner_id <> ?', [this.lease.id])) {
+      if (await this.lease.isAlive(runner_id)) n += 1;
+    }
+    return n;
   }
 
   /** What a retention pass would remove now, removing nothing. */

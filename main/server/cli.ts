@@ -12,6 +12,7 @@ import { TokenStore } from './tokens.js';
 import { type KeySource, loadWebhookKey } from './webhook-key.js';
 import { WebhookWorker } from './webhook-worker.js';
 import { isPostgresUrl } from '../engine/store/postgres/index.js';
+import { type RetentionPolicy, parseRetention } from '../engine/retention.js';
 
 const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run server -- …)
 
@@ -41,6 +42,12 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
   --code-dir DIR      workflows as code: every *.yaml, *.yml, *.json below DIR (name, description,
                       schedule, dsl) is a CODE workflow, kept in line as the files change  REWIND_CODE_DIR
+  --retain-runs WINDOW  finished runs that ended longer ago than WINDOW (90d, 12w, 36h) lose their
+                      checkpoints — the run, its status, version, times and error stay; events are never
+                      deleted; idempotency keys go after 24 h, schedule ticks and webhook deliveries after
+                      WINDOW. Pruned in small batches every 10 minutes by one replica at a time
+                      [keep everything]                                                     REWIND_RETAIN_RUNS
+  --keep-failed-checkpoints  with --retain-runs: a failed run keeps its last checkpoint    REWIND_KEEP_FAILED_CHECKPOINTS=1
   --webhook-key-file FILE  the key webhook secrets are sealed with (32 bytes, hex or base64);
                       REWIND_WEBHOOK_KEY holds the value itself. Every replica needs the same.
                       [SQLite: FILE.webhook-key beside the database, made on first start;
@@ -75,6 +82,7 @@ const envNames = {
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
   'code-dir': 'REWIND_CODE_DIR',
+  'retain-runs': 'REWIND_RETAIN_RUNS',
 } as const;
 type Setting = keyof typeof envNames;
 
@@ -92,6 +100,24 @@ function numberOption(flags: Partial<Record<Setting, string | boolean>>, name: S
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min) fail(`${source} must be a number ≥ ${min}; got "${value}".`, `Pass e.g. --${name} ${fallback}.`);
   return n;
+}
+
+/** `--retain-runs` and `--keep-failed-checkpoints` (or their variables): the retention policy, or none (keep everything). */
+function retentionOption(flags: Partial<Record<Setting | 'keep-failed-checkpoints', string | boolean>>): RetentionPolicy | null {
+  const { value, source } = setting(flags, 'retain-runs');
+  const keepEnv = process.env.REWIND_KEEP_FAILED_CHECKPOINTS;
+  if (keepEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(keepEnv)) fail(`REWIND_KEEP_FAILED_CHECKPOINTS must be 1, true, 0 or false; got "${keepEnv}".`, 'Set REWIND_KEEP_FAILED_CHECKPOINTS=1 to keep a failed run’s last checkpoint.');
+  const keep = flags['keep-failed-checkpoints'] === true || keepEnv === '1' || keepEnv === 'true';
+  if (value === undefined) {
+    if (flags['keep-failed-checkpoints'] === true) fail('--keep-failed-checkpoints goes with --retain-runs.', 'Pass e.g. --retain-runs 90d --keep-failed-checkpoints; without a window nothing is pruned.');
+    return null;
+  }
+  try {
+    return { ...parseRetention(value), keepFailedCheckpoints: keep };
+  } catch (err) {
+    const data = toErrorData(err);
+    return fail(`${source}: ${data.message}`, data.hint);
+  }
 }
 
 function demoOption(flags: Partial<Record<Setting, string | boolean>>): boolean {
@@ -127,6 +153,8 @@ async function main(): Promise<void> {
         'max-response-bytes': { type: 'string' },
         'code-dir': { type: 'string' },
         'webhook-key-file': { type: 'string' },
+        'retain-runs': { type: 'string' },
+        'keep-failed-checkpoints': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -155,6 +183,7 @@ async function main(): Promise<void> {
   const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
   if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   const maxResponseBytes = numberOption(parsed, 'max-response-bytes', 1024 * 1024, 1);
+  const retention = retentionOption(parsed);
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
@@ -171,6 +200,7 @@ async function main(): Promise<void> {
   const level = logLevels.find((l) => l === logLevel);
   if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
   const logger = createLogger({ level, format: logFormat as LogFormat });
+  let saidReuseOnly = false;
 
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let webhookKey: KeySource;
@@ -193,6 +223,24 @@ async function main(): Promise<void> {
       leaseMs,
       demo,
       actor: 'server',
+      ...(retention
+        ? {
+            retention: {
+              policy: retention,
+              onPass: (r) => {
+                if (r.runs + r.checkpoints + r.idempotency_keys + r.schedule_ticks + r.webhook_deliveries > 0 || r.recovered) {
+                  const { reclaimed, recovered, ...figures } = r;
+                  logger.info({ ...figures, reclaimed_pages: reclaimed.pages, ...(recovered ? { recovered_runs: recovered.runs } : {}) }, 'retention pass');
+                }
+                if (r.reclaimed.mode === 'reuse-only' && !saidReuseOnly) {
+                  saidReuseOnly = true;
+                  logger.warn({ db }, 'retention: this SQLite file was made before incremental auto_vacuum: pruned pages are reused, but the file keeps its size until `rewind prune --db FILE --vacuum` rebuilds it (with the server stopped)');
+                }
+              },
+              onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'retention pass failed; the next one continues it'),
+            },
+          }
+        : {}),
       serve: {
         allowBrokenChain,
         liveExecution: true,
@@ -281,6 +329,9 @@ async function main(): Promise<void> {
       }).start()
     : null;
   if (!webhookKey) process.stderr.write('warning: no webhook key (REWIND_WEBHOOK_KEY or --webhook-key-file): webhooks cannot be added, and none are delivered.\n');
+  if (retention) {
+    process.stdout.write(`Retention: finished runs lose their checkpoints after ${retention.label}${retention.keepFailedCheckpoints ? ' (a failed run keeps its last one)' : ''}; events are kept. Pruned every 10 minutes, one replica at a time.\n`);
+  }
   process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;

@@ -198,6 +198,20 @@ export const checkpointSchema = z.object({
 });
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
+/**
+ * One page of an archive export (`rewind archive --before DATE --out FILE`): finished runs whose
+ * checkpoints are still there, oldest end first, each with its checkpoints (the states as every reader
+ * sees them), and the workflows and versions they ran (unregistered ones too), so an archive reads
+ * without the server. `next_cursor` continues after the page's last run; null on the last page.
+ */
+export const archivePageSchema = z.object({
+  runs: z.array(z.object({ run: runSchema, checkpoints: z.array(checkpointSchema) })),
+  workflows: z.array(workflowSchema),
+  versions: z.array(workflowVersionSchema),
+  next_cursor: z.string().nullable(),
+});
+export type ArchivePage = z.infer<typeof archivePageSchema>;
+
 /** One row of the append-only, hash-chained event log: the audit log and the live stream at once. */
 export const rewindEventSchema = z.object({
   seq: z.number().int().positive(),

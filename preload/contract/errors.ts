@@ -98,6 +98,10 @@ export const errorCodes = {
   SNAPSHOT_TARGET_OPEN: 409,
   SNAPSHOT_SOURCE_IS_SANDBOX: 422,
   SNAPSHOT_SOURCE_CHANGED: 409,
+  /** An archive is never written over an existing file. */
+  ARCHIVE_TARGET_EXISTS: 409,
+  /** Not a Rewind run archive (not gzip, no header, a line that does not parse), or one cut short (no end line). */
+  ARCHIVE_UNREADABLE: 422,
   UNREACHABLE: 503,
   TIMEOUT: 504,
   TLS_FAILED: 502,
