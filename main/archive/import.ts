@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { SNAPSHOT_RUNNER_ID } from '../engine/runners.js';
+import { type CheckpointState, encodeState } from '../engine/checkpoint-state.js';
 import { openDatabase } from '../engine/store/sqlite/database.js';
 import { ARCHIVE_META } from '../snapshots/sandbox-file.js';
 import { type ArchiveEnd, type ArchiveHeader, readArchive } from './archive-file.js';
@@ -57,7 +58,12 @@ export async function importArchive(archivePath: string, dbPath: string): Promis
             pruned_at: run.pruned_at ?? null,
             pruned_after: run.pruned_after ?? null,
           });
-          for (const c of checkpoints) insert.checkpoint.run(c.run_id, c.seq, c.node_id, c.status, JSON.stringify(c.state), c.created_at);
+          let context: Record<string, unknown> = {};
+          for (const c of checkpoints) {
+            const row = encodeState(context, c.state as CheckpointState);
+            context = row.context;
+            insert.checkpoint.run(c.run_id, c.seq, c.node_id, c.status, row.text, c.created_at, row.format);
+          }
         });
       } else {
         end = line;
@@ -101,6 +107,6 @@ function statements(db: Database.Database) {
        VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node,
          @runner_id, @created_by, @created_at, @drawn_reason, @verdicts, @trigger, @logical_date, @pruned_at, @pruned_after)`,
     ),
-    checkpoint: db.prepare("INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format) VALUES (?, ?, ?, ?, ?, ?, 'full')"),
+    checkpoint: db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   };
 }

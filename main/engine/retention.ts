@@ -149,6 +149,10 @@ const SWEEPS = [
 
 const ZERO: PruneCounts = { runs: 0, checkpoints: 0, idempotency_keys: 0, schedule_ticks: 0, webhook_deliveries: 0 };
 
+function countsOf(row: LeaseRow): number[] {
+  return [row.pass_runs, row.pass_checkpoints, row.pass_idempotency_keys, row.pass_schedule_ticks, row.pass_webhook_deliveries].map(Number);
+}
+
 /** Why a pass stopped: another process holds the lease now (this one was judged gone), or the engine is closing. */
 class PassStopped extends Error {}
 
@@ -278,7 +282,13 @@ export class RetentionService {
    * it, in one head-locked mutation: at the end of a pass, or at the start of the next one for a pass
    * cut short (`interrupted`). Null when there was no pass to record.
    */
-  private recordPass(policy: RetentionPolicy, interrupted: boolean): Promise<(PruneCounts & { before: string; event_seq: number | null }) | null> {
+  private async recordPass(policy: RetentionPolicy, interrupted: boolean): Promise<(PruneCounts & { before: string; event_seq: number | null }) | null> {
+    // A pass that removed nothing has nothing to append: it is cleared without the chain-head lock.
+    const seen = await this.core.store.read.get<LeaseRow>(READ_LEASE);
+    if (seen && seen.holder === this.holder.id && seen.pass_before !== null && countsOf(seen).every((n) => n === 0)) {
+      await this.core.store.transaction((tx) => this.fenced(tx, END_PASS, [this.holder.id]));
+      return { before: seen.pass_before, ...ZERO, event_seq: null };
+    }
     return this.core.mutate(async () => {
       const q = this.core.q();
       const row = await q.get<LeaseRow>(READ_LEASE);

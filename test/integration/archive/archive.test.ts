@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EngineBackend, openSandbox } from '../../../main/backends/engine-backend.js';
 import { type ArchiveHeader, readArchive } from '../../../main/archive/archive-file.js';
@@ -121,6 +122,15 @@ describe.each(stores)('run archives on $kind', (factory) => {
     const refused = await refusal(backend.call('runs:resume', { run_id: old[1]!.run_id }));
     expect(refused.code).toBe('READ_ONLY');
     expect(refused.message).toContain('archive of http://rewind.example:8000');
+    // The imported copy stores the states as the run service does (each row what its node changed).
+    const imported = readdirSync(join(consoleDir, 'archives')).filter((f) => f.endsWith('.db'));
+    expect(imported).toHaveLength(1);
+    const copy = new Database(join(consoleDir, 'archives', imported[0]!), { readonly: true });
+    try {
+      expect(copy.prepare('SELECT format, COUNT(*) AS n FROM checkpoints GROUP BY format').all()).toEqual([{ format: 'delta', n: 9 }]);
+    } finally {
+      copy.close();
+    }
     // Opening the same file again reuses the imported copy: one connection.
     expect((await manager.openSandbox(out)).id).toBe(info.id);
   });

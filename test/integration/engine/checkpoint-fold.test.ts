@@ -163,6 +163,8 @@ describe.each(stores)('delta checkpoints read as full copies on $kind', (factory
       try {
         // (The planted takeover runs have no run_started event: a snapshot copies the runs its log names.)
         for (const [runId, steps] of expected) if (!runId.startsWith('takeover-')) expect((await copy.runs.checkpoints(runId)).map((c) => JSON.stringify(c.state)), runId).toEqual(steps);
+        // …and stores them as the run service does: each row what its node changed, never a full copy.
+        expect(await copy.store.read.get("SELECT COUNT(*) AS n FROM checkpoints WHERE format <> 'delta'")).toEqual({ n: 0 });
       } finally {
         await copy.close();
       }

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EngineBackend } from '../../../main/backends/engine-backend.js';
 import { Engine } from '../../../main/engine/engine.js';
 import { RewindError } from '../../../main/engine/errors.js';
 import type { RetentionPolicy } from '../../../main/engine/retention.js';
+import { SqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import type { Checkpoint, Dsl, RewindEvent, Run } from '../../../preload/contract/entities.js';
 import { openStoreAt } from '../../support/open-store.js';
 import { skipWithoutConcurrentInstances, stores } from '../../support/stores.js';
@@ -258,3 +262,38 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('space given back on SQLite', () => {
+  it('a pass on a file made by this version frees the pruned checkpoints’ pages: the file shrinks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-reclaim-'));
+    const path = join(dir, 'rewind.db');
+    let now = NOW - 100 * DAY;
+    const engine = await Engine.open({ path, clock: () => new Date(now), retentionTuning: { pauseMs: 0 } });
+    try {
+      const bulky: Dsl = {
+        defaults: {},
+        nodes: [
+          { id: 'fetch', type: 'task', params: { duration_ms: 1, output: { page: 'x'.repeat(8000) } }, next: ['load'] },
+          { id: 'load', type: 'task', params: { duration_ms: 1, output: { rows: 'y'.repeat(8000) } }, next: [] },
+        ],
+      };
+      const wf = await engine.workflows.create({ name: 'bulky', description: '', dsl: bulky, source_type: 'MANUAL' }, 'op');
+      for (let i = 0; i < 60; i += 1) await engine.runs.wait((await engine.runs.start({ workflow_id: wf.id, params: {}, faults: {}, wait: false }, 'op')).run_id);
+      now = NOW;
+      const size = () => {
+        (engine.store as SqliteStore).db.pragma('wal_checkpoint(TRUNCATE)');
+        return statSync(path).size;
+      };
+      const before = size();
+      const report = await engine.prune(NINETY, new Date(NOW));
+      expect(report).toMatchObject({ runs: 60, checkpoints: 120, reclaimed: { mode: 'incremental' } });
+      expect(report!.reclaimed.pages).toBeGreaterThan(0);
+      // 60 runs × 2 checkpoints of ~8 KB: at least half of that leaves the file.
+      expect(before - size()).toBeGreaterThan(60 * 8000);
+      expect((await engine.verifyChain()).ok).toBe(true);
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
