@@ -7,6 +7,7 @@ import { canarySuite } from './canary.bench.js';
 import { cliSuite } from './cli.bench.js';
 import { consoleSwitchSuite } from './console-switch.bench.js';
 import { engineSuite } from './engine.bench.js';
+import { historyRetentionSuite } from './history-retention.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
 import { replicasSuite } from './replicas.bench.js';
 import { rendererSuite } from './renderer.bench.js';
@@ -15,7 +16,7 @@ import { serverSuite } from './server.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyRetentionSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
