@@ -6,6 +6,7 @@ import { seedDemo } from '../engine/demo/seed.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
+import { listApprovals } from '../engine/approvals.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import type { SecretSource } from '../engine/executor/secrets.js';
 import { parseInput } from '../engine/validate.js';
@@ -65,6 +66,8 @@ export interface SandboxOptions {
   webhookKey?: Buffer;
   /** Prune in the background (a server's --retain-runs; see EngineOptions.retention). */
   retention?: EngineOptions['retention'];
+  /** Loopback and private addresses may receive webhooks (the server's --allow-private-webhooks). */
+  allowPrivateWebhooks?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -171,13 +174,14 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
+    'approvals:list': { apply: (i) => listApprovals(engine, i) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'runs:archive': { apply: (i) => engine.archivePage(i) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id, i.run_id) }) },
     'events:head': { apply: async () => {
       const { ok, first_broken_seq, reason } = engine.chainAtOpen;
-      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
+      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason }, server_id: await engine.serverId() };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
@@ -230,13 +234,21 @@ export class EngineBackend implements Backend {
   constructor(
     engine: Engine,
     actor: string,
-    options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer; archive?: ArchiveMeta | null } = {},
+    options: {
+      allowBrokenChain?: boolean;
+      location?: string;
+      allowCommands?: boolean;
+      templates?: TemplateCatalogue;
+      webhookKey?: Buffer;
+      allowPrivateWebhooks?: boolean;
+      archive?: ArchiveMeta | null;
+    } = {},
   ) {
     this.engine = engine;
     this.archive = options.archive ?? null;
     this.readOnly = this.archive !== null || (!engine.chainAtOpen.ok && options.allowBrokenChain !== true);
     this.location = options.location;
-    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null);
+    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null, options.allowPrivateWebhooks ?? false);
     this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
     this.defaultActor = actor;
   }
@@ -360,7 +372,14 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedSampleRunbooks(engine, actor);
   }
   const archive = parseArchiveMeta(await engine.store.read.all<{ key: string; value: string }>(ARCHIVE_META_SQL));
-  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands, archive, ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}) });
+  const backend = new EngineBackend(engine, actor, {
+    allowBrokenChain: options.allowBrokenChain ?? false,
+    location: options.path,
+    allowCommands,
+    archive,
+    ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}),
+    ...(options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+  });
   if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
   return backend;
 }

@@ -16,6 +16,8 @@ export interface CheckpointState {
   output: unknown;
   context: Record<string, unknown>;
   error?: string | null;
+  /** An approval node an operator denied: the run ends denied, not failed (kept for a takeover). */
+  denied?: true;
 }
 
 export type CheckpointFormat = 'full' | 'delta';
@@ -31,6 +33,8 @@ interface Delta {
   o?: unknown;
   /** Its error: null when it succeeded; absent when the state it encodes had no `error` key. */
   e?: string | null;
+  /** Present (1) when an operator denied the node (an approval): the state's `denied: true`. */
+  d?: 1;
   /** Paths of the context the node set, in the order the context holds them. */
   s?: Change[];
   /** Paths it removed. */
@@ -54,6 +58,7 @@ export function encodeState(previous: Json, state: CheckpointState): { format: C
   const s = referable ? sets.map((c): Change => (c.length === 2 && deepEqual(c[1], output) ? [c[0]] : c)) : sets;
   const delta: Delta = { o: output };
   if (state.error !== undefined) delta.e = state.error;
+  if (state.denied) delta.d = 1;
   if (s.length) delta.s = s;
   if (unsets.length) delta.u = unsets;
   return { format: 'delta', text: JSON.stringify(delta), context };
@@ -104,6 +109,7 @@ export function foldLast(rows: ReadonlyArray<{ format: CheckpointFormat; state: 
 function stateOf(delta: Delta, context: Json): CheckpointState {
   const state: CheckpointState = { output: delta.o, context };
   if ('e' in delta) state.error = delta.e ?? null;
+  if (delta.d) state.denied = true;
   return state;
 }
 

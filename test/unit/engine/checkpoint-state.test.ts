@@ -92,6 +92,17 @@ describe('checkpoint states stored as deltas', () => {
     expect(foldStates(store(states)).map((s) => JSON.stringify(s))).toEqual(states.map((s) => JSON.stringify(s)));
   });
 
+  it('keeps a denied approval denied: the fold gives back `denied: true` where the node was denied, and only there', () => {
+    const states: CheckpointState[] = [
+      { output: { rows: 3 }, context: { outputs: { extract: { rows: 3 } } }, error: null },
+      { output: null, context: { outputs: { extract: { rows: 3 } } }, error: 'Denied by mina', denied: true },
+    ];
+    const rows = store(states);
+    expect(rows.map((r) => r.format)).toEqual(['delta', 'delta']);
+    expect(foldStates(rows).map((s) => JSON.stringify(s))).toEqual(states.map((s) => JSON.stringify(s)));
+    expect(foldLast(rows)).toEqual(states[1]);
+  });
+
   it('keeps a __proto__ key an own member, never the prototype', () => {
     const states: CheckpointState[] = [
       { output: null, context: JSON.parse('{"a":1}') as Json, error: null },
