@@ -27,7 +27,8 @@ import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './
  * one-row durable commit.
  *
  * Then the first pass on a server that kept a whole year (new format, nothing pruned yet: the largest
- * pass there is), through a real HTTP server while two clients keep calling it — one reading (`GET
+ * pass there is — the generator's year ends its runs about 90 days before ENDS_AT, so this pass
+ * prunes every run of the year), through a real HTTP server while two clients keep calling it — one reading (`GET
  * /health`, the runs list), one starting runs — against the same clients for as long before the pass:
  * their p99 and the event loop's delay (monitorEventLoopDelay) during the pass against without it, and
  * the database's size after the pass and its reclaimSpace (PostgreSQL: a VACUUM) against before.
