@@ -11,6 +11,7 @@ import { snapshotServer } from '../../../main/snapshots/snapshot.js';
 import { type Dsl, type DslNode, type Run, checkpointSchema } from '../../../preload/contract/entities.js';
 import { stores } from '../../support/stores.js';
 import { tempDir } from '../server/harness.js';
+import { declaredParams, valueMatches } from '../../../main/engine/dsl/run-params.js';
 
 /*
  * Delta checkpoints are invisible (issue 19, item 6): for random workflows and runs, on each store,
@@ -107,8 +108,11 @@ describe.each(stores)('delta checkpoints read as full copies on $kind', (factory
       };
 
       await fc.assert(
-        fc.asyncProperty(sample, async ({ dsl, params, seed, failAt, takeoverAfter }) => {
+        fc.asyncProperty(sample, async ({ dsl, params: drawn, seed, failAt, takeoverAfter }) => {
           n += 1;
+          // A run takes only the params its version declares (the keys of its defaults, of their type).
+          const declared = declaredParams(dsl);
+          const params = Object.fromEntries(Object.entries(drawn).filter(([k, v]) => declared.has(k) && valueMatches(declared.get(k)!.type, v)));
           const faults = failAt !== null && failAt < dsl.nodes.length ? { fail_node: `n${failAt}` } : {};
           const wf = await engine.workflows.create({ name: `fold-${n}`, description: '', dsl, source_type: 'MANUAL' }, 'op');
           const stored = (await engine.versions.get(wf.id, 1)).dsl_definition;
