@@ -14,6 +14,7 @@ import { VIEWS } from './layout/views.js';
 import { OpenSandboxDialog } from './connections/OpenSandboxDialog.js';
 import { AlarmBanner } from './connections/AlarmBanner.js';
 import { SnapshotBanner } from './connections/SnapshotBanner.js';
+import { ArchiveBanner } from './connections/ArchiveBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
 import { SignInDialog } from './connections/SignInDialog.js';
@@ -112,6 +113,7 @@ export function App() {
       ) : null}
       <AlarmBanner />
       <SnapshotBanner />
+      <ArchiveBanner />
       <div className="body">
         <aside className="sidebar">
           <WorkflowList />

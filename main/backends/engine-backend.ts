@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
 import type { Dsl, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
 import { listApprovals } from '../engine/approvals.js';
@@ -22,6 +22,7 @@ import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import { refuseCommands } from './command-policy.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
+import { ARCHIVE_META_SQL, type ArchiveMeta, parseArchiveMeta } from '../snapshots/sandbox-file.js';
 
 export interface SandboxOptions {
   path: string;
@@ -64,6 +65,8 @@ export interface SandboxOptions {
   runSchedules?: boolean;
   /** The key webhook secrets are sealed with (a workflow server's; see main/server/webhook-key.ts). None: adding a webhook is refused. */
   webhookKey?: Buffer;
+  /** Prune in the background (a server's --retain-runs; see EngineOptions.retention). */
+  retention?: EngineOptions['retention'];
   /** Loopback and private addresses may receive webhooks (the server's --allow-private-webhooks). */
   allowPrivateWebhooks?: boolean;
 }
@@ -164,6 +167,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
     'approvals:list': { apply: (i) => listApprovals(engine, i) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
+    'runs:archive': { apply: (i) => engine.archivePage(i) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': {
       apply: (i) =>
@@ -228,9 +232,25 @@ export class EngineBackend implements Backend {
   /** Webhooks over this engine; they seal secrets only when the backend was given a webhook key. */
   readonly webhooks: WebhookService;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer; allowPrivateWebhooks?: boolean } = {}) {
+  /** Set for a sandbox file made from a run archive: it is read, never changed. */
+  readonly archive: ArchiveMeta | null;
+
+  constructor(
+    engine: Engine,
+    actor: string,
+    options: {
+      allowBrokenChain?: boolean;
+      location?: string;
+      allowCommands?: boolean;
+      templates?: TemplateCatalogue;
+      webhookKey?: Buffer;
+      allowPrivateWebhooks?: boolean;
+      archive?: ArchiveMeta | null;
+    } = {},
+  ) {
     this.engine = engine;
-    this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
+    this.archive = options.archive ?? null;
+    this.readOnly = this.archive !== null || (!engine.chainAtOpen.ok && options.allowBrokenChain !== true);
     this.location = options.location;
     this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null, options.allowPrivateWebhooks ?? false);
     this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
@@ -243,7 +263,7 @@ export class EngineBackend implements Backend {
     assertJsonDepth(input, `The input of ${method}`);
     assertNoNul(input, `The input of ${method}`);
     const parsed = parseInput(spec.input, input, method) as ParsedInput<M>;
-    if (spec.mutates && this.readOnly) throw readOnlyError(this.engine, this.location);
+    if (spec.mutates && this.readOnly) throw this.archive ? archiveReadOnlyError(this.archive) : readOnlyError(this.engine, this.location);
     const handler = this.handlers[method] as Handler<M>;
     const actor = ctx.actor ?? this.defaultActor;
     try {
@@ -349,13 +369,19 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
     runSchedules: options.runSchedules ?? false,
+    ...(options.retention ? { retention: options.retention } : {}),
   });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands,
+  const archive = parseArchiveMeta(await engine.store.read.all<{ key: string; value: string }>(ARCHIVE_META_SQL));
+  const backend = new EngineBackend(engine, actor, {
+    allowBrokenChain: options.allowBrokenChain ?? false,
+    location: options.path,
+    allowCommands,
+    archive,
     ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}),
     ...(options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
   });
@@ -371,6 +397,15 @@ function readOnlyError(engine: Engine, location: string | undefined): RewindErro
     `This sandbox is read-only: its audit chain is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
     `Nothing is appended over a tampered log. Read it as it is, restore ${where} from a backup, or check it with \`rewind verify --db ${location ?? 'FILE'}\`.`,
     { first_broken_seq: seq, reason },
+  );
+}
+
+function archiveReadOnlyError(archive: ArchiveMeta): RewindError {
+  return new RewindError(
+    'READ_ONLY',
+    `This is an archive of ${archive.server} (runs that ended before ${archive.before.slice(0, 10)}), opened read-only.`,
+    'An archive is for reading what retention pruned on the server; act on the server itself, or rehearse in a sandbox.',
+    { archive: archive.source },
   );
 }
 

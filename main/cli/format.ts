@@ -58,7 +58,7 @@ export function versionsTable(versions: VersionListItem[]): string {
 export function runsTable(runs: Run[]): string {
   return table(
     ['RUN', 'WORKFLOW', 'VERSION', 'KIND', 'STATUS', 'STARTED', 'FAILED NODE'],
-    runs.map((r) => [r.run_id, r.workflow_id, `v${r.version}`, r.kind, r.status, shortTime(r.started_at), r.failed_node]),
+    runs.map((r) => [r.run_id, r.workflow_id, `v${r.version}`, r.kind, r.pruned_at ? `${r.status} (pruned)` : r.status, shortTime(r.started_at), r.failed_node]),
   );
 }
 
@@ -70,9 +70,15 @@ export function runDetail(r: Run): string {
     r.drawn_reason ? `  version: ${r.drawn_reason}` : '',
     r.logical_date ? `  ${r.trigger} run for the tick ${shortTime(r.logical_date)}` : '',
     r.error ? `  error${r.failed_node ? ` at ${r.failed_node}` : ''}: ${r.error}` : '',
+    r.pruned_at ? `  ${prunedNote(r)}` : '',
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** What a pruned run says instead of its checkpoints. */
+export function prunedNote(r: Pick<Run, 'pruned_at' | 'pruned_after'>): string {
+  return `checkpoints removed after ${r.pruned_after ?? 'the retention window'} (on ${shortTime(r.pruned_at ?? null) ?? '?'})`;
 }
 
 /** Each waiting approval as an approver reads it: the prompt, who asks, what the run has done. */

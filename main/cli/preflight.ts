@@ -80,6 +80,19 @@ Runs
   checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
+History and retention
+  archive --before DATE --out FILE [--after DATE]
+                                               export the finished runs that ended before DATE (and at or after
+                                               --after), with their checkpoints, to FILE: gzip NDJSON, a header line
+                                               first (server, schema, range) — before retention prunes them
+  archive --open FILE [RUN [SEQ]]              browse an archive: its header and runs (--workflow, --status,
+                                               --limit), one run's checkpoints, or one checkpoint's state
+  prune --retain-runs WINDOW [--keep-failed-checkpoints] [--dry-run]
+                                               sandbox only: one retention pass now (WINDOW 90d, 12w, 36h; also
+                                               REWIND_RETAIN_RUNS): runs that ended before it lose their checkpoints,
+                                               events stay (a server prunes itself: start it with --retain-runs)
+  prune --vacuum                               rebuild a SQLite file made before incremental auto_vacuum so pruned
+                                               space is given back from then on (stop the server using it first)
 Events
   events [--before SEQ | --after SEQ] [--limit N] [--workflow WORKFLOW] [--type T1,T2] [--actor A]
          [--since TIME|7d] [--until TIME|24h] [--follow]
@@ -197,6 +210,11 @@ export const verbOptions = {
   secret: { type: 'string' },
   events: { type: 'string' },
   workflows: { type: 'string' },
+  out: { type: 'string' },
+  open: { type: 'string' },
+  'retain-runs': { type: 'string' },
+  'keep-failed-checkpoints': { type: 'boolean', default: false },
+  vacuum: { type: 'boolean', default: false },
   loopback: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -205,7 +223,7 @@ export const verbs = [
   'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'backfill', 'history', 'templates',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive', 'canary', 'health',
   'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
-  'events', 'verify',
+  'events', 'verify', 'prune',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
   'login', 'logout', 'whoami', 'tokens', 'webhooks',
 ] as const;

@@ -8,9 +8,10 @@ import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../protocol/wire.js';
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { approvalsList, checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { approvalsList, checkpointsTable, eventLine, healthTable, prunedNote, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 import { verifyLog } from './verify.js';
+import { archiveExport, archiveOpen, prune } from './archive.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
@@ -471,6 +472,7 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       return 0;
     }
     case 'archive': {
+      if (v.before !== undefined || v.out !== undefined || v.after !== undefined) return archiveExport(s, v);
       const out = await call(s, 'versions:archive', { workflow_id: await resolveWorkflow(s, args[0]), version: versionArg(args, 1), ...revision(s) });
       print(s, out, () => `v${out.version} is ${out.status}.`);
       return 0;
@@ -534,7 +536,9 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         return 0;
       }
       const out = await call(s, 'checkpoints:list', { run_id });
-      print(s, out, () => (out.checkpoints.length === 0 ? 'No checkpoints.' : checkpointsTable(out.checkpoints)));
+      // A run retention pruned says so rather than look as if it never ran.
+      const pruned = out.checkpoints.length === 0 ? await call(s, 'runs:get', { run_id }) : null;
+      print(s, out, () => (out.checkpoints.length === 0 ? (pruned?.pruned_at ? `Run ${run_id}: ${prunedNote(pruned)}.` : 'No checkpoints.') : checkpointsTable(out.checkpoints)));
       return 0;
     }
     case 'resume': {
@@ -560,6 +564,8 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     }
     case 'events':
       return events(s, v);
+    case 'prune':
+      return prune(s, v);
     case 'verify': {
       const { chain: out, remembered } = await verifyLog({ backend: s.backend, source: s.source, env: s.io.env });
       const still = remembered ? `; still holds event ${remembered.seq} verified before` : '';
@@ -763,6 +769,8 @@ export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   let session: Session | null = null;
   try {
     if (positionals[0] === 'login' || positionals[0] === 'logout') return await signInVerb(positionals[0], values, io);
+    // Browsing an archive file needs no server and no sandbox.
+    if (positionals[0] === 'archive' && values.open !== undefined) return await archiveOpen(values.open, positionals.slice(1), values, values.json, io.stdout);
     const revisionValue = int(values.revision, '--revision');
     const { backend, remote, source } = await connect(values, io);
     session = { backend, remote, source, json: values.json, revision: revisionValue, out: io.stdout, io };

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
-import type { ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
+import type { ArchivePage, ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
 import { CanaryService } from './canary.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
@@ -10,6 +10,8 @@ import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RewindError } from './errors.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
+import { type ArchiveQuery, archivePage } from './archive.js';
+import { DEFAULT_TUNING, type PrunePreview, type PruneReport, RetentionService, type RetentionPolicy, type RetentionTuning } from './retention.js';
 import { ScheduleService } from './schedules.js';
 import type { Queryable, Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -63,6 +65,19 @@ export interface EngineOptions {
   egress?: Pick<EgressOptions, 'resolve' | 'connect'>;
   /** Hears a schedule that could not be handled in a pass (it is tried again in the next). */
   onScheduleError?: (err: unknown) => void;
+  /**
+   * Prune in the background (a server's --retain-runs): a pass shortly after open, then one every
+   * `intervalMs` (default 10 minutes), on whichever process holds the retention lease (see retention.ts).
+   */
+  retention?: {
+    policy: RetentionPolicy;
+    intervalMs?: number;
+    firstPassMs?: number;
+    onPass?: (report: PruneReport) => void;
+    onError?: (err: unknown) => void;
+  };
+  /** Batch sizes, the lease and pauses of pruning passes (tests and benches make them small). */
+  retentionTuning?: Partial<RetentionTuning>;
 }
 
 export { SNAPSHOT_RUNNER_ID } from './runners.js';
@@ -77,6 +92,8 @@ export class Engine {
   readonly versions: VersionService;
   readonly runs: RunService;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  readonly retention: RetentionService;
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
   private readonly egress: Egress | null;
@@ -111,6 +128,7 @@ export class Engine {
       },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
+    this.retention = new RetentionService(core, { id: lease.id, replica: lease.replica }, systemActor, { ...DEFAULT_TUNING, ...options.retentionTuning });
     const schedules = this.schedules;
     this.runs.onEnded = (run) => schedules.runEnded(run);
   }
@@ -134,6 +152,7 @@ export class Engine {
         await engine.runs.interruptOrphans(engine.systemActor, async (runner) => runner === SNAPSHOT_RUNNER_ID || (await lease.isAlive(runner)));
       }
       if (options.runSchedules) engine.schedules.start();
+      if (options.retention) engine.pruneInBackground(options.retention);
       return engine;
     } catch (err) {
       await store.close();
@@ -298,6 +317,45 @@ export class Engine {
     return this.core.atTime(at, () => this.runs.inline(fn));
   }
 
+  /**
+   * One retention pass now (see retention.ts): null when another process holds the retention lease.
+   * `now` is when the window is counted back from (the engine's clock by default).
+   */
+  prune(policy: RetentionPolicy, now?: Date): Promise<PruneReport | null> {
+    return this.retention.prune(policy, now);
+  }
+
+  /** A page of the runs an archive exports (see archive.ts). */
+  archivePage(query: ArchiveQuery): Promise<ArchivePage> {
+    return archivePage(this.core, query);
+  }
+
+  /** How many other processes have this store open and alive (a server beside a CLI): a VACUUM must wait for them to close. */
+  async otherLiveRunners(): Promise<number> {
+    let n = 0;
+    for (const { runner_id } of await this.store.read.all<{ runner_id: string }>('SELECT runner_id FROM runners WHERE runner_id <> ?', [this.lease.id])) {
+      if (await this.lease.isAlive(runner_id)) n += 1;
+    }
+    return n;
+  }
+
+  /** What a retention pass would remove now, removing nothing. */
+  previewPrune(policy: RetentionPolicy, now?: Date): Promise<PrunePreview> {
+    return this.retention.preview(policy, now);
+  }
+
+  private pruneInBackground(options: NonNullable<EngineOptions['retention']>): void {
+    const pass = () => {
+      this.retention
+        .prune(options.policy)
+        .then((report) => report && options.onPass?.(report), (err: unknown) => options.onError?.(err))
+        .finally(() => {
+          if (this.pruneTimer) this.pruneTimer = setTimeout(pass, options.intervalMs ?? 600_000).unref();
+        });
+    };
+    this.pruneTimer = setTimeout(pass, options.firstPassMs ?? 5000).unref();
+  }
+
   /** Runs one takeover pass now (a server does so on its own every third of a lease); how many runs it took over. */
   takeOverExpiredRuns(): Promise<number> {
     return this.runs.takeOver(this.systemActor);
@@ -305,6 +363,9 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    this.pruneTimer = null;
+    await this.retention.stop();
     await this.schedules.stop();
     this.core.stop();
     if (this.store.healthy) await this.runs.close(this.systemActor);

@@ -1,5 +1,6 @@
 import type { Checkpoint, Run, Workflow, WorkflowVersion } from '../../preload/contract/entities.js';
 import type { Dialect } from './store/port.js';
+import { type CheckpointFormat, foldStates } from './checkpoint-state.js';
 
 /* Row shapes as the store returns them, and their mapping to the contract's entities. */
 
@@ -55,6 +56,8 @@ export interface RunRow {
   verdicts?: string | null;
   trigger: Run['trigger'];
   logical_date: string | null;
+  pruned_at?: string | null;
+  pruned_after?: string | null;
 }
 
 export interface CheckpointRow {
@@ -64,6 +67,8 @@ export interface CheckpointRow {
   status: Checkpoint['status'];
   state: string;
   created_at: string;
+  /** How `state` is stored: the state itself, or what its node changed (see checkpoint-state.ts). */
+  format: CheckpointFormat;
 }
 
 export const toWorkflow = ({ template_name, template_version, ...r }: WorkflowRow): Workflow => ({
@@ -79,13 +84,19 @@ export const toVersion = (r: VersionRow): WorkflowVersion => ({
 
 export const toRun = ({ runner_id: _runner, ...r }: RunRow): Run => ({
   ...r,
+  pruned_at: r.pruned_at ?? null,
+  pruned_after: r.pruned_after ?? null,
   drawn_reason: r.drawn_reason ?? null,
   verdicts: r.verdicts ? (JSON.parse(r.verdicts) as Record<string, string>) : null,
   params: JSON.parse(r.params) as Run['params'],
   faults: JSON.parse(r.faults) as Run['faults'],
 });
 
-export const toCheckpoint = (r: CheckpointRow): Checkpoint => ({ ...r, state: JSON.parse(r.state) as unknown });
+/** A run's checkpoints from its rows in seq order (from its first): each state folded from the rows before it. */
+export function toCheckpoints(rows: CheckpointRow[]): Checkpoint[] {
+  const states = foldStates(rows);
+  return rows.map(({ format: _format, ...r }, i) => ({ ...r, state: states[i] }));
+}
 
 /**
  * Failed or interrupted runs of the last 24 hours that no resume has followed: the workflow list's

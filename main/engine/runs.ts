@@ -11,7 +11,8 @@ import { diffOutcomes } from './executor/outcomes.js';
 import { diffDsl } from './dsl/diff.js';
 import { FAILURE_WINDOW_HOURS } from './incidents.js';
 import { abortedCanaries, targetHealth } from './version-verdict.js';
-import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
+import { type CheckpointRow, type RunRow, toCheckpoints, toRun } from './rows.js';
+import { type CheckpointState, contextOf, encodeState, foldLast } from './checkpoint-state.js';
 import { RealWork, type RealWorkOptions } from './real-work.js';
 import { type CanaryService, verdictsOf } from './canary.js';
 import type { VersionService } from './versions.js';
@@ -33,14 +34,6 @@ export interface RunOptions {
   realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands' | 'serverContext' | 'egress'>;
 }
 
-interface CheckpointState {
-  output: unknown;
-  context: Record<string, unknown>;
-  error?: string | null;
-  /** An approval node an operator denied: the run ends denied, not failed (kept for a takeover). */
-  denied?: true;
-}
-
 const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted', 'denied']);
 // A denied run resumes into the same question: the approval node is asked again.
 const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled', 'denied']);
@@ -48,18 +41,25 @@ const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 
 const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, trigger, logical_date)
   VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?)`;
 const SELECT_RUN = 'SELECT * FROM runs WHERE run_id = ?';
+/**
+ * A run read to resume or replay it, locked against a retention pass (PostgreSQL: FOR SHARE) until
+ * the mutation commits: the pass's UPDATE of the run waits, or the read waits for the pass and sees
+ * the run pruned — never a run read unpruned whose checkpoints vanish before they are copied.
+ */
+const selectRunLocked = (forShare: string) => `SELECT * FROM runs WHERE run_id = ?${forShare}`;
 const UPDATE_FINISHED = 'UPDATE runs SET status = ?, finished_at = ?, error = ?, failed_node = ?, verdicts = ? WHERE run_id = ?';
-const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)';
+const INSERT_CHECKPOINT = 'INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format) VALUES (?, ?, ?, ?, ?, ?, ?)';
 /**
  * A driver's checkpoint, fenced: written only while the run is still running and this runner's. The
  * row lock makes a takeover's claim and this write serialize, so the claimer reads the checkpoints
  * this one committed, or this one finds the run claimed (or cancelled elsewhere) and writes nothing.
  */
-const insertOwnedCheckpoint = (forShare: string) => `INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at)
-  SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
+const insertOwnedCheckpoint = (forShare: string) => `INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format)
+  SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
   WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND runner_id = ? AND status = 'running'${forShare})`;
 const SELECT_CHECKPOINTS = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq';
-const SELECT_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?';
+/** A checkpoint and the rows before it, which its state is folded from (at most the run's nodes). */
+const SELECT_CHECKPOINTS_TO = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq <= ? ORDER BY seq';
 const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
 const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
 const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay' AND r.created_at > ?
@@ -75,6 +75,18 @@ const SELECT_OTHERS_UNFINISHED = `SELECT r.run_id, r.runner_id, n.heartbeat_at, 
 const CLAIM = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id = ? AND status IN ('queued', 'running', 'waiting')";
 const CLAIM_UNOWNED = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id IS NULL AND status IN ('queued', 'running', 'waiting')";
 const LIST_FILTERS = ['workflow_id', 'status', 'parent_run_id'] as const;
+
+/** Resume and replay need a run's checkpoints: a run retention pruned has none left. */
+function refusePruned(run: Run, verb: 'resumed' | 'replayed'): void {
+  if (!run.pruned_at) return;
+  const after = run.pruned_after ?? 'the retention window';
+  throw new RewindError(
+    'RUN_PRUNED',
+    `Run ${run.run_id} cannot be ${verb}: its checkpoints were removed after ${after} (on ${run.pruned_at.slice(0, 10)}).`,
+    `Start a new run of the workflow${verb === 'replayed' ? ' on the version you wanted to compare' : ''}; an archive taken before pruning (\`rewind archive --open FILE\`) still shows its checkpoints.`,
+    { run_id: run.run_id, pruned_at: run.pruned_at, pruned_after: run.pruned_after ?? null },
+  );
+}
 
 /** Why a run driver stopped without recording anything: the run is no longer its own to execute. */
 class RunLost extends Error {}
@@ -95,6 +107,7 @@ export class RunService {
   private synchronous = false;
   private readonly realWork: RealWork;
   private readonly insertCheckpoint: string;
+  private readonly selectRunForUpdate: string;
   /** The takeover pass in progress, so passes never overlap. */
   private sweeping: Promise<number> | null = null;
   /** Told of every run's end inside the mutation that records it (a limited backfill starts its next tick there). */
@@ -109,6 +122,7 @@ export class RunService {
   ) {
     this.realWork = new RealWork(core, { ...options.realWork, timeScale: options.timeScale, maxNodeDelayMs: options.maxNodeDelayMs });
     this.insertCheckpoint = insertOwnedCheckpoint(core.store.dialect.forShare);
+    this.selectRunForUpdate = selectRunLocked(core.store.dialect.forShare);
   }
 
   private get runnerId(): string {
@@ -144,22 +158,37 @@ export class RunService {
 
   async checkpoints(runId: string): Promise<Checkpoint[]> {
     await this.get(runId);
-    return (await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS, [runId])).map(toCheckpoint);
+    return this.allCheckpoints(runId);
   }
 
   async checkpoint(runId: string, seq: number): Promise<Checkpoint> {
-    await this.get(runId);
-    const row = await this.core.q().get<CheckpointRow>(SELECT_CHECKPOINT, [runId, seq]);
-    if (!row) {
-      throw new RewindError('CHECKPOINT_NOT_FOUND', `Run ${runId} has no checkpoint ${seq}.`, 'List the run’s checkpoints to see which exist.', { run_id: runId, seq });
+    const run = await this.get(runId);
+    const rows = await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS_TO, [runId, seq]);
+    const row = rows[rows.length - 1];
+    if (!row || row.seq !== seq) {
+      throw new RewindError(
+        'CHECKPOINT_NOT_FOUND',
+        `Run ${runId} has no checkpoint ${seq}${run.pruned_at ? `: its checkpoints were removed after ${run.pruned_after ?? 'the retention window'}` : ''}.`,
+        run.pruned_at ? 'Open an archive taken before it was pruned (`rewind archive --open FILE`), if there is one.' : 'List the run’s checkpoints to see which exist.',
+        { run_id: runId, seq },
+      );
     }
-    return toCheckpoint(row);
+    return this.withState(row, rows);
   }
 
-  /** The latest checkpoint of a run, by primary key: one index probe whatever the table's size. */
+  /** The latest checkpoint of a run: one index probe, and its run's rows only when its state must be folded. */
   async latestCheckpoint(runId: string): Promise<Checkpoint | null> {
     const row = await this.core.q().get<CheckpointRow>(SELECT_LAST_CHECKPOINT, [runId]);
-    return row ? toCheckpoint(row) : null;
+    if (!row) return null;
+    return this.withState(row, row.format === 'full' ? [row] : await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS_TO, [runId, row.seq]));
+  }
+
+  private async allCheckpoints(runId: string): Promise<Checkpoint[]> {
+    return toCheckpoints(await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS, [runId]));
+  }
+
+  private withState({ format: _format, ...row }: CheckpointRow, rows: CheckpointRow[]): Checkpoint {
+    return { ...row, state: foldLast(rows) };
   }
 
   start(input: ParsedInput<'runs:start'>, actor: string, tick?: { trigger: 'schedule' | 'backfill'; logical_date: string }): Promise<Run> {
@@ -198,6 +227,13 @@ export class RunService {
     });
   }
 
+  /** A run read inside a mutation with its row locked against a retention pass until commit (see selectRunLocked). */
+  private async getLocked(runId: string): Promise<Run> {
+    const row = await this.core.q().get<RunRow>(this.selectRunForUpdate, [runId]);
+    if (!row) throw new RewindError('RUN_NOT_FOUND', `No run has the id "${runId}".`, 'List the runs to find its id.', { run_id: runId });
+    return toRun(row);
+  }
+
   async compatibility(runId: string, version: number): Promise<Compatibility> {
     const run = await this.get(runId);
     const target = await this.versions.get(run.workflow_id, version);
@@ -206,7 +242,7 @@ export class RunService {
 
   resume(input: ParsedInput<'runs:resume'>, actor: string): Promise<Run> {
     return this.core.mutate(async () => {
-      const parent = await this.get(input.run_id);
+      const parent = await this.getLocked(input.run_id);
       if (!RESUMABLE.has(parent.status)) {
         const running = !FINISHED.has(parent.status);
         throw new RewindError(
@@ -216,6 +252,7 @@ export class RunService {
           { run_id: parent.run_id, status: parent.status },
         );
       }
+      refusePruned(parent, 'resumed');
       // Resume once: a second resume (a double click, two operators) would run the rest twice.
       const child = input.again ? undefined : await this.core.q().get<{ run_id: string }>(SELECT_RESUMED_CHILD, [parent.run_id]);
       if (child) {
@@ -253,7 +290,8 @@ export class RunService {
 
   startReplay(input: ParsedInput<'runs:replay'>, actor: string): Promise<Run> {
     return this.core.mutate(async () => {
-      const original = await this.get(input.run_id);
+      const original = await this.getLocked(input.run_id);
+      refusePruned(original, 'replayed');
       if (!FINISHED.has(original.status)) {
         throw new RewindError('RUN_NOT_FINISHED', `Run ${original.run_id} is still ${original.status}; replay compares finished outcomes.`, 'Wait for it to end, or cancel it.', {
           run_id: original.run_id,
@@ -425,12 +463,23 @@ export class RunService {
   }
 
   private async goodCheckpoints(runId: string): Promise<Checkpoint[]> {
-    const all = (await this.core.q().all<CheckpointRow>(SELECT_CHECKPOINTS, [runId])).map(toCheckpoint);
+    const all = await this.allCheckpoints(runId);
     const firstBad = all.findIndex((c) => c.status === 'failed');
     return firstBad === -1 ? all : all.slice(0, firstBad);
   }
 
   private async compatibilityWith(run: Run, target: WorkflowVersion): Promise<Compatibility> {
+    if (run.pruned_at) {
+      return {
+        run_id: run.run_id,
+        version: target.version,
+        compatible: false,
+        completed_nodes: [],
+        missing_nodes: [],
+        resume_after_seq: null,
+        reason: `Its checkpoints were removed after ${run.pruned_after ?? 'the retention window'}: it cannot resume; start a new run.`,
+      };
+    }
     const good = await this.goodCheckpoints(run.run_id);
     const completed = good.map((c) => c.node_id);
     const check = checkCompatibility(completed, target.dsl_definition, `v${target.version}`);
@@ -487,7 +536,13 @@ export class RunService {
       spec.trigger,
       spec.logical_date,
     ]);
-    for (const [i, c] of spec.restored.entries()) await q.run(INSERT_CHECKPOINT, [runId, i + 1, c.node_id, 'restored', JSON.stringify(c.state), ts]);
+    // The parent's states, stored as this run's own rows (each what it added to the one before).
+    let context: Record<string, unknown> = {};
+    for (const [i, c] of spec.restored.entries()) {
+      const row = encodeState(context, c.state as CheckpointState);
+      context = row.context;
+      await q.run(INSERT_CHECKPOINT, [runId, i + 1, c.node_id, 'restored', row.text, ts, row.format]);
+    }
     await this.core.append({
       type: 'run_started',
       workflow_id: spec.workflow_id,
@@ -572,7 +627,7 @@ export class RunService {
       const { changes } = fromRunner === null ? await q.run(CLAIM_UNOWNED, [this.runnerId, runId]) : await q.run(CLAIM, [this.runnerId, runId, fromRunner]);
       if (changes !== 1) return false;
       const run = await this.get(runId);
-      const done = (await q.all<CheckpointRow>(SELECT_CHECKPOINTS, [runId])).map(toCheckpoint);
+      const done = await this.allCheckpoints(runId);
       const afterSeq = done.length ? done[done.length - 1]!.seq : 0;
       await this.core.append({
         type: 'run_taken_over',
@@ -614,6 +669,8 @@ export class RunService {
       live: this.options.realWork.live,
     });
     let seq = last?.seq ?? 0;
+    // What the next checkpoint is stored against: the state of the run's last row.
+    let context = contextOf(last?.state);
     const live = this.active.get(run.run_id);
     const stop = new AbortController();
     let answer: ExternalAnswer | undefined;
@@ -649,11 +706,12 @@ export class RunService {
         if (live?.cancelled) return;
         if (this.synchronous) this.core.advance(step.simulated_ms);
         seq += 1;
-        const state: CheckpointState = { output: step.output, context: step.context, error: step.error, ...(step.denied ? { denied: true as const } : {}) };
+        const row = encodeState(context, { output: step.output, context: step.context, error: step.error, ...(step.denied ? { denied: true as const } : {}) });
         // Its own short durable transaction: no head lock (it appends no event), nothing else inside.
-        const checkpoint = [run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now(), run.run_id, this.runnerId];
+        const checkpoint = [run.run_id, seq, step.node_id, step.status, row.text, this.core.now(), row.format, run.run_id, this.runnerId];
         const { changes } = await this.core.store.transaction((tx) => tx.run(this.insertCheckpoint, checkpoint));
         if (changes === 0) throw new RunLost();
+        context = row.context;
         for (const l of this.checkpointListeners) l({ run_id: run.run_id, seq, node_id: step.node_id, status: step.status });
         // Yield between nodes so a long run never starves the event loop (IPC, HTTP, WebSocket).
         if (delay === 0 && !this.synchronous) await new Promise((r) => setImmediate(r));

@@ -14,6 +14,7 @@ import { type KeySource, loadWebhookKey } from './webhook-key.js';
 import { SecretBox } from '../engine/webhooks/secret-box.js';
 import { WebhookWorker } from './webhook-worker.js';
 import { isPostgresUrl } from '../engine/store/postgres/index.js';
+import { type RetentionPolicy, parseRetention } from '../engine/retention.js';
 import { type OidcFlag, oidcFlags, oidcSettingsFrom, oidcUsage } from './auth/oidc-flags.js';
 import { OidcVerifier } from './auth/oidc-verifier.js';
 import { describeMapping } from './auth/role-mapping.js';
@@ -46,6 +47,12 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
   --code-dir DIR      workflows as code: every *.yaml, *.yml, *.json below DIR (name, description,
                       schedule, dsl) is a CODE workflow, kept in line as the files change  REWIND_CODE_DIR
+  --retain-runs WINDOW  finished runs that ended longer ago than WINDOW (90d, 12w, 36h) lose their
+                      checkpoints — the run, its status, version, times and error stay; events are never
+                      deleted; idempotency keys go after 24 h, schedule ticks and webhook deliveries after
+                      WINDOW. Pruned in small batches every 10 minutes by one replica at a time
+                      [keep everything]                                                     REWIND_RETAIN_RUNS
+  --keep-failed-checkpoints  with --retain-runs: a failed run keeps its last checkpoint    REWIND_KEEP_FAILED_CHECKPOINTS=1
   --code-rescan-ms N  how often the code folder is read again in full, whatever fs.watch reported
                       (it can miss a folder swapped by a rename, or an edit after sed -i) [30000]  REWIND_CODE_RESCAN_MS
   --webhook-key-file FILE  the key webhook secrets are sealed with (32 bytes, hex or base64);
@@ -88,6 +95,7 @@ const envNames = {
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
   'code-dir': 'REWIND_CODE_DIR',
+  'retain-runs': 'REWIND_RETAIN_RUNS',
   'code-rescan-ms': 'REWIND_CODE_RESCAN_MS',
   'allow-private-webhooks': 'REWIND_ALLOW_PRIVATE_WEBHOOKS',
 } as const;
@@ -107,6 +115,24 @@ function numberOption(flags: Partial<Record<Setting, string | boolean>>, name: S
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min) fail(`${source} must be a number ≥ ${min}; got "${value}".`, `Pass e.g. --${name} ${fallback}.`);
   return n;
+}
+
+/** `--retain-runs` and `--keep-failed-checkpoints` (or their variables): the retention policy, or none (keep everything). */
+function retentionOption(flags: Partial<Record<Setting | 'keep-failed-checkpoints', string | boolean>>): RetentionPolicy | null {
+  const { value, source } = setting(flags, 'retain-runs');
+  const keepEnv = process.env.REWIND_KEEP_FAILED_CHECKPOINTS;
+  if (keepEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(keepEnv)) fail(`REWIND_KEEP_FAILED_CHECKPOINTS must be 1, true, 0 or false; got "${keepEnv}".`, 'Set REWIND_KEEP_FAILED_CHECKPOINTS=1 to keep a failed run’s last checkpoint.');
+  const keep = flags['keep-failed-checkpoints'] === true || keepEnv === '1' || keepEnv === 'true';
+  if (value === undefined) {
+    if (flags['keep-failed-checkpoints'] === true) fail('--keep-failed-checkpoints goes with --retain-runs.', 'Pass e.g. --retain-runs 90d --keep-failed-checkpoints; without a window nothing is pruned.');
+    return null;
+  }
+  try {
+    return { ...parseRetention(value), keepFailedCheckpoints: keep };
+  } catch (err) {
+    const data = toErrorData(err);
+    return fail(`${source}: ${data.message}`, data.hint);
+  }
 }
 
 /** A switch: its flag, else its environment variable (1, true, 0 or false). */
@@ -144,6 +170,8 @@ async function main(): Promise<void> {
         'code-dir': { type: 'string' },
         'code-rescan-ms': { type: 'string' },
         'webhook-key-file': { type: 'string' },
+        'retain-runs': { type: 'string' },
+        'keep-failed-checkpoints': { type: 'boolean', default: false },
         'allow-private-webhooks': { type: 'boolean' },
         ...(Object.fromEntries(Object.keys(oidcFlags).map((f) => [f, { type: 'string' }])) as Record<OidcFlag, { type: 'string' }>),
         help: { type: 'boolean', short: 'h', default: false },
@@ -175,6 +203,7 @@ async function main(): Promise<void> {
   const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
   if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   const maxResponseBytes = numberOption(parsed, 'max-response-bytes', 1024 * 1024, 1);
+  const retention = retentionOption(parsed);
   const codeRescanMs = numberOption(parsed, 'code-rescan-ms', DEFAULT_CODE_RESCAN_MS, 50);
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
@@ -192,6 +221,7 @@ async function main(): Promise<void> {
   const level = logLevels.find((l) => l === logLevel);
   if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
   const logger = createLogger({ level, format: logFormat as LogFormat });
+  let saidReuseOnly = false;
 
   let oidc: OidcVerifier | undefined;
   try {
@@ -224,6 +254,24 @@ async function main(): Promise<void> {
       leaseMs,
       demo,
       actor: 'server',
+      ...(retention
+        ? {
+            retention: {
+              policy: retention,
+              onPass: (r) => {
+                if (r.runs + r.checkpoints + r.idempotency_keys + r.schedule_ticks + r.webhook_deliveries > 0 || r.recovered) {
+                  const { reclaimed, recovered, ...figures } = r;
+                  logger.info({ ...figures, reclaimed_pages: reclaimed.pages, ...(recovered ? { recovered_runs: recovered.runs } : {}) }, 'retention pass');
+                }
+                if (r.reclaimed.mode === 'reuse-only' && !saidReuseOnly) {
+                  saidReuseOnly = true;
+                  logger.warn({ db }, 'retention: this SQLite file was made before incremental auto_vacuum: pruned pages are reused, but the file keeps its size until `rewind prune --db FILE --vacuum` rebuilds it (with the server stopped)');
+                }
+              },
+              onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'retention pass failed; the next one continues it'),
+            },
+          }
+        : {}),
       serve: {
         allowBrokenChain,
         liveExecution: true,
@@ -326,6 +374,9 @@ async function main(): Promise<void> {
       }).start()
     : null;
   if (!webhookKey) process.stderr.write('warning: no webhook key (REWIND_WEBHOOK_KEY or --webhook-key-file): webhooks cannot be added, and none are delivered.\n');
+  if (retention) {
+    process.stdout.write(`Retention: finished runs lose their checkpoints after ${retention.label}${retention.keepFailedCheckpoints ? ' (a failed run keeps its last one)' : ''}; events are kept. Pruned every 10 minutes, one replica at a time.\n`);
+  }
   if (oidc) {
     const { issuer, clientId, audience, roles } = oidc.settings;
     process.stdout.write(`Sign-in: OpenID Connect through ${issuer} (client ${clientId}, audience ${audience}; ${describeMapping(roles)}), and API tokens.\n`);

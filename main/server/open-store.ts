@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { EngineBackend, type SandboxOptions, openSandbox } from '../backends/engine-backend.js';
 import { seedDemo, seedServerDemo } from '../engine/demo/seed.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { StoreKind } from '../engine/store/port.js';
 import { isPostgresUrl, openPostgresStore, parsePostgresUrl } from '../engine/store/postgres/index.js';
 import { seedSampleRunbooks } from '../backends/runbook-handlers.js';
@@ -44,6 +44,8 @@ export interface OpenStoreOptions {
   serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext' | 'allowPrivateWebhooks'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
+  /** `--retain-runs`: prune in the background, one replica at a time. */
+  retention?: EngineOptions['retention'];
 }
 
 /** The replica id when none is given: unique per process on a host, readable in pg_stat_activity. */
@@ -74,8 +76,8 @@ async function seedServedDemo(engine: Engine, actor: string): Promise<void> {
 }
 
 /** A server's engine takes over the runs of dead runners, on either store (one process restarted, or replicas). */
-function takeover(options: OpenStoreOptions, replicaId: string): { takeover: true; replicaId: string; leaseMs?: number } {
-  return { takeover: true, replicaId, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) };
+function takeover(options: OpenStoreOptions, replicaId: string): Pick<EngineOptions, 'takeover' | 'replicaId' | 'leaseMs' | 'retention'> {
+  return { takeover: true, replicaId, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }), ...(options.retention ? { retention: options.retention } : {}) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, rewindErrorSchema } from '../../preload/contract/index.js';
+import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, eventTypes, rewindErrorSchema } from '../../preload/contract/index.js';
 import { MAX_DEMO_BATCH, inspectionReportSchema } from '../engine/demo/inspection.js';
 import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from '../protocol/wire.js';
 
@@ -221,7 +221,8 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
             'A token an admin issued (POST /api/v1/tokens, or `rewind tokens create`), or — on a server started with --oidc-issuer — a person\'s JWT from the identity provider GET /api/v1/auth names (RS256, ES256 or EdDSA; its groups give the role). Roles: viewer < operator < admin.',
         },
       },
-      schemas: { ...schemas, Error: error },
+      // The event types the log appends (an event's `type`; a webhook's `events` filter): declared once, in the contract.
+      schemas: { ...schemas, Error: error, EventType: { type: 'string', enum: [...eventTypes], description: 'The type of an event of the log, as the stream and GET /api/v1/events carry it.' } },
       responses: { Error: { description: 'A typed error: `code` names it, `hint` says what to do next.', content: json({ $ref: '#/components/schemas/Error' }) } },
     },
   };

@@ -44,6 +44,38 @@ const snapshotMetaSchema = z.object({
   }),
 });
 
+/**
+ * The `meta` rows of a sandbox file made from a run archive (main/archive/import.ts): such a file
+ * opens read-only, and the console says what it is an archive of.
+ */
+export const ARCHIVE_META = { header: 'archive_header', source: 'archive_source', end: 'archive_end' } as const;
+export const ARCHIVE_META_SQL = "SELECT key, value FROM meta WHERE key LIKE 'archive\\_%' ESCAPE '\\'";
+
+export interface ArchiveMeta {
+  /** The archive file it was imported from. */
+  source: string;
+  /** The server (or sandbox) the runs were archived from, and their range. */
+  server: string;
+  before: string;
+  after: string | null;
+  runs: number;
+}
+
+/** The archive's record from a sandbox file's `archive_*` meta rows, or null when it is no archive. */
+export function parseArchiveMeta(rows: Array<{ key: string; value: string }>): ArchiveMeta | null {
+  const byKey = new Map(rows.map((r) => [r.key, r.value]));
+  const header = safeJson(byKey.get(ARCHIVE_META.header) ?? '') as { server?: unknown; range?: { before?: unknown; after?: unknown } } | undefined;
+  if (!header || typeof header.server !== 'string' || typeof header.range?.before !== 'string') return null;
+  const end = safeJson(byKey.get(ARCHIVE_META.end) ?? '') as { runs?: unknown } | undefined;
+  return {
+    source: byKey.get(ARCHIVE_META.source) ?? '',
+    server: header.server,
+    before: header.range.before,
+    after: typeof header.range.after === 'string' ? header.range.after : null,
+    runs: typeof end?.runs === 'number' ? end.runs : 0,
+  };
+}
+
 export interface SnapshotMeta {
   sourceUrl: string;
   takenAt: string;

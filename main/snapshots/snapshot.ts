@@ -9,6 +9,7 @@ import { openDatabase } from '../engine/store/sqlite/database.js';
 import { SNAPSHOT_RUNNER_ID } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { GENESIS_HASH, hashEvent } from '../engine/event-log.js';
+import { type CheckpointState, encodeState } from '../engine/checkpoint-state.js';
 import { nextTicks } from '../engine/cron.js';
 import { rebuildCanaries, rebuildFromEvents, type RebuiltCanary } from '../engine/rebuild.js';
 import { headSeq } from '../backends/head-seq.js';
@@ -200,10 +201,10 @@ class SnapshotWriter {
        VALUES (@workflow_id, @expression, @catchup, @max_concurrent, @last_tick, @next_due, @updated_at)`,
     );
     this.insertRun = db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts, trigger, logical_date)
-       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at, @drawn_reason, @verdicts, @trigger, @logical_date)`,
+      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts, trigger, logical_date, pruned_at, pruned_after)
+       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at, @drawn_reason, @verdicts, @trigger, @logical_date, @pruned_at, @pruned_after)`,
     );
-    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insertRunbook = db.prepare(
       `INSERT OR REPLACE INTO runbooks (id, name, level, definition, created_by, created_at, updated_at)
        VALUES (@id, @name, @level, @definition, @created_by, @created_at, @updated_at)`,
@@ -311,8 +312,17 @@ class SnapshotWriter {
         // Servers from before canaries send neither.
         drawn_reason: run.drawn_reason ?? null,
         verdicts: run.verdicts ? JSON.stringify(run.verdicts) : null,
+        // Servers from before retention send neither; a pruned run stays pruned in the copy.
+        pruned_at: run.pruned_at ?? null,
+        pruned_after: run.pruned_after ?? null,
       });
-      for (const c of checkpoints) this.insertCheckpoint.run(c.run_id, c.seq, c.node_id, c.status, JSON.stringify(c.state), c.created_at);
+      // The states as the server answers them, stored as the run service stores them (each what it added to the one before).
+      let context: Record<string, unknown> = {};
+      for (const c of checkpoints) {
+        const row = encodeState(context, c.state as CheckpointState);
+        context = row.context;
+        this.insertCheckpoint.run(c.run_id, c.seq, c.node_id, c.status, row.text, c.created_at, row.format);
+      }
       this.saveCursor(cursor);
     })();
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safeName, safeText } from './names.js';
 import {
+  archivePageSchema,
   backfillResultSchema,
   catchupSchema,
   chainStatusSchema,
@@ -79,6 +80,9 @@ const method = <I extends z.ZodType, O extends z.ZodType>(
   output,
   ...meta,
 });
+
+/** An ISO-8601 time (2026-09-01, or with a time and zone). */
+const isoDateOrTime = z.string().max(40).refine((t) => /^\d{4}-\d{2}-\d{2}/.test(t) && Number.isFinite(Date.parse(t)), { message: 'must be an ISO date or time, e.g. 2026-09-01 or 2026-09-01T00:00:00Z' });
 
 const BACKFILL_LIMIT_ERROR = 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)';
 
@@ -366,6 +370,24 @@ export const backendMethods = {
     http: { method: 'GET', path: '/api/v1/runs/:run_id/checkpoints/:seq' }, role: 'viewer', mutates: false,
     summary: 'One checkpoint with its state.',
   }),
+  'runs:archive': method(
+    z.strictObject({
+      /** Runs that ended before this time (ISO) … */
+      before: isoDateOrTime,
+      /** … and at or after this one, when given. */
+      after: isoDateOrTime.optional(),
+      /** Where the previous page ended (its `next_cursor`). */
+      cursor: z.string().max(300).optional(),
+      limit: z.number().int().positive().max(500).default(50),
+    }),
+    archivePageSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/archive/runs' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'A page of finished runs not pruned yet that ended in a time range, with their checkpoints and the workflows and versions they ran: what `rewind archive` exports before retention prunes them.',
+    },
+  ),
   'events:list': method(
     z.strictObject({
       /** Only events after this seq, oldest first: the catch-up's and the origin clients' cursor. */

@@ -50,6 +50,11 @@ export const connectionInfoSchema = z.object({
     .object({ source_url: z.string(), taken_at: z.string(), complete: z.boolean(), runs: z.number().int(), events: z.number().int() })
     .nullable(),
   /**
+   * For a run archive opened as a connection (read-only): the archive file, the server its runs were
+   * archived from, their range and count. Absent or null otherwise.
+   */
+  archive: z.object({ source: z.string(), server: z.string(), before: z.string(), after: z.string().nullable(), runs: z.number().int() }).nullable().optional(),
+  /**
    * Why this connection's audit log cannot be trusted, shown as a red banner: its chain was broken when
    * it was opened (CHAIN_BROKEN), or it no longer holds the newest event this console verified (LOG_TRUNCATED).
    */
@@ -213,7 +218,7 @@ export const consoleMethods = {
     input: z.strictObject({ path: z.string().min(1).max(4096) }),
     output: connectionInfoSchema,
     mutates: true,
-    summary: 'Open any sandbox file (a rehearsal copy, a snapshot) as a connection.',
+    summary: 'Open any sandbox file (a rehearsal copy, a snapshot) as a connection, or a run archive (`rewind archive --out FILE`), imported once and read-only.',
   },
   'snapshots:create': {
     input: z.strictObject({

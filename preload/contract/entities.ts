@@ -199,6 +199,14 @@ export const runSchema = z.object({
   trigger: runTriggerSchema,
   /** The schedule tick a scheduled or backfill run stands for (UTC, ISO); null for the others. */
   logical_date: isoTime.nullable(),
+  /**
+   * Set when retention removed the run's checkpoints (`--retain-runs`): the run row, its status,
+   * version, times and error stay; resume and replay are refused (RUN_PRUNED). Null otherwise; absent
+   * from servers that predate retention.
+   */
+  pruned_at: isoTime.nullable().optional(),
+  /** The retention window it was pruned after, as a person reads it ("90 days"): "checkpoints removed after 90 days". */
+  pruned_after: z.string().nullable().optional(),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -213,6 +221,20 @@ export const checkpointSchema = z.object({
   created_at: isoTime,
 });
 export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+/**
+ * One page of an archive export (`rewind archive --before DATE --out FILE`): finished runs whose
+ * checkpoints are still there, oldest end first, each with its checkpoints (the states as every reader
+ * sees them), and the workflows and versions they ran (unregistered ones too), so an archive reads
+ * without the server. `next_cursor` continues after the page's last run; null on the last page.
+ */
+export const archivePageSchema = z.object({
+  runs: z.array(z.object({ run: runSchema, checkpoints: z.array(checkpointSchema) })),
+  workflows: z.array(workflowSchema),
+  versions: z.array(workflowVersionSchema),
+  next_cursor: z.string().nullable(),
+});
+export type ArchivePage = z.infer<typeof archivePageSchema>;
 
 /** One row of the append-only, hash-chained event log: the audit log and the live stream at once. */
 export const rewindEventSchema = z.object({

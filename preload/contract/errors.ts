@@ -76,6 +76,8 @@ export const errorCodes = {
   /** A workflow file of the code folder that cannot be used: `details` names the file, line and field. */
   INVALID_CODE_FILE: 422,
   RUN_NOT_RESUMABLE: 409,
+  /** The run's checkpoints were removed by retention (`details.pruned_at`, `pruned_after`): it cannot be resumed or replayed; start a new run. */
+  RUN_PRUNED: 409,
   /** The run was resumed already: `details.child_run_id` names the child; `again: true` resumes it once more on purpose. */
   ALREADY_RESUMED: 409,
   RUN_NOT_FINISHED: 409,
@@ -122,6 +124,10 @@ export const errorCodes = {
   SNAPSHOT_TARGET_OPEN: 409,
   SNAPSHOT_SOURCE_IS_SANDBOX: 422,
   SNAPSHOT_SOURCE_CHANGED: 409,
+  /** An archive is never written over an existing file. */
+  ARCHIVE_TARGET_EXISTS: 409,
+  /** Not a Rewind run archive (not gzip, no header, a line that does not parse), or one cut short (no end line). */
+  ARCHIVE_UNREADABLE: 422,
   UNREACHABLE: 503,
   TIMEOUT: 504,
   TLS_FAILED: 502,

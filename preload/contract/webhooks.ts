@@ -50,6 +50,7 @@ export const eventTypes = [
   'webhook_created',
   'webhook_deleted',
   'webhook_dead_lettered',
+  'runs_pruned',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 

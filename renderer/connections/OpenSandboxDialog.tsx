@@ -5,7 +5,7 @@ import { Progress } from '../shared/Progress.js';
 import { useConnections } from '../store/connections-store.js';
 import { useUi } from '../store/ui-store.js';
 
-/** Opens any sandbox file (a rehearsal copy, a snapshot) as a connection and switches to it. */
+/** Opens any sandbox file (a rehearsal copy, a snapshot) or run archive (read-only) as a connection and switches to it. */
 export function OpenSandboxDialog() {
   const busy = useConnections((s) => s.dialogBusy);
   const error = useConnections((s) => s.dialogError);
@@ -25,7 +25,7 @@ export function OpenSandboxDialog() {
     <Dialog title="Open a sandbox file" onClose={close} testId="open-sandbox-dialog">
       <form className="form" onSubmit={(e) => void onSubmit(e)}>
         <label>
-          Path of the sandbox file (.db)
+          Path of the sandbox file (.db) or run archive (.ndjson.gz)
           <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} required spellCheck={false} data-autofocus data-testid="open-sandbox-path" />
         </label>
         {error ? <ErrorNotice error={error} testId="open-sandbox-error" /> : null}

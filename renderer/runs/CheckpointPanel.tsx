@@ -13,6 +13,7 @@ export function CheckpointPanel() {
   const selectedSeq = useInspector((s) => s.selectedSeq);
   const selected = useInspector(selectSelectedCheckpoint);
   const query = useInspector((s) => s.jsonQuery);
+  const prunedAfter = useInspector((s) => (s.run?.pruned_at ? (s.run.pruned_after ?? 'the retention window') : null));
   const [active, setActive] = useState(0);
 
   return (
@@ -28,7 +29,7 @@ export function CheckpointPanel() {
           onActivate={(i) => checkpoints[i] && useInspector.getState().selectCheckpoint(checkpoints[i].seq)}
           label="Checkpoints"
           testId="checkpoint-list"
-          emptyText="No checkpoint yet."
+          emptyText={prunedAfter ? `Checkpoints removed after ${prunedAfter}.` : 'No checkpoint yet.'}
           renderRow={(c, _i, isActive) => (
             <button
               type="button"

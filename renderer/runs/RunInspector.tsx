@@ -55,12 +55,18 @@ export function RunInspector() {
               {run.error}
             </p>
           ) : null}
+          {run.pruned_at ? (
+            <p className="run-pruned" role="note" data-testid="inspector-pruned">
+              Checkpoints removed after {run.pruned_after ?? 'the retention window'} (on {formatTime(run.pruned_at)}). The run’s status, version, times and error are kept; it cannot be
+              resumed or replayed — an archive taken before then still has its checkpoints.
+            </p>
+          ) : null}
           {run.status === 'waiting' ? <ApprovalPanel /> : null}
           <DagView />
           <RunTimeline />
           <CheckpointPanel />
-          {run.status === 'failed' || run.status === 'interrupted' || run.status === 'denied' ? <ResumePanel /> : null}
-          {run.status === 'queued' || run.status === 'running' || run.status === 'waiting' ? null : <ReplayPanel />}
+          {!run.pruned_at && (run.status === 'failed' || run.status === 'interrupted' || run.status === 'denied') ? <ResumePanel /> : null}
+          {run.pruned_at || run.status === 'queued' || run.status === 'running' || run.status === 'waiting' ? null : <ReplayPanel />}
         </>
       ) : null}
     </section>

@@ -107,7 +107,7 @@ async function latestCheckpointLookup(dir: string): Promise<BenchResult[]> {
   const insertRun = db.prepare(
     "INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, created_by, created_at) VALUES (?, ?, 1, 'succeeded', 'start', '{}', 1, '{}', 'bench', ?)",
   );
-  const insertCp = db.prepare("INSERT INTO checkpoints VALUES (?, ?, ?, 'succeeded', ?, ?)");
+  const insertCp = db.prepare("INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at) VALUES (?, ?, ?, 'succeeded', ?, ?)");
   db.transaction(() => {
     const ts = new Date().toISOString();
     const state = JSON.stringify({ output: { ok: true }, context: { n: 1 } });

@@ -8,6 +8,7 @@ import { cliSuite } from './cli.bench.js';
 import { consoleSwitchSuite } from './console-switch.bench.js';
 import { engineSuite } from './engine.bench.js';
 import { historyConsoleSuite } from './history-console.bench.js';
+import { historyRetentionSuite } from './history-retention.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
 import { replicasSuite } from './replicas.bench.js';
 import { rendererSuite } from './renderer.bench.js';
@@ -17,7 +18,7 @@ import { signInSuite } from './sign-in.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite, historyRetentionSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -64,6 +64,13 @@ export interface Dialect {
   readonly forShare: string;
 }
 
+/** What `reclaimSpace` did: how the store gives space back, the pages it freed, its longest step. */
+export interface ReclaimedSpace {
+  mode: 'incremental' | 'reuse-only' | 'autovacuum';
+  pages: number;
+  longest_step_ms: number;
+}
+
 export interface Store {
   readonly kind: StoreKind;
   readonly dialect: Dialect;
@@ -90,6 +97,13 @@ export interface Store {
    * loss — a wake-up, not a delivery: the listener re-reads after the last seq it published).
    */
   onExternalCommit(listener: () => void): () => void;
+  /**
+   * Gives back the space of rows deleted since (a retention pass): SQLite, in steps of a few thousand
+   * pages (`PRAGMA incremental_vacuum`), each a short write of its own, when the file was made with
+   * incremental auto_vacuum — otherwise its free pages are reused by new rows but the file keeps its
+   * size; PostgreSQL: nothing to do here, autovacuum makes dead rows' space reusable.
+   */
+  reclaimSpace(): Promise<ReclaimedSpace>;
   /** Whether the store answered its last statement (false while PostgreSQL is unreachable). */
   readonly healthy: boolean;
   close(): Promise<void>;

@@ -63,6 +63,10 @@ export function eventText(e: RewindEvent, workflowName?: string | null): string 
   }
   if (type === 'code_file_accepted') return `✅ Code file ${str(p.file) ?? '?'} ${p.removed === true ? 'removed' : 'fixed'}: no longer refused`;
   if (type === 'webhook_dead_lettered') return `📭 Webhook ${str(p.webhook_id) ?? ''} gave up on event ${num(p.seq) ?? '?'} (${str(p.event_type) ?? '?'}) after ${num(p.attempts) ?? '?'} attempts${reason}`;
+  if (type === 'runs_pruned') {
+    const before = str(p.before)?.slice(0, 10) ?? '?';
+    return `🧹 Retention removed the checkpoints of ${num(p.runs) ?? 0} runs that ended before ${before} (${num(p.checkpoints) ?? 0} checkpoints; events kept)`;
+  }
   // Generic: "Run succeeded: run_1 of wf by alice".
   const words = type.replace(/_/g, ' ');
   return `${words.charAt(0).toUpperCase()}${words.slice(1)}${run ? `:${run}` : ''}${where ? ` of${where}` : ''}${by}${reason}`;

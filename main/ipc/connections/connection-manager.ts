@@ -5,6 +5,7 @@ import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
+import { archiveName, isArchiveFile, sandboxOfArchive } from '../../archive/open.js';
 import type { Credentials } from '../../backends/remote/credentials.js';
 import type { OidcSession } from '../../sign-in/session.js';
 import {
@@ -168,6 +169,7 @@ interface Live {
   role: Role | null;
   serverEnvironment: string | null;
   snapshot: ConnectionInfo['snapshot'];
+  archive: ConnectionInfo['archive'];
   hasToken: boolean;
   /** An SSO connection's sign-in while it lasts (refreshes itself; ended: sign in again). */
   session: OidcSession | null;
@@ -239,6 +241,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     actor: c.actor,
     role: c.role,
     snapshot: c.snapshot,
+    archive: c.archive ?? null,
     alarm: c.alarm,
     notifications_muted: mutes.has(id),
     server_id: c.serverId,
@@ -762,12 +765,15 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     },
     openSandbox: (rawPath) =>
       serial(async () => {
-        const path = resolve(rawPath);
+        const given = resolve(rawPath);
+        // A run archive opens as a read-only sandbox file imported from it (once; the same file again reuses it).
+        const archive = isArchiveFile(given);
+        const path = archive ? await sandboxOfArchive(given, join(options.dir, 'archives')) : given;
         const open = sandboxWith(path);
         if (open) return info(open[0], open[1]);
         if (snapshotting.has(path)) throw snapshotBusy(path);
         const backend = await openSandboxChecked(path, openSandboxFile);
-        const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
+        const config: SandboxConnection = { kind: 'sandbox', id: newConnectionId('sandbox'), name: freeName(archive ? archiveName(given) : nameOf(path), nameTaken), path, color: DEFAULT_COLORS.sandbox };
         try {
           await updateConnections(options.dir, (current) => [...current, config]);
         } catch (err) {
@@ -931,6 +937,7 @@ function blank(config: SavedConnection | null, kind: Live['kind'], url: string):
     role: null,
     serverEnvironment: null,
     snapshot: null,
+    archive: null,
     hasToken: false,
     session: null,
     state: 'connecting',
@@ -963,9 +970,10 @@ function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {
 async function attachSandbox(c: Live, backend: EngineBackend): Promise<void> {
   c.backend = backend;
   c.actor = backend.defaultActor;
-  // The sandbox is the operator's own file: every action is allowed.
-  c.role = 'admin';
+  // The sandbox is the operator's own file: every action is allowed — but an archive is only read.
+  c.role = backend.archive ? 'viewer' : 'admin';
   c.snapshot = snapshotInfo(parseSnapshotMeta(await backend.engine.store.read.all<{ key: string; value: string }>(SNAPSHOT_META_SQL), c.url));
+  c.archive = backend.archive;
 }
 
 function snapshotInfo(meta: SnapshotMeta | null): ConnectionInfo['snapshot'] {

@@ -19,7 +19,7 @@ import { type HistoryManifest, buildHistory } from './generate.js';
  */
 
 /** Bump when the generated history changes shape. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export function cacheDir(): string {
   const dir = process.env.REWIND_BENCH_CACHE ?? join(tmpdir(), 'rewind-bench-cache');

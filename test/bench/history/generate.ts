@@ -5,6 +5,7 @@ import { Engine } from '../../../main/engine/engine.js';
 import { type ChainHead, type SqlValue, type Store, type Tx } from '../../../main/engine/store/port.js';
 import { hashEvent } from '../../../main/engine/event-log.js';
 import { type ExecutionEnd, type NodeStep, execute } from '../../../main/engine/executor/executor.js';
+import { type CheckpointFormat, type CheckpointState, encodeState } from '../../../main/engine/checkpoint-state.js';
 import {
   BAD_EVERY,
   BAD_FOR_HOURS,
@@ -57,10 +58,18 @@ export interface BuildOptions {
   workload?: Partial<{ runsPerHour: number; publishEveryHours: number; pauseEveryHours: number; badForHours: number; resumeShare: number }>;
   /** Runs per bulk transaction. */
   batchRuns?: number;
+  /** How checkpoint rows are stored: 'delta' as the run service writes them (default), or 'full' copies as every row before migration 0150. */
+  checkpoints?: CheckpointFormat;
+  /**
+   * Called whenever simulated time passes a day boundary, after the runs before it are written
+   * (a retention pass of the one-year bench runs there), with the engine the history is built with.
+   */
+  onDay?: (at: Date, engine: Engine) => Promise<void>;
   log?: (line: string) => void;
 }
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const RUNNER = 'history-generator';
 /** Events a run adds: run_started and its end. */
 const EVENTS_PER_RUN = 2;
@@ -79,12 +88,31 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** One executed run, its checkpoints already serialized as the run service writes them. */
+/** One executed run: each step's checkpoint state, as the run service would store it. */
 interface Simulated {
-  steps: Array<{ node_id: string; status: NodeStep['status']; simulated_ms: number; state: string; context: Record<string, unknown> }>;
+  steps: Array<{ node_id: string; status: NodeStep['status']; simulated_ms: number; state: CheckpointState }>;
   end: ExecutionEnd;
   verdicts: string | null;
   duration_ms: number;
+  /** The rows of a fresh run of it, encoded once (runs of one seed share them). */
+  rows?: StoredRow[];
+}
+
+/** A checkpoint row's stored state. */
+interface StoredRow {
+  format: CheckpointFormat;
+  text: string;
+}
+
+/** Rows as the run service stores a run's states, in seq order: each against the one before, or full copies. */
+function storeStates(states: readonly CheckpointState[], format: CheckpointFormat): StoredRow[] {
+  if (format === 'full') return states.map((state) => ({ format, text: JSON.stringify(state) }));
+  let context: Record<string, unknown> = {};
+  return states.map((state) => {
+    const row = encodeState(context, state);
+    context = row.context;
+    return { format: row.format, text: row.text };
+  });
 }
 
 /** Runs a DSL through the engine's executor (simulated nodes only), as the run service drives it. */
@@ -101,7 +129,7 @@ function simulate(dsl: Dsl, params: Record<string, unknown>, seed: number, resum
     if ('kind' in next.value) throw new Error('the history workload has simulated nodes only');
     const step = next.value;
     duration += step.simulated_ms;
-    steps.push({ node_id: step.node_id, status: step.status, simulated_ms: step.simulated_ms, state: JSON.stringify({ output: step.output, context: step.context, error: step.error }), context: step.context });
+    steps.push({ node_id: step.node_id, status: step.status, simulated_ms: step.simulated_ms, state: JSON.parse(JSON.stringify({ output: step.output, context: step.context, error: step.error })) as CheckpointState });
   }
 }
 
@@ -130,7 +158,7 @@ interface WorkflowState {
   rollbackAt: number | null;
   nextPauseAt: number;
   unpauseAt: number | null;
-  failedOnBad: Array<{ run_id: string; seed: number; params: Record<string, unknown>; good: Array<{ node_id: string; state: string; context: Record<string, unknown> }> }>;
+  failedOnBad: Array<{ run_id: string; seed: number; params: Record<string, unknown>; good: Array<{ node_id: string; state: CheckpointState }> }>;
   /** Executions of the active version by seed slot: runs reuse them (the executor is deterministic per seed). */
   memo: Map<number, Simulated>;
   memoVersion: number;
@@ -149,7 +177,7 @@ interface PendingRun {
   drawn_reason: string | null;
   trigger: Run['trigger'];
   at: number;
-  restored: Array<{ node_id: string; state: string }>;
+  restored: Array<{ node_id: string; state: CheckpointState }>;
   sim: Simulated;
 }
 
@@ -158,7 +186,16 @@ class BulkWriter {
   private runs: PendingRun[] = [];
   checkpoints = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly format: CheckpointFormat,
+  ) {}
+
+  /** A run's rows: its restored states and its own steps' (a fresh run's encoded once per execution). */
+  private rowsOf(r: PendingRun): StoredRow[] {
+    if (r.restored.length === 0) return (r.sim.rows ??= storeStates(r.sim.steps.map((s) => s.state), this.format));
+    return storeStates([...r.restored.map((c) => c.state), ...r.sim.steps.map((s) => s.state)], this.format);
+  }
 
   get size(): number {
     return this.runs.length;
@@ -188,10 +225,11 @@ class BulkWriter {
         const started = new Date(r.at).toISOString();
         let t = r.at;
         let seq = 0;
-        for (const c of r.restored) cpRows.push([r.run_id, ++seq, c.node_id, 'restored', c.state, started]);
+        const rows = this.rowsOf(r);
+        for (const c of r.restored) cpRows.push([r.run_id, ++seq, c.node_id, 'restored', rows[seq - 1]!.text, started, rows[seq - 1]!.format]);
         for (const s of r.sim.steps) {
           t += s.simulated_ms;
-          cpRows.push([r.run_id, ++seq, s.node_id, s.status, s.state, new Date(t).toISOString()]);
+          cpRows.push([r.run_id, ++seq, s.node_id, s.status, rows[seq - 1]!.text, new Date(t).toISOString(), rows[seq - 1]!.format]);
         }
         const finished = new Date(t).toISOString();
         const end = r.sim.end;
@@ -203,7 +241,7 @@ class BulkWriter {
         event(finished, `run_${end.status}`, r, { version: r.version, kind: r.kind, failed_node: end.failed_node, error: end.error, parent_run_id: r.parent_run_id });
       }
       await insertMany(tx, 'runs', RUN_COLUMNS, runRows);
-      await insertMany(tx, 'checkpoints', ['run_id', 'seq', 'node_id', 'status', 'state', 'created_at'], cpRows);
+      await insertMany(tx, 'checkpoints', ['run_id', 'seq', 'node_id', 'status', 'state', 'created_at', 'format'], cpRows);
       await insertMany(tx, 'events', ['seq', 'ts', 'type', 'workflow_id', 'run_id', 'actor', 'payload', 'prev_hash', 'hash'], evRows);
       await tx.setHead(head);
       this.checkpoints += cpRows.length;
@@ -251,7 +289,7 @@ export async function buildHistory(store: Store, options: BuildOptions): Promise
   const busyFreezeAt = startsAt + (endsAt - startsAt) * BUSY_FREEZE_AT;
 
   const engine = await Engine.open({ store, systemActor: 'rewind', takeover: false });
-  const writer = new BulkWriter(store);
+  const writer = new BulkWriter(store, options.checkpoints ?? 'delta');
   let events = await engine.latestSeq();
   let runs = 0;
   let lastTs = startsAt;
@@ -339,8 +377,18 @@ export async function buildHistory(store: Store, options: BuildOptions): Promise
     };
 
     let t = startsAt + WORKFLOWS * 60_000;
+    let nextDay = Math.ceil(t / DAY) * DAY;
     while (events < target) {
       t += slotMs * (0.5 + random());
+      while (options.onDay && t >= nextDay) {
+        await flush();
+        // After the last run's end, so the log's ts still grows with seq.
+        const at = Math.max(nextDay, lastTs + 1);
+        lastTs = at;
+        await options.onDay(new Date(at), engine);
+        events = await engine.latestSeq();
+        nextDay += DAY;
+      }
       await changesDue(t);
       if (t >= endsAt) break;
       // A run starts after the engine's last change and the previous run's end: ts grows with seq.
@@ -354,7 +402,7 @@ export async function buildHistory(store: Store, options: BuildOptions): Promise
         const dsl = resumable.dsl.get(resumable.good)!;
         const last = parent.good[parent.good.length - 1];
         // As the run service resumes: after the parent's good checkpoints, from the last one's context (else from the params).
-        const sim = simulate(dsl, parent.params, parent.seed, last ? { completed: parent.good.map((g) => g.node_id), context: last.context } : undefined);
+        const sim = simulate(dsl, parent.params, parent.seed, last ? { completed: parent.good.map((g) => g.node_id), context: last.state.context } : undefined);
         run = {
           run_id: newRunId(at), workflow_id: resumable.id, version: resumable.good, kind: 'resume', params: parent.params, seed: parent.seed,
           parent_run_id: parent.run_id, resumed_from_seq: last ? parent.good.length : null, actor: 'oncall.sre', drawn_reason: null, trigger: 'resume', at,
@@ -390,7 +438,7 @@ export async function buildHistory(store: Store, options: BuildOptions): Promise
           const good: WorkflowState['failedOnBad'][number]['good'] = [];
           for (const s of sim.steps) {
             if (s.status === 'failed') break;
-            good.push({ node_id: s.node_id, state: s.state, context: s.context });
+            good.push({ node_id: s.node_id, state: s.state });
           }
           w.failedOnBad.push({ run_id: run.run_id, seed, params, good });
         }

@@ -67,6 +67,7 @@ describe('PostgreSQL migrations', () => {
       'idempotency_keys',
       'meta',
       'rehearsals',
+      'retention_lease',
       'runbooks',
       'runners',
       'runs',

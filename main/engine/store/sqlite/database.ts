@@ -11,6 +11,9 @@ export function openDatabase(path: string): { db: Database.Database; schema: { f
   try {
     // Before any pragma that writes (WAL changes the header): a file from a newer Rewind stays untouched.
     refuseFutureSchema(db.pragma('user_version', { simple: true }) as number, latestSchemaVersion);
+    // A new file gives back the pages retention frees (`PRAGMA incremental_vacuum`, see SqliteStore.reclaimSpace).
+    // Only possible before its first table: an older file stays as it was until `rewind prune --vacuum` rebuilds it.
+    if (isEmpty(db)) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -22,4 +25,8 @@ export function openDatabase(path: string): { db: Database.Database; schema: { f
     db.close();
     throw err;
   }
+}
+
+function isEmpty(db: Database.Database): boolean {
+  return (db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as { n: number }).n === 0;
 }
