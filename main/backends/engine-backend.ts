@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
 import type { Dsl, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
 import { seedDemo } from '../engine/demo/seed.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
@@ -62,6 +62,8 @@ export interface SandboxOptions {
   runSchedules?: boolean;
   /** The key webhook secrets are sealed with (a workflow server's; see main/server/webhook-key.ts). None: adding a webhook is refused. */
   webhookKey?: Buffer;
+  /** Walk the whole hash chain in the background while open (a server, the console's sandboxes; see EngineOptions). */
+  backgroundVerify?: EngineOptions['backgroundVerify'];
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -171,10 +173,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id, i.run_id) }) },
-    'events:head': { apply: async () => {
-      const { ok, first_broken_seq, reason } = engine.chainAtOpen;
-      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason } };
-    } },
+    'events:head': { apply: async () => ({ ...(await engine.events.head()), chain: engine.chain }) },
     'events:verify': { apply: () => engine.verifyChain() },
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
     'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
@@ -211,8 +210,12 @@ export class EngineBackend implements Backend {
   /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
   readonly defaultActor: string;
 
-  /** Set when the chain was broken at open and changes are refused (see `SandboxOptions.allowBrokenChain`). */
-  readonly readOnly: boolean;
+  /** Whether the chain is known broken (at open, or found since) so changes are refused (see `SandboxOptions.allowBrokenChain`). */
+  get readOnly(): boolean {
+    return !this.engine.chain.ok && !this.allowBrokenChain;
+  }
+
+  private readonly allowBrokenChain: boolean;
 
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
@@ -222,7 +225,7 @@ export class EngineBackend implements Backend {
 
   constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer } = {}) {
     this.engine = engine;
-    this.readOnly = !engine.chainAtOpen.ok && options.allowBrokenChain !== true;
+    this.allowBrokenChain = options.allowBrokenChain === true;
     this.location = options.location;
     this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null);
     this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
@@ -340,6 +343,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
     runSchedules: options.runSchedules ?? false,
+    ...(options.backgroundVerify ? { backgroundVerify: options.backgroundVerify } : {}),
   });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {
@@ -352,12 +356,12 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
 }
 
 function readOnlyError(engine: Engine, location: string | undefined): RewindError {
-  const { first_broken_seq: seq, reason } = engine.chainAtOpen;
+  const { first_broken_seq: seq, reason } = engine.chain;
   const where = location ?? 'the database';
   return new RewindError(
     'READ_ONLY',
-    `This sandbox is read-only: its audit chain is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
-    `Nothing is appended over a tampered log. Read it as it is, restore ${where} from a backup, or check it with \`rewind verify --db ${location ?? 'FILE'}\`.`,
+    `Changes are refused: the audit chain of ${where} is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
+    `No change is accepted over a tampered log. Read it as it is, restore ${where} from a backup (check it with \`rewind verify --db ${location ?? 'FILE'}\`), or serve it with --allow-broken-chain to accept changes anyway.`,
     { first_broken_seq: seq, reason },
   );
 }

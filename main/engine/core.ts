@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RewindEvent } from '../../preload/contract/entities.js';
-import { EventLog, type NewEvent, appendEvent } from './event-log.js';
+import { EventLog, type EventRow, type NewEvent, appendEvent } from './event-log.js';
 import type { ChainHead, Queryable, Store, Tx } from './store/port.js';
 import { enqueueDeliveries } from './webhooks/outbox.js';
 
@@ -40,6 +40,8 @@ export class EngineCore {
   private publishing: Promise<void> | null = null;
   private publishAgain = false;
   private readonly offExternal: () => void;
+  /** Checks each committed event as read, before listeners hear of it (the chain guard's live check). */
+  private rowCheck: ((row: EventRow) => void) | null = null;
 
   private constructor(
     readonly store: Store,
@@ -79,8 +81,9 @@ export class EngineCore {
         do {
           this.publishAgain = false;
           for (;;) {
-            const page = await this.store.read.all<Parameters<typeof toPublished>[0]>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [this.published, 1000]);
+            const page = await this.store.read.all<EventRow>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [this.published, 1000]);
             for (const row of page) {
+              this.rowCheck?.(row);
               const e = toPublished(row);
               this.published = e.seq;
               for (const l of this.listeners) l(e);
@@ -97,6 +100,16 @@ export class EngineCore {
 
   now(): string {
     return this.clock().toISOString();
+  }
+
+  /** Sets the check each committed event passes as it is read for publication, in seq order. */
+  checkRows(check: (row: EventRow) => void): void {
+    this.rowCheck = check;
+  }
+
+  /** Runs `fn` outside the caller's unit of work (its own mutation, not a savepoint of the caller's). */
+  detached<T>(fn: () => T): T {
+    return this.unit.exit(fn);
   }
 
   /**
@@ -203,6 +216,6 @@ export class EngineCore {
   }
 }
 
-function toPublished(row: Omit<RewindEvent, 'payload'> & { payload: string }): RewindEvent {
+function toPublished(row: EventRow): RewindEvent {
   return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };
 }

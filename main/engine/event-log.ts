@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ChainStatus, RewindEvent } from '../../preload/contract/entities.js';
+import type { RewindEvent } from '../../preload/contract/entities.js';
 import type { ChainHead, Queryable, Tx } from './store/port.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-interface EventRow {
+/** An event as the store holds it (the payload as the JSON text that was hashed). */
+export interface EventRow {
   seq: number;
   ts: string;
   type: string;
@@ -88,26 +89,5 @@ export class EventLog {
           ? [SELECT_AFTER_FOR_WORKFLOW_RUN, [after, workflowId, runId, limit]]
           : [SELECT_AFTER_FOR_RUN, [after, runId, limit]];
     return (await this.q().all<EventRow>(sql, params)).map(toEvent);
-  }
-
-  /** Walks the whole chain in pages; reports the first link whose seq, prev_hash or hash is wrong. */
-  async verify(): Promise<ChainStatus> {
-    let prevHash = GENESIS_HASH;
-    let expectedSeq = 1;
-    const page = 5000;
-    for (;;) {
-      const rows = await this.q().all<EventRow>(SELECT_AFTER, [expectedSeq - 1, page]);
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const broken = (reason: string): ChainStatus => ({ ok: false, length: expectedSeq - 1, head_hash: prevHash, first_broken_seq: row.seq, reason });
-        if (row.seq !== expectedSeq) return broken(`seq ${row.seq} follows seq ${expectedSeq - 1}: events ${expectedSeq}–${row.seq - 1} are missing`);
-        if (row.prev_hash !== prevHash) return broken(`event ${row.seq} does not point at the hash of event ${row.seq - 1}`);
-        const { hash, ...rest } = row;
-        if (hashEvent(rest) !== hash) return broken(`event ${row.seq} was altered after it was written (its hash does not match its content)`);
-        prevHash = hash;
-        expectedSeq += 1;
-      }
-    }
-    return { ok: true, length: expectedSeq - 1, head_hash: prevHash, first_broken_seq: null, reason: null };
   }
 }

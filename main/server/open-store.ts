@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { EngineBackend, type SandboxOptions, openSandbox } from '../backends/engine-backend.js';
 import { seedDemo, seedServerDemo } from '../engine/demo/seed.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { StoreKind } from '../engine/store/port.js';
 import { isPostgresUrl, openPostgresStore, parsePostgresUrl } from '../engine/store/postgres/index.js';
 import { seedSampleRunbooks } from '../backends/runbook-handlers.js';
@@ -31,6 +31,8 @@ export interface OpenStoreOptions {
   serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
+  /** How the whole chain is walked in the background (default: after start, then every six hours). */
+  backgroundVerify?: EngineOptions['backgroundVerify'];
 }
 
 /** The replica id when none is given: unique per process on a host, readable in pg_stat_activity. */
@@ -74,7 +76,7 @@ function takeover(options: OpenStoreOptions, replicaId: string): { takeover: tru
 export async function openServedStore(options: OpenStoreOptions): Promise<ServedStore> {
   const replica = options.replicaId ?? defaultReplicaId();
   if (!isPostgresUrl(options.db)) {
-    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: false, actor: options.actor, runSchedules: options.runSchedules ?? true, ...options.serve, ...takeover(options, replica) });
+    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: false, actor: options.actor, runSchedules: options.runSchedules ?? true, backgroundVerify: options.backgroundVerify ?? {}, ...options.serve, ...takeover(options, replica) });
     if (options.demo && (await claimDemoSeeding(backend.engine))) await seedServedDemo(backend.engine, options.actor);
     return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true };
   }
@@ -86,6 +88,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     timeScale: options.timeScale,
     ...takeover(options, replica),
     runSchedules: options.runSchedules ?? true,
+    backgroundVerify: options.backgroundVerify ?? {},
     ...(serve.liveExecution === undefined ? {} : { liveExecution: serve.liveExecution }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.limits ? { limits: serve.limits } : {}),

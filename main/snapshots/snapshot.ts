@@ -171,6 +171,7 @@ class SnapshotWriter {
   private readonly selectHead: Database.Statement;
   private readonly selectRunIds: Database.Statement;
   private readonly hasRun: Database.Statement;
+  private readonly moveVerifiedHead: Database.Statement;
 
   constructor(
     readonly db: Database.Database,
@@ -215,6 +216,7 @@ class SnapshotWriter {
     this.selectHead = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.selectRunIds = db.prepare(`SELECT run_id, seq, type FROM events WHERE run_id IS NOT NULL AND type IN ('run_started', ${TERMINAL_EVENTS.map((t) => `'${t}'`).join(', ')})`);
     this.hasRun = db.prepare('SELECT 1 FROM runs WHERE run_id = ?');
+    this.moveVerifiedHead = db.prepare('UPDATE chain_verified SET seq = ?, hash = ?, verified_by = ?, verified_at = ? WHERE id = 1 AND seq < ?');
   }
 
   /** Reads the server's head first: everything after it is left out, however long the copy takes. */
@@ -242,9 +244,15 @@ class SnapshotWriter {
     return (this.selectHead.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  appendEvents(events: RewindEvent[], cursor: SnapshotCursor): void {
+  /**
+   * Appends copied events, each checked against the one before as it arrived: the copy's verified
+   * head moves with them, so opening the snapshot reads no event the copy already verified.
+   */
+  appendEvents(events: RewindEvent[], cursor: SnapshotCursor, verifiedBy: string): void {
+    const last = events[events.length - 1];
     this.db.transaction(() => {
       for (const e of events) this.insertEvent.run({ ...e, payload: JSON.stringify(e.payload) });
+      if (last) this.moveVerifiedHead.run(last.seq, last.hash, verifiedBy, new Date().toISOString(), last.seq);
       this.saveCursor(cursor);
     })();
   }
@@ -407,7 +415,7 @@ class SnapshotCopy {
         local = { seq: e.seq, hash: e.hash };
       }
       this.cursor = { ...this.cursor, events: local.seq };
-      this.writer.appendEvents(page, this.cursor);
+      this.writer.appendEvents(page, this.cursor, `snapshot of ${this.meta.sourceUrl}`);
       this.report({ phase: 'events', done: local.seq, total: head, detail: null });
     }
     this.cursor = { ...this.cursor, phase: 'state' };

@@ -294,13 +294,26 @@ export const chainStatusSchema = z.object({
 export type ChainStatus = z.infer<typeof chainStatusSchema>;
 
 /**
- * The log's last link, and the chain as verified when the log was opened: a console shows a red
- * banner when `chain.ok` is false, and remembers (seq, hash) to notice a log that lost its newest events.
+ * The chain as the server knows it now: verified at open (the events after its stored verified
+ * head), as each event arrived, and by whole-chain walks (in the background, and on verify).
+ * `verified_seq`: how far this server has walked the whole chain from the first event (it follows
+ * the head once a walk has ended); absent from servers before it was added.
+ */
+export const chainKnownSchema = z.object({
+  ok: z.boolean(),
+  first_broken_seq: z.number().int().nullable(),
+  reason: z.string().nullable(),
+  verified_seq: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * The log's last link, and the chain as the server knows it: a console shows a red banner when
+ * `chain.ok` is false, and remembers (seq, hash) to notice a log that lost its newest events.
  */
 export const eventHeadSchema = z.object({
   seq: z.number().int().nonnegative(),
   hash: z.string(),
-  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }),
+  chain: chainKnownSchema,
 });
 export type EventHead = z.infer<typeof eventHeadSchema>;
 

@@ -47,6 +47,7 @@ export const eventTypes = [
   'webhook_created',
   'webhook_deleted',
   'webhook_dead_lettered',
+  'chain_broken',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 
