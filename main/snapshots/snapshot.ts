@@ -546,15 +546,17 @@ class SnapshotCopy {
     const wanted = this.meta.runsRequested;
     const chosen = new Set<string>();
     const limit = 500;
-    for (let offset = 0; chosen.size < wanted; offset += limit) {
-      const { runs } = await this.backend.call('runs:list', { offset, limit });
-      for (const run of runs) {
+    for (let page = 0, after: string | undefined; chosen.size < wanted; page += 1) {
+      // Keyset pages (after the last run of the previous page); a server from before cursors still pages by offset.
+      const listed = await this.backend.call('runs:list', { limit, ...(after === undefined ? { offset: page * limit } : { after }) });
+      for (const run of listed.runs) {
         // Runs started after the head are not in the copied log: they are left out.
         if (chosen.size >= wanted || !startedSeq.has(run.run_id)) continue;
         chosen.add(run.run_id);
         fetched.set(run.run_id, run);
       }
-      if (runs.length < limit) break;
+      if (listed.runs.length < limit || listed.has_more === false) break;
+      after = listed.next_cursor ?? undefined;
       this.report({ phase: 'runs', done: 0, total: null, detail: `choosing runs: ${chosen.size} of ${wanted}` });
     }
     for (const id of [...chosen]) {

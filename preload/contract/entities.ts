@@ -178,6 +178,25 @@ export const runSchema = z.object({
 });
 export type Run = z.infer<typeof runSchema>;
 
+/** Where a page of the runs list ends: opaque to clients, handed back as `after` or `before`. */
+export const runCursor = z.string().min(1).max(300);
+
+/**
+ * A page of the runs list. `total` counts every run the filter matches (kept by counters, so it costs
+ * nothing at any size). `has_more`: more runs lie beyond this page in the direction read (older, or
+ * newer when paging with `before`). `next_cursor` reads the older runs after this page (as `after`;
+ * null at the end); `prev_cursor` the newer ones before it (as `before`; how a view asks for what
+ * started since). Servers before cursors send only `runs` and `total`.
+ */
+export const runPageSchema = z.object({
+  runs: z.array(runSchema),
+  total: z.number().int(),
+  has_more: z.boolean().optional(),
+  next_cursor: runCursor.nullable().optional(),
+  prev_cursor: runCursor.nullable().optional(),
+});
+export type RunPage = z.infer<typeof runPageSchema>;
+
 export const checkpointSchema = z.object({
   run_id: id,
   seq: z.number().int().positive(),

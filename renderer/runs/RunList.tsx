@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { runStatusSchema, type RunStatus } from '../../preload/contract/index.js';
 import { FilterSelect } from '../shared/FilterSelect.js';
@@ -12,6 +12,8 @@ import { selectRuns } from '../store/selectors.js';
 import { useWorkflows } from '../store/workflows-store.js';
 
 const STATUSES: RunStatus[] = runStatusSchema.options;
+/** How close to the end of the held runs the next page is asked for: about three screens. */
+const LOAD_AHEAD_ROWS = 60;
 
 export function RunList() {
   const runs = useRuns(useShallow(selectRuns));
@@ -19,6 +21,14 @@ export function RunList() {
   const filter = useRuns((s) => s.filter);
   const loaded = useRuns((s) => s.loaded);
   const error = useRuns((s) => s.error);
+  const more = useRuns((s) => s.nextCursor !== null);
+  // Older pages load as the end of what is held comes into view (keyset: after the last run held).
+  const onVisibleEnd = useCallback(
+    (last: number) => {
+      if (more && last >= runs.length - LOAD_AHEAD_ROWS) void useRuns.getState().loadMore();
+    },
+    [more, runs.length],
+  );
   const workflows = useWorkflows((s) => s.workflows);
   const openRunId = useInspector((s) => s.runId);
   const [active, setActive] = useState(0);
@@ -64,6 +74,7 @@ export function RunList() {
         label="Runs"
         testId="run-list"
         emptyText={loaded ? 'No run matches.' : 'Loading…'}
+        onVisibleEnd={onVisibleEnd}
         renderRow={(r, _i, isActive) => (
           <button
             type="button"
