@@ -113,7 +113,7 @@ export class CanaryService {
    * The version a new run without an explicit one gets, and why (drawn from its seed when it has one). Inside the start's mutation, after
    * the head lock: a run never draws a canary that an earlier committed run end has rolled back.
    */
-  async draw(wf: Workflow, seed?: number): Promise<{ version: number | null; reason: string }> {
+  async draw(wf: Pick<Workflow, 'id' | 'active_version'>, seed?: number): Promise<{ version: number | null; reason: string }> {
     const open = await this.openRow(wf.id);
     if (!open) return { version: wf.active_version, reason: 'active version' };
     // A seeded run draws from its seed, so running it again with that seed draws the same version.

@@ -60,9 +60,6 @@ interface RollbackRow {
   name: string | null;
 }
 
-/** A failed or interrupted run no resume has followed yet (replays are experiments, not incidents). */
-const OPEN_FAILURE = `r.status IN ('failed', 'interrupted') AND r.kind <> 'replay'
-  AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume')`;
 
 async function chunked<T>(ids: readonly string[], query: (placeholders: string, ids: SqlValue[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -112,8 +109,9 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
   const failureCutoff = new Date(now.getTime() - FAILURE_WINDOW_HOURS * HOUR_MS).toISOString();
   const rollbackCutoff = new Date(now.getTime() - ROLLBACK_WINDOW_DAYS * 24 * HOUR_MS).toISOString();
 
-  // Per workflow, in SQL over the failures of the window (an index range by status and time): how
-  // many, when the first and the last, and the newest one (rank 1; run_id breaks a tie of one millisecond).
+  // Per workflow, in SQL over the open failures of the window (failed or interrupted runs, not
+  // replays, that no resume has followed: the open_failures index by time): how many, when the first
+  // and the last, and the newest one (rank 1; run_id breaks a tie of one millisecond).
   const open = await db.all<OpenFailureRow>(
     `SELECT workflow_id, run_id, version, open_failures, first_at, last_at FROM (
        SELECT r.workflow_id, r.run_id, r.version,
@@ -121,7 +119,7 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
          MIN(COALESCE(r.finished_at, r.created_at)) OVER (PARTITION BY r.workflow_id) AS first_at,
          MAX(COALESCE(r.finished_at, r.created_at)) OVER (PARTITION BY r.workflow_id) AS last_at,
          ROW_NUMBER() OVER (PARTITION BY r.workflow_id ORDER BY r.created_at DESC, r.run_id) AS newest
-       FROM runs r WHERE ${OPEN_FAILURE} AND r.created_at > ?
+       FROM open_failures f JOIN runs r ON r.run_id = f.run_id WHERE f.created_at > ?
      ) failures WHERE newest = 1`,
     [failureCutoff],
   );

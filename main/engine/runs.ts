@@ -57,8 +57,8 @@ const SELECT_CHECKPOINTS = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY 
 const SELECT_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?';
 const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
 const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
-const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay'
-  AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`;
+// Failed and interrupted runs no resume has followed, newest first (the open_failures index, however long the history).
+const SELECT_UNRESOLVED = `SELECT r.* FROM open_failures f JOIN runs r ON r.run_id = f.run_id WHERE f.workflow_id = ? ORDER BY f.created_at DESC, f.run_id DESC LIMIT 200`;
 // The newest resume of a run; run_id breaks a tie of timestamps (no rowid: PostgreSQL has none).
 const SELECT_RESUMED_CHILD = "SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, run_id DESC LIMIT 1";
 const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')";
@@ -215,7 +215,7 @@ export class RunService {
 
   start(input: ParsedInput<'runs:start'>, actor: string, tick?: { trigger: 'schedule' | 'backfill'; logical_date: string }): Promise<Run> {
     return this.core.mutate(async () => {
-      const wf = await this.workflows.get(input.workflow_id);
+      const wf = await this.workflows.find(input.workflow_id);
       if (wf.status !== 'active') {
         throw new RewindError(
           wf.status === 'paused' ? 'WORKFLOW_PAUSED' : 'WORKFLOW_OVERRIDDEN',

@@ -70,6 +70,8 @@ interface RunSpec {
   kind: string;
   durationMs: number | null;
   verdicts: Record<string, string> | null;
+  /** For a resume: the run it resumes. */
+  parent?: string;
 }
 
 /** Judged runs' figures as health counts them: ended (not cancelled), not replays. */
@@ -95,7 +97,9 @@ function expected(runs: RunSpec[]) {
   }
   const counts = new Map<string, number>();
   for (const r of runs) counts.set(`${r.wf}/${r.status}`, (counts.get(`${r.wf}/${r.status}`) ?? 0) + 1);
+  const resumed = new Set(runs.filter((r) => r.kind === 'resume' && r.parent).map((r) => r.parent));
   return {
+    open: runs.filter((r) => ['failed', 'interrupted'].includes(r.status) && r.kind !== 'replay' && !resumed.has(r.id)).map((r) => r.id).sort(),
     counts: [...counts].map(([k, n]) => `${k}=${n}`).sort(),
     stats: [...stats].map(([k, s]) => `${k}=${s.runs}/${s.succeeded}/${s.failed}`).sort(),
     durations: [...durations].map(([k, d]) => `${k}=${d.runs}/${d.max_ms}`).sort(),
@@ -106,6 +110,7 @@ function expected(runs: RunSpec[]) {
 async function actual(sql: Sql) {
   const rows = async (q: string, f: (r: Record<string, unknown>) => string) => (await sql(q)).map(f).sort();
   return {
+    open: await rows('SELECT run_id FROM open_failures', (r) => String(r.run_id)),
     counts: await rows('SELECT * FROM run_counts WHERE n > 0', (r) => `${String(r.workflow_id)}/${String(r.status)}=${Number(r.n)}`),
     stats: await rows('SELECT * FROM run_version_stats', (r) => `${String(r.workflow_id)}/${Number(r.version)}=${Number(r.runs)}/${Number(r.succeeded)}/${Number(r.failed)}`),
     durations: await rows('SELECT * FROM run_durations', (r) => `${String(r.workflow_id)}/${Number(r.version)}/${Number(r.bucket)}=${Number(r.runs)}/${Number(r.max_ms)}`),
@@ -122,14 +127,17 @@ function runSpecs(n: number, offset = 0): RunSpec[] {
     const k = i + offset;
     const status = STATUSES[k % STATUSES.length]!;
     const ended = !['running', 'waiting', 'queued'].includes(status);
+    const kind = KINDS[k % KINDS.length]!;
     return {
       id: `r${k}`,
       wf: k % 3 === 0 ? 'w2' : 'w1',
       version: 1 + (k % 2),
       status,
-      kind: KINDS[k % KINDS.length]!,
+      kind,
       durationMs: ended ? DURATIONS[k % DURATIONS.length]! : null,
       verdicts: k % 4 === 0 ? { verdict: k % 8 === 0 ? 'warning' : 'pass', count_check: 'ok' } : null,
+      // Every resume follows an earlier run (the ones before it: failed ones among them close as resumed).
+      ...(kind === 'resume' && k >= 5 ? { parent: `r${k - 5}` } : {}),
     };
   });
 }
@@ -137,9 +145,9 @@ function runSpecs(n: number, offset = 0): RunSpec[] {
 async function insertRun(sql: Sql, r: RunSpec, at: number): Promise<void> {
   const finished = r.durationMs === null ? null : iso(at + r.durationMs);
   await sql(
-    `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, started_at, finished_at, created_by, created_at, verdicts, trigger)
-     VALUES (?, ?, ?, ?, ?, '{}', 1, '{}', ?, ?, 'ana', ?, ?, 'manual')`,
-    [r.id, r.wf, r.version, r.status, r.kind, iso(at), finished, iso(at), r.verdicts === null ? null : JSON.stringify(r.verdicts)],
+    `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, started_at, finished_at, created_by, created_at, verdicts, trigger)
+     VALUES (?, ?, ?, ?, ?, '{}', 1, '{}', ?, ?, ?, 'ana', ?, ?, 'manual')`,
+    [r.id, r.wf, r.version, r.status, r.kind, r.parent ?? null, iso(at), finished, iso(at), r.verdicts === null ? null : JSON.stringify(r.verdicts)],
   );
 }
 
@@ -184,8 +192,11 @@ describe.each([
       }
       // An ended run whose row is written again (a retention pass clearing outputs) is not counted twice.
       await db.sql("UPDATE runs SET verdicts = NULL, status = status WHERE run_id = 'r0'");
-      await db.sql("DELETE FROM runs WHERE run_id = 'r5'");
-      expect(await actual(db.sql)).toEqual({ ...expected(all.filter((r) => r.id !== 'r5')), stats: expected(all).stats, durations: expected(all).durations, verdicts: expected(all).verdicts });
+      // A run deleted (no product path does; a hand-edited database might) leaves the counts and the open failures.
+      await db.sql("DELETE FROM runs WHERE run_id = 'r12'");
+      const kept = all.filter((r) => r.id !== 'r12');
+      expect(await actual(db.sql)).toEqual({ ...expected(kept), stats: expected(all).stats, durations: expected(all).durations, verdicts: expected(all).verdicts });
+      expect((await actual(db.sql)).open.length).toBeGreaterThan(0);
     } finally {
       await db.close();
     }
@@ -200,7 +211,7 @@ describe.each([
       await seedWorkflows(db.sql);
       await insertRun(db.sql, { id: 'x', wf: 'w1', version: 1, status: 'running', kind: 'start', durationMs: null, verdicts: null }, 0);
       await db.sql("UPDATE runs SET status = 'succeeded', finished_at = ? WHERE run_id = 'x'", [iso(40)]);
-      expect(await actual(db.sql)).toEqual({ counts: ['w1/succeeded=1'], stats: ['w1/1=1/1/0'], durations: ['w1/1/40=1/40'], verdicts: [] });
+      expect(await actual(db.sql)).toEqual({ open: [], counts: ['w1/succeeded=1'], stats: ['w1/1=1/1/0'], durations: ['w1/1/40=1/40'], verdicts: [] });
     } finally {
       await db.close();
     }

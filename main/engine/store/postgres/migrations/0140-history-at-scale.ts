@@ -1,11 +1,14 @@
 import type { Migration } from '../../migration.js';
 
 /*
- * History at scale, as SQLite's 0140: the chain's verified head, the run counters and version
- * figures kept by a trigger on `runs` (in the transaction that writes the run), and the indexes of
+ * History at scale, as SQLite's 0140: the chain's verified head, the run counters, version figures
+ * and open failures kept by a trigger on `runs` (in the transaction that writes the run), and the indexes of
  * the keyset-paged runs list, a run's events and the events of a type by time.
  */
 
+/** A failed or interrupted run (not a replay) that no resume has followed. */
+const OPEN_FAILURE = (r: string) =>
+  `${r}.status IN ('failed', 'interrupted') AND ${r}.kind <> 'replay' AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = ${r}.run_id AND c.kind = 'resume')`;
 const JUDGED = (r: string) => `${r}.status IN ('succeeded', 'failed', 'interrupted') AND ${r}.kind <> 'replay'`;
 const DURATION = (r: string) =>
   `greatest(0, round(extract(epoch FROM (${r}.finished_at::timestamptz - ${r}.started_at::timestamptz)) * 1000))::bigint`;
@@ -62,6 +65,17 @@ export const migration0140: Migration = {
       PRIMARY KEY (workflow_id, version, key, value)
     );
 
+    CREATE TABLE open_failures (
+      workflow_id TEXT COLLATE "C" NOT NULL,
+      created_at TEXT COLLATE "C" NOT NULL,
+      run_id TEXT COLLATE "C" NOT NULL,
+      PRIMARY KEY (workflow_id, created_at, run_id)
+    );
+    CREATE UNIQUE INDEX open_failures_by_run ON open_failures (run_id);
+    CREATE INDEX open_failures_by_time ON open_failures (created_at, run_id);
+
+    INSERT INTO open_failures (workflow_id, created_at, run_id)
+      SELECT r.workflow_id, r.created_at, r.run_id FROM runs r WHERE ${OPEN_FAILURE('r')};
     INSERT INTO run_counts (workflow_id, status, n) SELECT workflow_id, status, COUNT(*) FROM runs GROUP BY workflow_id, status;
     INSERT INTO run_version_stats (workflow_id, version, runs, succeeded, failed)
       SELECT workflow_id, version, COUNT(*), COUNT(*) FILTER (WHERE status = 'succeeded'), COUNT(*) FILTER (WHERE status <> 'succeeded')
@@ -83,7 +97,15 @@ export const migration0140: Migration = {
           UPDATE run_counts SET n = n - 1 WHERE workflow_id = OLD.workflow_id AND status = OLD.status;
         END IF;
         IF TG_OP = 'DELETE' THEN
+          DELETE FROM open_failures WHERE run_id = OLD.run_id;
           RETURN NULL;
+        END IF;
+        -- A resume follows the failure: it is no longer open (however the resume ends).
+        IF TG_OP = 'INSERT' AND NEW.kind = 'resume' AND NEW.parent_run_id IS NOT NULL THEN
+          DELETE FROM open_failures WHERE run_id = NEW.parent_run_id;
+        END IF;
+        IF ${OPEN_FAILURE('NEW')} AND (TG_OP = 'INSERT' OR OLD.status NOT IN ('failed', 'interrupted')) THEN
+          INSERT INTO open_failures (workflow_id, created_at, run_id) VALUES (NEW.workflow_id, NEW.created_at, NEW.run_id) ON CONFLICT DO NOTHING;
         END IF;
         INSERT INTO run_counts AS c (workflow_id, status, n) VALUES (NEW.workflow_id, NEW.status, 1)
           ON CONFLICT (workflow_id, status) DO UPDATE SET n = c.n + 1;

@@ -16,6 +16,10 @@ import type { Migration } from '../../migration.js';
  * A duration is exact below 100 ms; above, buckets grow by 1 % (`max_ms` is the largest duration
  * seen in the bucket, so a percentile read from it is a real duration, at most 1 % above the exact one).
  *
+ * `open_failures` holds the failed and interrupted runs (not replays) that no resume has followed,
+ * kept by triggers too: the workflows' 24-hour failure badge, the incident summary and the rollback
+ * preview's resumable runs read it through its own small index instead of every recent run.
+ *
  * Indexes for the keyset-paged runs list (by time, by workflow, by status, by both), a run's events
  * and the events of a type by time. The runs indexes replace the older (workflow, created_at) and
  * (status) ones: run_id ends each, so a page boundary of one millisecond is exact.
@@ -37,6 +41,12 @@ const addJudged = (r: string) => `
     INSERT INTO run_verdicts (workflow_id, version, key, value, runs)
       SELECT ${r}.workflow_id, ${r}.version, j.key, j.value, 1 FROM json_each(${r}.verdicts) j WHERE ${r}.verdicts IS NOT NULL AND j.type = 'text'
       ON CONFLICT (workflow_id, version, key, value) DO UPDATE SET runs = runs + 1;`;
+
+/** A failed or interrupted run (not a replay) that no resume has followed. */
+const OPEN_FAILURE = (r: string) =>
+  `${r}.status IN ('failed', 'interrupted') AND ${r}.kind <> 'replay' AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = ${r}.run_id AND c.kind = 'resume')`;
+const openFailure = `
+    INSERT INTO open_failures (workflow_id, created_at, run_id) VALUES (NEW.workflow_id, NEW.created_at, NEW.run_id) ON CONFLICT DO NOTHING;`;
 
 const countNew = `
     INSERT INTO run_counts (workflow_id, status, n) VALUES (NEW.workflow_id, NEW.status, 1)
@@ -95,6 +105,17 @@ export const migration0140: Migration = {
       PRIMARY KEY (workflow_id, version, key, value)
     ) WITHOUT ROWID;
 
+    CREATE TABLE open_failures (
+      workflow_id TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      PRIMARY KEY (workflow_id, created_at, run_id)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX open_failures_by_run ON open_failures (run_id);
+    CREATE INDEX open_failures_by_time ON open_failures (created_at, run_id);
+
+    INSERT INTO open_failures (workflow_id, created_at, run_id)
+      SELECT r.workflow_id, r.created_at, r.run_id FROM runs r WHERE ${OPEN_FAILURE('r')};
     INSERT INTO run_counts (workflow_id, status, n) SELECT workflow_id, status, COUNT(*) FROM runs GROUP BY workflow_id, status;
     INSERT INTO run_version_stats (workflow_id, version, runs, succeeded, failed)
       SELECT workflow_id, version, COUNT(*), SUM(status = 'succeeded'), SUM(status <> 'succeeded') FROM runs r WHERE ${JUDGED('r')} GROUP BY workflow_id, version;
@@ -117,6 +138,16 @@ export const migration0140: Migration = {
       WHEN ${JUDGED('NEW')} AND OLD.status NOT IN ('succeeded', 'failed', 'interrupted', 'cancelled') BEGIN ${addJudged('NEW')}
     END;
     CREATE TRIGGER runs_counted_delete AFTER DELETE ON runs BEGIN ${uncountOld}
+      DELETE FROM open_failures WHERE run_id = OLD.run_id;
+    END;
+    CREATE TRIGGER runs_failure_open_insert AFTER INSERT ON runs WHEN ${OPEN_FAILURE('NEW')} BEGIN ${openFailure}
+    END;
+    CREATE TRIGGER runs_failure_open_end AFTER UPDATE OF status ON runs
+      WHEN ${OPEN_FAILURE('NEW')} AND OLD.status NOT IN ('failed', 'interrupted') BEGIN ${openFailure}
+    END;
+    -- A resume follows the failure: it is no longer open (however the resume ends).
+    CREATE TRIGGER runs_failure_resumed AFTER INSERT ON runs WHEN NEW.kind = 'resume' AND NEW.parent_run_id IS NOT NULL BEGIN
+      DELETE FROM open_failures WHERE run_id = NEW.parent_run_id;
     END;
 
     DROP INDEX runs_by_workflow;
