@@ -1,6 +1,6 @@
 import type { ChainStatus } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
-import { type EventRow, GENESIS_HASH, hashEvent } from './event-log.js';
+import { type EventRow, GENESIS_HASH, SELECT_HEAD, hashEvent } from './event-log.js';
 import type { ChainHead } from './store/port.js';
 
 /*
@@ -61,7 +61,6 @@ export function linkProblem(row: EventRow, prev: ChainHead): string | null {
 const SELECT_VERIFIED = 'SELECT seq, hash, verified_by, verified_at, broken_seq, broken_reason FROM chain_verified WHERE id = 1';
 const SELECT_EVENT = 'SELECT * FROM events WHERE seq = ?';
 const SELECT_AFTER = 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?';
-const SELECT_HEAD = 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1';
 // Only forward: replicas (and a CLI beside a console) each move it as far as they verified.
 const MOVE_HEAD = 'UPDATE chain_verified SET seq = ?, hash = ?, verified_by = ?, verified_at = ? WHERE id = 1 AND seq < ?';
 const FULL_PASS = 'UPDATE chain_verified SET full_seq = ?, full_at = ?, full_by = ?, broken_seq = NULL, broken_reason = NULL, broken_at = NULL, broken_by = NULL WHERE id = 1';

@@ -38,7 +38,8 @@ function toEvent(row: EventRow): RewindEvent {
 }
 
 const INSERT = 'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const SELECT_HEAD = 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1';
+// The newest seq by the primary key's max (one probe on both stores; a plan that reads as the lookup it is).
+export const SELECT_HEAD = 'SELECT seq, hash FROM events WHERE seq = (SELECT MAX(seq) FROM events)';
 const SELECT_AFTER = 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?';
 const SELECT_AFTER_FOR_WORKFLOW = 'SELECT * FROM events WHERE seq > ? AND workflow_id = ? ORDER BY seq LIMIT ?';
 const SELECT_AFTER_FOR_RUN = 'SELECT * FROM events WHERE seq > ? AND run_id = ? ORDER BY seq LIMIT ?';
