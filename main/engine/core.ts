@@ -47,7 +47,7 @@ export class EngineCore {
     readonly store: Store,
     private clock: () => Date,
   ) {
-    this.events = new EventLog(() => this.q());
+    this.events = new EventLog(() => this.q(), () => this.breathe());
     this.offExternal = store.onExternalCommit(() => void this.publish().catch(() => undefined));
   }
 
@@ -89,6 +89,8 @@ export class EngineCore {
               for (const l of this.listeners) l(e);
             }
             if (page.length < 1000) break;
+            // A long backlog (another replica's burst) is handed out a page at a time, letting requests in between.
+            await this.breathe();
           }
         } while (this.publishAgain);
       } finally {
@@ -100,6 +102,15 @@ export class EngineCore {
 
   now(): string {
     return this.clock().toISOString();
+  }
+
+  /**
+   * Lets the event loop run between the steps of a long read (SQLite's statements are synchronous: a
+   * large page read in one go holds every other request). Inside a mutation it does not: the unit of
+   * work keeps the connection, and nothing could use the pause.
+   */
+  breathe(): Promise<void> {
+    return this.inMutation() ? Promise.resolve() : new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Sets the check each committed event passes as it is read for publication, in seq order. */

@@ -54,6 +54,7 @@ const insertOwnedCheckpoint = (forShare: string) => `INSERT INTO checkpoints (ru
   SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
   WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND runner_id = ? AND status = 'running'${forShare})`;
 const SELECT_CHECKPOINTS = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq';
+const SELECT_CHECKPOINT_STEPS = 'SELECT seq, node_id, status FROM checkpoints WHERE run_id = ? ORDER BY seq';
 const SELECT_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?';
 const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
 const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
@@ -71,6 +72,9 @@ const CLAIM = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = 
 const CLAIM_UNOWNED = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id IS NULL AND status IN ('queued', 'running', 'waiting')";
 const LIST_FILTERS = ['workflow_id', 'status'] as const;
 
+/** Runs a long page reads at once, between two turns of the event loop. */
+const LIST_STEP = 250;
+
 interface ListSql {
   first: string;
   after: string;
@@ -79,7 +83,7 @@ interface ListSql {
 }
 
 /** A list position: the (created_at, run_id) of a run, opaque to clients. */
-const encodeCursor = (r: Pick<RunRow, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
+const encodeCursor = (r: Pick<Run, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
 
 function decodeCursor(field: 'after' | 'before', text: string): [string, string] {
   try {
@@ -154,19 +158,33 @@ export class RunService {
     const values: SqlValue[] = columns.map((c) => input[c] ?? null);
     const sql = this.listSql(columns);
     const q = this.core.q();
-    const cursor = input.after !== undefined ? decodeCursor('after', input.after) : input.before !== undefined ? decodeCursor('before', input.before) : null;
+    const cursor: [string, string] | null = input.after !== undefined ? decodeCursor('after', input.after) : input.before !== undefined ? decodeCursor('before', input.before) : null;
+    // One more than asked tells whether more follow. Read in steps (the event loop runs between them):
+    // each step continues after the last row of the one before, so the page is the same as read at once.
     const take = input.limit + 1;
-    let rows: RunRow[];
-    if (input.before !== undefined) rows = (await q.all<RunRow>(sql.before, [...values, ...cursor!, take])).reverse();
-    else if (cursor) rows = await q.all<RunRow>(sql.after, [...values, ...cursor, take]);
-    else rows = await q.all<RunRow>(sql.first, [...values, take, input.offset]);
+    let rows: Run[] = [];
+    for (let from = cursor; rows.length < take; ) {
+      const n = Math.min(LIST_STEP, take - rows.length);
+      const part =
+        input.before !== undefined
+          ? await q.all<RunRow>(sql.before, [...values, ...from!, n])
+          : from
+            ? await q.all<RunRow>(sql.after, [...values, ...from, n])
+            : await q.all<RunRow>(sql.first, [...values, n, input.offset]);
+      for (const row of part) rows.push(toRun(row));
+      if (part.length < n) break;
+      const last = part[part.length - 1]!;
+      from = [last.created_at, last.run_id];
+      await this.core.breathe();
+    }
+    if (input.before !== undefined) rows = rows.reverse();
     const hasMore = rows.length > input.limit;
     if (hasMore) rows = input.before !== undefined ? rows.slice(1) : rows.slice(0, input.limit);
     const { n } = (await q.get<{ n: number | null }>(sql.total, values))!;
     const first = rows[0];
     const last = rows[rows.length - 1];
     return {
-      runs: rows.map(toRun),
+      runs: rows,
       total: Number(n ?? 0),
       has_more: hasMore,
       // Paging with `before` came from older runs: there is always a page after this one.
@@ -456,7 +474,10 @@ export class RunService {
   }
 
   private async compatibilityWith(run: Run, target: WorkflowVersion): Promise<Compatibility> {
-    const good = await this.goodCheckpoints(run.run_id);
+    // Which nodes it completed, not what they computed: the states are left unread (a preview checks up to 200 runs).
+    const steps = await this.core.q().all<Pick<CheckpointRow, 'seq' | 'node_id' | 'status'>>(SELECT_CHECKPOINT_STEPS, [run.run_id]);
+    const firstBad = steps.findIndex((c) => c.status === 'failed');
+    const good = firstBad === -1 ? steps : steps.slice(0, firstBad);
     const completed = good.map((c) => c.node_id);
     const check = checkCompatibility(completed, target.dsl_definition, `v${target.version}`);
     return {
