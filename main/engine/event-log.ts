@@ -37,9 +37,6 @@ function toEvent(row: EventRow): RewindEvent {
   return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };
 }
 
-/** Rows a long page reads at once: about a millisecond of SQLite's time, then other requests get theirs. */
-const LIST_STEP = 250;
-
 const INSERT = 'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 // The newest seq by the primary key's max (one probe on both stores; a plan that reads as the lookup it is).
 export const SELECT_HEAD = 'SELECT seq, hash FROM events WHERE seq = (SELECT MAX(seq) FROM events)';
@@ -74,8 +71,8 @@ export async function appendEvent(tx: Tx, head: ChainHead, e: NewEvent): Promise
 export class EventLog {
   constructor(
     private readonly q: () => Queryable,
-    /** Lets the event loop run between the steps of a long page (see `EngineCore.breathe`). */
-    private readonly breathe: () => Promise<void> = () => Promise.resolve(),
+    /** How a long page is read: `step` rows at a time, the event loop let through between them (see `EngineCore.readStep`). */
+    private readonly pace: { step: number; breathe: () => Promise<void> } = { step: Number.POSITIVE_INFINITY, breathe: () => Promise.resolve() },
   ) {}
 
   async latestSeq(): Promise<number> {
@@ -87,18 +84,18 @@ export class EventLog {
     return (await this.q().get<ChainHead>(SELECT_HEAD)) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  /** Events after a seq, in seq order, read in steps of at most LIST_STEP (the event loop runs between them). */
+  /** Events after a seq, in seq order, read in steps (the event loop runs between them). */
   async list(after: number, limit: number, workflowId?: string, runId?: string): Promise<RewindEvent[]> {
     const sql = runId === undefined ? (workflowId ? SELECT_AFTER_FOR_WORKFLOW : SELECT_AFTER) : workflowId ? SELECT_AFTER_FOR_WORKFLOW_RUN : SELECT_AFTER_FOR_RUN;
     const filters = [...(workflowId ? [workflowId] : []), ...(runId === undefined ? [] : [runId])];
     const out: RewindEvent[] = [];
     for (let from = after; out.length < limit; ) {
-      const n = Math.min(LIST_STEP, limit - out.length);
+      const n = Math.min(this.pace.step, limit - out.length);
       const rows = await this.q().all<EventRow>(sql, [from, ...filters, n]);
       for (const row of rows) out.push(toEvent(row));
       if (rows.length < n) break;
       from = rows[rows.length - 1]!.seq;
-      await this.breathe();
+      await this.pace.breathe();
     }
     return out;
   }

@@ -72,9 +72,6 @@ const CLAIM = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = 
 const CLAIM_UNOWNED = "UPDATE runs SET runner_id = ?, status = 'running' WHERE run_id = ? AND runner_id IS NULL AND status IN ('queued', 'running', 'waiting')";
 const LIST_FILTERS = ['workflow_id', 'status'] as const;
 
-/** Runs a long page reads at once, between two turns of the event loop. */
-const LIST_STEP = 250;
-
 interface ListSql {
   first: string;
   after: string;
@@ -164,7 +161,7 @@ export class RunService {
     const take = input.limit + 1;
     let rows: Run[] = [];
     for (let from = cursor; rows.length < take; ) {
-      const n = Math.min(LIST_STEP, take - rows.length);
+      const n = Math.min(this.core.readStep, take - rows.length);
       const part =
         input.before !== undefined
           ? await q.all<RunRow>(sql.before, [...values, ...from!, n])

@@ -6,10 +6,11 @@ import { openStoreAt } from '../../support/open-store.js';
 import { type StoreFactory, stores } from '../../support/stores.js';
 
 /*
- * A long page (events:list, runs:list) is read in steps with the event loop let through between
- * them — SQLite's statements are synchronous, so a page read in one go held every other request of
- * the server (its /health too) for as long as it took. The steps must add up to the page a single
- * read gives, at every boundary, with every filter and in both directions.
+ * A long page (events:list, runs:list) lets other work run while it is read: on SQLite, whose
+ * statements are synchronous, it is read in steps with the event loop let through between them (a
+ * page read in one go held every other request of the server, its /health too, for as long as it
+ * took); on PostgreSQL the read waits on its socket. The steps must add up to the page a single read
+ * gives, at every boundary, with every filter and in both directions.
  */
 
 const RUNS = 620;
