@@ -68,7 +68,7 @@ export async function sqliteHistory(events: number, log: (line: string) => void 
 }
 
 /** A private copy of a cached SQLite history, for a bench that writes; `dispose` removes it. */
-export function checkoutSqlite(history: CachedSqliteHistory): { path: string; dispose: () => void } {
+export function checkoutSqlite(history: Pick<CachedSqliteHistory, 'path'>): { path: string; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-history-'));
   const path = join(dir, 'history.db');
   copyFileSync(history.path, path);
