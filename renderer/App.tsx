@@ -1,6 +1,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { getTransportState, onTransportState } from './api/client.js';
 import type { TransportState } from './api/web-bridge.js';
+import { ApprovalConfirmDialog } from './approvals/ApprovalConfirmDialog.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
 import { RemoveConnectionDialog } from './connections/RemoveConnectionDialog.js';
@@ -15,7 +16,10 @@ import { AlarmBanner } from './connections/AlarmBanner.js';
 import { SnapshotBanner } from './connections/SnapshotBanner.js';
 import { SnapshotDialog } from './connections/SnapshotDialog.js';
 import { TokenDialog } from './connections/TokenDialog.js';
+import { SignInDialog } from './connections/SignInDialog.js';
+import { SignInAgain } from './connections/SignInAgain.js';
 import { NewFromTemplateDialog } from './templates/NewFromTemplateDialog.js';
+import { RunParamsDialog } from './runs/RunParamsDialog.js';
 import { CommandPalette } from './palette/CommandPalette.js';
 import { RollbackDialog } from './rollback/RollbackDialog.js';
 import { ReportDialog } from './runbooks/ReportDialog.js';
@@ -103,6 +107,7 @@ export function App() {
       {connection?.detail ? (
         <div className="banner banner-error" role="alert" data-testid="connection-detail">
           <strong>{connection.name}:</strong> {connection.detail}
+          <SignInAgain connection={connection} />
         </div>
       ) : null}
       <AlarmBanner />
@@ -116,12 +121,15 @@ export function App() {
         </main>
       </div>
       <RollbackDialog />
+      <ApprovalConfirmDialog />
       <NewFromTemplateDialog />
+      <RunParamsDialog />
       <CommandPalette />
       {addOpen ? <AddConnectionDialog /> : null}
       {connectionDialog === 'snapshot' ? <SnapshotDialog /> : null}
       {connectionDialog === 'openSandbox' ? <OpenSandboxDialog /> : null}
       {connectionDialog === 'token' ? <TokenDialog /> : null}
+      {connectionDialog === 'signIn' ? <SignInDialog /> : null}
       {connectionDialog === 'sandboxLive' ? <SandboxLiveDialog /> : null}
       {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
       {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}

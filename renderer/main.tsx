@@ -8,6 +8,7 @@ import { useAudit } from './store/audit-store.js';
 import { useConnections } from './store/connections-store.js';
 import { useIncidents } from './store/incidents-store.js';
 import { startLive } from './store/live.js';
+import { restoreAfterSignIn } from './store/sign-in-store.js';
 import { useRehearsal } from './store/rehearsal-store.js';
 import { useRuns } from './store/runs-store.js';
 import { useWorkflows } from './store/workflows-store.js';
@@ -16,6 +17,8 @@ import './styles/app.css';
 
 const bridge = connectApi(window as Window & { rewind?: RewindBridge });
 startLive(bridge);
+// Browser mode, back from the identity provider: the view the page left.
+restoreAfterSignIn();
 void useConnections.getState().load();
 void useWorkflows.getState().load();
 void useIncidents.getState().load();

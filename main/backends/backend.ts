@@ -34,5 +34,5 @@ export interface Backend {
    * Headers that authenticate a plain HTTP request to `url` as this connection (a runbook's http or
    * metrics check of the server's own /metrics). Only for the server's own origin; a sandbox has none.
    */
-  credentialsFor?(url: string): Record<string, string>;
+  credentialsFor?(url: string): Promise<Record<string, string>>;
 }

@@ -6,6 +6,7 @@ import { seedDemo } from '../engine/demo/seed.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
+import { listApprovals } from '../engine/approvals.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import type { SecretSource } from '../engine/executor/secrets.js';
 import { parseInput } from '../engine/validate.js';
@@ -64,6 +65,8 @@ export interface SandboxOptions {
   webhookKey?: Buffer;
   /** Walk the whole hash chain in the background while open (a server, the console's sandboxes; see EngineOptions). */
   backgroundVerify?: EngineOptions['backgroundVerify'];
+  /** Loopback and private addresses may receive webhooks (the server's --allow-private-webhooks). */
+  allowPrivateWebhooks?: boolean;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
@@ -170,10 +173,11 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.wait(run.run_id)) },
     'runs:cancel': { apply: (i, a) => runs.cancel(i.run_id, a) },
     'runs:approve': { apply: (i, a) => runs.approve(i, a) },
+    'approvals:list': { apply: (i) => listApprovals(engine, i) },
     'checkpoints:list': { apply: async (i) => ({ checkpoints: await runs.checkpoints(i.run_id) }) },
     'checkpoints:get': { apply: (i) => runs.checkpoint(i.run_id, i.seq) },
     'events:list': { apply: async (i) => ({ events: await engine.events.list(i.after, i.limit, i.workflow_id, i.run_id) }) },
-    'events:head': { apply: async () => ({ ...(await engine.events.head()), chain: engine.chain }) },
+    'events:head': { apply: async () => ({ ...(await engine.events.head()), chain: engine.chain, server_id: await engine.serverId() }) },
     'events:verify': { apply: () => engine.verifyChain() },
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
     'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
@@ -223,11 +227,11 @@ export class EngineBackend implements Backend {
   /** Webhooks over this engine; they seal secrets only when the backend was given a webhook key. */
   readonly webhooks: WebhookService;
 
-  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer } = {}) {
+  constructor(engine: Engine, actor: string, options: { allowBrokenChain?: boolean; location?: string; allowCommands?: boolean; templates?: TemplateCatalogue; webhookKey?: Buffer; allowPrivateWebhooks?: boolean } = {}) {
     this.engine = engine;
     this.allowBrokenChain = options.allowBrokenChain === true;
     this.location = options.location;
-    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null);
+    this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null, options.allowPrivateWebhooks ?? false);
     this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
     this.defaultActor = actor;
   }
@@ -350,7 +354,10 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     await seedDemo(engine, actor);
     await seedSampleRunbooks(engine, actor);
   }
-  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands, ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}) });
+  const backend = new EngineBackend(engine, actor, { allowBrokenChain: options.allowBrokenChain ?? false, location: options.path, allowCommands,
+    ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}),
+    ...(options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+  });
   if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
   return backend;
 }

@@ -1,4 +1,4 @@
-import type { Checkpoint, RewindEvent, Run, VersionListItem, VersionMetrics, Workflow } from '../../preload/contract/index.js';
+import type { Checkpoint, RewindEvent, Run, VersionListItem, VersionMetrics, WaitingApproval, Workflow } from '../../preload/contract/index.js';
 
 /**
  * What the CLI writes never carries a raw control character (ESC above all), whatever a name or an
@@ -72,6 +72,19 @@ export function runDetail(r: Run): string {
     r.error ? `  error${r.failed_node ? ` at ${r.failed_node}` : ''}: ${r.error}` : '',
   ]
     .filter(Boolean)
+    .join('\n');
+}
+
+/** Each waiting approval as an approver reads it: the prompt, who asks, what the run has done. */
+export function approvalsList(approvals: WaitingApproval[]): string {
+  return approvals
+    .map((a) =>
+      [
+        `${a.run.run_id} (${a.workflow_name} v${a.run.version}, ${a.run.trigger} run by ${a.run.created_by}) waits at ${a.node_id ?? '?'} since ${shortTime(a.requested_at) ?? '-'}`,
+        `  “${a.prompt ?? 'no prompt'}”`,
+        `  done ${a.done.length} of ${a.nodes_total} nodes${a.done.length ? `: ${a.done.join(', ')}` : ''}${a.timeout_ms === null ? '' : `; times out after ${a.timeout_ms} ms`}`,
+      ].join('\n'),
+    )
     .join('\n');
 }
 

@@ -21,6 +21,21 @@ async function prompt(question: string): Promise<string> {
   }
 }
 
+/** The system browser, for `rewind login`'s browser flow — only for someone at a terminal (a script gets the printed address). */
+async function openUrl(url: string): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const [command, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['rundll32', ['url.dll,FileProtocolHandler', url]] : ['xdg-open', [url]];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args as string[], { stdio: 'ignore', detached: true });
+    child.once('error', reject);
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
+}
+
 const argv = process.argv.slice(2);
 const io: CliIo = {
   stdout: (text) => process.stdout.write(`${text}\n`),
@@ -28,6 +43,7 @@ const io: CliIo = {
   env: process.env,
   signal: interrupted.signal,
   ...(process.stdin.isTTY ? { prompt } : {}),
+  ...(process.stdout.isTTY ? { openUrl } : {}),
 };
 // --help, --version and usage errors answer before the engine, zod and SQLite are loaded.
 const code = preflight(argv, io) ?? (await (await import('./run.js')).runCli(argv, io));

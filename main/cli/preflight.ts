@@ -21,6 +21,8 @@ export interface CliIo {
   signal?: AbortSignal;
   /** Asks a question on the terminal; absent when stdin is not a TTY. */
   prompt?: (question: string) => Promise<string>;
+  /** Opens a URL in the system browser (`rewind login`'s browser flow); absent when no one is at a terminal. */
+  openUrl?: (url: string) => Promise<void>;
 }
 
 /**
@@ -70,9 +72,11 @@ Versions
   archive WORKFLOW V                           archive a version that is not active
 Runs
   run WORKFLOW [--version V] [--param K=V]… [--params JSON] [--seed N] [--fail-node ID] [--crash-at-node ID] [--wait]
+                                               params the version declares (its params and defaults), each --param read as its type
   runs [--workflow WORKFLOW] [--status S] [--limit N]
   status RUN | stop RUN                        read or cancel a run
-  approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for
+  approvals [--workflow WORKFLOW]              runs waiting for an approval: the prompt, who asks, what is done
+  approve RUN [--deny] [--comment TEXT]        answer the approval a waiting run asks for (a deny ends it denied)
   checkpoints RUN [SEQ]                        a run's checkpoints, or one with its state
   resume RUN [--version V] [--wait]            continue after the last good checkpoint, as a child run
   replay RUN --version V                       re-run its input under V and diff the outcomes
@@ -90,6 +94,12 @@ Runbooks
                                                --yes confirms every step, --time-scale 0..1 fast-forwards waits (sandbox)
   rehearsals NAME                              a runbook's rehearsals and their time to recover
   report REHEARSAL_ID                          a rehearsal's post-incident report (Markdown)
+Sign-in (a server started with --oidc-issuer)
+  login --server URL [--loopback]              sign in as yourself: the device grant where the provider has it (open
+                                               the printed address, enter the code), else the browser (--loopback:
+                                               the browser even so); kept for you only, refreshed by itself
+  logout [--server URL]                        forget that sign-in (and revoke it at the provider)
+  whoami                                       who the server takes you for, your role, and how you came in
 Tokens (server only, admin)
   tokens list | tokens create NAME ROLE | tokens revoke ID
 Webhooks (server only, admin)
@@ -100,7 +110,7 @@ Webhooks (server only, admin)
   webhooks deliveries ID [--status S] [--limit N]   its delivery log: attempts, last status, why it failed
 
 Options
-  --server URL     a workflow server (its token from REWIND_TOKEN); also REWIND_SERVER
+  --server URL     a workflow server: REWIND_TOKEN when set, else your \`rewind login\` sign-in; also REWIND_SERVER
   --db FILE        the local sandbox file (also REWIND_SANDBOX); default ${defaultSandboxPath(process.env)}
   --no-demo        a new sandbox file starts empty (by default it gets the demo workflows, as in the console)
   --code-dir DIR   workflows as code on the sandbox (the server's --code-dir): the files below DIR are synced
@@ -179,16 +189,17 @@ export const verbOptions = {
   secret: { type: 'string' },
   events: { type: 'string' },
   workflows: { type: 'string' },
+  loopback: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
 export const verbs = [
   'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'backfill', 'history', 'templates',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive', 'canary', 'health',
-  'run', 'runs', 'status', 'stop', 'approve', 'checkpoints', 'resume', 'replay',
+  'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
-  'tokens', 'webhooks',
+  'login', 'logout', 'whoami', 'tokens', 'webhooks',
 ] as const;
 export type Verb = (typeof verbs)[number];
 const verbSet: ReadonlySet<string> = new Set(verbs);

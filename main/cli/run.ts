@@ -3,18 +3,19 @@ import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { EngineBackend } from '../backends/engine-backend.js';
 import type { RemoteBackend } from '../backends/remote/index.js';
+import { declaredParams } from '../engine/dsl/run-params.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../protocol/wire.js';
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { approvalsList, checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 import { verifyLog } from './verify.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
 
 const usageCodes = new Set<ErrorCode>(['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'STORE_UNUSABLE', 'INVALID_CODE_FILE']);
-const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH']);
+const connectionCodes = new Set<ErrorCode>(['UNREACHABLE', 'TIMEOUT', 'TLS_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'NO_ROLE', 'SIGN_IN_FAILED', 'OIDC_UNAVAILABLE']);
 
 export function exitCodeOf(code: ErrorCode): number {
   if (usageCodes.has(code)) return exitCodes.usage;
@@ -106,8 +107,12 @@ function parseParams(values: Values): Record<string, unknown> {
  * What does not read as its type goes as it was typed, and the server names the mismatch.
  */
 function templateParams(declared: ReadonlyArray<{ name: string; type: string }>, values: Values): Record<string, unknown> {
+  return typedParams(new Map(declared.map((p) => [p.name, p.type])), values);
+}
+
+/** `--param k=v` read as the declared types say (see templateParams); names with no type read as parseParams does. */
+function typedParams(types: ReadonlyMap<string, string | null>, values: Values): Record<string, unknown> {
   const params = values.params === undefined ? {} : parseParams({ ...values, param: [] });
-  const types = new Map(declared.map((p) => [p.name, p.type]));
   for (const pair of values.param ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw usageError(`--param takes KEY=VALUE; got "${pair}".`);
@@ -117,10 +122,31 @@ function templateParams(declared: ReadonlyArray<{ name: string; type: string }>,
     if (type === 'string') params[key] = raw;
     else if ((type === 'integer' || type === 'number') && raw.trim() !== '' && Number.isFinite(Number(raw))) params[key] = Number(raw);
     else if (type === 'boolean' && (raw === 'true' || raw === 'false')) params[key] = raw === 'true';
-    else if (type === undefined) Object.assign(params, parseParams({ ...values, params: undefined, param: [pair] }));
+    else if (type === 'object' || type === 'array') params[key] = jsonOr(raw);
+    else if (type === undefined || type === null) Object.assign(params, parseParams({ ...values, params: undefined, param: [pair] }));
     else params[key] = raw;
   }
   return params;
+}
+
+function jsonOr(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `run`'s params, each `--param` read as the version it will likely run declares it (the named
+ * version, else the active one): `--param order=007` stays the string "007" for a string param.
+ */
+async function runParams(s: Session, workflowId: string, version: number | undefined, values: Values): Promise<Record<string, unknown>> {
+  if ((values.param ?? []).length === 0) return parseParams(values);
+  const target = version ?? (await s.backend.call('workflows:get', { workflow_id: workflowId })).active_version;
+  if (target === null) return parseParams(values);
+  const dsl = (await s.backend.call('versions:get', { workflow_id: workflowId, version: target })).dsl_definition;
+  return typedParams(new Map([...declaredParams(dsl).values()].map((d) => [d.name, d.type])), values);
 }
 
 function readDsl(path: string | undefined): unknown {
@@ -164,10 +190,10 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   }
   if (values['allow-commands'] && !values.live) throw usageError('--allow-commands goes with --live.', 'Pass --live --allow-commands to run command nodes for real in the sandbox.');
   if (server !== undefined) {
-    const token = io.env.REWIND_TOKEN;
-    if (!token) throw usageError('--server needs a token in REWIND_TOKEN.', 'export REWIND_TOKEN=<token>; an admin issues one with `rewind tokens create`.');
     const timeoutMs = int(values.timeout, '--timeout');
     const { RemoteBackend } = await import('../backends/remote/index.js');
+    // REWIND_TOKEN wins (automation); else the person's own `rewind login`.
+    const token = io.env.REWIND_TOKEN || (await signedIn(server, io));
     const remote = new RemoteBackend({ url: server, token, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     return { backend: remote, remote, source: remote.baseUrl };
   }
@@ -186,6 +212,22 @@ async function connect(values: Values, io: CliIo): Promise<{ backend: Backend; r
   const backend = await openSandboxExplained(path, demo, values.follow, values['code-dir'], { liveExecution: values.live, runCommands: values['allow-commands'] }, io);
   if (created) io.stderr(demo ? `rewind: created the sandbox ${path} with the demo workflows (--no-demo for an empty one).` : `rewind: created the empty sandbox ${path}.`);
   return { backend, remote: null, source: path };
+}
+
+/** The cached sign-in of `server`, or the usage error that says how to get one. */
+async function signedIn(server: string, io: CliIo): Promise<import('../sign-in/session.js').OidcSession> {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw usageError(`"${server}" is not a URL.`, 'Give the server as http(s)://host:port.');
+  }
+  const { cachedSession } = await import('./sign-in.js');
+  const session = await cachedSession(url.href, io);
+  if (!session) {
+    throw usageError(`You are not signed in to ${url.origin}, and REWIND_TOKEN is not set.`, `Run \`rewind login --server ${url.origin}\` (people), or export REWIND_TOKEN=<token> (automation; an admin issues one with \`rewind tokens create\`).`);
+  }
+  return session;
 }
 
 /** A file that is no usable database is the operator's to fix: say what is wrong and what to do (exit 2). */
@@ -384,6 +426,7 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         for (const n of d.removed) lines.push(`  - ${n}`);
         for (const c of d.changed) for (const ch of c.changes) lines.push(`  ~ ${c.node_id}.${ch.path}: ${JSON.stringify(ch.before)} → ${JSON.stringify(ch.after)}`);
         for (const ch of d.defaults_changed) lines.push(`  ~ defaults.${ch.path}: ${JSON.stringify(ch.before)} → ${JSON.stringify(ch.after)}`);
+        for (const ch of d.params_changed ?? []) lines.push(`  ~ params.${ch.path}: ${JSON.stringify(ch.before)} → ${JSON.stringify(ch.after)}`);
         return lines.join('\n');
       });
       return 0;
@@ -436,9 +479,10 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       const faults = { ...(v['fail-node'] ? { fail_node: v['fail-node'] } : {}), ...(v['crash-at-node'] ? { crash_at_node: v['crash-at-node'] } : {}) };
       const version = int(v.version, '--version');
       const seed = int(v.seed, '--seed');
+      const workflowId = await resolveWorkflow(s, args[0]);
       const out = await call(s, 'runs:start', {
-        workflow_id: await resolveWorkflow(s, args[0]),
-        params: parseParams(v),
+        workflow_id: workflowId,
+        params: await runParams(s, workflowId, version, v),
         faults,
         // The local sandbox lives in this process: a run not waited for would end with it.
         wait: v.wait || s.remote === null,
@@ -463,13 +507,18 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       print(s, out, () => runDetail(out));
       return 0;
     }
+    case 'approvals': {
+      const out = await call(s, 'approvals:list', v.workflow === undefined ? {} : { workflow_id: await resolveWorkflow(s, v.workflow) });
+      print(s, out, () => (out.total === 0 ? 'No run waits for an approval.' : `${approvalsList(out.approvals)}\n(${out.approvals.length} of ${out.total})`));
+      return 0;
+    }
     case 'approve': {
       const out = await call(s, 'runs:approve', {
         run_id: need(args, 0, 'the run id'),
         decision: v.deny ? 'deny' : 'approve',
         ...(v.comment === undefined ? {} : { comment: v.comment }),
       });
-      print(s, out, () => `${v.deny ? 'Denied' : 'Approved'}.\n${runDetail(out)}`);
+      print(s, out, () => `${v.deny ? 'Denied: the run ends denied (an outcome, not a failure).' : 'Approved.'}\n${runDetail(out)}`);
       return 0;
     }
     case 'stop': {
@@ -517,6 +566,21 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       print(s, out, () => (out.ok ? `Chain ok: ${out.length} events, head ${out.head_hash.slice(0, 16)}…${still}` : `Chain BROKEN at seq ${out.first_broken_seq}: ${out.reason}`));
       return out.ok ? 0 : exitCodes.refused;
     }
+    case 'whoami': {
+      if (!s.remote) {
+        const actor = (s.backend as Partial<EngineBackend>).defaultActor ?? 'you';
+        print(s, { name: actor, role: 'admin', environment: 'sandbox', via: 'sandbox', expires_at: null }, () => `${actor} · admin (the local sandbox ${s.source}: your own file)`);
+        return 0;
+      }
+      const who = await s.remote.whoami();
+      const { whoamiLine } = await import('./sign-in.js');
+      print(s, who, () => whoamiLine(who));
+      return 0;
+    }
+    case 'login':
+    case 'logout':
+      // Answered in runCli before any backend is opened.
+      return exitCodes.usage;
     case 'tokens':
       return tokens(s, args);
     case 'webhooks': {
@@ -642,6 +706,21 @@ async function tokens(s: Session, args: string[]): Promise<number> {
   throw usageError('tokens takes list, create NAME ROLE, or revoke ID.');
 }
 
+/** `login` and `logout` talk to the server and its provider themselves: no session of the usual kind. */
+async function signInVerb(verb: 'login' | 'logout', values: Values, io: CliIo): Promise<number> {
+  const server = values.server ?? (io.env.REWIND_SERVER || undefined);
+  if (server === undefined) throw usageError(`${verb} needs --server URL (or REWIND_SERVER).`, `e.g. rewind ${verb} --server https://rewind.example:8443`);
+  try {
+    new URL(server);
+  } catch {
+    throw usageError(`"${server}" is not a URL.`, 'Give the server as http(s)://host:port.');
+  }
+  const { loginVerb, logoutVerb } = await import('./sign-in.js');
+  if (verb === 'logout') return logoutVerb({ server, json: values.json }, io);
+  if (io.env.REWIND_TOKEN) io.stderr('note: REWIND_TOKEN is set, and wins over this sign-in until you unset it.');
+  return loginVerb({ server, loopback: values.loopback, json: values.json }, io);
+}
+
 /** Runs one command line; resolves to the exit code. */
 export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   // Names and messages may hold control characters a server or file put there: never print them raw.
@@ -652,6 +731,7 @@ export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv);
   let session: Session | null = null;
   try {
+    if (positionals[0] === 'login' || positionals[0] === 'logout') return await signInVerb(positionals[0], values, io);
     const revisionValue = int(values.revision, '--revision');
     const { backend, remote, source } = await connect(values, io);
     session = { backend, remote, source, json: values.json, revision: revisionValue, out: io.stdout, io };

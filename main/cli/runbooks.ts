@@ -50,10 +50,13 @@ function runbooksTable(runbooks: StoredRunbook[]): string {
   );
 }
 
+/** paced: it timed an operator; automatic: it timed the machine (CI). */
+const paceLabel = (pace: StoredRehearsal['pace']): string => (pace === 'paced' ? 'paced' : pace === 'automatic' ? 'automatic (CI)' : '-');
+
 function rehearsalsTable(rehearsals: StoredRehearsal[]): string {
   return table(
-    ['STARTED', 'RESULT', 'TIME TO RECOVER', 'SCENARIO', 'BY', 'ID'],
-    rehearsals.map((r) => [shortTime(r.started_at), r.passed ? 'recovered' : 'failed', formatDuration(r.total_ms), r.scenario, r.created_by, r.id]),
+    ['STARTED', 'RESULT', 'TIME TO RECOVER', 'PACE', 'SCENARIO', 'BY', 'ID'],
+    rehearsals.map((r) => [shortTime(r.started_at), r.passed ? 'recovered' : 'failed', formatDuration(r.total_ms), paceLabel(r.pace), r.scenario, r.created_by, r.id]),
   );
 }
 
@@ -198,7 +201,8 @@ async function rehearseVerb(name: string, options: RunbookVerbOptions, cx: Runbo
 
   say(`${live ? 'Executing live' : 'Rehearsing'} "${runbook.name}" (${count} steps${options.scenario ? `, scenario ${options.scenario}` : ''}) on ${where}.`);
   // The CLI rehearses on the file it was given (--db): a copy is the operator's to make.
-  const session = await sessions.start({ runbook: name, scenario: options.scenario ?? null, skip_steps: skip, time_scale: timeScale, scratch: false });
+  // Automatic, as CI runs it (and the record says so): the clock measures the machine, not an operator.
+  const session = await sessions.start({ runbook: name, scenario: options.scenario ?? null, skip_steps: skip, time_scale: timeScale, scratch: false, pace: 'automatic', reset_first: false });
   const onAbort = () => void sessions.abort(session.session_id).catch(() => undefined);
   cx.signal?.addEventListener('abort', onAbort, { once: true });
   const end = await sessions.ended(session.session_id);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Stats, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { Composer, type Document, LineCounter, Parser } from 'yaml';
 import { z } from 'zod';
 import type { Dsl } from '../../preload/contract/entities.js';
-import { safeName } from '../../preload/contract/names.js';
+import { safeName, safeText } from '../../preload/contract/names.js';
 import { validateCron } from '../engine/cron.js';
 import { validateDsl } from '../engine/dsl/graph.js';
 import { RewindError } from '../engine/errors.js';
@@ -16,15 +16,34 @@ import type { CodeDefinition } from '../engine/workflows.js';
  * workflow: name, description, schedule, dsl. A file that cannot be used is reported with its file,
  * line and field; the folder-level problems (duplicate names, unreadable files, symlink loops) are
  * what refuses a server's start.
+ *
+ * Each file is parsed on its own, within limits, and whatever goes wrong with one file — a YAML
+ * alias bomb, a file too large, a parse that takes too long, anything the parser throws — refuses
+ * that file alone: the others still sync.
  */
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
-/** A workflow file is a definition, not data: anything larger is a mistake. */
-const MAX_FILE_BYTES = 1024 * 1024;
+
+/** What one file may cost to read. */
+export interface ParseLimits {
+  /** A workflow file is a definition, not data: anything larger is a mistake. */
+  maxBytes: number;
+  /** Aliases resolved when the document becomes data (the yaml package's `maxAliasCount`): a "billion laughs" file stops here. */
+  maxAliasCount: number;
+  /** Parsing stops once it has taken this long (checked between the parser's tokens). */
+  maxParseMs: number;
+}
+
+export const defaultParseLimits: ParseLimits = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxParseMs: 2000 };
+
+export interface ParseOptions {
+  allowCommands: boolean;
+  limits?: Partial<ParseLimits>;
+}
 
 const fileSchema = z.strictObject({
   name: safeName(z.string().trim().min(1).max(200)),
-  description: z.string().max(5000).default(''),
+  description: safeText(z.string().max(5000)).default(''),
   schedule: z.string().max(200).nullable().default(null),
   dsl: z.unknown(),
 });
@@ -99,7 +118,7 @@ function walk(root: string): { files: string[]; problems: CodeProblem[] } {
 }
 
 /** The 1-based line of a path in the document, or of its nearest ancestor that exists. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: ReadonlyArray<string | number>): number {
+function lineOf(doc: Document, counter: LineCounter, path: ReadonlyArray<string | number>): number {
   for (let n = path.length; n >= 0; n -= 1) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
@@ -110,17 +129,68 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, pat
 
 const toPath = (dotted: string): Array<string | number> => (dotted === '' ? [] : dotted.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
 
-/** Parses one file; a problem names the file, the line and the field. */
-export function parseCodeFile(file: string, text: string, options: { allowCommands: boolean }): { definition: CodeDefinition } | { problem: CodeProblem; name: string | null } {
+class ParseTimeout extends Error {}
+
+/**
+ * The file's documents, parsed token by token (the yaml package's Parser and Composer, as its own
+ * parseDocument does) so that the time cap is checked as it goes rather than after the fact.
+ */
+function composeWithin(text: string, counter: LineCounter, maxParseMs: number): Document[] {
+  const deadline = performance.now() + maxParseMs;
+  const composer = new Composer({ prettyErrors: true, uniqueKeys: true });
+  const docs: Document[] = [];
+  let tokens = 0;
+  for (const token of new Parser(counter.addNewLine).parse(text)) {
+    // performance.now() costs little, but a file has many tokens: look at the clock every 64.
+    if ((tokens++ & 63) === 0 && performance.now() > deadline) throw new ParseTimeout();
+    for (const doc of composer.next(token)) docs.push(doc as Document);
+  }
+  for (const doc of composer.end(false, text.length)) docs.push(doc as Document);
+  return docs;
+}
+
+/** Parses one file; a problem names the file, the line and the field. Never throws: whatever goes wrong refuses this file only. */
+export function parseCodeFile(file: string, text: string, options: ParseOptions): { definition: CodeDefinition } | { problem: CodeProblem; name: string | null } {
   const hash = contentHash(text);
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const broken = (line: number | null, field: string | null, message: string, name: string | null = null) => ({ problem: { kind: 'broken' as const, file, line, field, message, hash }, name });
+  try {
+    return parseWithin(file, text, hash, options, broken);
+  } catch (err) {
+    return broken(null, null, `could not be read as a workflow: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+type Broken = (line: number | null, field: string | null, message: string, name?: string | null) => { problem: CodeProblem; name: string | null };
+
+function parseWithin(file: string, text: string, hash: string, options: ParseOptions, broken: Broken): ReturnType<typeof parseCodeFile> {
+  const limits = { ...defaultParseLimits, ...options.limits };
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxBytes) return broken(null, null, `is ${bytes} bytes; a workflow file holds at most ${limits.maxBytes}`);
+  const counter = new LineCounter();
+  let docs: Document[];
+  try {
+    docs = composeWithin(text, counter, limits.maxParseMs);
+  } catch (err) {
+    if (!(err instanceof ParseTimeout)) throw err;
+    return broken(null, null, `took longer than ${limits.maxParseMs} ms to parse, and was given up (a workflow file is small; is it generated?)`);
+  }
+  const doc = docs[0];
+  if (!doc) return broken(1, null, 'is empty: a CODE workflow file holds name, description, schedule and dsl');
+  if (docs.length > 1) return broken(docs[1]!.range ? counter.linePos(docs[1]!.range[0]).line : null, null, 'holds more than one document: one workflow per file');
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    return broken(e.linePos?.[0].line ?? null, null, `is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`);
+    return broken(counter.linePos(e.pos[0]).line, null, `is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]}`);
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+  } catch (err) {
+    // The yaml package's guard against "billion laughs": aliases that would expand without bound.
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      return broken(null, null, `expands its YAML aliases (&anchor / *alias) more than ${limits.maxAliasCount} times, as a resource exhaustion ("billion laughs") file does; write the values out`);
+    }
+    throw err;
+  }
   const rawName = typeof raw === 'object' && raw !== null && typeof (raw as { name?: unknown }).name === 'string' ? ((raw as { name: string }).name.trim() || null) : null;
   const shape = fileSchema.safeParse(raw);
   if (!shape.success) {
@@ -165,7 +235,8 @@ export function contentHash(text: string): string {
 }
 
 /** Reads every workflow file below `root`: the usable definitions, and every problem with its place. */
-export function scanCodeFolder(root: string, options: { allowCommands: boolean }): CodeScan {
+export function scanCodeFolder(root: string, options: ParseOptions): CodeScan {
+  const maxBytes = options.limits?.maxBytes ?? defaultParseLimits.maxBytes;
   const { files, problems } = walk(root);
   const present = new Set<string>();
   const claimed = new Set<string>();
@@ -176,8 +247,8 @@ export function scanCodeFolder(root: string, options: { allowCommands: boolean }
     let text: string;
     try {
       const size = statSync(path).size;
-      if (size > MAX_FILE_BYTES) {
-        problems.push({ kind: 'broken', file, line: null, field: null, message: `is ${size} bytes; a workflow file holds at most ${MAX_FILE_BYTES}` });
+      if (size > maxBytes) {
+        problems.push({ kind: 'broken', file, line: null, field: null, message: `is ${size} bytes; a workflow file holds at most ${maxBytes}` });
         continue;
       }
       text = readFileSync(path, 'utf8');

@@ -2,7 +2,7 @@ import { type FSWatcher, existsSync, readFileSync, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
-import { type CodeProblem, type CodeScan, contentHash, describeProblem, scanCodeFolder, startupRefusal } from './code-files.js';
+import { type CodeProblem, type CodeScan, type ParseLimits, contentHash, describeProblem, scanCodeFolder, startupRefusal } from './code-files.js';
 
 /*
  * Workflows as code: a folder of workflow files kept in line with the CODE workflows of one engine.
@@ -13,8 +13,15 @@ import { type CodeProblem, type CodeScan, contentHash, describeProblem, scanCode
  * Several replicas may follow one folder: each change is applied under the chain-head lock only if
  * the file still holds what was read, so it is published (or refused, or unregistered) once. The folder is
  * read once at start (a folder that cannot be used refuses the start), then again after each change
- * fs.watch reports, debounced so a `git pull` touching many files is one rescan.
+ * fs.watch reports, debounced so a `git pull` touching many files is one rescan — and in full every
+ * `rescanMs` whatever fs.watch says: a watch follows inodes, not paths, so a folder replaced by a
+ * rename (a deploy swapping checkouts) or a file replaced by `sed -i` can leave it watching what is
+ * no longer there (Node 20's recursive watch on Linux misses later edits and deletes that way). The
+ * rescan bounds how long such a change goes unseen to one period.
  */
+
+/** How often the whole folder is read again by default, changes reported or not. */
+export const DEFAULT_CODE_RESCAN_MS = 30_000;
 
 export interface CodeFolderOptions {
   dir: string;
@@ -24,8 +31,12 @@ export interface CodeFolderOptions {
   log?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
   /** Quiet time after the last change before the folder is read again. */
   debounceMs?: number;
-  /** Follow changes with fs.watch (default); tests call `rescan()` themselves. */
+  /** Follow changes with fs.watch and the periodic rescan (default); tests call `rescan()` themselves. */
   watch?: boolean;
+  /** The period of the full rescan that backs fs.watch up (default 30 s; the server's --code-rescan-ms). */
+  rescanMs?: number;
+  /** What one file may cost to parse (size, aliases, time); see code-files.ts. */
+  limits?: Partial<ParseLimits>;
 }
 
 /** What one pass over the folder did, by workflow name, and what it refused. */
@@ -42,6 +53,8 @@ export interface CodeSyncReport {
 export class CodeFolder {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private polling = false;
   /** Passes run one after another: two overlapping ones would race to publish the same change. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -79,13 +92,14 @@ export class CodeFolder {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
     this.watcher?.close();
     this.watcher = null;
   }
 
   private scan(): CodeScan {
     try {
-      return scanCodeFolder(this.dir, { allowCommands: this.options.allowCommands });
+      return scanCodeFolder(this.dir, { allowCommands: this.options.allowCommands, ...(this.options.limits ? { limits: this.options.limits } : {}) });
     } catch (err) {
       // The folder itself went away (a checkout being replaced): nothing can be told apart, so nothing changes.
       return { definitions: [], problems: [{ kind: 'unreadable', file: '.', line: null, field: null, message: (err as Error).message }], present: new Set(), claimed: new Set() };
@@ -93,11 +107,20 @@ export class CodeFolder {
   }
 
   private follow(): void {
+    this.poll = setInterval(() => {
+      // A pass still running (a slow store) is not queued behind again: the next period will look.
+      if (this.polling || this.closed) return;
+      this.polling = true;
+      void this.rescan()
+        .catch((err: unknown) => this.log('warn', `code folder: rescan failed: ${err instanceof Error ? err.message : String(err)}`, { code_dir: this.dir }))
+        .finally(() => (this.polling = false));
+    }, this.options.rescanMs ?? DEFAULT_CODE_RESCAN_MS);
+    this.poll.unref();
     try {
       this.watcher = watch(this.dir, { recursive: true }, () => this.changed());
       this.watcher.on('error', (err) => this.log('warn', `code folder: watching ${this.dir} failed: ${err.message}`, { code_dir: this.dir }));
     } catch (err) {
-      this.log('warn', `code folder: cannot watch ${this.dir} (${(err as Error).message}); changes are read at the next start only`, { code_dir: this.dir });
+      this.log('warn', `code folder: cannot watch ${this.dir} (${(err as Error).message}); changes are read by the periodic rescan only`, { code_dir: this.dir });
     }
   }
 

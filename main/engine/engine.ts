@@ -5,8 +5,10 @@ import { CanaryService } from './canary.js';
 import { ChainGuard, type ChainState } from './chain.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
+import { Egress, type EgressOptions } from './egress/egress.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
+import { RewindError } from './errors.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
 import { ScheduleService } from './schedules.js';
@@ -34,9 +36,10 @@ export interface EngineOptions {
   /** False: command nodes fail instead of running (a server without --allow-commands). */
   allowCommands?: boolean;
   /**
-   * Values a server lends to its real nodes' templates, beneath each run's own context: its own
+   * Values a server lends to its real nodes' templates, over each run's own context: its own
    * address as `server.url` and `server.host`, known only once it listens (so the promise settles then). A node that
-   * reads them waits for it; they are never written into a run's context or checkpoints.
+   * reads them waits for it; they are never written into a run's context or checkpoints. Only reserved
+   * context keys (`server`: see RESERVED_CONTEXT_KEYS) may be lent, so no run param can set them.
    */
   serverContext?: Promise<Record<string, unknown>>;
   /**
@@ -53,6 +56,12 @@ export interface EngineOptions {
   random?: () => number;
   /** Fire schedules while open (a server; the console's sandbox). Otherwise `schedules.tick()` fires them when called. */
   runSchedules?: boolean;
+  /**
+   * How http nodes resolve names and open connections (the system's by default): tests inject a
+   * resolver and a connector to see that a refused address is never dialled. The policy itself is
+   * fixed: metadata and link-local refused, private ranges allowed (see main/engine/egress/).
+   */
+  egress?: Pick<EgressOptions, 'resolve' | 'connect'>;
   /** Hears a schedule that could not be handled in a pass (it is tried again in the next). */
   onScheduleError?: (err: unknown) => void;
   /**
@@ -82,6 +91,7 @@ export class Engine {
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
+  private readonly egress: Egress | null;
 
   private constructor(
     readonly store: Store,
@@ -99,6 +109,7 @@ export class Engine {
       beforeSwitch: (wf, to, type, ts, actor) => canaries.supersede(wf, to, type, ts, actor),
       refuseArchive: (wf, version) => canaries.refuseArchive(wf, version),
     };
+    this.egress = options.egress ? new Egress({ allowPrivate: true, what: 'http node', ...options.egress }) : null;
     this.runs = new RunService(core, this.workflows, this.versions, canaries, {
       timeScale: options.timeScale ?? 0,
       maxNodeDelayMs: options.maxNodeDelayMs ?? 5000,
@@ -107,6 +118,7 @@ export class Engine {
       realWork: { live: options.liveExecution ?? false, allowCommands: options.allowCommands ?? true, secrets: options.secrets ?? envSecrets(),
         ...(options.limits ? { limits: options.limits } : {}),
         ...(options.serverContext ? { serverContext: options.serverContext } : {}),
+        ...(this.egress ? { egress: this.egress } : {}),
       },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
@@ -185,6 +197,21 @@ export class Engine {
   /** Hears a break found while open (by a background walk, `verifyChain`, or an event that arrived broken). */
   onChainBroken(listener: (state: ChainState) => void): () => void {
     return this.guard.onBroken(listener);
+  }
+
+  private knownServerId: string | null = null;
+
+  /**
+   * The database's stable id (migration 0180 writes it once, in `server_identity`): every replica of a server
+   * reads the same one, and a snapshot or a fresh sandbox has its own. Consoles tell servers apart by it.
+   */
+  async serverId(): Promise<string> {
+    if (this.knownServerId === null) {
+      const row = await this.store.read.get<{ id: string }>('SELECT id FROM server_identity LIMIT 1');
+      if (!row) throw new RewindError('INTERNAL', 'This database has no server id.', 'Open it with this version of Rewind once, so its migrations run.');
+      this.knownServerId = row.id;
+    }
+    return this.knownServerId;
   }
 
   /** Listeners hear each event once its transaction has committed, in seq order. */
@@ -320,6 +347,7 @@ export class Engine {
     if (this.store.healthy) await this.runs.close(this.systemActor);
     await this.lease.release();
     await this.guard.close();
+    await this.egress?.close();
     await this.store.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { FailingWorkflow, IncidentSummary, RecentRollback, VersionHealth } from '../../preload/contract/incidents.js';
 import type { WorkflowStatus } from '../../preload/contract/entities.js';
 import type { Queryable, SqlValue } from './store/port.js';
+import { withDetails } from './incident-details.js';
 
 /*
  * The incident home's summary: what is wrong now, worst first. Written once against the storage
@@ -166,6 +167,7 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
     });
   }
   failing.sort(worstFirst);
+  const detailed = await withDetails(db, failing);
 
   const rollbackRows = await db.all<RollbackRow>(
     `SELECT e.seq, e.ts, e.workflow_id, e.actor, e.payload, w.name
@@ -186,5 +188,5 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
     };
   });
 
-  return { generated_at: now.toISOString(), window_hours: FAILURE_WINDOW_HOURS, failing, recent_rollbacks };
+  return { generated_at: now.toISOString(), window_hours: FAILURE_WINDOW_HOURS, failing: detailed, recent_rollbacks };
 }

@@ -2,18 +2,23 @@ import type { Run } from '../../preload/contract/entities.js';
 import type { EngineCore } from './core.js';
 import { RewindError } from './errors.js';
 import type { ApprovalParams, RealNode } from './dsl/node-params.js';
+import { isReservedKey } from './dsl/paths.js';
 import type { ExternalAnswer, ExternalRequest } from './executor/executor.js';
 import { runCommandNode } from './executor/command-node.js';
 import { runHttpNode } from './executor/http-node.js';
 import { type RealNodeLimits, sleep } from './executor/real-node.js';
 import type { SecretSource } from './executor/secrets.js';
+import type { Egress } from './egress/egress.js';
 
 const SET_WAITING = "UPDATE runs SET status = 'waiting' WHERE run_id = ? AND status = 'running'";
 const SET_RUNNING = "UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'waiting'";
 const SELECT_RUN_STATUS = 'SELECT status, workflow_id FROM runs WHERE run_id = ?';
 const SELECT_LAST_REQUEST = "SELECT payload FROM events WHERE workflow_id = ? AND run_id = ? AND type = 'approval_requested' ORDER BY seq DESC LIMIT 1";
 const SELECT_LAST_APPROVAL_EVENT =
-  "SELECT type, actor, payload FROM events WHERE workflow_id = ? AND run_id = ? AND type IN ('approval_requested', 'approval_given') ORDER BY seq DESC LIMIT 1";
+  "SELECT type, actor, payload FROM events WHERE workflow_id = ? AND run_id = ? AND type IN ('approval_requested', 'approval_given', 'approval_denied') ORDER BY seq DESC LIMIT 1";
+const SELECT_DONE = 'SELECT node_id, status FROM checkpoints WHERE run_id = ? ORDER BY seq';
+/** The events that answer an approval: `approval_given` (approve; a deny before approval_denied existed), `approval_denied`. */
+const ANSWERS: ReadonlySet<string> = new Set(['approval_given', 'approval_denied']);
 
 interface Answer {
   decision: 'approve' | 'deny';
@@ -23,7 +28,7 @@ interface Answer {
 function answered(nodeId: string, answer: Answer, by: string): ExternalAnswer {
   return answer.decision === 'approve'
     ? { ok: true, output: { decision: answer.decision, by, comment: answer.comment } }
-    : { ok: false, error: `Approval node '${nodeId}': denied by ${by}${answer.comment ? `: ${answer.comment}` : ''}.` };
+    : { ok: false, denied: true, error: `Approval node '${nodeId}': denied by ${by}${answer.comment ? `: ${answer.comment}` : ''}.` };
 }
 
 export interface RealWorkOptions {
@@ -37,15 +42,18 @@ export interface RealWorkOptions {
   allowCommands: boolean;
   /** See EngineOptions.serverContext. */
   serverContext?: Promise<Record<string, unknown>>;
+  /** The egress policy http nodes connect through (see EngineOptions.egress). */
+  egress?: Egress;
 }
 
 /**
  * What the run driver does for the nodes the pure executor hands back: http and command calls, wait
  * timers, and approval gates. Each answer comes back with secrets already redacted.
  *
- * approval: running → waiting (event approval_requested) → running (approval_given, or the timeout),
- * and the node succeeds on approve, fails on deny or timeout. The answer is heard as the
- * approval_given event, so an answer committed by another process on the same file counts too.
+ * approval: running → waiting (event approval_requested) → running (approval_given or
+ * approval_denied, or the timeout), and the node succeeds on approve, fails on a timeout, and ends
+ * the run `denied` on a deny (an outcome, not a failure). The answer is heard as its event, so an
+ * answer committed by another process on the same file counts too.
  */
 export class RealWork {
   constructor(
@@ -60,13 +68,15 @@ export class RealWork {
     if ((node.type === 'http' || node.type === 'command') && this.options.serverContext) {
       const lent = await untilAborted(this.options.serverContext, signal);
       if (lent === null) return { ok: false, error: `Node '${node.id}': the run stopped before the server was listening.` };
-      // Beneath the run's own values: they only fill what the run context lacks.
-      context = { ...lent, ...request.context };
+      // Over the run's own values: the server owns these keys, so no param, default or node output can redirect a request.
+      const stray = Object.keys(lent).find((k) => !isReservedKey(k));
+      if (stray !== undefined) return { ok: false, error: `Node '${node.id}': the server lends '${stray}', which is not a reserved context key (a run could set it).` };
+      context = { ...request.context, ...lent };
     }
-    const base = { context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}) };
+    const base = { context, secrets: this.options.secrets, runId: run.run_id, nodeId: node.id, signal, ...(this.options.limits ? { limits: this.options.limits } : {}), ...(this.options.egress ? { egress: this.options.egress } : {}) };
     switch (node.type) {
       case 'http':
-        return runHttpNode(node.params, base);
+        return runHttpNode(node.params, request.keep ? { ...base, keep: request.keep } : base);
       case 'command':
         if (!this.options.allowCommands) {
           return {
@@ -100,7 +110,7 @@ export class RealWork {
         resolve(answer);
       };
       const off = this.core.onEvent((e) => {
-        if (e.type !== 'approval_given' || e.run_id !== run.run_id) return;
+        if (!ANSWERS.has(e.type) || e.run_id !== run.run_id) return;
         settle(answered(nodeId, e.payload as unknown as Answer, e.actor));
       });
       const onAbort = () => settle({ ok: false, error: `Approval node '${nodeId}': the run stopped while waiting.` });
@@ -121,18 +131,29 @@ export class RealWork {
           // Answered while no process ran the run (its replica died or handed it over while it
           // waited): the gate runs again after the takeover, and the acknowledged answer stands.
           const last = await this.core.q().get<{ type: string; actor: string; payload: string }>(SELECT_LAST_APPROVAL_EVENT, [run.workflow_id, run.run_id]);
-          if (last?.type === 'approval_given') {
+          if (last && ANSWERS.has(last.type)) {
             const given = JSON.parse(last.payload) as Answer & { node_id: string | null };
             if (given.node_id === nodeId) return answered(nodeId, given, last.actor);
           }
           await this.core.q().run(SET_WAITING, [run.run_id]);
+          // What an approver judges by, carried by the request itself (notifications and webhooks see only the event):
+          // who asks (run, version, trigger) and what the run has done so far.
+          const done = await this.core.q().all<{ node_id: string; status: string }>(SELECT_DONE, [run.run_id]);
           await this.core.append({
             type: 'approval_requested',
             workflow_id: run.workflow_id,
             run_id: run.run_id,
             actor: 'rewind',
             ts: this.core.now(),
-            payload: { node_id: nodeId, version: run.version, prompt: params.prompt ?? null, timeout_ms: params.timeout_ms ?? null },
+            payload: {
+              node_id: nodeId,
+              version: run.version,
+              prompt: params.prompt ?? null,
+              timeout_ms: params.timeout_ms ?? null,
+              trigger: run.trigger,
+              started_by: run.created_by,
+              done: done.filter((c) => c.status !== 'failed').map((c) => c.node_id),
+            },
           });
           return null;
         })
@@ -160,7 +181,14 @@ export class RealWork {
     const request = await q.get<{ payload: string }>(SELECT_LAST_REQUEST, [row.workflow_id, runId]);
     const nodeId = request ? (JSON.parse(request.payload) as { node_id: string }).node_id : null;
     await q.run(SET_RUNNING, [runId]);
-    await this.core.append({ type: 'approval_given', workflow_id: row.workflow_id, run_id: runId, actor, ts: this.core.now(), payload: { node_id: nodeId, decision, comment: comment ?? null } });
+    await this.core.append({
+      type: decision === 'approve' ? 'approval_given' : 'approval_denied',
+      workflow_id: row.workflow_id,
+      run_id: runId,
+      actor,
+      ts: this.core.now(),
+      payload: { node_id: nodeId, decision, comment: comment ?? null },
+    });
   }
 }
 

@@ -6,9 +6,12 @@ import type { EngineCore } from './core.js';
 import { type RunnerLease, type RunnerRow, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RewindError, toErrorData } from './errors.js';
 import { checkCompatibility } from './executor/compatibility.js';
-import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, initialContext, validateFaults } from './executor/executor.js';
+import { type ExecutionEnd, type ExternalAnswer, type NodeStep, execute, validateFaults } from './executor/executor.js';
+import { checkRunParams } from './dsl/run-params.js';
 import { diffOutcomes } from './executor/outcomes.js';
 import { diffDsl } from './dsl/diff.js';
+import { FAILURE_WINDOW_HOURS } from './incidents.js';
+import { abortedCanaries, targetHealth } from './version-verdict.js';
 import { type CheckpointRow, type RunRow, toCheckpoint, toRun } from './rows.js';
 import { RealWork, type RealWorkOptions } from './real-work.js';
 import { type CanaryService, verdictsOf } from './canary.js';
@@ -28,17 +31,20 @@ export interface RunOptions {
    */
   takeover: boolean;
   /** http, command, wait and approval nodes: secrets, limits, and whether http/command run for real. */
-  realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands' | 'serverContext'>;
+  realWork: Pick<RealWorkOptions, 'secrets' | 'limits' | 'live' | 'allowCommands' | 'serverContext' | 'egress'>;
 }
 
 interface CheckpointState {
   output: unknown;
   context: Record<string, unknown>;
   error?: string | null;
+  /** An approval node an operator denied: the run ends denied, not failed (kept for a takeover). */
+  denied?: true;
 }
 
-const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
-const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled']);
+const FINISHED: ReadonlySet<Run['status']> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted', 'denied']);
+// A denied run resumes into the same question: the approval node is asked again.
+const RESUMABLE: ReadonlySet<Run['status']> = new Set(['failed', 'interrupted', 'cancelled', 'denied']);
 
 const INSERT_RUN = `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, trigger, logical_date)
   VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?)`;
@@ -58,8 +64,8 @@ const SELECT_CHECKPOINT_STEPS = 'SELECT seq, node_id, status FROM checkpoints WH
 const SELECT_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq = ?';
 const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
 const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
-// Failed and interrupted runs no resume has followed, newest first (the open_failures index, however long the history).
-const SELECT_UNRESOLVED = `SELECT r.* FROM open_failures f JOIN runs r ON r.run_id = f.run_id WHERE f.workflow_id = ? ORDER BY f.created_at DESC, f.run_id DESC LIMIT 200`;
+// Failed and interrupted runs of the incident window no resume has followed, newest first (the open_failures index, however long the history).
+const SELECT_UNRESOLVED = `SELECT r.* FROM open_failures f JOIN runs r ON r.run_id = f.run_id WHERE f.workflow_id = ? AND f.created_at > ? ORDER BY f.created_at DESC, f.run_id DESC LIMIT 200`;
 // The newest resume of a run; run_id breaks a tie of timestamps (no rowid: PostgreSQL has none).
 const SELECT_RESUMED_CHILD = "SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, run_id DESC LIMIT 1";
 const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')";
@@ -277,7 +283,7 @@ export class RunService {
         const running = !FINISHED.has(parent.status);
         throw new RewindError(
           running ? 'RUN_NOT_FINISHED' : 'RUN_NOT_RESUMABLE',
-          running ? `Run ${parent.run_id} is still ${parent.status}.` : `Run ${parent.run_id} ${parent.status}; only failed, interrupted or cancelled runs resume.`,
+          running ? `Run ${parent.run_id} is still ${parent.status}.` : `Run ${parent.run_id} ${parent.status}; only failed, interrupted, cancelled or denied runs resume.`,
           running ? 'Wait for it to end, or cancel it first.' : 'Start a new run, or replay this one on another version.',
           { run_id: parent.run_id, status: parent.status },
         );
@@ -427,8 +433,11 @@ export class RunService {
     const inFlight = (await this.core.q().all<RunRow>(SELECT_IN_FLIGHT, [wf.id])).map(toRun).filter((r) => r.version !== version);
     const resumable: RollbackPreview['resumable'] = [];
     if (target) {
-      for (const row of await this.core.q().all<RunRow>(SELECT_UNRESOLVED, [wf.id])) {
+      const since = new Date(Date.parse(this.core.now()) - FAILURE_WINDOW_HOURS * 3_600_000).toISOString();
+      const experiments = new Set((await abortedCanaries(this.core.q(), wf.id)).map((c) => c.version));
+      for (const row of await this.core.q().all<RunRow>(SELECT_UNRESOLVED, [wf.id, since])) {
         const run = toRun(row);
+        if (experiments.has(run.version) && run.drawn_reason?.startsWith('canary ')) continue;
         resumable.push({ run, compatibility: await this.compatibilityWith(run, target) });
       }
     }
@@ -442,6 +451,7 @@ export class RunService {
       refusal,
       in_flight: inFlight,
       resumable,
+      ...(target ? { target_health: await targetHealth(this.core.q(), wf.id, version) } : {}),
     };
   }
 
@@ -505,10 +515,10 @@ export class RunService {
     logical_date: string | null;
   }): Promise<Run> {
     if (this.closed) throw new RewindError('BUSY', 'The engine is shutting down.', 'Retry once it has restarted.');
-    // Refuse a bad fault target or reserved param now, rather than let the run fail at its first node.
+    // Refuse a bad fault target or params the version does not accept now, rather than let the run fail at its first node.
     const dsl = (await this.versions.get(spec.workflow_id, spec.version)).dsl_definition;
     validateFaults(dsl, spec.faults);
-    initialContext(dsl, spec.params);
+    checkRunParams(dsl, spec.params, { fresh: spec.kind === 'start', version: spec.version });
     const ts = this.core.now();
     const runId = randomUUID();
     const q = this.core.q();
@@ -652,7 +662,7 @@ export class RunService {
       seed: run.seed,
       faults: run.faults,
       completed: done.filter((c) => c.status !== 'failed').map((c) => c.node_id),
-      ...(failed.length ? { failed: failed.map((c) => ({ node_id: c.node_id, error: (c.state as CheckpointState).error ?? null })) } : {}),
+      ...(failed.length ? { failed: failed.map((c) => ({ node_id: c.node_id, error: (c.state as CheckpointState).error ?? null, denied: (c.state as CheckpointState).denied === true })) } : {}),
       ...(last ? { context: (last.state as CheckpointState).context } : {}),
       live: this.options.realWork.live,
     });
@@ -692,7 +702,7 @@ export class RunService {
         if (live?.cancelled) return;
         if (this.synchronous) this.core.advance(step.simulated_ms);
         seq += 1;
-        const state: CheckpointState = { output: step.output, context: step.context, error: step.error };
+        const state: CheckpointState = { output: step.output, context: step.context, error: step.error, ...(step.denied ? { denied: true as const } : {}) };
         // Its own short durable transaction: no head lock (it appends no event), nothing else inside.
         const checkpoint = [run.run_id, seq, step.node_id, step.status, JSON.stringify(state), this.core.now(), run.run_id, this.runnerId];
         const { changes } = await this.core.store.transaction((tx) => tx.run(this.insertCheckpoint, checkpoint));
@@ -736,7 +746,8 @@ export class RunService {
       payload: { version: run.version, kind: run.kind, failed_node: end.failed_node, error: end.error, parent_run_id: run.parent_run_id },
     });
     // The canary policy judges in this same mutation: its rollback commits with this run's end, or not at all.
-    if (end.status !== 'cancelled' && run.kind !== 'replay') await this.canaries.judge(run.workflow_id, run.version, ts);
+    // A cancel or a deny says nothing about the version's health.
+    if (end.status !== 'cancelled' && end.status !== 'denied' && run.kind !== 'replay') await this.canaries.judge(run.workflow_id, run.version, ts);
     await this.onEnded?.(run);
     return this.get(run.run_id);
   }

@@ -5,6 +5,7 @@ import { createConnectionManager, type ConnectionManager, type CreateRemote, SAN
 import { createConsoleService, type ConsoleService, type Notify, type SaveText } from './console-service.js';
 import { type SandboxRuntime, SandboxRuntimes } from './connections/sandbox-runtime.js';
 import { keychainVault, sessionVault, type SecretStore } from './connections/token-vault.js';
+import type { SsoDriver } from './connections/sso.js';
 
 /** Real ms per simulated ms in the console's sandbox: a 15-minute node takes about 2 s — long enough to watch, short enough to rehearse. */
 export const DEFAULT_TIME_SCALE = 0.002;
@@ -20,6 +21,8 @@ export interface OpenConsoleOptions {
   saveText?: SaveText;
   /** Native desktop notifications (the desktop app's); without them the page uses the Notification API. */
   notify?: Notify;
+  /** How "Sign in with SSO" reaches the identity provider: the system browser (desktop) or a redirect of the page (browser mode). */
+  sso?: SsoDriver;
 }
 
 export interface OpenedConsole {
@@ -43,10 +46,12 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
       sandbox: { backend, path: options.sandbox.path, reopen: (runtime) => local(runtime), reopenWithDemo: (runtime) => local(runtime, true) },
       // Other sandbox files (snapshots, rehearsal copies) run at the console's pace, as the operator.
       openSandboxFile: (path, runtime) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, backgroundVerify: {}, ...runtime }),
+      openDemoSandbox: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true, backgroundVerify: {} }),
       dir: options.connectionsDir,
       vault,
       runtimes,
       createRemote: options.createRemote,
+      ...(options.sso ? { sso: options.sso } : {}),
     });
     const service = createConsoleService({ connections, ...(options.saveText ? { saveText: options.saveText } : {}), ...(options.notify ? { notify: options.notify } : {}) });
     return {

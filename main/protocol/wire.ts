@@ -36,6 +36,11 @@ export const healthSchema = z.object({
    * `ok: false` on a server started with --allow-broken-chain, or one whose background walk found a break.
    */
   chain: chainKnownSchema.optional(),
+  /**
+   * The server's stable id (its database's: every replica answers the same one). Absent from servers
+   * that predate it, and from a degraded answer before the database was ever read.
+   */
+  server_id: z.string().optional(),
   /** What the server says it serves (`--environment`, e.g. production): the console shows this, not what was typed when adding it. Null when unset. */
   environment: z.string().nullable().default(null),
 });
@@ -100,6 +105,11 @@ export const closeCodes = {
   internal: 1011,
   /** The token was revoked (or never valid): do not reconnect with it. */
   unauthorized: 4001,
+  /**
+   * The signed-in person's JWT expired while the stream was open: refresh it (the refresh token) and
+   * reconnect with the last seq — nothing is missed. Not a refusal: the person may still come in.
+   */
+  tokenExpired: 4002,
   /** The request itself is wrong (e.g. `after` is not a seq). */
   badRequest: 4400,
   /** The client fell too far behind; reconnect with the last seq to catch up from the log. */
@@ -131,7 +141,19 @@ export const tokenCreateInputSchema = z.strictObject({
 /** The only time the token itself is shown; the server keeps its hash. */
 export const tokenCreatedSchema = tokenInfoSchema.extend({ token: z.string() });
 export const tokenListSchema = z.object({ tokens: z.array(tokenInfoSchema) });
-export const whoamiSchema = z.object({ name: z.string(), role: roleSchema, environment: z.string().nullable().default(null) });
+/**
+ * Who a request is. `name` is the person (a JWT's email, else preferred_username, else sub) or the API
+ * token's name — the actor of every event they cause. `via` and `expires_at` (the JWT's `exp`; null for
+ * API tokens) default for servers from before sign-in, which knew only tokens.
+ */
+export const whoamiSchema = z.object({
+  name: z.string(),
+  role: roleSchema,
+  environment: z.string().nullable().default(null),
+  via: z.enum(['token', 'oidc']).default('token'),
+  expires_at: z.string().nullable().default(null),
+});
+export type Whoami = z.infer<typeof whoamiSchema>;
 
 /** `--environment` / REWIND_ENVIRONMENT: a short lowercase name such as production, staging, dr. */
 export const environmentNameSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'an environment is 1–32 lowercase letters, digits, _ or -, starting with a letter');
@@ -143,6 +165,8 @@ export const serverRoutes = {
   stream: '/api/v1/events/stream',
   tokens: '/api/v1/tokens',
   whoami: '/api/v1/whoami',
+  /** How to sign in (no token): `{methods, oidc?}`, the contract's authDiscoverySchema. */
+  auth: '/api/v1/auth',
   openapi: '/api/v1/openapi.json',
   /** A `--demo` server's inspection station (no token; 404 on any other server). */
   demoInspect: '/demo/inspect',

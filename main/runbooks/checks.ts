@@ -45,9 +45,9 @@ export async function evaluateCheck(backend: Backend, check: HealthCheck, ctx: C
     }
     // A check of the connection's own server carries its token (Rewind's /metrics wants one); other URLs get none.
     case 'http':
-      return httpProbe(check, backend.credentialsFor?.(check.url) ?? {});
+      return httpProbe(check, (await backend.credentialsFor?.(check.url)) ?? {});
     case 'metrics':
-      return metricsThreshold(check, backend.credentialsFor?.(check.url) ?? {});
+      return metricsThreshold(check, (await backend.credentialsFor?.(check.url)) ?? {});
   }
 }
 

@@ -27,6 +27,7 @@ export interface RehearsalClock {
 
 type ChecklistStep = Extract<RunbookStep, { kind: 'checklist' }>;
 type ActionStep = Extract<RunbookStep, { kind: 'action' }>;
+export type PacedStep = Extract<RunbookStep, { kind: 'action' | 'health_check' | 'note' }>;
 
 export interface RehearseOptions {
   backend: Backend;
@@ -37,6 +38,12 @@ export interface RehearseOptions {
   confirm: (step: ChecklistStep, index: number) => Promise<boolean>;
   /** A live execution asks before each action, as the console does before a manual one; false fails the step. */
   confirmAction?: (step: ActionStep, index: number) => Promise<boolean>;
+  /**
+   * A paced rehearsal: the operator's go before every action, health check and note (a wait runs by
+   * itself), so each step's time includes the operator's. Without it the steps run by themselves
+   * (automatic, as in CI). False fails the step. An action a live execution already confirms is asked once.
+   */
+  confirmStep?: (step: PacedStep, index: number) => Promise<boolean>;
   /** Stops at the step under way (a wait or a confirmation ends at once); what ran is kept and the rehearsal fails. */
   signal?: AbortSignal;
   onProgress?: (progress: RehearsalProgress) => void;
@@ -130,8 +137,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRecor
     steps,
     rollbacks,
     time_scale: options.timeScale ?? 1,
-    auto_executed: options.confirmAction === undefined,
+    auto_executed: options.confirmAction === undefined && options.confirmStep === undefined,
     scratch_copy: null,
+    pace: options.confirmStep === undefined ? 'automatic' : 'paced',
   };
   options.onProgress?.({ type: 'finished', record });
   return record;
@@ -166,21 +174,31 @@ async function ask(exec: Executor, question: () => Promise<boolean>): Promise<St
   }
 }
 
+/** A paced step waits for the operator's go; an automatic one goes at once (null: go on). */
+function go(exec: Executor, step: PacedStep, index: number): Promise<StepResult | null> {
+  const { confirmStep } = exec.options;
+  return confirmStep ? ask(exec, () => confirmStep(step, index)) : Promise.resolve(null);
+}
+
 async function runStep(exec: Executor, step: RunbookStep, index: number): Promise<StepResult> {
   switch (step.kind) {
     case 'checklist': {
       const refused = await ask(exec, () => exec.options.confirm(step, index));
       return refused ?? { ok: true, detail: `confirmed ${step.items.length} item${step.items.length === 1 ? '' : 's'}` };
     }
-    case 'note':
-      return { ok: true, detail: 'read' };
+    case 'note': {
+      const refused = await go(exec, step, index);
+      return refused ?? { ok: true, detail: exec.options.confirmStep ? 'read by the operator' : 'read' };
+    }
     case 'action': {
       const { confirmAction } = exec.options;
-      const refused = confirmAction ? await ask(exec, () => confirmAction(step, index)) : null;
+      const refused = confirmAction ? await ask(exec, () => confirmAction(step, index)) : await go(exec, step, index);
       return refused ?? runAction(exec, step.action);
     }
-    case 'health_check':
-      return evaluateCheck(exec.backend, step.check, exec.ctx);
+    case 'health_check': {
+      const refused = await go(exec, step, index);
+      return refused ?? evaluateCheck(exec.backend, step.check, exec.ctx);
+    }
     case 'wait':
       if (step.until === undefined) {
         await exec.clock.sleep((step.ms ?? 0) * exec.timeScale, exec.signal);

@@ -18,6 +18,33 @@ export interface Scenario {
   level: RollbackLevel;
   /** Sets up the incident; answers what it did and the trigger it fired. */
   setup(backend: Backend): Promise<string>;
+  /**
+   * Why this sandbox cannot stage the incident as it is — a workflow already fixed (rolled back),
+   * paused or missing — or null when it can. Read before anything changes, so the console can offer
+   * to reset the sandbox to the demo first instead of failing half-way.
+   */
+  check(backend: Backend): Promise<string | null>;
+}
+
+/** What a scenario needs of one demo workflow: there, not paused, and (for an outage it only triggers) still on its newest, failing version. */
+async function needs(backend: Backend, workflow: string, options: { onNewest?: boolean; noCanary?: boolean } = {}): Promise<string | null> {
+  const { workflows } = await backend.call('workflows:list', { query: workflow });
+  const wf = workflows.find((w) => w.name === workflow && w.status !== 'overridden') ?? workflows.find((w) => w.name === workflow);
+  if (!wf) return `${workflow} is not in this sandbox`;
+  if (wf.status !== 'active') return `${workflow} is ${wf.status}`;
+  if (options.noCanary && wf.canary) return `${workflow} already runs a canary of v${wf.canary.version}`;
+  if (options.onNewest) {
+    const { versions } = await backend.call('versions:list', { workflow_id: wf.id, limit: 50, include_dsl: false });
+    const newest = versions.find((v) => v.status === 'active' || v.status === 'deprecated')?.version ?? null;
+    if (newest !== null && wf.active_version !== newest) return `${workflow} runs v${wf.active_version ?? '?'}, not its newest v${newest}: it was rolled back already`;
+  }
+  return null;
+}
+
+/** The first reason among several checks, or null. */
+async function firstOf(...checks: Array<Promise<string | null>>): Promise<string | null> {
+  for (const reason of await Promise.all(checks)) if (reason !== null) return reason;
+  return null;
 }
 
 const ACTOR = { actor: 'scenario' };
@@ -71,6 +98,7 @@ const mlRegistryOutage: Scenario = {
   description: "The ML pipeline's active v4 deploys to registry-v2, which refuses connections: every run fails at deploy.",
   level: 'application',
   setup: async (backend) => failRuns(backend, 'ml-training-pipeline', 3),
+  check: (backend) => needs(backend, 'ml-training-pipeline', { onNewest: true }),
 };
 
 const defectThresholdMisconfig: Scenario = {
@@ -81,6 +109,7 @@ const defectThresholdMisconfig: Scenario = {
     const v = await deployBad(backend, 'defect-rate-judgment', defectMisconfig(), 'Threshold 0.03 % (typo for 3 %)');
     return `published v${v}; ${await failRuns(backend, 'defect-rate-judgment', 3)}`;
   },
+  check: (backend) => needs(backend, 'defect-rate-judgment', { noCanary: true }),
 };
 
 const etlPartitionChange: Scenario = {
@@ -91,6 +120,7 @@ const etlPartitionChange: Scenario = {
     const v = await deployBad(backend, 'nightly-orders-etl', etlSchemaChange(), 'Partition by order_date (schema v5)');
     return `published v${v}; ${await failRuns(backend, 'nightly-orders-etl', 2)}`;
   },
+  check: (backend) => needs(backend, 'nightly-orders-etl'),
 };
 
 const defectCanaryBreach: Scenario = {
@@ -112,6 +142,7 @@ const defectCanaryBreach: Scenario = {
     }
     return `canary v${draft.version} at ${defectRateCanary.policy.percent} % rolled back by itself to v${after.active_version ?? '?'}`;
   },
+  check: (backend) => needs(backend, 'defect-rate-judgment', { noCanary: true }),
 };
 
 const fullOutage: Scenario = {
@@ -123,6 +154,7 @@ const fullOutage: Scenario = {
     for (const s of [mlRegistryOutage, defectThresholdMisconfig, etlPartitionChange]) parts.push(await s.setup(backend));
     return parts.join('; ');
   },
+  check: (backend) => firstOf(mlRegistryOutage.check(backend), defectThresholdMisconfig.check(backend), etlPartitionChange.check(backend)),
 };
 
 export const scenarios: Readonly<Record<string, Scenario>> = Object.fromEntries(

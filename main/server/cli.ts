@@ -6,12 +6,17 @@ import { openServedStore } from './open-store.js';
 import { type LogFormat, createLogger, logFormats, logLevels } from './logger.js';
 import { recordRefusal } from '../backends/refusal-audit.js';
 import { attachCodeFolder } from '../backends/engine-backend.js';
+import { DEFAULT_CODE_RESCAN_MS } from '../code/code-folder.js';
 import { environmentNameSchema } from '../protocol/wire.js';
 import { type RunningServer, createServer } from './server.js';
 import { TokenStore } from './tokens.js';
 import { type KeySource, loadWebhookKey } from './webhook-key.js';
+import { SecretBox } from '../engine/webhooks/secret-box.js';
 import { WebhookWorker } from './webhook-worker.js';
 import { isPostgresUrl } from '../engine/store/postgres/index.js';
+import { type OidcFlag, oidcFlags, oidcSettingsFrom, oidcUsage } from './auth/oidc-flags.js';
+import { OidcVerifier } from './auth/oidc-verifier.js';
+import { describeMapping } from './auth/role-mapping.js';
 
 const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run server -- …)
 
@@ -41,13 +46,21 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
   --max-response-bytes N  an http node's answer above this fails the node [1048576]     REWIND_MAX_RESPONSE_BYTES
   --code-dir DIR      workflows as code: every *.yaml, *.yml, *.json below DIR (name, description,
                       schedule, dsl) is a CODE workflow, kept in line as the files change  REWIND_CODE_DIR
+  --code-rescan-ms N  how often the code folder is read again in full, whatever fs.watch reported
+                      (it can miss a folder swapped by a rename, or an edit after sed -i) [30000]  REWIND_CODE_RESCAN_MS
   --webhook-key-file FILE  the key webhook secrets are sealed with (32 bytes, hex or base64);
                       REWIND_WEBHOOK_KEY holds the value itself. Every replica needs the same.
                       [SQLite: FILE.webhook-key beside the database, made on first start;
                        PostgreSQL: none, and then no webhooks]
+  --allow-private-webhooks  let webhooks reach loopback and private addresses (10/8, 172.16/12,
+                      192.168/16, 127/8, fc00::/7…); refused otherwise. Metadata and link-local
+                      addresses (169.254/16, fd00:ec2::254) are refused always, for http nodes too  REWIND_ALLOW_PRIVATE_WEBHOOKS=1
+${oidcUsage}
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME,
-and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (unless a run's context sets server).
+and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (no run param can set server).
+Run values reach a command as environment variables (env: {NAME: "{{ctx.x}}"}), never inside a shell's or
+interpreter's argv (refused: UNSAFE_TEMPLATE); in a URL's path or query they are percent-encoded.
 
 Each setting can come from the environment variable beside it (a flag wins), so a process
 supervisor can keep them in an environment file. The first start on a database without tokens makes REWIND_ADMIN_TOKEN the admin token, or
@@ -75,6 +88,8 @@ const envNames = {
   'rate-limit': 'REWIND_RATE_LIMIT',
   'max-response-bytes': 'REWIND_MAX_RESPONSE_BYTES',
   'code-dir': 'REWIND_CODE_DIR',
+  'code-rescan-ms': 'REWIND_CODE_RESCAN_MS',
+  'allow-private-webhooks': 'REWIND_ALLOW_PRIVATE_WEBHOOKS',
 } as const;
 type Setting = keyof typeof envNames;
 
@@ -94,12 +109,13 @@ function numberOption(flags: Partial<Record<Setting, string | boolean>>, name: S
   return n;
 }
 
-function demoOption(flags: Partial<Record<Setting, string | boolean>>): boolean {
-  if (flags.demo === true) return true;
-  const env = process.env[envNames.demo];
+/** A switch: its flag, else its environment variable (1, true, 0 or false). */
+function switchOption(flags: Partial<Record<Setting, string | boolean>>, name: 'demo' | 'allow-private-webhooks', what: string): boolean {
+  if (flags[name] === true) return true;
+  const env = process.env[envNames[name]];
   if (env === undefined || env === '' || env === '0' || env === 'false') return false;
   if (env === '1' || env === 'true') return true;
-  return fail(`REWIND_DEMO must be 1, true, 0 or false; got "${env}".`, 'Set REWIND_DEMO=1 to seed an empty database with the demo workflows.');
+  return fail(`${envNames[name]} must be 1, true, 0 or false; got "${env}".`, `Set ${envNames[name]}=1 to ${what}.`);
 }
 
 async function main(): Promise<void> {
@@ -126,7 +142,10 @@ async function main(): Promise<void> {
         'allow-commands': { type: 'boolean', default: false },
         'max-response-bytes': { type: 'string' },
         'code-dir': { type: 'string' },
+        'code-rescan-ms': { type: 'string' },
         'webhook-key-file': { type: 'string' },
+        'allow-private-webhooks': { type: 'boolean' },
+        ...(Object.fromEntries(Object.keys(oidcFlags).map((f) => [f, { type: 'string' }])) as Record<OidcFlag, { type: 'string' }>),
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -147,7 +166,8 @@ async function main(): Promise<void> {
   const rate = numberOption(parsed, 'rate-limit', 0);
   const db = setting(parsed, 'db').value ?? (process.env.REWIND_DATABASE_URL || './rewind.db');
   const host = setting(parsed, 'host').value ?? '127.0.0.1';
-  const demo = demoOption(parsed);
+  const demo = switchOption(parsed, 'demo', 'seed an empty database with the demo workflows');
+  const allowPrivateWebhooks = switchOption(parsed, 'allow-private-webhooks', 'let webhooks reach loopback and private addresses');
   const tlsCert = setting(parsed, 'tls-cert').value;
   const tlsKey = setting(parsed, 'tls-key').value;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key (REWIND_TLS_CERT and REWIND_TLS_KEY) go together.', 'Pass both PEM files, or neither.');
@@ -155,6 +175,7 @@ async function main(): Promise<void> {
   const environment = environmentRaw === undefined ? null : environmentNameSchema.safeParse(environmentRaw);
   if (environment && !environment.success) fail(`--environment "${environmentRaw}": ${environment.error.issues[0]?.message ?? 'invalid'}.`, 'Pass e.g. --environment production.');
   const maxResponseBytes = numberOption(parsed, 'max-response-bytes', 1024 * 1024, 1);
+  const codeRescanMs = numberOption(parsed, 'code-rescan-ms', DEFAULT_CODE_RESCAN_MS, 50);
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (tlsCert !== undefined && tlsKey !== undefined) {
     try {
@@ -172,10 +193,20 @@ async function main(): Promise<void> {
   if (level === undefined) fail(`--log-level must be one of ${logLevels.join(', ')}; got "${logLevel}".`, 'Pass e.g. --log-level info.');
   const logger = createLogger({ level, format: logFormat as LogFormat });
 
+  let oidc: OidcVerifier | undefined;
+  try {
+    const settings = oidcSettingsFrom(parsed, process.env);
+    if (settings) oidc = new OidcVerifier(settings);
+  } catch (err) {
+    const data = toErrorData(err);
+    fail(data.message, data.hint);
+  }
+
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let webhookKey: KeySource;
   try {
-    webhookKey = loadWebhookKey({ env: process.env.REWIND_WEBHOOK_KEY || undefined, file: parsed['webhook-key-file'], sqlitePath: isPostgresUrl(db) ? null : db });
+    // The key file beside a SQLite database is looked for (and made) only once the database opened, below.
+    webhookKey = loadWebhookKey({ env: process.env.REWIND_WEBHOOK_KEY || undefined, file: parsed['webhook-key-file'], sqlitePath: null });
   } catch (err) {
     const data = toErrorData(err);
     fail(data.message, data.hint);
@@ -200,16 +231,28 @@ async function main(): Promise<void> {
         limits: { maxResponseBytes },
         serverContext,
         ...(webhookKey ? { webhookKey: webhookKey.key } : {}),
+        allowPrivateWebhooks,
       },
     });
+    if (!webhookKey && !isPostgresUrl(db)) {
+      try {
+        webhookKey = loadWebhookKey({ sqlitePath: db });
+      } catch (err) {
+        await served.backend.close();
+        const data = toErrorData(err);
+        fail(data.message, data.hint);
+      }
+      if (webhookKey) served.backend.webhooks.useBox(new SecretBox(webhookKey.key));
+    }
     const codeDir = setting(parsed, 'code-dir').value;
     if (codeDir !== undefined) {
       const folder = await attachCodeFolder(served.backend, {
         dir: codeDir,
         allowCommands: parsed['allow-commands'] === true,
+        rescanMs: codeRescanMs,
         log: (level, message, fields) => logger[level](fields, message),
       });
-      process.stdout.write(`Code folder ${folder.dir}: ${(await served.backend.engine.workflows.codeWorkflows()).length} CODE workflows, watched for changes.\n`);
+      process.stdout.write(`Code folder ${folder.dir}: ${(await served.backend.engine.workflows.codeWorkflows()).length} CODE workflows, watched for changes and read again every ${codeRescanMs / 1000} s.\n`);
     }
     const tokens = new TokenStore(served.backend.engine);
     opened = { served, tokens, boot: await tokens.bootstrapAdmin(process.env.REWIND_ADMIN_TOKEN || undefined) };
@@ -256,8 +299,9 @@ async function main(): Promise<void> {
       logger,
       environment: environment?.data ?? null,
       onRefused: (refusal) => recordRefusal(backend.engine, refusal, (err) => process.stderr.write(`audit: could not record a refusal: ${String(err)}\n`)),
-      replica: { id: served.replica, store: served.store, healthy: served.healthy },
+      replica: { id: served.replica, store: served.store, healthy: served.healthy, probe: served.probe },
       demo,
+      ...(oidc ? { oidc } : {}),
       ...(tls ? { tls } : {}),
       ...(rate > 0 ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     });
@@ -277,10 +321,17 @@ async function main(): Promise<void> {
         engine: backend.engine,
         box: backend.webhooks.box!,
         owner: served.replica,
+        egress: { allowPrivate: allowPrivateWebhooks },
         onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'webhook delivery failed'),
       }).start()
     : null;
   if (!webhookKey) process.stderr.write('warning: no webhook key (REWIND_WEBHOOK_KEY or --webhook-key-file): webhooks cannot be added, and none are delivered.\n');
+  if (oidc) {
+    const { issuer, clientId, audience, roles } = oidc.settings;
+    process.stdout.write(`Sign-in: OpenID Connect through ${issuer} (client ${clientId}, audience ${audience}; ${describeMapping(roles)}), and API tokens.\n`);
+    // Read now, so the first person need not wait for it; a provider that is away is retried on demand (tokens work meanwhile).
+    oidc.discover().catch((err: unknown) => logger.warn({ err: toErrorData(err).message }, 'identity provider unreachable; people cannot sign in until it answers'));
+  }
   process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;

@@ -22,6 +22,17 @@ export interface EventStreamOptions {
   onError: (err: unknown) => void;
 }
 
+/** Who holds a socket: an API token (revocable, re-checked every heartbeat) or a person's JWT (closed when it expires). */
+export interface StreamHolder {
+  id: string;
+  via: 'token' | 'oidc';
+  /** ms since the epoch after which the JWT is no longer accepted; null for API tokens. */
+  acceptedUntil: number | null;
+}
+
+/** setTimeout's longest delay: a later expiry is re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Entry {
   seq: number;
   data: string;
@@ -34,7 +45,8 @@ interface Entry {
  */
 interface StreamClient {
   ws: WebSocket;
-  tokenId: string;
+  holder: StreamHolder;
+  expiry: NodeJS.Timeout | null;
   /** The last seq sent on this socket: every later event follows it exactly once, in order. */
   sent: number;
   live: boolean;
@@ -77,13 +89,17 @@ export class EventStream {
   }
 
   /** Takes over an upgraded socket that asked for every event after `after` (the head when it gave none). */
-  add(ws: WebSocket, tokenId: string, after: number | undefined): void {
-    const client: StreamClient = { ws, tokenId, sent: Math.min(after ?? this.head, Number.MAX_SAFE_INTEGER), live: false, alive: true };
+  add(ws: WebSocket, holder: StreamHolder, after: number | undefined): void {
+    const client: StreamClient = { ws, holder, expiry: null, sent: Math.min(after ?? this.head, Number.MAX_SAFE_INTEGER), live: false, alive: true };
     this.clients.add(client);
+    this.armExpiry(client);
     ws.on('pong', () => {
       client.alive = true;
     });
-    ws.on('close', () => this.clients.delete(client));
+    ws.on('close', () => {
+      if (client.expiry) clearTimeout(client.expiry);
+      this.clients.delete(client);
+    });
     ws.on('error', () => ws.terminate());
     // Clients have nothing to say on this stream; their messages are capped by maxPayload and ignored.
     ws.on('message', () => undefined);
@@ -93,8 +109,23 @@ export class EventStream {
   /** Closes a revoked token's sockets at once (the heartbeat re-check covers revocations from elsewhere). */
   revoke(tokenId: string): void {
     for (const client of this.clients) {
-      if (client.tokenId === tokenId) client.ws.close(closeCodes.unauthorized, 'token revoked');
+      if (client.holder.id === tokenId) client.ws.close(closeCodes.unauthorized, 'token revoked');
     }
+  }
+
+  /**
+   * A person's socket lives as long as their JWT is accepted, and is then closed with `tokenExpired`:
+   * their client refreshes the sign-in and reconnects after the last seq it received, missing nothing.
+   */
+  private armExpiry(client: StreamClient): void {
+    const until = client.holder.acceptedUntil;
+    if (until === null) return;
+    const wait = until - Date.now();
+    if (wait > MAX_TIMER_MS) {
+      client.expiry = setTimeout(() => this.armExpiry(client), MAX_TIMER_MS);
+      return;
+    }
+    client.expiry = setTimeout(() => client.ws.close(closeCodes.tokenExpired, `sign-in expired: refresh it and reconnect with after=${client.sent}`), Math.max(0, wait));
   }
 
   /** Going away: every socket is told to reconnect elsewhere or later, then the hub stops listening. */
@@ -202,12 +233,14 @@ export class EventStream {
 
   private beat(): void {
     for (const client of this.clients) {
-      this.options.isTokenLive(client.tokenId).then(
-        (live) => {
-          if (!live) client.ws.close(closeCodes.unauthorized, 'token revoked');
-        },
-        (err: unknown) => this.options.onError(err),
-      );
+      if (client.holder.via === 'token') {
+        this.options.isTokenLive(client.holder.id).then(
+          (live) => {
+            if (!live) client.ws.close(closeCodes.unauthorized, 'token revoked');
+          },
+          (err: unknown) => this.options.onError(err),
+        );
+      }
       if (!client.alive) {
         client.ws.terminate();
         continue;

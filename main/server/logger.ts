@@ -3,7 +3,8 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 /*
  * The server's log: one JSON line per request and per appended event (pino), or the same records as
  * one readable line each on a terminal. Secrets never reach a line: pino's redact blanks
- * Authorization headers and any field named token, secret or password; URLs lose their token= value.
+ * Authorization headers and any field named token, secret or password; URLs lose their token= value;
+ * and every line passes the engine's secret masking (the values of `{{secret.NAME}}` in their forms).
  */
 
 export type LogFormat = 'json' | 'text';
@@ -15,6 +16,8 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Where each finished line goes (stdout by default); tests capture it. */
   write?: (line: string) => void;
+  /** Applied to every finished line: the engine's secret masking (every form of every `{{secret.NAME}}` value). */
+  mask?: (line: string) => string;
 }
 
 const secretKeys = ['token', 'secret', 'password', 'authorization'];
@@ -53,7 +56,9 @@ export function textLine(json: string): string {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const sink = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const mask = options.mask;
+  const write = mask ? (line: string) => sink(mask(line)) : sink;
   const format = options.format ?? 'json';
   return pino(
     {

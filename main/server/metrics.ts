@@ -3,7 +3,7 @@ import { type EventHead, type RewindEvent, runStatusSchema } from '../../preload
 import type { Backend } from '../backends/backend.js';
 
 /** The events that end a run: `run_<status>`. */
-const RUN_END = /^run_(succeeded|failed|cancelled|interrupted)$/;
+const RUN_END = /^run_(succeeded|failed|cancelled|interrupted|denied)$/;
 
 export interface MetricsSources {
   backend: Backend;
@@ -51,7 +51,7 @@ export class ServerMetrics {
     this.slowConsumers = new Counter({ name: 'rewind_ws_slow_consumers_closed_total', help: 'Stream sockets closed for falling too far behind.', registers });
     this.runOutcomes = new Counter({
       name: 'rewind_run_outcomes_total',
-      help: 'Runs that ended since the server started, by workflow name, version and outcome (succeeded, failed, cancelled, interrupted).',
+      help: 'Runs that ended since the server started, by workflow name, version and outcome (succeeded, failed, cancelled, interrupted, denied).',
       labelNames: ['workflow', 'version', 'outcome'],
       registers,
     });

@@ -15,6 +15,19 @@ export interface ServedStore {
   where: string;
   /** False while the database is unreachable (always true for SQLite). */
   healthy(): boolean;
+  /** A cheap read and a write that changes nothing the engine reads: what a degraded server tries, to learn that the database is back. */
+  probe(): Promise<void>;
+}
+
+const PROBE_READ = 'SELECT 1 AS ok';
+// A real write (a read-only database or mount must refuse it, on either store), to a meta row no rule reads.
+const PROBE_WRITE = "INSERT INTO meta (key, value) VALUES ('health_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+function prober(engine: Engine, replica: string): () => Promise<void> {
+  return async () => {
+    await engine.store.read.get(PROBE_READ);
+    await engine.store.transaction((tx) => tx.run(PROBE_WRITE, [`${replica} ${new Date().toISOString()}`]));
+  };
 }
 
 export interface OpenStoreOptions {
@@ -28,7 +41,7 @@ export interface OpenStoreOptions {
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
-  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext'>;
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext' | 'allowPrivateWebhooks'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
   /** How the whole chain is walked in the background (default: after start, then every six hours). */
@@ -78,7 +91,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
   if (!isPostgresUrl(options.db)) {
     const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: false, actor: options.actor, runSchedules: options.runSchedules ?? true, backgroundVerify: options.backgroundVerify ?? {}, ...options.serve, ...takeover(options, replica) });
     if (options.demo && (await claimDemoSeeding(backend.engine))) await seedServedDemo(backend.engine, options.actor);
-    return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true };
+    return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true, probe: prober(backend.engine, replica) };
   }
   const target = parsePostgresUrl(options.db);
   const store = await openPostgresStore({ url: options.db, replicaId: replica });
@@ -99,6 +112,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     ...(serve.allowBrokenChain === undefined ? {} : { allowBrokenChain: serve.allowBrokenChain }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.webhookKey ? { webhookKey: serve.webhookKey } : {}),
+    ...(serve.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
   });
-  return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy };
+  return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy, probe: prober(engine, replica) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BackendMethod, backendMethodNames, backendMethods, rewindErrorSchema } from '../../preload/contract/index.js';
+import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, rewindErrorSchema } from '../../preload/contract/index.js';
 import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from '../protocol/wire.js';
 
 /*
@@ -136,11 +136,21 @@ function serverOperations(jsonSchema: ToSchema): Record<string, Record<string, O
         responses: { '200': { description: 'OpenAPI 3.1.', content: json({ type: 'object' }) } },
       },
     },
+    [serverRoutes.auth]: {
+      get: {
+        operationId: 'auth',
+        summary: 'How to sign in: API tokens, and OpenID Connect (issuer, client id, scopes, audience) when the server was started with --oidc-issuer.',
+        description: 'No token needed: clients read it before they have one.',
+        tags: ['server'],
+        security: [],
+        responses: { '200': { description: 'The sign-in methods.', content: json(jsonSchema(authDiscoverySchema, 'output')) }, '5XX': errorResponse },
+      },
+    },
     [serverRoutes.whoami]: {
       get: {
         operationId: 'whoami',
-        summary: "The token's name and role.",
-        description: 'Least role: viewer.',
+        summary: 'Who the caller is (the token or the signed-in person), their role, and how they came in.',
+        description: 'Least role: viewer. `name` is the actor of the events the caller causes; `expires_at` is a JWT\'s expiry (null for API tokens).',
         tags: ['server'],
         'x-rewind-role': 'viewer',
         security: [{ bearerAuth: [] }],
@@ -191,7 +201,14 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     servers: [{ url: '/' }],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token an admin issued (POST /api/v1/tokens, or `rewind tokens create`). Roles: viewer < operator < admin.' } },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A token an admin issued (POST /api/v1/tokens, or `rewind tokens create`), or — on a server started with --oidc-issuer — a person\'s JWT from the identity provider GET /api/v1/auth names (RS256, ES256 or EdDSA; its groups give the role). Roles: viewer < operator < admin.',
+        },
+      },
       schemas: { ...schemas, Error: error },
       responses: { Error: { description: 'A typed error: `code` names it, `hint` says what to do next.', content: json({ $ref: '#/components/schemas/Error' }) } },
     },

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import {
   type BackendMethod,
   type RewindErrorData,
+  type Role,
   backendMethods,
   httpStatusOf,
   workflowSchema,
@@ -19,6 +20,8 @@ import type { Backend } from '../backends/backend.js';
 import type { Refusal } from '../backends/refusal-audit.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
 import { MAX_DEMO_BATCH, inspectBatch } from '../engine/demo/inspection.js';
+import { maskerFor } from '../engine/executor/masking.js';
+import { type SecretSource, envSecrets } from '../engine/executor/secrets.js';
 import type { StoreKind } from '../engine/store/port.js';
 import { EventStream } from './event-stream.js';
 import { type Headers, bearerToken, errorHeaders, readJsonBody, sendError, sendJson, sendText, splitUrl, writeRawError } from './http-io.js';
@@ -28,6 +31,8 @@ import { buildOpenApiDocument } from './openapi.js';
 import { PROTOCOL_VERSION, type Health, roleAllows, serverRoutes, tokenCreateInputSchema } from '../protocol/wire.js';
 import { type CompiledRoute, buildInput, matchRoute, parseIfMatch } from '../protocol/routes.js';
 import type { Identity, TokenStore } from './tokens.js';
+import { type OidcVerifier, looksLikeJwt } from './auth/oidc-verifier.js';
+import { authAnswer } from './auth/auth-route.js';
 
 export interface ServerOptions {
   backend: Backend;
@@ -56,15 +61,24 @@ export interface ServerOptions {
   onRefused?: (refusal: Refusal) => Promise<void>;
   /** Where log lines go (stdout by default): one per request, per appended event, per unexpected failure. */
   log?: (line: string) => void;
-  /** A ready logger instead (then `log`, `logLevel` and `logFormat` are not used). */
+  /** The secrets its engine's real nodes read (REWIND_SECRET_NAME by default): masked in every log line. */
+  secrets?: SecretSource;
+  /** A ready logger instead (then `log`, `logLevel`, `logFormat` and `secrets` are not used). */
   logger?: Logger;
   /** `info` unless REWIND_LOG_LEVEL says otherwise. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat?: LogFormat;
-  /** The store behind the server and this replica's id, for /health and /metrics (see open-store.ts). */
-  replica?: { id: string; store: StoreKind; healthy: () => boolean };
+  /**
+   * The store behind the server and this replica's id, for /health and /metrics (see open-store.ts);
+   * `probe` tries the database (a read and a write) while the server is degraded.
+   */
+  replica?: { id: string; store: StoreKind; healthy: () => boolean; probe?: () => Promise<void> };
+  /** How often a degraded server probes its database (default 3000 ms). */
+  healthProbeMs?: number;
   /** Started with --demo: serves the demo inspection station at /demo/inspect (404 otherwise). */
   demo?: boolean;
+  /** Started with --oidc-issuer: people sign in with the provider's JWTs, beside API tokens. */
+  oidc?: OidcVerifier;
 }
 
 export interface RunningServer {
@@ -83,16 +97,20 @@ export interface RunningServer {
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const knownVerbs = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH']);
 
-const unauthorized = (message: string): RewindError =>
-  new RewindError('UNAUTHORIZED', message, 'Send Authorization: Bearer <token>. An admin issues tokens (POST /api/v1/tokens, or `rewind tokens create`).');
-
-function forbidden(identity: Identity, needed: string, what: string): RewindError {
-  return new RewindError(
-    'FORBIDDEN',
-    `${what} needs the ${needed} role; token "${identity.name}" is ${identity.role}.`,
-    `Ask an admin for a token with the ${needed} role.`,
-    { needed_role: needed, role: identity.role },
+const unauthorized = (message: string, oidc: boolean): RewindError =>
+  new RewindError(
+    'UNAUTHORIZED',
+    message,
+    `Send Authorization: Bearer <token>. An admin issues tokens (POST /api/v1/tokens, or \`rewind tokens create\`)${oidc ? '; people sign in with `rewind login --server URL` or the console (GET /api/v1/auth says how)' : ''}.`,
   );
+
+function forbidden(identity: Identity, needed: Role, what: string, oidc: OidcVerifier | undefined): RewindError {
+  const who = identity.via === 'oidc' ? identity.name : `token "${identity.name}"`;
+  const hint =
+    identity.via === 'oidc' && oidc
+      ? `Ask your identity provider's admin for one of the groups that give ${needed} here: ${oidc.groupsGiving(needed).join(', ')}.`
+      : `Ask an admin for a token with the ${needed} role.`;
+  return new RewindError('FORBIDDEN', `${what} needs the ${needed} role; ${who} is ${identity.role}.`, hint, { needed_role: needed, role: identity.role });
 }
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,200}$/;
@@ -156,9 +174,16 @@ class RateLimiter {
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { backend, tokens } = options;
   const envLevel = process.env.REWIND_LOG_LEVEL as ServerOptions['logLevel'] | undefined;
+  const secrets = options.secrets ?? envSecrets();
   const logger =
     options.logger ??
-    createLogger({ level: options.logLevel ?? envLevel ?? 'info', format: options.logFormat ?? 'json', ...(options.log ? { write: options.log } : {}) });
+    createLogger({
+      level: options.logLevel ?? envLevel ?? 'info',
+      format: options.logFormat ?? 'json',
+      // A secret set in this process's environment while it runs is masked from the next second on.
+      mask: (line) => maskerFor(secrets, { maxAgeMs: 1000 }).text(line),
+      ...(options.log ? { write: options.log } : {}),
+    });
   const logError = (what: string, err: unknown) => logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, what);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -178,8 +203,24 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     onSlowConsumer: () => metrics.slowConsumers.inc(),
     onError: (err) => logError('event stream failed', err),
   });
-  /** Set when the database refused a write; cleared by the next write that succeeds (an appended event). */
+  /** Set when the database refused a request; cleared by the next write that succeeds (an appended event, or the probe's). */
   let storeFault: RewindErrorData | null = null;
+  // While degraded, the server tries the database itself: a replica that saw the outage would
+  // otherwise answer 503 until some client happened to write through it, and a load balancer that
+  // routes around it never sends that write. One probe at a time; nothing is done while healthy.
+  const probe = options.replica?.probe;
+  let probing = false;
+  const prober = probe
+    ? setInterval(() => {
+        if (probing || (storeFault === null && options.replica!.healthy())) return;
+        probing = true;
+        probe()
+          .then(() => (storeFault = null))
+          .catch(() => undefined)
+          .finally(() => (probing = false));
+      }, options.healthProbeMs ?? 3000)
+    : null;
+  prober?.unref();
   // One line per engine action, from the engine's own event feed (the server layer listens; the engine is not changed).
   const stopEventLog = backend.subscribe({
     after: startSeq,
@@ -191,6 +232,8 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const metrics = new ServerMetrics({ backend, openSockets: () => stream.size, headSeq: () => stream.headSeq, head: () => backend.call('events:head', {}) });
   if (options.replica) metrics.registry.setDefaultLabels({ replica: options.replica.id });
 
+  // Kept from the last head read, so a degraded answer (the database away) still names the server.
+  let serverId: string | undefined;
   const health = async (): Promise<Health> => {
     const base = {
       ...(options.replica ? { store: options.replica.store, replica: options.replica.id } : {}),
@@ -206,20 +249,23 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       found = await backend.call('events:head', {});
     } catch (err) {
       // The database away: the head cannot be read, and that is the news.
-      return { ...base, status: 'degraded', reason: toErrorData(err).message };
+      return { ...base, ...(serverId ? { server_id: serverId } : {}), status: 'degraded', reason: toErrorData(err).message };
     }
-    const { chain, ...head } = found;
+    const { chain, server_id, ...head } = found;
+    serverId = server_id ?? serverId;
     const unreachable = options.replica && !options.replica.healthy() ? 'The database is unreachable; this replica reconnects by itself.' : null;
     const reason = storeFault?.message ?? unreachable ?? (chain.ok ? null : `The event log's hash chain is broken at event ${chain.first_broken_seq ?? '?'}: ${chain.reason ?? ''}`);
-    return { ...base, status: reason === null ? 'ok' : 'degraded', ...(reason === null ? {} : { reason }), head, chain };
+    return { ...base, ...(serverId ? { server_id: serverId } : {}), status: reason === null ? 'ok' : 'degraded', ...(reason === null ? {} : { reason }), head, chain };
   };
   let openApiDocument: Record<string, unknown> | null = null;
 
   async function authenticate(header: string | undefined): Promise<Identity> {
+    const oidc = options.oidc !== undefined;
     const token = bearerToken(header);
-    if (token === undefined) throw unauthorized(header ? 'The Authorization header is not "Bearer <token>".' : 'This route needs a bearer token.');
-    const identity = await tokens.verify(token);
-    if (!identity) throw unauthorized('The token is not recognised, or it was revoked.');
+    if (token === undefined) throw unauthorized(header ? 'The Authorization header is not "Bearer <token>".' : 'This route needs a bearer token.', oidc);
+    // A JWT is told from an API token by its shape, so a token's check costs what it did before sign-in existed.
+    const identity: Identity | null = options.oidc && looksLikeJwt(token) ? { ...(await options.oidc.verify(token)), via: 'oidc' } : await tokens.verify(token);
+    if (!identity) throw unauthorized('The token is not recognised, or it was revoked.', oidc);
     if (limiter && !limiter.take(identity.id)) {
       throw new RewindError('RATE_LIMITED', `Token "${identity.name}" is over its request budget.`, 'Slow down and retry after a second.');
     }
@@ -227,7 +273,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   }
 
   async function serveToken(req: IncomingMessage, res: ServerResponse, identity: Identity, pathname: string): Promise<number> {
-    if (!roleAllows(identity.role, 'admin')) throw forbidden(identity, 'admin', 'Managing tokens');
+    if (!roleAllows(identity.role, 'admin')) throw forbidden(identity, 'admin', 'Managing tokens', options.oidc);
     const body = await readJsonBody(req, maxBodyBytes);
     if (pathname === serverRoutes.tokens && req.method === 'GET') {
       sendJson(res, 200, { tokens: await tokens.list() });
@@ -255,7 +301,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
     const spec = backendMethods[route.method];
     if (!roleAllows(identity.role, spec.role)) {
-      const err = forbidden(identity, spec.role, route.method);
+      const err = forbidden(identity, spec.role, route.method, options.oidc);
       await options.onRefused?.({ method: route.method, input: params, actor: identity.name, error: err });
       throw err;
     }
@@ -315,6 +361,12 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       sendJson(res, 200, openApiDocument);
       return 200;
     }
+    if (pathname === serverRoutes.auth && req.method === 'GET') {
+      // No token: this is how a client learns how to get one.
+      label.route = serverRoutes.auth;
+      sendJson(res, 200, await authAnswer(options.oidc));
+      return 200;
+    }
     if (pathname === serverRoutes.demoInspect) {
       // Before the token check, so a server without --demo answers 404 here, not 401.
       if (!options.demo) throw new RewindError('NOT_FOUND', `No route ${req.method ?? ''} ${pathname}.`, 'The inspection station is served only by a server started with --demo.');
@@ -331,7 +383,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     }
     if (pathname === serverRoutes.whoami && req.method === 'GET') {
       label.route = serverRoutes.whoami;
-      sendJson(res, 200, { name: identity.name, role: identity.role, environment: options.environment ?? null });
+      sendJson(res, 200, {
+        name: identity.name,
+        role: identity.role,
+        environment: options.environment ?? null,
+        via: identity.via,
+        expires_at: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString(),
+      });
       return 200;
     }
     if (pathname === serverRoutes.tokens || pathname.startsWith(`${serverRoutes.tokens}/`)) {
@@ -436,7 +494,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       const identity = await authenticate(req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`));
       label.actor = identity.name;
       const needed = backendMethods['events:list'].role;
-      if (!roleAllows(identity.role, needed)) throw forbidden(identity, needed, 'The event stream');
+      if (!roleAllows(identity.role, needed)) throw forbidden(identity, needed, 'The event stream', options.oidc);
       for (const key of query.keys()) {
         if (key !== 'after' && key !== 'token') throw new RewindError('MALFORMED_REQUEST', `Unknown stream parameter "${key}".`, 'The stream takes ?after=SEQ (and ?token= for browsers).');
       }
@@ -445,7 +503,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         throw new RewindError('MALFORMED_REQUEST', 'after must be a non-negative integer seq.', 'Reconnect with ?after=<the last seq you received>, or 0 for the whole log.');
       }
       const after = afterRaw === null ? undefined : Number(afterRaw);
-      wss.handleUpgrade(req, socket, head, (ws) => stream.add(ws, identity.id, after));
+      wss.handleUpgrade(req, socket, head, (ws) => stream.add(ws, identity, after));
       logRequest(req, requestId, label, 101, performance.now() - started);
     } catch (err) {
       const data = classifyAndNote(err);
@@ -472,6 +530,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   async function close(): Promise<void> {
     if (closing) return;
     closing = true;
+    if (prober) clearInterval(prober);
     stopEventLog();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -4,11 +4,18 @@ import type { Role } from '../../preload/contract/index.js';
 import { RewindError } from '../engine/errors.js';
 import type { TokenInfo } from '../protocol/wire.js';
 
-/** Who a request is: the token's id (for revocation), its name (the audit log's actor) and its role. */
+/**
+ * Who a request is: an id (a token's, for revocation; a person's `oidc:<sub>`), the name the audit log
+ * names as actor (the token's name, or the person), the role, how they came in, and — for a person's
+ * JWT — until when it is accepted (ms since the epoch; the stream closes then) and its own exp.
+ */
 export interface Identity {
   id: string;
   name: string;
   role: Role;
+  via: 'token' | 'oidc';
+  acceptedUntil: number | null;
+  expiresAt: number | null;
 }
 
 interface TokenRow {
@@ -50,7 +57,7 @@ export class TokenStore {
   async verify(token: string): Promise<Identity | null> {
     const row = await this.engine.q().get<TokenRow>(BY_HASH, [hashToken(token)]);
     if (!row || row.revoked_at !== null) return null;
-    return { id: row.id, name: row.name, role: row.role };
+    return { id: row.id, name: row.name, role: row.role, via: 'token', acceptedUntil: null, expiresAt: null };
   }
 
   async isLive(id: string): Promise<boolean> {

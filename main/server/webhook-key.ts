@@ -26,6 +26,11 @@ export function parseWebhookKey(text: string, where: string): Buffer {
   return key;
 }
 
+/**
+ * The key from REWIND_WEBHOOK_KEY or --webhook-key-file, else (a SQLite database, once it has opened)
+ * the key file beside it, made if missing. Call it with `sqlitePath` only after the store opened:
+ * a database path refused at start must not get a file made beside it.
+ */
 export function loadWebhookKey(options: { env?: string | undefined; file?: string | undefined; sqlitePath?: string | null }): KeySource {
   if (options.env) return { key: parseWebhookKey(options.env, 'REWIND_WEBHOOK_KEY'), where: 'REWIND_WEBHOOK_KEY' };
   if (options.file) return { key: parseWebhookKey(readFileSync(options.file, 'utf8'), options.file), where: options.file };

@@ -1,10 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import type { Response } from 'undici';
 import type { RewindEvent } from '../../preload/contract/entities.js';
 import type { Engine } from '../engine/engine.js';
+import { Egress, type EgressOptions, checkUrlHost, refusalOf } from '../engine/egress/egress.js';
 import { RewindError } from '../engine/errors.js';
 import { WEBHOOK_DEAD_LETTERED } from '../engine/webhooks/outbox.js';
 import type { SecretBox } from '../engine/webhooks/secret-box.js';
+import { displayUrl, hideUrlSecrets, webhookEgress } from '../engine/webhooks/service.js';
 import { eventText } from '../engine/webhooks/text.js';
 import { flattenEvent } from '../protocol/wire.js';
 
@@ -18,6 +21,11 @@ import { flattenEvent } from '../protocol/wire.js';
  * jittered backoff; the last one dead-letters the delivery (event `webhook_dead_lettered`) and the
  * next delivery of that webhook goes ahead. A replica that dies mid-delivery leaves a lease that
  * expires, and the delivery is made again: at least once.
+ *
+ * What is worth retrying: a 5xx, a timeout or a network failure (the receiver may come back); a 4xx
+ * (but 408 and 429) or a redirect says the URL or the request is wrong, so it is retried once — a
+ * receiver being redeployed may answer 404 for a moment — and then dead-lettered with the reason; an
+ * address the egress policy refuses is dead-lettered at once (it would be refused again).
  */
 
 export interface Backoff {
@@ -48,6 +56,11 @@ export interface WebhookWorkerOptions {
   clock?: () => Date;
   random?: () => number;
   onError?: (err: unknown) => void;
+  /**
+   * Whether loopback and private addresses may receive (the server's --allow-private-webhooks; off by
+   * default), and, for tests, the resolver and connector the egress policy uses.
+   */
+  egress?: Partial<Pick<EgressOptions, 'allowPrivate' | 'resolve' | 'connect'>>;
 }
 
 interface Claimable {
@@ -65,7 +78,8 @@ interface HookRow {
 
 type EventRow = Omit<RewindEvent, 'payload'> & { payload: string };
 
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; permanent: boolean };
+/** A failed attempt is `transient` (retried with backoff), `client` (retried once, then dead) or `permanent` (dead now). */
+type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; kind: 'transient' | 'client' | 'permanent' };
 
 const HEADS = `SELECT d.webhook_id, d.seq, d.event_type, d.attempts FROM webhook_deliveries d
   WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
@@ -110,6 +124,8 @@ export class WebhookWorker {
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private offEvents: (() => void) | null = null;
+  private readonly egress: Egress;
+  private readonly allowPrivate: boolean;
 
   constructor(private readonly options: WebhookWorkerOptions) {
     this.backoff = { ...defaultBackoff, ...options.backoff };
@@ -118,6 +134,8 @@ export class WebhookWorker {
     this.leaseMarginMs = options.leaseMarginMs ?? 30_000;
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    this.allowPrivate = options.egress?.allowPrivate ?? false;
+    this.egress = new Egress({ ...webhookEgress(this.allowPrivate), ...options.egress, allowPrivate: this.allowPrivate });
   }
 
   start(): this {
@@ -135,6 +153,7 @@ export class WebhookWorker {
     this.stopping.abort();
     await this.passing?.catch(() => undefined);
     await Promise.allSettled([...this.inFlight.values()]);
+    await this.egress.close();
   }
 
   /** Looks at the outbox now (new events, a finished delivery); a look already under way looks again once done. */
@@ -216,7 +235,7 @@ export class WebhookWorker {
       secret = this.options.box.open(hook.secret_sealed, hook.key_id);
     } catch (err) {
       const reason = err instanceof RewindError ? `${err.code}: ${err.message}` : 'The stored secret cannot be unsealed with this server\'s webhook key.';
-      await this.record(d, { ok: false, status: null, error: reason, permanent: true });
+      await this.record(d, { ok: false, status: null, error: reason, kind: 'permanent' });
       return;
     }
     const outcome = await this.post(hook.url, `${d.webhook_id}_${d.seq}`, event.type, body, secret);
@@ -224,7 +243,8 @@ export class WebhookWorker {
       await q.run(RELEASE, [d.webhook_id, d.seq, this.options.owner]);
       return;
     }
-    await this.record(d, outcome);
+    // The error is stored and shown: never with the URL's query values or credentials in it.
+    await this.record(d, outcome.ok ? outcome : { ...outcome, error: hideUrlSecrets(outcome.error, hook.url) });
   }
 
   private async post(url: string, messageId: string, type: string, body: string, secret: string): Promise<Outcome | 'stopped'> {
@@ -241,18 +261,46 @@ export class WebhookWorker {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
       // No redirects: the receiver is the URL an admin gave, not wherever it points on.
-      const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([timeout, this.stopping.signal]) });
+      const res = await this.egress.fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([timeout, this.stopping.signal]) });
       if (res.status >= 200 && res.status < 300) {
         await res.body?.cancel().catch(() => undefined);
         return { ok: true, status: res.status };
       }
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        return this.redirected(url, res.status, res.headers.get('location'));
+      }
       const snippet = await readSome(res, ERROR_BODY_BYTES);
-      return { ok: false, status: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`, permanent: false };
+      const error = `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`;
+      const client = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+      return { ok: false, status: res.status, error, kind: client ? 'client' : 'transient' };
     } catch (err) {
       if (this.stopping.signal.aborted) return 'stopped';
-      if (timeout.aborted) return { ok: false, status: null, error: `no answer within ${this.timeoutMs} ms`, permanent: false };
-      return { ok: false, status: null, error: networkReason(err), permanent: false };
+      if (timeout.aborted) return { ok: false, status: null, error: `no answer within ${this.timeoutMs} ms`, kind: 'transient' };
+      const refused = refusalOf(err);
+      if (refused) return { ok: false, status: null, error: `${refused.code}: ${refused.message} ${refused.hint}`, kind: 'permanent' };
+      return { ok: false, status: null, error: networkReason(err), kind: 'transient' };
     }
+  }
+
+  /** A redirect is not followed (the receiver is the URL an admin gave); it names where it pointed, and whether the policy would refuse that. */
+  private redirected(url: string, status: number, location: string | null): Outcome {
+    let target: string | null = null;
+    try {
+      target = location === null ? null : new URL(location, url).href;
+    } catch {
+      // An unparsable Location is reported as absent.
+    }
+    if (target !== null && /^https?:/.test(target)) {
+      try {
+        checkUrlHost(target, webhookEgress(this.allowPrivate));
+      } catch (err) {
+        if (!(err instanceof RewindError)) throw err;
+        return { ok: false, status, error: `HTTP ${status}: redirected to ${displayUrl(target)}, not followed — ${err.code}: ${err.message}`, kind: 'permanent' };
+      }
+    }
+    const where = target === null ? 'without a usable Location' : `to ${displayUrl(target)}`;
+    return { ok: false, status, error: `HTTP ${status}: redirected ${where}; webhooks do not follow redirects — register the final URL`, kind: 'client' };
   }
 
   private async record(d: Claimable, outcome: Outcome): Promise<void> {
@@ -263,7 +311,9 @@ export class WebhookWorker {
       return;
     }
     const attempts = d.attempts + 1;
-    if (!outcome.permanent && attempts < this.backoff.attempts) {
+    // A client error gets one retry (a receiver being redeployed), then it is dead-lettered with its reason.
+    const retry = outcome.kind === 'transient' ? attempts < this.backoff.attempts : outcome.kind === 'client' ? attempts < Math.min(2, this.backoff.attempts) : false;
+    if (retry) {
       await engine.q().run(RETRY, [outcome.status, outcome.error, this.iso(this.delayMs(attempts)), ...key]);
       return;
     }

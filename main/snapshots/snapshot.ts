@@ -80,7 +80,7 @@ interface ScheduleRow {
   updated_at: string;
 }
 
-const TERMINAL_EVENTS = ['run_succeeded', 'run_failed', 'run_cancelled', 'run_interrupted'];
+const TERMINAL_EVENTS = ['run_succeeded', 'run_failed', 'run_cancelled', 'run_interrupted', 'run_denied'];
 
 /**
  * Copies a workflow server into a sandbox file, consistent as of one point of its log: the head

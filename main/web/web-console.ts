@@ -10,6 +10,7 @@ import { consoleMethods, webCallSchema, type ApiResult, type WebServerMessage } 
 import type { CreateRemote } from '../ipc/connections/connection-manager.js';
 import { createRemoteBackend } from '../ipc/connections/remote-factory.js';
 import { openConsole } from '../ipc/open-console.js';
+import { toErrorData } from '../engine/errors.js';
 import { contentSecurityPolicy } from './csp.js';
 import { resolveStatic } from './static-files.js';
 
@@ -44,6 +45,8 @@ const MAX_PAYLOAD = 1024 * 1024;
 const HEARTBEAT_MS = 30_000;
 /** `GET /download/snapshot/<file name>?token=…`: a snapshot this console took, as a file download. */
 export const SNAPSHOT_ROUTE = '/download/snapshot/';
+/** Where the identity provider sends the page back after "Sign in with SSO" (a loopback redirect, as the desktop's). */
+export const SIGN_IN_CALLBACK_ROUTE = '/callback';
 
 /**
  * Browser mode: the built renderer over HTTP and the console API over one WebSocket (`/rpc?token=…`),
@@ -63,6 +66,8 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
     },
     connectionsDir: options.connectionsDir,
     createRemote: options.createRemote ?? createRemoteBackend,
+    // The page goes to the provider and comes back here; the provider accepts any loopback port (RFC 8252).
+    sso: { kind: 'redirect', callbackUrl: () => `http://${HOST}:${port}${SIGN_IN_CALLBACK_ROUTE}` },
   });
   const { connections, service } = opened;
 
@@ -108,6 +113,25 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
     createReadStream(file).on('error', () => res.destroy()).pipe(res);
   };
 
+  /**
+   * The provider's answer to a sign-in this console started: finished in the console (the refresh token
+   * kept, the connection signed in), then the page goes back to the console. Only a callback that answers
+   * a pending sign-in (its unguessable state) is shown the way back with the console's token.
+   */
+  const serveSignInCallback = async (url: URL, res: ServerResponse) => {
+    try {
+      await connections.completeSignIn(url);
+      res.writeHead(303, { ...headers(), Location: `/?token=${encodeURIComponent(token)}` });
+      res.end();
+    } catch (err) {
+      const data = toErrorData(err);
+      const back = data.details?.started_here === true ? `<p><a href="/?token=${encodeURIComponent(token)}">Back to the console</a></p>` : '';
+      const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title></head><body><h1>The sign-in did not complete</h1><p>${escapeHtml(data.message)}</p><p>${escapeHtml(data.hint)}</p>${back}</body></html>`;
+      res.writeHead(400, { ...headers(), 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    }
+  };
+
   const serveStatic = async (req: IncomingMessage, res: ServerResponse) => {
     if (!allowedHosts().has(req.headers.host ?? '')) return plain(res, 403, 'Unknown host.\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -116,6 +140,7 @@ export async function startWebConsole(options: WebConsoleOptions): Promise<WebCo
     }
     const url = new URL(req.url ?? '/', `http://${HOST}`);
     if (url.pathname.startsWith(SNAPSHOT_ROUTE)) return serveSnapshot(url, res, req.method === 'HEAD');
+    if (url.pathname === SIGN_IN_CALLBACK_ROUTE && req.method === 'GET') return serveSignInCallback(url, res);
     const path = url.pathname;
     const file = await resolveStatic(rendererDir, path);
     if (!file) {
@@ -234,6 +259,10 @@ function plain(res: ServerResponse, status: number, text: string): void {
 
 function refuse(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function decodeName(raw: string): string | null {

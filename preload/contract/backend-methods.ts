@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safeName } from './names.js';
+import { safeName, safeText } from './names.js';
 import {
   backfillResultSchema,
   catchupSchema,
@@ -29,6 +29,7 @@ import {
 } from './entities.js';
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
+import { approvalListSchema } from './approvals.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 import { deliveryStateSchema, webhookCreateInputSchema, webhookDeliverySchema, webhookSchema } from './webhooks.js';
 
@@ -88,11 +89,11 @@ export const backendMethods = {
   'workflows:create': method(
     z.strictObject({
       name: safeName(z.string().trim().min(1).max(200)),
-      description: z.string().max(5000).default(''),
+      description: safeText(z.string().max(5000)).default(''),
       dsl: dslSchema.optional(),
       schedule: z.string().max(200).nullable().optional(),
       source_type: sourceTypeSchema.default('MANUAL'),
-      change_log: z.string().max(5000).optional(),
+      change_log: safeText(z.string().max(5000)).optional(),
     }),
     workflowSchema,
     { http: { method: 'POST', path: '/api/v1/workflows' }, role: 'admin', mutates: true, summary: 'Create a workflow; with a DSL, version 1 is published at once.' },
@@ -193,7 +194,7 @@ export const backendMethods = {
       template: templateName,
       /** The new workflow's name. */
       name: safeName(z.string().trim().min(1).max(200)),
-      description: z.string().max(5000).optional(),
+      description: safeText(z.string().max(5000)).optional(),
       params: params.default({}),
     }),
     workflowSchema,
@@ -231,7 +232,7 @@ export const backendMethods = {
     z.strictObject({
       workflow_id: workflowId,
       dsl: dslSchema.optional(),
-      change_log: z.string().max(5000).default(''),
+      change_log: safeText(z.string().max(5000)).default(''),
       expected_revision: expectedRevision,
     }),
     workflowVersionSchema,
@@ -335,13 +336,28 @@ export const backendMethods = {
     summary: 'Cancel a queued or running run.',
   }),
   'runs:approve': method(
-    z.strictObject({ run_id: runId, decision: z.enum(['approve', 'deny']), comment: z.string().max(2000).optional() }),
+    z.strictObject({ run_id: runId, decision: z.enum(['approve', 'deny']), comment: safeText(z.string().max(2000)).optional() }),
     runSchema,
     {
       http: { method: 'POST', path: '/api/v1/runs/:run_id/approve' },
       role: 'operator',
       mutates: true,
-      summary: "Answer the approval a waiting run asks for: approve lets it continue, deny fails it.",
+      summary:
+        'Answer the approval a waiting run asks for: approve lets it continue; deny ends it `denied` (an outcome, not a failure), logged as approval_denied.',
+    },
+  ),
+  'approvals:list': method(
+    z.strictObject({
+      workflow_id: workflowId.optional(),
+      run_id: runId.optional(),
+      limit: z.number().int().positive().max(1000).default(100),
+    }),
+    approvalListSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/approvals' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Runs waiting at an approval node, oldest request first, each with its prompt, who asks (run, version, trigger) and what it has done so far.',
     },
   ),
   'checkpoints:list': method(z.strictObject({ run_id: runId }), z.object({ checkpoints: z.array(checkpointSchema) }), {
@@ -446,7 +462,7 @@ export const backendMethods = {
     },
   ),
   'canary:abort': method(
-    z.strictObject({ workflow_id: workflowId, reason: z.string().max(500).optional(), expected_revision: expectedRevision }),
+    z.strictObject({ workflow_id: workflowId, reason: safeText(z.string().max(500)).optional(), expected_revision: expectedRevision }),
     rollbackResultSchema,
     {
       http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/canary/abort' },

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { safeName } from './names.js';
 import { rewindEventSchema } from './entities.js';
-import { rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
+import { rehearsalPaceSchema, rehearsalSessionSchema, scenarioInfoSchema } from './runbooks.js';
+import { authDiscoverySchema } from './sign-in.js';
 
 /*
  * Operations the console itself serves (main process, or browser mode), not a backend:
@@ -32,7 +33,10 @@ export const connectionInfoSchema = z.object({
   state: connectionStateSchema,
   /** Why the connection is refused or unreachable, with what to do. */
   detail: z.string().nullable(),
+  /** A token, or a live sign-in (false once signed out, or when a sign-in's refresh failed: sign in again). */
   has_token: z.boolean(),
+  /** How this remote connection comes in: an API token, or a person's SSO sign-in (OpenID Connect). The sandbox: token. */
+  sign_in: z.enum(['token', 'oidc']).default('token'),
   selected: z.boolean(),
   /** Who this console acts as on the connection (audit-log actor): tells our own changes from other operators'. */
   actor: z.string().nullable(),
@@ -52,10 +56,22 @@ export const connectionInfoSchema = z.object({
   alarm: z.object({ code: z.enum(['CHAIN_BROKEN', 'LOG_TRUNCATED']), message: z.string(), hint: z.string() }).nullable(),
   /** The operator silenced this connection's desktop notifications: main pushes no `notifications:event` for it. */
   notifications_muted: z.boolean(),
+  /**
+   * The server's stable id (its log's head names it): connections with the same one reach the same
+   * server, and its events are notified once. Null until read, or from a server that predates it.
+   */
+  server_id: z.string().nullable().optional(),
 });
 export type ConnectionInfo = z.infer<typeof connectionInfoSchema>;
 
 const connectionId = z.string().min(1).max(100);
+
+/**
+ * A sign-in's outcome: the connection, signed in (desktop) — or, in browser mode, the provider's
+ * address the page goes to next (it comes back through the console's /callback, signed in).
+ */
+export const signInResultSchema = z.object({ connection: connectionInfoSchema.nullable(), redirect: z.string().nullable() });
+export type SignInResult = z.infer<typeof signInResultSchema>;
 
 /** What "Reset sandbox to the demo" throws away (the confirmation shows it), and where a copy is kept. */
 export const sandboxContentsSchema = z.object({
@@ -139,6 +155,41 @@ export const consoleMethods = {
     output: connectionInfoSchema,
     mutates: true,
     summary: 'Add a remote server; its token goes to the OS keychain.',
+  },
+  'connections:authMethods': {
+    input: z.strictObject({ url: z.url({ protocol: /^https?$/ }) }),
+    output: authDiscoverySchema,
+    mutates: false,
+    summary: 'How a server lets people in (its GET /api/v1/auth): API tokens, and SSO when it offers it.',
+  },
+  'connections:addSso': {
+    input: z.strictObject({
+      name: safeName(z.string().trim().min(1).max(100)),
+      url: z.url({ protocol: /^https?$/ }),
+      environment: z.enum(['staging', 'production']).default('staging'),
+      color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+    }),
+    output: signInResultSchema,
+    mutates: true,
+    summary: "Add a remote server by signing in with SSO (the system browser; in browser mode the page goes to the provider and comes back); the refresh token goes to the OS keychain.",
+  },
+  'connections:signIn': {
+    input: z.strictObject({ id: connectionId }),
+    output: signInResultSchema,
+    mutates: true,
+    summary: "Sign in to a remote server with SSO again (after a sign-out or a failed refresh), or instead of its token.",
+  },
+  'connections:cancelSignIn': {
+    input: z.strictObject({}),
+    output: z.object({ cancelled: z.boolean() }),
+    mutates: true,
+    summary: 'Stop waiting for the browser of the sign-in under way.',
+  },
+  'connections:signOut': {
+    input: z.strictObject({ id: connectionId }),
+    output: connectionInfoSchema,
+    mutates: true,
+    summary: "Sign out of a server's SSO: the refresh token is forgotten (and revoked where the provider can); the connection stays.",
   },
   'connections:remove': {
     input: z.strictObject({ id: connectionId }),
@@ -265,6 +316,17 @@ export const consoleMethods = {
        * is untouched and the rehearsal can be repeated from the same state; false changes the sandbox itself.
        */
       scratch: z.boolean().default(true),
+      /**
+       * paced (the default): every step but a wait waits for the operator's go, so the time to recover
+       * measures the operator; automatic: the steps run by themselves (CI), measuring the machine.
+       */
+      pace: rehearsalPaceSchema.default('paced'),
+      /**
+       * Sandbox only, with a scenario: reset to the demo first (a scenario refuses a sandbox it cannot
+       * stage with SCENARIO_NEEDS_RESET). On a scratch copy only the copy starts from the demo — the
+       * sandbox stays as it is; on the local sandbox itself it is reset (kept as <file>.before-reset).
+       */
+      reset_first: z.boolean().default(false),
     }),
     output: rehearsalSessionSchema,
     mutates: true,
@@ -325,8 +387,9 @@ export const consoleEvents = {
   'rehearsals:progress': rehearsalSessionSchema,
   /**
    * An event of a notifiable type (`notifiableEventTypes`) on any connection whose notifications are
-   * not muted, the selected one or not: the renderer runs it through its notification rules.
-   * `workflow_name` is the workflow's name as its connection reads it (null when it could not be read).
+   * not muted, the selected one or not: the renderer runs it through its notification rules. Once per
+   * server however many connections reach it; `connection_id` is the one with the most rights there
+   * (what a click opens). `workflow_name` is the workflow's name as its connection reads it (null when it could not be read).
    */
   'notifications:event': z.object({ connection_id: z.string(), event: rewindEventSchema, workflow_name: z.string().nullable() }),
   /** The operator clicked a desktop notification: switch to its connection and open what it was about. */

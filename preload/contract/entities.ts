@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canarySchema } from './canary.js';
-import { safeName } from './names.js';
+import { safeName, safeText } from './names.js';
 
 /*
  * The entities every placement shares (sandbox, workflow server, console). Timestamps are ISO-8601
@@ -21,10 +21,30 @@ export const dslNodeSchema = z.strictObject({
 });
 export type DslNode = z.infer<typeof dslNodeSchema>;
 
-/** A workflow definition: a DAG of nodes plus default run parameters. */
+/** The JSON types a declared run param may take (`integer`: a whole number). */
+export const paramTypes = ['string', 'integer', 'number', 'boolean', 'object', 'array'] as const;
+export type ParamType = (typeof paramTypes)[number];
+
+/**
+ * A run param the workflow accepts: its type, whether a run must give it, its default. A run's params
+ * are checked against these (and against the keys of `defaults`, which count as declared with the
+ * type of their value), so an unknown, mistyped or missing param is refused before the run starts.
+ */
+export const paramDeclarationSchema = z.strictObject({
+  type: z.enum(paramTypes),
+  /** A run must give it (then it has no default). */
+  required: z.boolean().optional(),
+  /** The value a run that does not give it starts with (or give it in `defaults`, not both). */
+  default: z.unknown().optional(),
+  description: z.string().max(2000).optional(),
+});
+export type ParamDeclaration = z.infer<typeof paramDeclarationSchema>;
+
+/** A workflow definition: a DAG of nodes plus default run parameters, and optionally the run params it declares. */
 export const dslSchema = z.strictObject({
   nodes: z.array(dslNodeSchema).min(1).max(500),
   defaults: z.record(z.string(), z.unknown()).default({}),
+  params: z.record(z.string(), paramDeclarationSchema).optional(),
 });
 export type Dsl = z.infer<typeof dslSchema>;
 
@@ -36,11 +56,13 @@ export const versionStatusSchema = z.enum(['draft', 'active', 'deprecated', 'arc
 export type VersionStatus = z.infer<typeof versionStatusSchema>;
 
 /*
- * run: queued → running → succeeded | failed | cancelled | interrupted
+ * run: queued → running → succeeded | failed | cancelled | interrupted | denied
  *                  ⇅ waiting (an approval node holds it until an operator answers)
  * (interrupted: the process died mid-run, or a crash fault was injected; resumable like failed)
+ * (denied: an operator answered an approval node with deny — an outcome, not a failure: no incident
+ *  counts it, no canary judges it; resuming it asks the approval again)
  */
-export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'interrupted', 'denied']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const workflowSchema = z.object({
@@ -86,7 +108,7 @@ export type TemplateParamType = z.infer<typeof templateParamTypeSchema>;
 export const templateParamSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'parameter names are letters, digits and _, not starting with a digit'),
   type: templateParamTypeSchema,
-  description: z.string().max(2000).default(''),
+  description: safeText(z.string().max(2000)).default(''),
   required: z.boolean().default(false),
   default: z.union([z.string(), z.number(), z.boolean()]).optional(),
 });
@@ -234,6 +256,8 @@ export const dslDiffSchema = z.object({
     }),
   ),
   defaults_changed: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })),
+  /** Declared run params that changed (`order_id.type`); absent from servers before declared params. */
+  params_changed: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })).optional(),
   identical: z.boolean(),
 });
 export type DslDiff = z.infer<typeof dslDiffSchema>;
@@ -259,6 +283,22 @@ export const compatibilitySchema = z.object({
 });
 export type Compatibility = z.infer<typeof compatibilitySchema>;
 
+/**
+ * The target version's record, so a rollback onto a version that failed before is made with eyes
+ * open: its finished runs and failure rate, and `bad` when that rate is above the threshold (seed
+ * 003's 20 %) or a canary of it was aborted — then the console warns and asks for the version too.
+ */
+export const targetHealthSchema = z.object({
+  runs: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  failure_rate: z.number(),
+  threshold: z.number(),
+  bad: z.boolean(),
+  /** Why it is bad, in a sentence; null when it is not. */
+  reason: z.string().nullable(),
+});
+export type TargetHealth = z.infer<typeof targetHealthSchema>;
+
 /** "What happens if I roll back now?" */
 export const rollbackPreviewSchema = z.object({
   workflow_id: id,
@@ -271,8 +311,14 @@ export const rollbackPreviewSchema = z.object({
   refusal: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
   /** Queued or running runs on other versions: they finish on their pinned version unless cancelled. */
   in_flight: z.array(runSchema),
-  /** Failed or interrupted runs and whether each can resume under the target version. */
+  /**
+   * Failed or interrupted runs of the incident window (the last 24 hours, as the incident home counts
+   * them) that no resume has followed, and whether each can resume under the target version. Runs an
+   * aborted canary drew are left out: they were its experiment, not work to finish on another version.
+   */
   resumable: z.array(z.object({ run: runSchema, compatibility: compatibilitySchema })),
+  /** The target's record (absent from servers that predate it). */
+  target_health: targetHealthSchema.optional(),
 });
 export type RollbackPreview = z.infer<typeof rollbackPreviewSchema>;
 
@@ -333,6 +379,12 @@ export const eventHeadSchema = z.object({
   seq: z.number().int().nonnegative(),
   hash: z.string(),
   chain: chainKnownSchema,
+  /**
+   * Whose log this is: the database's stable id, the same on every replica of a server (a snapshot
+   * or another sandbox has its own). A console notifies once per server by it, however many of its
+   * connections reach that server. Absent from servers that predate it.
+   */
+  server_id: z.string().optional(),
 });
 export type EventHead = z.infer<typeof eventHeadSchema>;
 

@@ -11,6 +11,15 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  /**
+   * A person signed in through OpenID Connect whose groups give no role on this server:
+   * `details.role_groups` names the groups that would.
+   */
+  NO_ROLE: 403,
+  /** The identity provider cannot be reached (discovery or keys): people cannot be checked now; API tokens still work. */
+  OIDC_UNAVAILABLE: 503,
+  /** A sign-in did not complete (cancelled, timed out, refused by the provider, or its answer failed the checks). */
+  SIGN_IN_FAILED: 401,
   NOT_FOUND: 404,
   WORKFLOW_NOT_FOUND: 404,
   VERSION_NOT_FOUND: 404,
@@ -21,6 +30,21 @@ export const errorCodes = {
   CONNECTION_NOT_FOUND: 404,
   DUPLICATE_NAME: 409,
   INVALID_DSL: 422,
+  /**
+   * A template where run data would become code or choose where a request goes: inside the argv of a
+   * shell, interpreter or wrapper (sh -c, python -c, env, ssh…), in a code-loading environment variable
+   * (PATH, LD_PRELOAD, NODE_OPTIONS…), in a command's cwd or program, or in a URL's scheme, host, port or
+   * userinfo. `details` names the node, the param (e.g. `argv.2`) and the template; the hint gives the remedy.
+   */
+  UNSAFE_TEMPLATE: 422,
+  /** A run param the workflow version does not declare (in `params` or `defaults`): `details.known` lists the declared ones. */
+  UNKNOWN_PARAM: 422,
+  /** A run param whose value is not of its declared type: `details.param`, `details.expected`, `details.got`. */
+  INVALID_PARAM_TYPE: 422,
+  /** A required run param (declared `required: true`, no default) that the run was not given: `details.params`. */
+  MISSING_PARAM: 422,
+  /** A run param naming a key the server owns in the run context (outputs, server, secret): `details.param`. */
+  RESERVED_PARAM: 422,
   INVALID_CRON: 422,
   /** A backfill range that is not a range: a bad time, or from at or after to. */
   INVALID_RANGE: 422,
@@ -65,6 +89,8 @@ export const errorCodes = {
   COMMANDS_DISABLED: 403,
   IDEMPOTENCY_CONFLICT: 409,
   REHEARSAL_NOT_ACTIVE: 409,
+  /** A scenario this sandbox cannot stage as it is (a workflow it breaks was fixed already, or is paused): `details.reason`; resetting to the demo first (`reset_first`) stages it. */
+  SCENARIO_NEEDS_RESET: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
   /** The database refuses writes (read-only file or mount); reads still work. */
@@ -106,6 +132,11 @@ export const errorCodes = {
   WEBHOOKS_UNAVAILABLE: 409,
   /** A webhook's secret was sealed under another key than this server's (replicas must share one). */
   WEBHOOK_KEY_MISMATCH: 409,
+  /**
+   * An http node or webhook may not connect there: a metadata or link-local address (always), a
+   * loopback or private one (webhooks, unless the server allows them). `details`: host, address, rule.
+   */
+  EGRESS_REFUSED: 422,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

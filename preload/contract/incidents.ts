@@ -19,6 +19,25 @@ export const versionHealthSchema = z.object({
 });
 export type VersionHealth = z.infer<typeof versionHealthSchema>;
 
+/**
+ * A rollback a policy made by itself (a canary's breach) that still stands, with what the policy
+ * judged: the card moves to "Recently rolled back" and its canary runs are not offered for resume.
+ */
+export const policyRollbackSchema = z.object({
+  seq: z.number().int().positive(),
+  ts: isoTime,
+  /** `policy:<name>`. */
+  actor: z.string(),
+  from_version: z.number().int().nullable(),
+  to_version: z.number().int(),
+  /** The canary's breach, in a sentence ("failure rate 40 % over 20 runs broke the limit of 5 %"). */
+  reason: z.string().nullable(),
+  runs: z.number().int().nullable(),
+  failures: z.number().int().nullable(),
+  failure_rate: z.number().nullable(),
+});
+export type PolicyRollback = z.infer<typeof policyRollbackSchema>;
+
 /** A workflow with failed or interrupted runs of the window that no resume has followed. */
 export const failingWorkflowSchema = z.object({
   workflow_id: z.string(),
@@ -42,6 +61,15 @@ export const failingWorkflowSchema = z.object({
   bad_since: z.number().int().positive().nullable(),
   /** The newest published, not archived version older than the bad streak whose runs were healthy. */
   last_good: z.number().int().positive().nullable(),
+  /** The newest open failure's error line and node (absent from servers that predate them). */
+  latest_error: z.string().nullable().optional(),
+  latest_failed_node: z.string().nullable().optional(),
+  /** The version the card blames (`bad_since`, else the newest failure's) and who put it forward — its publish or its canary start — and when. */
+  bad_version: z.number().int().positive().optional(),
+  bad_published_by: z.string().nullable().optional(),
+  bad_published_at: isoTime.nullable().optional(),
+  /** Set when a policy already rolled the workflow back from the failing version (the console lists it under "Recently rolled back"). */
+  policy_rollback: policyRollbackSchema.nullable().optional(),
 });
 export type FailingWorkflow = z.infer<typeof failingWorkflowSchema>;
 

@@ -45,3 +45,5 @@ export * from './incidents.js';
 export * from './audit.js';
 export * from './canary.js';
 export * from './webhooks.js';
+export * from './approvals.js';
+export * from './sign-in.js';

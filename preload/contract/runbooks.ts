@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safeName } from './names.js';
+import { safeName, safeText } from './names.js';
 
 /*
  * A runbook: seed 003's rollback procedure made executable. An ordered list of steps, each with the
@@ -77,7 +77,7 @@ export const healthCheckSchema = z.discriminatedUnion(
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
 const common = {
-  title: z.string({ error: 'expected a title' }).trim().min(1, 'expected a title').max(200),
+  title: safeText(z.string({ error: 'expected a title' }).trim().min(1, 'expected a title').max(200)),
   expected_ms: positiveMs,
 };
 
@@ -99,11 +99,11 @@ const waitSchema = z
 export const stepSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ kind: z.literal('checklist'), ...common, items: z.array(z.string().trim().min(1, 'expected a non-empty item'), { error: 'expected a list of items' }).min(1, 'expected at least one item') }),
+    z.strictObject({ kind: z.literal('checklist'), ...common, items: z.array(safeText(z.string().trim().min(1, 'expected a non-empty item')), { error: 'expected a list of items' }).min(1, 'expected at least one item') }),
     z.strictObject({ kind: z.literal('action'), ...common, action: actionSchema }),
     z.strictObject({ kind: z.literal('health_check'), ...common, check: healthCheckSchema }),
     waitSchema,
-    z.strictObject({ kind: z.literal('note'), ...common, text: z.string({ error: 'expected text' }).min(1, 'expected text') }),
+    z.strictObject({ kind: z.literal('note'), ...common, text: safeText(z.string({ error: 'expected text' }).min(1, 'expected text')) }),
   ],
   { error: 'expected kind to be one of checklist, action, health_check, wait, note' },
 );
@@ -113,7 +113,7 @@ export type StepKind = RunbookStep['kind'];
 export const runbookSchema = z.strictObject(
   {
     name: safeName(z.string({ error: 'expected a name' }).trim().min(1, 'expected a name').max(200)),
-    description: z.string({ error: 'expected a description' }).max(5000),
+    description: safeText(z.string({ error: 'expected a description' }).max(5000)),
     level: z.enum(rollbackLevels, { error: `expected one of ${rollbackLevels.join(', ')}` }).optional(),
     /** The scenario (main/runbooks/scenarios.ts) that sets up the incident this runbook answers. */
     scenario: z.string().min(1).max(200).optional(),
@@ -139,17 +139,26 @@ export type StoredRunbook = z.infer<typeof storedRunbookSchema>;
 export const stepRecordSchema = z.object({
   /** 1-based, as the runbook's errors and the report number steps. */
   index: z.number().int().positive(),
-  title: z.string(),
+  title: safeText(z.string()),
   kind: z.enum(['checklist', 'action', 'health_check', 'wait', 'note']),
   outcome: z.enum(['passed', 'failed', 'skipped']),
   expected_ms: z.number().nonnegative(),
   duration_ms: z.number().nonnegative(),
-  detail: z.string(),
+  detail: safeText(z.string()),
 });
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 
 export const rollbackRecordSchema = z.object({ workflow: z.string(), from_version: z.number().int().nullable(), to_version: z.number().int() });
 export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
+
+/**
+ * How a rehearsal moves from step to step. paced (the console's default): every step but a wait
+ * waits for the operator's go — the action, the check, the note read — so the clock measures the
+ * operator. automatic (CI, the CLI): steps run by themselves (checklists and a live execution's
+ * actions still ask), so the clock measures the machine.
+ */
+export const rehearsalPaceSchema = z.enum(['paced', 'automatic']);
+export type RehearsalPace = z.infer<typeof rehearsalPaceSchema>;
 
 /** One rehearsal (or live execution) of a runbook: per-step timings and outcomes, the total time to recover. */
 export const rehearsalRecordSchema = z.object({
@@ -166,11 +175,14 @@ export const rehearsalRecordSchema = z.object({
    * The conditions, so rehearsals are compared like for like (null: recorded before they were kept).
    * time_scale: real ms per ms a wait step names (1: real time). auto_executed: actions ran without
    * asking (a sandbox rehearsal) rather than on an operator's confirmation (live). scratch_copy: it ran
-   * on a scratch copy of the sandbox, leaving the operator's sandbox as it was.
+   * on a scratch copy of the sandbox, leaving the operator's sandbox as it was. pace: `paced`, each
+   * step waited for the operator's go, so the time to recover measures the operator; `automatic`,
+   * the steps ran by themselves (CI), so it measures the machine.
    */
   time_scale: z.number().min(0).max(1).nullish(),
   auto_executed: z.boolean().nullish(),
   scratch_copy: z.boolean().nullish(),
+  pace: rehearsalPaceSchema.nullish(),
 });
 export type RehearsalRecord = z.infer<typeof rehearsalRecordSchema>;
 
@@ -196,6 +208,8 @@ export const rehearsalSessionSchema = z.object({
   runbook_name: z.string(),
   scenario: z.string().nullable(),
   mode: z.enum(['rehearsal', 'live']),
+  /** Absent from consoles that predate paced rehearsals (they ran automatically). */
+  pace: rehearsalPaceSchema.optional(),
   state: z.enum(['setting_up', 'running', 'awaiting_confirmation', 'finished', 'aborted']),
   /** 1-based index of the step under way (or awaiting confirmation); null before the first and after the last. */
   current_index: z.number().int().nullable(),

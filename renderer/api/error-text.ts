@@ -23,6 +23,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   ROLLBACK_VERSION_DRAFT: 'A draft cannot be rolled back to',
   ROLLBACK_VERSION_ARCHIVED: 'An archived version cannot be rolled back to',
   ROLLBACK_VERSION_MISSING: 'That version does not exist',
+  SCENARIO_NEEDS_RESET: 'The sandbox cannot stage this scenario as it is',
   RESUME_INCOMPATIBLE: 'The checkpoints do not fit that version',
   RUN_NOT_RESUMABLE: 'This run cannot be resumed',
   RUN_NOT_FINISHED: 'This run has not finished yet',
@@ -45,6 +46,14 @@ const titles: Partial<Record<ErrorCode, string>> = {
   REHEARSAL_NOT_FOUND: 'The rehearsal no longer exists',
   REHEARSAL_NOT_ACTIVE: 'The rehearsal is no longer running',
   CONNECTION_NOT_FOUND: 'The connection no longer exists',
+  UNSAFE_TEMPLATE: 'A template would turn run data into code',
+  UNKNOWN_PARAM: 'This workflow does not take that parameter',
+  INVALID_PARAM_TYPE: 'A parameter has the wrong type',
+  MISSING_PARAM: 'The run needs a parameter',
+  RESERVED_PARAM: 'That parameter name belongs to the server',
+  NO_ROLE: 'Your groups give you no role on this server',
+  SIGN_IN_FAILED: 'The sign-in did not complete',
+  OIDC_UNAVAILABLE: 'The identity provider cannot be reached',
 };
 
 const fallbackHints: Partial<Record<ErrorCode, string>> = {

@@ -1,9 +1,11 @@
 import type { ConnectionInfo } from '../../preload/contract/index.js';
 import { useUi, type ConnectionDialog } from '../store/ui-store.js';
 import { useMenu } from '../shared/use-menu.js';
+import { useSignIn } from '../store/sign-in-store.js';
 
 interface Item {
-  id: ConnectionDialog;
+  /** A dialog to open, or sign-out (done at once). */
+  id: ConnectionDialog | 'signOut';
   title: string;
 }
 
@@ -14,7 +16,16 @@ export function ConnectionMenu({ connection }: { connection: ConnectionInfo | nu
     ...(connection?.kind === 'remote'
       ? [
           { id: 'snapshot' as const, title: 'Snapshot this server…' },
-          { id: 'token' as const, title: 'Replace token…' },
+          ...(connection.sign_in === 'oidc'
+            ? [
+                { id: 'signIn' as const, title: connection.has_token ? 'Sign in again with SSO…' : 'Sign in with SSO…' },
+                ...(connection.has_token ? [{ id: 'signOut' as const, title: 'Sign out' }] : []),
+                { id: 'token' as const, title: 'Use an API token instead…' },
+              ]
+            : [
+                { id: 'token' as const, title: 'Replace token…' },
+                { id: 'signIn' as const, title: 'Sign in with SSO instead…' },
+              ]),
         ]
       : []),
     ...(connection?.kind === 'sandbox' ? [{ id: 'sandboxLive' as const, title: 'Live execution and secrets…' }] : []),
@@ -23,8 +34,13 @@ export function ConnectionMenu({ connection }: { connection: ConnectionInfo | nu
     ...(connection && connection.id !== 'sandbox' ? [{ id: 'remove' as const, title: 'Remove connection…' }] : []),
   ];
 
-  const pick = (id: ConnectionDialog) => {
+  const pick = (id: Item['id']) => {
     close(false);
+    // Signing out asks nothing: nothing is lost but the sign-in, and signing in again is one step.
+    if (id === 'signOut') {
+      if (connection) void useSignIn.getState().signOut(connection.id);
+      return;
+    }
     useUi.getState().setConnectionDialog(id);
   };
 

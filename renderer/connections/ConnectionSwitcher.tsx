@@ -51,7 +51,15 @@ export function ConnectionSwitcher() {
             </span>
           ) : null}
           <StatusBadge status={selected.state} testId="connection-state" />
-          {selected.role ? (
+          {selected.sign_in === 'oidc' && selected.actor && selected.role ? (
+            // Signed in as a person: who, and what their groups let them do here.
+            <span className="conn-identity" title={`Signed in to ${selected.name} as ${selected.actor}`} data-testid="connection-identity">
+              <span className="conn-person">{selected.actor}</span> ·{' '}
+              <span className="badge conn-role" data-status={selected.role} data-testid="connection-role">
+                {selected.role}
+              </span>
+            </span>
+          ) : selected.role ? (
             <span className="badge conn-role" data-status={selected.role} title={`Your role on ${selected.name}`} data-testid="connection-role">
               {selected.role}
             </span>

@@ -46,7 +46,7 @@ export function DiffSummary({ diff }: { diff: DslDiff }) {
           <span className="badge" data-status="changed">~{diff.changed.length}</span> changed {diff.changed.map((c) => c.node_id).join(', ')}
         </li>
       </ul>
-      {diff.changed.length + diff.defaults_changed.length > 0 ? (
+      {diff.changed.length + diff.defaults_changed.length + (diff.params_changed?.length ?? 0) > 0 ? (
         <table className="diff-changes">
           <thead>
             <tr>
@@ -69,6 +69,12 @@ export function DiffSummary({ diff }: { diff: DslDiff }) {
             {diff.defaults_changed.map((ch) => (
               <tr key={`defaults:${ch.path}`}>
                 <td className="mono">defaults.{ch.path}</td>
+                <ChangeCells before={ch.before} after={ch.after} />
+              </tr>
+            ))}
+            {(diff.params_changed ?? []).map((ch) => (
+              <tr key={`params:${ch.path}`}>
+                <td className="mono">params.{ch.path}</td>
                 <ChangeCells before={ch.before} after={ch.after} />
               </tr>
             ))}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import type { DeadLetter, FailingWorkflow, RecentRollback, Role, Run, RunningCanary } from '../../preload/contract/index.js';
+import type { DeadLetter, FailingWorkflow, RecentRollback, Role, RunningCanary, WaitingApproval } from '../../preload/contract/index.js';
+import { ApprovalSummary } from '../approvals/ApprovalSummary.js';
 import { canarySummary } from '../canary/CanaryBand.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { focusIsIdle } from '../shared/focus.js';
@@ -7,13 +8,14 @@ import { GuardedButton } from '../shared/GuardedButton.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useNow } from '../shared/use-now.js';
+import { useApprovalAnswer } from '../store/approval-answer-store.js';
 import { useApprovals } from '../store/approvals-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
 import { useIncidents } from '../store/incidents-store.js';
 import { selectRole } from '../store/selectors.js';
-import { absoluteTime, badLabel, homeSections, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
-import { answerWaitingRun, openRun, openWorkflow, runSuggested } from './incident-actions.js';
+import { absoluteTime, badLabel, homeSections, policyLine, publishedBy, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
+import { openRun, openWorkflow, runSuggested } from './incident-actions.js';
 
 /** A time as the on-call reads it ("12 min ago"), the absolute time and time zone on hover. */
 function When({ iso, now, testId }: { iso: string; now: number; testId?: string }) {
@@ -27,8 +29,16 @@ function When({ iso, now, testId }: { iso: string; now: number; testId?: string 
 function FailingItem({ f, now, role }: { f: FailingWorkflow; now: number; role: Role | null }) {
   const action = suggestedAction(f);
   const bad = badLabel(f);
+  const published = publishedBy(f);
+  const policy = policyLine(f);
   return (
-    <li className="incident-item" data-testid="incident-item" data-workflow-id={f.workflow_id} data-workflow-name={f.workflow_name}>
+    <li
+      className={policy ? 'incident-item is-rolled-back' : 'incident-item'}
+      data-testid="incident-item"
+      data-workflow-id={f.workflow_id}
+      data-workflow-name={f.workflow_name}
+      data-rolled-back={policy ? 'true' : undefined}
+    >
       <div className="incident-head">
         <button type="button" className="link-button incident-name" title={f.workflow_name} onClick={() => openWorkflow(f.workflow_id)} data-testid="incident-workflow">
           {f.workflow_name}
@@ -51,7 +61,36 @@ function FailingItem({ f, now, role }: { f: FailingWorkflow; now: number; role: 
           {f.open_failures} open failure{f.open_failures === 1 ? '' : 's'} · first <When iso={f.first_failure_at} now={now} testId="incident-first" /> · last{' '}
           <When iso={f.last_failure_at} now={now} testId="incident-last" />
         </span>
+        {published ? (
+          <span className="muted" data-testid="incident-published">
+            v{published.version} {f.policy_rollback || published.version !== f.active_version ? 'put forward' : 'published'} by {published.by}
+            {published.at ? (
+              <>
+                {' '}
+                <When iso={published.at} now={now} />
+              </>
+            ) : null}
+          </span>
+        ) : null}
       </p>
+      {policy ? (
+        <p className="incident-policy" data-testid="incident-policy">
+          <span aria-hidden="true">⚡ </span>
+          {policy}
+          {f.policy_rollback ? (
+            <>
+              {' '}
+              · <When iso={f.policy_rollback.ts} now={now} />
+            </>
+          ) : null}
+        </p>
+      ) : null}
+      {f.latest_error ? (
+        <p className="incident-error mono" title={f.latest_error} data-testid="incident-error">
+          {f.latest_failed_node ? `${f.latest_failed_node}: ` : ''}
+          {f.latest_error}
+        </p>
+      ) : null}
       <table className="incident-rates" aria-label={`Failure rate by version of ${f.workflow_name}`}>
         <thead>
           <tr>
@@ -139,24 +178,35 @@ function DeadLetterItem({ d, now }: { d: DeadLetter; now: number }) {
   );
 }
 
-function WaitingItem({ run, workflowName, now, role }: { run: Run; workflowName: string; now: number; role: Role | null }) {
+function WaitingItem({ approval, now, role }: { approval: WaitingApproval; now: number; role: Role | null }) {
+  const run = approval.run;
+  const sending = useApprovalAnswer((s) => s.sendingRunId === run.run_id);
+  const error = useApprovalAnswer((s) => (s.error?.runId === run.run_id && !s.confirming ? s.error.error : null));
+  const { ask } = useApprovalAnswer.getState();
   return (
-    <li className="rollback-item" data-testid="home-waiting" data-run-id={run.run_id}>
-      <button type="button" className="link-button incident-name" title={workflowName} onClick={() => openWorkflow(run.workflow_id)}>
-        {workflowName}
-      </button>
-      <span className="mono">
-        {run.run_id} · v{run.version}
-      </span>
-      <span className="muted">
-        started <When iso={run.started_at ?? run.created_at} now={now} />
-      </span>
-      <GuardedButton action="approve" role={role} onClick={() => void answerWaitingRun(run.run_id, 'approve')} testId="home-approve" className="btn btn-small">
-        Approve
-      </GuardedButton>
-      <button type="button" className="btn btn-small" onClick={() => openRun(run.run_id)} data-testid="home-open-waiting">
-        Open (deny…)
-      </button>
+    <li className="waiting-item" data-testid="home-waiting" data-run-id={run.run_id}>
+      <div className="incident-head">
+        <button type="button" className="link-button incident-name" title={approval.workflow_name} onClick={() => openWorkflow(run.workflow_id)}>
+          {approval.workflow_name}
+        </button>
+        <StatusBadge status="waiting" />
+        <span className="muted">
+          asked <When iso={approval.requested_at ?? run.started_at ?? run.created_at} now={now} />
+        </span>
+      </div>
+      <ApprovalSummary approval={approval} />
+      <div className="incident-actions">
+        <GuardedButton action="approve" role={role} disabled={sending} onClick={() => void ask(approval, 'approve', 'home')} testId="home-approve" className="btn btn-primary btn-small">
+          Approve
+        </GuardedButton>
+        <GuardedButton action="approve" role={role} disabled={sending} onClick={() => void ask(approval, 'deny', 'home')} testId="home-deny" className="btn btn-small">
+          Deny
+        </GuardedButton>
+        <button type="button" className="btn btn-ghost btn-small" onClick={() => openRun(run.run_id)} data-testid="home-open-waiting">
+          Open run
+        </button>
+      </div>
+      {error ? <ErrorNotice error={error} testId="home-approval-error" /> : null}
     </li>
   );
 }
@@ -187,14 +237,16 @@ function WaitingSection({ now, role }: { now: number; role: Role | null }) {
   if (waiting.length === 0) return null;
   const names = new Map(workflows.map((w) => [w.id, w.name]));
   const left = waiting.length - limit;
+  // A server that predates approvals:list names no workflow: the sidebar's names stand in.
+  const named = (a: WaitingApproval): WaitingApproval => (a.workflow_name === a.run.workflow_id ? { ...a, workflow_name: names.get(a.run.workflow_id) ?? a.workflow_name } : a);
   return (
     <section className="home-section" aria-labelledby="home-waiting" data-testid="home-section-waiting">
       <h2 id="home-waiting">
         Waiting for approval <span className="muted">{waiting.length}{more ? '+' : ''}</span>
       </h2>
       <ul className="home-list">
-        {waiting.slice(0, limit).map((r) => (
-          <WaitingItem key={r.run_id} run={r} workflowName={names.get(r.workflow_id) ?? r.workflow_id} now={now} role={role} />
+        {waiting.slice(0, limit).map((a) => (
+          <WaitingItem key={a.run.run_id} approval={named(a)} now={now} role={role} />
         ))}
       </ul>
       {left > 0 ? (
@@ -219,7 +271,7 @@ function Section({ section, now, role }: { section: HomeSection; now: number; ro
         {section.title} <span className="muted">{section.items.length}</span>
       </h2>
       <ul className="home-list">
-        {section.kind === 'failing'
+        {section.kind === 'failing' || section.kind === 'rolled-back'
           ? section.items.slice(0, limit).map((f) => <FailingItem key={f.workflow_id} f={f} now={now} role={role} />)
           : section.kind === 'canaries'
             ? section.items.slice(0, limit).map((c) => <CanaryItem key={c.workflow_id} c={c} now={now} />)
@@ -244,7 +296,8 @@ export function IncidentHome() {
   const now = useNow(true, 30_000);
   const ref = useRef<HTMLElement>(null);
   const sections = homeSections(summary);
-  const firstAction = summary?.failing[0] ? `${summary.failing[0].workflow_id}:${suggestedAction(summary.failing[0]).kind}` : null;
+  const failingNow = sections.find((x) => x.kind === 'failing')?.items[0] as FailingWorkflow | undefined;
+  const firstAction = failingNow ? `${failingNow.workflow_id}:${suggestedAction(failingNow).kind}` : null;
 
   useEffect(() => {
     // The next step of an incident is its first suggested action: put focus there, unless the operator is elsewhere.
@@ -255,7 +308,9 @@ export function IncidentHome() {
   return (
     <section className="incident-home" aria-label="Incident home" data-testid="incident-home" ref={ref}>
       <header className="home-header">
-        <h1>What is wrong now</h1>
+        <h1 tabIndex={-1} data-testid="home-title">
+          What is wrong now
+        </h1>
         {summary ? (
           <span className="muted">
             failures of the last {summary.window_hours} h · updated <When iso={summary.generated_at} now={now} />
@@ -264,7 +319,7 @@ export function IncidentHome() {
       </header>
       {error ? <ErrorNotice error={error} onReload={() => void useIncidents.getState().load()} testId="home-error" /> : null}
       {!summary && !error ? <Progress label="Reading the incidents…" /> : null}
-      {summary && summary.failing.length === 0 ? (
+      {summary && !failingNow ? (
         <p className="home-clear" data-testid="home-clear">
           <StatusBadge status="succeeded" label="all clear" /> No workflow has an open failure in the last {summary.window_hours} hours.
         </p>

@@ -7,6 +7,7 @@ import type { DeadLetter, FailingWorkflow, IncidentSummary, RecentRollback, Role
  */
 export type HomeSection =
   | { kind: 'failing'; title: string; items: FailingWorkflow[] }
+  | { kind: 'rolled-back'; title: string; items: FailingWorkflow[] }
   | { kind: 'canaries'; title: string; items: RunningCanary[] }
   | { kind: 'rollbacks'; title: string; items: RecentRollback[] }
   | { kind: 'dead-letters'; title: string; items: DeadLetter[] };
@@ -14,7 +15,11 @@ export type HomeSection =
 export function homeSections(summary: IncidentSummary | null): HomeSection[] {
   if (!summary) return [];
   const out: HomeSection[] = [];
-  if (summary.failing.length > 0) out.push({ kind: 'failing', title: 'Failing now', items: summary.failing });
+  // A workflow a policy already rolled back is no longer failing now: it is listed with what the policy did.
+  const failing = summary.failing.filter((f) => !f.policy_rollback);
+  const rolledBack = summary.failing.filter((f) => f.policy_rollback);
+  if (failing.length > 0) out.push({ kind: 'failing', title: 'Failing now', items: failing });
+  if (rolledBack.length > 0) out.push({ kind: 'rolled-back', title: 'Recently rolled back', items: rolledBack });
   if (summary.canaries?.length) out.push({ kind: 'canaries', title: 'Running canaries', items: summary.canaries });
   if (summary.recent_rollbacks.length > 0) out.push({ kind: 'rollbacks', title: 'Recent rollbacks', items: summary.recent_rollbacks });
   if (summary.dead_letters?.length) out.push({ kind: 'dead-letters', title: 'Webhook deliveries given up', items: summary.dead_letters });
@@ -31,6 +36,8 @@ export type SuggestedAction =
   | { kind: 'open-run'; runId: string; label: string };
 
 export function suggestedAction(f: FailingWorkflow): SuggestedAction {
+  // Rolled back by a policy: its failed runs were the canary's, not work to finish on the old version.
+  if (f.policy_rollback) return { kind: 'open-run', runId: f.latest_failed_run_id, label: 'Open the failing run' };
   if (f.last_good !== null && f.active_version !== f.last_good && f.bad_since !== null && (f.active_version ?? 0) >= f.bad_since) {
     return { kind: 'rollback', workflowId: f.workflow_id, version: f.last_good, label: `Roll back to v${f.last_good} (last good)` };
   }
@@ -107,4 +114,17 @@ export function permission(role: Role | null | undefined, action: GuardedAction)
   if (!role || RANK[role] >= RANK.operator) return { allowed: true };
   const what = action === 'rollback' ? 'roll back' : action === 'start' ? 'start runs' : action;
   return { allowed: false, reason: `Your token is a ${role}'s: it may read, not ${what}. Ask an operator, or replace the token.` };
+}
+
+/** "v4 published by ana, 2 h ago" needs the clock; the parts: who put the blamed version forward, and when. */
+export function publishedBy(f: FailingWorkflow): { version: number; by: string; at: string | null } | null {
+  if (f.bad_version === undefined || !f.bad_published_by) return null;
+  return { version: f.bad_version, by: f.bad_published_by, at: f.bad_published_at ?? null };
+}
+
+/** What a policy's rollback did, in one line: "policy:canary rolled v4 back to v2: failure rate 40 % over 20 runs broke the limit of 5 %". */
+export function policyLine(f: FailingWorkflow): string | null {
+  const p = f.policy_rollback;
+  if (!p) return null;
+  return `${p.actor} rolled v${p.from_version ?? '?'} back to v${p.to_version}${p.reason ? `: ${p.reason}` : ''}`;
 }

@@ -47,7 +47,8 @@ function incidentCommands(): Command[] {
       out.push({ id: `incident:rollback:${f.workflow_id}`, group: 'Incident', title: `Roll back ${f.workflow_name} to v${action.version} (last good)`, run: () => void useRollback.getState().openFor(f.workflow_id, action.version) });
     }
     const resumeOn = f.last_good ?? f.active_version;
-    if (resumeOn !== null && may('resume')) {
+    // A canary's failed runs, once its policy rolled it back, are not work to finish on the old version.
+    if (resumeOn !== null && may('resume') && !f.policy_rollback) {
       out.push({ id: `incident:resume:${f.workflow_id}`, group: 'Incident', title: `Resume run ${f.latest_failed_run_id} of ${f.workflow_name} on v${resumeOn}`, run: () => void resumeFailedRun(f.latest_failed_run_id, resumeOn) });
     }
     out.push({ id: `incident:open:${f.workflow_id}`, group: 'Incident', title: `Open failing run of ${f.workflow_name}`, run: () => openRunNow(f.latest_failed_run_id) });
@@ -57,8 +58,8 @@ function incidentCommands(): Command[] {
   }
   if (may('approve')) {
     const names = new Map(useWorkflows.getState().workflows.map((w) => [w.id, w.name]));
-    for (const r of useApprovals.getState().waiting) {
-      const of = `${r.run_id} of ${names.get(r.workflow_id) ?? r.workflow_id} (v${r.version})`;
+    for (const { run: r, prompt } of useApprovals.getState().waiting) {
+      const of = `${r.run_id} of ${names.get(r.workflow_id) ?? r.workflow_id} (v${r.version})${prompt ? `: “${prompt}”` : ''}`;
       out.push(
         { id: `approval:approve:${r.run_id}`, group: 'Waiting for approval', title: `Approve run ${of}`, run: () => void answerWaitingRun(r.run_id, 'approve') },
         { id: `approval:deny:${r.run_id}`, group: 'Waiting for approval', title: `Deny run ${of}…`, run: () => void answerWaitingRun(r.run_id, 'deny') },
@@ -217,7 +218,8 @@ export function buildCommands(): Command[] {
         cmds.push({
           id: `rollback:${current.id}:${v.version}`,
           group: current.name,
-          title: `Roll back ${current.name} to v${v.version} (${v.status})`,
+          title:
+            v.version > (current.active_version ?? 0) ? `Make v${v.version} of ${current.name} active again (${v.status})` : `Roll back ${current.name} to v${v.version} (${v.status})`,
           run: () => void useRollback.getState().openFor(current.id, v.version),
         });
       }
@@ -233,7 +235,7 @@ export function buildCommands(): Command[] {
   }
 
   const run = useInspector.getState().run;
-  if (run && (run.status === 'failed' || run.status === 'interrupted')) {
+  if (run && (run.status === 'failed' || run.status === 'interrupted' || run.status === 'denied')) {
     cmds.push({ id: 'run:resume', group: 'This run', title: `Resume ${run.run_id} from its checkpoint`, run: () => void useInspector.getState().resumeRun() });
   }
   if (run && run.status !== 'running' && run.status !== 'queued') {

@@ -5,7 +5,7 @@ import { Dialog } from '../shared/Dialog.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
-import { confirmationMet, useRollback } from '../store/rollback-store.js';
+import { confirmationMet, needsVersionTyped, rollbackWording, targetIsBad, useRollback } from '../store/rollback-store.js';
 import { selectIsProduction } from '../store/selectors.js';
 import { useConnections } from '../store/connections-store.js';
 import { useInspector } from '../store/inspector-store.js';
@@ -28,8 +28,11 @@ export function RollbackDialog() {
     document.querySelector<HTMLElement>(`[data-testid="incident-action"][data-workflow-id="${workflowId}"]:not([disabled])`) ??
     document.querySelector<HTMLElement>(`[data-testid="timeline-version"][data-version="${version}"] [data-primary]`);
   const p = s.preview;
-  const title = p ? `Roll back ${p.workflow_name} to v${p.to_version}` : `Roll back to v${s.version ?? '?'}`;
+  const wording = p ? rollbackWording(p) : null;
+  const title = wording?.title ?? `Roll back to v${s.version ?? '?'}`;
   const canSubmit = s.phase === 'ready' && confirmationMet(s, production);
+  const bad = targetIsBad(p);
+  const askVersion = needsVersionTyped(p, production);
 
   const openRun = (runId: string) => {
     s.close();
@@ -48,6 +51,12 @@ export function RollbackDialog() {
             <strong>v{p.to_version}</strong>. New runs use v{p.to_version}; runs already started stay on their version.
           </p>
           {p.refusal ? <ErrorNotice error={p.refusal} testId="rollback-refusal" /> : null}
+          {bad && !p.refusal ? (
+            <div className="rollback-target-warning" role="alert" data-testid="rollback-target-warning">
+              <strong>v{p.to_version} is marked bad.</strong> {p.target_health?.reason} Making it active again sends new runs to it: type its version number below
+              to confirm you mean it.
+            </div>
+          ) : null}
           {p.diff ? <DiffSummary diff={p.diff} /> : null}
           {s.fromVersion && s.toVersion ? (
             <details className="rollback-dsl">
@@ -87,10 +96,11 @@ export function RollbackDialog() {
               data-testid="rollback-confirm-name"
             />
           </label>
-          {production ? (
+          {askVersion ? (
             <label>
               <span>
                 and the target version <strong className="mono">v{p?.to_version}</strong>
+                {bad ? ' (marked bad)' : ''}
               </span>
               <input
                 className="input"
@@ -108,7 +118,7 @@ export function RollbackDialog() {
               Cancel
             </button>
             <button type="submit" className="btn btn-danger" disabled={!canSubmit} data-testid="rollback-submit">
-              Roll back to v{p?.to_version}
+              {wording?.action ?? `Roll back to v${s.version ?? '?'}`}
             </button>
           </div>
         </form>
@@ -128,7 +138,7 @@ export function RollbackDialog() {
           {p && p.resumable.some((r) => r.compatibility.compatible) ? (
             <p>Failed runs that can now resume on v{s.result.version}:</p>
           ) : null}
-          {p ? <RunImpact preview={p} onOpenRun={openRun} resumableOnly /> : null}
+          {p ? <RunImpact preview={p} onOpenRun={openRun} resumableOnly resumes={s.resumes} onResume={(runId) => void s.resumeRun(runId)} /> : null}
           <div className="form-actions">
             <button type="button" className="btn btn-primary" onClick={s.close} data-autofocus data-testid="rollback-done">
               Close

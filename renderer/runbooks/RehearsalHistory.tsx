@@ -7,6 +7,7 @@ import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useHistory } from '../store/history-store.js';
 import { HistoryChart } from './HistoryChart.js';
+import { paceLabel } from './plan.js';
 import { formatDuration, plannedMs } from '../../preload/contract/index.js';
 
 /** Every rehearsal of a runbook: the time-to-recover chart and the table, each with its report. */
@@ -36,6 +37,7 @@ export function RehearsalHistory({ runbook }: { runbook: StoredRunbook }) {
               <tr>
                 <th scope="col">Started</th>
                 <th scope="col">Scenario</th>
+                <th scope="col">Pace</th>
                 <th scope="col">By</th>
                 <th scope="col">Result</th>
                 <th scope="col">Time to recover</th>
@@ -52,6 +54,9 @@ export function RehearsalHistory({ runbook }: { runbook: StoredRunbook }) {
                   <tr key={r.id} data-testid="history-row" data-passed={r.passed ? 'true' : 'false'}>
                     <td className="mono">{formatShortTime(r.started_at)}</td>
                     <td>{r.scenario ?? '—'}</td>
+                    <td data-testid="history-pace" data-pace={r.pace ?? undefined} title={r.pace === 'automatic' ? 'Steps ran by themselves: this times the machine, not an operator' : r.pace === 'paced' ? 'Each step waited for the operator' : 'Recorded before the pace was kept'}>
+                      {r.pace ? paceLabel(r.pace) : '—'}
+                    </td>
                     <td>{r.created_by}</td>
                     <td>
                       <StatusBadge status={r.passed ? 'succeeded' : 'failed'} label={r.passed ? 'passed' : 'failed'} />

@@ -7,7 +7,7 @@ import { StatusBadge } from '../shared/StatusBadge.js';
 import { useNow } from '../shared/use-now.js';
 import { useHistory } from '../store/history-store.js';
 import { isOver, useRehearsal } from '../store/rehearsal-store.js';
-import { formatClock } from './plan.js';
+import { formatClock, paceLabel } from './plan.js';
 import { formatDuration, plannedMs } from '../../preload/contract/index.js';
 
 function describeStep(step: RunbookStep): string {
@@ -27,6 +27,20 @@ function describeStep(step: RunbookStep): string {
       return step.text;
     case 'checklist':
       return `${step.items.length} items to confirm`;
+  }
+}
+
+/** What the operator's go does at a step: the action itself, the check, the note read, the checklist done. */
+function goLabel(step: RunbookStep): string {
+  switch (step.kind) {
+    case 'action':
+      return 'Do it';
+    case 'health_check':
+      return 'Check now';
+    case 'note':
+      return 'Read — go on';
+    default:
+      return 'Confirm';
   }
 }
 
@@ -76,6 +90,7 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
     >
       <header className="rehearsal-header">
         {session.mode === 'live' ? <StatusBadge status="production" label="LIVE" testId="rehearsal-live" /> : null}
+        {session.pace ? <StatusBadge status={session.pace === 'paced' ? 'running' : 'deprecated'} label={paceLabel(session.pace)} testId="rehearsal-pace" /> : null}
         <StatusBadge status={session.state === 'finished' ? (session.passed ? 'succeeded' : 'failed') : session.state === 'aborted' ? 'failed' : 'running'} label={session.state.replace('_', ' ')} testId="rehearsal-state" />
         {session.scenario ? <span className="muted">scenario {session.scenario}</span> : null}
         <span className="topbar-spacer" />
@@ -150,6 +165,8 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
                         </li>
                       ))}
                     </ul>
+                  ) : step.kind === 'note' ? (
+                    <p>Read it, then go on: {describeStep(step)}</p>
                   ) : (
                     <p>
                       Run this step against <strong>{session.mode === 'live' ? 'the live server' : 'the sandbox'}</strong>: {describeStep(step)}?
@@ -160,7 +177,7 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
                       Not done (fail the step)
                     </button>
                     <button ref={confirmRef} type="button" className="btn btn-primary" disabled={answering} onClick={() => void useRehearsal.getState().confirm(true)} data-testid="rehearsal-confirm" aria-keyshortcuts="Enter">
-                      Confirm <kbd>Enter</kbd>
+                      {goLabel(step)} <kbd>Enter</kbd>
                     </button>
                   </div>
                 </div>
@@ -179,6 +196,11 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
             Time to recover <strong data-testid="rehearsal-total">{formatDuration(stored?.total_ms ?? doneMs)}</strong>
             {planned !== null ? <span className="muted"> (plan {formatDuration(planned)})</span> : null}
           </p>
+          {session.pace === 'automatic' ? (
+            <p className="muted" data-testid="rehearsal-automatic-note">
+              Automatic (CI): the steps ran by themselves, so this times the machine, not an operator. Rehearse paced to time yourself.
+            </p>
+          ) : null}
           {session.detail ? <p className="muted">{session.detail}</p> : null}
           <div className="form-actions">
             <button type="button" className="btn" onClick={() => useRehearsal.getState().dismiss()} data-testid="rehearsal-again">

@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import type { ConnectionInfo, StoredRunbook } from '../../preload/contract/index.js';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { ConnectionInfo, RehearsalPace, StoredRunbook } from '../../preload/contract/index.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useRehearsal } from '../store/rehearsal-store.js';
@@ -24,18 +24,31 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
   const [timeScale, setTimeScale] = useState(1);
   const [skip, setSkip] = useState<number[]>([]);
   const [typed, setTyped] = useState('');
+  // Paced by default: a timed rehearsal measures the operator, not the machine.
+  const [pace, setPace] = useState<RehearsalPace>('paced');
   const chosen = scenarios.find((s) => s.name === scenario) ?? null;
   const canStart = !starting && (!live || typed.trim() === runbook.name);
+  const needsReset = error?.code === 'SCENARIO_NEEDS_RESET' && error.details?.resettable === true ? error : null;
+  const onScratch = needsReset?.details?.scratch !== false;
+  const resetRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    // The refusal's way out takes the focus (and scrolls into view): Enter resets and rehearses.
+    if (needsReset) resetRef.current?.focus();
+  }, [needsReset]);
 
-  const onSubmit = (e: FormEvent) => {
-    e.preventDefault();
-    if (!canStart) return;
+  const start = (resetFirst: boolean) =>
     void useRehearsal.getState().start({
       runbook: runbook.id,
       scenario: live || scenario === '' ? null : scenario,
       skip_steps: skip,
       time_scale: live ? 1 : timeScale,
+      pace,
+      ...(resetFirst ? { reset_first: true } : {}),
     });
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!canStart) return;
+    start(false);
   };
 
   return (
@@ -73,6 +86,13 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
           </label>
         </div>
       )}
+      <label className="rehearse-pace">
+        Pace
+        <select className="input" value={pace} onChange={(e) => setPace(e.target.value === 'automatic' ? 'automatic' : 'paced')} data-testid="rehearse-pace">
+          <option value="paced">Paced — each step waits for your go; the clock times you</option>
+          <option value="automatic">Automatic (CI) — steps run by themselves; the clock times the machine</option>
+        </select>
+      </label>
       {chosen && !live ? (
         <p className="muted" data-testid="rehearse-scenario-description">
           {chosen.description}
@@ -109,7 +129,23 @@ export function RehearseSetup({ runbook, connection }: { runbook: StoredRunbook;
           <input className="input" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} data-testid="rehearse-confirm-name" />
         </label>
       ) : null}
-      {error ? <ErrorNotice error={error} testId="rehearse-error" /> : null}
+      {needsReset ? (
+        <div className="notice-warn rehearse-reset-offer" role="alert" data-testid="rehearse-reset-offer">
+          <p>
+            <strong>This sandbox cannot stage the scenario as it is.</strong> {needsReset.message}
+          </p>
+          <p className="muted">
+            {onScratch
+              ? 'Reset first: the rehearsal runs on a fresh demo copy, and your sandbox stays as it is.'
+              : 'Reset first: the sandbox is reset to the demo, the old file kept beside it as <file>.before-reset.'}
+          </p>
+          <button ref={resetRef} type="button" className="btn btn-primary" disabled={starting} onClick={() => start(true)} data-testid="rehearse-reset-first">
+            Reset to the demo first, then rehearse
+          </button>
+        </div>
+      ) : error ? (
+        <ErrorNotice error={error} testId="rehearse-error" />
+      ) : null}
       <div className="form-actions">
         <button type="submit" className={live ? 'btn btn-danger' : 'btn btn-primary'} disabled={!canStart} data-testid="rehearse-start">
           {live ? 'Run live' : 'Start rehearsal'}

@@ -30,3 +30,6 @@ export function faultLocation(error: RewindErrorData): { step: number | null; fi
   const m = /^Step (\d+) \('.*?'\): (?:([\w.-]+): )?/.exec(error.message);
   return m ? { step: Number(m[1]), field: m[2] ?? null } : { step: null, field: null };
 }
+
+/** paced: it timed an operator; automatic: it timed the machine (CI). */
+export const paceLabel = (pace: 'paced' | 'automatic'): string => (pace === 'paced' ? 'paced' : 'automatic (CI)');

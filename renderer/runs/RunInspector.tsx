@@ -50,7 +50,7 @@ export function RunInspector() {
             ) : null}
           </header>
           {run.error ? (
-            <p className="run-error" data-testid="inspector-run-error">
+            <p className={run.status === 'denied' ? 'run-denied' : 'run-error'} data-testid="inspector-run-error">
               {run.failed_node ? <strong>{run.failed_node}: </strong> : null}
               {run.error}
             </p>
@@ -59,7 +59,7 @@ export function RunInspector() {
           <DagView />
           <RunTimeline />
           <CheckpointPanel />
-          {run.status === 'failed' || run.status === 'interrupted' ? <ResumePanel /> : null}
+          {run.status === 'failed' || run.status === 'interrupted' || run.status === 'denied' ? <ResumePanel /> : null}
           {run.status === 'queued' || run.status === 'running' || run.status === 'waiting' ? null : <ReplayPanel />}
         </>
       ) : null}

@@ -51,6 +51,16 @@ export function describeEvent(e: RewindEvent): string {
       return `Run${run} cancelled`;
     case 'run_interrupted':
       return `Run${run} interrupted`;
+    case 'run_denied':
+      return `Run${run} ended denied`;
+    case 'approval_requested':
+      return `Approval wanted${str(e.payload.node_id) ? ` at ${str(e.payload.node_id)}` : ''}${str(e.payload.prompt) ? `: “${str(e.payload.prompt)}”` : ''}`;
+    case 'approval_given':
+      return `Approved${str(e.payload.node_id) ? ` at ${str(e.payload.node_id)}` : ''}${str(e.payload.comment) ? ` (“${str(e.payload.comment)}”)` : ''}`;
+    case 'approval_denied':
+      return `Denied${str(e.payload.node_id) ? ` at ${str(e.payload.node_id)}` : ''}${str(e.payload.comment) ? ` (“${str(e.payload.comment)}”)` : ''}`;
+    case 'sandbox_reset':
+      return `Sandbox reset to the demo (the old log, to event ${num((e.payload.previous_head as { seq?: unknown } | undefined)?.seq) ?? '?'}, kept as ${str(e.payload.kept_as) ?? 'a copy'})`;
     case 'run_taken_over':
       return `Run${run} taken over by ${str(e.payload.to_replica) ?? '?'} from ${str(e.payload.from_replica) ?? '?'}, after checkpoint #${num(e.payload.after_seq) ?? 0}`;
     case 'mutation_refused':

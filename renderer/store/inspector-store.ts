@@ -1,7 +1,6 @@
 import { create } from 'zustand';
-import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, RewindEvent, Run, VersionListItem } from '../../preload/contract/index.js';
+import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, RewindEvent, Run, VersionListItem, WaitingApproval } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
-import { useApprovals } from './approvals-store.js';
 import { defaultResumeVersion, resumeChildren } from '../runs/resume-target.js';
 
 /*
@@ -22,11 +21,9 @@ export interface ReplayState {
   result: ReplayResult | null;
 }
 
-/** approval: idle → busy → (the run moves on) | failed */
+/** The inspector's approval panel: the comment typed there (answering is the approval-answer store's). */
 export interface ApprovalState {
   comment: string;
-  busy: boolean;
-  error: RewindErrorData | null;
 }
 
 export interface InspectorState {
@@ -48,9 +45,11 @@ export interface InspectorState {
   resume: ResumeState;
   replay: ReplayState;
   approval: ApprovalState;
+  /** What a waiting run asks (its prompt, who asks, what it has done); null for any other run. */
+  approvalRequest: WaitingApproval | null;
 }
 
-const approvalInitial: ApprovalState = { comment: '', busy: false, error: null };
+const approvalInitial: ApprovalState = { comment: '' };
 const resumeInitial: ResumeState = { version: null, compat: null, compatLoading: false, busy: false, error: null };
 const replayInitial: ReplayState = { version: null, busy: false, error: null, result: null };
 
@@ -69,6 +68,7 @@ export const inspectorInitialState: InspectorState = {
   resume: resumeInitial,
   replay: replayInitial,
   approval: approvalInitial,
+  approvalRequest: null,
 };
 
 interface InspectorActions {
@@ -85,7 +85,6 @@ interface InspectorActions {
   setReplayVersion(version: number): void;
   replayRun(): Promise<void>;
   setApprovalComment(comment: string): void;
-  answerApproval(decision: 'approve' | 'deny'): Promise<void>;
 }
 
 /** While a run is queued or running its checkpoints change under us: poll at this pace. */
@@ -103,6 +102,16 @@ const runEventsOf = async (run: Run): Promise<RewindEvent[]> => {
 };
 
 const isLive = (r: Run | null) => r !== null && (r.status === 'queued' || r.status === 'running' || r.status === 'waiting');
+
+/** A waiting run's request; from a server that predates approvals:list, the run alone. */
+const requestOf = async (run: Run): Promise<WaitingApproval | null> => {
+  if (run.status !== 'waiting') return null;
+  try {
+    return (await unwrap(api().approvals.list({ run_id: run.run_id }))).approvals[0] ?? null;
+  } catch {
+    return { run, workflow_name: run.workflow_id, node_id: null, prompt: null, requested_at: null, timeout_ms: null, done: [], nodes_total: 0 };
+  }
+};
 
 export const useInspector = create<InspectorState & InspectorActions>()((set, get) => {
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -123,11 +132,12 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       set({ ...inspectorInitialState, runId, loading: true });
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
-        const [version, { versions }, { runs }, runEvents] = await Promise.all([
+        const [version, { versions }, { runs }, runEvents, approvalRequest] = await Promise.all([
           unwrap(api().versions.get({ workflow_id: run.workflow_id, version: run.version })),
           unwrap(api().versions.list({ workflow_id: run.workflow_id, limit: 500, include_dsl: false })),
           unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })),
           runEventsOf(run),
+          requestOf(run),
         ]);
         if (get().runId !== runId) return;
         const last = checkpoints[checkpoints.length - 1] ?? null;
@@ -143,9 +153,10 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
           loading: false,
           resume: { ...resumeInitial, version: target },
           replay: { ...replayInitial, version: target },
+          approvalRequest,
         });
         schedulePoll();
-        if ((run.status === 'failed' || run.status === 'interrupted') && get().resumedBy.length === 0) void get().setResumeVersion(target);
+        if ((run.status === 'failed' || run.status === 'interrupted' || run.status === 'denied') && get().resumedBy.length === 0) void get().setResumeVersion(target);
       } catch (e) {
         if (get().runId === runId) set({ loading: false, error: toErrorData(e) });
       }
@@ -159,11 +170,18 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
       if (!runId) return;
       try {
         const [run, { checkpoints }] = await Promise.all([unwrap(api().runs.get({ run_id: runId })), unwrap(api().checkpoints.list({ run_id: runId }))]);
-        const [{ runs }, runEvents] = await Promise.all([unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })), runEventsOf(run)]);
+        const [{ runs }, runEvents, approvalRequest] = await Promise.all([unwrap(api().runs.list({ workflow_id: run.workflow_id, limit: 500 })), runEventsOf(run), requestOf(run)]);
         if (get().runId !== runId) return;
         const prevLast = get().checkpoints[get().checkpoints.length - 1]?.seq ?? null;
         const followLast = get().selectedSeq === null || get().selectedSeq === prevLast;
-        set({ run, checkpoints, runEvents, resumedBy: resumeChildren(runId, runs), selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq });
+        set({
+          run,
+          checkpoints,
+          runEvents,
+          approvalRequest,
+          resumedBy: resumeChildren(runId, runs),
+          selectedSeq: followLast ? (checkpoints[checkpoints.length - 1]?.seq ?? null) : get().selectedSeq,
+        });
         schedulePoll();
       } catch (e) {
         set({ error: toErrorData(e) });
@@ -220,20 +238,6 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
     },
     setApprovalComment(comment) {
       set({ approval: { ...get().approval, comment } });
-    },
-    async answerApproval(decision) {
-      const { runId, approval } = get();
-      if (!runId) return;
-      set({ approval: { ...approval, busy: true, error: null } });
-      try {
-        const comment = approval.comment.trim();
-        await unwrap(api().runs.approve({ run_id: runId, decision, ...(comment ? { comment } : {}) }));
-        set({ approval: approvalInitial });
-        void useApprovals.getState().load();
-        await get().refresh();
-      } catch (e) {
-        set({ approval: { ...get().approval, busy: false, error: toErrorData(e) } });
-      }
     },
     async replayRun() {
       const { runId, replay } = get();

@@ -54,8 +54,19 @@ export function notificationFor(e: RewindEvent, ownActor: string | null, rehears
     };
   }
   if (e.type === 'approval_requested' && e.run_id) {
+    // What an approver judges by, from the request itself: the prompt, who asks, what is done.
     const node = str(p.node_id);
-    return { title: `Approval wanted: ${wf}`, body: `Run ${e.run_id} waits${node ? ` at ${node}` : ''}`, target: { kind: 'run', id: e.run_id } };
+    const prompt = str(p.prompt);
+    const trigger = str(p.trigger);
+    const done = Array.isArray(p.done) ? p.done.filter((d): d is string => typeof d === 'string') : null;
+    const asker = `Run ${e.run_id} ${ver(p.version)}${trigger ? ` (${trigger})` : ''}${str(p.started_by) ? ` by ${str(p.started_by)}` : ''}`;
+    return {
+      title: `Approval wanted: ${wf}`,
+      body: [prompt ? `“${prompt}”` : null, `${asker} waits${node ? ` at ${node}` : ''}`, done === null ? null : done.length ? `done: ${done.join(', ')}` : 'nothing done yet']
+        .filter(Boolean)
+        .join(' · '),
+      target: { kind: 'run', id: e.run_id },
+    };
   }
   return null;
 }

@@ -1,3 +1,4 @@
+import { approvalAnswerInitialState, useApprovalAnswer } from './approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
 import { auditInitialState, useAudit } from './audit-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
@@ -5,6 +6,7 @@ import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
+import { runParamsInitialState, useRunParams } from '../runs/run-params-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
 import { scheduleInitialState, useSchedule } from './schedule-store.js';
@@ -17,6 +19,7 @@ export async function resetConnectionData(): Promise<void> {
   useInspector.getState().close();
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
+  useRunParams.setState(runParamsInitialState);
   useTimeline.setState(timelineInitialState);
   useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
@@ -27,6 +30,7 @@ export async function resetConnectionData(): Promise<void> {
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
   useApprovals.setState(approvalsInitialState);
+  useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
   // Asked in this order, answered in this order: Home's own reads (the incidents, the sidebar's

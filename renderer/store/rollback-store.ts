@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { RewindErrorData, RollbackPreview, RollbackResult, WorkflowVersion } from '../../preload/contract/index.js';
+import type { RewindErrorData, RollbackPreview, RollbackResult, Run, WorkflowVersion } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 
 /*
@@ -20,6 +20,8 @@ export interface RollbackState {
   confirmVersion: string;
   result: RollbackResult | null;
   error: RewindErrorData | null;
+  /** Resumes asked from the result, per failed run: under way, the child run, or the refusal. */
+  resumes: Record<string, { busy: boolean; child: Run | null; error: RewindErrorData | null }>;
 }
 
 export const rollbackInitialState: RollbackState = {
@@ -33,6 +35,7 @@ export const rollbackInitialState: RollbackState = {
   confirmVersion: '',
   result: null,
   error: null,
+  resumes: {},
 };
 
 interface RollbackActions {
@@ -44,13 +47,33 @@ interface RollbackActions {
   setConfirmName(v: string): void;
   setConfirmVersion(v: string): void;
   submit(production: boolean): Promise<void>;
+  /** Resumes a failed run the rollback made resumable, on the version rolled back to. */
+  resumeRun(runId: string): Promise<void>;
 }
 
-/** The typed confirmation: the workflow's name, and for production also the target version. */
+/** The target version is bad (failure rate above the threshold, or its canary aborted): the dialog warns, and asks for the version too. */
+export const targetIsBad = (p: RollbackPreview | null): boolean => p?.target_health?.bad === true;
+
+/** Whether the typed confirmation asks for the target version besides the name: on production, and onto a bad version. */
+export const needsVersionTyped = (p: RollbackPreview | null, production: boolean): boolean => production || targetIsBad(p);
+
+/**
+ * What the action is: going back to an older version ("Roll back … to v2"), or forward again to a
+ * newer one that was active before ("Make v4 active again").
+ */
+export function rollbackWording(p: Pick<RollbackPreview, 'from_version' | 'to_version'> & { workflow_name?: string }): { forward: boolean; title: string; action: string } {
+  const forward = p.from_version === null || p.to_version > p.from_version;
+  const of = p.workflow_name ? ` of ${p.workflow_name}` : '';
+  return forward
+    ? { forward, title: `Make v${p.to_version}${of} active again`, action: `Make v${p.to_version} active again` }
+    : { forward, title: `Roll back${p.workflow_name ? ` ${p.workflow_name}` : ''} to v${p.to_version}`, action: `Roll back to v${p.to_version}` };
+}
+
+/** The typed confirmation: the workflow's name, and — on production or onto a bad version — the target version too. */
 export function confirmationMet(s: Pick<RollbackState, 'preview' | 'confirmName' | 'confirmVersion'>, production: boolean): boolean {
   if (!s.preview || s.preview.refusal) return false;
   if (s.confirmName.trim() !== s.preview.workflow_name) return false;
-  if (!production) return true;
+  if (!needsVersionTyped(s.preview, production)) return true;
   return s.confirmVersion.trim().replace(/^v/i, '') === String(s.preview.to_version);
 }
 
@@ -102,6 +125,18 @@ export const useRollback = create<RollbackState & RollbackActions>()((set, get) 
       if (get().phase === 'submitting') set({ phase: 'done', result });
     } catch (e) {
       if (get().phase === 'submitting') set({ phase: 'failed', error: toErrorData(e) });
+    }
+  },
+  async resumeRun(runId) {
+    const { result } = get();
+    if (!result || get().resumes[runId]?.busy || get().resumes[runId]?.child) return;
+    const put = (entry: RollbackState['resumes'][string]) => set({ resumes: { ...get().resumes, [runId]: entry } });
+    put({ busy: true, child: null, error: null });
+    try {
+      const child = await unwrap(api().runs.resume({ run_id: runId, version: result.version }));
+      put({ busy: false, child, error: null });
+    } catch (e) {
+      put({ busy: false, child: null, error: toErrorData(e) });
     }
   },
 }));

@@ -79,9 +79,10 @@ export function selectAuditTypes(s: AuditState): string[] {
 export const selectSelectedCheckpoint = (s: InspectorState): Checkpoint | null => s.checkpoints.find((c) => c.seq === s.selectedSeq) ?? null;
 
 /*
- * node: pending → running → succeeded | failed   (restored: carried over from the parent on resume)
+ * node: pending → running → succeeded | failed | denied   (restored: carried over from the parent on
+ * resume; denied: the approval node an operator denied — its run ended denied, not failed)
  */
-export type NodeState = 'pending' | 'running' | 'succeeded' | 'failed' | 'restored';
+export type NodeState = 'pending' | 'running' | 'succeeded' | 'failed' | 'restored' | 'denied';
 
 /** Each DSL node's state in the inspected run, from its latest checkpoint. */
 export function selectNodeStates(s: InspectorState): Record<string, NodeState> {
@@ -101,6 +102,7 @@ export function selectNodeStates(s: InspectorState): Record<string, NodeState> {
     }
   }
   if (run?.failed_node && out[run.failed_node] === 'pending') out[run.failed_node] = 'failed';
+  if (run?.status === 'denied' && run.failed_node && out[run.failed_node] === 'failed') out[run.failed_node] = 'denied';
   return out;
 }
 

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 
 export type View = 'home' | 'workflows' | 'runs' | 'runbooks' | 'audit';
 /** The connection dialogs the switcher's menu opens. */
-export type ConnectionDialog = 'snapshot' | 'openSandbox' | 'token' | 'resetSandbox' | 'remove' | 'sandboxLive';
+export type ConnectionDialog = 'snapshot' | 'openSandbox' | 'token' | 'resetSandbox' | 'remove' | 'sandboxLive' | 'signIn';
 export type Theme = 'dark' | 'light';
 
 /** UI-only state: the main view, the theme and the connection dialogs. */

@@ -95,6 +95,7 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
             mark={row.kind === 'version' ? (marks.get(row.version.version) ?? null) : null}
             refusal={refusal}
             health={row.kind === 'version' ? (health?.[row.version.version] ?? null) : null}
+            activeVersion={workflow.active_version}
           />
         )}
       />

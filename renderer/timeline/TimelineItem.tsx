@@ -4,6 +4,7 @@ import type { VersionMark } from '../home/home-model.js';
 import { describeEvent } from '../shared/event-text.js';
 import { formatShortTime, formatTime } from '../shared/format.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
+import { rollbackWording } from '../store/rollback-store.js';
 import { useTimeline, type TimelineRow } from '../store/timeline-store.js';
 
 /** One timeline row; memoized because 30 of them re-render on every scroll frame otherwise. */
@@ -15,6 +16,7 @@ export const TimelineItem = memo(function TimelineItem({
   mark = null,
   refusal = null,
   health = null,
+  activeVersion = null,
 }: {
   row: TimelineRow;
   active: boolean;
@@ -26,6 +28,8 @@ export const TimelineItem = memo(function TimelineItem({
   refusal?: string | null;
   /** This version's finished runs and failure rate, when it has any. */
   health?: VersionMetrics | null;
+  /** The workflow's active version: a row above it is made active again, not rolled back to. */
+  activeVersion?: number | null;
 }) {
   const tab = active ? 0 : -1;
   if (row.kind !== 'version') {
@@ -92,22 +96,32 @@ export const TimelineItem = memo(function TimelineItem({
       {v.status === 'active' ? (
         <span className="tl-action-placeholder" />
       ) : (
-        <button
-          type="button"
-          className="btn btn-small"
-          tabIndex={tab}
-          onClick={() => onRollback(v.version)}
-          disabled={refusal !== null}
-          title={refusal ?? undefined}
-          aria-label={refusal ? `Roll back to v${v.version}: not allowed. ${refusal}` : `Roll back here, to v${v.version}`}
-          data-testid="timeline-rollback"
-        >
-          Roll back
-        </button>
+        <RowAction version={v.version} activeVersion={activeVersion} mark={mark} refusal={refusal} tab={tab} onRollback={onRollback} />
       )}
     </div>
   );
 });
+
+/** A row's action, named for what it is: back to an older version, or forward to one that was active before; a bad one says so. */
+function RowAction({ version, activeVersion, mark, refusal, tab, onRollback }: { version: number; activeVersion: number | null; mark: VersionMark | null; refusal: string | null; tab: number; onRollback: (version: number) => void }) {
+  const { forward, action } = rollbackWording({ from_version: activeVersion, to_version: version });
+  const bad = mark === 'bad' ? ' (marked bad)' : '';
+  return (
+    <button
+      type="button"
+      className={mark === 'bad' ? 'btn btn-small tl-action-bad' : 'btn btn-small'}
+      tabIndex={tab}
+      onClick={() => onRollback(version)}
+      disabled={refusal !== null}
+      title={refusal ?? (bad ? `v${version} is marked bad: the dialog warns and asks for its version number` : undefined)}
+      aria-label={refusal ? `${action}: not allowed. ${refusal}` : `${action}${bad}`}
+      data-testid="timeline-rollback"
+      data-direction={forward ? 'forward' : 'back'}
+    >
+      {forward ? `Make v${version} active again` : 'Roll back'}
+    </button>
+  );
+}
 
 /** Runs and failure rate of one version: a bar whose red part is the failed share. */
 function HealthBar({ health }: { health: VersionMetrics }) {

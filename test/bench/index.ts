@@ -14,10 +14,11 @@ import { replicasSuite } from './replicas.bench.js';
 import { rendererSuite } from './renderer.bench.js';
 import { schedulesSuite } from './schedules.bench.js';
 import { serverSuite } from './server.bench.js';
+import { signInSuite } from './sign-in.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historySuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, signInSuite, historySuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSandbox } from '../../main/backends/engine-backend.js';
 import { type BenchResult, type BenchSuite, nowMs, percentile, result } from './lib.js';
+import { measureMasking } from './masking.js';
 
 /*
  * What a real node costs over the bare operation it performs: an http node (templating, the
- * Idempotency-Key, the size-capped read, redaction, then its durable checkpoint) against a bare fetch
+ * Idempotency-Key, the size-capped read, secret masking, then its durable checkpoint) against a bare fetch
  * of the same local service; a command node against a bare spawn of the same program. Both nodes run
  * inside real runs of a live sandbox engine; per-node time is a run's time over its node count.
  */
@@ -96,12 +97,18 @@ export const realNodesSuite: BenchSuite = {
       const stepP50 = percentile(await perNode(chain(() => ({ type: 'task', params: { duration_ms: 0 } }))), 50);
       const spawnP50 = percentile(await bareSpawn(60), 50);
       const commandP50 = percentile(await perNode(chain(() => ({ type: 'command', params: { argv: ['true'] } }))), 50);
+      const masking = measureMasking();
       return [
         result('http node, p50 per node incl. checkpoint, vs a bare fetch', httpP50, 'ms', fetchP50, { text: 'ratio ≤ 1.5', met: (x) => x <= 1.5 }),
         // The checkpoint's fsync dwarfs a loopback fetch; against the same fetch plus a raw durable insert, the rest is the node's own overhead.
         result('http node, p50 per node incl. checkpoint, vs a bare fetch + a raw durable insert', httpP50, 'ms', floorP50, { text: 'ratio ≤ 1.5', met: (x) => x <= 1.5 }),
         result('command node, p50 per node incl. checkpoint, vs a bare spawn', commandP50, 'ms', spawnP50),
         result('a 0 ms task node (checkpoint alone), p50 per node, vs a bare fetch', stepP50, 'ms', fetchP50),
+        // Every form of every secret, prefixes and suffixes included, against the verbatim-only redactor it replaced.
+        result(`masking a ${Math.round(masking.bytes / 1024)} KB checkpoint (2 secrets, every form), p50, vs the verbatim-only redactor before`, masking.masker, 'ms', masking.previous, {
+          text: 'ratio ≤ 2',
+          met: (x) => x <= 2,
+        }),
       ];
     } finally {
       await sandbox.close();

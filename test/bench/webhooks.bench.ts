@@ -64,7 +64,7 @@ export const webhooksSuite: BenchSuite = {
   async run(): Promise<BenchResult[]> {
     const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-webhooks-'));
     const key = randomBytes(32);
-    const backend = await openSandbox({ path: join(dir, 'bench.db'), demo: false, timeScale: 0, actor: 'bench', webhookKey: key });
+    const backend = await openSandbox({ path: join(dir, 'bench.db'), demo: false, timeScale: 0, actor: 'bench', webhookKey: key, allowPrivateWebhooks: true });
     const hook = await receiver();
     try {
       const wf = await backend.call('workflows:create', {
@@ -100,7 +100,7 @@ export const webhooksSuite: BenchSuite = {
         await toggle(backend, wf.id, i++);
         if (r >= WARMUP) withHook.push(nowMs() - t0);
       }
-      const worker = new WebhookWorker({ engine: backend.engine, box: new SecretBox(key), owner: 'bench', pollMs: 1000 }).start();
+      const worker = new WebhookWorker({ engine: backend.engine, box: new SecretBox(key), owner: 'bench', pollMs: 1000, egress: { allowPrivate: true } }).start();
       // The backlog those mutations queued goes out first.
       while ((await backend.call('webhooks:list', {})).webhooks.some((w) => w.pending > 0)) await new Promise((r) => setTimeout(r, 20));
       await worker.idle();

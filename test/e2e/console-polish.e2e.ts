@@ -148,14 +148,14 @@ test('runs waiting for approval: counted on the workflow, approved and denied fr
   await expect(c.dagNodes.and(page.locator('[data-node-id="score"]'))).toHaveAttribute('data-work', 'simulated');
   await expect(page.getByTestId('dag-legend')).toBeVisible();
 
-  // Deny the second: the palette stops at the focused Deny button; Enter fails the run.
+  // Deny the second: the palette stops at the focused Deny button; Enter ends the run denied (an outcome, not a failure).
   await page.keyboard.press('Control+k');
   await page.keyboard.type('deny run');
   await expect(page.getByTestId('palette-item')).toHaveCount(1);
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('approval-deny')).toBeFocused();
   await page.keyboard.press('Enter');
-  await expect(c.inspectorStatus).toHaveText('failed', { timeout: 20_000 });
+  await expect(c.inspectorStatus).toHaveText('denied', { timeout: 20_000 });
   await expect(badge).toBeHidden();
 
   // Browser mode: Download snapshot asks for no server path and hands the browser a file.

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { ConsolePage } from './pages/console-page.js';
+import { recordNotifications } from './support/notifications.js';
 import { startConsole, startWorkflowServer, type StartedConsole, type StartedServer } from './support/console.js';
 
 /*
@@ -8,18 +9,6 @@ import { startConsole, startWorkflowServer, type StartedConsole, type StartedSer
  * rolls a workflow back on the server; the console watching it notifies, and a click opens the workflow —
  * also while the console shows another connection, to which the click switches back.
  */
-
-interface Shown {
-  title: string;
-  body: string;
-  click(): void;
-}
-
-declare global {
-  interface Window {
-    __notifications: Shown[];
-  }
-}
 
 let app: StartedConsole;
 let server: StartedServer | null = null;
@@ -34,22 +23,7 @@ test("another operator's rollback fires a desktop notification; a click opens th
   server = await startWorkflowServer();
   app = await startConsole();
   const context = await browser.newContext();
-  await context.addInitScript(() => {
-    window.__notifications = [];
-    class StubNotification {
-      static permission = 'granted';
-      static requestPermission = () => Promise.resolve('granted');
-      onclick: (() => void) | null = null;
-      constructor(
-        readonly title: string,
-        options?: { body?: string },
-      ) {
-        window.__notifications.push({ title, body: options?.body ?? '', click: () => this.onclick?.() });
-      }
-      close(): void {}
-    }
-    Object.defineProperty(window, 'Notification', { value: StubNotification, configurable: true, writable: true });
-  });
+  await recordNotifications(context);
   const console = new ConsolePage(await context.newPage());
   await console.open(app.url);
   await console.addServer({ name: 'staging server', url: server.url, token: server.adminToken });

@@ -37,7 +37,8 @@ test('rehearse a sample runbook end to end: timer, confirmations, pass, history,
 
   await runbooks.tab('rehearse').click();
   await expect(runbooks.scenario).toHaveValue('ml-registry-outage');
-  await runbooks.rehearse('Level 1', '0.01');
+  // Automatic, as CI rehearses: only the checklists wait for a person (paced-rehearsal.e2e.ts walks the paced one).
+  await runbooks.rehearse('Level 1', '0.01', 'automatic');
 
   // The first checklist waits for a person: its timer ticks, and what comes next is shown.
   await expect(runbooks.confirmation).toBeVisible({ timeout: 30_000 });

@@ -58,6 +58,8 @@ export function transportError(err: unknown, url: string, timeoutMs: number): Re
 }
 
 export function unauthorizedError(url: string, data?: RewindErrorData): RewindError {
+  // A refused JWT says why (expired, another audience…) and its hint says what to do: keep both.
+  if (data?.details?.reason !== undefined) return new RewindError('UNAUTHORIZED', data.message, data.hint, { ...data.details, url });
   return new RewindError(
     'UNAUTHORIZED',
     data?.message ?? `${url} refused the token.`,

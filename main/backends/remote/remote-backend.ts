@@ -3,17 +3,20 @@ import type { z } from 'zod';
 import { type BackendMethod, type MethodInput, type MethodOutput, backendMethods } from '../../../preload/contract/index.js';
 import { RewindError } from '../../engine/errors.js';
 import { parseInput } from '../../engine/validate.js';
-import { type Health, PROTOCOL_VERSION, healthSchema, serverRoutes, whoamiSchema } from '../../protocol/wire.js';
+import { type AuthDiscovery, authDiscoverySchema } from '../../../preload/contract/index.js';
+import { type Health, PROTOCOL_VERSION, type Whoami, healthSchema, serverRoutes, whoamiSchema } from '../../protocol/wire.js';
 import { type CompiledRoute, routes, splitInput } from '../../protocol/routes.js';
 import type { Backend, CallContext, SubscribeOptions } from '../backend.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type Credentials, bearerOf, canRefresh } from './credentials.js';
 import { answerError, protocolError, transportError } from './errors.js';
 import { RemoteSubscription } from './subscription.js';
 
 export interface RemoteOptions {
   /** The server's base URL, e.g. https://rewind.example:8443. */
   url: string;
-  token: string;
+  /** An API token, or a person's sign-in that refreshes itself (see credentials.ts). */
+  token: Credentials;
   /** Per request. */
   timeoutMs?: number;
   /** For calls that wait for a run to end (`wait: true`, replay). */
@@ -24,10 +27,7 @@ export interface RemoteOptions {
   backoff?: Partial<BackoffOptions>;
 }
 
-export interface Identity {
-  name: string;
-  role: 'viewer' | 'operator' | 'admin';
-}
+export type Identity = Whoami;
 
 const routeOf = new Map<BackendMethod, CompiledRoute>(routes.map((r) => [r.method, r]));
 
@@ -45,7 +45,7 @@ function retryable(err: RewindError): boolean {
 export class RemoteBackend implements Backend {
   readonly kind = 'remote' as const;
   readonly baseUrl: string;
-  private readonly token: string;
+  private readonly token: Credentials;
   private readonly timeoutMs: number;
   private readonly waitTimeoutMs: number;
   private readonly retries: number;
@@ -84,7 +84,7 @@ export class RemoteBackend implements Backend {
   }
 
   /** The bearer token for a URL of this server (same origin, under its base path); nothing for any other URL, so a token never leaks to a third party. */
-  credentialsFor(url: string): Record<string, string> {
+  async credentialsFor(url: string): Promise<Record<string, string>> {
     let target: URL;
     try {
       target = new URL(url);
@@ -93,13 +93,19 @@ export class RemoteBackend implements Backend {
     }
     const base = new URL(this.baseUrl);
     const under = base.pathname === '/' || target.pathname === base.pathname || target.pathname.startsWith(`${base.pathname}/`);
-    return target.origin === base.origin && under ? { authorization: `Bearer ${this.token}` } : {};
+    return target.origin === base.origin && under ? { authorization: `Bearer ${await bearerOf(this.token)}` } : {};
   }
 
-  /** Who the token is on this server; UNAUTHORIZED when it is refused. */
+  /** Who the token (or the signed-in person) is on this server; UNAUTHORIZED when it is refused. */
   async whoami(): Promise<Identity> {
     await this.health();
     return this.request('GET', serverRoutes.whoami, undefined, {}, this.timeoutMs, whoamiSchema);
+  }
+
+  /** How the server lets people in (GET /api/v1/auth, no token): API tokens, and OpenID Connect when it offers it. */
+  async authMethods(): Promise<AuthDiscovery> {
+    await this.health();
+    return this.request('GET', serverRoutes.auth, undefined, {}, this.timeoutMs, authDiscoverySchema, false);
   }
 
   /** The server-only routes (tokens), with the same transport, errors and answer parsing as the contract's. */
@@ -132,7 +138,7 @@ export class RemoteBackend implements Backend {
     const subscription = new RemoteSubscription(
       {
         url: wsUrl,
-        token: this.token,
+        bearer: (refresh) => bearerOf(this.token, refresh),
         get heartbeatTimeoutMs() {
           return heartbeatTimeoutMs;
         },
@@ -184,10 +190,17 @@ export class RemoteBackend implements Backend {
     alsoOk?: number,
   ): Promise<T> {
     const url = `${this.baseUrl}${pathAndQuery}`;
+    let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(verb, url, body, headers, timeoutMs, schema, authenticated, alsoOk);
+        const bearer = authenticated ? await bearerOf(this.token, refreshed) : null;
+        return await this.once(verb, url, body, headers, timeoutMs, schema, bearer, alsoOk);
       } catch (err) {
+        // A JWT the server found expired (clocks differ, or it lapsed in flight): one fresh one, one more try. A 401 applied nothing.
+        if (err instanceof RewindError && err.code === 'UNAUTHORIZED' && err.details?.reason === 'expired' && canRefresh(this.token) && !refreshed) {
+          refreshed = true;
+          continue;
+        }
         if (!(err instanceof RewindError) || !retryable(err) || attempt >= this.retries || this.closing.signal.aborted) throw err;
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, { initialMs: 100, maxMs: 2000 })));
       }
@@ -201,7 +214,7 @@ export class RemoteBackend implements Backend {
     headers: Record<string, string>,
     timeoutMs: number,
     schema: z.ZodType<T>,
-    authenticated: boolean,
+    bearer: string | null,
     alsoOk?: number,
   ): Promise<T> {
     let res: Response;
@@ -211,7 +224,7 @@ export class RemoteBackend implements Backend {
         method: verb,
         headers: {
           accept: 'application/json',
-          ...(authenticated ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...headers,
         },

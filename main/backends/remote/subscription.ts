@@ -8,7 +8,8 @@ import { isTlsFailure } from './errors.js';
 export interface StreamTarget {
   /** ws:// or wss:// URL of the stream, without the query. */
   url: string;
-  token: string;
+  /** The bearer for the next connect; `refresh` after the server closed the stream for an expired sign-in. */
+  bearer: (refresh: boolean) => Promise<string>;
   /** Silence longer than this (no ping, no message) means a dead peer: the socket is dropped and reconnected. */
   heartbeatTimeoutMs: number;
   handshakeTimeoutMs: number;
@@ -32,6 +33,10 @@ export class RemoteSubscription {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private silenceTimer: NodeJS.Timeout | null = null;
   private ended = false;
+  /** The server closed the stream because the sign-in expired: the next connect asks for a fresh JWT. */
+  private refreshNext = false;
+  /** One refresh per refused connect: a fresh JWT refused again is a refusal. */
+  private refreshedOnce = false;
 
   constructor(
     private readonly target: StreamTarget,
@@ -109,8 +114,20 @@ export class RemoteSubscription {
       return;
     }
     if (this.ended) return;
+    let bearer: string;
+    try {
+      bearer = await this.target.bearer(this.refreshNext);
+      this.refreshNext = false;
+    } catch (err) {
+      const data = err as { code?: string; message?: string; hint?: string };
+      // The person must sign in again: retrying cannot help. The provider away: it may come back.
+      if (data.code === 'UNAUTHORIZED') this.refuse(`UNAUTHORIZED: ${data.message ?? ''} ${data.hint ?? ''}`.trim());
+      else this.retry(data.message ?? String(err));
+      return;
+    }
+    if (this.ended) return;
     const ws = new WebSocket(`${this.target.url}?after=${this.last}`, {
-      headers: { authorization: `Bearer ${this.target.token}` },
+      headers: { authorization: `Bearer ${bearer}` },
       handshakeTimeout: this.target.handshakeTimeoutMs,
       // Events can carry a whole DSL; the cap guards against a runaway peer, not against real events.
       maxPayload: 32 * 1024 * 1024,
@@ -120,6 +137,7 @@ export class RemoteSubscription {
     let lastError = '';
     ws.on('open', () => {
       this.attempt = 0;
+      this.refreshedOnce = false;
       this.armSilence(ws);
       this.transition('live');
     });
@@ -134,13 +152,20 @@ export class RemoteSubscription {
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         let message = `HTTP ${status}`;
+        let reason: unknown;
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string; message?: string } };
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string; message?: string; details?: { reason?: unknown } } };
           if (body.error?.message) message = `${body.error.code ?? status}: ${body.error.message}`;
+          reason = body.error?.details?.reason;
         } catch {
           // Not a Rewind error body; the status says enough.
         }
-        if (status === 401 || status === 403) this.refuse(`the server refused the token (${message})`);
+        // A sign-in that lapsed while away: one refresh, then the same after=last.
+        if (status === 401 && reason === 'expired' && !this.refreshedOnce) {
+          this.refreshedOnce = true;
+          this.refreshNext = true;
+          this.retry(`the sign-in expired (${message})`, true);
+        } else if (status === 401 || status === 403) this.refuse(`the server refused the token (${message})`);
         else if (status === 404 || status === 400) this.refuse(`PROTOCOL_MISMATCH: the server has no event stream here (${message})`);
         else this.retry(message);
       });
@@ -154,6 +179,11 @@ export class RemoteSubscription {
       if (this.ws !== ws) return;
       const why = reason.toString() || lastError || `closed (${code})`;
       if (code === closeCodes.unauthorized) this.refuse(`the token was revoked (${why})`);
+      else if (code === closeCodes.tokenExpired) {
+        // Not a refusal: a fresh JWT and the same after=last, at once, so nothing is missed.
+        this.refreshNext = true;
+        this.retry(why, true);
+      }
       else if (code === closeCodes.badRequest) this.refuse(why);
       else this.retry(why, code === closeCodes.slowConsumer && this.attempt === 0);
     });

@@ -43,6 +43,7 @@ export function diffDsl(a: Dsl, b: Dsl): DslDiff {
     if (changes.length > 0) changed.push({ node_id: node.id, changes });
   }
   const defaults_changed = deepChanges(a.defaults, b.defaults, '');
-  const identical = added.length === 0 && removed.length === 0 && changed.length === 0 && defaults_changed.length === 0;
-  return { added, removed, changed, defaults_changed, identical };
+  const params_changed = deepChanges(a.params ?? {}, b.params ?? {}, '');
+  const identical = added.length === 0 && removed.length === 0 && changed.length === 0 && defaults_changed.length === 0 && params_changed.length === 0;
+  return { added, removed, changed, defaults_changed, params_changed, identical };
 }

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import { type Dsl, dslSchema } from '../../../preload/contract/entities.js';
 import { RewindError } from '../errors.js';
-import { OUTPUTS_KEY } from './paths.js';
 import { type TypedNode, parseNodeParams } from './node-params.js';
+import { paramDeclarationProblem } from './run-params.js';
 import { paramTemplateProblem } from '../executor/templating.js';
+import { type UnsafeTemplate, unsafeTemplate } from '../executor/template-safety.js';
 
 /*
  * Structural rules of a DSL: the contract's shape, unique ids, `next` naming real nodes, no cycle,
@@ -18,8 +19,8 @@ const PARAMS_HINTS: Record<TypedNode['type'], string> = {
   judgment:
     'judgment params: rules [{field, op: > >= < <= == !=, value, outcome}], default (the verdict when no rule matches), output_key. Fix or remove the field named above.',
   transform: 'transform params: set {path: value}, copy {to: from}, scale {field, factor, to?}. Fix or remove the field named above.',
-  http: 'http params: method, url (http/https), headers?, body?, timeout_ms? (1 ms–1 day), retries?, backoff_ms?, expect_status? [200, [200, 299]], output_key?, sandbox? {output, duration_ms, failure_rate}; strings may hold {{ctx.PATH}} and {{secret.NAME}}.',
-  command: 'command params: argv [program, args…] (never a shell string), cwd?, env? {NAME: value}, timeout_ms? (1 ms–1 day), output_key?, sandbox? {output, duration_ms, failure_rate}; strings may hold {{ctx.PATH}} and {{secret.NAME}}.',
+  http: 'http params: method, url (http/https), headers?, body?, timeout_ms? (1 ms–1 day), retries?, backoff_ms?, expect_status? [200, [200, 299]], output_key?, redact_response? (keep only the status and the fields the workflow reads), sandbox? {output, duration_ms, failure_rate}; strings may hold {{ctx.PATH}} and {{secret.NAME}} (run values only in the URL path or query).',
+  command: 'command params: argv [program, args…] (never a shell string), cwd?, env? {NAME: value}, timeout_ms? (1 ms–1 day), output_key?, sandbox? {output, duration_ms, failure_rate}; strings may hold {{ctx.PATH}} and {{secret.NAME}} (run values go in env, never in the argv of a shell or interpreter).',
   wait: 'wait params: duration_ms (0 ms–1 day).',
   approval: 'approval params: timeout_ms? (1 ms–1 day), prompt?.',
 };
@@ -207,19 +208,28 @@ export function validateDsl(input: unknown): Dsl {
   const parsed = dslSchema.safeParse(input);
   if (!parsed.success) throw shapeError(input, parsed.error);
   const dsl = parsed.data;
-  if (Object.hasOwn(dsl.defaults, OUTPUTS_KEY)) {
-    throw invalid(
-      `The DSL's defaults use the key '${OUTPUTS_KEY}', which holds the nodes' outputs during a run.`,
-      `Rename the default '${OUTPUTS_KEY}' to something else.`,
-      null,
-      `defaults.${OUTPUTS_KEY}`,
-    );
-  }
+  const declaration = paramDeclarationProblem(dsl);
+  if (declaration !== null) throw invalid(declaration.message, declaration.hint, null, declaration.path);
   const index = indexNodes(dsl);
   const cycle = findCycle(dsl, index);
   if (cycle !== null) throw cycleError(dsl, cycle);
+  dsl.nodes.forEach((node, i) => {
+    const unsafe = unsafeTemplate(node.type, node.params);
+    if (unsafe !== null) throw unsafeTemplateError(node.id, node.type, i, unsafe);
+  });
   typedNodes(dsl);
   return dsl;
+}
+
+/** The UNSAFE_TEMPLATE refusal of a node: its id, the param holding the template, and the remedy. */
+export function unsafeTemplateError(nodeId: string, type: string, index: number, unsafe: UnsafeTemplate): RewindError {
+  const param = unsafe.path.join('.');
+  return new RewindError('UNSAFE_TEMPLATE', `Node '${nodeId}' (${type}): ${unsafe.message}`, unsafe.hint, {
+    node_id: nodeId,
+    param,
+    template: unsafe.template,
+    path: `nodes.${index}.params.${param}`,
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DslNode } from '../../../preload/contract/entities.js';
-import { OUTPUTS_KEY, dotPathSchema, writablePathSchema } from './paths.js';
+import { dotPathSchema, isReservedKey, writablePathSchema } from './paths.js';
 
 /*
  * The `params` of each node type. The contract keeps params as an open record so the console can
@@ -38,7 +38,7 @@ export type Rule = z.infer<typeof ruleSchema>;
 
 const outputRecord = z.record(z.string(), z.json()).superRefine((record, ctx) => {
   for (const key of Object.keys(record)) {
-    if (key === OUTPUTS_KEY || key === '__proto__') {
+    if (isReservedKey(key) || key === '__proto__') {
       ctx.addIssue({ code: 'custom', path: [key], message: `'${key}' is reserved; use another key` });
     }
   }
@@ -114,6 +114,11 @@ export const httpParamsSchema = z.strictObject({
     .min(1)
     .default([[200, 299]]),
   output_key: writablePathSchema.default('response'),
+  /**
+   * Keep only the answer's status and the fields the workflow reads (its judgments' rules, conditions,
+   * copies, templates): for a service that echoes what it is sent, secrets in any form included.
+   */
+  redact_response: z.boolean().default(false),
   sandbox: sandboxStandIn,
 });
 export type HttpParams = z.infer<typeof httpParamsSchema>;

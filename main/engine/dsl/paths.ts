@@ -26,9 +26,26 @@ export const dotPathSchema = z.string().superRefine((path, ctx) => {
 /** The context key holding every node's output; nodes may read it but never write over it. */
 export const OUTPUTS_KEY = 'outputs';
 
-/** A dot path a node writes to: also kept away from the reserved `outputs` key. */
-export const writablePathSchema = dotPathSchema.refine((path) => path.split('.')[0] !== OUTPUTS_KEY, {
-  message: `'${OUTPUTS_KEY}' is reserved for node outputs; write somewhere else`,
+/**
+ * Keys of the run context that belong to the engine or the server, never to a run's params or a node's
+ * writes: `outputs` (every node's answer), `server` (the address a server lends its real nodes) and
+ * `secret` (the namespace of `{{secret.NAME}}`, so `{{ctx.secret.X}}` can never pass for one).
+ */
+export const RESERVED_CONTEXT_KEYS: ReadonlyMap<string, string> = new Map([
+  [OUTPUTS_KEY, 'it holds the nodes’ outputs during a run'],
+  ['server', 'a server lends its own address there to http and command nodes'],
+  ['secret', 'it is the namespace of {{secret.NAME}}'],
+]);
+
+export function isReservedKey(key: string): boolean {
+  return RESERVED_CONTEXT_KEYS.has(key);
+}
+
+/** A dot path a node writes to: also kept away from the reserved keys (`outputs`, `server`, `secret`). */
+export const writablePathSchema = dotPathSchema.superRefine((path, ctx) => {
+  const head = path.split('.')[0] as string;
+  if (head === OUTPUTS_KEY) ctx.addIssue({ code: 'custom', message: `'${OUTPUTS_KEY}' is reserved for node outputs; write somewhere else` });
+  else if (isReservedKey(head)) ctx.addIssue({ code: 'custom', message: `'${head}' is reserved (${RESERVED_CONTEXT_KEYS.get(head)}); write somewhere else` });
 });
 
 /** The value at `path`, or undefined when any step is missing. Own properties only. */

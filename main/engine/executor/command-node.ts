@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { CommandParams } from '../dsl/node-params.js';
 import { type RealNodeContext, type RealNodeResult, defaultLimits } from './real-node.js';
-import { redactorFor } from './redact.js';
+import { maskerFor } from './masking.js';
+import { unsafeCommandTemplate } from './template-safety.js';
 import { TemplateError, renderString } from './templating.js';
 
 /*
@@ -36,8 +37,11 @@ export class Tail {
 }
 
 export async function runCommandNode(params: CommandParams, ctx: RealNodeContext): Promise<RealNodeResult> {
-  const redact = redactorFor(ctx.secrets);
+  const redact = maskerFor(ctx.secrets);
   const fail = (message: string): RealNodeResult => ({ ok: false, error: redact.text(`Command node '${ctx.nodeId}': ${message}`) });
+  // A version drafted before templates were checked: refused here as at drafting, before anything is spawned.
+  const unsafe = unsafeCommandTemplate(params);
+  if (unsafe !== null) return fail(`refused to run (UNSAFE_TEMPLATE): ${unsafe.message} ${unsafe.hint}`);
   let argv: string[];
   let cwd: string | undefined;
   let env: Record<string, string>;

@@ -1,5 +1,7 @@
 import type { Dsl, Faults } from '../../../preload/contract/entities.js';
 import { RewindError } from '../errors.js';
+import { paramDefaults, refuseReservedParams } from '../dsl/run-params.js';
+import { answerPathsRead } from '../dsl/reads.js';
 import { topologicalOrder, typedNodes } from '../dsl/graph.js';
 import type { Condition, JudgmentParams, RealNode, TaskParams, TransformParams, TypedNode } from '../dsl/node-params.js';
 import { OUTPUTS_KEY, getPath, setPath } from '../dsl/paths.js';
@@ -31,7 +33,7 @@ export interface ExecutionPlan {
    * Takeover: nodes of this same run that already failed (in checkpoint order). They are not run
    * again, their descendants stay blocked, and the run still ends failed with the first of them.
    */
-  failed?: Array<{ node_id: string; error: string | null }>;
+  failed?: Array<{ node_id: string; error: string | null; denied?: boolean }>;
   /** http and command nodes do real work (a server, a live sandbox); otherwise they answer their `sandbox` stand-in. */
   live?: boolean;
 }
@@ -45,10 +47,15 @@ export interface ExternalRequest {
   node: RealNode;
   /** The run context the node's templates read. */
   context: Record<string, unknown>;
+  /** An http node with `redact_response`: the paths of its answer the workflow reads. */
+  keep?: string[];
 }
 
-/** The caller's answer to an ExternalRequest; secrets already redacted. */
-export type ExternalAnswer = { ok: true; output: unknown } | { ok: false; error: string };
+/**
+ * The caller's answer to an ExternalRequest; secrets already redacted. `denied`: an operator's
+ * answer to an approval node, an outcome rather than a failure of the node's work.
+ */
+export type ExternalAnswer = { ok: true; output: unknown } | { ok: false; error: string; denied?: true };
 
 export interface NodeStep {
   node_id: string;
@@ -59,10 +66,13 @@ export interface NodeStep {
   context: Record<string, unknown>;
   error: string | null;
   simulated_ms: number;
+  /** A failed approval node that an operator denied (not a failure of the work). */
+  denied?: true;
 }
 
 export interface ExecutionEnd {
-  status: 'succeeded' | 'failed' | 'interrupted';
+  /** denied: the only nodes that did not succeed are approvals an operator denied. */
+  status: 'succeeded' | 'failed' | 'interrupted' | 'denied';
   /** The first node that failed, or the node the run was interrupted at. */
   failed_node: string | null;
   error: string | null;
@@ -70,19 +80,16 @@ export interface ExecutionEnd {
 }
 
 type Context = Record<string, unknown>;
-type NodeResult = { ok: true; output: unknown; context: Context } | { ok: false; error: string };
+type NodeResult = { ok: true; output: unknown; context: Context } | { ok: false; error: string; denied?: true };
 
-/** The context a fresh run starts with: run params over the DSL's defaults, and no outputs yet. */
+/**
+ * The context a fresh run starts with: run params over the declared params' defaults and the DSL's
+ * defaults, and no outputs yet. A param naming a reserved key (`outputs`, `server`, `secret`) is
+ * refused here too, so a run recorded before that rule cannot set one when it is driven again.
+ */
 export function initialContext(dsl: Dsl, params: Record<string, unknown>): Context {
-  if (Object.hasOwn(params, OUTPUTS_KEY)) {
-    throw new RewindError(
-      'VALIDATION_FAILED',
-      `The run parameter '${OUTPUTS_KEY}' is reserved: it holds the nodes' outputs during a run.`,
-      `Rename the parameter '${OUTPUTS_KEY}' and start the run again.`,
-      { param: OUTPUTS_KEY },
-    );
-  }
-  return { ...structuredClone(dsl.defaults), ...structuredClone(params), [OUTPUTS_KEY]: {} };
+  refuseReservedParams(params);
+  return { ...structuredClone(dsl.defaults), ...paramDefaults(dsl), ...structuredClone(params), [OUTPUTS_KEY]: {} };
 }
 
 /** Refuses faults that name no node of the DSL, which would otherwise make a rehearsal silently fault-free. */
@@ -113,9 +120,12 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
   let context = plan.context === undefined ? initialContext(plan.dsl, plan.params) : withOutputs(structuredClone(plan.context));
   const blocked = new Set<string>();
   let firstFailure: { node_id: string; error: string } | null = null;
+  // A deny ends the run as denied only when nothing else failed: a real failure beside it still counts.
+  let onlyDenied = true;
   for (const f of plan.failed ?? []) {
     completed.add(f.node_id);
     firstFailure ??= { node_id: f.node_id, error: f.error ?? `Node '${f.node_id}' failed.` };
+    if (!f.denied) onlyDenied = false;
     for (const d of descendants(plan.dsl, f.node_id)) blocked.add(d);
   }
 
@@ -134,7 +144,8 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
     if (plan.faults.fail_node === id) {
       result = { ok: false, error: `Node '${id}' failed: injected fault (fail_node).` };
     } else if (isExternal(node, plan.live === true)) {
-      const answer = yield { kind: 'external', node: node as RealNode, context: structuredClone(context) };
+      const keep = node.type === 'http' && node.params.redact_response ? answerPathsRead([...nodes.values()], node) : undefined;
+      const answer = yield { kind: 'external', node: node as RealNode, context: structuredClone(context), ...(keep ? { keep } : {}) };
       result = answer === undefined ? { ok: false, error: `Node '${id}' got no answer from the run driver.` } : answer.ok ? absorb(node as RealNode, context, answer.output) : answer;
     } else {
       result = runNode(node, context, plan.seed);
@@ -145,14 +156,15 @@ export function* execute(plan: ExecutionPlan): Generator<NodeStep | ExternalRequ
       yield { node_id: id, status: 'succeeded', output: structuredClone(result.output), context: structuredClone(context), error: null, simulated_ms };
     } else {
       firstFailure ??= { node_id: id, error: result.error };
+      if (!result.denied) onlyDenied = false;
       for (const d of descendants(plan.dsl, id)) blocked.add(d);
-      yield { node_id: id, status: 'failed', output: null, context: structuredClone(context), error: result.error, simulated_ms };
+      yield { node_id: id, status: 'failed', output: null, context: structuredClone(context), error: result.error, simulated_ms, ...(result.denied ? { denied: true as const } : {}) };
     }
   }
 
   return firstFailure === null
     ? { status: 'succeeded', failed_node: null, error: null, context: structuredClone(context) }
-    : { status: 'failed', failed_node: firstFailure.node_id, error: firstFailure.error, context: structuredClone(context) };
+    : { status: onlyDenied ? 'denied' : 'failed', failed_node: firstFailure.node_id, error: firstFailure.error, context: structuredClone(context) };
 }
 
 // A checkpointed context from an older run may lack `outputs` (or hold junk there); nodes need the object.

@@ -1,3 +1,4 @@
+import type { Egress } from '../egress/egress.js';
 import type { SecretSource } from './secrets.js';
 
 /** What a real node (http, command) is given by the run driver. */
@@ -10,6 +11,10 @@ export interface RealNodeContext {
   /** Aborted when the run is cancelled or the engine closes: in-flight work stops at once. */
   signal: AbortSignal;
   limits?: Partial<RealNodeLimits>;
+  /** Where an http node may connect (the engine's policy; http nodes' default where none is given). */
+  egress?: Egress;
+  /** An http node with `redact_response`: the paths of its answer the workflow reads ('' for the whole answer). */
+  keep?: readonly string[];
 }
 
 export interface RealNodeLimits {

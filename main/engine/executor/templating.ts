@@ -10,7 +10,7 @@ import { secretVariable } from './secrets.js';
  * node runs.
  */
 
-const TEMPLATE = /\{\{([^{}]*)\}\}/g;
+export const TEMPLATE = /\{\{([^{}]*)\}\}/g;
 
 export type TemplateRef = { kind: 'ctx'; path: string } | { kind: 'secret'; name: string };
 
@@ -99,6 +99,55 @@ export function renderJson(value: unknown, context: Record<string, unknown>, sec
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, context, secrets)]));
   }
   return value;
+}
+
+/**
+ * Where a URL template's authority (userinfo, host, port) ends: the first `/`, `?` or `#` after
+ * `scheme://` outside a template (the whole length when there is none).
+ */
+export function urlAuthorityEnd(url: string): number {
+  const start = url.indexOf('://');
+  if (start < 0) return 0;
+  let depth = 0;
+  for (let i = start + 3; i < url.length; i += 1) {
+    if (url.startsWith('{{', i)) {
+      depth += 1;
+      i += 1;
+    } else if (depth > 0 && url.startsWith('}}', i)) {
+      depth -= 1;
+      i += 1;
+    } else if (depth === 0 && (url[i] === '/' || url[i] === '?' || url[i] === '#')) {
+      return i;
+    }
+  }
+  return url.length;
+}
+
+/**
+ * Resolves an http node's URL: the scheme and authority as written (only the server's own values and
+ * secrets may be templated there: see template-safety.ts), and each `{{ctx.PATH}}` value in the path,
+ * query or fragment percent-encoded, so a value cannot add a path segment, a query parameter or a
+ * fragment. A value that would be a whole `.` or `..` path segment is refused (a URL parser climbs it
+ * even percent-encoded). A `{{secret.NAME}}` is written as set: its owner writes it as the URL needs it.
+ */
+export function renderUrl(url: string, context: Record<string, unknown>, secrets: SecretSource): string {
+  const end = urlAuthorityEnd(url);
+  const head = renderString(url.slice(0, end), context, secrets);
+  const rest = url.slice(end);
+  const pathEnd = [rest.indexOf('?'), rest.indexOf('#')].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), rest.length);
+  const tail = rest.replace(TEMPLATE, (whole: string, raw: string, offset: number) => {
+    const inner = raw.trim();
+    if (inner.startsWith('secret.')) return resolveSecret(inner.slice('secret.'.length), secrets);
+    const path = inner.slice('ctx.'.length);
+    const value = getPath(context, path);
+    if (value === undefined) throw new TemplateError(`{{ctx.${path}}} is not in the run context`);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    const after = rest[offset + whole.length];
+    const wholeSegment = offset < pathEnd && rest[offset - 1] === '/' && (after === undefined || after === '/' || after === '?' || after === '#');
+    if (wholeSegment && (text === '.' || text === '..')) throw new TemplateError(`{{ctx.${path}}} is '${text}', which would climb the URL's path`);
+    return encodeURIComponent(text);
+  });
+  return head + tail;
 }
 
 function resolveSecret(name: string, secrets: SecretSource): string {

@@ -65,5 +65,11 @@ function conditions(record: RehearsalRecord): string {
   const pace = record.time_scale === null || record.time_scale === undefined ? 'time scale not recorded' : record.time_scale === 1 ? 'waits in real time (time scale 1)' : `waits fast-forwarded (time scale ${record.time_scale})`;
   const actions = record.auto_executed === null || record.auto_executed === undefined ? 'execution not recorded' : record.auto_executed ? 'actions executed automatically' : 'each action confirmed by the operator';
   const where = record.scratch_copy === null || record.scratch_copy === undefined ? null : record.scratch_copy ? 'on a scratch copy of the sandbox' : 'on the sandbox itself';
-  return [pace, actions, where].filter((x) => x !== null).join('; ');
+  const who =
+    record.pace === 'paced'
+      ? 'paced: each step waited for the operator, so the time measures the operator'
+      : record.pace === 'automatic'
+        ? 'automatic (CI): the steps ran by themselves, so the time measures the machine, not an operator'
+        : null;
+  return [who, pace, actions, where].filter((x) => x !== null).join('; ');
 }

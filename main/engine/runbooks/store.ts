@@ -43,6 +43,7 @@ interface RehearsalRow {
   time_scale: number | null;
   auto_executed: number | null;
   scratch_copy: number | null;
+  pace: 'paced' | 'automatic' | null;
 }
 
 const flag = (v: boolean | null | undefined): number | null => (v === null || v === undefined ? null : v ? 1 : 0);
@@ -61,6 +62,7 @@ const toRehearsal = (row: RehearsalRow): StoredRehearsal =>
     time_scale: row.time_scale ?? undefined,
     auto_executed: unflag(row.auto_executed) ?? undefined,
     scratch_copy: unflag(row.scratch_copy) ?? undefined,
+    pace: row.pace ?? undefined,
   });
 
 const notFound = (ref: string) => new RewindError('RUNBOOK_NOT_FOUND', `No runbook "${ref}" here.`, 'Import it, or pick one from the runbook list.', { runbook: ref });
@@ -74,8 +76,8 @@ const BY_REF = 'SELECT * FROM runbooks WHERE id = ? OR name = ? ORDER BY CASE WH
 const REMOVE_REHEARSALS = 'DELETE FROM rehearsals WHERE runbook_id = ?';
 const REMOVE = 'DELETE FROM runbooks WHERE id = ?';
 const COUNT_REHEARSALS = 'SELECT COUNT(*) AS n FROM rehearsals WHERE runbook_id = ?';
-const INSERT_REHEARSAL = `INSERT INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by, time_scale, auto_executed, scratch_copy)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_REHEARSAL = `INSERT INTO rehearsals (id, runbook_id, runbook_definition, scenario, started_at, finished_at, total_ms, passed, steps, rollbacks, created_by, time_scale, auto_executed, scratch_copy, pace)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 // finished_at then id break ties of one started_at: a stable order on both stores.
 const REHEARSALS_OF = 'SELECT * FROM rehearsals WHERE runbook_id = ? ORDER BY started_at DESC, finished_at DESC, id DESC LIMIT ?';
 const REHEARSAL = 'SELECT * FROM rehearsals WHERE id = ?';
@@ -148,6 +150,7 @@ export class RunbookStore {
       record.time_scale ?? null,
       flag(record.auto_executed),
       flag(record.scratch_copy),
+      record.pace ?? null,
     ]);
     return this.getRehearsal(id);
   }

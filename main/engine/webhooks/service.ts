@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DeadLetter } from '../../../preload/contract/incidents.js';
 import type { DeliveryState, Webhook, WebhookDelivery } from '../../../preload/contract/webhooks.js';
+import { checkUrlHost } from '../egress/egress.js';
 import type { Engine } from '../engine.js';
 import { RewindError } from '../errors.js';
 import type { SecretBox } from './secret-box.js';
@@ -36,6 +37,41 @@ export function displayUrl(url: string): string {
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
+/**
+ * Text about a delivery (an error, a receiver's answer) with the webhook URL's query values and
+ * credentials taken out: a receiver that echoes its URL back must not show its token in the log.
+ */
+export function hideUrlSecrets(text: string, url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return text;
+  }
+  const secrets = new Set<string>();
+  const add = (s: string) => {
+    if (s.length >= 3) secrets.add(s);
+  };
+  const query = u.search.slice(1);
+  add(query);
+  for (const part of query.split('&')) {
+    const value = part.slice(part.indexOf('=') + 1);
+    add(value);
+    try {
+      add(decodeURIComponent(value.replace(/\+/g, ' ')));
+    } catch {
+      // A value that does not decode is hidden as written.
+    }
+  }
+  add(u.username);
+  add(u.password);
+  // Longest first, so a whole query string goes before the values inside it.
+  return [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join('…'), text);
+}
+
+/** The egress policy webhook URLs are checked against when added (their resolved addresses are checked again at delivery). */
+export const webhookEgress = (allowPrivate: boolean) => ({ allowPrivate, what: 'webhook', allowFlag: '--allow-private-webhooks' });
+
 function toWebhook(row: WebhookRow): Webhook {
   return {
     id: row.id,
@@ -60,9 +96,24 @@ function notFound(id: string): RewindError {
 export class WebhookService {
   constructor(
     private readonly engine: Engine,
-    /** Seals and opens secrets; null where no webhook key was given. */
-    readonly box: SecretBox | null,
+    /** Seals and opens secrets; null where no webhook key was given (yet: see `useBox`). */
+    private sealer: SecretBox | null,
+    /** Loopback and private addresses may be receivers (--allow-private-webhooks). */
+    private readonly allowPrivate = false,
   ) {}
+
+  /** Seals and opens secrets; null where no webhook key was given. */
+  get box(): SecretBox | null {
+    return this.sealer;
+  }
+
+  /**
+   * The key that arrives after the store opened: a SQLite server's key file is made beside its
+   * database only once that database opened, so a path refused at start leaves no file beside it.
+   */
+  useBox(box: SecretBox): void {
+    this.sealer = box;
+  }
 
   async create(input: { url: string; secret: string; events?: string[] | undefined; workflows?: string[] | undefined }, actor: string): Promise<Webhook> {
     const box = this.box;
@@ -73,6 +124,16 @@ export class WebhookService {
         'Add webhooks on a workflow server (rewind-server seals their secrets with its webhook key); the sandbox sends nothing out.',
       );
     }
+    const target = new URL(input.url);
+    if (target.username !== '' || target.password !== '') {
+      throw new RewindError(
+        'VALIDATION_FAILED',
+        'A webhook URL may not carry credentials (user:password@): they would be stored and sent in clear on every delivery.',
+        'Remove them from the URL and have the receiver verify the signature made with the webhook\'s secret (X-Rewind-Signature, or the Standard Webhooks headers) instead; a token the receiver needs can go in the query string, which is never shown back.',
+        { field: 'url' },
+      );
+    }
+    checkUrlHost(input.url, webhookEgress(this.allowPrivate));
     const id = `wh_${randomBytes(9).toString('base64url')}`;
     const events = input.events ? [...new Set(input.events)] : null;
     const workflows = input.workflows ? [...new Set(input.workflows)] : null;
@@ -121,14 +182,16 @@ export class WebhookService {
         WHERE d.state = 'dead' AND d.finished_at >= ? AND w.deleted_at IS NULL ORDER BY d.finished_at DESC, d.seq DESC LIMIT ?`,
       [since, limit],
     );
-    return rows.map(({ url, ...r }) => ({ ...r, host: new URL(url).host }));
+    return rows.map(({ url, ...r }) => ({ ...r, last_error: r.last_error === null ? null : hideUrlSecrets(r.last_error, url), host: new URL(url).host }));
   }
 
   async deliveries(id: string, state: DeliveryState | undefined, limit: number): Promise<WebhookDelivery[]> {
-    if (!(await this.engine.q().get('SELECT id FROM webhooks WHERE id = ?', [id]))) throw notFound(id);
+    const hook = await this.engine.q().get<{ url: string }>('SELECT url FROM webhooks WHERE id = ?', [id]);
+    if (!hook) throw notFound(id);
     const where = state ? 'webhook_id = ? AND state = ?' : 'webhook_id = ?';
     const params = state ? [id, state, limit] : [id, limit];
     const rows = await this.engine.q().all<WebhookDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${where} ORDER BY seq DESC LIMIT ?`, params);
-    return rows.map((r) => ({ ...r, next_attempt_at: r.state === 'pending' ? r.next_attempt_at : null }));
+    // Recorded errors are already stripped (webhook-worker.ts); rows written before that are stripped here.
+    return rows.map((r) => ({ ...r, last_error: r.last_error === null ? null : hideUrlSecrets(r.last_error, hook.url), next_attempt_at: r.state === 'pending' ? r.next_attempt_at : null }));
   }
 }

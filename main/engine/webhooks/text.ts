@@ -34,9 +34,14 @@ export function eventText(e: RewindEvent, workflowName?: string | null): string 
   }
   if (type.startsWith('approval_')) {
     const node = str(p.node_id) ? ` at ${str(p.node_id)}` : '';
-    if (type === 'approval_requested') return `✋ Approval wanted: run${run} of${where} waits${node}`;
-    const decision = str(p.decision) ?? 'answered';
-    return `✋ Run${run} of${where}: ${decision === 'approve' ? 'approved' : decision === 'deny' ? 'denied' : decision}${by}${node}`;
+    if (type === 'approval_requested') return `✋ Approval wanted: run${run} of${where} waits${node}${str(p.prompt) ? `: “${str(p.prompt)}”` : ''}`;
+    const decision = type === 'approval_denied' ? 'deny' : (str(p.decision) ?? 'answered');
+    const comment = str(p.comment) ? ` (“${str(p.comment)}”)` : '';
+    return `✋ Run${run} of${where}: ${decision === 'approve' ? 'approved' : decision === 'deny' ? 'denied' : decision}${by}${node}${comment}`;
+  }
+  if (type === 'run_denied') {
+    const error = str(p.error) ? `: ${str(p.error)}` : '';
+    return `🛑 Run${run} of${where} stopped: its approval was denied${num(p.version) === null ? '' : ` (${v(num(p.version))})`}${error}`;
   }
   if (type.startsWith('canary_')) {
     const version = v(num(p.version));

@@ -5,8 +5,13 @@ import { EngineBackend, openSandbox } from '../../backends/engine-backend.js';
 import { RewindError } from '../../engine/errors.js';
 import { inspectSandboxFile, parseSnapshotMeta, SNAPSHOT_META_SQL, type SnapshotMeta } from '../../snapshots/sandbox-file.js';
 import { snapshotServer, snapshotTargetPath } from '../../snapshots/snapshot.js';
+import type { Credentials } from '../../backends/remote/credentials.js';
+import type { OidcSession } from '../../sign-in/session.js';
 import {
   notifiableEventTypes,
+  type AuthDiscovery,
+  type OidcDiscovery,
+  type SignInResult,
   type ApiOutput,
   type ConnectionInfo,
   type ConnectionState,
@@ -28,9 +33,12 @@ import {
   type SavedConnection,
 } from './connections-file.js';
 import { NOTIFICATION_MUTES_FILE, NotificationMutes } from './notification-mutes.js';
-import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy } from './sandbox-reset.js';
+import { backupSandbox, removeSandboxFiles, type SandboxContents, sandboxContents, scratchCopy, scratchSandbox } from './sandbox-reset.js';
 import { type SandboxRuntime, SandboxRuntimes } from './sandbox-runtime.js';
 import type { TokenVault } from './token-vault.js';
+import { type SsoDriver, SsoSignIns, connectionSession, keepSignIn, keptSignIn } from './sso.js';
+import type { SignInProvider } from '../../sign-in/provider.js';
+import type { SignInTokens } from '../../sign-in/tokens.js';
 import { chainBroken, checkHead, extendsHead, type HeadAlarm, VerifiedHeads } from './verified-heads.js';
 
 export const SANDBOX_ID = 'sandbox';
@@ -42,11 +50,13 @@ const HEADS_SAVE_MS = 1000;
 /** What a remote backend needs; `main/backends/remote/` provides the real factory. */
 export interface RemoteOptions {
   url: string;
-  token: string;
+  /** An API token, or a person's sign-in (a source of fresh JWTs). */
+  token: Credentials;
 }
-/** A workflow server's backend, which can also say who its token is (GET /api/v1/whoami). */
+/** A workflow server's backend, which can also say who its token is (GET /api/v1/whoami) and how people sign in (GET /api/v1/auth). */
 export interface RemoteBackendLike extends Backend {
   whoami(): Promise<{ name: string; role?: Role; environment?: string | null }>;
+  authMethods?(): Promise<AuthDiscovery>;
 }
 export type CreateRemote = (options: RemoteOptions) => RemoteBackendLike;
 
@@ -55,6 +65,10 @@ export type ConsolePush = <E extends ConsoleEvent>(event: E, payload: ConsoleEve
 
 /** `connections:add` after parsing: defaults applied. */
 export type AddConnectionInput = z.output<ConsoleMethods['connections:add']['input']>;
+/** `connections:addSso` after parsing. */
+export type AddSsoInput = z.output<ConsoleMethods['connections:addSso']['input']>;
+/** What a sign-in is for: a connection to add, or an existing one to sign in. */
+type SignInTarget = { kind: 'add'; input: AddSsoInput } | { kind: 'signIn'; id: string };
 /** `snapshots:create` after parsing: defaults applied. */
 export type CreateSnapshotInput = z.output<ConsoleMethods['snapshots:create']['input']>;
 
@@ -75,6 +89,8 @@ export interface ConnectionManagerOptions {
    * runs unscaled. Without a runtime (a rehearsal's scratch copy) it runs offline.
    */
   openSandboxFile?: (path: string, runtime?: SandboxRuntime) => Promise<EngineBackend>;
+  /** Opens a new sandbox file seeded with the demo, offline (a rehearsal's fresh scratch); by default as the local sandbox's actor. */
+  openDemoSandbox?: (path: string) => Promise<EngineBackend>;
   /** Each sandbox's execution settings and keychain secrets (by default over `vault` and `dir`). */
   runtimes?: SandboxRuntimes;
   /** The folder holding the connections file. */
@@ -83,6 +99,8 @@ export interface ConnectionManagerOptions {
   createRemote: CreateRemote;
   /** First and longest wait between attempts to reach a server whose event log head is unknown yet. */
   retryMs?: { base: number; cap: number };
+  /** How "Sign in with SSO" reaches the provider's pages (the desktop's system browser, or browser mode's redirect); none: SSO is refused. */
+  sso?: SsoDriver;
 }
 
 export interface ConnectionManager {
@@ -92,6 +110,18 @@ export interface ConnectionManager {
   select(id: string): ConnectionInfo;
   /** Replace a remote server's token in the vault and reconnect with it. */
   setToken(id: string, token: string): Promise<ConnectionInfo>;
+  /** How the server at `url` lets people in. */
+  authMethods(url: string): Promise<AuthDiscovery>;
+  /** Adds a server by signing in with SSO (desktop: completes; browser mode: the address the page goes to). */
+  addSso(input: AddSsoInput): Promise<SignInResult>;
+  /** Signs a remote connection in with SSO (again). */
+  signIn(id: string): Promise<SignInResult>;
+  /** Browser mode: the provider sent the page back to the console's /callback: finishes that sign-in. */
+  completeSignIn(callback: URL): Promise<ConnectionInfo>;
+  /** Stops waiting for the desktop sign-in under way. */
+  cancelSignIn(): boolean;
+  /** Forgets (and revokes) a connection's SSO sign-in; the connection stays, signed out. */
+  signOut(id: string): Promise<ConnectionInfo>;
   /** Silence (or hear again) a connection's desktop notifications: its events stop (or start) reaching `notifications:event`. */
   setMuted(id: string, muted: boolean): Promise<ConnectionInfo>;
   /** Open a sandbox file as one more connection, remembered in the connections file. */
@@ -108,7 +138,10 @@ export interface ConnectionManager {
   selectedBackend(): Backend;
   /** A scratch copy of the selected connection when it is a sandbox (null for a server): what a rehearsal changes instead. */
   scratchCopyOfSelected(): Promise<{ backend: EngineBackend; dispose(): Promise<void> } | null>;
+  /** A fresh demo sandbox in a temporary folder (a scenario rehearsed from the demo while the operator's sandbox stays as it is). */
+  freshDemoSandbox(): Promise<{ backend: EngineBackend; dispose(): Promise<void> }>;
   /** What resetting the local sandbox would throw away. */
+
   sandboxContents(): Promise<SandboxContents>;
   /** Sets the local sandbox aside (kept as `<file>.before-reset`) and opens a fresh one with the demo. */
   resetSandbox(): Promise<SandboxContents>;
@@ -119,6 +152,9 @@ export interface ConnectionManager {
 }
 
 const DEFAULT_COLORS = { sandbox: '#4f7cff', staging: '#d97706', production: '#dc2626' } as const;
+const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+/** How many notified events are remembered for telling a second connection's copy apart. */
+const NOTIFIED_KEPT = 2000;
 
 interface Live {
   /** As the connections file keeps it; null for the local sandbox. */
@@ -133,12 +169,16 @@ interface Live {
   serverEnvironment: string | null;
   snapshot: ConnectionInfo['snapshot'];
   hasToken: boolean;
+  /** An SSO connection's sign-in while it lasts (refreshes itself; ended: sign in again). */
+  session: OidcSession | null;
   state: ConnectionState;
   detail: string | null;
   /** Set once the subscription was live: afterwards a drop is "reconnecting", before it "unreachable". */
   everConnected: boolean;
   /** A tampered or truncated log: the console's red banner. */
   alarm: HeadAlarm | null;
+  /** The server's stable id, from its log's head (null until read, or from a server that predates it). */
+  serverId: string | null;
   /** The `notifications:event` pushes of this connection, one after the other, so they keep the log's order. */
   notifying: Promise<void>;
   stop: () => void;
@@ -194,12 +234,14 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     state: c.state,
     detail: c.detail,
     has_token: c.hasToken,
+    sign_in: signInOf(c),
     selected: id === selectedId,
     actor: c.actor,
     role: c.role,
     snapshot: c.snapshot,
     alarm: c.alarm,
     notifications_muted: mutes.has(id),
+    server_id: c.serverId,
   });
   const list = () => [...live].map(([id, c]) => info(id, c));
   const changed = () => {
@@ -236,13 +278,40 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       return null;
     }
   };
-  /** Queues a notifiable event of a connection not muted for `notifications:event`, in log order. */
+  /** Events already notified, per server (`server:seq:hash`), so two connections to one server notify once. */
+  const notified = new Set<string>();
+  /**
+   * The connection a server's notification opens: of those reaching that server, the one with the
+   * most rights (a viewer's cannot approve or roll back); the selected one, then this one, on a tie.
+   */
+  const bestConnectionTo = (id: string, c: Live): string => {
+    if (serverKey(c) === null) return id;
+    const rank = (x: Live) => (x.role === null ? -1 : ROLE_RANK[x.role]);
+    let best: [string, Live] = [id, c];
+    for (const entry of live) {
+      const [otherId, other] = entry;
+      if (serverKey(other) !== serverKey(c) || other.backend === null) continue;
+      const better = rank(other) > rank(best[1]) || (rank(other) === rank(best[1]) && otherId === selectedId);
+      if (better) best = entry;
+    }
+    return best[0];
+  };
+  /**
+   * Queues a notifiable event of a connection not muted for `notifications:event`, in log order: once
+   * per server (the first unmuted connection that hears it claims it), naming the connection with the
+   * most rights to that server.
+   */
   const notifyLater = (id: string, c: Live, backend: Backend, event: RewindEvent) => {
     if (!isNotifiable(event) || mutes.has(id)) return;
+    const key = `${serverKey(c) ?? `connection:${id}`}:${event.seq}:${event.hash}`;
+    if (notified.has(key)) return;
+    notified.add(key);
+    // Bounded: a key only needs to outlive the other connections' delivery of the same event.
+    if (notified.size > NOTIFIED_KEPT) notified.delete(notified.values().next().value!);
     c.notifying = c.notifying.then(async () => {
       const name = await workflowName(backend, event.workflow_id);
       // Muted, removed or closed meanwhile: nothing more from it.
-      if (!closed && live.get(id) === c && !mutes.has(id)) push('notifications:event', { connection_id: id, event, workflow_name: name });
+      if (!closed && live.get(id) === c && !mutes.has(id)) push('notifications:event', { connection_id: bestConnectionTo(id, c), event, workflow_name: name });
     }).catch(() => undefined);
   };
 
@@ -285,6 +354,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     const verifyHead = async () => {
       const { head, alarm } = await checkHead(backend, heads.get(id, c.url), where);
       if (stopped) return head.seq;
+      if ((head.server_id ?? null) !== c.serverId) {
+        c.serverId = head.server_id ?? null;
+        changed();
+      }
       setAlarm(alarm);
       if (alarm?.code !== 'LOG_TRUNCATED') {
         heads.set(id, { source: c.url, seq: head.seq, hash: head.hash });
@@ -323,8 +396,8 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         },
         (err: unknown) => {
           if (stopped) return;
-          const refused = err instanceof RewindError && ['UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'TLS_FAILED'].includes(err.code);
-          setState(c, refused ? 'refused' : 'unreachable', err instanceof RewindError && err.code === 'UNAUTHORIZED' ? badTokenDetail(err) : errorDetail(err));
+          const refused = err instanceof RewindError && ['UNAUTHORIZED', 'FORBIDDEN', 'NO_ROLE', 'PROTOCOL_MISMATCH', 'TLS_FAILED'].includes(err.code);
+          setState(c, refused ? 'refused' : 'unreachable', err instanceof RewindError && err.code === 'UNAUTHORIZED' ? badTokenDetail(err, signInOf(c)) : errorDetail(err));
           if (refused) return;
           // Capped exponential backoff with jitter until the server answers.
           const delay = Math.min(retry.cap, retry.base * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -340,8 +413,8 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     ? `The OS keychain could not open this connection’s token (the keychain is locked, or was reset). ${REPLACE_TOKEN}`
     : `Browser mode keeps tokens in memory only, for one session, so this connection’s token is gone since the last start. ${REPLACE_TOKEN} The desktop app keeps tokens in the OS keychain.`;
 
-  /** Points a remote connection at a new backend for `token` (or none), from a fresh state. */
-  const connectRemote = (c: Live, url: string, token: string | null) => {
+  /** Points a remote connection at a new backend for `token` (or none, saying why), from a fresh state. */
+  const connectRemote = (c: Live, url: string, token: Credentials | null, noTokenDetail = missingTokenDetail) => {
     c.backend = null;
     c.identify = null;
     c.actor = null;
@@ -349,7 +422,7 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     c.serverEnvironment = null;
     c.everConnected = false;
     c.hasToken = token !== null;
-    c.detail = token === null ? missingTokenDetail : null;
+    c.detail = token === null ? noTokenDetail : null;
     if (token !== null) {
       try {
         const remote = options.createRemote({ url, token });
@@ -366,13 +439,104 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
     c.state = c.backend ? 'connecting' : 'refused';
   };
 
+  const sso = new SsoSignIns<SignInTarget>(options.sso ?? null);
+  const signedOutDetail = options.vault.persistent
+    ? `Not signed in. ${SIGN_IN_AGAIN}`
+    : `Browser mode keeps sign-ins in memory only, for one session. ${SIGN_IN_AGAIN} The desktop app keeps them in the OS keychain.`;
+
+  /** The connection's sign-in as its credentials; when it ends for good, the connection says so and asks for a new one. */
+  const attachSession = (id: string, c: Live, discovery: OidcDiscovery, begin: Parameters<typeof connectionSession>[3]): OidcSession => {
+    const session = connectionSession(options.vault, id, discovery, begin, (error) => {
+      if (c.session !== session || closed) return;
+      // What the person was looking at stays on screen; the connection asks for a new sign-in.
+      void (async () => {
+        c.stop();
+        await c.backend?.close();
+        c.session = null;
+        await options.vault.delete(id).catch(() => undefined);
+        connectRemote(c, c.url, null, `${error.message} ${SIGN_IN_AGAIN}`);
+        changed();
+      })();
+    });
+    c.session?.close();
+    c.session = session;
+    return session;
+  };
+
   const openRemote = async (config: RemoteConnection): Promise<Live> => {
     const c = blank(config, 'remote', config.url);
-    connectRemote(c, config.url, await options.vault.get(config.id));
+    if (config.sign_in === 'oidc') {
+      const kept = await keptSignIn(options.vault, config.id);
+      connectRemote(c, config.url, kept && attachSession(config.id, c, kept.discovery, { refreshToken: kept.refresh_token }), signedOutDetail);
+    } else {
+      connectRemote(c, config.url, await options.vault.get(config.id));
+    }
     live.set(config.id, c);
     void start(config.id, c);
     return c;
   };
+
+  /** How the server at `url` lets people in (asked without a token). */
+  const authMethods = async (url: string): Promise<AuthDiscovery> => {
+    const probe = options.createRemote({ url, token: '' });
+    try {
+      if (!probe.authMethods) throw new RewindError('SIGN_IN_FAILED', `${url} cannot be asked how to sign in.`, 'Add it with an API token.');
+      return await probe.authMethods();
+    } finally {
+      await probe.close();
+    }
+  };
+  const oidcOf = async (url: string): Promise<OidcDiscovery> => {
+    const auth = await authMethods(url);
+    if (!auth.oidc) {
+      throw new RewindError('SIGN_IN_FAILED', `${url} offers API tokens only: it has no SSO sign-in.`, 'Add it with an API token (an admin issues one with `rewind tokens create`), or ask its operator to start it with --oidc-issuer.');
+    }
+    return auth.oidc;
+  };
+
+  /** A sign-in done: a new connection, kept like one added with a token (the keychain first, then the file). */
+  const finishAdd = (input: AddSsoInput, discovery: OidcDiscovery, started: { tokens: SignInTokens; provider: SignInProvider }) =>
+    serial(async () => {
+      const name = input.name.trim();
+      if (nameTaken(name)) throw duplicateName(name);
+      const config: RemoteConnection = { id: newConnectionId(), name, url: input.url, environment: input.environment, color: input.color ?? DEFAULT_COLORS[input.environment], sign_in: 'oidc' };
+      if (started.tokens.refreshToken !== null) await keepSignIn(options.vault, config.id, discovery, started.tokens.refreshToken);
+      try {
+        await updateConnections(options.dir, (current) => {
+          if (current.some((c) => c.name.toLowerCase() === name.toLowerCase())) throw duplicateName(name);
+          return [...current, config];
+        });
+      } catch (err) {
+        await options.vault.delete(config.id);
+        throw err;
+      }
+      const c = blank(config, 'remote', config.url);
+      connectRemote(c, config.url, attachSession(config.id, c, discovery, started), signedOutDetail);
+      live.set(config.id, c);
+      void start(config.id, c);
+      changed();
+      return info(config.id, c);
+    });
+
+  /** A sign-in done for an existing connection: it now comes in as the person (its token, if it had one, is forgotten). */
+  const finishSignIn = (id: string, discovery: OidcDiscovery, started: { tokens: SignInTokens; provider: SignInProvider }) =>
+    serial(async () => {
+      const c = find(id);
+      const config = c.config;
+      if (!config || isSandboxConnection(config)) throw notRemote(c);
+      if (started.tokens.refreshToken !== null) await keepSignIn(options.vault, id, discovery, started.tokens.refreshToken);
+      else await options.vault.delete(id);
+      if (config.sign_in !== 'oidc') {
+        await updateConnections(options.dir, (current) => current.map((r) => (r.id === id && !isSandboxConnection(r) ? { ...r, sign_in: 'oidc' as const } : r)));
+        config.sign_in = 'oidc';
+      }
+      c.stop();
+      await c.backend?.close();
+      connectRemote(c, config.url, attachSession(id, c, discovery, started), signedOutDetail);
+      changed();
+      void start(id, c);
+      return info(id, c);
+    });
 
   const openSandboxFile =
     options.openSandboxFile ?? ((path: string, runtime?: SandboxRuntime) => openSandbox({ path, actor: options.sandbox.backend.defaultActor, ...runtime }));
@@ -507,6 +671,10 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         live.delete(id);
         c.stop();
         await c.backend?.close();
+        // A removed connection's sign-in is revoked where the provider can.
+        const session = c.session;
+        c.session = null;
+        void session?.signOut();
         if (selectedId === id) selectedId = SANDBOX_ID;
         changed();
         return true;
@@ -528,11 +696,67 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         const config = c.config;
         // The keychain first: if it refuses, the connection keeps its old token and backend.
         await options.vault.set(id, token);
+        // A token instead of a sign-in: the sign-in is forgotten (its refresh token was just overwritten).
+        if (config.sign_in === 'oidc') {
+          await updateConnections(options.dir, (current) => current.map((r) => (r.id === id && !isSandboxConnection(r) ? { ...r, sign_in: 'token' as const } : r)));
+          config.sign_in = 'token';
+          c.session?.close();
+          c.session = null;
+        }
         c.stop();
         await c.backend?.close();
         connectRemote(c, config.url, token);
         changed();
         void start(id, c);
+        return info(id, c);
+      }),
+    authMethods,
+    async addSso(input) {
+      if (nameTaken(input.name.trim())) throw duplicateName(input.name.trim());
+      const discovery = await oidcOf(input.url);
+      // The wait for the browser happens outside the queue: adding or removing others meanwhile is not held up.
+      const started = await sso.begin(discovery, { kind: 'add', input });
+      if ('redirect' in started) return { connection: null, redirect: started.redirect };
+      return { connection: await finishAdd(input, discovery, started), redirect: null };
+    },
+    async signIn(id) {
+      const c = find(id);
+      if (c.kind !== 'remote') throw notRemote(c);
+      const discovery = await oidcOf(c.url);
+      const started = await sso.begin(discovery, { kind: 'signIn', id });
+      if ('redirect' in started) return { connection: null, redirect: started.redirect };
+      return { connection: await finishSignIn(id, discovery, started), redirect: null };
+    },
+    async completeSignIn(callback) {
+      const { target, tokens, provider } = await sso.complete(callback);
+      try {
+        if (target.kind === 'add') {
+          const added = await finishAdd(target.input, provider.discovery, { tokens, provider });
+          selectedId = added.id;
+          changed();
+          return info(added.id, find(added.id));
+        }
+        return await finishSignIn(target.id, provider.discovery, { tokens, provider });
+      } catch (err) {
+        // A sign-in this console started (a name taken meanwhile, the keychain refusing): the page may offer the way back.
+        const data = err instanceof RewindError ? err : new RewindError('INTERNAL', err instanceof Error ? err.message : String(err), 'Try the sign-in again.');
+        throw new RewindError(data.code, data.message, data.hint, { ...data.details, started_here: true });
+      }
+    },
+    cancelSignIn: () => sso.cancel(),
+    signOut: (id) =>
+      serial(async () => {
+        const c = find(id);
+        if (c.kind !== 'remote' || signInOf(c) !== 'oidc') throw new RewindError('VALIDATION_FAILED', `${c.config?.name ?? id} is not signed in with SSO.`, 'Sign out applies to connections signed in with SSO; a token connection is removed or given another token.');
+        const session = c.session;
+        c.session = null;
+        c.stop();
+        await c.backend?.close();
+        await options.vault.delete(id);
+        connectRemote(c, c.url, null, `Signed out. ${SIGN_IN_AGAIN}`);
+        changed();
+        // Revoked where the provider can (best effort: it is forgotten here either way).
+        await session?.signOut();
         return info(id, c);
       }),
     async setMuted(id, muted) {
@@ -628,6 +852,9 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       if (!c.backend) throw new RewindError('UNAUTHORIZED', `${c.config?.name ?? selectedId} has no token.`, c.detail ?? missingTokenDetail);
       return c.backend;
     },
+    freshDemoSandbox() {
+      return scratchSandbox(options.openDemoSandbox ?? ((path) => openSandbox({ path, actor: options.sandbox.backend.defaultActor, demo: true })));
+    },
     async scratchCopyOfSelected() {
       const c = find(selectedId);
       if (c.kind !== 'sandbox' || !(c.backend instanceof EngineBackend)) return null;
@@ -642,11 +869,19 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
         if (!reopen) throw cannotReopen('reset');
         const before = localSandbox();
         const lost = await sandboxContents(before, options.sandbox.path);
+        const previous = await before.call('events:head', {});
         // A consistent copy first (online backup, WAL included): a reset by mistake is undone by opening it.
         await backupSandbox(before, lost.kept_as);
+        // The log this console verified is gone on purpose: it remembers no head for the new one, so
+        // the fresh log is not mistaken for a truncated one (now or after a restart). A log cut short
+        // by anything else still meets the remembered head and raises the alarm.
+        heads.delete(SANDBOX_ID);
+        await heads.save();
         await reattach(SANDBOX_ID, sandbox, async () => {
           await removeSandboxFiles(options.sandbox.path);
-          return reopen(await runtimes.runtime(SANDBOX_ID));
+          const fresh = await reopen(await runtimes.runtime(SANDBOX_ID));
+          await recordReset(fresh, previous, lost.kept_as);
+          return fresh;
         });
         return lost;
       }),
@@ -662,7 +897,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
       closed = true;
       listeners.clear();
       await queue;
-      for (const c of live.values()) c.stop();
+      sso.cancel();
+      for (const c of live.values()) {
+        c.stop();
+        c.session?.close();
+      }
       if (headsTimer) clearTimeout(headsTimer);
       await heads.save().catch(() => undefined);
       await Promise.allSettled([...live.values()].map((c) => c.backend?.close()));
@@ -670,12 +909,55 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
   };
 }
 
+/**
+ * The reset, as the new log's own record (`sandbox_reset`): which log it replaced — its head, so a
+ * reader can match it to the copy kept beside the file — and where that copy is.
+ */
+async function recordReset(fresh: EngineBackend, previous: { seq: number; hash: string }, keptAs: string): Promise<void> {
+  await fresh.engine.mutate(() =>
+    fresh.engine.append({
+      type: 'sandbox_reset',
+      workflow_id: null,
+      run_id: null,
+      actor: fresh.defaultActor,
+      payload: { previous_head: { seq: previous.seq, hash: previous.hash }, kept_as: keptAs, by: 'console' },
+    }),
+  );
+}
+
 function blank(config: SavedConnection | null, kind: Live['kind'], url: string): Live {
-  return { config, kind, url, backend: null, identify: null, actor: null, role: null, serverEnvironment: null, snapshot: null, hasToken: false, state: 'connecting', detail: null, everConnected: false, alarm: null, notifying: Promise.resolve(), stop: () => undefined };
+  return {
+    config,
+    kind,
+    url,
+    backend: null,
+    identify: null,
+    actor: null,
+    role: null,
+    serverEnvironment: null,
+    snapshot: null,
+    hasToken: false,
+    session: null,
+    state: 'connecting',
+    detail: null,
+    everConnected: false,
+    alarm: null,
+    serverId: null,
+    notifying: Promise.resolve(),
+    stop: () => undefined,
+  };
 }
 
 const notifiable: ReadonlySet<string> = new Set(notifiableEventTypes);
 const isNotifiable = (e: RewindEvent) => notifiable.has(e.type);
+
+/**
+ * What tells one server from another for notifications: a remote server's id. Sandboxes are files,
+ * each its own: a copied file keeps its original's id, yet it is another log.
+ */
+function serverKey(c: Live): string | null {
+  return c.kind === 'remote' ? c.serverId : null;
+}
 
 /** A sandbox with a broken chain refuses changes: the banner says so. */
 function readOnlyNote(backend: Backend, alarm: HeadAlarm): HeadAlarm {
@@ -736,9 +1018,20 @@ function freeName(name: string, taken: (name: string) => boolean): string {
 
 /** The one remedy for a token the server does not take, named as the console's menu names it. */
 const REPLACE_TOKEN = 'Use “Replace token” on this connection to give it a valid token.';
+/** …and for a sign-in that ended. */
+const SIGN_IN_AGAIN = 'Sign in again: “Sign in with SSO” on this connection.';
 
-function badTokenDetail(err: RewindError): string {
+function badTokenDetail(err: RewindError, signIn: 'token' | 'oidc'): string {
+  if (signIn === 'oidc') return `${err.message} ${err.code === 'UNAUTHORIZED' ? SIGN_IN_AGAIN : err.hint}`;
   return `${err.message} ${REPLACE_TOKEN}`;
+}
+
+function signInOf(c: Live): 'token' | 'oidc' {
+  return c.config && !isSandboxConnection(c.config) && c.config.sign_in === 'oidc' ? 'oidc' : 'token';
+}
+
+function notRemote(c: Live): RewindError {
+  return new RewindError('VALIDATION_FAILED', `${c.config?.name ?? 'The local sandbox'} is a sandbox: there is nothing to sign in to.`, 'Sign-in belongs to remote servers; pick one of those.');
 }
 
 function errorDetail(err: unknown): string {

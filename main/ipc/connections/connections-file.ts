@@ -15,6 +15,8 @@ export const remoteConnectionSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
   environment: z.enum(['staging', 'production']),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+  /** How it signs in: absent (files from before sign-in) is an API token; `oidc` keeps a refresh token in the vault instead. */
+  sign_in: z.enum(['token', 'oidc']).optional(),
 });
 export type RemoteConnection = z.infer<typeof remoteConnectionSchema>;
 

@@ -67,6 +67,26 @@ export async function scratchCopy(source: EngineBackend, open: (path: string) =>
   }
 }
 
+/** A new sandbox in a temporary folder, opened by `open` (which seeds it with the demo); `dispose` closes and deletes it. */
+export async function scratchSandbox(open: (path: string) => Promise<EngineBackend>): Promise<{ backend: EngineBackend; path: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-rehearsal-'));
+  const path = join(dir, 'demo.db');
+  try {
+    const backend = await open(path);
+    return {
+      backend,
+      path,
+      async dispose() {
+        await backend.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /** Removes a closed sandbox file and its WAL, so the next open starts a fresh one. */
 export async function removeSandboxFiles(path: string): Promise<void> {
   for (const suffix of ['', '-wal', '-shm']) await rm(`${path}${suffix}`, { force: true });

@@ -31,6 +31,10 @@ export interface RehearsalTarget {
   backend: Backend;
   /** A sandbox target's scratch copy, what a rehearsal changes by default; absent for a server. */
   scratch?: () => Promise<{ backend: Backend; dispose(): Promise<void> } | null>;
+  /** A scratch sandbox seeded with the demo, for a scenario the target cannot stage as it is. */
+  freshDemo?: () => Promise<{ backend: Backend; dispose(): Promise<void> }>;
+  /** Resets the target itself to the demo (the console's local sandbox only); its backend changes, so the target is read again after. */
+  resetToDemo?: () => Promise<void>;
 }
 
 export interface RehearsalSessionsOptions {
@@ -129,6 +133,7 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
         signal,
         confirm: (_step, index) => ask(live, index),
         ...(liveMode ? { confirmAction: (_step: RunbookStep, index: number) => ask(live, index) } : {}),
+        ...(input.pace === 'paced' ? { confirmStep: (_step: RunbookStep, index: number) => ask(live, index) } : {}),
         onProgress: onProgress(live, runbook),
       });
     } catch (err) {
@@ -159,9 +164,8 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
     scenarios: () => Object.values(scenarios).map(({ name, description, level }) => ({ name, description, level })),
 
     async start(input) {
-      const target = options.target();
-      const { connectionId, backend } = target;
-      const liveMode = backend.kind === 'remote';
+      let target = options.target();
+      const liveMode = target.backend.kind === 'remote';
       if (liveMode && input.scenario !== null) {
         throw new RewindError(
           'VALIDATION_FAILED',
@@ -175,17 +179,39 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
           time_scale: input.time_scale,
         });
       }
-      const runbook = await backend.call('runbooks:get', { runbook: input.runbook });
+      let runbook = await target.backend.call('runbooks:get', { runbook: input.runbook });
+      const keepsSandbox = !liveMode && input.scratch;
+      if (input.reset_first && input.scenario !== null && !liveMode && !keepsSandbox) {
+        if (!target.resetToDemo) {
+          throw new RewindError('FORBIDDEN', 'This sandbox cannot be reset to the demo from here.', 'Rehearse on a scratch copy (the default): a scenario then starts from a fresh demo copy and this sandbox stays as it is.');
+        }
+        await target.resetToDemo();
+        target = options.target();
+        // The reset sandbox has the demo's runbooks: this one is put back if it was not one of them.
+        runbook = await target.backend.call('runbooks:get', { runbook: runbook.name }).catch(() => target.backend.call('runbooks:save', { runbook: runbook.runbook }));
+      }
+      const { connectionId, backend } = target;
       const count = runbook.runbook.steps.length;
       const outside = input.skip_steps.filter((i) => i > count);
       if (outside.length > 0) {
         throw new RewindError('VALIDATION_FAILED', `"${runbook.name}" has ${count} steps; there is no step ${outside.join(', ')} to skip.`, `Skip steps between 1 and ${count}.`, { skip_steps: outside });
       }
-      const scratch = !liveMode && input.scratch ? ((await target.scratch?.()) ?? null) : null;
-      if (!liveMode && input.scratch && scratch === null) {
+      // With a scenario to stage from the demo, the scratch is a fresh demo sandbox rather than a copy of this one.
+      const fresh = keepsSandbox && input.reset_first && input.scenario !== null;
+      if (fresh && !target.freshDemo) throw new RewindError('VALIDATION_FAILED', 'This console cannot make a fresh demo sandbox.', 'Rehearse the scenario on a fresh demo sandbox file.');
+      const scratch = keepsSandbox ? ((await (fresh ? target.freshDemo?.() : target.scratch?.())) ?? null) : null;
+      if (keepsSandbox && scratch === null) {
         throw new RewindError('VALIDATION_FAILED', 'This console cannot make a scratch copy of this sandbox.', 'Rehearse on the sandbox itself (scratch: false), or open the sandbox in the console.');
       }
-      const scenario = input.scenario === null ? undefined : scenarioFor(input.scenario, scratch?.backend ?? backend);
+      let scenario: Scenario | undefined;
+      try {
+        scenario = input.scenario === null ? undefined : scenarioFor(input.scenario, scratch?.backend ?? backend);
+        const unfit = scenario ? await scenario.check(scratch?.backend ?? backend) : null;
+        if (scenario && unfit !== null) throw needsReset(scenario.name, unfit, keepsSandbox ? target.freshDemo !== undefined : target.resetToDemo !== undefined, keepsSandbox);
+      } catch (err) {
+        await scratch?.dispose();
+        throw err;
+      }
       const session: RehearsalSession = {
         session_id: randomUUID(),
         connection_id: connectionId,
@@ -193,6 +219,7 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
         runbook_name: runbook.name,
         scenario: scenario?.name ?? null,
         mode: liveMode ? 'live' : 'rehearsal',
+        pace: input.pace,
         state: scenario ? 'setting_up' : 'running',
         current_index: null,
         next_title: runbook.runbook.steps[0]?.title ?? null,
@@ -251,6 +278,20 @@ export function createRehearsalSessions(options: RehearsalSessionsOptions): Rehe
   };
 }
 
+/** A scenario this sandbox cannot stage as it is; `resettable`: the console can offer to reset first. */
+function needsReset(scenario: string, reason: string, resettable: boolean, scratch: boolean): RewindError {
+  return new RewindError(
+    'SCENARIO_NEEDS_RESET',
+    `The scenario "${scenario}" cannot be staged on this sandbox as it is: ${reason}.`,
+    resettable
+      ? scratch
+        ? 'Start it again with "reset to the demo first": the rehearsal then runs on a fresh demo copy, and this sandbox stays as it is.'
+        : 'Start it again with "reset to the demo first": the sandbox is reset to the demo (the old file kept beside it as <file>.before-reset).'
+      : 'Rehearse it on a fresh demo sandbox (for the CLI: rewind --db NEW.db rehearse …), or without the scenario.',
+    { scenario, reason, resettable, scratch },
+  );
+}
+
 /** One line for the session's detail: how it ended and the time to recover. */
 function summary(record: RehearsalRecord, aborted: boolean): string {
   if (aborted) return `Aborted by the operator after ${formatDuration(record.total_ms)}; what ran is kept, marked failed.`;
@@ -260,11 +301,18 @@ function summary(record: RehearsalRecord, aborted: boolean): string {
 }
 
 /** The console's sessions: each against the connection selected when it starts, pushed through the connection manager's listeners. */
-export function consoleRehearsals(connections: Pick<ConnectionManager, 'list' | 'selectedBackend' | 'push' | 'scratchCopyOfSelected'>): RehearsalSessions {
+export function consoleRehearsals(connections: Pick<ConnectionManager, 'list' | 'selectedBackend' | 'push' | 'scratchCopyOfSelected' | 'freshDemoSandbox' | 'resetSandbox'>): RehearsalSessions {
   return createRehearsalSessions({
     target: () => {
       const backend = connections.selectedBackend();
-      return { connectionId: connections.list().find((c) => c.selected)?.id ?? SANDBOX_ID, backend, scratch: () => connections.scratchCopyOfSelected() };
+      const connectionId = connections.list().find((c) => c.selected)?.id ?? SANDBOX_ID;
+      return {
+        connectionId,
+        backend,
+        scratch: () => connections.scratchCopyOfSelected(),
+        freshDemo: () => connections.freshDemoSandbox(),
+        ...(connectionId === SANDBOX_ID ? { resetToDemo: async () => void (await connections.resetSandbox()) } : {}),
+      };
     },
     push: connections.push,
   });

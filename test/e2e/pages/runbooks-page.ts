@@ -31,6 +31,18 @@ export class RunbooksPage {
   get start(): Locator {
     return this.page.getByTestId('rehearse-start');
   }
+  get pace(): Locator {
+    return this.page.getByTestId('rehearse-pace');
+  }
+  get resetOffer(): Locator {
+    return this.page.getByTestId('rehearse-reset-offer');
+  }
+  get resetFirst(): Locator {
+    return this.page.getByTestId('rehearse-reset-first');
+  }
+  get pacesInHistory(): Locator {
+    return this.page.getByTestId('history-pace');
+  }
 
   get run(): Locator {
     return this.page.getByTestId('rehearsal-run');
@@ -79,11 +91,12 @@ export class RunbooksPage {
     return this.page.getByTestId('report-dialog');
   }
 
-  /** Picks a runbook and starts its rehearsal under the scenario the runbook names, with fast waits. */
-  async rehearse(name: string, timeScale: '0' | '0.01' | '0.1' | '1'): Promise<void> {
+  /** Picks a runbook and starts its rehearsal under the scenario the runbook names, with fast waits (paced unless told). */
+  async rehearse(name: string, timeScale: '0' | '0.01' | '0.1' | '1', pace: 'paced' | 'automatic' = 'paced'): Promise<void> {
     await this.rowNamed(name).click();
     await this.tab('rehearse').click();
     await this.timeScale.selectOption(timeScale);
+    await this.pace.selectOption(pace);
     await this.start.click();
     await expect(this.run).toBeVisible();
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSandbox, type EngineBackend } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
+import type { OidcVerifier } from '../../../main/server/auth/oidc-verifier.js';
 import { createServer } from '../../../main/server/server.js';
 import { TokenStore } from '../../../main/server/tokens.js';
 import { startWebConsole } from '../../../main/web/web-console.js';
@@ -58,8 +59,11 @@ export interface StartedServer {
   close(): Promise<void>;
 }
 
-/** A real workflow server on 127.0.0.1 with the demo data, an admin token, a viewer token and another operator's token. */
-export async function startWorkflowServer(): Promise<StartedServer> {
+/**
+ * A real workflow server on 127.0.0.1 with the demo data, an admin token, a viewer token and another
+ * operator's token; with `oidc`, people sign in through that provider too.
+ */
+export async function startWorkflowServer(options: { oidc?: OidcVerifier } = {}): Promise<StartedServer & { backend: EngineBackend }> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
   const backend = await openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
   const tokens = new TokenStore(backend.engine);
@@ -73,8 +77,10 @@ export async function startWorkflowServer(): Promise<StartedServer> {
     schemaVersion: backend.engine.schemaVersion,
     port: 0,
     log: () => {},
+    ...(options.oidc ? { oidc: options.oidc } : {}),
   });
   return {
+    backend,
     url: server.url,
     adminToken,
     viewerToken,

@@ -383,7 +383,7 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         expect(chain.length).toBeGreaterThanOrEqual(head);
         // The head is the chain's last link: its seq and hash, and the chain as known (the walk just done reached it).
         const top = await backend.call('events:head', {});
-        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash, chain: { ok: true, first_broken_seq: null, reason: null, verified_seq: chain.length } });
+        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash, chain: { ok: true, first_broken_seq: null, reason: null, verified_seq: chain.length }, server_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
         const [last] = (await backend.call('events:list', { after: top.seq - 1, limit: 1 })).events;
         expect(last?.hash).toBe(top.hash);
       });

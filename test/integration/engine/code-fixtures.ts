@@ -18,3 +18,13 @@ dsl:
         default: pass
       next: []
 `;
+
+/**
+ * A "billion laughs" workflow file: nine levels of nine aliases each, about 387 million strings once
+ * expanded, in a few hundred bytes. The yaml package refuses to expand it (maxAliasCount).
+ */
+export const aliasBomb = (name: string): string => {
+  let text = `name: ${name}\nlol0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n`;
+  for (let i = 1; i <= 8; i += 1) text += `lol${i}: &l${i} [${Array.from({ length: 9 }, () => `*l${i - 1}`).join(', ')}]\n`;
+  return `${text}dsl: *l8\n`;
+};

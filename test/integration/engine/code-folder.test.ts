@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { RewindError } from '../../../main/engine/errors.js';
 import { rebuildFromEvents, snapshotState } from '../../../main/engine/rebuild.js';
 import type { ErrorCode } from '../../../preload/contract/index.js';
 import { stores } from '../../support/stores.js';
-import { yamlFile } from './code-fixtures.js';
+import { eventually } from '../server/harness.js';
+import { aliasBomb, yamlFile } from './code-fixtures.js';
 
 /*
  * Workflows as code, on both stores: a folder of workflow files is the only author of CODE
@@ -211,6 +212,91 @@ describe.each(stores)('code folder ($kind)', (factory) => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect((await engine.workflows.list('watched'))[0]).toMatchObject({ source_type: 'CODE', code_file: 'watched.yaml' });
+  });
+});
+
+describe.each(stores)('code folder: one bad file, missed changes ($kind)', (factory) => {
+  const dirs: string[] = [];
+  const closers: Array<() => Promise<void> | void> = [];
+  let counter = 0;
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  afterAll(() => factory.dispose());
+
+  async function setup() {
+    counter += 1;
+    const engine = await Engine.open({ store: await factory.open(`isolate${counter}`) });
+    const backend = new EngineBackend(engine, 'ana');
+    closers.push(() => backend.close());
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-code-'));
+    dirs.push(dir);
+    const refusals = async () => (await engine.events.list(0, 10_000)).filter((e) => e.type === 'code_file_refused').map((e) => e.payload);
+    const active = async (name: string) => (await engine.workflows.list(name)).find((w) => w.name === name)?.active_version ?? null;
+    return { engine, dir, refusals, active };
+  }
+
+  it('refuses a YAML alias bomb by name (code_file_refused) and still syncs the good file beside it, at open and while following', async () => {
+    const { engine, dir, refusals, active } = await setup();
+    writeFileSync(join(dir, 'good.yaml'), yamlFile('good', 0.05));
+    writeFileSync(join(dir, 'bomb.yaml'), aliasBomb('bomb'));
+    // At open: not a folder-level failure naming "." — the bomb is one broken file.
+    const folder = await CodeFolder.open(engine, { dir, allowCommands: false, watch: false });
+    closers.push(() => folder.close());
+    expect(await active('good')).toBe(1);
+    expect(await refusals()).toEqual([expect.objectContaining({ file: 'bomb.yaml', message: expect.stringMatching(/aliases .* more than 100 times/) })]);
+
+    // While following: the good file changes and a second bomb arrives in the same pass.
+    writeFileSync(join(dir, 'good.yaml'), yamlFile('good', 0.02));
+    writeFileSync(join(dir, 'bomb2.yaml'), aliasBomb('bomb2'));
+    const pass = await folder.rescan();
+    expect(pass.published).toEqual(['good']);
+    expect(pass.refused).toEqual(['bomb2.yaml']);
+    expect(await active('good')).toBe(2);
+    expect((await refusals()).map((r) => r.file)).toEqual(['bomb.yaml', 'bomb2.yaml']);
+  });
+
+  it('refuses a file over the size cap or the parse-time cap, by name, and syncs the others', async () => {
+    const { engine, dir, refusals, active } = await setup();
+    writeFileSync(join(dir, 'good.yaml'), yamlFile('good', 0.05));
+    writeFileSync(join(dir, 'big.yaml'), `${yamlFile('big', 0.05)}# ${'x'.repeat(4000)}\n`);
+    const folder = await CodeFolder.open(engine, { dir, allowCommands: false, watch: false, limits: { maxBytes: 2048 } });
+    closers.push(() => folder.close());
+    expect(await active('good')).toBe(1);
+    expect(await active('big')).toBeNull();
+    expect(await refusals()).toEqual([expect.objectContaining({ file: 'big.yaml', message: expect.stringMatching(/bytes; a workflow file holds at most 2048/) })]);
+
+    // A parse that cannot finish within its time (a cap of 0 ms: every file overruns it) is given up, naming the cap.
+    const slow = await CodeFolder.open(engine, { dir, allowCommands: false, watch: false, limits: { maxParseMs: 0 } });
+    closers.push(() => slow.close());
+    expect((await slow.rescan()).problems.map((p) => [p.file, p.message])).toEqual(
+      expect.arrayContaining([['good.yaml', expect.stringContaining('took longer than 0 ms to parse')]]),
+    );
+  });
+
+  it('picks up, within one rescan period, changes the watcher is never told of: edits and removals in a folder swapped in by a rename', async () => {
+    const { engine, dir, active } = await setup();
+    const live = join(dir, 'flows');
+    mkdirSync(live);
+    writeFileSync(join(live, 'a.yaml'), yamlFile('a', 0.05));
+    writeFileSync(join(live, 'b.yaml'), yamlFile('b', 0.05));
+    const folder = await CodeFolder.open(engine, { dir: live, allowCommands: false, debounceMs: 20, rescanMs: 150 });
+    closers.push(() => folder.close());
+    expect(await active('a')).toBe(1);
+
+    // A deploy swaps the checkout: the watch stays on the old folder's inodes (now flows.old).
+    cpSync(live, `${live}.new`, { recursive: true });
+    writeFileSync(join(`${live}.new`, 'c.yaml'), yamlFile('c', 0.05));
+    renameSync(live, `${live}.old`);
+    renameSync(`${live}.new`, live);
+    await eventually(async () => (await active('c')) === 1, 15_000, 'the swapped-in folder read');
+
+    // Now edit a file in place and delete another in the new folder: no watch covers either.
+    writeFileSync(join(live, 'a.yaml'), yamlFile('a', 0.01));
+    unlinkSync(join(live, 'b.yaml'));
+    // The rescan period only decides how soon; the bound is generous for a loaded machine.
+    await eventually(async () => (await active('a')) === 2 && (await engine.workflows.list('b')).every((w) => w.name !== 'b'), 15_000, 'the edit and the removal picked up');
   });
 });
 

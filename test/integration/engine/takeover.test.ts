@@ -133,11 +133,12 @@ describe.each(stores)('run takeover on $kind', (factory) => {
     expect(await b.takeOverExpiredRuns()).toBe(1);
     const done = await b.runs.wait(run.run_id);
 
-    expect(done.status).toBe(decision === 'approve' ? 'succeeded' : 'failed');
+    // A deny is an outcome of its own, not a failure: the run ends denied, logged as approval_denied.
+    expect(done.status).toBe(decision === 'approve' ? 'succeeded' : 'denied');
     if (decision === 'deny') expect(done.error).toContain('denied by mina: from the gap');
     const types = (await events(b, run.run_id)).map((e) => e.type);
     expect(types.filter((t) => t === 'approval_requested')).toHaveLength(1);
-    expect(types).toEqual(['run_started', 'approval_requested', 'approval_given', 'run_taken_over', decision === 'approve' ? 'run_succeeded' : 'run_failed']);
+    expect(types).toEqual(['run_started', 'approval_requested', decision === 'approve' ? 'approval_given' : 'approval_denied', 'run_taken_over', decision === 'approve' ? 'run_succeeded' : 'run_denied']);
     const gate = (await b.runs.checkpoints(run.run_id)).find((c) => c.node_id === 'gate')!;
     expect(gate.status).toBe(decision === 'approve' ? 'succeeded' : 'failed');
   });

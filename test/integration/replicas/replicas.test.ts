@@ -3,7 +3,7 @@ import { type RemoteBackend, openRemote } from '../../../main/backends/remote/in
 import type { RewindEvent } from '../../../preload/contract/index.js';
 import { freshDatabase, terminateSessions } from '../../support/postgres.js';
 import { api, dsls, eventually, uniqueName } from '../server/harness.js';
-import { type Replicas, startReplicas } from './replicas.js';
+import { type Replicas, startReplica, startReplicas } from './replicas.js';
 
 /*
  * Three replicas of the workflow server on one PostgreSQL database (issue 9, points 2–4): any of them
@@ -46,14 +46,24 @@ describe('three replicas on one PostgreSQL database', () => {
     await r?.close();
   });
 
-  it('each replica says in /health which store it runs on and who it is, and labels its metrics', async () => {
+  it('each replica says in /health which store it runs on and who it is, and labels its metrics; all name the same server', async () => {
+    const serverIds = new Set<string>();
     for (const replica of r.replicas) {
       const health = await api(replica.url, undefined, 'GET', '/health');
       expect(health.status).toBe(200);
-      expect(health.json).toMatchObject({ status: 'ok', store: 'postgres', replica: replica.id });
+      expect(health.json).toMatchObject({ status: 'ok', store: 'postgres', replica: replica.id, server_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      serverIds.add((health.json as { server_id: string }).server_id);
       const metrics = await api(replica.url, r.tokens.admin, 'GET', '/metrics');
       expect(metrics.status).toBe(200);
       expect(metrics.json as string).toContain(`replica="${replica.id}"`);
+    }
+    // One server, one id: kept in the database, not made up per replica.
+    expect(serverIds.size).toBe(1);
+    const restarted = await startReplica(url, 'replica-restarted');
+    try {
+      expect((await api(restarted.url, undefined, 'GET', '/health')).json).toMatchObject({ server_id: [...serverIds][0] });
+    } finally {
+      await restarted.close();
     }
   });
 

@@ -30,7 +30,7 @@ export async function startReplica(url: string, id: string): Promise<Replica> {
     schemaVersion: served.backend.engine.schemaVersion,
     port: 0,
     log: () => undefined,
-    replica: { id, store: served.store, healthy: served.healthy },
+    replica: { id, store: served.store, healthy: served.healthy, probe: served.probe },
   });
   return {
     id,

@@ -16,7 +16,7 @@ const NODES = 8;
 
 /** Eight nodes of 400 ms each at time scale 1: about three seconds of work, long enough to kill in the middle. */
 const dsl = {
-  defaults: {},
+  defaults: { batch: 0 },
   nodes: Array.from({ length: NODES }, (_, i) => ({ id: `step${i + 1}`, type: 'task' as const, params: { duration_ms: 400, output: { [`step${i + 1}`]: i + 1 } }, next: i + 1 < NODES ? [`step${i + 2}`] : [] })),
 };
 

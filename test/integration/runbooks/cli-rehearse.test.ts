@@ -58,9 +58,10 @@ describe('rewind rehearse (CLI)', () => {
     const id = /Kept as rehearsal (\S+);/.exec(run.stdout)![1]!;
 
     const history = await rewind(home, ['--json', 'rehearsals', LEVEL_1]);
-    expect((JSON.parse(history.stdout) as { rehearsals: StoredRehearsal[] }).rehearsals).toMatchObject([{ id, passed: true, scenario: 'ml-registry-outage' }]);
+    // The CLI runs as CI does: automatic, and the record says so.
+    expect((JSON.parse(history.stdout) as { rehearsals: StoredRehearsal[] }).rehearsals).toMatchObject([{ id, passed: true, scenario: 'ml-registry-outage', pace: 'automatic' }]);
     const human = await rewind(home, ['rehearsals', LEVEL_1]);
-    expect(human.stdout).toMatch(/^STARTED +RESULT +TIME TO RECOVER +SCENARIO +BY +ID\n.* recovered +\d+ ms +ml-registry-outage /);
+    expect(human.stdout).toMatch(/^STARTED +RESULT +TIME TO RECOVER +PACE +SCENARIO +BY +ID\n.* recovered +\d+ ms +automatic \(CI\) +ml-registry-outage /);
     const report = await rewind(home, ['report', id]);
     expect(report.code).toBe(0);
     expect(report.stdout.startsWith(`# Post-incident report: ${LEVEL_1}\n\n**Result: recovered**`)).toBe(true);

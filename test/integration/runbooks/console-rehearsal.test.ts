@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,8 +72,9 @@ describe('console rehearsals on the demo sandbox', () => {
     const { scenarios } = await c.call<{ scenarios: Array<{ name: string }> }>('scenarios:list');
     expect(scenarios.map((s) => s.name)).toEqual(['ml-registry-outage', 'defect-threshold-misconfig', 'etl-partition-schema-change', 'defect-canary-breach', 'full-outage']);
 
-    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0 });
-    expect(started).toMatchObject({ connection_id: 'sandbox', runbook_name: LEVEL_1, scenario: 'ml-registry-outage', mode: 'rehearsal', state: 'setting_up', steps: [], rehearsal_id: null, passed: null });
+    // Automatic (as CI runs it): only the checklists wait for an answer.
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0, pace: 'automatic' });
+    expect(started).toMatchObject({ connection_id: 'sandbox', runbook_name: LEVEL_1, scenario: 'ml-registry-outage', mode: 'rehearsal', pace: 'automatic', state: 'setting_up', steps: [], rehearsal_id: null, passed: null });
     const end = await c.ended(started.session_id);
     expect(end).toMatchObject({ state: 'finished', passed: true, current_index: null, detail: expect.stringMatching(/^Recovered in /) });
     expect(end.steps.map((s) => s.outcome)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
@@ -96,7 +97,7 @@ describe('console rehearsals on the demo sandbox', () => {
     for (const [i, p] of mine.entries()) expect(p.steps.length).toBeGreaterThanOrEqual(mine[i - 1]?.steps.length ?? 0);
 
     const stored = await c.call<StoredRehearsal>('rehearsals:get', { rehearsal_id: end.rehearsal_id });
-    expect(stored).toMatchObject({ runbook_name: LEVEL_1, scenario: 'ml-registry-outage', passed: true, created_by: 'tester', steps: end.steps });
+    expect(stored).toMatchObject({ runbook_name: LEVEL_1, scenario: 'ml-registry-outage', passed: true, created_by: 'tester', steps: end.steps, pace: 'automatic', auto_executed: true });
     expect(stored.rollbacks).toEqual([{ workflow: 'ml-training-pipeline', from_version: 4, to_version: 3 }]);
     const history = await c.call<{ rehearsals: StoredRehearsal[] }>('rehearsals:list', { runbook: LEVEL_1 });
     expect(history.rehearsals.map((r) => r.id)).toEqual([end.rehearsal_id]);
@@ -104,6 +105,7 @@ describe('console rehearsals on the demo sandbox', () => {
     expect(markdown).toContain(`# Post-incident report: ${LEVEL_1}`);
     expect(markdown).toContain('**Result: recovered**');
     expect(markdown).toContain('Recovered version: ml-training-pipeline v3');
+    expect(markdown).toMatch(/Conditions: .*automatic \(CI\): the steps ran by themselves, so the time measures the machine, not an operator/);
 
     const { sessions } = await c.call<{ sessions: RehearsalSession[] }>('rehearsals:sessions');
     expect(sessions).toEqual([end]);
@@ -131,7 +133,7 @@ describe('console rehearsals on the demo sandbox', () => {
 
     // Answer the first checklist, then leave the last one waiting and abort there.
     c.driver.answer = async (s) => (s.current_index === 1 ? true : null);
-    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0 });
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0, pace: 'automatic' });
     await eventually(() => c.progress.some((p) => p.session_id === started.session_id && p.state === 'awaiting_confirmation' && p.current_index === 6), 30_000, 'the last checklist');
     const wrong = failure(await c.service.handle('rehearsals:confirm', { session_id: started.session_id, index: 5, confirmed: true }));
     expect(wrong).toMatchObject({ code: 'VALIDATION_FAILED', message: 'Step 6 awaits confirmation, not step 5.' });
@@ -161,6 +163,76 @@ describe('console rehearsals on the demo sandbox', () => {
     } finally {
       await sandbox.close();
     }
+  });
+
+  it('paced (the default): every step but a wait waits for the operator’s go, and the clock counts the wait', async () => {
+    const c = await demoConsole();
+    const OPERATOR_MS = 60;
+    c.driver.answer = async () => {
+      await new Promise((r) => setTimeout(r, OPERATOR_MS));
+      return true;
+    };
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0 });
+    expect(started).toMatchObject({ pace: 'paced' });
+    const end = await c.ended(started.session_id);
+    expect(end).toMatchObject({ state: 'finished', passed: true });
+    const asked = c.progress.filter((p) => p.session_id === started.session_id && p.state === 'awaiting_confirmation').map((p) => p.current_index);
+    // Checklists, both actions and both health checks: each waited for the operator.
+    expect(asked).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const step of end.steps) expect(step.duration_ms).toBeGreaterThanOrEqual(OPERATOR_MS - 5);
+    expect(end.steps[1]!.detail).toMatch(/ml-training-pipeline: v4 → v3/);
+    const stored = await c.call<StoredRehearsal>('rehearsals:get', { rehearsal_id: end.rehearsal_id });
+    expect(stored).toMatchObject({ pace: 'paced', auto_executed: false });
+    expect(stored.total_ms).toBeGreaterThanOrEqual(6 * (OPERATOR_MS - 5));
+    const { markdown } = await c.call<{ markdown: string }>('rehearsals:report', { rehearsal_id: end.rehearsal_id });
+    expect(markdown).toMatch(/Conditions: .*paced: each step waited for the operator, so the time measures the operator/);
+  });
+
+  it('a scenario on an already-fixed sandbox offers to reset it first; a scratch rehearsal then starts from a fresh demo copy', async () => {
+    const c = await demoConsole();
+    // The sandbox itself was fixed: the ML pipeline rolled back from the failing v4 to v3.
+    const { workflows } = await c.call<{ workflows: Workflow[] }>('workflows:list', { query: 'ml-training-pipeline' });
+    const ml = workflows[0]!;
+    await c.call('versions:rollback', { workflow_id: ml.id, version: 3 });
+
+    const refused = failure(await c.service.handle('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0 }));
+    expect(refused).toMatchObject({
+      code: 'SCENARIO_NEEDS_RESET',
+      message: expect.stringContaining('ml-training-pipeline runs v3, not its newest v4: it was rolled back already'),
+      hint: expect.stringContaining('fresh demo copy'),
+      details: { scenario: 'ml-registry-outage', resettable: true, scratch: true },
+    });
+    expect(c.progress).toEqual([]);
+
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0, pace: 'automatic', reset_first: true });
+    const end = await c.ended(started.session_id);
+    expect(end).toMatchObject({ state: 'finished', passed: true });
+    const stored = await c.call<StoredRehearsal>('rehearsals:get', { rehearsal_id: end.rehearsal_id });
+    expect(stored.rollbacks).toEqual([{ workflow: 'ml-training-pipeline', from_version: 4, to_version: 3 }]);
+    // The operator's sandbox stays as it was: still on v3, its record kept there.
+    expect((await c.call<Workflow>('workflows:get', { workflow_id: ml.id })).active_version).toBe(3);
+    expect((await c.call<{ rehearsals: StoredRehearsal[] }>('rehearsals:list', { runbook: LEVEL_1 })).rehearsals.map((r) => r.id)).toEqual([end.rehearsal_id]);
+  });
+
+  it('on the sandbox itself (no scratch copy), "reset first" resets it to the demo, keeps the old file, then stages the scenario', async () => {
+    const c = await demoConsole();
+    const { workflows } = await c.call<{ workflows: Workflow[] }>('workflows:list', { query: 'ml-training-pipeline' });
+    await c.call('versions:rollback', { workflow_id: workflows[0]!.id, version: 3 });
+    expect(failure(await c.service.handle('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0, scratch: false }))).toMatchObject({
+      code: 'SCENARIO_NEEDS_RESET',
+      details: { resettable: true, scratch: false },
+      hint: expect.stringContaining('before-reset'),
+    });
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, scenario: 'ml-registry-outage', time_scale: 0, pace: 'automatic', scratch: false, reset_first: true });
+    const end = await c.ended(started.session_id);
+    expect(end).toMatchObject({ state: 'finished', passed: true });
+    expect(existsSync(`${c.sandboxPath}.before-reset`)).toBe(true);
+    // The reset sandbox was rolled back by the rehearsal itself, and holds its record.
+    const after = await c.call<{ workflows: Workflow[] }>('workflows:list', { query: 'ml-training-pipeline' });
+    expect(after.workflows[0]!.active_version).toBe(3);
+    expect((await c.call<{ rehearsals: StoredRehearsal[] }>('rehearsals:list', { runbook: LEVEL_1 })).rehearsals.map((r) => r.id)).toEqual([end.rehearsal_id]);
+    // And no tamper alarm from the reset.
+    expect((await c.call<{ connections: ConnectionInfo[] }>('connections:list')).connections.find((x) => x.id === 'sandbox')?.alarm).toBeNull();
   });
 
   it('refuses what cannot start: an unknown runbook or scenario, a step to skip that is not there', async () => {
@@ -196,7 +268,7 @@ describe('console rehearsals live on a workflow server (127.0.0.1)', () => {
       if (s.current_index === 2) activeWhenAsked.push((await mlOn(server)).active_version);
       return true;
     };
-    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1 });
+    const started = await c.call<RehearsalSession>('rehearsals:start', { runbook: LEVEL_1, pace: 'automatic' });
     expect(started).toMatchObject({ mode: 'live', connection_id: c.connectionId, scenario: null });
     const end = await c.ended(started.session_id);
     expect(end).toMatchObject({ state: 'finished', passed: true });

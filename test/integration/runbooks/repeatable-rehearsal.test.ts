@@ -51,8 +51,8 @@ describe('repeatable rehearsals', () => {
     const scratchDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('rewind-rehearsal-')).length;
     const scratchBefore = scratchDirs();
     expect(await c.activeVersion()).toBe(4);
-    const first = await c.rehearse({ time_scale: 0 });
-    const second = await c.rehearse({ time_scale: 0 });
+    const first = await c.rehearse({ time_scale: 0, pace: 'automatic' });
+    const second = await c.rehearse({ time_scale: 0, pace: 'automatic' });
     for (const end of [first, second]) expect(end).toMatchObject({ passed: true });
     // The scenario and the rollback happened on the copies: the operator's sandbox still has v4 active and no new runs.
     expect(await c.activeVersion()).toBe(4);
@@ -62,7 +62,7 @@ describe('repeatable rehearsals', () => {
     const stored = await c.call<StoredRehearsal>('rehearsals:get', { rehearsal_id: second.rehearsal_id });
     expect(stored).toMatchObject({ time_scale: 0, auto_executed: true, scratch_copy: true, rollbacks: [{ workflow: 'ml-training-pipeline', from_version: 4, to_version: 3 }] });
     const { markdown } = await c.call<{ markdown: string }>('rehearsals:report', { rehearsal_id: second.rehearsal_id });
-    expect(markdown).toContain('- Conditions: waits fast-forwarded (time scale 0); actions executed automatically; on a scratch copy of the sandbox');
+    expect(markdown).toContain('- Conditions: automatic (CI): the steps ran by themselves, so the time measures the machine, not an operator; waits fast-forwarded (time scale 0); actions executed automatically; on a scratch copy of the sandbox');
     // Each scratch copy was deleted once its rehearsal ended.
     await eventually(() => scratchDirs() === scratchBefore, 10_000, 'the scratch copies to be deleted');
   });
@@ -72,7 +72,8 @@ describe('repeatable rehearsals', () => {
     const end = await c.rehearse({ time_scale: 0.5, scratch: false, skip_steps: [] });
     expect(await c.activeVersion()).toBe(3);
     const stored = await c.call<StoredRehearsal>('rehearsals:get', { rehearsal_id: end.rehearsal_id });
-    expect(stored).toMatchObject({ time_scale: 0.5, auto_executed: true, scratch_copy: false });
+    // Paced by default: every step waited for the (here instant) operator.
+    expect(stored).toMatchObject({ time_scale: 0.5, auto_executed: false, pace: 'paced', scratch_copy: false });
   }, 60_000);
 
   it('resets the sandbox to the demo: the preview counts what is lost, the old file is kept beside it', async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { aliasBomb } from '../engine/code-fixtures.js';
 import { type ChildServer, api, dsls, eventually, killHard, spawnServer, tempDir } from './harness.js';
 
 /*
@@ -67,6 +68,25 @@ describe('workflow server: --code-dir', () => {
     // A removed file unregisters it.
     rmSync(join(code, 'orders.json'));
     await eventually(async () => (await list()).length === 0, 15_000, 'the workflow unregistered with its file');
+  });
+
+  it('starts beside a YAML alias bomb: the bomb is refused by name, every other file is served (no exit 2 naming ".")', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const code = join(dir, 'flows');
+    mkdirSync(code);
+    writeFileSync(join(code, 'orders.json'), file('orders', dsls.v1));
+    writeFileSync(join(code, 'bomb.yaml'), aliasBomb('bomb'));
+    const child = await spawnServer(['--db', join(dir, 's.db'), '--port', '0', '--code-dir', code, '--code-rescan-ms', '200'], { REWIND_ADMIN_TOKEN: TOKEN });
+    children.push(child);
+    expect(child.output()).toMatch(/Code folder .*flows: 1 CODE workflows, watched for changes and read again every 0.2 s/);
+    const workflows = ((await api(child.url, TOKEN, 'GET', '/api/v1/workflows')).json as { workflows: Wf[] }).workflows;
+    expect(workflows.map((w) => w.name)).toEqual(['orders']);
+    const events = ((await api(child.url, TOKEN, 'GET', '/api/v1/events?after=0&limit=1000')).json as { events: Array<{ type: string; payload: Record<string, unknown> }> }).events;
+    expect(events.filter((e) => e.type === 'code_file_refused').map((e) => e.payload)).toEqual([expect.objectContaining({ file: 'bomb.yaml', message: expect.stringContaining('aliases') })]);
+    // And it follows the folder as usual: a new good file beside the bomb is registered.
+    writeFileSync(join(code, 'billing.json'), file('billing', dsls.v1));
+    await eventually(async () => ((await api(child.url, TOKEN, 'GET', '/api/v1/workflows')).json as { workflows: Wf[] }).workflows.length === 2, 15_000, 'billing registered');
   });
 
   it('exits with code 2 and a hint when two files name one workflow', async () => {

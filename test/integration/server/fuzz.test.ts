@@ -169,7 +169,8 @@ describe('workflow server: fuzz, JSON depth', () => {
   let real: Record<string, string>;
   beforeAll(async () => {
     s = await startServer();
-    const wf = await s.backend.call('workflows:create', { name: uniqueName('deep'), dsl: dsls.v1 });
+    // `p` is a declared object param, so a deep one reaches the engine.
+    const wf = await s.backend.call('workflows:create', { name: uniqueName('deep'), dsl: { ...dsls.v1, params: { p: { type: 'object' } } } });
     const run = await s.backend.call('runs:start', { workflow_id: wf.id, wait: true });
     real = { workflow_id: wf.id, run_id: run.run_id, version: '1', from: '1', to: '1', seq: '1', runbook: 'none', rehearsal_id: 'none' };
   });
@@ -249,7 +250,7 @@ describe('workflow server: fuzz, unwritable database', () => {
       ['POST', '/api/v1/workflows', { name: uniqueName('w'), dsl: dsls.v1 }],
       ['POST', `/api/v1/workflows/${workflowId}/pause`, undefined],
       ['POST', `/api/v1/workflows/${workflowId}/versions`, { dsl: dsls.v2 }],
-      ['POST', `/api/v1/workflows/${workflowId}/runs`, { params: { n: 1 } }],
+      ['POST', `/api/v1/workflows/${workflowId}/runs`, { params: { defect_rate: 0.01 } }],
       ['PUT', `/api/v1/workflows/${workflowId}/schedule`, { schedule: '*/5 * * * *' }],
     ] as const;
 

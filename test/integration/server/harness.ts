@@ -37,7 +37,7 @@ export function tempDir(prefix = 'rewind-server-'): string {
 
 /** An in-process server over a fresh sandbox (or over `store`, which it then owns; no demo there), with one token per role. */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean; store?: Store; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits'> } & Partial<
+  options: { timeScale?: number; demo?: boolean; store?: Store; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks'> } & Partial<
     Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>
   > = {},
 ): Promise<TestServer> {
@@ -45,7 +45,20 @@ export async function startServer(
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
   const backend = store
-    ? new EngineBackend(await Engine.open({ store, timeScale: timeScale ?? 0 }), 'test')
+    ? new EngineBackend(
+        await Engine.open({
+          store,
+          timeScale: timeScale ?? 0,
+          ...(sandbox?.liveExecution === undefined ? {} : { liveExecution: sandbox.liveExecution }),
+          ...(sandbox?.allowCommands === undefined ? {} : { allowCommands: sandbox.allowCommands }),
+          ...(sandbox?.limits === undefined ? {} : { limits: sandbox.limits }),
+        }),
+        'test',
+        {
+          ...(sandbox?.webhookKey === undefined ? {} : { webhookKey: sandbox.webhookKey }),
+          ...(sandbox?.allowPrivateWebhooks === undefined ? {} : { allowPrivateWebhooks: sandbox.allowPrivateWebhooks }),
+        },
+      )
     : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
   const tokenStore = new TokenStore(backend.engine);
   const tokens = {

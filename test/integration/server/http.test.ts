@@ -35,6 +35,8 @@ describe('workflow server: HTTP', () => {
     const res = await api(s.url, undefined, 'GET', '/health');
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ status: 'ok', name: 'rewind', protocol: 1, schema_version: s.backend.engine.schemaVersion });
+    // The server's stable id: its database's, the same as its log's head names.
+    expect((res.json as { server_id: string }).server_id).toBe(await s.backend.engine.serverId());
   });
 
   it('GET /api/v1/workflows/{id} carries version, revision and an ETag', async () => {
@@ -134,7 +136,7 @@ describe('workflow server: HTTP', () => {
     expect(created.status).toBe(201);
     const { id, token } = created.json as { id: string; token: string };
     expect(token).toMatch(/^rwt_/);
-    expect((await api(s.url, token, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'ci-bot', role: 'operator', environment: null });
+    expect((await api(s.url, token, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'ci-bot', role: 'operator', environment: null, via: 'token', expires_at: null });
     const list = await api(s.url, admin, 'GET', '/api/v1/tokens');
     const listed = (list.json as { tokens: Array<Record<string, unknown>> }).tokens;
     expect(listed.find((t) => t.id === id)).toMatchObject({ name: 'ci-bot', role: 'operator', revoked_at: null });

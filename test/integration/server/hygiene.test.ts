@@ -85,7 +85,7 @@ describe('workflow server: HTTP hygiene', () => {
   });
 
   it('bounds the in-memory event ring by bytes as well as by count, and a reader still gets every event', async () => {
-    const wf = await s.backend.call('workflows:create', { name: uniqueName('ring'), dsl: dsls.v1 });
+    const wf = await s.backend.call('workflows:create', { name: uniqueName('ring'), dsl: { ...dsls.v1, defaults: { ...dsls.v1.defaults, blob: '', i: 0 } } });
     const head = (await s.backend.call('events:head', {})).seq;
     for (let i = 0; i < 12; i++) await s.backend.call('runs:start', { workflow_id: wf.id, params: { blob: 'z'.repeat(20_000), i }, wait: true });
     const usage = s.server.stream.ringUsage;

@@ -91,7 +91,7 @@ describe('workflow server: on-call safety', () => {
 
   it('the environment is in /health and whoami', async () => {
     expect((await api(s.url, undefined, 'GET', '/health')).json).toMatchObject({ status: 'ok', environment: 'production' });
-    expect((await api(s.url, s.tokens.viewer, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'viewer', role: 'viewer', environment: 'production' });
+    expect((await api(s.url, s.tokens.viewer, 'GET', '/api/v1/whoami')).json).toEqual({ name: 'viewer', role: 'viewer', environment: 'production', via: 'token', expires_at: null });
   });
 
   it('--environment and REWIND_ENVIRONMENT set it on the real entry point; a bad name is refused', async () => {

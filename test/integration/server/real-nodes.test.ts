@@ -115,16 +115,21 @@ describe('a workflow server running real nodes', () => {
     expect((again.json as { error: { code: string } }).error.code).toBe('RUN_NOT_WAITING');
   });
 
-  it('fails the run when the CLI denies it, with the comment in the error', async () => {
+  it('ends the run denied when the CLI denies it (approval_denied, not a failure), with the comment in the error; the CLI lists what waits first', async () => {
     const run = await start(await workflow(gateDsl({})), false);
     const runId = String(run.run_id);
     await eventually(async () => (await getRun(runId)).status === 'waiting', 10_000, 'the run to wait');
+    const listed = await rewind(['--server', s.url, 'approvals'], { REWIND_TOKEN: s.tokens.viewer });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`${runId} (`);
+    expect(listed.stdout).toContain('“Promote the model?”');
     const out = await rewind(['--server', s.url, 'approve', runId, '--deny', '--comment', 'canary is red'], { REWIND_TOKEN: operator() });
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('Denied');
-    await eventually(async () => (await getRun(runId)).status === 'failed', 10_000, 'the run to fail');
-    const failed = await getRun(runId);
-    expect(failed).toMatchObject({ failed_node: 'gate', error: "Approval node 'gate': denied by operator: canary is red." });
+    await eventually(async () => (await getRun(runId)).status === 'denied', 10_000, 'the run to end denied');
+    const denied = await getRun(runId);
+    expect(denied).toMatchObject({ failed_node: 'gate', error: "Approval node 'gate': denied by operator: canary is red." });
+    expect((await runEvents(runId)).map((e) => e.type)).toEqual(['run_started', 'approval_requested', 'approval_denied', 'run_denied']);
   });
 
   it('approves through the CLI, and fails a run nobody answers within the timeout', async () => {

@@ -72,6 +72,7 @@ describe('PostgreSQL migrations', () => {
       'schedule_ticks',
       'schedules',
       'schema_migrations',
+      'server_identity',
       'tokens',
       'webhook_deliveries',
       'webhooks',

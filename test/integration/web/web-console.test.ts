@@ -143,6 +143,15 @@ describe('browser mode server', () => {
     expect((await get(web.port, '/', { Host: `evil.example:${web.port}` })).status).toBe(403);
   });
 
+  it('finishes at /callback only a sign-in this console started, and never shows its token to anyone else', async () => {
+    const web = await start();
+    const forged = await get(web.port, '/callback?code=stolen&state=made-up', { host: `127.0.0.1:${web.port}` });
+    expect(forged.status).toBe(400);
+    expect(forged.body).toContain('The sign-in did not complete');
+    expect(forged.body).not.toContain(web.token);
+    expect((await get(web.port, '/callback?code=x&state=y', { host: 'evil.example' })).status).toBe(403);
+  });
+
   it('requires the token, our Origin and the /rpc path for the WebSocket', async () => {
     const web = await start();
     const base = `ws://127.0.0.1:${web.port}`;

@@ -14,7 +14,8 @@ import { Receiver } from './receiver.js';
  * Webhooks end to end on each store: events committed by the engine reach a local receiver through
  * the outbox, signed twice (X-Rewind-Signature's HMAC, Standard Webhooks' headers), in seq order per
  * webhook, through a receiver's outage, a restart of the delivering process, and dead-lettering.
- * Backoffs are a few milliseconds so nothing sleeps long.
+ * Backoffs are a few milliseconds so nothing sleeps long. The receivers listen on 127.0.0.1: these
+ * backends and workers are told so explicitly (a server's --allow-private-webhooks).
  */
 
 const SECRET = 'correct horse battery staple';
@@ -30,7 +31,7 @@ describe.each(stores)('webhooks on $kind', (factory) => {
   afterAll(() => factory.dispose());
 
   async function backendAt(location: string): Promise<EngineBackend> {
-    const backend = new EngineBackend(await Engine.open({ store: await openStoreAt(location), timeScale: 0 }), 'alice', { webhookKey: key });
+    const backend = new EngineBackend(await Engine.open({ store: await openStoreAt(location), timeScale: 0 }), 'alice', { webhookKey: key, allowPrivateWebhooks: true });
     open.push(backend);
     return backend;
   }
@@ -47,7 +48,7 @@ describe.each(stores)('webhooks on $kind', (factory) => {
   }
 
   function worker(backend: EngineBackend, options: Partial<WebhookWorkerOptions> = {}): WebhookWorker {
-    const w = new WebhookWorker({ engine: backend.engine, box: new SecretBox(key), owner: `replica-${n}`, ...quick, ...options }).start();
+    const w = new WebhookWorker({ engine: backend.engine, box: new SecretBox(key), owner: `replica-${n}`, ...quick, egress: { allowPrivate: true }, ...options }).start();
     open.push({ close: () => w.stop() });
     return w;
   }

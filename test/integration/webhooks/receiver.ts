@@ -5,6 +5,8 @@ import { Webhook } from 'standardwebhooks';
 
 /** One POST as the receiver saw it, with what each signature check said. */
 export interface Received {
+  /** The request's path and query, as sent. */
+  url: string;
   body: string;
   json: { text: string; event: Record<string, unknown> & { seq: number; event_type: string } };
   headers: Record<string, string>;
@@ -13,8 +15,9 @@ export interface Received {
   answered: number | 'hung';
 }
 
-/** What the receiver answers to one request: a status, or no answer at all. */
-export type Behaviour = (r: Omit<Received, 'answered'>, index: number) => number | 'hang';
+/** What the receiver answers to one request: a status (or a status with its body and headers), or no answer at all. */
+export type Answer = number | { status: number; body?: string; headers?: Record<string, string> };
+export type Behaviour = (r: Omit<Received, 'answered'>, index: number) => Answer | 'hang';
 
 /**
  * A webhook receiver on 127.0.0.1, as a team would write one: it checks the X-Rewind-Signature HMAC
@@ -69,15 +72,17 @@ export class Receiver {
     } catch {
       standardOk = false;
     }
-    const seen = { body, json: JSON.parse(body) as Received['json'], headers, hmacOk, standardOk };
+    const seen = { url: req.url ?? '', body, json: JSON.parse(body) as Received['json'], headers, hmacOk, standardOk };
     const answer = this.behaviour(seen, this.received.length);
-    this.received.push({ ...seen, answered: answer === 'hang' ? 'hung' : answer });
     if (answer === 'hang') {
+      this.received.push({ ...seen, answered: 'hung' });
       this.hanging.add(res);
       return;
     }
-    res.writeHead(answer, { 'content-type': 'text/plain' });
-    res.end(answer < 300 ? 'ok' : 'receiver says no');
+    const { status, body: text, headers: extra } = typeof answer === 'number' ? { status: answer, body: undefined, headers: undefined } : answer;
+    this.received.push({ ...seen, answered: status });
+    res.writeHead(status, { 'content-type': 'text/plain', ...extra });
+    res.end(text ?? (status < 300 ? 'ok' : 'receiver says no'));
   }
 
   async close(): Promise<void> {

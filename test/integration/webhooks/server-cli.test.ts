@@ -31,7 +31,8 @@ describe('webhooks on a running server', () => {
   beforeAll(async () => {
     dir = tempDir('rewind-webhooks-');
     receiver = await new Receiver(SECRET).start();
-    server = await spawnServer(['--db', join(dir, 'rewind.db'), '--port', '0'], { REWIND_ADMIN_TOKEN: ADMIN });
+    // The receiver is on 127.0.0.1: a private address, which a server reaches only when allowed.
+    server = await spawnServer(['--db', join(dir, 'rewind.db'), '--port', '0', '--allow-private-webhooks'], { REWIND_ADMIN_TOKEN: ADMIN });
     const issued = await api(server.url, ADMIN, 'POST', '/api/v1/tokens', { name: 'viewer', role: 'viewer' });
     viewer = (issued.json as { token: string }).token;
   });
@@ -84,6 +85,39 @@ describe('webhooks on a running server', () => {
       expect(res.json).toMatchObject({ error: { code: 'VALIDATION_FAILED', hint: expect.any(String) } });
     }
     expect((await api(server.url, ADMIN, 'GET', '/api/v1/webhooks/wh_nope/deliveries')).json).toMatchObject({ error: { code: 'WEBHOOK_NOT_FOUND' } });
+  });
+
+  it('refuses credentials in a webhook URL (422, the remedy in the hint) and never shows a query string back', async () => {
+    const res = await api(server.url, ADMIN, 'POST', '/api/v1/webhooks', { url: receiver.url.replace('http://', 'http://u:p4ss@'), secret: SECRET });
+    expect(res.status).toBe(422);
+    expect(res.json).toMatchObject({ error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('credentials'), hint: expect.stringContaining('signature') } });
+    const created = await api(server.url, ADMIN, 'POST', '/api/v1/webhooks', { url: `${receiver.url}?token=sekrit-query-value`, secret: SECRET, events: ['token_issued'] });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.json)).not.toContain('sekrit-query-value');
+    expect(JSON.stringify((await api(server.url, ADMIN, 'GET', '/api/v1/webhooks')).json)).not.toContain('sekrit-query-value');
+    await api(server.url, ADMIN, 'DELETE', `/api/v1/webhooks/${(created.json as { id: string }).id}`);
+  });
+
+  it('refuses loopback and private receivers without --allow-private-webhooks (EGRESS_REFUSED), and takes REWIND_ALLOW_PRIVATE_WEBHOOKS=1', async () => {
+    const strict = await spawnServer(['--db', join(tempDir('rewind-webhooks-strict-'), 'rewind.db'), '--port', '0'], { REWIND_ADMIN_TOKEN: ADMIN });
+    try {
+      const res = await api(strict.url, ADMIN, 'POST', '/api/v1/webhooks', { url: receiver.url, secret: SECRET });
+      expect(res.status).toBe(422);
+      expect(res.json).toMatchObject({ error: { code: 'EGRESS_REFUSED', message: expect.stringContaining('127.0.0.1'), hint: expect.stringContaining('--allow-private-webhooks') } });
+      const metadata = await api(strict.url, ADMIN, 'POST', '/api/v1/webhooks', { url: 'http://[::ffff:169.254.169.254]/latest/meta-data/', secret: SECRET });
+      expect(metadata.json).toMatchObject({ error: { code: 'EGRESS_REFUSED', details: { rule: 'metadata' } } });
+      // The served OpenAPI document lists the code with the other errors.
+      const doc = (await api(strict.url, undefined, 'GET', '/api/v1/openapi.json')).json;
+      expect(JSON.stringify(doc)).toContain('"EGRESS_REFUSED"');
+    } finally {
+      await killHard(strict);
+    }
+    const byEnv = await spawnServer(['--db', join(tempDir('rewind-webhooks-env-'), 'rewind.db'), '--port', '0'], { REWIND_ADMIN_TOKEN: ADMIN, REWIND_ALLOW_PRIVATE_WEBHOOKS: '1' });
+    try {
+      expect((await api(byEnv.url, ADMIN, 'POST', '/api/v1/webhooks', { url: receiver.url, secret: SECRET })).status).toBe(201);
+    } finally {
+      await killHard(byEnv);
+    }
   });
 
   it('is driven by `rewind webhooks add|list|deliveries|rm`', async () => {

@@ -120,10 +120,10 @@ describe('runs: start', () => {
     expect(err.message).toContain('trian');
   });
 
-  it("refuses the reserved run parameter 'outputs' at start with VALIDATION_FAILED", async () => {
+  it("refuses the reserved run parameter 'outputs' at start with RESERVED_PARAM", async () => {
     const sb = await openTempSandbox();
     const wf = await pipeline(sb);
-    await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:start', { workflow_id: wf.id, params: { outputs: 1 }, wait: true }), 'VALIDATION_FAILED', "Rename the parameter 'outputs'");
+    await expectRefusalChangesNothing(sb.engine, () => sb.call('runs:start', { workflow_id: wf.id, params: { outputs: 1 }, wait: true }), 'RESERVED_PARAM', "Remove 'outputs' from the params");
   });
 
   it('refuses unknown runs with RUN_NOT_FOUND', async () => {

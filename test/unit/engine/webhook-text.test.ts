@@ -34,6 +34,11 @@ describe('webhook text', () => {
   it('asks for approvals and tells their answer', () => {
     expect(eventText(event('approval_requested', { node_id: 'gate' }, { run_id: 'run_2' }), 'payouts')).toBe('✋ Approval wanted: run run_2 of payouts waits at gate');
     expect(eventText(event('approval_given', { decision: 'deny' }, { run_id: 'run_2', actor: 'bob' }), 'payouts')).toBe('✋ Run run_2 of payouts: denied by bob');
+    expect(eventText(event('approval_requested', { node_id: 'gate', prompt: 'Ship it?' }, { run_id: 'run_2' }), 'payouts')).toBe('✋ Approval wanted: run run_2 of payouts waits at gate: “Ship it?”');
+    expect(eventText(event('approval_denied', { node_id: 'gate', decision: 'deny', comment: 'Friday' }, { run_id: 'run_2', actor: 'bob' }), 'payouts')).toBe(
+      '✋ Run run_2 of payouts: denied by bob at gate (“Friday”)',
+    );
+    expect(eventText(event('run_denied', { version: 3 }, { run_id: 'run_2' }), 'payouts')).toBe('🛑 Run run_2 of payouts stopped: its approval was denied (v3)');
   });
 
   it('reads canary events by their names alone, with the figures they carry', () => {

@@ -101,6 +101,61 @@ describe('pause', () => {
   });
 });
 
+describe('run now refused by the params a version declares', () => {
+  it('shows the refusal with its title and hint on the workflow, focused', async () => {
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    fake.failNext('runs:start', {
+      code: 'MISSING_PARAM',
+      message: "v2 of this workflow requires the run param 'model_name', and the run was not given it.",
+      hint: 'Give the run a value for it: --param model_name=… on the CLI, params {"model_name":"…"} in the API, or the console’s Run now form.',
+      details: { param: 'model_name', params: ['model_name'] },
+    });
+    fireEvent.click(await screen.findByTestId('workflow-start-run'));
+    const notice = await screen.findByTestId('workflow-error');
+    expect(notice.dataset.code).toBe('MISSING_PARAM');
+    expect(notice.textContent).toContain('The run needs a parameter');
+    expect(screen.getByTestId('workflow-error-hint').textContent).toBe('Give the run a value for it: --param model_name=… on the CLI, params {"model_name":"…"} in the API, or the console’s Run now form.');
+    expect(document.activeElement).toBe(notice);
+  });
+});
+
+describe('run now on a version that declares run params', () => {
+  it('asks for them in a form built from the declarations, starts with typed values, and shows a refusal with its hint', async () => {
+    const active = fake.world.versions.find((v) => v.workflow_id === 'wf-ml' && v.status === 'active')!;
+    active.dsl_definition = {
+      ...active.dsl_definition,
+      params: {
+        model_name: { type: 'string', required: true, description: 'The model to train.' },
+        epochs: { type: 'integer', default: 10 },
+        dry_run: { type: 'boolean', default: false },
+      },
+    };
+    await renderApp();
+    fireEvent.click(screen.getAllByTestId('workflow-row')[0]!);
+    fireEvent.click(await screen.findByTestId('workflow-start-run'));
+    const dialog = await screen.findByTestId('run-params-dialog');
+    expect(within(dialog).getByRole('heading').textContent).toBe(`Run ml-training-pipeline (v${active.version})`);
+    expect((screen.getByTestId('run-param-epochs') as HTMLInputElement).value).toBe('10');
+    expect(document.activeElement).toBe(screen.getByTestId('run-param-model_name'));
+    expect(fake.callsOf('runs:start')).toHaveLength(0);
+
+    fake.failNext('runs:start', { code: 'MISSING_PARAM', message: "v2 of this workflow requires the run param 'model_name', and the run was not given it.", hint: 'Give the run a value for it: --param model_name=… on the CLI, params {"model_name":"…"} in the API, or the console’s Run now form.' });
+    fireEvent.click(screen.getByTestId('run-params-start'));
+    await waitFor(() => expect(screen.getByTestId('run-params-error').dataset.code).toBe('MISSING_PARAM'));
+    expect(screen.getByTestId('run-params-error').textContent).toContain('The run needs a parameter');
+    expect(screen.getByTestId('run-params-error-hint').textContent).toContain('--param model_name=…');
+
+    fireEvent.change(screen.getByTestId('run-param-model_name'), { target: { value: '007' } });
+    fireEvent.change(screen.getByTestId('run-param-epochs'), { target: { value: '3' } });
+    fireEvent.click(screen.getByTestId('run-param-dry_run'));
+    fireEvent.click(screen.getByTestId('run-params-start'));
+    await waitFor(() => expect(screen.queryByTestId('run-params-dialog')).toBeNull());
+    expect(fake.callsOf('runs:start').at(-1)).toEqual({ workflow_id: 'wf-ml', params: { model_name: '007', epochs: 3, dry_run: true }, trigger: 'manual' });
+    await waitFor(() => expect(useInspector.getState().runId).toBe(`wf-ml-run-${fake.world.runs.length}`));
+  });
+});
+
 describe('rollback dialog', () => {
   it('previews, needs the typed name, rolls back and shows the result', async () => {
     await renderApp();
@@ -276,9 +331,9 @@ describe('runs waiting for approval', () => {
 
     fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
     fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'deny run' } });
-    expect(screen.getAllByTestId('palette-item').map((i) => i.textContent)).toEqual([expect.stringContaining('Deny run run-gated of ml-training-pipeline (v2)…')]);
+    expect(screen.getAllByTestId('palette-item').map((i) => i.textContent)).toEqual([expect.stringContaining('Deny run run-gated of ml-training-pipeline (v2): “Ship the nightly release to production?”…')]);
     fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' });
-    // Denying fails the run: the palette stops at the inspector's Deny button, focused, for the operator's yes.
+    // Denying ends the run: the palette stops at the inspector's Deny button, focused, for the operator's yes.
     await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('approval-deny')));
     expect(fake.callsOf('runs:approve')).toHaveLength(1);
   });

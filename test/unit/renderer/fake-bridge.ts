@@ -19,6 +19,7 @@ import {
   type ScenarioInfo,
   type StoredRehearsal,
   type StoredRunbook,
+  type TargetHealth,
   type Workflow,
   type WorkflowVersion,
 } from '../../../preload/contract/index.js';
@@ -50,6 +51,9 @@ export const dslV2: Dsl = {
   defaults: {},
 };
 
+/** The prompt of every fake approval gate. */
+export const APPROVAL_PROMPT = 'Ship the nightly release to production?';
+
 export interface FakeWorld {
   connections: ConnectionInfo[];
   workflows: Workflow[];
@@ -63,6 +67,8 @@ export interface FakeWorld {
   sessions: RehearsalSession[];
   /** What `incidents:summary` answers: the ML pipeline's v2 is bad, v1 its last good version. */
   incidents: IncidentSummary;
+  /** The rollback preview's record of a target, by `workflow@version` (none: no record, as an older server). */
+  targetHealth?: Record<string, TargetHealth>;
 }
 
 /** Seed 003's level 1, shortened: a checklist, the rollback, a health check. */
@@ -199,8 +205,8 @@ export function demoWorld(): FakeWorld {
   });
   return {
     connections: [
-      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null, server_environment: 'sandbox', notifications_muted: false },
-      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null, server_environment: 'production', notifications_muted: false },
+      { id: 'sandbox', name: 'Local sandbox', kind: 'sandbox', url: '/tmp/s.db', environment: 'sandbox', color: '#3fb950', state: 'connected', detail: null, has_token: false, selected: true, actor: 'me', snapshot: null, alarm: null, server_environment: 'sandbox', notifications_muted: false, sign_in: 'token' },
+      { id: 'prod', name: 'Prod server', kind: 'remote', url: 'http://127.0.0.1:9', environment: 'production', color: '#f85149', state: 'connected', detail: null, has_token: true, selected: false, actor: 'me-on-prod', snapshot: null, alarm: null, server_environment: 'production', notifications_muted: false, sign_in: 'token' },
     ],
     workflows: [wf, etl],
     versions: [version(1, 'deprecated', dslV1), version(2, 'active', dslV2), version(1, 'active', dslV1, etl.id)],
@@ -391,6 +397,7 @@ export class FakeBridge {
           refusal: target.status === 'active' ? { code: 'ROLLBACK_ALREADY_ACTIVE', message: `v${version} is already active`, hint: 'Pick another version.' } : null,
           in_flight: [],
           resumable: w.runs.filter((r) => r.workflow_id === workflow_id && r.status === 'failed').map((r) => ({ run: r, compatibility: compat(r.run_id, version) })),
+          ...(w.targetHealth?.[`${workflow_id}@${version}`] ? { target_health: w.targetHealth[`${workflow_id}@${version}`] } : {}),
         };
       },
       'versions:rollback': ({ workflow_id, version, expected_revision }) => {
@@ -436,9 +443,26 @@ export class FakeBridge {
       'runs:approve': ({ run_id, decision, comment }) => {
         const waiting = run(run_id);
         if (waiting.status !== 'waiting') throw err('RUN_NOT_WAITING', `Run ${run_id} is ${waiting.status}, not waiting for an approval.`, 'Only a waiting run can be answered.');
-        const answered: Run = decision === 'approve' ? { ...waiting, status: 'succeeded' } : { ...waiting, status: 'failed', failed_node: 'gate', error: `denied: ${comment ?? ''}` };
+        const answered: Run = decision === 'approve' ? { ...waiting, status: 'succeeded' } : { ...waiting, status: 'denied', failed_node: 'gate', error: `Approval node 'gate': denied by me${comment ? `: ${comment}` : ''}.` };
         w.runs = w.runs.map((r) => (r.run_id === run_id ? answered : r));
         return answered;
+      },
+      // Every waiting run asks the same question at its gate, after load and train.
+      'approvals:list': ({ run_id, workflow_id }) => {
+        const waiting = w.runs.filter((r) => r.status === 'waiting' && (!run_id || r.run_id === run_id) && (!workflow_id || r.workflow_id === workflow_id));
+        return {
+          approvals: waiting.map((r) => ({
+            run: r,
+            workflow_name: wf(r.workflow_id).name,
+            node_id: 'gate',
+            prompt: APPROVAL_PROMPT,
+            requested_at: iso(45),
+            timeout_ms: null,
+            done: ['load', 'train'],
+            nodes_total: 4,
+          })),
+          total: waiting.length,
+        };
       },
       'checkpoints:list': ({ run_id }) => ({ checkpoints: w.checkpoints.filter((c) => c.run_id === run_id) }),
       'events:list': ({ after = 0, limit = 1000, workflow_id, run_id }) => ({
@@ -461,6 +485,7 @@ export class FakeBridge {
           snapshot: { source_url: 'http://127.0.0.1:9', taken_at: iso(900), complete: false, runs: 12, events: 340 },
           alarm: null,
           notifications_muted: false,
+          sign_in: 'token',
         };
         w.connections = [...w.connections.filter((c) => c.id !== info.id), info];
         return info;

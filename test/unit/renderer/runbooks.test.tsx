@@ -98,7 +98,8 @@ describe('rehearsal', () => {
       fireEvent.change(screen.getByTestId('rehearse-time-scale'), { target: { value: '0.01' } });
       fireEvent.click(screen.getByTestId('rehearse-start'));
       await waitFor(() => expect(screen.getByTestId('rehearsal-run').dataset.state).toBe('awaiting_confirmation'));
-      expect(fake.callsOf('rehearsals:start')).toEqual([{ runbook: 'rb-1', scenario: 'ml-registry-outage', skip_steps: [], time_scale: 0.01 }]);
+      // Paced by default: a timed rehearsal times the operator.
+      expect(fake.callsOf('rehearsals:start')).toEqual([{ runbook: 'rb-1', scenario: 'ml-registry-outage', skip_steps: [], time_scale: 0.01, pace: 'paced' }]);
 
       const steps = screen.getAllByTestId('rehearsal-step');
       expect(steps.map((s) => s.dataset.state)).toEqual(['awaiting', 'pending', 'pending']);
@@ -167,6 +168,38 @@ describe('rehearsal', () => {
     expect(b).toEqual({ index: 1, since: 2000, runningSince: 2000 });
     expect(nextClock(b, sessionOf({ state: 'awaiting_confirmation', current_index: 1 }), 5000)).toEqual(b);
     expect(formatClock(65_000)).toBe('1:05');
+  });
+});
+
+describe('paced rehearsals and a sandbox already fixed', () => {
+  it('offers to reset to the demo first when the scenario cannot be staged, and starts again with reset_first', async () => {
+    await openRunbooks();
+    await waitFor(() => expect((screen.getByTestId('rehearse-scenario') as HTMLSelectElement).value).toBe('ml-registry-outage'));
+    expect((screen.getByTestId('rehearse-pace') as HTMLSelectElement).value).toBe('paced');
+    fireEvent.change(screen.getByTestId('rehearse-pace'), { target: { value: 'automatic' } });
+    fake.failNext('rehearsals:start', {
+      code: 'SCENARIO_NEEDS_RESET',
+      message: 'The scenario "ml-registry-outage" cannot be staged on this sandbox as it is: ml-training-pipeline runs v3, not its newest v4: it was rolled back already.',
+      hint: 'Start it again with "reset to the demo first".',
+      details: { scenario: 'ml-registry-outage', reason: 'ml-training-pipeline runs v3', resettable: true, scratch: true },
+    });
+    fireEvent.click(screen.getByTestId('rehearse-start'));
+    const offer = await screen.findByTestId('rehearse-reset-offer');
+    expect(offer.textContent).toContain('it was rolled back already');
+    expect(offer.textContent).toContain('fresh demo copy, and your sandbox stays as it is');
+    fireEvent.click(within(offer).getByTestId('rehearse-reset-first'));
+    await waitFor(() => expect(fake.callsOf('rehearsals:start')).toHaveLength(2));
+    expect(fake.callsOf('rehearsals:start')[1]).toEqual({ runbook: 'rb-1', scenario: 'ml-registry-outage', skip_steps: [], time_scale: 1, pace: 'automatic', reset_first: true });
+  });
+
+  it('names the go of a paced step for what it does, and labels an automatic run as timing the machine', async () => {
+    fake.world.sessions = [sessionOf({ pace: 'paced', state: 'awaiting_confirmation', current_index: 2, steps: [] })];
+    await openRunbooks();
+    await act(() => useRehearsal.getState().loadSessions());
+    expect(screen.getByTestId('rehearsal-pace').textContent).toBe('paced');
+    expect(screen.getByTestId('rehearsal-confirm').textContent).toContain('Do it');
+    act(() => useRehearsal.getState().applyProgress(sessionOf({ pace: 'automatic', state: 'finished', current_index: null, passed: true, rehearsal_id: null, steps: [] })));
+    expect(screen.getByTestId('rehearsal-automatic-note').textContent).toContain('times the machine, not an operator');
   });
 });
 

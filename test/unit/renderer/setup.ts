@@ -1,5 +1,6 @@
 import { cleanup } from '@testing-library/react';
 import { setApi } from '../../../renderer/api/client.js';
+import { approvalAnswerInitialState, useApprovalAnswer } from '../../../renderer/store/approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from '../../../renderer/store/approvals-store.js';
 import { auditInitialState, useAudit } from '../../../renderer/store/audit-store.js';
 import { connectionsInitialState, useConnections } from '../../../renderer/store/connections-store.js';
@@ -9,6 +10,7 @@ import { inspectorInitialState, useInspector } from '../../../renderer/store/ins
 import { paletteInitialState, usePalette } from '../../../renderer/store/palette-store.js';
 import { rehearsalInitialState, useRehearsal } from '../../../renderer/store/rehearsal-store.js';
 import { rollbackInitialState, useRollback } from '../../../renderer/store/rollback-store.js';
+import { runParamsInitialState, useRunParams } from '../../../renderer/runs/run-params-store.js';
 import { runbooksInitialState, useRunbooks } from '../../../renderer/store/runbooks-store.js';
 import { runsInitialState, useRuns } from '../../../renderer/store/runs-store.js';
 import { snapshotInitialState, useSnapshot } from '../../../renderer/store/snapshot-store.js';
@@ -28,6 +30,7 @@ export function freshConsole(): FakeBridge {
   useRuns.setState(runsInitialState);
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
+  useRunParams.setState(runParamsInitialState);
   useAudit.setState(auditInitialState);
   useToasts.setState(toastsInitialState);
   usePalette.setState(paletteInitialState);
@@ -36,6 +39,7 @@ export function freshConsole(): FakeBridge {
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
   useApprovals.setState(approvalsInitialState);
+  useApprovalAnswer.setState(approvalAnswerInitialState);
   useRehearsal.setState(rehearsalInitialState);
   useSnapshot.setState(snapshotInitialState);
   const fake = new FakeBridge();

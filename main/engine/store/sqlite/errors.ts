@@ -1,3 +1,5 @@
+import { constants, accessSync, statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { RewindError } from '../../errors.js';
 
 /*
@@ -56,6 +58,71 @@ export function mapSqliteError(err: unknown): unknown {
 }
 
 /**
+ * What the file system says about a database path SQLite could not open or write: SQLite's codes
+ * (CANTOPEN, READONLY, IOERR, FULL) do not tell a read-only mount from missing permissions or a full
+ * disk, so the path is looked at directly — the file if it exists, else its folder — with access(2)
+ * and statfs(2), which name the errno. Null when nothing is wrong that way (or it cannot be told).
+ */
+function fileSystemReason(path: string): 'EROFS' | 'EACCES' | 'ENOSPC' | null {
+  let target = path;
+  try {
+    statSync(path);
+  } catch {
+    target = dirname(path);
+  }
+  try {
+    accessSync(target, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // EPERM (an immutable file, say) is not about this user's rights: the generic message below says it.
+    return code === 'EROFS' || code === 'EACCES' ? code : null;
+  }
+  try {
+    const fsStats = statfsSync(dirname(path));
+    if (fsStats.bavail === 0 || fsStats.ffree === 0) return 'ENOSPC';
+  } catch {
+    // No statfs here: the disk cannot be told full.
+  }
+  return null;
+}
+
+function fileSystemFailure(reason: 'EROFS' | 'EACCES' | 'ENOSPC', path: string, shown: string, sqliteCode: string | null, elsewhere: string): RewindError {
+  const folder = JSON.stringify(dirname(path));
+  const details = { path, errno: reason, ...(sqliteCode ? { sqlite_code: sqliteCode } : {}) };
+  if (reason === 'EROFS') {
+    return new RewindError(
+      'STORE_UNUSABLE',
+      `${shown} is on a read-only file system (EROFS): the database cannot be created or written there.`,
+      `Put the database on a writable disk (e.g. /var/lib/rewind), or remount that one read-write; under systemd with ProtectSystem=strict, list its folder in ReadWritePaths=, ${elsewhere}.`,
+      details,
+    );
+  }
+  if (reason === 'EACCES') {
+    return new RewindError(
+      'STORE_UNUSABLE',
+      `${shown} cannot be written by this user (EACCES: no write permission on ${statOk(path) ? 'the file' : `the folder ${folder}`}).`,
+      `Give the user the server runs as write access to the folder and the file (chown or chmod; the -wal and -shm files beside it too), ${elsewhere}.`,
+      details,
+    );
+  }
+  return new RewindError(
+    'STORE_UNUSABLE',
+    `The disk holding ${shown} is full (ENOSPC): the database cannot be written.`,
+    `Free space on that disk (\`df -h ${dirname(path)}\` shows it), ${elsewhere}.`,
+    details,
+  );
+}
+
+function statOk(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Why a database file could not be opened (or first written) at start, and what to do; null when the
  * failure is not about the file (then it is a bug, reported as such). Takes raw or mapped failures.
  */
@@ -76,6 +143,11 @@ export function sqliteOpenFailure(err: unknown, path: string): RewindError | nul
       path,
       sqlite_code: code,
     });
+  }
+  const writeFailure = code !== null && (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL');
+  if (writeFailure) {
+    const reason = code === 'SQLITE_FULL' ? 'ENOSPC' : fileSystemReason(path);
+    if (reason) return fileSystemFailure(reason, path, shown, code, elsewhere);
   }
   if (code?.startsWith('SQLITE_CANTOPEN')) {
     return new RewindError('STORE_UNUSABLE', `${shown} cannot be opened as a database file (is it a folder, or in a folder that does not exist?).`, 'Point --db at a database file (not a folder) in a folder that exists.', {

@@ -18,7 +18,7 @@ const base = (): Dsl => ({
 
 describe('diffDsl', () => {
   it('reports identical DSLs as identical', () => {
-    expect(diffDsl(base(), base())).toEqual({ added: [], removed: [], changed: [], defaults_changed: [], identical: true });
+    expect(diffDsl(base(), base())).toEqual({ added: [], removed: [], changed: [], defaults_changed: [], params_changed: [], identical: true });
   });
 
   it('ignores a reordering of the node list', () => {

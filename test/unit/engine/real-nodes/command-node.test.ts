@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandParamsSchema } from '../../../../main/engine/dsl/node-params.js';
@@ -30,8 +30,11 @@ async function until(check: () => boolean): Promise<void> {
 
 describe('command node', () => {
   it('runs an argv without a shell; the last stdout line, as JSON, is the output', async () => {
-    const script = 'console.log("warming up"); console.log(JSON.stringify({ args: process.argv.slice(1) }))';
-    const result = await runCommandNode(params({ argv: [node, '-e', script, '$(touch /tmp/pwned) && echo', 'batch {{ctx.batch}}'] }), ctx());
+    // A script run directly (its shebang names the interpreter): its arguments are data, templated or not.
+    const script = join(tempDir(), 'args.mjs');
+    writeFileSync(script, `#!${node}\nconsole.log("warming up"); console.log(JSON.stringify({ args: process.argv.slice(2) }))\n`);
+    chmodSync(script, 0o755);
+    const result = await runCommandNode(params({ argv: [script, '$(touch /tmp/pwned) && echo', 'batch {{ctx.batch}}'] }), ctx());
     expect(result).toEqual({ ok: true, output: { args: ['$(touch /tmp/pwned) && echo', 'batch b-7'] } });
   });
 

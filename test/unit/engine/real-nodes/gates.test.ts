@@ -67,6 +67,6 @@ describe('wait and approval nodes in the engine', () => {
     const child = await second.call('runs:resume', { run_id: run.run_id });
     await until(async () => (await second.engine.runs.get(child.run_id)).status === 'waiting');
     await second.call('runs:approve', { run_id: child.run_id, decision: 'deny', comment: 'not today' });
-    expect(await second.engine.runs.wait(child.run_id)).toMatchObject({ status: 'failed', failed_node: 'gate', error: "Approval node 'gate': denied by tester: not today." });
+    expect(await second.engine.runs.wait(child.run_id)).toMatchObject({ status: 'denied', failed_node: 'gate', error: "Approval node 'gate': denied by tester: not today." });
   });
 });

@@ -162,6 +162,25 @@ describe('http node', () => {
     expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
   });
 
+  it('refuses a run value in the host of a version drafted before the rule, sending nothing', async () => {
+    const before = svc.seen.length;
+    const host = new URL(svc.url).host;
+    const result = await runHttpNode(params({ method: 'GET', url: 'http://{{ctx.target}}/inspect' }), ctx({ context: { target: host, outputs: {} } }));
+    expect(result.ok).toBe(false);
+    expect((result as { error: string }).error).toContain("HTTP node 'inspect' refused to run (UNSAFE_TEMPLATE): the URL's host, port or userinfo holds the template {{ctx.target}}");
+    expect(svc.seen.length).toBe(before);
+  });
+
+  it('keeps only the status and the read fields with redact_response, and quotes no body when it fails', async () => {
+    const ok = await runHttpNode(params({ method: 'POST', url: `${svc.url}/inspect`, headers: { Authorization: 'rot13 {{secret.API_TOKEN}}' }, redact_response: true }), ctx({ keep: ['defect_rate', 'missing.field'] }));
+    expect(ok).toEqual({ ok: true, output: { defect_rate: 0.02, status: 200 } });
+    const whole = await runHttpNode(params({ method: 'POST', url: `${svc.url}/inspect`, redact_response: true }), ctx({ keep: ['', 'defect_rate'] }));
+    expect(whole).toEqual({ ok: true, output: { defect_rate: 0.02, body: '' } });
+    const failed = await runHttpNode(params({ method: 'GET', url: `${svc.url}/boom`, redact_response: true }), ctx({ keep: [] }));
+    expect((failed as { error: string }).error).toContain('answered status 500, expected 200–299 (body not kept: redact_response)');
+    expect((failed as { error: string }).error).not.toContain('database on fire');
+  });
+
   it('fails a refused connection, and a missing secret naming the variable to set', async () => {
     const port = await closedPort();
     const refused = await runHttpNode(params({ method: 'GET', url: `http://127.0.0.1:${port}/x` }), ctx());

@@ -10,14 +10,16 @@ import { migration0090 } from './0090-unregister-code-templates.js';
 import { migration0100 } from './0100-run-leases.js';
 import { migration0110 } from './0110-backfill-limits-code-refusals.js';
 import { migration0140 } from './0140-history-at-scale.js';
+import { migration0180 } from './0180-denied-runs-server-id-pace.js';
 import type Database from 'better-sqlite3';
 import { RewindError } from '../../../errors.js';
-import type { Migration } from '../../migration.js';
+import type { SqliteMigration } from './sqlite-migration.js';
 
 export type { Migration } from '../../migration.js';
+export type { SqliteMigration } from './sqlite-migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0140];
+export const migrations: readonly SqliteMigration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0140, migration0180];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 
@@ -36,14 +38,17 @@ export function refuseFutureSchema(found: number, latest: number): void {
  * Brings a database up to the latest schema in one transaction. A database from the future
  * (written by a newer Rewind) is refused and left untouched.
  */
-export function migrate(db: Database.Database, registry: readonly Migration[] = migrations): { from: number; to: number } {
+export function migrate(db: Database.Database, registry: readonly SqliteMigration[] = migrations): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   const latest = registry[registry.length - 1]!.version;
   refuseFutureSchema(from, latest);
   const pending = registry.filter((m) => m.version > from);
   if (pending.length === 0) return { from, to: from };
   db.transaction(() => {
-    for (const m of pending) db.exec(m.up);
+    for (const m of pending) {
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+    }
     db.pragma(`user_version = ${pending[pending.length - 1]!.version}`);
   }).immediate();
   return { from, to: pending[pending.length - 1]!.version };
