@@ -67,6 +67,8 @@ export interface SandboxOptions {
   webhookKey?: Buffer;
   /** Prune in the background (a server's --retain-runs; see EngineOptions.retention). */
   retention?: EngineOptions['retention'];
+  /** Walk the whole hash chain in the background while open (a server, the console's sandboxes; see EngineOptions). */
+  backgroundVerify?: EngineOptions['backgroundVerify'];
   /** Loopback and private addresses may receive webhooks (the server's --allow-private-webhooks). */
   allowPrivateWebhooks?: boolean;
 }
@@ -184,8 +186,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
         }),
     },
     'events:head': { apply: async () => {
-      const { ok, first_broken_seq, reason } = engine.chainAtOpen;
-      return { ...(await engine.events.head()), chain: { ok, first_broken_seq, reason }, server_id: await engine.serverId() };
+      return { ...(await engine.events.head()), chain: engine.chain, server_id: await engine.serverId() };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
@@ -223,8 +224,12 @@ export class EngineBackend implements Backend {
   /** Who the operator is here: the audit-log actor of calls that name none (the console shows it as the connection's actor). */
   readonly defaultActor: string;
 
-  /** Set when the chain was broken at open and changes are refused (see `SandboxOptions.allowBrokenChain`). */
-  readonly readOnly: boolean;
+  /** Whether the chain is known broken (at open, or found since) so changes are refused (see `SandboxOptions.allowBrokenChain`). */
+  get readOnly(): boolean {
+    return this.archive !== null || (!this.engine.chain.ok && !this.allowBrokenChain);
+  }
+
+  private readonly allowBrokenChain: boolean;
 
   /** The SQLite file behind it, when there is one: named in the read-only error's hint. */
   private readonly location: string | undefined;
@@ -250,7 +255,7 @@ export class EngineBackend implements Backend {
   ) {
     this.engine = engine;
     this.archive = options.archive ?? null;
-    this.readOnly = this.archive !== null || (!engine.chainAtOpen.ok && options.allowBrokenChain !== true);
+    this.allowBrokenChain = options.allowBrokenChain === true;
     this.location = options.location;
     this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null, options.allowPrivateWebhooks ?? false);
     this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
@@ -370,6 +375,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
     runSchedules: options.runSchedules ?? false,
     ...(options.retention ? { retention: options.retention } : {}),
+    ...(options.backgroundVerify ? { backgroundVerify: options.backgroundVerify } : {}),
   });
   const actor = options.actor ?? safeUsername();
   if (options.demo && (await engine.latestSeq()) === 0) {
@@ -390,12 +396,12 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
 }
 
 function readOnlyError(engine: Engine, location: string | undefined): RewindError {
-  const { first_broken_seq: seq, reason } = engine.chainAtOpen;
+  const { first_broken_seq: seq, reason } = engine.chain;
   const where = location ?? 'the database';
   return new RewindError(
     'READ_ONLY',
-    `This sandbox is read-only: its audit chain is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
-    `Nothing is appended over a tampered log. Read it as it is, restore ${where} from a backup, or check it with \`rewind verify --db ${location ?? 'FILE'}\`.`,
+    `Changes are refused: the audit chain of ${where} is broken at event ${seq ?? '?'} (${reason ?? 'unknown reason'}).`,
+    `No change is accepted over a tampered log. Read it as it is, restore ${where} from a backup (check it with \`rewind verify --db ${location ?? 'FILE'}\`), or serve it with --allow-broken-chain to accept changes anyway.`,
     { first_broken_seq: seq, reason },
   );
 }

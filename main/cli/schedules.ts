@@ -160,17 +160,19 @@ export async function historyVerb(ctx: ScheduleVerbContext, workflowId: string, 
   const found: Run[] = [];
   // Newest first, a page at a time, until the runs are older than --since or the limit is met.
   const page = 500;
-  for (let offset = 0; found.length < limit; offset += page) {
-    const { runs } = await ctx.backend.call('runs:list', { workflow_id: workflowId, ...(status ? { status } : {}), offset, limit: page });
+  for (let after: string | undefined; found.length < limit; ) {
+    const listed = await ctx.backend.call('runs:list', { workflow_id: workflowId, ...(status ? { status } : {}), limit: page, ...(after === undefined ? {} : { after }) });
     let older = false;
-    for (const r of runs) {
+    for (const r of listed.runs) {
       if (since && r.created_at < since) {
         older = true;
         break;
       }
       if (found.length < limit) found.push(r);
     }
-    if (older || runs.length < page) break;
+    // A server from before cursors answers without them: it pages no further than its first page.
+    if (older || !listed.next_cursor) break;
+    after = listed.next_cursor;
   }
   // A backfill starts its runs in one instant: the tick they stand for orders them then.
   const rows = found

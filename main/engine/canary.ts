@@ -5,6 +5,7 @@ import type { Dsl, RollbackResult, Workflow } from '../../preload/contract/entit
 import type { EngineCore } from './core.js';
 import { RewindError } from './errors.js';
 import { nodeRandom } from './executor/rng.js';
+import { lifetimeFigures, windowFigures } from './run-figures.js';
 import type { VersionService } from './versions.js';
 import type { WorkflowService } from './workflows.js';
 
@@ -33,14 +34,6 @@ interface CanaryRow {
   ended_at: string | null;
 }
 
-interface FinishedRow {
-  version: number;
-  status: 'succeeded' | 'failed' | 'interrupted';
-  started_at: string | null;
-  finished_at: string | null;
-  verdicts: string | null;
-}
-
 /** A broken threshold: its policy field, its limit and what the canary's runs showed. */
 interface Breach {
   threshold: 'max_failure_rate' | 'max_p95_ms' | 'verdict';
@@ -55,11 +48,7 @@ const SELECT_ALL_OPEN = `SELECT * FROM canaries WHERE ${OPEN}`;
 const INSERT = `INSERT INTO canaries (canary_id, workflow_id, version, stable_version, percent, policy, state, reason, started_at, started_by, ended_at)
   VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, NULL)`;
 const SET_STATE = 'UPDATE canaries SET state = ?, reason = ?, ended_at = ? WHERE canary_id = ?';
-// Judged runs: cancelled ones say nothing about the version; replays are experiments, not traffic.
-const FINISHED = "status IN ('succeeded', 'failed', 'interrupted') AND kind <> 'replay'";
-const SELECT_CANARY_RUNS = `SELECT version, status, started_at, finished_at, verdicts FROM runs WHERE workflow_id = ? AND version = ? AND created_at >= ? AND ${FINISHED}`;
-const SELECT_HEALTH = `SELECT version, status, started_at, finished_at, verdicts FROM runs WHERE workflow_id = ? AND ${FINISHED}`;
-const SELECT_HEALTH_SINCE = `${SELECT_HEALTH} AND finished_at >= ?`;
+const SELECT_COUNTED_VERSIONS = 'SELECT version FROM run_version_stats WHERE workflow_id = ?';
 const BUMP = 'UPDATE workflows SET revision = revision + 1, updated_at = ? WHERE id = ?';
 
 /**
@@ -124,7 +113,7 @@ export class CanaryService {
    * The version a new run without an explicit one gets, and why (drawn from its seed when it has one). Inside the start's mutation, after
    * the head lock: a run never draws a canary that an earlier committed run end has rolled back.
    */
-  async draw(wf: Workflow, seed?: number): Promise<{ version: number | null; reason: string }> {
+  async draw(wf: Pick<Workflow, 'id' | 'active_version'>, seed?: number): Promise<{ version: number | null; reason: string }> {
     const open = await this.openRow(wf.id);
     if (!open) return { version: wf.active_version, reason: 'active version' };
     // A seeded run draws from its seed, so running it again with that seed draws the same version.
@@ -139,8 +128,7 @@ export class CanaryService {
     const open = await this.openRow(workflowId);
     if (!open || open.version !== version) return;
     const policy = JSON.parse(open.policy) as CanarySpec;
-    const runs = await this.core.q().all<FinishedRow>(SELECT_CANARY_RUNS, [workflowId, open.version, open.started_at]);
-    const m = metrics(open.version, runs);
+    const m = await this.canaryFigures(open);
     if (m.runs < policy.min_runs) return;
     const breach = firstBreach(policy, m);
     if (breach) {
@@ -200,15 +188,24 @@ export class CanaryService {
     return out;
   }
 
-  /** Health per version over finished runs (all, or those finished since `since`), newest version first. */
+  /**
+   * Health per version over finished runs, newest version first: over each version's whole life from
+   * the run counters (the same cost at any number of runs), or over those finished since `since` in
+   * SQL over that window's index range.
+   */
   async health(input: ParsedInput<'workflows:health'>): Promise<WorkflowHealth> {
     await this.workflows.get(input.workflow_id);
-    const since = input.since === undefined ? null : new Date(input.since).toISOString();
-    const rows = since === null ? await this.core.q().all<FinishedRow>(SELECT_HEALTH, [input.workflow_id]) : await this.core.q().all<FinishedRow>(SELECT_HEALTH_SINCE, [input.workflow_id, since]);
-    const byVersion = new Map<number, FinishedRow[]>();
-    for (const r of rows) byVersion.set(r.version, [...(byVersion.get(r.version) ?? []), r]);
-    const versions = [...byVersion.entries()].sort(([a], [b]) => b - a).map(([v, list]) => metrics(v, list));
-    return { workflow_id: input.workflow_id, since, versions };
+    const q = this.core.q();
+    if (input.since === undefined) return { workflow_id: input.workflow_id, since: null, versions: await lifetimeFigures(q, input.workflow_id) };
+    const since = new Date(input.since).toISOString();
+    const versions = (await q.all<{ version: number }>(SELECT_COUNTED_VERSIONS, [input.workflow_id])).map((r) => Number(r.version));
+    return { workflow_id: input.workflow_id, since, versions: await windowFigures(q, this.core.store.dialect, { workflowId: input.workflow_id, versions, finishedSince: since }) };
+  }
+
+  /** A canary's figures: its version's judged runs created since it started (not the draft's trial runs before). */
+  private async canaryFigures(open: CanaryRow): Promise<VersionMetrics> {
+    const [m] = await windowFigures(this.core.q(), this.core.store.dialect, { workflowId: open.workflow_id, versions: [open.version], createdSince: open.started_at });
+    return m ?? { version: open.version, runs: 0, succeeded: 0, failed: 0, failure_rate: 0, p50_ms: null, p95_ms: null, verdicts: {} };
   }
 
   private async requireOpen(workflowId: string, expectedRevision: number | undefined): Promise<CanaryRow> {
@@ -231,8 +228,7 @@ export class CanaryService {
   private async end(open: CanaryRow, state: 'promoted' | 'aborted', why: Pick<Breach, 'reason'> | Breach | null, actor: string, ts: string): Promise<RollbackResult> {
     const wf = await this.workflows.get(open.workflow_id);
     const policy = JSON.parse(open.policy) as CanarySpec;
-    const runs = await this.core.q().all<FinishedRow>(SELECT_CANARY_RUNS, [wf.id, open.version, open.started_at]);
-    const m = metrics(open.version, runs);
+    const m = await this.canaryFigures(open);
     const reason = why?.reason ?? `healthy: ${m.runs} runs, failure rate ${pct(m.failure_rate)} (limit ${pct(policy.max_failure_rate)})`;
     await this.core.q().run(SET_STATE, [state, reason, ts, open.canary_id]);
     const result =
@@ -255,7 +251,7 @@ export class CanaryService {
     ts: string,
     m?: VersionMetrics,
   ): Promise<void> {
-    const figures = m ?? metrics(open.version, await this.core.q().all<FinishedRow>(SELECT_CANARY_RUNS, [open.workflow_id, open.version, open.started_at]));
+    const figures = m ?? (await this.canaryFigures(open));
     await this.core.append({
       type,
       workflow_id: open.workflow_id,
@@ -281,8 +277,7 @@ export class CanaryService {
   }
 
   private async toCanary(row: CanaryRow): Promise<Canary> {
-    const runs = await this.core.q().all<FinishedRow>(SELECT_CANARY_RUNS, [row.workflow_id, row.version, row.started_at]);
-    const m = metrics(row.version, runs);
+    const m = await this.canaryFigures(row);
     return {
       version: row.version,
       stable_version: row.stable_version,
@@ -319,33 +314,6 @@ export function firstBreach(policy: CanarySpec, m: VersionMetrics): Breach | nul
     }
   }
   return null;
-}
-
-/** One version's figures from its finished runs. */
-export function metrics(version: number, rows: readonly FinishedRow[]): VersionMetrics {
-  let succeeded = 0;
-  const durations: number[] = [];
-  const verdicts: Record<string, Record<string, number>> = {};
-  for (const r of rows) {
-    if (r.status === 'succeeded') succeeded += 1;
-    if (r.started_at && r.finished_at) durations.push(Date.parse(r.finished_at) - Date.parse(r.started_at));
-    if (r.verdicts) {
-      for (const [key, value] of Object.entries(JSON.parse(r.verdicts) as Record<string, string>)) {
-        const counts = (verdicts[key] ??= {});
-        counts[value] = (counts[value] ?? 0) + 1;
-      }
-    }
-  }
-  durations.sort((a, b) => a - b);
-  const runs = rows.length;
-  const failed = runs - succeeded;
-  return { version, runs, succeeded, failed, failure_rate: runs === 0 ? 0 : failed / runs, p50_ms: percentile(durations, 0.5), p95_ms: percentile(durations, 0.95), verdicts };
-}
-
-/** Nearest-rank percentile; null without data. */
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
 /** The verdicts a finished run's judgment nodes left in its context, by output key. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RewindEvent } from '../../preload/contract/entities.js';
-import { EventLog, type NewEvent, appendEvent } from './event-log.js';
+import { EventLog, type EventRow, type NewEvent, appendEvent } from './event-log.js';
 import type { ChainHead, Queryable, Store, Tx } from './store/port.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 
@@ -42,12 +42,14 @@ export class EngineCore {
   private publishAgain = false;
   private readonly offExternal: () => void;
   private readonly outbox = new WebhookOutbox();
+  /** Checks each committed event as read, before listeners hear of it (the chain guard's live check). */
+  private rowCheck: ((row: EventRow) => void) | null = null;
 
   private constructor(
     readonly store: Store,
     private clock: () => Date,
   ) {
-    this.events = new EventLog(() => this.q());
+    this.events = new EventLog(() => this.q(), { step: this.readStep, breathe: () => this.breathe() });
     this.offExternal = store.onExternalCommit(() => void this.publish().catch(() => undefined));
   }
 
@@ -83,9 +85,11 @@ export class EngineCore {
         do {
           this.publishAgain = false;
           for (;;) {
-            const page = await (this.store.readTail ?? this.store.read).all<Parameters<typeof toPublished>[0]>(SELECT_UNPUBLISHED, [this.published, PUBLISH_PAGE]);
-            for (const row of page) if (row.seq > this.published) this.hand(toPublished(row));
+            const page = await (this.store.readTail ?? this.store.read).all<EventRow>(SELECT_UNPUBLISHED, [this.published, PUBLISH_PAGE]);
+            for (const row of page) if (row.seq > this.published) this.hand(toPublished(row), row);
             if (page.length < PUBLISH_PAGE) break;
+            // A long backlog (another replica's burst) is handed out a page at a time, letting requests in between.
+            await this.breathe();
           }
         } while (this.publishAgain);
       } finally {
@@ -110,7 +114,9 @@ export class EngineCore {
     if (this.published < unit.head.seq) await this.publish();
   }
 
-  private hand(e: RewindEvent): void {
+  /** `row` as read from the store; an event of this process's own unit is checked in the form it was hashed. */
+  private hand(e: RewindEvent, row?: EventRow): void {
+    this.rowCheck?.(row ?? { ...e, payload: JSON.stringify(e.payload) });
     this.published = e.seq;
     this.outbox.published(e);
     for (const l of this.listeners) l(e);
@@ -118,6 +124,34 @@ export class EngineCore {
 
   now(): string {
     return this.clock().toISOString();
+  }
+
+  /**
+   * Rows a long page reads at once before the event loop gets a turn: on SQLite about a millisecond's
+   * worth (its statements are synchronous); on PostgreSQL the whole page (its reads wait on a socket,
+   * letting other requests in, and a smaller LIMIT can tip the planner onto another index).
+   */
+  get readStep(): number {
+    return this.store.kind === 'sqlite' ? 250 : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Lets the event loop run between the steps of a long read (SQLite's statements are synchronous: a
+   * large page read in one go holds every other request). Inside a mutation it does not: the unit of
+   * work keeps the connection, and nothing could use the pause.
+   */
+  breathe(): Promise<void> {
+    return this.inMutation() ? Promise.resolve() : new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Sets the check each committed event passes as it is read for publication, in seq order. */
+  checkRows(check: (row: EventRow) => void): void {
+    this.rowCheck = check;
+  }
+
+  /** Runs `fn` outside the caller's unit of work (its own mutation, not a savepoint of the caller's). */
+  detached<T>(fn: () => T): T {
+    return this.unit.exit(fn);
   }
 
   /**
@@ -232,6 +266,6 @@ export class EngineCore {
 const SELECT_UNPUBLISHED = 'SELECT seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?';
 const PUBLISH_PAGE = 1000;
 
-function toPublished(row: Omit<RewindEvent, 'payload'> & { payload: string }): RewindEvent {
+function toPublished(row: EventRow): RewindEvent {
   return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };
 }

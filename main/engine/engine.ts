@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
 import type { ArchivePage, ChainStatus, RewindEvent, UnregisterResult, Workflow } from '../../preload/contract/entities.js';
 import { CanaryService } from './canary.js';
+import { ChainGuard, type ChainState } from './chain.js';
 import { EngineCore, type EventListener } from './core.js';
 import type { EventLog, NewEvent } from './event-log.js';
 import { Egress, type EgressOptions } from './egress/egress.js';
@@ -78,7 +79,18 @@ export interface EngineOptions {
   };
   /** Batch sizes, the lease and pauses of pruning passes (tests and benches make them small). */
   retentionTuning?: Partial<RetentionTuning>;
+  /**
+   * Walk the whole hash chain in the background after open (chunked, yielding the event loop), then
+   * every `everyMs` (a server; the console's sandboxes). Absent: the chain is walked whole only on
+   * `verifyChain()` (a one-shot CLI command). The open itself verifies only the tail after the stored verified head.
+   */
+  backgroundVerify?: { everyMs?: number; pauseMs?: number };
+  /** Events a whole-chain walk reads per step, between two yields of the event loop (1000 by default). */
+  chainChunk?: number;
 }
+
+/** How often a background walk of the whole chain comes round again. */
+export const DEFAULT_VERIFY_EVERY_MS = 6 * 3_600_000;
 
 export { SNAPSHOT_RUNNER_ID } from './runners.js';
 
@@ -104,8 +116,7 @@ export class Engine {
     private readonly lease: RunnerLease,
     private readonly systemActor: string,
     options: EngineOptions,
-    /** The chain as verified when the store was opened; `verifyChain()` checks it again. */
-    readonly chainAtOpen: ChainStatus,
+    private readonly guard: ChainGuard,
   ) {
     this.workflows = new WorkflowService(core);
     this.versions = new VersionService(core, this.workflows);
@@ -139,9 +150,16 @@ export class Engine {
     try {
       const core = await EngineCore.open(store, options.clock ?? (() => new Date()));
       const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-      const lease = await RunnerLease.open(store, { leaseMs, replica: options.replicaId ?? `${hostname()}-${process.pid}` });
-      const chainAtOpen = await core.events.verify();
-      const engine = new Engine(store, core, lease, options.systemActor ?? 'rewind', options, chainAtOpen);
+      const replica = options.replicaId ?? `${hostname()}-${process.pid}`;
+      const lease = await RunnerLease.open(store, { leaseMs, replica });
+      const systemActor = options.systemActor ?? 'rewind';
+      const background = options.backgroundVerify;
+      const guard = await ChainGuard.open(core, {
+        by: `${systemActor}@${replica}`,
+        ...(options.chainChunk === undefined ? {} : { chunk: options.chainChunk }),
+        ...(background ? { background: { everyMs: background.everyMs ?? DEFAULT_VERIFY_EVERY_MS }, ...(background.pauseMs === undefined ? {} : { pauseMs: background.pauseMs }) } : {}),
+      });
+      const engine = new Engine(store, core, lease, systemActor, options, guard);
       if (options.takeover) {
         await engine.runs.takeOver(engine.systemActor);
         // Checked as often as the lease is renewed: a dead runner's runs move within about 1⅓ leases.
@@ -177,8 +195,27 @@ export class Engine {
     return this.core.events.latestSeq();
   }
 
+  /**
+   * The chain as the open found it: the stored verified head's event and the tail after it, or a
+   * break a whole-chain walk of an earlier process remembered.
+   */
+  get chainAtOpen(): ChainStatus {
+    return this.guard.atOpen;
+  }
+
+  /** The chain as this process knows it now: at open, as each event arrived, and by whole-chain walks. */
+  get chain(): ChainState {
+    return this.guard.state();
+  }
+
+  /** Walks the whole chain now (chunked, yielding the event loop); a walk already under way is shared. */
   verifyChain(): Promise<ChainStatus> {
-    return this.core.events.verify();
+    return this.guard.verifyAll();
+  }
+
+  /** Hears a break found while open (by a background walk, `verifyChain`, or an event that arrived broken). */
+  onChainBroken(listener: (state: ChainState) => void): () => void {
+    return this.guard.onBroken(listener);
   }
 
   private knownServerId: string | null = null;
@@ -370,6 +407,7 @@ export class Engine {
     this.core.stop();
     if (this.store.healthy) await this.runs.close(this.systemActor);
     await this.lease.release();
+    await this.guard.close();
     await this.egress?.close();
     await this.store.close();
   }

@@ -7,7 +7,9 @@ import { withDetails } from './incident-details.js';
  * The incident home's summary: what is wrong now, worst first. Written once against the storage
  * port's reader in portable SQL (`?` placeholders, no SQLite-only functions: the cutoffs are computed
  * here and bound as ISO text), so it runs on SQLite and PostgreSQL alike. A fixed handful of
- * aggregate queries whatever the number of workflows; per-workflow lists are bounded by `IN` chunks.
+ * aggregate queries whatever the number of workflows or runs: the failures are grouped per workflow
+ * in SQL over the window's index range, each version's figures come from the run counters
+ * (`run_version_stats`), and per-workflow lists are bounded by `IN` chunks.
  */
 
 /** The window failures are counted in: the same 24 hours as the workflows' `failed_runs` badge. */
@@ -22,11 +24,14 @@ const CHUNK = 500;
 
 const HOUR_MS = 3_600_000;
 
+/** A failing workflow's open failures in the window, with its newest one. */
 interface OpenFailureRow {
   workflow_id: string;
   run_id: string;
   version: number;
-  at: string;
+  open_failures: number;
+  first_at: string;
+  last_at: string;
 }
 interface HealthRow {
   workflow_id: string;
@@ -56,9 +61,6 @@ interface RollbackRow {
   name: string | null;
 }
 
-/** A failed or interrupted run no resume has followed yet (replays are experiments, not incidents). */
-const OPEN_FAILURE = `r.status IN ('failed', 'interrupted') AND r.kind <> 'replay'
-  AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume')`;
 
 async function chunked<T>(ids: readonly string[], query: (placeholders: string, ids: SqlValue[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -67,6 +69,17 @@ async function chunked<T>(ids: readonly string[], query: (placeholders: string, 
     out.push(...(await query(part.map(() => '?').join(', '), part)));
   }
   return out;
+}
+
+/** Rows by workflow, each list built once (never copied per row). */
+function groupBy<T extends { workflow_id: string }>(rows: readonly T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = m.get(r.workflow_id);
+    if (list) list.push(r);
+    else m.set(r.workflow_id, [r]);
+  }
+  return m;
 }
 
 const isBad = (h: VersionHealth) => h.runs > 0 && h.failed / h.runs > BAD_FAILURE_RATE;
@@ -97,24 +110,25 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
   const failureCutoff = new Date(now.getTime() - FAILURE_WINDOW_HOURS * HOUR_MS).toISOString();
   const rollbackCutoff = new Date(now.getTime() - ROLLBACK_WINDOW_DAYS * 24 * HOUR_MS).toISOString();
 
+  // Per workflow, in SQL over the open failures of the window (failed or interrupted runs, not
+  // replays, that no resume has followed: the open_failures index by time): how many, when the first
+  // and the last, and the newest one (rank 1; run_id breaks a tie of one millisecond).
   const open = await db.all<OpenFailureRow>(
-    `SELECT r.workflow_id, r.run_id, r.version, COALESCE(r.finished_at, r.created_at) AS at
-     FROM runs r WHERE ${OPEN_FAILURE} AND r.created_at > ? ORDER BY r.created_at DESC, r.run_id`,
+    `SELECT workflow_id, run_id, version, open_failures, first_at, last_at FROM (
+       SELECT r.workflow_id, r.run_id, r.version,
+         COUNT(*) OVER (PARTITION BY r.workflow_id) AS open_failures,
+         MIN(COALESCE(r.finished_at, r.created_at)) OVER (PARTITION BY r.workflow_id) AS first_at,
+         MAX(COALESCE(r.finished_at, r.created_at)) OVER (PARTITION BY r.workflow_id) AS last_at,
+         ROW_NUMBER() OVER (PARTITION BY r.workflow_id ORDER BY r.created_at DESC, r.run_id) AS newest
+       FROM open_failures f JOIN runs r ON r.run_id = f.run_id WHERE f.created_at > ?
+     ) failures WHERE newest = 1`,
     [failureCutoff],
   );
-  const failingIds = [...new Set(open.map((r) => r.workflow_id))];
+  const failingIds = open.map((r) => r.workflow_id);
 
   const [health, versions, workflows] = await Promise.all([
-    chunked(failingIds, (ph, ids) =>
-      db.all<HealthRow>(
-        `SELECT workflow_id, version, COUNT(*) AS runs,
-           SUM(CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END) AS failed,
-           SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded
-         FROM runs WHERE workflow_id IN (${ph}) AND kind <> 'replay' AND status IN ('succeeded', 'failed', 'interrupted')
-         GROUP BY workflow_id, version`,
-        ids,
-      ),
-    ),
+    // Each version's judged runs, from the counters the run's end keeps (never a scan of the runs).
+    chunked(failingIds, (ph, ids) => db.all<HealthRow>(`SELECT workflow_id, version, runs, failed, succeeded FROM run_version_stats WHERE workflow_id IN (${ph})`, ids)),
     chunked(failingIds, (ph, ids) =>
       db.all<VersionRow>(
         `SELECT workflow_id, version, status FROM workflow_versions
@@ -125,36 +139,29 @@ export async function incidentSummary(db: Queryable, now: Date): Promise<Inciden
     chunked(failingIds, (ph, ids) => db.all<WorkflowRow>(`SELECT id, name, status, active_version, revision FROM workflows WHERE id IN (${ph}) AND unregistered_at IS NULL`, ids)),
   ]);
 
-  const byWorkflow = <T extends { workflow_id: string }>(rows: T[]) => {
-    const m = new Map<string, T[]>();
-    for (const r of rows) m.set(r.workflow_id, [...(m.get(r.workflow_id) ?? []), r]);
-    return m;
-  };
-  const openBy = byWorkflow(open);
-  const healthBy = byWorkflow(health);
-  const targetsBy = byWorkflow(versions);
+  const openBy = new Map(open.map((r) => [r.workflow_id, r]));
+  const healthBy = groupBy(health);
+  const targetsBy = groupBy(versions);
 
   const failing: FailingWorkflow[] = [];
   for (const w of workflows) {
-    const runs = openBy.get(w.id) ?? [];
-    const latest = runs[0];
+    const latest = openBy.get(w.id);
     if (!latest) continue;
-    const times = runs.map((r) => r.at).sort();
     const byVersion = (healthBy.get(w.id) ?? [])
-      .map((h): VersionHealth => ({ version: h.version, runs: Number(h.runs), failed: Number(h.failed), succeeded: Number(h.succeeded) }))
+      .map((h): VersionHealth => ({ version: Number(h.version), runs: Number(h.runs), failed: Number(h.failed), succeeded: Number(h.succeeded) }))
       .sort((a, b) => b.version - a.version);
-    const targets = new Set((targetsBy.get(w.id) ?? []).map((v) => v.version));
+    const targets = new Set((targetsBy.get(w.id) ?? []).map((v) => Number(v.version)));
     failing.push({
       workflow_id: w.id,
       workflow_name: w.name,
       status: w.status,
       active_version: w.active_version,
       revision: w.revision,
-      open_failures: runs.length,
-      first_failure_at: times[0]!,
-      last_failure_at: times[times.length - 1]!,
+      open_failures: Number(latest.open_failures),
+      first_failure_at: latest.first_at,
+      last_failure_at: latest.last_at,
       latest_failed_run_id: latest.run_id,
-      latest_failed_version: latest.version,
+      latest_failed_version: Number(latest.version),
       by_version: byVersion,
       ...judgeVersions(byVersion, targets),
     });

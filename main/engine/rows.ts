@@ -100,7 +100,7 @@ export function toCheckpoints(rows: CheckpointRow[]): Checkpoint[] {
 
 /**
  * Failed or interrupted runs of the last 24 hours that no resume has followed: the workflow list's
- * incident badge (older failures are history, on the runs list, not an open incident).
+ * incident badge (older failures are history, on the runs list, not an open incident). Counted in
+ * `open_failures` (kept by triggers on runs), an index range of those failures only.
  */
-export const failedRunsSql = (dialect: Dialect): string => `(SELECT COUNT(*) FROM runs r WHERE r.workflow_id = w.id AND r.status IN ('failed', 'interrupted')
-  AND r.kind != 'replay' AND r.created_at > ${dialect.isoAgo('1 day')} AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume'))`;
+export const failedRunsSql = (dialect: Dialect): string => `(SELECT COUNT(*) FROM open_failures f WHERE f.workflow_id = w.id AND f.created_at > ${dialect.isoAgo('1 day')})`;

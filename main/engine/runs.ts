@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { ParsedInput } from '../../preload/contract/backend-methods.js';
-import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, Run, WorkflowVersion } from '../../preload/contract/entities.js';
+import type { Checkpoint, Compatibility, Faults, ReplayResult, RollbackPreview, Run, RunPage, WorkflowVersion } from '../../preload/contract/entities.js';
+import type { SqlValue } from './store/port.js';
 import type { EngineCore } from './core.js';
 import { type RunnerLease, type RunnerRow, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RewindError, toErrorData } from './errors.js';
@@ -60,10 +61,11 @@ const insertOwnedCheckpoint = (forShare: string) => `INSERT INTO checkpoints (ru
 const SELECT_CHECKPOINTS = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq';
 /** A checkpoint and the rows before it, which its state is folded from (at most the run's nodes). */
 const SELECT_CHECKPOINTS_TO = 'SELECT * FROM checkpoints WHERE run_id = ? AND seq <= ? ORDER BY seq';
+const SELECT_CHECKPOINT_STEPS = 'SELECT seq, node_id, status FROM checkpoints WHERE run_id = ? ORDER BY seq';
 const SELECT_LAST_CHECKPOINT = 'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1';
 const SELECT_IN_FLIGHT = "SELECT * FROM runs WHERE workflow_id = ? AND status IN ('queued', 'running') ORDER BY created_at DESC";
-const SELECT_UNRESOLVED = `SELECT * FROM runs r WHERE r.workflow_id = ? AND r.status IN ('failed', 'interrupted') AND r.kind != 'replay' AND r.created_at > ?
-  AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume') ORDER BY r.created_at DESC LIMIT 200`;
+// Failed and interrupted runs of the incident window no resume has followed, newest first (the open_failures index, however long the history).
+const SELECT_UNRESOLVED = `SELECT r.* FROM open_failures f JOIN runs r ON r.run_id = f.run_id WHERE f.workflow_id = ? AND f.created_at > ? ORDER BY f.created_at DESC, f.run_id DESC LIMIT 200`;
 // The newest resume of a run; run_id breaks a tie of timestamps (no rowid: PostgreSQL has none).
 const SELECT_RESUMED_CHILD = "SELECT run_id FROM runs WHERE parent_run_id = ? AND kind = 'resume' ORDER BY created_at DESC, run_id DESC LIMIT 1";
 const SELECT_UNFINISHED = "SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting')";
@@ -88,6 +90,28 @@ function refusePruned(run: Run, verb: 'resumed' | 'replayed'): void {
   );
 }
 
+interface ListSql {
+  first: string;
+  after: string;
+  before: string;
+  total: string;
+}
+
+/** A list position: the (created_at, run_id) of a run, opaque to clients. */
+const encodeCursor = (r: Pick<Run, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
+
+function decodeCursor(field: 'after' | 'before', text: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return [value[0], value[1]];
+  } catch {
+    // Not one of ours: refused below.
+  }
+  throw new RewindError('VALIDATION_FAILED', `${field} is not a cursor of the runs list.`, 'Pass back next_cursor (as after) or prev_cursor (as before) from an earlier answer, or leave it out for the newest runs.', {
+    issues: [{ path: field, message: 'not a runs-list cursor' }],
+  });
+}
+
 /** Why a run driver stopped without recording anything: the run is no longer its own to execute. */
 class RunLost extends Error {}
 
@@ -97,8 +121,8 @@ class RunLost extends Error {}
  * runs; the parent stays as it was, for the record.
  */
 export class RunService {
-  /** One SQL pair per filter combination, built on first use; each keeps its index (no `? IS NULL OR …`). */
-  private readonly listByFilter = new Map<string, { page: string; count: string }>();
+  /** The list's statements per filter combination, built on first use; each keeps its index (no `? IS NULL OR …`). */
+  private readonly listByFilter = new Map<string, ListSql>();
   /** Runs executing in this process, with the promise that settles when each ends. */
   private readonly active = new Map<string, { cancelled: boolean; done: Promise<void>; wake: () => void }>();
   private closed = false;
@@ -135,22 +159,70 @@ export class RunService {
     return toRun(row);
   }
 
-  async list(input: ParsedInput<'runs:list'>): Promise<{ runs: Run[]; total: number }> {
+  /**
+   * A page of runs, newest first: after a cursor (older), before one (newer), or from an offset (older
+   * clients). Keyset pages read the index from the cursor on, so a page costs the same at any depth;
+   * `total` comes from the counters the runs table keeps (`run_counts`), never from counting rows.
+   */
+  async list(input: ParsedInput<'runs:list'>): Promise<RunPage> {
+    const cursorsGiven = [input.after, input.before].filter((c) => c !== undefined).length;
+    if (cursorsGiven > 1 || (cursorsGiven > 0 && input.offset > 0)) {
+      throw new RewindError('VALIDATION_FAILED', 'Give one of after, before or offset.', 'Page older runs with after=next_cursor, newer ones with before=prev_cursor; offset is for clients without cursors.', {
+        issues: [{ path: input.after !== undefined && input.before !== undefined ? 'before' : 'offset', message: 'only one of after, before and offset' }],
+      });
+    }
     const columns = LIST_FILTERS.filter((c) => input[c] !== undefined);
-    const values = columns.map((c) => input[c] ?? null);
-    const { page, count } = this.listSql(columns);
-    const rows = await this.core.q().all<RunRow>(page, [...values, input.limit, input.offset]);
-    const { n } = (await this.core.q().get<{ n: number }>(count, values))!;
-    return { runs: rows.map(toRun), total: n };
+    const values: SqlValue[] = columns.map((c) => input[c] ?? null);
+    const sql = this.listSql(columns);
+    const q = this.core.q();
+    const cursor: [string, string] | null = input.after !== undefined ? decodeCursor('after', input.after) : input.before !== undefined ? decodeCursor('before', input.before) : null;
+    // One more than asked tells whether more follow. Read in steps (the event loop runs between them):
+    // each step continues after the last row of the one before, so the page is the same as read at once.
+    const take = input.limit + 1;
+    let rows: Run[] = [];
+    for (let from = cursor; rows.length < take; ) {
+      const n = Math.min(this.core.readStep, take - rows.length);
+      const part =
+        input.before !== undefined
+          ? await q.all<RunRow>(sql.before, [...values, ...from!, n])
+          : from
+            ? await q.all<RunRow>(sql.after, [...values, ...from, n])
+            : await q.all<RunRow>(sql.first, [...values, n, input.offset]);
+      for (const row of part) rows.push(toRun(row));
+      if (part.length < n) break;
+      const last = part[part.length - 1]!;
+      from = [last.created_at, last.run_id];
+      await this.core.breathe();
+    }
+    if (input.before !== undefined) rows = rows.reverse();
+    const hasMore = rows.length > input.limit;
+    if (hasMore) rows = input.before !== undefined ? rows.slice(1) : rows.slice(0, input.limit);
+    const { n } = (await q.get<{ n: number | null }>(sql.total, values))!;
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    return {
+      runs: rows,
+      total: Number(n ?? 0),
+      has_more: hasMore,
+      // Paging with `before` came from older runs: there is always a page after this one.
+      next_cursor: last && (hasMore || input.before !== undefined) ? encodeCursor(last) : null,
+      prev_cursor: first ? encodeCursor(first) : null,
+    };
   }
 
-  private listSql(columns: ReadonlyArray<(typeof LIST_FILTERS)[number]>): { page: string; count: string } {
+  private listSql(columns: ReadonlyArray<(typeof LIST_FILTERS)[number]>): ListSql {
     const key = columns.join(',');
     let sql = this.listByFilter.get(key);
     if (!sql) {
-      const where = columns.length ? `WHERE ${columns.map((c) => `${c} = ?`).join(' AND ')}` : '';
-      // run_id breaks ties of one millisecond: the order is stable across pages and stores.
-      sql = { page: `SELECT * FROM runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?`, count: `SELECT COUNT(*) AS n FROM runs ${where}` };
+      const filters = columns.map((c) => `${c} = ?`);
+      const where = (more: string[]) => (filters.length + more.length ? `WHERE ${[...filters, ...more].join(' AND ')}` : '');
+      // run_id breaks ties of one millisecond: the order is stable across pages and stores, and each filter has an index ending (created_at, run_id).
+      sql = {
+        first: `SELECT * FROM runs ${where([])} ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?`,
+        after: `SELECT * FROM runs ${where(['(created_at, run_id) < (?, ?)'])} ORDER BY created_at DESC, run_id DESC LIMIT ?`,
+        before: `SELECT * FROM runs ${where(['(created_at, run_id) > (?, ?)'])} ORDER BY created_at, run_id LIMIT ?`,
+        total: `SELECT SUM(n) AS n FROM run_counts ${where([])}`,
+      };
       this.listByFilter.set(key, sql);
     }
     return sql;
@@ -193,7 +265,7 @@ export class RunService {
 
   start(input: ParsedInput<'runs:start'>, actor: string, tick?: { trigger: 'schedule' | 'backfill'; logical_date: string }): Promise<Run> {
     return this.core.mutate(async () => {
-      const wf = await this.workflows.get(input.workflow_id);
+      const wf = await this.workflows.find(input.workflow_id);
       if (wf.status !== 'active') {
         throw new RewindError(
           wf.status === 'paused' ? 'WORKFLOW_PAUSED' : 'WORKFLOW_OVERRIDDEN',
@@ -480,7 +552,10 @@ export class RunService {
         reason: `Its checkpoints were removed after ${run.pruned_after ?? 'the retention window'}: it cannot resume; start a new run.`,
       };
     }
-    const good = await this.goodCheckpoints(run.run_id);
+    // Which nodes it completed, not what they computed: the states are left unread (a preview checks up to 200 runs).
+    const steps = await this.core.q().all<Pick<CheckpointRow, 'seq' | 'node_id' | 'status'>>(SELECT_CHECKPOINT_STEPS, [run.run_id]);
+    const firstBad = steps.findIndex((c) => c.status === 'failed');
+    const good = firstBad === -1 ? steps : steps.slice(0, firstBad);
     const completed = good.map((c) => c.node_id);
     const check = checkCompatibility(completed, target.dsl_definition, `v${target.version}`);
     return {

@@ -48,7 +48,7 @@ export class VersionService {
   }
 
   async get(workflowId: string, version: number): Promise<WorkflowVersion> {
-    const wf = await this.workflows.get(workflowId);
+    const wf = await this.workflows.find(workflowId);
     const row = await this.core.q().get<VersionRow>(SELECT_ONE, [workflowId, version]);
     if (!row) {
       throw new RewindError('VERSION_NOT_FOUND', `"${wf.name}" has no version ${version}.`, 'List its versions to see which exist.', {

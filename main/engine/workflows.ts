@@ -41,9 +41,12 @@ export interface CodeDefinition {
  */
 export type CodeSyncOutcome = 'created' | 'published' | 'updated' | 'unchanged' | 'stale';
 
+const notFound = (id: string) =>
+  new RewindError('WORKFLOW_NOT_FOUND', `No workflow has the id "${id}".`, 'List the workflows to find its id; it may have been created on another connection.', { workflow_id: id });
+
 /** Workflows: create, clone, pause and unpause under seed 004's MANUAL/CODE override rules, schedules. */
 export class WorkflowService {
-  private readonly sql: { one: string; anyOne: string; all: string; search: string; byName: string; codeWorkflows: string };
+  private readonly sql: { one: string; bare: string; anyOne: string; all: string; search: string; byName: string; codeWorkflows: string };
   /** Marks a call chain as the code folder's own: the only one that may change a CODE workflow's definition. */
   private readonly codeFolder = new AsyncLocalStorage<true>();
 
@@ -55,6 +58,7 @@ export class WorkflowService {
     const registered = 'w.unregistered_at IS NULL';
     this.sql = {
       one: `SELECT ${columns} FROM workflows w WHERE w.id = ? AND ${registered}`,
+      bare: `SELECT w.* FROM workflows w WHERE w.id = ? AND ${registered}`,
       anyOne: `SELECT ${columns} FROM workflows w WHERE w.id = ?`,
       all: `SELECT ${columns} FROM workflows w WHERE ${registered} ${order}`,
       search: `SELECT ${columns} FROM workflows w WHERE ${registered} AND (${dialect.ilike('w.name')} OR ${dialect.ilike('w.description')}) ${order}`,
@@ -89,12 +93,19 @@ export class WorkflowService {
 
   async get(id: string): Promise<Workflow> {
     const row = await this.core.q().get<WorkflowRow>(this.sql.one, [id]);
-    if (!row) {
-      throw new RewindError('WORKFLOW_NOT_FOUND', `No workflow has the id "${id}".`, 'List the workflows to find its id; it may have been created on another connection.', {
-        workflow_id: id,
-      });
-    }
+    if (!row) throw notFound(id);
     return toWorkflow(row);
+  }
+
+  /**
+   * The workflow as the rules read it on every run's start and end (status, active version, name),
+   * without the failure badge a person reads (`get`): nothing on that path counts runs.
+   */
+  async find(id: string): Promise<Omit<Workflow, 'failed_runs'>> {
+    const row = await this.core.q().get<Omit<WorkflowRow, 'failed_runs'>>(this.sql.bare, [id]);
+    if (!row) throw notFound(id);
+    const { failed_runs: _none, ...workflow } = toWorkflow({ ...row, failed_runs: 0 });
+    return workflow;
   }
 
   async list(query?: string): Promise<Workflow[]> {

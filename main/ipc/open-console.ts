@@ -39,14 +39,14 @@ export async function openConsole(options: OpenConsoleOptions): Promise<OpenedCo
   const runtimes = new SandboxRuntimes(vault, options.connectionsDir);
   // The console's own sandbox fires its schedules while the console has it open, live when its settings say so.
   const local = (runtime: SandboxRuntime, demo?: boolean) =>
-    openSandbox({ runSchedules: true, ...options.sandbox, ...runtime, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, ...(demo ? { demo } : {}) });
+    openSandbox({ runSchedules: true, backgroundVerify: {}, ...options.sandbox, ...runtime, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, ...(demo ? { demo } : {}) });
   const backend = await local(await runtimes.runtime(SANDBOX_ID));
   try {
     const connections = await createConnectionManager({
       sandbox: { backend, path: options.sandbox.path, reopen: (runtime) => local(runtime), reopenWithDemo: (runtime) => local(runtime, true) },
       // Other sandbox files (snapshots, rehearsal copies) run at the console's pace, as the operator.
-      openSandboxFile: (path, runtime) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, ...runtime }),
-      openDemoSandbox: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true }),
+      openSandboxFile: (path, runtime) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, backgroundVerify: {}, ...runtime }),
+      openDemoSandbox: (path) => openSandbox({ path, actor: backend.defaultActor, timeScale: options.sandbox.timeScale ?? DEFAULT_TIME_SCALE, demo: true, backgroundVerify: {} }),
       dir: options.connectionsDir,
       vault,
       runtimes,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type RewindEvent, rewindErrorSchema, rewindEventSchema, type Role } from '../../preload/contract/index.js';
+import { chainKnownSchema, type RewindEvent, rewindErrorSchema, rewindEventSchema, type Role } from '../../preload/contract/index.js';
 
 /*
  * The wire protocol between a workflow server and its clients, beyond what the contract's routes
@@ -31,8 +31,11 @@ export const healthSchema = z.object({
    * extends it. (Optional for clients: servers of the same protocol from before it was added omit it.)
    */
   head: z.object({ seq: z.number().int().nonnegative(), hash: z.string() }).optional(),
-  /** The hash chain as verified at start; `ok: false` only on a server started with --allow-broken-chain. */
-  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }).optional(),
+  /**
+   * The hash chain as the server knows it (verified at start, as events arrive, by whole-chain walks);
+   * `ok: false` on a server started with --allow-broken-chain, or one whose background walk found a break.
+   */
+  chain: chainKnownSchema.optional(),
   /**
    * The server's stable id (its database's: every replica answers the same one). Absent from servers
    * that predate it, and from a degraded answer before the database was ever read.

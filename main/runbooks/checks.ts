@@ -54,8 +54,15 @@ export async function evaluateCheck(backend: Backend, check: HealthCheck, ctx: C
 /** The active version's share of failed runs among its last `window` finished ones: the runs new work gets. */
 async function failureRate(backend: Backend, name: string, window: number, below: number): Promise<CheckResult> {
   const wf = await resolveWorkflow(backend, name);
-  const { runs } = await backend.call('runs:list', { workflow_id: wf.id, limit: 10_000 });
-  const judged = runs.filter((r) => r.version === wf.active_version && FINISHED.has(r.status)).slice(0, window);
+  const judged: Run[] = [];
+  // Newest first, a page at a time, until the window is full (at most 10,000 runs read, as one page once was).
+  for (let read = 0, after: string | undefined; judged.length < window && read < 10_000; ) {
+    const listed = await backend.call('runs:list', { workflow_id: wf.id, limit: 500, ...(after === undefined ? {} : { after }) });
+    read += listed.runs.length;
+    for (const r of listed.runs) if (r.version === wf.active_version && FINISHED.has(r.status) && judged.length < window) judged.push(r);
+    if (!listed.next_cursor) break;
+    after = listed.next_cursor;
+  }
   // No finished run is no evidence of health: the check asks for some.
   if (judged.length === 0) return { ok: false, detail: `no finished runs on v${wf.active_version ?? '?'} yet; start one before judging its failure rate` };
   const failed = judged.filter((r) => r.status !== 'succeeded').length;

@@ -97,10 +97,18 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'rewind_chain_ok',
-      help: 'Whether the hash chain verified at start (0 only on a server started with --allow-broken-chain).',
+      help: 'Whether the hash chain is whole as far as this server knows (at start, as events arrive, by whole-chain walks).',
       registers,
       async collect() {
         this.set((await readHead()).chain.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'rewind_chain_verified_seq',
+      help: 'How far this server has walked the whole hash chain from the first event (the background walk; it follows the head once a walk has ended).',
+      registers,
+      async collect() {
+        this.set((await readHead()).chain.verified_seq ?? 0);
       },
     });
     new Gauge({

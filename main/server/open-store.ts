@@ -46,6 +46,8 @@ export interface OpenStoreOptions {
   runSchedules?: boolean;
   /** `--retain-runs`: prune in the background, one replica at a time. */
   retention?: EngineOptions['retention'];
+  /** How the whole chain is walked in the background (default: after start, then every six hours). */
+  backgroundVerify?: EngineOptions['backgroundVerify'];
 }
 
 /** The replica id when none is given: unique per process on a host, readable in pg_stat_activity. */
@@ -89,7 +91,7 @@ function takeover(options: OpenStoreOptions, replicaId: string): Pick<EngineOpti
 export async function openServedStore(options: OpenStoreOptions): Promise<ServedStore> {
   const replica = options.replicaId ?? defaultReplicaId();
   if (!isPostgresUrl(options.db)) {
-    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: false, actor: options.actor, runSchedules: options.runSchedules ?? true, ...options.serve, ...takeover(options, replica) });
+    const backend = await openSandbox({ path: options.db, timeScale: options.timeScale, demo: false, actor: options.actor, runSchedules: options.runSchedules ?? true, backgroundVerify: options.backgroundVerify ?? {}, ...options.serve, ...takeover(options, replica) });
     if (options.demo && (await claimDemoSeeding(backend.engine))) await seedServedDemo(backend.engine, options.actor);
     return { backend, store: 'sqlite', replica, where: options.db, healthy: () => true, probe: prober(backend.engine, replica) };
   }
@@ -101,6 +103,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     timeScale: options.timeScale,
     ...takeover(options, replica),
     runSchedules: options.runSchedules ?? true,
+    backgroundVerify: options.backgroundVerify ?? {},
     ...(serve.liveExecution === undefined ? {} : { liveExecution: serve.liveExecution }),
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.limits ? { limits: serve.limits } : {}),

@@ -172,6 +172,7 @@ class SnapshotWriter {
   private readonly selectHead: Database.Statement;
   private readonly selectRunIds: Database.Statement;
   private readonly hasRun: Database.Statement;
+  private readonly moveVerifiedHead: Database.Statement;
 
   constructor(
     readonly db: Database.Database,
@@ -216,6 +217,7 @@ class SnapshotWriter {
     this.selectHead = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.selectRunIds = db.prepare(`SELECT run_id, seq, type FROM events WHERE run_id IS NOT NULL AND type IN ('run_started', ${TERMINAL_EVENTS.map((t) => `'${t}'`).join(', ')})`);
     this.hasRun = db.prepare('SELECT 1 FROM runs WHERE run_id = ?');
+    this.moveVerifiedHead = db.prepare('UPDATE chain_verified SET seq = ?, hash = ?, verified_by = ?, verified_at = ? WHERE id = 1 AND seq < ?');
   }
 
   /** Reads the server's head first: everything after it is left out, however long the copy takes. */
@@ -243,9 +245,15 @@ class SnapshotWriter {
     return (this.selectHead.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  appendEvents(events: RewindEvent[], cursor: SnapshotCursor): void {
+  /**
+   * Appends copied events, each checked against the one before as it arrived: the copy's verified
+   * head moves with them, so opening the snapshot reads no event the copy already verified.
+   */
+  appendEvents(events: RewindEvent[], cursor: SnapshotCursor, verifiedBy: string): void {
+    const last = events[events.length - 1];
     this.db.transaction(() => {
       for (const e of events) this.insertEvent.run({ ...e, payload: JSON.stringify(e.payload) });
+      if (last) this.moveVerifiedHead.run(last.seq, last.hash, verifiedBy, new Date().toISOString(), last.seq);
       this.saveCursor(cursor);
     })();
   }
@@ -417,7 +425,7 @@ class SnapshotCopy {
         local = { seq: e.seq, hash: e.hash };
       }
       this.cursor = { ...this.cursor, events: local.seq };
-      this.writer.appendEvents(page, this.cursor);
+      this.writer.appendEvents(page, this.cursor, `snapshot of ${this.meta.sourceUrl}`);
       this.report({ phase: 'events', done: local.seq, total: head, detail: null });
     }
     this.cursor = { ...this.cursor, phase: 'state' };
@@ -548,15 +556,17 @@ class SnapshotCopy {
     const wanted = this.meta.runsRequested;
     const chosen = new Set<string>();
     const limit = 500;
-    for (let offset = 0; chosen.size < wanted; offset += limit) {
-      const { runs } = await this.backend.call('runs:list', { offset, limit });
-      for (const run of runs) {
+    for (let page = 0, after: string | undefined; chosen.size < wanted; page += 1) {
+      // Keyset pages (after the last run of the previous page); a server from before cursors still pages by offset.
+      const listed = await this.backend.call('runs:list', { limit, ...(after === undefined ? { offset: page * limit } : { after }) });
+      for (const run of listed.runs) {
         // Runs started after the head are not in the copied log: they are left out.
         if (chosen.size >= wanted || !startedSeq.has(run.run_id)) continue;
         chosen.add(run.run_id);
         fetched.set(run.run_id, run);
       }
-      if (runs.length < limit) break;
+      if (listed.runs.length < limit || listed.has_more === false) break;
+      after = listed.next_cursor ?? undefined;
       this.report({ phase: 'runs', done: 0, total: null, detail: `choosing runs: ${chosen.size} of ${wanted}` });
     }
     for (const id of [...chosen]) {

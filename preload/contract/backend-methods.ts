@@ -14,6 +14,8 @@ import {
   replayResultSchema,
   rollbackPreviewSchema,
   rollbackResultSchema,
+  runCursor,
+  runPageSchema,
   runSchema,
   runStatusSchema,
   scheduleInfoSchema,
@@ -304,11 +306,21 @@ export const backendMethods = {
       status: runStatusSchema.optional(),
       /** The runs resumed or replayed from this one: the run inspector's "resumed as", without reading the workflow's runs. */
       parent_run_id: runId.optional(),
+      /** Skips this many runs: kept for older clients; its cost grows with the offset, so page with `after` instead. */
       offset: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(10000).default(500),
+      /** A `next_cursor` from an earlier answer: the runs after it in the list (older), newest first. */
+      after: runCursor.optional(),
+      /** A `prev_cursor` from an earlier answer: the `limit` runs just before it in the list (newer), newest first. */
+      before: runCursor.optional(),
     }),
-    z.object({ runs: z.array(runSchema), total: z.number().int() }),
-    { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow, status and parent run.' },
+    runPageSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/runs' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Runs, newest first, filtered by workflow, status and parent run; page with the after/before cursors (keyset, index-backed at any depth).',
+    },
   ),
   'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
   'runs:compatibility': method(

@@ -210,6 +210,25 @@ export const runSchema = z.object({
 });
 export type Run = z.infer<typeof runSchema>;
 
+/** Where a page of the runs list ends: opaque to clients, handed back as `after` or `before`. */
+export const runCursor = z.string().min(1).max(300);
+
+/**
+ * A page of the runs list. `total` counts every run the filter matches (kept by counters, so it costs
+ * nothing at any size). `has_more`: more runs lie beyond this page in the direction read (older, or
+ * newer when paging with `before`). `next_cursor` reads the older runs after this page (as `after`;
+ * null at the end); `prev_cursor` the newer ones before it (as `before`; how a view asks for what
+ * started since). Servers before cursors send only `runs` and `total`.
+ */
+export const runPageSchema = z.object({
+  runs: z.array(runSchema),
+  total: z.number().int(),
+  has_more: z.boolean().optional(),
+  next_cursor: runCursor.nullable().optional(),
+  prev_cursor: runCursor.nullable().optional(),
+});
+export type RunPage = z.infer<typeof runPageSchema>;
+
 export const checkpointSchema = z.object({
   run_id: id,
   seq: z.number().int().positive(),
@@ -377,13 +396,26 @@ export const chainStatusSchema = z.object({
 export type ChainStatus = z.infer<typeof chainStatusSchema>;
 
 /**
- * The log's last link, and the chain as verified when the log was opened: a console shows a red
- * banner when `chain.ok` is false, and remembers (seq, hash) to notice a log that lost its newest events.
+ * The chain as the server knows it now: verified at open (the events after its stored verified
+ * head), as each event arrived, and by whole-chain walks (in the background, and on verify).
+ * `verified_seq`: how far this server has walked the whole chain from the first event (it follows
+ * the head once a walk has ended); absent from servers before it was added.
+ */
+export const chainKnownSchema = z.object({
+  ok: z.boolean(),
+  first_broken_seq: z.number().int().nullable(),
+  reason: z.string().nullable(),
+  verified_seq: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * The log's last link, and the chain as the server knows it: a console shows a red banner when
+ * `chain.ok` is false, and remembers (seq, hash) to notice a log that lost its newest events.
  */
 export const eventHeadSchema = z.object({
   seq: z.number().int().nonnegative(),
   hash: z.string(),
-  chain: z.object({ ok: z.boolean(), first_broken_seq: z.number().int().nullable(), reason: z.string().nullable() }),
+  chain: chainKnownSchema,
   /**
    * Whose log this is: the database's stable id, the same on every replica of a server (a snapshot
    * or another sandbox has its own). A console notifies once per server by it, however many of its

@@ -51,6 +51,7 @@ export const eventTypes = [
   'webhook_deleted',
   'webhook_dead_lettered',
   'runs_pruned',
+  'chain_broken',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 

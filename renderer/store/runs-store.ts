@@ -15,8 +15,8 @@ export interface RunsState {
   runs: Run[];
   total: number;
   filter: RunsFilter;
-  /** Where the next page starts; null once every run of the filter is loaded. */
-  nextOffset: number | null;
+  /** Where the older runs after those held start (the server's cursor); null when none are left. */
+  nextCursor: string | null;
   loaded: boolean;
   loading: boolean;
   loadingMore: boolean;
@@ -27,7 +27,7 @@ export const runsInitialState: RunsState = {
   runs: [],
   total: 0,
   filter: { workflowId: null, status: null },
-  nextOffset: null,
+  nextCursor: null,
   loaded: false,
   loading: false,
   loadingMore: false,
@@ -48,6 +48,12 @@ interface RunsActions {
 export const RUNS_PAGE = 100;
 /** Live run events are gathered this long, so a burst re-reads each run once. */
 const REFRESH_MS = 150;
+
+const query = (filter: RunsFilter) => ({
+  ...(filter.workflowId ? { workflow_id: filter.workflowId } : {}),
+  ...(filter.status ? { status: filter.status } : {}),
+  limit: RUNS_PAGE,
+});
 
 const matches = (r: Run, f: RunsFilter) => (!f.workflowId || r.workflow_id === f.workflowId) && (!f.status || r.status === f.status);
 /** The list's order: newest first, as the server pages it. */
@@ -78,7 +84,7 @@ export const useRuns = create<RunsState & RunsActions>()((set, get) => {
         continue;
       }
       // A run older than every loaded one belongs to a page not read yet.
-      if (!had && oldest && get().nextOffset !== null && newestFirst(run, oldest) > 0) continue;
+      if (!had && oldest && get().nextCursor !== null && newestFirst(run, oldest) > 0) continue;
       if (!had) added += 1;
       byId.set(run.run_id, run);
     }
@@ -91,39 +97,24 @@ export const useRuns = create<RunsState & RunsActions>()((set, get) => {
       const filter = get().filter;
       set({ loading: true, error: null });
       try {
-        const { runs, total } = await unwrap(
-          api().runs.list({
-            ...(filter.workflowId ? { workflow_id: filter.workflowId } : {}),
-            ...(filter.status ? { status: filter.status } : {}),
-            limit: RUNS_PAGE,
-          }),
-        );
+        const page = await unwrap(api().runs.list(query(filter)));
         // A newer filter may have been set while this answer was on its way.
         if (get().filter !== filter) return;
-        set({ runs, total, nextOffset: runs.length < total ? runs.length : null, loaded: true, loading: false });
+        set({ runs: page.runs, total: page.total, nextCursor: page.next_cursor ?? null, loaded: true, loading: false });
       } catch (e) {
         set({ loading: false, error: toErrorData(e) });
       }
     },
     async loadMore() {
-      const { filter, nextOffset, loadingMore, loading } = get();
-      if (nextOffset === null || loadingMore || loading) return;
+      const { filter, nextCursor, loadingMore, loading } = get();
+      if (nextCursor === null || loadingMore || loading) return;
       set({ loadingMore: true });
       try {
-        const page = await unwrap(
-          api().runs.list({
-            ...(filter.workflowId ? { workflow_id: filter.workflowId } : {}),
-            ...(filter.status ? { status: filter.status } : {}),
-            offset: nextOffset,
-            limit: RUNS_PAGE,
-          }),
-        );
-        if (get().filter !== filter) return;
-        // Runs started meanwhile shift the offsets: never show one twice.
-        const seen = new Set(get().runs.map((r) => r.run_id));
-        const runs = [...get().runs, ...page.runs.filter((r) => !seen.has(r.run_id))];
-        const end = nextOffset + page.runs.length;
-        set({ runs, total: page.total, nextOffset: page.runs.length > 0 && end < page.total ? end : null, loadingMore: false });
+        const page = await unwrap(api().runs.list({ ...query(filter), after: nextCursor }));
+        if (get().filter !== filter || get().nextCursor !== nextCursor) return;
+        // A run held already (a reload between the pages, a live event) is not shown twice.
+        const held = new Set(get().runs.map((r) => r.run_id));
+        set({ runs: [...get().runs, ...page.runs.filter((r) => !held.has(r.run_id))], total: page.total, nextCursor: page.next_cursor ?? null, loadingMore: false });
       } catch (e) {
         set({ loadingMore: false, error: toErrorData(e) });
       }

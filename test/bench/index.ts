@@ -1,7 +1,8 @@
 /*
  * `npm run bench`: every suite, printed as a table of ratios against baselines measured in the same
  * run; `npm run bench -- --json` prints `{name: {value, unit, baseline, ratio, goal, met}}`.
- * `--only NAME` runs one suite.
+ * `--only NAME` runs one suite, and the suites named NAME-… with it (`--only history` runs history,
+ * history-console and history-retention).
  */
 import { canarySuite } from './canary.bench.js';
 import { cliSuite } from './cli.bench.js';
@@ -9,6 +10,7 @@ import { consoleSwitchSuite } from './console-switch.bench.js';
 import { engineSuite } from './engine.bench.js';
 import { historyConsoleSuite } from './history-console.bench.js';
 import { historyRetentionSuite } from './history-retention.bench.js';
+import { historySuite } from './history.bench.js';
 import { realNodesSuite } from './real-nodes.bench.js';
 import { replicasSuite } from './replicas.bench.js';
 import { rendererSuite } from './renderer.bench.js';
@@ -18,7 +20,7 @@ import { signInSuite } from './sign-in.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite, historyRetentionSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite, historyRetentionSuite, historySuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -29,7 +31,7 @@ const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1
 
 const all: Array<BenchResult & { suite: string }> = [];
 for (const suite of suites) {
-  if (only && suite.name !== only) continue;
+  if (only && suite.name !== only && !suite.name.startsWith(`${only}-`)) continue;
   if (!json) process.stderr.write(`running ${suite.name}…\n`);
   for (const r of await suite.run()) all.push({ ...r, suite: suite.name });
 }

@@ -62,6 +62,10 @@ export interface Dialect {
    * transaction already excludes every other writer).
    */
   readonly forShare: string;
+  /** Whole milliseconds from one ISO timestamp column to another (0 when the end is earlier), as the run counters' triggers count them. */
+  durationMs(start: string, end: string): string;
+  /** A FROM item giving a JSON-object text column's entries as rows of (key, value text): `json_each` / `jsonb_each_text`. */
+  jsonEntries(column: string): string;
 }
 
 /** What `reclaimSpace` did: how the store gives space back, the pages it freed, its longest step. */

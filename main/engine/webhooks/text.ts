@@ -62,6 +62,7 @@ export function eventText(e: RewindEvent, workflowName?: string | null): string 
     return `⚠️ Code file ${at} refused: ${str(p.message) ?? 'invalid'} (the last good version stays active)`;
   }
   if (type === 'code_file_accepted') return `✅ Code file ${str(p.file) ?? '?'} ${p.removed === true ? 'removed' : 'fixed'}: no longer refused`;
+  if (type === 'chain_broken') return `🚨 The audit log's hash chain is broken at event ${num(p.first_broken_seq) ?? '?'}${reason} (found by ${str(p.verified_by) ?? e.actor})`;
   if (type === 'webhook_dead_lettered') return `📭 Webhook ${str(p.webhook_id) ?? ''} gave up on event ${num(p.seq) ?? '?'} (${str(p.event_type) ?? '?'}) after ${num(p.attempts) ?? '?'} attempts${reason}`;
   if (type === 'runs_pruned') {
     const before = str(p.before)?.slice(0, 10) ?? '?';

@@ -384,6 +384,11 @@ export async function createConnectionManager(options: ConnectionManagerOptions)
                   setAlarm(chainBroken(where, event.seq, `event ${event.seq} does not follow event ${last.seq} as verified by this console`));
                 }
               }
+              // A break found after the connection was checked (the server's background walk of the chain): red from now on.
+              if (event.type === 'chain_broken' && c.alarm?.code !== 'LOG_TRUNCATED') {
+                const seq = typeof event.payload.first_broken_seq === 'number' ? event.payload.first_broken_seq : null;
+                setAlarm(chainBroken(where, seq, typeof event.payload.reason === 'string' ? event.payload.reason : null));
+              }
               if (id === selectedId) push('events:appended', { connection_id: id, event });
               notifyLater(id, c, backend, event);
             },

@@ -8,7 +8,7 @@ import { openPostgresStore } from '../../../main/engine/store/postgres/index.js'
 import { latestSchemaVersion } from '../../../main/engine/store/sqlite/migrations/index.js';
 import { openSqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import { LocalPostgres, freePort } from '../../../scripts/local-postgres.js';
-import { type HistoryManifest, buildHistory } from './generate.js';
+import { type HistoryManifest, type VersionRunsManifest, buildHistory, buildVersionRuns } from './generate.js';
 
 /*
  * Built histories are kept between bench runs (a 1M-event log is gigabytes): in
@@ -68,7 +68,7 @@ export async function sqliteHistory(events: number, log: (line: string) => void 
 }
 
 /** A private copy of a cached SQLite history, for a bench that writes; `dispose` removes it. */
-export function checkoutSqlite(history: CachedSqliteHistory): { path: string; dispose: () => void } {
+export function checkoutSqlite(history: Pick<CachedSqliteHistory, 'path'>): { path: string; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-history-'));
   const path = join(dir, 'history.db');
   copyFileSync(history.path, path);
@@ -140,11 +140,55 @@ export async function postgresHistory(server: LocalPostgres, events: number, log
 }
 
 /** A private copy of a cached PostgreSQL history (a database created from it as template); `dispose` drops it. */
-export async function checkoutPostgres(server: LocalPostgres, history: CachedPostgresHistory): Promise<{ url: string; dispose: () => Promise<void> }> {
+export async function checkoutPostgres(server: LocalPostgres, history: Pick<CachedPostgresHistory, 'database'>): Promise<{ url: string; dispose: () => Promise<void> }> {
   const name = `${history.database}_copy_${randomBytes(4).toString('hex')}`;
   await admin(server, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${history.database}`));
   return {
     url: server.url(name),
     dispose: () => admin(server, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
   };
+}
+
+/** The cached SQLite store of one version with `runs` recent runs (see `buildVersionRuns`), built first if missing. */
+export async function sqliteVersionRuns(runs: number, log: (line: string) => void = () => undefined): Promise<{ path: string; manifest: VersionRunsManifest }> {
+  const path = join(cacheDir(), `version-runs-sqlite-${key(runs)}.db`);
+  const manifestPath = `${path}.json`;
+  return locked(`version-runs-sqlite-${key(runs)}`, async () => {
+    if (existsSync(manifestPath) && existsSync(path)) return { path, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as VersionRunsManifest };
+    const building = `${path}.building`;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${building}${suffix}`, { force: true });
+    log(`building a SQLite store of one version with ${runs} runs (cached for later runs)…`);
+    const store = openSqliteStore(building);
+    store.db.pragma('synchronous = OFF');
+    const manifest = await buildVersionRuns(store, { runs });
+    renameSync(building, path);
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+    return { path, manifest };
+  });
+}
+
+/** The same in the cache's PostgreSQL cluster. */
+export async function postgresVersionRuns(server: LocalPostgres, runs: number, log: (line: string) => void = () => undefined): Promise<{ database: string; url: string; manifest: VersionRunsManifest }> {
+  const database = `version_runs_${key(runs).replace(/-/g, '_')}`;
+  const manifestPath = join(cacheDir(), `version-runs-postgres-${key(runs)}.json`);
+  return locked(`version-runs-postgres-${key(runs)}`, async () => {
+    const exists = await admin(server, async (c) => ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount ?? 0) > 0);
+    if (exists && existsSync(manifestPath)) return { database, url: server.url(database), manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as VersionRunsManifest };
+    const building = `${database}_building`;
+    await admin(server, async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${building}`);
+      await c.query(`DROP DATABASE IF EXISTS ${database}`);
+      await c.query(`CREATE DATABASE ${building}`);
+      await c.query(`ALTER DATABASE ${building} SET synchronous_commit = off`);
+    });
+    log(`building a PostgreSQL store of one version with ${runs} runs (cached for later runs)…`);
+    const manifest = await buildVersionRuns(await openPostgresStore({ url: server.url(building) }), { runs });
+    await admin(server, (c) => c.query('VACUUM (ANALYZE)'), building);
+    await admin(server, async (c) => {
+      await c.query(`ALTER DATABASE ${building} RESET synchronous_commit`);
+      await c.query(`ALTER DATABASE ${building} RENAME TO ${database}`);
+    });
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+    return { database, url: server.url(database), manifest };
+  });
 }

@@ -480,3 +480,52 @@ export async function buildHistory(store: Store, options: BuildOptions): Promise
     await engine.close();
   }
 }
+
+export interface VersionRunsManifest {
+  workflow_id: string;
+  version: number;
+  runs: number;
+  events: number;
+  head: ChainHead;
+}
+
+/**
+ * One workflow whose one version has `runs` finished runs (2 % failed), all started in the `withinHours`
+ * before `endsAt` — as after a day of traffic through the API, so every time-windowed read (the 24-hour
+ * failure badge, the incident window) sees them all. Runs written in bulk as `buildHistory` writes them.
+ */
+export async function buildVersionRuns(store: Store, options: { runs: number; withinHours?: number; endsAt?: Date; seed?: number; batchRuns?: number }): Promise<VersionRunsManifest> {
+  const random = rng(options.seed ?? 7_000_003);
+  const idRandom = rng((options.seed ?? 7_000_003) ^ 0x5eed);
+  const endsAt = (options.endsAt ?? new Date()).getTime();
+  const span = (options.withinHours ?? 20) * HOUR;
+  const startsAt = endsAt - span - 60_000;
+  const engine = await Engine.open({ store, systemActor: 'rewind', takeover: false });
+  const writer = new BulkWriter(store, 'delta');
+  try {
+    const dsl = pipelineDsl(0, 0, false);
+    const wf = await engine.atTime(new Date(startsAt), () => engine.workflows.create({ name: 'busy-version', description: 'One version with many runs', dsl, change_log: 'Initial pipeline', source_type: 'MANUAL' }, 'mina.kim'));
+    const memo = new Map<number, Simulated>();
+    const slot = span / options.runs;
+    for (let i = 0; i < options.runs; i++) {
+      const at = startsAt + 60_000 + Math.floor(i * slot);
+      const seedSlot = Math.floor(random() * SEED_POOL);
+      const params = { defect_rate: (seedSlot % 61) / 1000 };
+      let sim = memo.get(seedSlot);
+      if (!sim) {
+        sim = simulate(dsl, params, 1_000 + seedSlot);
+        memo.set(seedSlot, sim);
+      }
+      writer.add({
+        run_id: timeOrderedUuid(at, idRandom), workflow_id: wf.id, version: 1, kind: 'start', params, seed: 1_000 + seedSlot, parent_run_id: null, resumed_from_seq: null,
+        actor: 'api-client', drawn_reason: 'active version', trigger: 'api', at, restored: [], sim,
+      });
+      if (writer.size >= (options.batchRuns ?? 2000)) await writer.flush();
+    }
+    await writer.flush();
+    const head = await engine.events.head();
+    return { workflow_id: wf.id, version: 1, runs: options.runs, events: head.seq, head };
+  } finally {
+    await engine.close();
+  }
+}

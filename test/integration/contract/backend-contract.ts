@@ -277,6 +277,30 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         await expectCode(backend.call('runs:start', { workflow_id: (await create('not-published', null)).id }), 'NO_ACTIVE_VERSION');
       });
 
+      it('pages the runs list by keyset cursors: newest first, none twice, none missed while runs start between pages, totals exact', async () => {
+        const wf = await create('pages');
+        for (let i = 0; i < 7; i++) await backend.call('runs:start', { workflow_id: wf.id, wait: true });
+        const whole = await backend.call('runs:list', { workflow_id: wf.id, limit: 100 });
+        expect(whole).toMatchObject({ total: 7, has_more: false, next_cursor: null });
+        const first = await backend.call('runs:list', { workflow_id: wf.id, limit: 3 });
+        expect(first).toMatchObject({ total: 7, has_more: true });
+        // A run that starts between two pages is newer than every page after the first: it shifts nothing.
+        const later = await backend.call('runs:start', { workflow_id: wf.id, wait: true });
+        const second = await backend.call('runs:list', { workflow_id: wf.id, limit: 3, after: first.next_cursor! });
+        const third = await backend.call('runs:list', { workflow_id: wf.id, limit: 3, after: second.next_cursor! });
+        expect(third).toMatchObject({ total: 8, has_more: false, next_cursor: null });
+        expect([...first.runs, ...second.runs, ...third.runs].map((r) => r.run_id)).toEqual(whole.runs.map((r) => r.run_id));
+        // Before the first page's first run: what started since, newest first.
+        const since = await backend.call('runs:list', { workflow_id: wf.id, limit: 3, before: first.prev_cursor! });
+        expect(since).toMatchObject({ has_more: false, runs: [{ run_id: later.run_id }] });
+        const older = await backend.call('runs:list', { workflow_id: wf.id, limit: 2, before: third.prev_cursor! });
+        expect(older.runs.map((r) => r.run_id)).toEqual(whole.runs.slice(4, 6).map((r) => r.run_id));
+        expect(older.has_more).toBe(true);
+        expect((await backend.call('runs:list', { workflow_id: wf.id, status: 'succeeded', limit: 1 })).total).toBe(8);
+        await expectCode(backend.call('runs:list', { workflow_id: wf.id, after: 'not-a-cursor' }), 'VALIDATION_FAILED');
+        await expectCode(backend.call('runs:list', { workflow_id: wf.id, after: first.next_cursor!, before: first.prev_cursor! }), 'VALIDATION_FAILED');
+      });
+
       it('resumes a failed run after its last good checkpoint, when the target has its nodes', async () => {
         const wf = await create('resume');
         await backend.call('versions:createDraft', { workflow_id: wf.id, dsl: dsls.v3 });
@@ -360,9 +384,9 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         const chain = await backend.call('events:verify', {});
         expect(chain).toMatchObject({ ok: true, first_broken_seq: null });
         expect(chain.length).toBeGreaterThanOrEqual(head);
-        // The head is the chain's last link: its seq and hash, and the chain as verified at open.
+        // The head is the chain's last link: its seq and hash, and the chain as known (the walk just done reached it).
         const top = await backend.call('events:head', {});
-        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash, chain: { ok: true, first_broken_seq: null, reason: null }, server_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+        expect(top).toEqual({ seq: chain.length, hash: chain.head_hash, chain: { ok: true, first_broken_seq: null, reason: null, verified_seq: chain.length }, server_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
         const [last] = (await backend.call('events:list', { after: top.seq - 1, limit: 1 })).events;
         expect(last?.hash).toBe(top.hash);
       });

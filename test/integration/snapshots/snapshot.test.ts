@@ -139,6 +139,10 @@ describe('snapshots of a real workflow server (127.0.0.1)', () => {
       snapshot: { sourceUrl: server.url, headSeq: want.events.length, complete: true, runsRequested: RUNS, cursor: { phase: 'done', events: want.events.length, runs: RUNS + 1 } },
     });
 
+    // The copy verified each event as it arrived and kept that head: opening it reads no event again.
+    const file = new Database(path, { readonly: true });
+    expect(file.prepare('SELECT seq, hash, verified_by FROM chain_verified').get()).toEqual({ seq: want.events.length, hash: want.events.at(-1)?.hash, verified_by: `snapshot of ${server.url}` });
+    file.close();
     // It opens as a normal sandbox: the chain verifies, the state rebuilds from the log, nothing is appended.
     const opened = await openSandbox({ path });
     try {

@@ -13,7 +13,7 @@ import { onCleanup, tempDbPath } from '../../unit/engine/fixtures.js';
  */
 
 const TS = '2026-12-01T10:00:00.000Z';
-// The migration registered before this one (0150, retention, since the branches met).
+// The registered migration just before 0180 (same number on both stores).
 const BEFORE = migrations[migrations.findIndex((m) => m.version === 180) - 1]!.version;
 
 function sqliteAt(version: number): Database.Database {

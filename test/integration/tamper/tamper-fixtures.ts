@@ -26,14 +26,39 @@ export function editEvent(path: string, seq: number): void {
   db.close();
 }
 
-/** … or delete the newest events: the chain that is left still verifies. */
+/**
+ * … or delete the newest events, moving the stored verified head back with them (as a restore from
+ * an older backup leaves it): the chain that is left still verifies, and nothing in the file says
+ * what it lost — only a memory outside it (a console's, the CLI's) can.
+ */
 export function deleteNewest(path: string, count: number): number {
   const db = new Database(path);
+  const head = cutBack(db, count);
+  db.prepare('UPDATE chain_verified SET seq = ?, hash = (SELECT hash FROM events WHERE seq = ?) WHERE id = 1').run(head, head);
+  db.close();
+  return head;
+}
+
+/** … or delete them and leave the stored verified head: the start sees that the log was cut back. */
+export function deleteNewestOnly(path: string, count: number): number {
+  const db = new Database(path);
+  const head = cutBack(db, count);
+  db.close();
+  return head;
+}
+
+function cutBack(db: Database.Database, count: number): number {
   db.exec('DROP TRIGGER IF EXISTS events_append_only_delete');
   const { head } = db.prepare('SELECT MAX(seq) AS head FROM events').get() as { head: number };
   db.prepare('DELETE FROM events WHERE seq > ?').run(head - count);
-  db.close();
   return head - count;
+}
+
+/** A log whose events no process verified yet (written before the verified head was kept, or by a writer killed before it stored it). */
+export function forgetVerifiedHead(path: string): void {
+  const db = new Database(path);
+  db.prepare("UPDATE chain_verified SET seq = 0, hash = ? WHERE id = 1").run('0'.repeat(64));
+  db.close();
 }
 
 /** The server's real entry point, run to its exit (or until it listens, then stopped by the caller). */

@@ -14,7 +14,7 @@ import type { ApiResult, ConnectionInfo } from '../../../preload/contract/index.
 import { fakeSecretStore, onCleanup, tempDir } from '../ipc/helpers.js';
 import { checkAnswersOf } from '../../support/openapi-conformance.js';
 import { api, eventually, freePort } from '../server/harness.js';
-import { deleteNewest, editEvent, runServerCli, writeLog } from './tamper-fixtures.js';
+import { deleteNewest, deleteNewestOnly, editEvent, forgetVerifiedHead, runServerCli, writeLog } from './tamper-fixtures.js';
 
 function value<T>(result: ApiResult<T>): T {
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
@@ -24,10 +24,11 @@ function value<T>(result: ApiResult<T>): T {
 const ADMIN = 'rwt_tamper-test-admin-token-000000000000';
 
 describe('tamper evidence: a broken chain', () => {
-  it('keeps a server from starting, names the broken event and the way out; --allow-broken-chain serves it degraded', async () => {
+  it('in events no process verified yet keeps a server from starting, names the broken event and the way out; --allow-broken-chain serves it degraded', async () => {
     const dir = tempDir();
     const db = join(dir, 'server.db');
     await writeLog(db);
+    forgetVerifiedHead(db);
     editEvent(db, 2);
 
     const refused = runServerCli(['--db', db], { REWIND_ADMIN_TOKEN: ADMIN });
@@ -68,6 +69,7 @@ describe('tamper evidence: a broken chain', () => {
     const dir = tempDir();
     const path = join(dir, 'sandbox.db');
     await writeLog(path);
+    forgetVerifiedHead(path);
     editEvent(path, 3);
     const opened = await openConsole({ sandbox: { path, timeScale: 0 }, connectionsDir: dir, createRemote: createRemoteBackend });
     onCleanup(() => opened.close());
@@ -81,7 +83,81 @@ describe('tamper evidence: a broken chain', () => {
   });
 });
 
+describe('tamper evidence: an edit of an event verified before', () => {
+  it('is not read at start (the server starts at once); its background walk finds it: /health 503, consoles red, writes refused, the next start refused', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'server.db');
+    await writeLog(db);
+    editEvent(db, 2);
+
+    const served = runServerCli(['--db', db], { REWIND_ADMIN_TOKEN: ADMIN });
+    onCleanup(async () => {
+      served.kill();
+      await served.exited;
+    });
+    const url = await served.listening;
+    const consoleDir = tempDir();
+    const opened = await openConsole({ sandbox: { path: join(consoleDir, 'sandbox.db'), timeScale: 0 }, connectionsDir: consoleDir, createRemote: createRemoteBackend });
+    onCleanup(() => opened.close());
+    const added = value(await opened.service.handle('connections:add', { name: 'Tampered later', url, token: ADMIN })) as ConnectionInfo;
+
+    await eventually(async () => (await api(url, undefined, 'GET', '/health')).status === 503, 30_000, '/health turning 503');
+    const health = await api(url, undefined, 'GET', '/health');
+    expect(health.json).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/broken at event 2/), chain: { ok: false, first_broken_seq: 2, reason: expect.stringMatching(/event 2 was altered/) } });
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    expect(text).toMatch(/rewind_chain_ok\{[^}]*\} 0/);
+    expect(text).toMatch(/rewind_chain_verified_seq\{/);
+    // Red whether it connected before the walk ended (chain_broken is pushed) or after (the head says so).
+    await eventually(() => opened.connections.list().find((c) => c.id === added.id)?.alarm?.code === 'CHAIN_BROKEN', 15_000, 'the red banner');
+    expect(opened.connections.list().find((c) => c.id === added.id)?.alarm?.message).toMatch(/broken at event 2/);
+    const events = (await api(url, ADMIN, 'GET', '/api/v1/events?after=0&limit=100')).json as { events: Array<{ type: string; payload: Record<string, unknown> }> };
+    expect(events.events.filter((e) => e.type === 'chain_broken')).toEqual([expect.objectContaining({ payload: expect.objectContaining({ first_broken_seq: 2, found_by: 'background' }) })]);
+    // Without --allow-broken-chain, nothing is accepted over it any more.
+    const wfs = (await api(url, ADMIN, 'GET', '/api/v1/workflows')).json as { workflows: Array<{ id: string }> };
+    const refused = await api(url, ADMIN, 'POST', `/api/v1/workflows/${wfs.workflows[0]!.id}/pause`);
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ error: { code: 'READ_ONLY', message: expect.stringMatching(/event 2/) } });
+
+    served.kill();
+    await served.exited;
+    // The store remembers the break: the next start knows it without walking the chain.
+    const again = runServerCli(['--db', db], { REWIND_ADMIN_TOKEN: ADMIN });
+    expect(await again.exited).toBe(2);
+    expect(again.output()).toMatch(/CHAIN_BROKEN: .*broken at event 2: event 2 was altered/);
+  });
+
+  it('found by a walk while a console has the sandbox open: announced, the banner turns red and the sandbox read-only', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'sandbox.db');
+    await writeLog(path);
+    const opened = await openConsole({ sandbox: { path, timeScale: 0 }, connectionsDir: dir, createRemote: createRemoteBackend });
+    onCleanup(() => opened.close());
+    await eventually(() => opened.connections.list()[0]?.state === 'connected', 15_000, 'connected');
+    const chain = value(await opened.service.handle('events:verify', {})) as { ok: boolean };
+    expect(chain.ok).toBe(true);
+    expect(opened.connections.list()[0]?.alarm).toBeNull();
+
+    editEvent(path, 3);
+    const found = value(await opened.service.handle('events:verify', {})) as { ok: boolean; first_broken_seq: number };
+    expect(found).toMatchObject({ ok: false, first_broken_seq: 3 });
+    await eventually(() => opened.connections.list()[0]?.alarm?.code === 'CHAIN_BROKEN', 15_000, 'the red banner');
+    expect(opened.connections.list()[0]?.alarm?.message).toMatch(/broken at event 3.*read-only/);
+    const { workflows } = value(await opened.service.handle('workflows:list', {})) as { workflows: Array<{ id: string }> };
+    expect(await opened.service.handle('workflows:pause', { workflow_id: workflows[0]!.id })).toMatchObject({ ok: false, error: { code: 'READ_ONLY' } });
+  });
+});
+
 describe('tamper evidence: a truncated log', () => {
+  it('keeps a server from starting when the log ends before the head its servers verified', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'server.db');
+    const head = await writeLog(db);
+    deleteNewestOnly(db, 2);
+    const refused = runServerCli(['--db', db], { REWIND_ADMIN_TOKEN: ADMIN });
+    expect(await refused.exited).toBe(2);
+    expect(refused.output()).toMatch(new RegExp(`CHAIN_BROKEN: .*events ${head - 1}–${head} were verified by .* and are gone: the log was cut back to event ${head - 2}`));
+  });
+
   it('the console alarms when the sandbox lost the newest events it had verified', async () => {
     const dir = tempDir();
     const path = join(dir, 'sandbox.db');

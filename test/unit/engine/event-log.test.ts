@@ -112,12 +112,21 @@ describe('event log: verify', () => {
     expect(status).toMatchObject({ ok: false, first_broken_seq: 3 });
   });
 
-  it('verifies the chain when the file is opened, and reports the tampering then', async () => {
+  it('verifies at open the events no process verified yet, and reports the tampering then', async () => {
     const path = tempDbPath();
     const { sb } = await history(path);
     dropTriggers(sqliteDb(sb.engine));
     sqliteDb(sb.engine).prepare("UPDATE events SET actor = 'mallory' WHERE seq = 2").run();
     await sb.close();
+    // Verified while it was written: the open reads only what came after (nothing), a whole-chain walk finds the edit.
+    const trusting = await Engine.open({ path });
+    expect(trusting.chainAtOpen).toMatchObject({ ok: true, length: 6 });
+    expect(await trusting.verifyChain()).toMatchObject({ ok: false, first_broken_seq: 2, reason: expect.stringContaining('altered') });
+    await trusting.close();
+    // A log written before the verified head was kept (or by a process killed before it stored it): the open walks it all.
+    const db = new Database(path);
+    db.prepare("UPDATE chain_verified SET seq = 0, hash = ?, broken_seq = NULL, broken_reason = NULL WHERE id = 1").run(GENESIS_HASH);
+    db.close();
     const reopened = await Engine.open({ path });
     onCleanup(() => reopened.close());
     expect(reopened.chainAtOpen).toMatchObject({ ok: false, first_broken_seq: 2 });

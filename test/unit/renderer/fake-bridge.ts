@@ -420,9 +420,13 @@ export class FakeBridge {
         const e = appendOwn('workflow_rollback', workflow_id, { from_version: from, to_version: version });
         return { success: true as const, message: `Rolled back to v${version}`, workflow_id, version, from_version: from, seq: e.seq, revision: next.revision };
       },
-      'runs:list': ({ workflow_id, status, parent_run_id, offset = 0, limit = 500 }) => {
-        const runs = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status) && (!parent_run_id || r.parent_run_id === parent_run_id));
-        return { runs: runs.slice(offset, offset + limit), total: runs.length };
+      'runs:list': ({ workflow_id, status, parent_run_id, limit, after }) => {
+        const all = w.runs.filter((r) => (!workflow_id || r.workflow_id === workflow_id) && (!status || r.status === status) && (!parent_run_id || r.parent_run_id === parent_run_id));
+        // Cursors are the run ids here: enough for a console that passes back what it was given.
+        const from = after === undefined ? 0 : all.findIndex((r) => r.run_id === after) + 1;
+        const runs = all.slice(from, from + (limit ?? 500));
+        const more = from + runs.length < all.length;
+        return { runs, total: all.length, has_more: more, next_cursor: more ? runs[runs.length - 1]!.run_id : null, prev_cursor: runs[0]?.run_id ?? null };
       },
       'runs:get': ({ run_id }) => run(run_id),
       'runs:compatibility': ({ run_id, version }) => compat(run_id, version),

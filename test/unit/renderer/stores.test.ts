@@ -10,6 +10,7 @@ import { buildRows, useTimeline } from '../../../renderer/store/timeline-store.j
 import { useToasts } from '../../../renderer/store/toasts-store.js';
 import { useUi } from '../../../renderer/store/ui-store.js';
 import { useConnections } from '../../../renderer/store/connections-store.js';
+import { RUNS_PAGE, useRuns } from '../../../renderer/store/runs-store.js';
 import { useWorkflows } from '../../../renderer/store/workflows-store.js';
 import { FakeBridge } from './fake-bridge.js';
 import { freshConsole } from './setup.js';
@@ -39,6 +40,23 @@ describe('starting a run', () => {
     await useWorkflows.getState().load();
     expect(await useWorkflows.getState().startRun('wf-ml')).toBeNull();
     expect(useWorkflows.getState().actionError).toMatchObject({ code: 'WORKFLOW_PAUSED' });
+  });
+});
+
+describe('runs paging', () => {
+  it('holds the newest page, then asks for older ones after the last run held (keyset cursor), never one twice', async () => {
+    fake.world.runs = Array.from({ length: 250 }, (_, i) => ({ ...fake.world.runs[0]!, run_id: `run-${String(250 - i).padStart(4, '0')}` }));
+    await useRuns.getState().load();
+    expect(useRuns.getState()).toMatchObject({ total: 250, nextCursor: 'run-0151' });
+    expect(useRuns.getState().runs).toHaveLength(RUNS_PAGE);
+    await useRuns.getState().loadMore();
+    await useRuns.getState().loadMore();
+    expect(useRuns.getState().nextCursor).toBeNull();
+    expect(useRuns.getState().runs.map((r) => r.run_id)).toEqual(fake.world.runs.map((r) => r.run_id));
+    expect(fake.callsOf('runs:list').map((c) => (c as { after?: string }).after ?? null)).toEqual([null, 'run-0151', 'run-0051']);
+    // Nothing left: no more asking.
+    await useRuns.getState().loadMore();
+    expect(fake.callsOf('runs:list')).toHaveLength(3);
   });
 });
 

@@ -42,7 +42,7 @@ describe('the run list', () => {
     await useRuns.getState().loadMore();
     await useRuns.getState().loadMore();
     expect(useRuns.getState().runs.map((r) => r.run_id)).toEqual(fake.world.runs.map((r) => r.run_id));
-    expect(useRuns.getState().nextOffset).toBeNull();
+    expect(useRuns.getState().nextCursor).toBeNull();
     expect((fake.callsOf('runs:list') as Array<{ limit: number }>).every((c) => c.limit === RUNS_PAGE)).toBe(true);
   });
 

@@ -49,6 +49,8 @@ const dialect: Dialect = {
   // The same text as Date.toISOString(), so it compares as text with the stored timestamps.
   isoAgo: (interval) => `to_char((now() AT TIME ZONE 'UTC') - interval '${interval}', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
   forShare: ' FOR SHARE',
+  durationMs: (start, end) => `greatest(0, round(extract(epoch FROM (${end}::timestamptz - ${start}::timestamptz)) * 1000))::bigint`,
+  jsonEntries: (column) => `jsonb_each_text(${column}::jsonb)`,
 };
 
 /**

@@ -16,6 +16,8 @@ const sqliteDialect: Dialect = {
   ilike: (expr) => `${expr} LIKE ? ESCAPE '\\'`,
   isoAgo: () => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')`,
   forShare: '',
+  durationMs: (start, end) => `max(0, CAST(round((unixepoch(${end}, 'subsec') - unixepoch(${start}, 'subsec')) * 1000) AS INTEGER))`,
+  jsonEntries: (column) => `json_each(${column})`,
 };
 
 /**

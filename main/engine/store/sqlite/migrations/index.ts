@@ -9,6 +9,7 @@ import { migration0080 } from './0080-schedules.js';
 import { migration0090 } from './0090-unregister-code-templates.js';
 import { migration0100 } from './0100-run-leases.js';
 import { migration0110 } from './0110-backfill-limits-code-refusals.js';
+import { migration0140 } from './0140-history-at-scale.js';
 import { migration0150 } from './0150-retention-delta-checkpoints.js';
 import { migration0160 } from './0160-audit-filters.js';
 import { migration0180 } from './0180-denied-runs-server-id-pace.js';
@@ -20,7 +21,7 @@ export type { Migration } from '../../migration.js';
 export type { SqliteMigration } from './sqlite-migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly SqliteMigration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0150, migration0160, migration0180];
+export const migrations: readonly SqliteMigration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0140, migration0150, migration0160, migration0180];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 
