@@ -27,6 +27,7 @@ import { PauseDialog } from './workflows/PauseDialog.js';
 import { RunbooksView } from './runbooks/RunbooksView.js';
 import { RunsView } from './runs/RunsView.js';
 import { Toasts } from './shared/Toasts.js';
+import { keepFocusOffBody } from './shared/focus.js';
 import { useConnections } from './store/connections-store.js';
 import { usePalette } from './store/palette-store.js';
 import { selectSelectedConnection } from './store/selectors.js';
@@ -55,6 +56,8 @@ export function App() {
     document.documentElement.style.setProperty('--conn-color', connection?.color ?? '#5b6472');
     document.documentElement.dataset.environment = connection?.environment ?? 'sandbox';
   }, [connection?.color, connection?.environment]);
+
+  useEffect(() => keepFocusOffBody(), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -308,7 +308,7 @@ export function IncidentHome() {
   return (
     <section className="incident-home" aria-label="Incident home" data-testid="incident-home" ref={ref}>
       <header className="home-header">
-        <h1 tabIndex={-1} data-testid="home-title">
+        <h1 tabIndex={-1} data-view-heading data-testid="home-title">
           What is wrong now
         </h1>
         {summary ? (

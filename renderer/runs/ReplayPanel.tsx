@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
@@ -14,6 +15,11 @@ export function ReplayPanel() {
   const versions = useInspector((s) => s.versions);
   const replay = useInspector((s) => s.replay);
   const r = replay.result;
+  const resultRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // The Replay button is busy while it runs; the answer is where the operator reads on.
+    if (r) resultRef.current?.focus();
+  }, [r]);
 
   return (
     <section className="action-panel" aria-label="Replay" data-testid="replay-panel">
@@ -27,7 +33,7 @@ export function ReplayPanel() {
       {replay.busy ? <Progress label="Replaying…" testId="replay-progress" /> : null}
       {replay.error ? <ErrorNotice error={replay.error} testId="replay-error" /> : null}
       {r ? (
-        <div data-testid="replay-result">
+        <div ref={resultRef} tabIndex={-1} role="region" aria-label="Replay result" className="focus-target" data-testid="replay-result">
           <p>
             Replay <span className="mono">{r.replay.run_id}</span> on v{r.replay.version}: <StatusBadge status={r.replay.status} />{' '}
             <strong data-testid="replay-changed">{r.changed}</strong> node{r.changed === 1 ? '' : 's'} changed outcome.

@@ -27,7 +27,9 @@ export function RunList() {
   return (
     <section className="run-list" aria-label="Runs">
       <div className="panel-title">
-        <h2>Runs</h2>
+        <h2 tabIndex={-1} data-view-heading>
+          Runs
+        </h2>
         <span className="muted" data-testid="runs-count">
           {runs.length < total ? `${runs.length} of ${total}` : total}
         </span>
