@@ -52,6 +52,13 @@ export function App() {
   }, [theme]);
 
   useEffect(() => {
+    const query = window.matchMedia?.('(prefers-color-scheme: light)');
+    const onChange = () => useUi.getState().systemThemeChanged();
+    query?.addEventListener('change', onChange);
+    return () => query?.removeEventListener('change', onChange);
+  }, []);
+
+  useEffect(() => {
     // Set through the CSSOM, which the CSP allows (a style attribute in markup it would not).
     document.documentElement.style.setProperty('--conn-color', connection?.color ?? '#5b6472');
     document.documentElement.dataset.environment = connection?.environment ?? 'sandbox';
