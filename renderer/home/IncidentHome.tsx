@@ -13,15 +13,17 @@ import { useApprovals } from '../store/approvals-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
 import { useIncidents } from '../store/incidents-store.js';
-import { selectRole } from '../store/selectors.js';
+import { selectRole, selectSnapshotTakenAt } from '../store/selectors.js';
 import { absoluteTime, badLabel, homeSections, policyLine, publishedBy, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
 import { openRun, openWorkflow, runSuggested } from './incident-actions.js';
 
 /** A time as the on-call reads it ("12 min ago"), the absolute time and time zone on hover. */
 function When({ iso, now, testId }: { iso: string; now: number; testId?: string }) {
+  // A snapshot's times are read against the moment it was taken, not against the wall clock.
+  const takenAt = useConnections(selectSnapshotTakenAt);
   return (
     <time dateTime={iso} title={absoluteTime(iso)} data-testid={testId}>
-      {relativeTime(iso, now)}
+      {takenAt ? relativeTime(iso, Date.parse(takenAt), 'snapshot') : relativeTime(iso, now)}
     </time>
   );
 }

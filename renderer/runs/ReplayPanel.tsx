@@ -1,5 +1,8 @@
 import { useEffect, useRef } from 'react';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { GuardedButton } from '../shared/GuardedButton.js';
+import { useConnections } from '../store/connections-store.js';
+import { selectRole } from '../store/selectors.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useInspector } from '../store/inspector-store.js';
@@ -15,6 +18,7 @@ export function ReplayPanel() {
   const versions = useInspector((s) => s.versions);
   const replay = useInspector((s) => s.replay);
   const r = replay.result;
+  const role = useConnections(selectRole);
   const resultRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // The Replay button is busy while it runs; the answer is where the operator reads on.
@@ -26,9 +30,9 @@ export function ReplayPanel() {
       <h3>Replay on another version</h3>
       <div className="action-row">
         <VersionPicker versions={versions} value={replay.version} onChange={(v) => useInspector.getState().setReplayVersion(v)} label="Version" testId="replay-version" />
-        <button type="button" className="btn" disabled={replay.busy || replay.version === null} onClick={() => void useInspector.getState().replayRun()} data-testid="replay-submit">
+        <GuardedButton action="replay" role={role} disabled={replay.busy || replay.version === null} onClick={() => void useInspector.getState().replayRun()} testId="replay-submit">
           Replay
-        </button>
+        </GuardedButton>
       </div>
       {replay.busy ? <Progress label="Replaying…" testId="replay-progress" /> : null}
       {replay.error ? <ErrorNotice error={replay.error} testId="replay-error" /> : null}
