@@ -94,6 +94,10 @@ for (const size of [
       await expect(failed).toHaveCount(1);
       await expect(failed).toBeInViewport({ ratio: 1 });
       expect(await cutTexts(page, '[data-testid="dag-label"]'), 'graph node names').toEqual([]);
+      const cutFailedNodes = await page
+        .locator('[data-testid="run-row"] .run-failed-node')
+        .evaluateAll((els) => els.filter((e) => e.getBoundingClientRect().right > e.parentElement!.getBoundingClientRect().right + 1).map((e) => e.textContent));
+      expect(cutFailedNodes, 'the failed node of each run in the list').toEqual([]);
       await failed.click();
       await expect(c.checkpointJson).toContainText('"context"');
       const copy = page.getByTestId('checkpoint-json-copy');
