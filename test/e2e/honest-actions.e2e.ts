@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { RemoteBackend } from '../../main/backends/remote/index.js';
 import { snapshotServer } from '../../main/snapshots/snapshot.js';
 import { ConsolePage } from './pages/console-page.js';
@@ -28,6 +28,18 @@ test.afterEach(async () => {
   dir = null;
 });
 
+/** Disabled buttons on screen whose accessible description (aria-describedby) is missing or empty. */
+async function undescribedDisabledButtons(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLButtonElement>('#main button:disabled')]
+      .filter((b) => {
+        const ids = (b.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+        return !ids.some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
+      })
+      .map((b) => b.getAttribute('data-testid') ?? b.textContent ?? '?'),
+  );
+}
+
 test('a viewer: Replay, Resume and the rollbacks are disabled with the reason; the palette lists them disabled, with the reason', async ({ page }, testInfo) => {
   await watchFocus(page);
   server = await startWorkflowServer();
@@ -40,6 +52,7 @@ test('a viewer: Replay, Resume and the rollbacks are disabled with the reason; t
   // The timeline: each row's Roll back is disabled, described by the reason said once above the rows.
   await c.openWorkflow(WORKFLOW);
   await expect(c.rollbackFrom(3)).toBeDisabled();
+  expect(await undescribedDisabledButtons(page), 'disabled buttons of the workflow view without a reason').toEqual([]);
   await expect(c.rollbackFrom(3)).toHaveAccessibleDescription(/a viewer's: it may read, not roll back/);
   await expect(page.getByTestId('timeline-note')).toContainText("Your token is a viewer's");
 
@@ -53,6 +66,7 @@ test('a viewer: Replay, Resume and the rollbacks are disabled with the reason; t
   await expect(c.resumeSubmit).toBeDisabled();
   await expect(c.resumeSubmit).toHaveAccessibleDescription(/not resume runs/);
   await page.screenshot({ path: testInfo.outputPath('viewer-inspector.png') });
+  expect(await undescribedDisabledButtons(page), 'disabled buttons of the run inspector without a reason').toEqual([]);
 
   // The palette lists the forbidden commands, disabled, with the reason; Enter on one runs nothing.
   await page.keyboard.press('Control+k');
