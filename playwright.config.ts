@@ -24,6 +24,8 @@ export default defineConfig({
     browserName: 'chromium',
     launchOptions: chromiumLaunch,
     viewport: { width: 1440, height: 900 },
+    // The console follows the system's theme until one is chosen; the operators' default is dark.
+    colorScheme: 'dark',
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
   },

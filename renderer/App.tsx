@@ -28,6 +28,7 @@ import { PauseDialog } from './workflows/PauseDialog.js';
 import { RunbooksView } from './runbooks/RunbooksView.js';
 import { RunsView } from './runs/RunsView.js';
 import { Toasts } from './shared/Toasts.js';
+import { keepFocusOffBody } from './shared/focus.js';
 import { useConnections } from './store/connections-store.js';
 import { usePalette } from './store/palette-store.js';
 import { selectSelectedConnection } from './store/selectors.js';
@@ -52,10 +53,19 @@ export function App() {
   }, [theme]);
 
   useEffect(() => {
+    const query = window.matchMedia?.('(prefers-color-scheme: light)');
+    const onChange = () => useUi.getState().systemThemeChanged();
+    query?.addEventListener('change', onChange);
+    return () => query?.removeEventListener('change', onChange);
+  }, []);
+
+  useEffect(() => {
     // Set through the CSSOM, which the CSP allows (a style attribute in markup it would not).
     document.documentElement.style.setProperty('--conn-color', connection?.color ?? '#5b6472');
     document.documentElement.dataset.environment = connection?.environment ?? 'sandbox';
   }, [connection?.color, connection?.environment]);
+
+  useEffect(() => keepFocusOffBody(), []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -46,7 +46,9 @@ export function AuditLog() {
   return (
     <section className="audit" aria-label="Audit log" data-testid="audit-view">
       <div className="panel-title">
-        <h1>Audit log</h1>
+        <h1 tabIndex={-1} data-view-heading>
+          Audit log
+        </h1>
         <span className="muted" data-testid="audit-count">
           {count}
         </span>
@@ -61,7 +63,10 @@ export function AuditLog() {
             <span className="muted">chain not verified yet</span>
           )}
         </span>
-        <button type="button" className="btn" disabled={verifying} onClick={() => void useAudit.getState().verify()} data-testid="chain-verify">
+        <button type="button" className="btn" aria-disabled={verifying} onClick={() => {
+            // Busy, not disabled: a disabled button would drop the focus to the page.
+            if (!verifying) void useAudit.getState().verify();
+          }} data-testid="chain-verify">
           Verify chain
         </button>
       </div>

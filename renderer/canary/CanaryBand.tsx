@@ -52,10 +52,10 @@ export function CanaryBand({ workflow }: { workflow: Workflow }) {
           <span className="canary-meter-fill" data-over={canary.failure_rate > canary.policy.max_failure_rate} style={{ width: `${Math.round(used * 100)}%` }} />
         </span>
         <span className="canary-actions">
-          <GuardedButton action="rollback" role={role} disabled={sending} onClick={() => useCanary.getState().ask(workflow.id, 'promote')} testId="canary-promote">
+          <GuardedButton action="promote" role={role} disabled={sending} onClick={() => useCanary.getState().ask(workflow.id, 'promote')} testId="canary-promote">
             Promote
           </GuardedButton>
-          <GuardedButton action="rollback" role={role} className="btn btn-warn" disabled={sending} onClick={() => useCanary.getState().ask(workflow.id, 'abort')} testId="canary-abort">
+          <GuardedButton action="abort" role={role} className="btn btn-warn" disabled={sending} onClick={() => useCanary.getState().ask(workflow.id, 'abort')} testId="canary-abort">
             Abort
           </GuardedButton>
         </span>

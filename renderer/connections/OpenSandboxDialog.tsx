@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useConnections } from '../store/connections-store.js';
@@ -22,7 +23,7 @@ export function OpenSandboxDialog() {
   };
 
   return (
-    <Dialog title="Open a sandbox file" onClose={close} testId="open-sandbox-dialog">
+    <Dialog title="Open a sandbox file" onClose={close} returnFocus={connectionMenuButton} testId="open-sandbox-dialog">
       <form className="form" onSubmit={(e) => void onSubmit(e)}>
         <label>
           Path of the sandbox file (.db) or run archive (.ndjson.gz)

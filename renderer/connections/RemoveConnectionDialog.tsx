@@ -1,4 +1,5 @@
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { useConnections } from '../store/connections-store.js';
 import { selectSelectedConnection } from '../store/selectors.js';
@@ -11,7 +12,7 @@ export function RemoveConnectionDialog() {
   const close = () => useUi.getState().setConnectionDialog(null);
   if (!connection || connection.id === 'sandbox') {
     return (
-      <Dialog title="Remove connection" onClose={close} testId="remove-connection-dialog">
+      <Dialog title="Remove connection" onClose={close} returnFocus={connectionMenuButton} testId="remove-connection-dialog">
         <p>The local sandbox is always there; pick a server or an opened sandbox file to remove.</p>
       </Dialog>
     );
@@ -21,7 +22,7 @@ export function RemoveConnectionDialog() {
     if (!useConnections.getState().connections.some((c) => c.id === connection.id)) close();
   };
   return (
-    <Dialog title={`Remove ${connection.name}?`} onClose={close} testId="remove-connection-dialog">
+    <Dialog title={`Remove ${connection.name}?`} onClose={close} returnFocus={connectionMenuButton} testId="remove-connection-dialog">
       <div className="form">
         <p>
           {connection.kind === 'remote'

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useSandboxReset } from '../store/sandbox-reset-store.js';
@@ -23,7 +24,7 @@ export function ResetSandboxDialog() {
   };
 
   return (
-    <Dialog title="Reset sandbox to the demo" onClose={close} testId="reset-sandbox-dialog">
+    <Dialog title="Reset sandbox to the demo" onClose={close} returnFocus={connectionMenuButton} testId="reset-sandbox-dialog">
       {loading ? <Progress label="Reading the sandbox…" /> : null}
       {preview ? (
         <div className="form">

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { secretNamePattern, type SandboxSettings } from '../../preload/contract/index.js';
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useConnections } from '../store/connections-store.js';
@@ -35,7 +36,7 @@ export function SandboxLiveDialog() {
   };
   if (!connection || connectionId === null) {
     return (
-      <Dialog title="Live execution and secrets" onClose={close} testId="sandbox-live-dialog">
+      <Dialog title="Live execution and secrets" onClose={close} returnFocus={connectionMenuButton} testId="sandbox-live-dialog">
         <p>A workflow server always runs its real nodes, with the secrets of its own environment. Switch to a sandbox first.</p>
       </Dialog>
     );
@@ -54,7 +55,7 @@ export function SandboxLiveDialog() {
   };
 
   return (
-    <Dialog title={`Live execution and secrets — ${connection.name}`} onClose={close} testId="sandbox-live-dialog" wide>
+    <Dialog title={`Live execution and secrets — ${connection.name}`} onClose={close} returnFocus={connectionMenuButton} testId="sandbox-live-dialog" wide>
       {loading ? <Progress label="Reading the sandbox settings…" /> : null}
       {settings && secrets ? (
         <div className="form">

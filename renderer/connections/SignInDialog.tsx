@@ -1,4 +1,5 @@
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useConnections } from '../store/connections-store.js';
@@ -17,7 +18,7 @@ export function SignInDialog() {
   };
   if (!connection || connection.kind !== 'remote') {
     return (
-      <Dialog title="Sign in with SSO" onClose={close} testId="sign-in-dialog">
+      <Dialog title="Sign in with SSO" onClose={close} returnFocus={connectionMenuButton} testId="sign-in-dialog">
         <p>The sandbox needs no sign-in. Switch to a workflow server first.</p>
       </Dialog>
     );
@@ -26,7 +27,7 @@ export function SignInDialog() {
     if (await useSignIn.getState().signIn(connection.id)) close();
   };
   return (
-    <Dialog title={`Sign in to ${connection.name}`} onClose={close} testId="sign-in-dialog">
+    <Dialog title={`Sign in to ${connection.name}`} onClose={close} returnFocus={connectionMenuButton} testId="sign-in-dialog">
       <div className="form">
         <p className="muted">
           Your browser opens at the identity provider of <span className="mono">{connection.url}</span>; once you are signed in there, this console acts as you.

@@ -1,6 +1,7 @@
 import { useEffect, type FormEvent } from 'react';
 import { isBrowserMode } from '../api/client.js';
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { formatTime } from '../shared/format.js';
 import { Progress } from '../shared/Progress.js';
@@ -42,7 +43,7 @@ export function SnapshotDialog() {
 
   if (!connection || connection.kind !== 'remote') {
     return (
-      <Dialog title="Snapshot a server" onClose={close} testId="snapshot-dialog">
+      <Dialog title="Snapshot a server" onClose={close} returnFocus={connectionMenuButton} testId="snapshot-dialog">
         <p>Switch to a workflow server first: only a remote connection can be snapshotted.</p>
       </Dialog>
     );
@@ -56,7 +57,7 @@ export function SnapshotDialog() {
   const busy = s.phase === 'running';
 
   return (
-    <Dialog title={`Snapshot ${connection.name}`} onClose={close} testId="snapshot-dialog">
+    <Dialog title={`Snapshot ${connection.name}`} onClose={close} returnFocus={connectionMenuButton} testId="snapshot-dialog">
       <form className="form" onSubmit={onSubmit}>
         <p className="muted">
           Copies the workflows, every version, the event log and the newest runs with their checkpoints of <span className="mono">{connection.url}</span> into a sandbox file you can open

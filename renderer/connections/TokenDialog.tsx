@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { Dialog } from '../shared/Dialog.js';
+import { connectionMenuButton } from './menu-focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { useConnections } from '../store/connections-store.js';
@@ -18,7 +19,7 @@ export function TokenDialog() {
   };
   if (!connection || connection.kind !== 'remote') {
     return (
-      <Dialog title="Replace token" onClose={close} testId="token-dialog">
+      <Dialog title="Replace token" onClose={close} returnFocus={connectionMenuButton} testId="token-dialog">
         <p>The sandbox needs no token. Switch to a workflow server first.</p>
       </Dialog>
     );
@@ -30,7 +31,7 @@ export function TokenDialog() {
   };
 
   return (
-    <Dialog title={`Replace the token of ${connection.name}`} onClose={close} testId="token-dialog">
+    <Dialog title={`Replace the token of ${connection.name}`} onClose={close} returnFocus={connectionMenuButton} testId="token-dialog">
       <form className="form" onSubmit={(e) => void onSubmit(e)}>
         <p className="muted">
           For <span className="mono">{connection.url}</span>. The old token is forgotten; the console reconnects with the new one.

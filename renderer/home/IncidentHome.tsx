@@ -13,15 +13,17 @@ import { useApprovals } from '../store/approvals-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useWorkflows } from '../store/workflows-store.js';
 import { useIncidents } from '../store/incidents-store.js';
-import { selectRole } from '../store/selectors.js';
+import { selectRole, selectSnapshotTakenAt } from '../store/selectors.js';
 import { absoluteTime, badLabel, homeSections, policyLine, publishedBy, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
 import { openRun, openWorkflow, runSuggested } from './incident-actions.js';
 
 /** A time as the on-call reads it ("12 min ago"), the absolute time and time zone on hover. */
 function When({ iso, now, testId }: { iso: string; now: number; testId?: string }) {
+  // A snapshot's times are read against the moment it was taken, not against the wall clock.
+  const takenAt = useConnections(selectSnapshotTakenAt);
   return (
     <time dateTime={iso} title={absoluteTime(iso)} data-testid={testId}>
-      {relativeTime(iso, now)}
+      {takenAt ? relativeTime(iso, Date.parse(takenAt), 'snapshot') : relativeTime(iso, now)}
     </time>
   );
 }
@@ -308,7 +310,7 @@ export function IncidentHome() {
   return (
     <section className="incident-home" aria-label="Incident home" data-testid="incident-home" ref={ref}>
       <header className="home-header">
-        <h1 tabIndex={-1} data-testid="home-title">
+        <h1 tabIndex={-1} data-view-heading data-testid="home-title">
           What is wrong now
         </h1>
         {summary ? (

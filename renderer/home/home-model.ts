@@ -67,16 +67,20 @@ export function versionMarks(f: FailingWorkflow | null): ReadonlyMap<number, Ver
   return marks;
 }
 
-/** "12 min ago", "3 h ago", "2 d ago": the on-call reading of a time; the absolute one goes in a tooltip. */
-export function relativeTime(iso: string, now: number): string {
+/**
+ * "12 min ago", "3 h ago", "2 d ago": the on-call reading of a time; the absolute one goes in a tooltip.
+ * In a snapshot the reference is the moment it was taken, not the wall clock: "12 min before the snapshot".
+ */
+export function relativeTime(iso: string, now: number, anchor: 'now' | 'snapshot' = 'now'): string {
   const ms = now - Date.parse(iso);
   if (!Number.isFinite(ms)) return iso;
-  if (ms < 60_000) return 'just now';
+  if (ms < 60_000) return anchor === 'snapshot' ? 'at the snapshot' : 'just now';
+  const ago = anchor === 'snapshot' ? 'before the snapshot' : 'ago';
   const min = Math.floor(ms / 60_000);
-  if (min < 60) return `${min} min ago`;
+  if (min < 60) return `${min} min ${ago}`;
   const h = Math.floor(min / 60);
-  if (h < 48) return `${h} h ago`;
-  return `${Math.floor(h / 24)} d ago`;
+  if (h < 48) return `${h} h ${ago}`;
+  return `${Math.floor(h / 24)} d ${ago}`;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -106,14 +110,25 @@ export function absoluteTime(iso: string, timeZone?: string): string {
  * What a role may do (the server's least roles: roll back, pause, resume and approve are operator's). The
  * console disables what would be refused instead of letting the operator type a confirmation for it.
  */
-export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start';
+export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start' | 'replay' | 'promote' | 'abort';
+/** What each action is called in a refusal: "it may read, not promote a canary". */
+const ACTION_WORDS: Record<GuardedAction, string> = {
+  rollback: 'roll back',
+  pause: 'pause or unpause',
+  resume: 'resume runs',
+  approve: 'approve or deny',
+  backfill: 'backfill',
+  start: 'start runs',
+  replay: 'replay runs',
+  promote: 'promote a canary',
+  abort: 'abort a canary',
+};
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function permission(role: Role | null | undefined, action: GuardedAction): { allowed: true } | { allowed: false; reason: string } {
   // Not known yet (the server has not said): allow; the server still refuses what the token may not do.
   if (!role || RANK[role] >= RANK.operator) return { allowed: true };
-  const what = action === 'rollback' ? 'roll back' : action === 'start' ? 'start runs' : action;
-  return { allowed: false, reason: `Your token is a ${role}'s: it may read, not ${what}. Ask an operator, or replace the token.` };
+  return { allowed: false, reason: `Your token is a ${role}'s: it may read, not ${ACTION_WORDS[action]}. Ask an operator, or replace the token.` };
 }
 
 /** "v4 published by ana, 2 h ago" needs the clock; the parts: who put the blamed version forward, and when. */

@@ -25,7 +25,8 @@ export function CommandPalette() {
   const hide = () => usePalette.getState().hide();
   const runAt = (i: number) => {
     const c = shown[i];
-    if (!c) return;
+    // A disabled command stays listed with its reason; Enter on it does nothing and the palette stays.
+    if (!c || c.disabledReason) return;
     hide();
     c.run();
   };
@@ -66,7 +67,9 @@ export function CommandPalette() {
             id={`cmd-${i}`}
             role="option"
             aria-selected={i === activeIndex}
-            className={i === activeIndex ? 'palette-item is-active' : 'palette-item'}
+            aria-disabled={c.disabledReason ? true : undefined}
+            aria-describedby={c.disabledReason ? `cmd-${i}-reason` : undefined}
+            className={`palette-item${i === activeIndex ? ' is-active' : ''}${c.disabledReason ? ' is-disabled' : ''}`}
             onMouseDown={(e) => {
               e.preventDefault();
               runAt(i);
@@ -76,6 +79,11 @@ export function CommandPalette() {
           >
             <span className="muted palette-group">{c.group}</span>
             <span>{c.title}</span>
+            {c.disabledReason ? (
+              <span id={`cmd-${i}-reason`} className="muted palette-reason" data-testid="palette-item-reason">
+                {c.disabledReason}
+              </span>
+            ) : null}
           </li>
         ))}
         {shown.length === 0 ? <li className="muted palette-empty">No command matches.</li> : null}

@@ -1,5 +1,5 @@
 import type { Run } from '../../preload/contract/index.js';
-import { permission, suggestedAction } from '../home/home-model.js';
+import { permission, suggestedAction, type GuardedAction } from '../home/home-model.js';
 import { answerWaitingRun, openRun as openRunNow, resumeFailedRun, startRunAndOpen } from '../home/incident-actions.js';
 import { useApprovals } from '../store/approvals-store.js';
 import { useAudit } from '../store/audit-store.js';
@@ -24,6 +24,14 @@ export interface Command {
   group: string;
   title: string;
   run: () => void;
+  /** Why this console may not run it (its role): listed, disabled, with the reason, rather than hidden. */
+  disabledReason?: string;
+}
+
+/** `{}` when the console's role may take the action, else the reason a command shows it disabled with. */
+function guard(action: GuardedAction): { disabledReason?: string } {
+  const p = permission(selectRole(useConnections.getState()), action);
+  return p.allowed ? {} : { disabledReason: p.reason };
 }
 
 const go = (view: View) => () => useUi.getState().setView(view);
@@ -36,34 +44,32 @@ const openRunbook = (id: string, tab: RunbookTab) => () => {
 /**
  * The incident's actions first, so "roll" lists the rollbacks that make sense now: to each failing
  * workflow's last good version, resuming its newest failed run, opening it, pausing the workflow.
- * Actions the console's role may not take are left out (the buttons show why).
+ * Actions the console's role may not take are listed disabled, with the reason.
  */
 function incidentCommands(): Command[] {
-  const role = selectRole(useConnections.getState());
-  const may = (a: 'rollback' | 'pause' | 'resume' | 'approve') => permission(role, a).allowed;
   const out: Command[] = [{ id: 'view:home', group: 'Go to', title: 'Incident home', run: go('home') }];
   for (const f of useIncidents.getState().summary?.failing ?? []) {
     const action = suggestedAction(f);
-    if (action.kind === 'rollback' && may('rollback')) {
-      out.push({ id: `incident:rollback:${f.workflow_id}`, group: 'Incident', title: `Roll back ${f.workflow_name} to v${action.version} (last good)`, run: () => void useRollback.getState().openFor(f.workflow_id, action.version) });
+    if (action.kind === 'rollback') {
+      out.push({ id: `incident:rollback:${f.workflow_id}`, group: 'Incident', title: `Roll back ${f.workflow_name} to v${action.version} (last good)`, run: () => void useRollback.getState().openFor(f.workflow_id, action.version), ...guard('rollback') });
     }
     const resumeOn = f.last_good ?? f.active_version;
     // A canary's failed runs, once its policy rolled it back, are not work to finish on the old version.
-    if (resumeOn !== null && may('resume') && !f.policy_rollback) {
-      out.push({ id: `incident:resume:${f.workflow_id}`, group: 'Incident', title: `Resume run ${f.latest_failed_run_id} of ${f.workflow_name} on v${resumeOn}`, run: () => void resumeFailedRun(f.latest_failed_run_id, resumeOn) });
+    if (resumeOn !== null && !f.policy_rollback) {
+      out.push({ id: `incident:resume:${f.workflow_id}`, group: 'Incident', title: `Resume run ${f.latest_failed_run_id} of ${f.workflow_name} on v${resumeOn}`, run: () => void resumeFailedRun(f.latest_failed_run_id, resumeOn), ...guard('resume') });
     }
     out.push({ id: `incident:open:${f.workflow_id}`, group: 'Incident', title: `Open failing run of ${f.workflow_name}`, run: () => openRunNow(f.latest_failed_run_id) });
-    if (f.status === 'active' && may('pause')) {
-      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}…`, run: () => useWorkflows.getState().askPause(f.workflow_id) });
+    if (f.status === 'active') {
+      out.push({ id: `incident:pause:${f.workflow_id}`, group: 'Incident', title: `Pause ${f.workflow_name}…`, run: () => useWorkflows.getState().askPause(f.workflow_id), ...guard('pause') });
     }
   }
-  if (may('approve')) {
+  {
     const names = new Map(useWorkflows.getState().workflows.map((w) => [w.id, w.name]));
     for (const { run: r, prompt } of useApprovals.getState().waiting) {
       const of = `${r.run_id} of ${names.get(r.workflow_id) ?? r.workflow_id} (v${r.version})${prompt ? `: “${prompt}”` : ''}`;
       out.push(
-        { id: `approval:approve:${r.run_id}`, group: 'Waiting for approval', title: `Approve run ${of}`, run: () => void answerWaitingRun(r.run_id, 'approve') },
-        { id: `approval:deny:${r.run_id}`, group: 'Waiting for approval', title: `Deny run ${of}…`, run: () => void answerWaitingRun(r.run_id, 'deny') },
+        { id: `approval:approve:${r.run_id}`, group: 'Waiting for approval', title: `Approve run ${of}`, run: () => void answerWaitingRun(r.run_id, 'approve'), ...guard('approve') },
+        { id: `approval:deny:${r.run_id}`, group: 'Waiting for approval', title: `Deny run ${of}…`, run: () => void answerWaitingRun(r.run_id, 'deny'), ...guard('approve') },
       );
     }
   }
@@ -79,6 +85,7 @@ export function buildCommands(runs: readonly Run[] = useRuns.getState().runs): C
     { id: 'view:runbooks', group: 'Go to', title: 'Runbooks and rehearsals', run: go('runbooks') },
     { id: 'view:audit', group: 'Go to', title: 'Audit log', run: go('audit') },
     { id: 'theme', group: 'Console', title: 'Toggle light / dark theme', run: () => useUi.getState().toggleTheme() },
+    { id: 'theme:system', group: 'Console', title: 'Follow the system theme (light or dark)', run: () => useUi.getState().setThemeChoice('system') },
     { id: 'connection:add', group: 'Console', title: 'Add a workflow server…', run: () => useUi.getState().setAddConnectionOpen(true) },
     { id: 'workflow:from-template', group: 'Workflows', title: 'New workflow from template…', run: () => void useTemplates.getState().show() },
     {
@@ -185,7 +192,7 @@ export function buildCommands(runs: readonly Run[] = useRuns.getState().runs): C
   }
 
   // Any workflow's running canary: the palette asks, and the band on its timeline confirms.
-  if (permission(selectRole(useConnections.getState()), 'rollback').allowed) {
+  {
     for (const w of workflows) {
       if (!w.canary) continue;
       const decide = (action: 'promote' | 'abort') => () => {
@@ -194,22 +201,23 @@ export function buildCommands(runs: readonly Run[] = useRuns.getState().runs): C
         useCanary.getState().ask(w.id, action);
       };
       cmds.push(
-        { id: `canary:promote:${w.id}`, group: 'Canary', title: `Promote canary of ${w.name} (v${w.canary.version})…`, run: decide('promote') },
-        { id: `canary:abort:${w.id}`, group: 'Canary', title: `Abort canary of ${w.name} (v${w.canary.version}), roll back to v${w.canary.stable_version}…`, run: decide('abort') },
+        { id: `canary:promote:${w.id}`, group: 'Canary', title: `Promote canary of ${w.name} (v${w.canary.version})…`, run: decide('promote'), ...guard('promote') },
+        { id: `canary:abort:${w.id}`, group: 'Canary', title: `Abort canary of ${w.name} (v${w.canary.version}), roll back to v${w.canary.stable_version}…`, run: decide('abort'), ...guard('abort') },
       );
     }
   }
 
   const current = workflows.find((w) => w.id === selectedId);
-  if (current && current.status === 'active' && current.active_version !== null && permission(selectRole(useConnections.getState()), 'start').allowed) {
-    cmds.push({ id: `start:${current.id}`, group: current.name, title: `Start a run of ${current.name} (v${current.active_version})`, run: () => void startRunAndOpen(current.id) });
+  if (current && current.status === 'active' && current.active_version !== null) {
+    cmds.push({ id: `start:${current.id}`, group: current.name, title: `Start a run of ${current.name} (v${current.active_version})`, run: () => void startRunAndOpen(current.id), ...guard('start') });
   }
-  if (current && permission(selectRole(useConnections.getState()), 'rollback').allowed) {
+  if (current) {
     cmds.push({
       id: `pause:${current.id}`,
       group: current.name,
       title: current.status === 'active' ? `Pause ${current.name}…` : `Unpause ${current.name}`,
       run: () => (current.status === 'active' ? useWorkflows.getState().askPause(current.id) : void useWorkflows.getState().togglePause(current.id)),
+      ...guard('pause'),
     });
     const timeline = useTimeline.getState();
     if (timeline.workflowId === current.id) {
@@ -222,6 +230,7 @@ export function buildCommands(runs: readonly Run[] = useRuns.getState().runs): C
           title:
             v.version > (current.active_version ?? 0) ? `Make v${v.version} of ${current.name} active again (${v.status})` : `Roll back ${current.name} to v${v.version} (${v.status})`,
           run: () => void useRollback.getState().openFor(current.id, v.version),
+          ...guard('rollback'),
         });
       }
     }
@@ -237,10 +246,10 @@ export function buildCommands(runs: readonly Run[] = useRuns.getState().runs): C
 
   const run = useInspector.getState().run;
   if (run && (run.status === 'failed' || run.status === 'interrupted' || run.status === 'denied')) {
-    cmds.push({ id: 'run:resume', group: 'This run', title: `Resume ${run.run_id} from its checkpoint`, run: () => void useInspector.getState().resumeRun() });
+    cmds.push({ id: 'run:resume', group: 'This run', title: `Resume ${run.run_id} from its checkpoint`, run: () => void useInspector.getState().resumeRun(), ...guard('resume') });
   }
   if (run && run.status !== 'running' && run.status !== 'queued') {
-    cmds.push({ id: 'run:replay', group: 'This run', title: `Replay ${run.run_id} on the chosen version`, run: () => void useInspector.getState().replayRun() });
+    cmds.push({ id: 'run:replay', group: 'This run', title: `Replay ${run.run_id} on the chosen version`, run: () => void useInspector.getState().replayRun(), ...guard('replay') });
   }
   return cmds;
 }

@@ -6,7 +6,7 @@ import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { confirmationMet, needsVersionTyped, rollbackWording, targetIsBad, useRollback } from '../store/rollback-store.js';
-import { selectIsProduction } from '../store/selectors.js';
+import { selectIsProduction, selectSnapshotTakenAt } from '../store/selectors.js';
 import { useConnections } from '../store/connections-store.js';
 import { useInspector } from '../store/inspector-store.js';
 import { useUi } from '../store/ui-store.js';
@@ -16,6 +16,7 @@ import { RunImpact } from './RunImpact.js';
 export function RollbackDialog() {
   const s = useRollback();
   const production = useConnections(selectIsProduction);
+  const onCopy = useConnections(selectSnapshotTakenAt) !== null;
   useEffect(() => {
     // Focus follows the next step: the confirmation once the preview is in, Close once it is done.
     const target = s.phase === 'ready' ? 'rollback-confirm-name' : s.phase === 'done' ? 'rollback-done' : null;
@@ -119,6 +120,7 @@ export function RollbackDialog() {
             </button>
             <button type="submit" className="btn btn-danger" disabled={!canSubmit} data-testid="rollback-submit">
               {wording?.action ?? `Roll back to v${s.version ?? '?'}`}
+              {onCopy ? ' on this copy' : ''}
             </button>
           </div>
         </form>

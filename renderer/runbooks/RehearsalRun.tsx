@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { RehearsalSession, RunbookStep, StoredRunbook } from '../../preload/contract/index.js';
 import { Dialog } from '../shared/Dialog.js';
+import { focusIsParked } from '../shared/focus.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
@@ -54,6 +55,7 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
   const now = useNow(!over);
   const [abortOpen, setAbortOpen] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const runRef = useRef<HTMLElement>(null);
   const steps = runbook?.runbook.steps ?? [];
   const planned = runbook ? plannedMs(runbook.runbook) : null;
   const awaiting = session.state === 'awaiting_confirmation';
@@ -61,6 +63,11 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
   const doneMs = session.steps.reduce((sum, s) => sum + s.duration_ms, 0);
   const elapsed = over ? doneMs : clock?.runningSince != null ? now - clock.runningSince : 0;
   const stepElapsed = clock && !over ? now - clock.since : 0;
+
+  useEffect(() => {
+    // Started from the form that is gone now: the rehearsal itself takes the focus (its Enter answers a confirmation).
+    if (focusIsParked()) runRef.current?.focus();
+  }, []);
 
   useEffect(() => {
     // The confirmation takes the focus, so Enter answers it.
@@ -81,7 +88,9 @@ export function RehearsalRun({ session, runbook }: { session: RehearsalSession; 
 
   return (
     <section
-      className="rehearsal-run"
+      ref={runRef}
+      tabIndex={-1}
+      className="rehearsal-run focus-target"
       aria-label={`Rehearsal of ${session.runbook_name}`}
       onKeyDown={onKeyDown}
       data-testid="rehearsal-run"

@@ -28,7 +28,9 @@ export function RunbookList() {
   return (
     <nav className="runbook-list" aria-label="Runbooks">
       <div className="panel-title">
-        <h2>Runbooks</h2>
+        <h2 tabIndex={-1} data-view-heading>
+          Runbooks
+        </h2>
         <span className="muted" data-testid="runbooks-count">
           {loaded ? runbooks.length : '…'}
         </span>

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useInspector } from '../store/inspector-store.js';
 import { selectNodeStates } from '../store/selectors.js';
@@ -14,15 +14,26 @@ export function DagView() {
   const states = useInspector(useShallow(selectNodeStates));
   const selectedNode = useInspector((s) => s.checkpoints.find((c) => c.seq === s.selectedSeq)?.node_id ?? null);
   const layout = useMemo(() => (dsl ? layoutDag(dsl) : null), [dsl]);
+  const boxRef = useRef<HTMLDivElement>(null);
+  const failedNode = Object.entries(states).find(([, s]) => s === 'failed')?.[0] ?? null;
+  useEffect(() => {
+    // Drawn at its own size (readable, never shrunk): a graph wider than the pane scrolls, so bring the failed node into view.
+    const box = boxRef.current;
+    const node = failedNode ? box?.querySelector<SVGGElement>(`[data-node-id="${CSS.escape(failedNode)}"]`) : null;
+    if (!box || !node) return;
+    const b = box.getBoundingClientRect();
+    const n = node.getBoundingClientRect();
+    if (n.left < b.left || n.right > b.right) box.scrollLeft += n.left - b.left - (b.width - n.width) / 2;
+  }, [failedNode, layout]);
   if (!layout) return null;
   const anyReal = layout.nodes.some((n) => REAL_NODE_TYPES.has(n.type));
 
   return (
-    <div className="dag" data-testid="dag">
+    <div className="dag" data-testid="dag" ref={boxRef}>
       <svg
         viewBox={`0 0 ${layout.width} ${layout.height}`}
-        // Shrinks to fit so the last node (often the failed one) is in view; past that the box scrolls.
-        style={{ width: '100%', maxWidth: layout.width, minWidth: Math.min(layout.width, 640) }}
+        width={layout.width}
+        height={layout.height}
         role="group"
         aria-label="Run graph"
       >
@@ -38,7 +49,6 @@ export function DagView() {
           const state = states[n.id] ?? 'pending';
           const select = () => useInspector.getState().selectNode(n.id);
           const real = REAL_NODE_TYPES.has(n.type);
-          const shown = n.label.length > 18 ? `${n.label.slice(0, 17)}…` : n.label;
           return (
             <g
               key={n.id}
@@ -62,12 +72,17 @@ export function DagView() {
               <title>{`${n.label}: ${n.type}, ${real ? 'real work' : 'simulated'}, ${state}`}</title>
               <rect width={NODE_W} height={NODE_H} rx={6} />
               {real ? <path d={`M${NODE_W - CORNER},0 H${NODE_W - 6} Q${NODE_W},0 ${NODE_W},6 V${CORNER} Z`} className="dag-real-mark" data-testid="dag-real-mark" /> : null}
-              <text x={10} y={17} className="dag-label">
-                {shown}
-              </text>
-              <text x={10} y={32} className="dag-sub">
-                {n.type} · {state}
-              </text>
+              {/* HTML inside the node so a long name wraps onto a second line instead of being cut. */}
+              <foreignObject x={8} y={4} width={NODE_W - 8 - CORNER} height={NODE_H - 8}>
+                <div className="dag-text">
+                  <span className="dag-label" data-testid="dag-label">
+                    {n.label}
+                  </span>
+                  <span className="dag-sub">
+                    {n.type} · {state}
+                  </span>
+                </div>
+              </foreignObject>
             </g>
           );
         })}

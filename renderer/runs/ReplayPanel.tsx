@@ -1,4 +1,8 @@
+import { useEffect, useRef } from 'react';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { GuardedButton } from '../shared/GuardedButton.js';
+import { useConnections } from '../store/connections-store.js';
+import { selectRole } from '../store/selectors.js';
 import { Progress } from '../shared/Progress.js';
 import { StatusBadge } from '../shared/StatusBadge.js';
 import { useInspector } from '../store/inspector-store.js';
@@ -14,20 +18,26 @@ export function ReplayPanel() {
   const versions = useInspector((s) => s.versions);
   const replay = useInspector((s) => s.replay);
   const r = replay.result;
+  const role = useConnections(selectRole);
+  const resultRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // The Replay button is busy while it runs; the answer is where the operator reads on.
+    if (r) resultRef.current?.focus();
+  }, [r]);
 
   return (
     <section className="action-panel" aria-label="Replay" data-testid="replay-panel">
       <h3>Replay on another version</h3>
       <div className="action-row">
         <VersionPicker versions={versions} value={replay.version} onChange={(v) => useInspector.getState().setReplayVersion(v)} label="Version" testId="replay-version" />
-        <button type="button" className="btn" disabled={replay.busy || replay.version === null} onClick={() => void useInspector.getState().replayRun()} data-testid="replay-submit">
+        <GuardedButton action="replay" role={role} disabled={replay.busy || replay.version === null} onClick={() => void useInspector.getState().replayRun()} testId="replay-submit">
           Replay
-        </button>
+        </GuardedButton>
       </div>
       {replay.busy ? <Progress label="Replaying…" testId="replay-progress" /> : null}
       {replay.error ? <ErrorNotice error={replay.error} testId="replay-error" /> : null}
       {r ? (
-        <div data-testid="replay-result">
+        <div ref={resultRef} tabIndex={-1} role="region" aria-label="Replay result" className="focus-target" data-testid="replay-result">
           <p>
             Replay <span className="mono">{r.replay.run_id}</span> on v{r.replay.version}: <StatusBadge status={r.replay.status} />{' '}
             <strong data-testid="replay-changed">{r.changed}</strong> node{r.changed === 1 ? '' : 's'} changed outcome.

@@ -37,7 +37,9 @@ export function RunList() {
   return (
     <section className="run-list" aria-label="Runs">
       <div className="panel-title">
-        <h2>Runs</h2>
+        <h2 tabIndex={-1} data-view-heading>
+          Runs
+        </h2>
         <span className="muted" data-testid="runs-count">
           {runs.length < total ? `${runs.length} of ${total}` : total}
         </span>
@@ -86,6 +88,8 @@ export function RunList() {
             data-testid="run-row"
             data-run-id={r.run_id}
             data-status={r.status}
+            // The whole row on hover, whatever a narrow list cuts.
+            title={`${r.run_id} · ${r.status} · v${r.version} · ${names.get(r.workflow_id) ?? r.workflow_id}${r.failed_node ? ` · at ${r.failed_node}` : ''}`}
           >
             <span className="run-row-top">
               <StatusBadge status={r.status} testId="run-status" />
@@ -99,8 +103,8 @@ export function RunList() {
               )}
             </span>
             <span className="run-row-bottom muted">
-              <span>{names.get(r.workflow_id) ?? r.workflow_id}</span>
-              <span>{formatShortTime(r.started_at ?? r.created_at)}</span>
+              <span className="run-workflow">{names.get(r.workflow_id) ?? r.workflow_id}</span>
+              <span className="run-time">{formatShortTime(r.started_at ?? r.created_at)}</span>
               {r.failed_node ? <span className="run-failed-node">at {r.failed_node}</span> : null}
             </span>
           </button>

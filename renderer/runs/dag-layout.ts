@@ -19,8 +19,9 @@ export interface DagLayout {
   height: number;
 }
 
-export const NODE_W = 140;
-export const NODE_H = 40;
+export const NODE_W = 150;
+/** Room for a name on two lines and the node's type and state below it. */
+export const NODE_H = 58;
 const GAP_X = 44;
 const GAP_Y = 22;
 const PAD = 12;

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef } from 'react';
+import { type FormEvent, useEffect, useId, useRef } from 'react';
 import type { Workflow } from '../../preload/contract/index.js';
 import { Dialog } from '../shared/Dialog.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
@@ -6,6 +6,17 @@ import { Progress } from '../shared/Progress.js';
 import { useSchedule } from '../store/schedule-store.js';
 
 const utc = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+/** A date-time input holds `YYYY-MM-DDTHH:mm` with no zone; the dialog reads it as UTC, as it says. */
+const fromInput = (value: string) => (value ? `${value}:00Z` : '');
+const toInput = (iso: string) => iso.slice(0, 16);
+
+/** Why "List the ticks" cannot run yet, or null when it can (a range the server refuses is answered with its hint). */
+export function backfillRangeProblem(from: string, to: string): string | null {
+  if (!from && !to) return 'Pick a From and a To date and time first.';
+  if (!from) return 'Pick a From date and time first.';
+  if (!to) return 'Pick a To date and time first.';
+  return null;
+}
 
 /**
  * Backfill: pick [from, to), see every tick it covers (and those that ran already) first, then start
@@ -23,6 +34,8 @@ export function BackfillDialog({ workflow }: { workflow: Workflow }) {
   const store = useSchedule.getState;
   const already = new Set(preview?.already_run ?? []);
   const toStart = preview ? preview.ticks.length - already.size : 0;
+  const problem = backfillRangeProblem(from, to);
+  const problemId = useId();
   const confirmRef = useRef<HTMLButtonElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   // The list button is disabled while it works, which drops focus: hand it to the next step (Esc still closes).
@@ -44,15 +57,16 @@ export function BackfillDialog({ workflow }: { workflow: Workflow }) {
         </p>
         <label>
           From
-          <input value={from} onChange={(e) => store().setRange({ from: e.target.value })} placeholder="2026-11-01" data-autofocus data-testid="backfill-from" />
+          <input type="datetime-local" className="input" value={toInput(from)} onChange={(e) => store().setRange({ from: fromInput(e.target.value) })} data-autofocus data-testid="backfill-from" />
         </label>
         <label>
           To
-          <input value={to} onChange={(e) => store().setRange({ to: e.target.value })} placeholder="2026-11-08" data-testid="backfill-to" />
+          <input type="datetime-local" className="input" value={toInput(to)} onChange={(e) => store().setRange({ to: fromInput(e.target.value) })} data-testid="backfill-to" />
         </label>
         <label>
           At most in flight
           <input
+            className="input"
             value={maxConcurrent}
             onChange={(e) => store().setMaxConcurrent(e.target.value)}
             placeholder="all at once"
@@ -62,9 +76,14 @@ export function BackfillDialog({ workflow }: { workflow: Workflow }) {
           />
         </label>
         <div className="form-actions">
-          <button type="submit" className="btn" disabled={previewing || !from || !to} data-testid="backfill-preview">
+          <button type="submit" className="btn" disabled={previewing || problem !== null} aria-describedby={problem ? problemId : undefined} data-testid="backfill-preview">
             List the ticks
           </button>
+          {problem ? (
+            <span id={problemId} className="muted" data-testid="backfill-preview-reason">
+              {problem}
+            </span>
+          ) : null}
         </div>
       </form>
       {previewing ? <Progress label="Listing the ticks…" /> : null}

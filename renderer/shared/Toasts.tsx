@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { focusWhenReady } from './focus.js';
 import { useToasts } from '../store/toasts-store.js';
 
 export function Toasts() {
@@ -13,7 +14,11 @@ export function Toasts() {
             <span className="muted">{t.body}</span>
           </div>
           {t.action ? (
-            <button type="button" className="btn btn-small" onClick={t.action.run} data-testid="toast-action">
+            <button type="button" className="btn btn-small" onClick={() => {
+                const { run, focusAfter } = t.action!;
+                run();
+                if (focusAfter) focusWhenReady(focusAfter);
+              }} data-testid="toast-action">
               {t.action.label}
             </button>
           ) : null}

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { Checkpoint, Compatibility, Dsl, ReplayResult, RewindErrorData, RewindEvent, Run, VersionListItem, WaitingApproval } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { defaultResumeVersion, resumeChildren } from '../runs/resume-target.js';
+import { focusWhenReady } from '../shared/focus.js';
 
 /*
  * action: idle → busy → done | failed   (resume and replay each)
@@ -224,6 +225,7 @@ export const useInspector = create<InspectorState & InspectorActions>()((set, ge
         const child = await unwrap(api().runs.resume({ run_id: runId, version: resume.version, ...(again ? { again: true } : {}) }));
         // The operator's next question is "does the child succeed?": show it at once.
         await get().open(child.run_id);
+        focusWhenReady('[data-testid="inspector-title"]');
         return child;
       } catch (e) {
         const error = toErrorData(e);

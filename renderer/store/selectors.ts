@@ -15,6 +15,9 @@ import type { WorkflowsState } from './workflows-store.js';
 
 export const selectSelectedConnection = (s: ConnectionsState): ConnectionInfo | null => s.connections.find((c) => c.selected) ?? null;
 
+/** When the selected connection is a snapshot: the moment it was taken (what its times are relative to), else null. */
+export const selectSnapshotTakenAt = (s: ConnectionsState): string | null => selectSelectedConnection(s)?.snapshot?.taken_at ?? null;
+
 /** Connections with a tampered or truncated log, the selected one first. Use with `useShallow`. */
 export const selectAlarmedConnections = (s: ConnectionsState): ConnectionInfo[] =>
   s.connections.filter((c) => c.alarm !== null).sort((a, b) => Number(b.selected) - Number(a.selected));

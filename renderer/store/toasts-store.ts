@@ -6,7 +6,7 @@ export interface Toast {
   title: string;
   body: string;
   /** One thing to do about it while it shows (Undo). */
-  action?: { label: string; run: () => void };
+  action?: { label: string; run: () => void; /** Where the operator goes on from, once the toast and its button are gone. */ focusAfter?: string };
 }
 
 export interface ToastsState {

@@ -113,6 +113,7 @@ export const useWorkflows = create<WorkflowsState & WorkflowsActions>()((set, ge
         body: 'New runs and schedules wait until it is unpaused.',
         action: {
           label: 'Undo',
+          focusAfter: '[data-testid="workflow-pause-toggle"]',
           run: () => {
             useToasts.getState().dismiss(toastId);
             const now = get().workflows.find((w) => w.id === id);

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useId, useMemo, useState } from 'react';
 import type { Workflow } from '../../preload/contract/index.js';
 import { permission, versionMarks } from '../home/home-model.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
@@ -7,11 +7,11 @@ import { useCanary } from '../store/canary-store.js';
 import { useConnections } from '../store/connections-store.js';
 import { useIncidents } from '../store/incidents-store.js';
 import { useRollback } from '../store/rollback-store.js';
-import { selectIncidentFor, selectRole } from '../store/selectors.js';
+import { selectIncidentFor, selectRole, selectSnapshotTakenAt } from '../store/selectors.js';
 import { useTimeline, type TimelineRow } from '../store/timeline-store.js';
 import { TimelineItem } from './TimelineItem.js';
 
-export const TIMELINE_ROW_HEIGHT = 44;
+export const TIMELINE_ROW_HEIGHT = 60;
 /** How close to the end of the loaded rows the next page is asked for: about three screens. */
 const LOAD_AHEAD_ROWS = 60;
 
@@ -36,6 +36,10 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
   const marks = useMemo(() => versionMarks(incident), [incident]);
   const allowed = permission(useConnections(selectRole), 'rollback');
   const refusal = allowed.allowed ? null : allowed.reason;
+  const onCopy = useConnections(selectSnapshotTakenAt) !== null;
+  // Said once above the rows, and each row's button points at it (its accessible description).
+  const noteId = useId();
+  const note = refusal ?? (onCopy ? 'Rollbacks here act on this copy (a snapshot), never on the server it was taken from.' : null);
 
   const health = useCanary((s) => (s.workflowId === workflow.id ? s.health : null));
   const rollbackTo = (version: number) => void useRollback.getState().openFor(workflow.id, version);
@@ -71,6 +75,11 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
           </button>
         ) : null}
       </div>
+      {note ? (
+        <p id={noteId} className="muted guard-reason timeline-note" data-testid="timeline-note">
+          {note}
+        </p>
+      ) : null}
       {error ? <ErrorNotice error={error} onReload={() => void useTimeline.getState().load(workflow.id)} testId="timeline-error" /> : null}
       <VirtualList
         items={rows}
@@ -94,6 +103,8 @@ export function Timeline({ workflow }: { workflow: Workflow }) {
             onRollback={rollbackTo}
             mark={row.kind === 'version' ? (marks.get(row.version.version) ?? null) : null}
             refusal={refusal}
+            describedBy={note ? noteId : undefined}
+            onCopy={onCopy}
             health={row.kind === 'version' ? (health?.[row.version.version] ?? null) : null}
             activeVersion={workflow.active_version}
           />

@@ -15,6 +15,8 @@ export const TimelineItem = memo(function TimelineItem({
   onRollback,
   mark = null,
   refusal = null,
+  describedBy,
+  onCopy = false,
   health = null,
   activeVersion = null,
 }: {
@@ -26,6 +28,10 @@ export const TimelineItem = memo(function TimelineItem({
   mark?: VersionMark | null;
   /** Why this console may not roll back here (its role), or null. */
   refusal?: string | null;
+  /** The id of the element holding `refusal` (or the copy's note), each row button's accessible description. */
+  describedBy?: string;
+  /** The connection is a snapshot: the action says it acts on this copy. */
+  onCopy?: boolean;
   /** This version's finished runs and failure rate, when it has any. */
   health?: VersionMetrics | null;
   /** The workflow's active version: a row above it is made active again, not rolled back to. */
@@ -41,10 +47,12 @@ export const TimelineItem = memo(function TimelineItem({
         <span className="tl-rail" aria-hidden="true">
           <span className="tl-glyph">{automatic ? '⚡' : row.kind === 'rollback' ? '↩' : '▲'}</span>
         </span>
-        <span className="tl-event-text" tabIndex={tab} data-primary>
+        <span className="tl-event-text" tabIndex={tab} data-primary title={text} data-testid="timeline-message">
           {text}
         </span>
-        <span className="muted tl-actor">{row.event.actor}</span>
+        <span className="muted tl-actor" title={row.event.actor}>
+          by {row.event.actor}
+        </span>
         <time className="muted tl-time" dateTime={row.time} title={formatTime(row.time)}>
           {formatShortTime(row.time)}
         </time>
@@ -87,23 +95,45 @@ export const TimelineItem = memo(function TimelineItem({
           </span>
         ) : null}{' '}
         {health ? <HealthBar health={health} /> : null}
-        {v.change_log || <span className="muted">no change log</span>}
+        <span className="tl-message" data-testid="timeline-message">
+          {v.change_log || <span className="muted">no change log</span>}
+        </span>
       </span>
-      <span className="muted tl-actor">{v.created_by}</span>
+      <span className="muted tl-actor" title={v.created_by}>
+        {v.created_by}
+      </span>
       <time className="muted tl-time" dateTime={v.created_at} title={`created ${formatTime(v.created_at)}${v.published_at ? `, published ${formatTime(v.published_at)}` : ''}`}>
         {formatShortTime(v.created_at)}
       </time>
       {v.status === 'active' ? (
         <span className="tl-action-placeholder" />
       ) : (
-        <RowAction version={v.version} activeVersion={activeVersion} mark={mark} refusal={refusal} tab={tab} onRollback={onRollback} />
+        <RowAction version={v.version} activeVersion={activeVersion} mark={mark} refusal={refusal} describedBy={describedBy} onCopy={onCopy} tab={tab} onRollback={onRollback} />
       )}
     </div>
   );
 });
 
 /** A row's action, named for what it is: back to an older version, or forward to one that was active before; a bad one says so. */
-function RowAction({ version, activeVersion, mark, refusal, tab, onRollback }: { version: number; activeVersion: number | null; mark: VersionMark | null; refusal: string | null; tab: number; onRollback: (version: number) => void }) {
+function RowAction({
+  version,
+  activeVersion,
+  mark,
+  refusal,
+  describedBy,
+  onCopy,
+  tab,
+  onRollback,
+}: {
+  version: number;
+  activeVersion: number | null;
+  mark: VersionMark | null;
+  refusal: string | null;
+  describedBy: string | undefined;
+  onCopy: boolean;
+  tab: number;
+  onRollback: (version: number) => void;
+}) {
   const { forward, action } = rollbackWording({ from_version: activeVersion, to_version: version });
   const bad = mark === 'bad' ? ' (marked bad)' : '';
   return (
@@ -114,11 +144,13 @@ function RowAction({ version, activeVersion, mark, refusal, tab, onRollback }: {
       onClick={() => onRollback(version)}
       disabled={refusal !== null}
       title={refusal ?? (bad ? `v${version} is marked bad: the dialog warns and asks for its version number` : undefined)}
-      aria-label={refusal ? `${action}: not allowed. ${refusal}` : `${action}${bad}`}
+      aria-label={refusal ? `${action}: not allowed` : `${action}${bad}${onCopy ? ' on this copy' : ''}`}
+      aria-describedby={describedBy}
       data-testid="timeline-rollback"
       data-direction={forward ? 'forward' : 'back'}
     >
       {forward ? `Make v${version} active again` : 'Roll back'}
+      {onCopy ? <span className="on-copy"> on this copy</span> : null}
     </button>
   );
 }

@@ -36,7 +36,9 @@ export function WorkflowView() {
   if (!wf) {
     return (
       <section className="empty-state" aria-label="No workflow selected">
-        <h2>Pick a workflow</h2>
+        <h2 tabIndex={-1} data-view-heading>
+          Pick a workflow
+        </h2>
         <p className="muted">Choose one on the left, or press Ctrl+K and type its name.</p>
       </section>
     );
@@ -56,7 +58,7 @@ export function WorkflowView() {
     <section className="workflow-view" aria-label={`Workflow ${wf.name}`} data-testid="workflow-view">
       <header className="workflow-header">
         <div className="workflow-title">
-          <h1 data-testid="workflow-title" title={wf.name}>
+          <h1 tabIndex={-1} data-view-heading data-testid="workflow-title" title={wf.name}>
             {wf.name}
           </h1>
           <StatusBadge status={wf.status} testId="workflow-header-status" />

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { ApprovalsPage } from './pages/approvals-page.js';
 import { ConsolePage } from './pages/console-page.js';
+import { expectNoFocusDrops, watchFocus } from './support/focus.js';
 import { recordNotifications } from './support/notifications.js';
 import { startConsole, startWorkflowServer, type StartedConsole, type StartedServer } from './support/console.js';
 
@@ -40,6 +41,7 @@ test('judge and answer approvals on a production connection: prompt, asker, prog
   // The page's Notification API, recorded (browser mode shows notifications through it).
   await recordNotifications(context);
   const page = await context.newPage();
+  await watchFocus(page);
   const c = new ConsolePage(page);
   const a = new ApprovalsPage(page);
   await c.open(app.url);
@@ -110,9 +112,11 @@ test('judge and answer approvals on a production connection: prompt, asker, prog
   await expect(c.inspectorStatus).toHaveAttribute('data-status', 'denied');
   await expect(c.dagNodes.and(page.locator('[data-node-id="gate"]'))).toHaveAttribute('data-state', 'denied');
   await page.screenshot({ path: testInfo.outputPath('approvals-denied-run.png') });
+  await expectNoFocusDrops(page);
 });
 
 test('the inspector shows what a waiting run asks; off production an answer goes at once', async ({ page }, testInfo) => {
+  await watchFocus(page);
   server = await startWorkflowServer();
   app = await startConsole();
   const c = new ConsolePage(page);
@@ -136,4 +140,5 @@ test('the inspector shows what a waiting run asks; off production an answer goes
   await expect(a.confirmDialog).toHaveCount(0);
   await expect(c.inspectorStatus).toHaveText('succeeded', { timeout: 20_000 });
   await expect(page.getByTestId('inspector-title')).toBeFocused();
+  await expectNoFocusDrops(page);
 });

@@ -177,10 +177,15 @@ test('a viewer sees Roll back, Pause and Resume disabled with the reason, and it
   await expect(page.getByTestId('resume-submit-reason')).toContainText('viewer');
   await page.screenshot({ path: testInfo.outputPath('viewer-run.png') });
 
-  // The palette offers no action the viewer would be refused.
+  // The palette lists the actions the viewer would be refused, disabled, with the reason (issue 23 item 8).
   await page.keyboard.press('Control+k');
   await page.keyboard.type('roll');
-  await expect(page.getByTestId('palette-item').filter({ hasText: 'Roll back' })).toHaveCount(0);
+  const rollbacks = page.getByTestId('palette-item').filter({ hasText: 'Roll back' });
+  await expect(rollbacks.first()).toBeVisible();
+  for (const item of await rollbacks.all()) {
+    await expect(item).toHaveAttribute('aria-disabled', 'true');
+    await expect(item.getByTestId('palette-item-reason')).toContainText('viewer');
+  }
 });
 
 /** No region scrolls sideways, and the header stays one line. */

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { ConsolePage } from './pages/console-page.js';
 import { startConsole, startWorkflowServer, type StartedConsole, type StartedServer } from './support/console.js';
+import { expectNoFocusDrops, watchFocus } from './support/focus.js';
 
 /*
  * The on-call story: open the console → see the failed run → inspect its checkpoints → roll the
@@ -84,6 +85,7 @@ test('on call: rollback and resume in the local sandbox, seen live by a second c
   app = await startConsole();
   const one = new ConsolePage(await (await browser.newContext()).newPage());
   const two = new ConsolePage(await (await browser.newContext()).newPage());
+  await watchFocus(one.page);
   await one.open(app.url);
   await two.open(app.url);
   await onCallStory(one, two, (n) => testInfo.outputPath(n));
@@ -93,6 +95,7 @@ test('on call: rollback and resume in the local sandbox, seen live by a second c
   await one.page.getByTestId('chain-verify').click();
   await expect(one.chainStatus).toHaveAttribute('data-ok', 'true');
   await one.screenshot(testInfo.outputPath('audit.png'));
+  await expectNoFocusDrops(one.page);
 });
 
 test('on call: the same story against a real workflow server', async ({ browser }, testInfo) => {

@@ -32,8 +32,12 @@ test('backfill: the dialog lists the ticks first, a changed range asks again, an
   const dialog = page.getByTestId('backfill-dialog');
   await expect(dialog).toBeVisible();
   await expect(page.getByTestId('backfill-from')).toBeFocused();
-  await page.getByTestId('backfill-from').fill('2026-11-01');
-  await page.getByTestId('backfill-to').fill('2026-11-04');
+  // Date-time inputs; "List the ticks" says why it waits.
+  await expect(page.getByTestId('backfill-from')).toHaveAttribute('type', 'datetime-local');
+  await expect(page.getByTestId('backfill-preview')).toBeDisabled();
+  await expect(page.getByTestId('backfill-preview')).toHaveAccessibleDescription('Pick a From and a To date and time first.');
+  await page.getByTestId('backfill-from').fill('2026-11-01T00:00');
+  await page.getByTestId('backfill-to').fill('2026-11-04T00:00');
   // Nothing can start before the ticks are shown.
   await expect(page.getByTestId('backfill-confirm')).toHaveCount(0);
   await page.getByTestId('backfill-preview').click();
@@ -42,7 +46,7 @@ test('backfill: the dialog lists the ticks first, a changed range asks again, an
   await page.screenshot({ path: testInfo.outputPath('backfill-preview.png') });
 
   // Another range: the listed ticks were for the old one, so they go, and the start with them.
-  await page.getByTestId('backfill-to').fill('2026-11-03');
+  await page.getByTestId('backfill-to').fill('2026-11-03T00:00');
   await expect(page.getByTestId('backfill-tick')).toHaveCount(0);
   await expect(page.getByTestId('backfill-confirm')).toHaveCount(0);
   await page.getByTestId('backfill-preview').click();
@@ -58,8 +62,8 @@ test('backfill: the dialog lists the ticks first, a changed range asks again, an
 
   // Again over a wider range: the two that ran are marked, and only the rest would start.
   await page.getByTestId('schedule-backfill').click();
-  await page.getByTestId('backfill-from').fill('2026-11-01');
-  await page.getByTestId('backfill-to').fill('2026-11-04');
+  await page.getByTestId('backfill-from').fill('2026-11-01T00:00');
+  await page.getByTestId('backfill-to').fill('2026-11-04T00:00');
   await page.getByTestId('backfill-preview').click();
   await expect(page.locator('[data-testid="backfill-tick"][data-already="true"]')).toHaveCount(2);
   await expect(page.getByTestId('backfill-summary')).toHaveText('3 ticks in range; 1 would start a run, 2 ran already.');
@@ -84,11 +88,11 @@ test('a bad range is refused in the dialog with its hint, and nothing starts', a
   await c.open(app.url);
   await c.openWorkflow(WORKFLOW);
   await page.getByTestId('schedule-backfill').click();
-  await page.getByTestId('backfill-from').fill('2026-11-04');
-  await page.getByTestId('backfill-to').fill('2026-11-01');
+  await page.getByTestId('backfill-from').fill('2026-11-04T00:00');
+  await page.getByTestId('backfill-to').fill('2026-11-01T00:00');
   await page.getByTestId('backfill-preview').click();
   await expect(page.getByTestId('backfill-error')).toContainText('from earlier than to');
-  await page.getByTestId('backfill-to').fill('2026-12-01');
+  await page.getByTestId('backfill-to').fill('2026-12-01T00:00');
   await page.getByTestId('backfill-preview').click();
   await expect(page.getByTestId('backfill-error')).toContainText('more than 1000 ticks');
   await expect(page.getByTestId('backfill-confirm')).toHaveCount(0);

@@ -338,14 +338,27 @@ describe('runs waiting for approval', () => {
     expect(fake.callsOf('runs:approve')).toHaveLength(1);
   });
 
-  it('offers no Approve or Deny to a viewer', async () => {
+  it('lists Approve and Deny to a viewer disabled, with the reason, and Enter answers nothing', async () => {
     gate();
     fake.world.connections = fake.world.connections.map((c) => (c.selected ? { ...c, role: 'viewer' as const } : c));
     await act(() => useApprovals.getState().load());
     await renderApp();
     fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
     fireEvent.change(await screen.findByTestId('palette-input'), { target: { value: 'run-gated' } });
-    expect(screen.getAllByTestId('palette-item').map((i) => i.dataset.commandId)).toEqual(['run:run-gated', 'run:run-gated-2']);
+    const items = screen.getAllByTestId('palette-item');
+    expect(items.map((i) => i.dataset.commandId)).toEqual([
+      'approval:approve:run-gated',
+      'approval:deny:run-gated',
+      'approval:approve:run-gated-2',
+      'approval:deny:run-gated-2',
+      'run:run-gated',
+      'run:run-gated-2',
+    ]);
+    expect(items.slice(0, 4).map((i) => i.getAttribute('aria-disabled'))).toEqual(['true', 'true', 'true', 'true']);
+    expect(within(items[0]!).getByTestId('palette-item-reason').textContent).toContain('not approve or deny');
+    fireEvent.keyDown(screen.getByTestId('palette-input'), { key: 'Enter' });
+    expect(screen.getByTestId('palette-input')).toBeTruthy();
+    expect(fake.callsOf('runs:approve')).toHaveLength(0);
   });
 });
 

@@ -59,8 +59,17 @@ describe('incident home model', () => {
     expect(relativeTime('2026-12-02T09:00:00Z', now)).toBe('3 h ago');
     expect(relativeTime('2026-11-28T12:00:00Z', now)).toBe('4 d ago');
     expect(relativeTime('2026-12-02T11:59:30Z', now)).toBe('just now');
+    // In a snapshot, against the moment it was taken.
+    expect(relativeTime('2026-12-02T11:48:00Z', now, 'snapshot')).toBe('12 min before the snapshot');
+    expect(relativeTime('2026-12-02T12:03:00Z', now, 'snapshot')).toBe('at the snapshot');
     expect(absoluteTime('2026-12-02T11:48:05Z', 'Asia/Seoul')).toBe('2026-12-02 20:48:05 (Asia/Seoul, UTC+09:00)');
     expect(absoluteTime('2026-12-02T11:48:05Z', 'UTC')).toBe('2026-12-02 11:48:05 (UTC, UTC+00:00)');
+  });
+
+  it('names each refused action for what it is: a canary promote is not a "roll back"', () => {
+    expect(permission('viewer', 'promote')).toMatchObject({ allowed: false, reason: expect.stringContaining('not promote a canary') });
+    expect(permission('viewer', 'abort')).toMatchObject({ allowed: false, reason: expect.stringContaining('not abort a canary') });
+    expect(permission('viewer', 'replay')).toMatchObject({ allowed: false, reason: expect.stringContaining('not replay runs') });
   });
 
   it('a viewer may not roll back, pause or resume, and is told why; an unknown role is left to the server', () => {
@@ -105,12 +114,18 @@ describe('palette on the incident', () => {
     expect(titles).toEqual(expect.arrayContaining(['Open failing run of ml-training-pipeline', 'Pause ml-training-pipeline…', 'Resume run run-failed of ml-training-pipeline on v1']));
   });
 
-  it('offers a viewer no action it would be refused', async () => {
+  it('lists for a viewer the actions it would be refused, disabled, each with the reason', async () => {
     await asRole('viewer');
     await useIncidents.getState().load();
-    const titles = buildCommands().map((c) => c.title);
-    expect(titles).toContain('Open failing run of ml-training-pipeline');
-    expect(titles.filter((t) => /^(Roll back|Pause|Resume run)/.test(t))).toEqual([]);
+    const commands = buildCommands();
+    expect(commands.find((c) => c.title === 'Open failing run of ml-training-pipeline')?.disabledReason).toBeUndefined();
+    const forbidden = commands.filter((c) => /^(Roll back|Pause|Resume run)/.test(c.title));
+    expect(forbidden.map((c) => c.title)).toEqual(['Roll back ml-training-pipeline to v1 (last good)', 'Resume run run-failed of ml-training-pipeline on v1', 'Pause ml-training-pipeline…']);
+    expect(forbidden.map((c) => c.disabledReason)).toEqual([
+      expect.stringContaining('not roll back'),
+      expect.stringContaining('not resume runs'),
+      expect.stringContaining('not pause or unpause'),
+    ]);
   });
 });
 
