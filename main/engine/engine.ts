@@ -9,6 +9,7 @@ import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RewindError } from './errors.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
+import { ReviewService } from './reviews.js';
 import { RunService } from './runs.js';
 import { ScheduleService } from './schedules.js';
 import type { Queryable, Store } from './store/port.js';
@@ -79,6 +80,7 @@ export class Engine {
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
+  readonly reviews: ReviewService;
   private readonly egress: Egress | null;
 
   private constructor(
@@ -111,6 +113,7 @@ export class Engine {
       },
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
+    this.reviews = new ReviewService(core, this.workflows, systemActor);
     const schedules = this.schedules;
     this.runs.onEnded = (run) => schedules.runEnded(run);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, rewindErrorSchema } from '../../preload/contract/index.js';
+import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, reviewRequestedSchema, rewindErrorSchema } from '../../preload/contract/index.js';
 import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from '../protocol/wire.js';
 
 /*
@@ -86,6 +86,9 @@ function methodOperation(name: BackendMethod, jsonSchema: ToSchema): { path: str
     ...(parameters.length > 0 ? { parameters } : {}),
     responses: {
       [String(spec.http.status ?? 200)]: { description: spec.http.status === 201 ? 'Created.' : 'Success.', content: json(jsonSchema(spec.output as z.ZodType, 'output')) },
+      ...('reviewable' in spec.http
+        ? { '202': { description: 'Sent for review (a server started with --require-review): nothing changed yet; another person approves or declines it at /api/v1/reviews/{review_id}.', content: json(jsonSchema(reviewRequestedSchema, 'output')) } }
+        : {}),
       '4XX': errorResponse,
       '5XX': errorResponse,
     },

@@ -37,11 +37,11 @@ export function tempDir(prefix = 'rewind-server-'): string {
 
 /** An in-process server over a fresh sandbox (or over `store`, which it then owns; no demo there), with one token per role. */
 export async function startServer(
-  options: { timeScale?: number; demo?: boolean; store?: Store; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks'> } & Partial<
+  options: { timeScale?: number; demo?: boolean; store?: Store; clock?: () => Date; sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks' | 'review'> } & Partial<
     Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion'>
   > = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, store, sandbox, ...serverOptions } = options;
+  const { timeScale, demo, store, clock, sandbox, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
   const backend = store
@@ -49,6 +49,7 @@ export async function startServer(
         await Engine.open({
           store,
           timeScale: timeScale ?? 0,
+          ...(clock ? { clock } : {}),
           ...(sandbox?.liveExecution === undefined ? {} : { liveExecution: sandbox.liveExecution }),
           ...(sandbox?.allowCommands === undefined ? {} : { allowCommands: sandbox.allowCommands }),
           ...(sandbox?.limits === undefined ? {} : { limits: sandbox.limits }),
@@ -57,6 +58,7 @@ export async function startServer(
         {
           ...(sandbox?.webhookKey === undefined ? {} : { webhookKey: sandbox.webhookKey }),
           ...(sandbox?.allowPrivateWebhooks === undefined ? {} : { allowPrivateWebhooks: sandbox.allowPrivateWebhooks }),
+          ...(sandbox?.review === undefined ? {} : { review: sandbox.review }),
         },
       )
     : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });
