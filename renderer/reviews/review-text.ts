@@ -1,4 +1,4 @@
-import type { Review } from '../../preload/contract/index.js';
+import { type Review, type ReviewAction, type Role, backendMethods, reviewedMethods } from '../../preload/contract/index.js';
 
 /** "publish v3", "promote the canary v3", "roll back to v2", with where from and a canary's share. */
 export function reviewWhat(r: Pick<Review, 'action' | 'version' | 'from_version' | 'canary_percent'>): string {
@@ -21,4 +21,13 @@ export function expiresIn(expiresAt: string, now: number): string {
 /** The versions an approver's diff compares: from what is active to what the action makes active. */
 export function diffVersions(r: Pick<Review, 'from_version' | 'version'>): { from: number; to: number } | null {
   return r.from_version === null || r.from_version === r.version ? null : { from: r.from_version, to: r.version };
+}
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Whether this role may answer a review of that action: the role the action itself needs (publishing: admin). Unknown role: the server decides. */
+export function mayAnswer(role: Role | null | undefined, action: ReviewAction): { allowed: true } | { allowed: false; reason: string } {
+  const needed = backendMethods[reviewedMethods[action]].role;
+  if (!role || RANK[role] >= RANK[needed]) return { allowed: true };
+  return { allowed: false, reason: `Answering a review of a ${action} needs the ${needed} role; you are a ${role}.` };
 }

@@ -1,5 +1,6 @@
 import { approvalAnswerInitialState, useApprovalAnswer } from './approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
+import { reviewsInitialState, useReviews } from './reviews-store.js';
 import { auditInitialState, useAudit } from './audit-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
@@ -30,6 +31,7 @@ export async function resetConnectionData(): Promise<void> {
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
   useApprovals.setState(approvalsInitialState);
+  useReviews.setState(reviewsInitialState);
   useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
@@ -39,6 +41,7 @@ export async function resetConnectionData(): Promise<void> {
     useIncidents.getState().load(),
     useWorkflows.getState().load(),
     useApprovals.getState().load(),
+    useReviews.getState().load(),
     useRuns.getState().load(),
     useAudit.getState().catchUp(),
     useRunbooks.getState().load(),
