@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSandbox, type EngineBackend } from '../../../main/backends/engine-backend.js';
+import { openSandbox, type EngineBackend, type ReviewPolicy } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import type { OidcVerifier } from '../../../main/server/auth/oidc-verifier.js';
 import { createServer } from '../../../main/server/server.js';
@@ -63,9 +63,9 @@ export interface StartedServer {
  * A real workflow server on 127.0.0.1 with the demo data, an admin token, a viewer token and another
  * operator's token; with `oidc`, people sign in through that provider too.
  */
-export async function startWorkflowServer(options: { oidc?: OidcVerifier } = {}): Promise<StartedServer & { backend: EngineBackend }> {
+export async function startWorkflowServer(options: { oidc?: OidcVerifier; review?: ReviewPolicy } = {}): Promise<StartedServer & { backend: EngineBackend }> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
-  const backend = await openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server' });
+  const backend = await openSandbox({ path: join(dir, 'server.db'), demo: true, timeScale: TIME_SCALE, actor: 'server', ...(options.review ? { review: options.review } : {}) });
   const tokens = new TokenStore(backend.engine);
   const adminToken = (await tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' })).token;
   const viewerToken = (await tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' })).token;
