@@ -2,6 +2,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { getTransportState, onTransportState } from './api/client.js';
 import type { TransportState } from './api/web-bridge.js';
 import { ApprovalConfirmDialog } from './approvals/ApprovalConfirmDialog.js';
+import { ReviewAnswerDialog } from './reviews/ReviewAnswerDialog.js';
 import { AuditLog } from './audit/AuditLog.js';
 import { AddConnectionDialog } from './connections/AddConnectionDialog.js';
 import { RemoveConnectionDialog } from './connections/RemoveConnectionDialog.js';
@@ -134,6 +135,7 @@ export function App() {
       </div>
       <RollbackDialog />
       <ApprovalConfirmDialog />
+      <ReviewAnswerDialog />
       <NewFromTemplateDialog />
       <RunParamsDialog />
       <CommandPalette />

@@ -4,6 +4,7 @@ import type { RewindBridge } from '../preload/contract/index.js';
 import { connectApi } from './api/client.js';
 import { App } from './App.js';
 import { useApprovals } from './store/approvals-store.js';
+import { useReviews } from './store/reviews-store.js';
 import { useConnections } from './store/connections-store.js';
 import { useIncidents } from './store/incidents-store.js';
 import { startLive } from './store/live.js';
@@ -21,6 +22,7 @@ void useConnections.getState().load();
 void useWorkflows.getState().load();
 void useIncidents.getState().load();
 void useApprovals.getState().load();
+void useReviews.getState().load();
 void useRehearsal.getState().loadSessions();
 
 createRoot(document.getElementById('root')!).render(

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { type BackendMethod, type MethodInput, type MethodOutput, type ParsedInput, backendMethods } from '../../preload/contract/backend-methods.js';
-import type { Dsl, RewindEvent, Run, Workflow } from '../../preload/contract/entities.js';
+import type { Dsl, RewindEvent, RollbackResult, Run, Workflow } from '../../preload/contract/entities.js';
+import type { ReviewAction } from '../../preload/contract/reviews.js';
+import { DEFAULT_REVIEW_EXPIRY_MS, type PerformAction } from '../engine/reviews.js';
 import { seedDemo } from '../engine/demo/seed.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
@@ -71,14 +73,22 @@ export interface SandboxOptions {
   backgroundVerify?: EngineOptions['backgroundVerify'];
   /** Loopback and private addresses may receive webhooks (the server's --allow-private-webhooks). */
   allowPrivateWebhooks?: boolean;
+  /** A server's --require-review (a sandbox has one person, so none). */
+  review?: ReviewPolicy;
 }
 
 type Handlers = { [M in BackendMethod]: Handler<M> };
 
+/** A server's --require-review: which actions become review requests, and how long one waits for an answer. */
+export interface ReviewPolicy {
+  actions: ReadonlySet<ReviewAction>;
+  expiryMs: number;
+}
+
 /** The incident home lists at most this many dead letters; the delivery log (`rewind webhooks deliveries`) has them all. */
 const DEAD_LETTERS_SHOWN = 50;
 
-function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue, webhooks: WebhookService): Handlers {
+function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCatalogue, webhooks: WebhookService, review: ReviewPolicy | null): Handlers {
   const { workflows, versions, runs, canaries, schedules } = engine;
   const waitIf = (wait: boolean) => async (run: Run) => (wait ? runs.wait(run.run_id) : run);
   const commands = (dsl: Dsl | undefined, what: string) => {
@@ -90,6 +100,28 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     const wf = await workflows.get(workflowId);
     return wf.active_version === null ? undefined : (await versions.get(wf.id, wf.active_version)).dsl_definition;
   };
+  /** The reviewed actions themselves: what runs at once without review, and on approval with it. */
+  const act = {
+    publish: async (i: ParsedInput<'versions:publish'>, a: string): Promise<RollbackResult> => {
+      commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Publishing v${i.version}`);
+      const { canary } = i;
+      return canary ? canaries.start({ ...i, canary }, a) : versions.publish(i, a);
+    },
+    // A version published while commands were allowed must not start running them on a server that now refuses them
+    // (the target is read and checked inside the rollback's unit of work).
+    rollback: (i: ParsedInput<'versions:rollback'>, a: string): Promise<RollbackResult> =>
+      versions.rollback(i, a, allowCommands ? undefined : (target) => commands(target.dsl_definition, `Rolling back to v${i.version}`)),
+    promote: (i: ParsedInput<'canary:promote'>, a: string): Promise<RollbackResult> => canaries.promote(i, a),
+  };
+  // A request's input was parsed when it was asked; it is parsed again as the method's, so it is acted on exactly as then.
+  const perform: PerformAction = (action, input, actor) => {
+    if (action === 'publish') return act.publish(backendMethods['versions:publish'].input.parse(input), actor);
+    if (action === 'rollback') return act.rollback(backendMethods['versions:rollback'].input.parse(input), actor);
+    return act.promote(backendMethods['canary:promote'].input.parse(input), actor);
+  };
+  const reviewed = (action: ReviewAction) => review?.actions.has(action) === true;
+  const askReview = (action: ReviewAction, workflowId: string, input: Record<string, unknown>, expected: number | undefined, canaryPercent: number | null, actor: string) =>
+    engine.reviews.request({ action, workflow_id: workflowId, input, expected_revision: expected, canary_percent: canaryPercent }, actor, review?.expiryMs ?? DEFAULT_REVIEW_EXPIRY_MS, perform);
   return {
     'workflows:list': {
       apply: async (i) => {
@@ -146,15 +178,11 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
       },
     },
     'versions:publish': {
-      apply: async (i, a) => {
-        commands((await versions.get(i.workflow_id, i.version)).dsl_definition, `Publishing v${i.version}`);
-        const { canary } = i;
-        return canary ? canaries.start({ ...i, canary }, a) : versions.publish(i, a);
-      },
+      apply: (i, a) =>
+        reviewed('publish') ? askReview('publish', i.workflow_id, i, i.expected_revision, i.canary?.percent ?? null, a) : act.publish(i, a),
     },
     'versions:rollback': {
-      // A version published while commands were allowed must not start running them on a server that now refuses them.
-      apply: (i, a) => versions.rollback(i, a, allowCommands ? undefined : (target) => commands(target.dsl_definition, `Rolling back to v${i.version}`)),
+      apply: (i, a) => (reviewed('rollback') ? askReview('rollback', i.workflow_id, i, i.expected_revision, null, a) : act.rollback(i, a)),
     },
     'versions:archive': { apply: (i, a) => versions.archive(i, a) },
     'versions:diff': { apply: (i) => versions.diff(i) },
@@ -189,7 +217,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
       return { ...(await engine.events.head()), chain: engine.chain, server_id: await engine.serverId() };
     } },
     'events:verify': { apply: () => engine.verifyChain() },
-    'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
+    'canary:promote': { apply: (i, a) => (reviewed('promote') ? askReview('promote', i.workflow_id, i, i.expected_revision, null, a) : act.promote(i, a)) },
     'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
     'workflows:health': { apply: (i) => canaries.health(i) },
     'incidents:summary': {
@@ -206,6 +234,10 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'webhooks:list': { apply: async () => ({ webhooks: await webhooks.list() }) },
     'webhooks:delete': { apply: (i, a) => webhooks.remove(i.webhook_id, a) },
     'webhooks:deliveries': { apply: async (i) => ({ deliveries: await webhooks.deliveries(i.webhook_id, i.state, i.limit) }) },
+    'reviews:list': { apply: (i) => engine.reviews.list(i.status, i.limit) },
+    'reviews:get': { apply: (i) => engine.reviews.get(i.review_id) },
+    'reviews:approve': { apply: (i, a) => engine.reviews.answer(i.review_id, 'approved', a, i.note, perform) },
+    'reviews:decline': { apply: (i, a) => engine.reviews.answer(i.review_id, 'declined', a, i.note, perform) },
     ...runbookHandlers(engine),
   };
 }
@@ -251,6 +283,7 @@ export class EngineBackend implements Backend {
       webhookKey?: Buffer;
       allowPrivateWebhooks?: boolean;
       archive?: ArchiveMeta | null;
+      review?: ReviewPolicy;
     } = {},
   ) {
     this.engine = engine;
@@ -258,7 +291,8 @@ export class EngineBackend implements Backend {
     this.allowBrokenChain = options.allowBrokenChain === true;
     this.location = options.location;
     this.webhooks = new WebhookService(engine, options.webhookKey ? new SecretBox(options.webhookKey) : null, options.allowPrivateWebhooks ?? false);
-    this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks);
+    this.handlers = handlers(engine, options.allowCommands ?? true, options.templates ?? new TemplateCatalogue(), this.webhooks, options.review ?? null);
+    if (options.review && options.review.actions.size > 0) this.sweepReviews(options.review.expiryMs);
     this.defaultActor = actor;
   }
 
@@ -333,6 +367,16 @@ export class EngineBackend implements Backend {
     };
   }
 
+  /**
+   * Records expiries as they fall due (a request is shown expired at once either way; this writes
+   * its `review_expired` even when nobody looks). Every replica sweeps; the first records each one.
+   */
+  private sweepReviews(expiryMs: number): void {
+    const timer = setInterval(() => void this.engine.reviews.expireDue().catch(() => undefined), Math.min(30_000, Math.max(1000, Math.floor(expiryMs / 4))));
+    timer.unref();
+    this.closers.push(() => clearInterval(timer));
+  }
+
   private readonly closers: Array<() => void> = [];
 
   /** Runs `fn` when the backend closes, before the engine does (a code folder's watcher). */
@@ -390,6 +434,7 @@ export async function openSandbox(options: SandboxOptions): Promise<EngineBacken
     archive,
     ...(options.webhookKey ? { webhookKey: options.webhookKey } : {}),
     ...(options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+    ...(options.review ? { review: options.review } : {}),
   });
   if (options.codeDir !== undefined) await attachCodeFolder(backend, { dir: options.codeDir, allowCommands, ...(options.codeLog ? { log: options.codeLog } : {}) });
   return backend;

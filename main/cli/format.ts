@@ -1,4 +1,4 @@
-import type { Checkpoint, RewindEvent, Run, VersionListItem, VersionMetrics, WaitingApproval, Workflow } from '../../preload/contract/index.js';
+import { type ActionResult, type Checkpoint, type Review, type ReviewAnswer, type RewindEvent, type Run, type VersionListItem, type VersionMetrics, type WaitingApproval, type Workflow, isReviewRequested } from '../../preload/contract/index.js';
 
 /**
  * What the CLI writes never carries a raw control character (ESC above all), whatever a name or an
@@ -124,4 +124,49 @@ export function healthTable(versions: VersionMetrics[]): string {
         .join(' ') || null,
     ]),
   );
+}
+
+/** A publish, promote or rollback: what it did, or that it waits for review and how another person answers it. */
+export function actionText(out: ActionResult): string {
+  if (!isReviewRequested(out)) return `${out.message} (event ${out.seq}, revision ${out.revision})`;
+  return `${out.message}\n  review ${out.review.review_id}: another person approves it with \`rewind review approve ${out.review.review_id}\` (or declines it).`;
+}
+
+function reviewWhat(r: Review): string {
+  const canary = r.canary_percent === null ? '' : ` as a ${r.canary_percent} % canary`;
+  const from = r.from_version === null ? '' : ` (from v${r.from_version})`;
+  return `${r.action} v${r.version}${canary}${from}`;
+}
+
+/** How long ago / until, in the largest whole unit (s, min, h). */
+export function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function reviewsTable(reviews: Review[], now: Date): string {
+  return table(
+    ['ID', 'STATUS', 'WORKFLOW', 'WHAT', 'ASKED BY', 'ASKED', 'EXPIRES / ANSWER'],
+    reviews.map((r) => [
+      r.review_id,
+      r.status,
+      terminalSafe(r.workflow_name),
+      reviewWhat(r),
+      terminalSafe(r.requested_by),
+      `${span(now.getTime() - Date.parse(r.requested_at))} ago`,
+      r.status === 'pending'
+        ? `in ${span(Date.parse(r.expires_at) - now.getTime())}`
+        : r.status === 'expired'
+          ? `expired ${shortTime(r.expires_at)}`
+          : `${r.status} by ${terminalSafe(r.answered_by ?? '?')}${r.note ? ` (“${terminalSafe(r.note)}”)` : ''}`,
+    ]),
+  );
+}
+
+export function reviewAnswerText(out: ReviewAnswer): string {
+  const r = out.review;
+  const head = `${r.status === 'approved' ? 'Approved' : 'Declined'} ${r.review_id}: ${reviewWhat(r)} of ${terminalSafe(r.workflow_name)}, asked by ${terminalSafe(r.requested_by)}.`;
+  return out.result ? `${head}\n${out.result.message} (event ${out.result.seq}, revision ${out.result.revision}; recorded as ${terminalSafe(r.requested_by)}'s, approved by ${terminalSafe(r.answered_by ?? '?')})` : `${head}\nNothing was changed.`;
 }

@@ -117,6 +117,10 @@ Sign-in (a server started with --oidc-issuer)
                                                the browser even so); kept for you only, refreshed by itself
   logout [--server URL]                        forget that sign-in (and revoke it at the provider)
   whoami                                       who the server takes you for, your role, and how you came in
+Review (a server started with --require-review: a publish, promote or rollback there answers "sent for review")
+  review list [--all]                          requests waiting for another person (--all: answered and expired too)
+  review approve ID [--note TEXT]              approve: the action runs now, as the requester's (not your own request)
+  review decline ID [--note TEXT]              decline: nothing happens (the requester may decline, i.e. withdraw, their own)
 Tokens (server only, admin)
   tokens list | tokens create NAME ROLE | tokens revoke ID
 Webhooks (server only, admin)
@@ -216,6 +220,8 @@ export const verbOptions = {
   'keep-failed-checkpoints': { type: 'boolean', default: false },
   vacuum: { type: 'boolean', default: false },
   loopback: { type: 'boolean', default: false },
+  note: { type: 'string' },
+  all: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
@@ -225,7 +231,7 @@ export const verbs = [
   'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify', 'prune',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
-  'login', 'logout', 'whoami', 'tokens', 'webhooks',
+  'login', 'logout', 'whoami', 'tokens', 'webhooks', 'review',
 ] as const;
 export type Verb = (typeof verbs)[number];
 const verbSet: ReadonlySet<string> = new Set(verbs);

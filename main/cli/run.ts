@@ -8,7 +8,7 @@ import { RewindError, toErrorData } from '../engine/errors.js';
 import { sqliteOpenFailure } from '../engine/store/sqlite/errors.js';
 import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } from '../protocol/wire.js';
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
-import { approvalsList, checkpointsTable, eventLine, healthTable, prunedNote, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
+import { actionText, approvalsList, checkpointsTable, eventLine, healthTable, prunedNote, reviewAnswerText, reviewsTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
 import { verifyLog } from './verify.js';
 import { archiveExport, archiveOpen, prune } from './archive.js';
@@ -452,7 +452,7 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       }
       const canary = verb === 'publish' ? canarySpec(v) : undefined;
       const out = await call(s, verb === 'publish' ? 'versions:publish' : 'versions:rollback', { workflow_id, version, ...revision(s), ...(canary ? { canary } : {}) });
-      print(s, out, () => `${out.message} (event ${out.seq}, revision ${out.revision})`);
+      print(s, out, () => actionText(out));
       return 0;
     }
     case 'canary': {
@@ -463,7 +463,7 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         action === 'promote'
           ? await call(s, 'canary:promote', { workflow_id, ...revision(s) })
           : await call(s, 'canary:abort', { workflow_id, ...revision(s), ...(v.reason === undefined ? {} : { reason: v.reason }) });
-      print(s, out, () => `${out.message} (event ${out.seq}, revision ${out.revision})`);
+      print(s, out, () => actionText(out));
       return 0;
     }
     case 'health': {
@@ -521,6 +521,21 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
         ...(v.comment === undefined ? {} : { comment: v.comment }),
       });
       print(s, out, () => `${v.deny ? 'Denied: the run ends denied (an outcome, not a failure).' : 'Approved.'}\n${runDetail(out)}`);
+      return 0;
+    }
+    case 'review': {
+      const action = need(args, 0, 'list, approve or decline');
+      if (action === 'list') {
+        const out = await call(s, 'reviews:list', { status: v.all ? 'all' : 'pending' });
+        print(s, out, () => (out.total === 0 ? (v.all ? 'No review requests.' : 'Nothing waits for review.') : `${reviewsTable(out.reviews, new Date())}\n(${out.reviews.length} of ${out.total})`));
+        return 0;
+      }
+      if (action !== 'approve' && action !== 'decline') throw usageError(`review ${action}: the actions are list, approve and decline.`);
+      const out = await call(s, action === 'approve' ? 'reviews:approve' : 'reviews:decline', {
+        review_id: need(args, 1, 'the review id'),
+        ...(v.note === undefined ? {} : { note: v.note }),
+      });
+      print(s, out, () => reviewAnswerText(out));
       return 0;
     }
     case 'stop': {

@@ -10,6 +10,7 @@ import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RewindError } from './errors.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
+import { ReviewService } from './reviews.js';
 import { RunService } from './runs.js';
 import { type ArchiveQuery, archivePage } from './archive.js';
 import { DEFAULT_TUNING, type PrunePreview, type PruneReport, RetentionService, type RetentionPolicy, type RetentionTuning } from './retention.js';
@@ -108,6 +109,7 @@ export class Engine {
   readonly retention: RetentionService;
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
+  readonly reviews: ReviewService;
   private readonly egress: Egress | null;
 
   private constructor(
@@ -140,6 +142,7 @@ export class Engine {
     });
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
     this.retention = new RetentionService(core, { id: lease.id, replica: lease.replica }, systemActor, { ...DEFAULT_TUNING, ...options.retentionTuning });
+    this.reviews = new ReviewService(core, this.workflows, systemActor);
     const schedules = this.schedules;
     this.runs.onEnded = (run) => schedules.runEnded(run);
   }

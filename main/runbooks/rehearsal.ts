@@ -1,5 +1,6 @@
 import type { Backend, CallContext } from '../backends/backend.js';
 import { RewindError, toErrorData } from '../engine/errors.js';
+import { isReviewRequested } from '../../preload/contract/reviews.js';
 import { evaluateCheck, resolveWorkflow, type CheckResult } from './checks.js';
 import type { Scenario } from './scenarios.js';
 import type { HealthCheck, RehearsalRecord, RollbackRecord, Runbook, RunbookAction, RunbookStep, StepKind, StepRecord } from '../engine/runbooks/format.js';
@@ -231,6 +232,8 @@ async function runAction(exec: Executor, action: RunbookAction): Promise<CheckRe
     case 'rollback': {
       const to = action.to === 'previous' ? await previousVersion(backend, wf.id, wf.name, wf.active_version) : action.to;
       const result = await backend.call('versions:rollback', { workflow_id: wf.id, version: to, expected_revision: wf.revision }, ctx);
+      // A server that reviews rollbacks made a request of it: nothing rolled back yet, so the step has not passed.
+      if (isReviewRequested(result)) return { ok: false, detail: `${wf.name}: ${result.message} (review ${result.review.review_id})` };
       exec.rollbacks.push({ workflow: wf.name, from_version: result.from_version, to_version: result.version });
       return { ok: true, detail: `${wf.name}: v${result.from_version ?? '?'} → v${result.version}` };
     }

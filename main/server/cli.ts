@@ -18,6 +18,8 @@ import { type RetentionPolicy, parseRetention } from '../engine/retention.js';
 import { type OidcFlag, oidcFlags, oidcSettingsFrom, oidcUsage } from './auth/oidc-flags.js';
 import { OidcVerifier } from './auth/oidc-verifier.js';
 import { describeMapping } from './auth/role-mapping.js';
+import type { ReviewPolicy } from '../backends/engine-backend.js';
+import { reviewPolicyFrom, reviewUsage } from './review-flags.js';
 
 const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run server -- …)
 
@@ -63,6 +65,7 @@ const usage = `Usage: rewind-server --db FILE|URL [options]   (or: npm run serve
                       192.168/16, 127/8, fc00::/7…); refused otherwise. Metadata and link-local
                       addresses (169.254/16, fd00:ec2::254) are refused always, for http nodes too  REWIND_ALLOW_PRIVATE_WEBHOOKS=1
 ${oidcUsage}
+${reviewUsage}
 
 http and command nodes run for real here; {{secret.NAME}} reads the environment variable REWIND_SECRET_NAME,
 and {{ctx.server.url}} ({{ctx.server.host}}: HOST:PORT) is this server's own address (no run param can set server).
@@ -173,6 +176,8 @@ async function main(): Promise<void> {
         'retain-runs': { type: 'string' },
         'keep-failed-checkpoints': { type: 'boolean', default: false },
         'allow-private-webhooks': { type: 'boolean' },
+        'require-review': { type: 'string' },
+        'review-expiry': { type: 'string' },
         ...(Object.fromEntries(Object.keys(oidcFlags).map((f) => [f, { type: 'string' }])) as Record<OidcFlag, { type: 'string' }>),
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -232,6 +237,14 @@ async function main(): Promise<void> {
     fail(data.message, data.hint);
   }
 
+  let review: ReviewPolicy | null = null;
+  try {
+    review = reviewPolicyFrom(parsed, process.env);
+  } catch (err) {
+    const data = toErrorData(err);
+    fail(data.message, data.hint);
+  }
+
   const allowBrokenChain = parsed['allow-broken-chain'] === true;
   let webhookKey: KeySource;
   try {
@@ -280,6 +293,7 @@ async function main(): Promise<void> {
         serverContext,
         ...(webhookKey ? { webhookKey: webhookKey.key } : {}),
         allowPrivateWebhooks,
+        ...(review ? { review } : {}),
       },
     });
     if (!webhookKey && !isPostgresUrl(db)) {
@@ -383,6 +397,7 @@ async function main(): Promise<void> {
     // Read now, so the first person need not wait for it; a provider that is away is retried on demand (tokens work meanwhile).
     oidc.discover().catch((err: unknown) => logger.warn({ err: toErrorData(err).message }, 'identity provider unreachable; people cannot sign in until it answers'));
   }
+  if (review) process.stdout.write(`Review: ${[...review.actions].join(', ')} need a second person's approval (requests expire after ${Math.round(review.expiryMs / 1000)} s).\n`);
   process.stdout.write(`Rewind workflow server listening on ${server.url} (${served.store} ${served.where}, replica ${served.replica}, schema ${backend.engine.schemaVersion}${environment ? `, environment ${environment.data}` : ''})\n`);
 
   let stopping = false;

@@ -41,7 +41,7 @@ export interface OpenStoreOptions {
   demo: boolean;
   actor: string;
   /** What the engine and its backend allow, as for a sandbox: real work, commands, a broken chain. */
-  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext' | 'allowPrivateWebhooks'>;
+  serve?: Pick<SandboxOptions, 'allowBrokenChain' | 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'serverContext' | 'allowPrivateWebhooks' | 'review'>;
   /** Fire schedules (default true: a server fires them; every replica runs the scheduler, each tick fires once). */
   runSchedules?: boolean;
   /** `--retain-runs`: prune in the background, one replica at a time. */
@@ -115,6 +115,7 @@ export async function openServedStore(options: OpenStoreOptions): Promise<Served
     ...(serve.allowCommands === undefined ? {} : { allowCommands: serve.allowCommands }),
     ...(serve.webhookKey ? { webhookKey: serve.webhookKey } : {}),
     ...(serve.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+    ...(serve.review ? { review: serve.review } : {}),
   });
   return { backend, store: 'postgres', replica, where: target.redacted, healthy: () => store.healthy, probe: prober(engine, replica) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, eventTypes, rewindErrorSchema } from '../../preload/contract/index.js';
+import { type BackendMethod, authDiscoverySchema, backendMethodNames, backendMethods, eventTypes, reviewRequestedSchema, rewindErrorSchema } from '../../preload/contract/index.js';
 import { MAX_DEMO_BATCH, inspectionReportSchema } from '../engine/demo/inspection.js';
 import { PROTOCOL_VERSION, healthSchema, serverRoutes, tokenCreateInputSchema, tokenCreatedSchema, tokenInfoSchema, tokenListSchema, whoamiSchema } from '../protocol/wire.js';
 
@@ -87,6 +87,9 @@ function methodOperation(name: BackendMethod, jsonSchema: ToSchema): { path: str
     ...(parameters.length > 0 ? { parameters } : {}),
     responses: {
       [String(spec.http.status ?? 200)]: { description: spec.http.status === 201 ? 'Created.' : 'Success.', content: json(jsonSchema(spec.output as z.ZodType, 'output')) },
+      ...('reviewable' in spec.http
+        ? { '202': { description: 'Sent for review (a server started with --require-review): nothing changed yet; another person approves or declines it at /api/v1/reviews/{review_id}.', content: json(jsonSchema(reviewRequestedSchema, 'output')) } }
+        : {}),
       '4XX': errorResponse,
       '5XX': errorResponse,
     },

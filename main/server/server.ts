@@ -8,8 +8,11 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { z } from 'zod';
 import {
+  type ActionResult,
   type BackendMethod,
   type RewindErrorData,
+  isReviewRequested,
+  reviewedMethods,
   type Role,
   backendMethods,
   httpStatusOf,
@@ -285,6 +288,16 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     throw new RewindError('NOT_FOUND', `No route ${req.method ?? ''} ${pathname}.`, 'Tokens: GET and POST /api/v1/tokens, DELETE /api/v1/tokens/{id}.');
   }
 
+  /** Answering a review takes the role its action needs (publishing needs admin), whatever role the answer route asks. */
+  async function refuseReviewer(identity: Identity, method: 'reviews:approve' | 'reviews:decline', reviewId: string): Promise<void> {
+    const review = await backend.call('reviews:get', { review_id: reviewId });
+    const needed = backendMethods[reviewedMethods[review.action]].role;
+    if (roleAllows(identity.role, needed)) return;
+    const err = forbidden(identity, needed, `Answering a review of a ${review.action}`, options.oidc);
+    await options.onRefused?.({ method, input: { review_id: reviewId }, actor: identity.name, error: err });
+    throw err;
+  }
+
   async function serveMethod(req: IncomingMessage, res: ServerResponse, identity: Identity, route: CompiledRoute, params: Record<string, string>, query: URLSearchParams): Promise<number> {
     const spec = backendMethods[route.method];
     // Before the role check: its refusal is audited with the path's values.
@@ -310,6 +323,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (route.method === 'runs:start' && !('trigger' in raw)) raw.trigger = 'api';
     const parsed = (spec.input as z.ZodType).safeParse(raw);
     if (!parsed.success) throw validationError(route.method, parsed.error);
+    if (route.method === 'reviews:approve' || route.method === 'reviews:decline') await refuseReviewer(identity, route.method, (parsed.data as { review_id: string }).review_id);
     const ctx = idempotencyKey === undefined ? { actor: identity.name } : { actor: identity.name, idempotencyKey };
     let output: unknown;
     try {
@@ -318,9 +332,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       if (route.method === 'versions:rollback') metrics.observeRollback(false);
       throw err;
     }
-    if (route.method === 'versions:rollback') metrics.observeRollback(true);
+    // A request sent for review is accepted, not done: 202, so a client knows it waits for another person.
+    const waiting = 'reviewable' in spec.http && isReviewRequested(output as ActionResult);
+    if (route.method === 'versions:rollback' && !waiting) metrics.observeRollback(true);
     if (spec.mutates) storeFault = null;
-    const status = spec.http.status ?? 200;
+    const status = waiting ? 202 : (spec.http.status ?? 200);
     sendJson(res, status, output, etagOf(output));
     return status;
   }

@@ -31,6 +31,7 @@ import {
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
 import { approvalListSchema } from './approvals.js';
+import { actionResultSchema, reviewAnswerSchema, reviewListSchema, reviewSchema } from './reviews.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 import { deliveryStateSchema, webhookCreateInputSchema, webhookDeliverySchema, webhookSchema } from './webhooks.js';
 
@@ -43,6 +44,7 @@ import { deliveryStateSchema, webhookCreateInputSchema, webhookDeliverySchema, w
 const workflowId = z.string().min(1).max(200);
 const versionNumber = z.number().int().positive();
 const runId = z.string().min(1).max(200);
+const reviewId = z.string().min(1).max(200);
 /** The workflow revision the caller based a mutation on; a stale one is refused (412). Optional, as origin clients send none. */
 const expectedRevision = z.number().int().nonnegative().optional();
 const params = z.record(z.string(), z.unknown());
@@ -71,6 +73,8 @@ export interface HttpRoute {
   path: `/api/v1/${string}`;
   /** The success status when it is not 200 (201: the call created something). */
   status?: 201;
+  /** A server started with --require-review may answer 202 with a review request instead of acting. */
+  reviewable?: true;
 }
 
 const method = <I extends z.ZodType, O extends z.ZodType>(
@@ -258,18 +262,24 @@ export const backendMethods = {
       /** Publish as a canary: the stable version stays active and a share of new runs draws this one. */
       canary: canarySpecSchema.optional(),
     }),
-    rollbackResultSchema,
+    actionResultSchema,
     {
-      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/publish' },
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/publish', reviewable: true },
       role: 'admin',
       mutates: true,
-      summary: 'Publish a draft: it becomes active, the old active is deprecated. With `canary`, it takes a share of new runs under a policy that rolls it back by itself.',
+      summary:
+        'Publish a draft: it becomes active, the old active is deprecated. With `canary`, it takes a share of new runs under a policy that rolls it back by itself. On a server started with --require-review publish, a review request instead (202).',
     },
   ),
   'versions:rollback': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
-    rollbackResultSchema,
-    { http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/rollback' }, role: 'operator', mutates: true, summary: 'Roll back to an earlier published version.' },
+    actionResultSchema,
+    {
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/versions/:version/rollback', reviewable: true },
+      role: 'operator',
+      mutates: true,
+      summary: 'Roll back to an earlier published version (on a server that reviews rollbacks, a review request: 202).',
+    },
   ),
   'versions:archive': method(
     z.strictObject({ workflow_id: workflowId, version: versionNumber, expected_revision: expectedRevision }),
@@ -505,12 +515,12 @@ export const backendMethods = {
   }),
   'canary:promote': method(
     z.strictObject({ workflow_id: workflowId, expected_revision: expectedRevision }),
-    rollbackResultSchema,
+    actionResultSchema,
     {
-      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/canary/promote' },
+      http: { method: 'POST', path: '/api/v1/workflows/:workflow_id/canary/promote', reviewable: true },
       role: 'operator',
       mutates: true,
-      summary: 'Promote the running canary: it becomes the active version, the stable one is deprecated.',
+      summary: 'Promote the running canary: it becomes the active version, the stable one is deprecated. On a server started with --require-review promote, a review request instead (202).',
     },
   ),
   'canary:abort': method(
@@ -571,6 +581,39 @@ export const backendMethods = {
       summary: "A webhook's deliveries, newest first: state, attempts, the receiver's last status and why it failed.",
     },
   ),
+  'reviews:list': method(
+    z.strictObject({
+      /** pending: those waiting for an answer (expired ones drop out); all: every request, newest first. */
+      status: z.enum(['pending', 'all']).default('pending'),
+      limit: z.number().int().positive().max(1000).default(100),
+    }),
+    reviewListSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/reviews' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Review requests (--require-review): the pending ones, oldest first, or all of them, newest first, each with who asked, what and until when.',
+    },
+  ),
+  'reviews:get': method(z.strictObject({ review_id: reviewId }), reviewSchema, {
+    http: { method: 'GET', path: '/api/v1/reviews/:review_id' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'One review request and its answer.',
+  }),
+  'reviews:approve': method(z.strictObject({ review_id: reviewId, note: safeText(z.string().max(2000)).optional() }), reviewAnswerSchema, {
+    http: { method: 'POST', path: '/api/v1/reviews/:review_id/approve' },
+    role: 'operator',
+    mutates: true,
+    summary:
+      "Approve a pending review request: the action runs now as the requester's, the approver recorded (review_answered). Needs the role the action needs, and another person than the requester (SELF_REVIEW).",
+  }),
+  'reviews:decline': method(z.strictObject({ review_id: reviewId, note: safeText(z.string().max(2000)).optional() }), reviewAnswerSchema, {
+    http: { method: 'POST', path: '/api/v1/reviews/:review_id/decline' },
+    role: 'operator',
+    mutates: true,
+    summary: 'Decline a pending review request: nothing happens to the workflow (review_answered). The requester may decline, i.e. withdraw, their own.',
+  }),
 } as const;
 
 export type BackendMethods = typeof backendMethods;

@@ -84,6 +84,16 @@ export const errorCodes = {
   RUN_NOT_CANCELLABLE: 409,
   RESUME_INCOMPATIBLE: 409,
   RUN_NOT_WAITING: 409,
+  /** No review request with that id (a sandbox has none: it has one person). */
+  REVIEW_NOT_FOUND: 404,
+  /** The requester of a review tried to approve it: another person must. */
+  SELF_REVIEW: 403,
+  /** The review request expired unanswered (`details.expires_at`): the action must be asked again. */
+  REVIEW_EXPIRED: 409,
+  /** The review request was answered already (`details.status`, `details.answered_by`): two reviewers raced, one won. */
+  REVIEW_ANSWERED: 409,
+  /** The same action on the same version already waits for review (`details.review_id`). */
+  REVIEW_PENDING: 409,
   /** A canary of the workflow is already running: promote or abort it first. */
   CANARY_RUNNING: 409,
   /** Promote or abort asked of a workflow that runs no canary. */

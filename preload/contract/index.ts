@@ -46,4 +46,5 @@ export * from './audit.js';
 export * from './canary.js';
 export * from './webhooks.js';
 export * from './approvals.js';
+export * from './reviews.js';
 export * from './sign-in.js';

@@ -54,6 +54,11 @@ const titles: Partial<Record<ErrorCode, string>> = {
   NO_ROLE: 'Your groups give you no role on this server',
   SIGN_IN_FAILED: 'The sign-in did not complete',
   OIDC_UNAVAILABLE: 'The identity provider cannot be reached',
+  SELF_REVIEW: 'Another person must approve your own request',
+  REVIEW_EXPIRED: 'The review request expired unanswered',
+  REVIEW_ANSWERED: 'Another reviewer answered first',
+  REVIEW_PENDING: 'This already waits for review',
+  REVIEW_NOT_FOUND: 'The review request no longer exists',
 };
 
 const fallbackHints: Partial<Record<ErrorCode, string>> = {

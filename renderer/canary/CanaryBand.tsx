@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { Canary, Workflow } from '../../preload/contract/index.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
+import { SentForReview } from '../reviews/SentForReview.js';
 import { GuardedButton } from '../shared/GuardedButton.js';
 import { useCanary } from '../store/canary-store.js';
 import { useConnections } from '../store/connections-store.js';
@@ -24,6 +25,7 @@ export function CanaryBand({ workflow }: { workflow: Workflow }) {
   const asking = useCanary((s) => (s.asking?.workflowId === workflow.id ? s.asking.action : null));
   const sending = useCanary((s) => s.sending);
   const error = useCanary((s) => s.error);
+  const sentForReview = useCanary((s) => s.sentForReview);
   const role = useConnections(selectRole);
   const confirmRef = useRef<HTMLButtonElement>(null);
 
@@ -71,6 +73,7 @@ export function CanaryBand({ workflow }: { workflow: Workflow }) {
           </button>
         </div>
       ) : null}
+      {sentForReview && sentForReview.review.workflow_id === workflow.id ? <SentForReview sent={sentForReview} onClose={() => useCanary.getState().cancel()} /> : null}
       {error ? <ErrorNotice error={error} onDismiss={() => useCanary.getState().cancel()} testId="canary-error" /> : null}
     </section>
   );

@@ -16,6 +16,7 @@ import { useIncidents } from '../store/incidents-store.js';
 import { selectRole, selectSnapshotTakenAt } from '../store/selectors.js';
 import { absoluteTime, badLabel, homeSections, policyLine, publishedBy, relativeTime, suggestedAction, type HomeSection } from './home-model.js';
 import { openRun, openWorkflow, runSuggested } from './incident-actions.js';
+import { WaitingForReview } from '../reviews/WaitingForReview.js';
 
 /** A time as the on-call reads it ("12 min ago"), the absolute time and time zone on hover. */
 function When({ iso, now, testId }: { iso: string; now: number; testId?: string }) {
@@ -330,6 +331,7 @@ export function IncidentHome() {
         <Section key={s.kind} section={s} now={now} role={role} />
       ))}
       <WaitingSection now={now} role={role} />
+      <WaitingForReview now={now} />
     </section>
   );
 }

@@ -11,6 +11,7 @@ import { useConnections } from '../store/connections-store.js';
 import { useInspector } from '../store/inspector-store.js';
 import { useUi } from '../store/ui-store.js';
 import { RunImpact } from './RunImpact.js';
+import { SentForReview } from '../reviews/SentForReview.js';
 
 /** "What happens if I roll back now?", then a typed confirmation, progress and the result. */
 export function RollbackDialog() {
@@ -128,6 +129,8 @@ export function RollbackDialog() {
 
       {s.phase === 'submitting' ? <Progress label="Rolling back…" testId="rollback-progress" /> : null}
       {s.phase === 'failed' && s.error ? <ErrorNotice error={s.error} onReload={() => void s.reload()} focusOnMount testId="rollback-error" /> : null}
+
+      {s.phase === 'done' && s.sentForReview ? <SentForReview sent={s.sentForReview} onClose={s.close} /> : null}
 
       {s.phase === 'done' && s.result ? (
         <div className="rollback-result" role="status" data-testid="rollback-result">

@@ -59,6 +59,12 @@ export function describeEvent(e: RewindEvent): string {
       return `Approved${str(e.payload.node_id) ? ` at ${str(e.payload.node_id)}` : ''}${str(e.payload.comment) ? ` (“${str(e.payload.comment)}”)` : ''}`;
     case 'approval_denied':
       return `Denied${str(e.payload.node_id) ? ` at ${str(e.payload.node_id)}` : ''}${str(e.payload.comment) ? ` (“${str(e.payload.comment)}”)` : ''}`;
+    case 'review_requested':
+      return `Asked for review: ${str(e.payload.action) ?? '?'} ${v(to)}${str(e.payload.expires_at) ? ` (until ${str(e.payload.expires_at)})` : ''}`;
+    case 'review_answered':
+      return `Review ${e.payload.answer === 'approved' ? 'approved' : 'declined'}: ${str(e.payload.action) ?? '?'} ${v(to)} asked by ${str(e.payload.requested_by) ?? '?'}${str(e.payload.note) ? ` (“${str(e.payload.note)}”)` : ''}`;
+    case 'review_expired':
+      return `Review request expired unanswered: ${str(e.payload.action) ?? '?'} ${v(to)} asked by ${str(e.payload.requested_by) ?? '?'}`;
     case 'sandbox_reset':
       return `Sandbox reset to the demo (the old log, to event ${num((e.payload.previous_head as { seq?: unknown } | undefined)?.seq) ?? '?'}, kept as ${str(e.payload.kept_as) ?? 'a copy'})`;
     case 'run_taken_over':

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { RewindErrorData, VersionMetrics } from '../../preload/contract/index.js';
+import { type RewindErrorData, type ReviewRequested, type VersionMetrics, isReviewRequested } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 import { useWorkflows } from './workflows-store.js';
 
@@ -8,6 +8,7 @@ import { useWorkflows } from './workflows-store.js';
  * decision. Promote and abort change what new runs get, so each is asked first, then confirmed.
  *
  * decision: none → asking (promote | abort) → sending → none (done) | asking again with the refusal
+ *                                                     ↘ sent for review (a server that reviews promotes)
  */
 export type CanaryAction = 'promote' | 'abort';
 
@@ -18,9 +19,11 @@ export interface CanaryStoreState {
   asking: { workflowId: string; action: CanaryAction } | null;
   sending: boolean;
   error: RewindErrorData | null;
+  /** The promote became a review request: nothing promoted until another person approves. */
+  sentForReview: ReviewRequested | null;
 }
 
-export const canaryInitialState: CanaryStoreState = { workflowId: null, health: {}, asking: null, sending: false, error: null };
+export const canaryInitialState: CanaryStoreState = { workflowId: null, health: {}, asking: null, sending: false, error: null, sentForReview: null };
 
 interface CanaryActions {
   loadHealth(workflowId: string): Promise<void>;
@@ -42,10 +45,10 @@ export const useCanary = create<CanaryStoreState & CanaryActions>()((set, get) =
     }
   },
   ask(workflowId, action) {
-    set({ asking: { workflowId, action }, error: null });
+    set({ asking: { workflowId, action }, error: null, sentForReview: null });
   },
   cancel() {
-    set({ asking: null, error: null });
+    set({ asking: null, error: null, sentForReview: null });
   },
   async confirm() {
     const asking = get().asking;
@@ -54,8 +57,8 @@ export const useCanary = create<CanaryStoreState & CanaryActions>()((set, get) =
     set({ sending: true, error: null });
     try {
       const input = { workflow_id: asking.workflowId, ...(wf ? { expected_revision: wf.revision } : {}) };
-      await unwrap(asking.action === 'promote' ? api().canary.promote(input) : api().canary.abort(input));
-      set({ sending: false, asking: null });
+      const done = await unwrap(asking.action === 'promote' ? api().canary.promote(input) : api().canary.abort(input));
+      set({ sending: false, asking: null, sentForReview: isReviewRequested(done) ? done : null });
       await useWorkflows.getState().load();
     } catch (e) {
       set({ sending: false, error: toErrorData(e) });

@@ -2,6 +2,7 @@ import type { RewindBridge, RewindEvent } from '../../preload/contract/index.js'
 import { onTransportState } from '../api/client.js';
 import { describeEvent, isToastWorthy } from '../shared/event-text.js';
 import { useApprovals } from './approvals-store.js';
+import { useReviews } from './reviews-store.js';
 import { useAudit } from './audit-store.js';
 import { useCanary } from './canary-store.js';
 import { useConnections } from './connections-store.js';
@@ -70,6 +71,7 @@ export function startLive(bridge: RewindBridge): () => void {
   const reloadWorkflows = debounce(() => void useWorkflows.getState().load(), REFRESH_MS);
   const reloadIncidents = debounce(() => void useIncidents.getState().load(), REFRESH_MS);
   const reloadApprovals = debounce(() => void useApprovals.getState().load(), REFRESH_MS);
+  const reloadReviews = debounce(() => void useReviews.getState().load(), REFRESH_MS);
   const reloadHealth = debounce(() => {
     const id = useCanary.getState().workflowId;
     if (id) void useCanary.getState().loadHealth(id);
@@ -87,6 +89,7 @@ export function startLive(bridge: RewindBridge): () => void {
       // A run's end changes its version's health; the open workflow's is re-read.
       if (e.workflow_id === useCanary.getState().workflowId && (/^run_(succeeded|failed|interrupted)$/.test(e.type) || e.type.startsWith('canary_'))) reloadHealth();
       if (e.type === 'workflow_rollback' || e.type === 'version_published' || e.type === 'version_archived') useRollback.getState().refreshIfShowing(e.workflow_id);
+      if (e.type.startsWith('review_')) reloadReviews();
     }
     if (e.run_id) {
       useRuns.getState().applyEvent(e);
@@ -119,6 +122,7 @@ export function startLive(bridge: RewindBridge): () => void {
       if (useRuns.getState().loaded) void useRuns.getState().load();
       reloadIncidents();
       reloadApprovals();
+      reloadReviews();
       void useInspector.getState().refresh();
       void useRehearsal.getState().loadSessions();
     }

@@ -1,6 +1,7 @@
 import { approvalAnswerInitialState, useApprovalAnswer } from './approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
 import { useAudit } from './audit-store.js';
+import { reviewsInitialState, useReviews } from './reviews-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
@@ -30,6 +31,7 @@ export async function resetConnectionData(): Promise<void> {
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
   useApprovals.setState(approvalsInitialState);
+  useReviews.setState(reviewsInitialState);
   useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
@@ -39,6 +41,7 @@ export async function resetConnectionData(): Promise<void> {
     useIncidents.getState().load(),
     useWorkflows.getState().load(),
     useApprovals.getState().load(),
+    useReviews.getState().load(),
     useRunbooks.getState().load(),
   ]);
 }

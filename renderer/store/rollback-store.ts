@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { RewindErrorData, RollbackPreview, RollbackResult, Run, WorkflowVersion } from '../../preload/contract/index.js';
+import { type RewindErrorData, type ReviewRequested, type RollbackPreview, type RollbackResult, type Run, type WorkflowVersion, isReviewRequested } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
 
 /*
@@ -19,6 +19,8 @@ export interface RollbackState {
   confirmName: string;
   confirmVersion: string;
   result: RollbackResult | null;
+  /** A server that reviews rollbacks made a request of it: nothing rolled back until another person approves. */
+  sentForReview: ReviewRequested | null;
   error: RewindErrorData | null;
   /** Resumes asked from the result, per failed run: under way, the child run, or the refusal. */
   resumes: Record<string, { busy: boolean; child: Run | null; error: RewindErrorData | null }>;
@@ -34,6 +36,7 @@ export const rollbackInitialState: RollbackState = {
   confirmName: '',
   confirmVersion: '',
   result: null,
+  sentForReview: null,
   error: null,
   resumes: {},
 };
@@ -86,7 +89,7 @@ export const useRollback = create<RollbackState & RollbackActions>()((set, get) 
   async reload() {
     const { workflowId, version } = get();
     if (!workflowId || version === null) return;
-    set({ phase: 'loading', error: null, result: null });
+    set({ phase: 'loading', error: null, result: null, sentForReview: null });
     try {
       const preview = await unwrap(api().versions.rollbackPreview({ workflow_id: workflowId, version }));
       const [toVersion, fromVersion] = await Promise.all([
@@ -122,7 +125,7 @@ export const useRollback = create<RollbackState & RollbackActions>()((set, get) 
       const result = await unwrap(
         api().versions.rollback({ workflow_id: s.preview.workflow_id, version: s.preview.to_version, expected_revision: s.preview.revision }),
       );
-      if (get().phase === 'submitting') set({ phase: 'done', result });
+      if (get().phase === 'submitting') set(isReviewRequested(result) ? { phase: 'done', sentForReview: result } : { phase: 'done', result });
     } catch (e) {
       if (get().phase === 'submitting') set({ phase: 'failed', error: toErrorData(e) });
     }

@@ -114,3 +114,6 @@ export function selectActiveSession(s: RehearsalState, connectionId: string | nu
   const session = s.activeId ? s.sessions[s.activeId] : undefined;
   return session && session.connection_id === connectionId ? session : null;
 }
+
+/** Who this console acts as on the selected connection (the token's name, or the signed-in person). */
+export const selectActor = (s: ConnectionsState): string | null => selectSelectedConnection(s)?.actor ?? null;

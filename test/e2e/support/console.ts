@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSandbox, type EngineBackend } from '../../../main/backends/engine-backend.js';
+import { openSandbox, type EngineBackend, type ReviewPolicy } from '../../../main/backends/engine-backend.js';
 import { createRemoteBackend } from '../../../main/ipc/connections/remote-factory.js';
 import { openSqliteStore } from '../../../main/engine/store/sqlite/sqlite-store.js';
 import type { OidcVerifier } from '../../../main/server/auth/oidc-verifier.js';
@@ -67,11 +67,11 @@ export interface StartedServer {
  * generator: eight workflows, months of runs, publishes and rollbacks); with `oidc`, people sign in
  * through that provider too.
  */
-export async function startWorkflowServer(options: { history?: number; oidc?: OidcVerifier } = {}): Promise<StartedServer & { backend: EngineBackend }> {
+export async function startWorkflowServer(options: { history?: number; oidc?: OidcVerifier; review?: ReviewPolicy } = {}): Promise<StartedServer & { backend: EngineBackend }> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-e2e-server-'));
   const path = join(dir, 'server.db');
   if (options.history !== undefined) await buildHistory(openSqliteStore(path), { events: options.history });
-  const backend = await openSandbox({ path, demo: options.history === undefined, timeScale: TIME_SCALE, actor: 'server' });
+  const backend = await openSandbox({ path, demo: options.history === undefined, timeScale: TIME_SCALE, actor: 'server', ...(options.review ? { review: options.review } : {}) });
   const tokens = new TokenStore(backend.engine);
   const adminToken = (await tokens.issue({ name: 'e2e-admin', role: 'admin', createdBy: 'e2e' })).token;
   const viewerToken = (await tokens.issue({ name: 'e2e-viewer', role: 'viewer', createdBy: 'e2e' })).token;

@@ -3,6 +3,7 @@ import type { Backend } from '../../../main/backends/backend.js';
 import { RewindError } from '../../../main/engine/errors.js';
 import type { Dsl, ErrorCode, RehearsalRecord, RewindEvent } from '../../../preload/contract/index.js';
 import { dsls, eventually, uniqueName } from '../server/harness.js';
+import { acted } from '../../support/reviews.js';
 
 export interface BackendUnderTest {
   backend: Backend;
@@ -180,7 +181,7 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
       it('publishes a draft: it becomes active, the old one deprecated, the revision bumps', async () => {
         const wf = await create('publish');
         await backend.call('versions:createDraft', { workflow_id: wf.id, dsl: dsls.v2 });
-        const result = await backend.call('versions:publish', { workflow_id: wf.id, version: 2 });
+        const result = acted(await backend.call('versions:publish', { workflow_id: wf.id, version: 2 }));
         expect(result).toMatchObject({ success: true, workflow_id: wf.id, version: 2, from_version: 1, revision: wf.revision + 2 });
         const [event] = (await backend.call('events:list', { after: result.seq - 1, limit: 1 })).events;
         expect(event).toMatchObject({ seq: result.seq, type: 'version_published', workflow_id: wf.id, payload: { from_version: 1, to_version: 2 } });
@@ -195,7 +196,7 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
 
       it('rolls back, answering as seed 000 does, and refuses each impossible target with its own code', async () => {
         const wf = await withHistory('rollback');
-        const result = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 });
+        const result = acted(await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }));
         expect(result).toMatchObject({ success: true, workflow_id: wf.id, version: 1, from_version: 2, revision: wf.revision + 1 });
         expect(result.message).toMatch(/v1/);
         const [event] = (await backend.call('events:list', { after: result.seq - 1, limit: 1 })).events;
@@ -239,15 +240,15 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         expect(e.details).toMatchObject({ current_revision: wf.revision + 1, workflow: { id: wf.id, active_version: 2 } });
         expect((await backend.call('workflows:get', { workflow_id: wf.id })).active_version).toBe(2);
         await expectCode(backend.call('workflows:pause', { workflow_id: wf.id, expected_revision: wf.revision }), 'STALE_REVISION');
-        const applied = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1, expected_revision: wf.revision + 1 });
+        const applied = acted(await backend.call('versions:rollback', { workflow_id: wf.id, version: 1, expected_revision: wf.revision + 1 }));
         expect(applied.revision).toBe(wf.revision + 2);
       });
 
       it('applies a mutation once per idempotency key, and refuses the key for another request', async () => {
         const wf = await withHistory('idem');
         const key = `contract-${uniqueName('key')}`;
-        const first = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }, { idempotencyKey: key });
-        const again = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }, { idempotencyKey: key });
+        const first = acted(await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }, { idempotencyKey: key }));
+        const again = acted(await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }, { idempotencyKey: key }));
         expect(again).toEqual(first);
         const events = (await backend.call('events:list', { after: first.seq - 1, workflow_id: wf.id })).events;
         expect(events.filter((e) => e.type === 'workflow_rollback')).toHaveLength(1);
@@ -363,7 +364,7 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
           { version: 1, runs: 1, failed: 0, succeeded: 1 },
         ]);
 
-        const rolled = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 });
+        const rolled = acted(await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }));
         const after = await backend.call('incidents:summary', {});
         expect(after.failing.find((f) => f.workflow_id === wf.id)).toMatchObject({ active_version: 1, bad_since: 2, last_good: 1 });
         expect(after.recent_rollbacks[0]).toMatchObject({ seq: rolled.seq, workflow_id: wf.id, workflow_name: wf.name, from_version: 2, to_version: 1 });
@@ -434,7 +435,7 @@ export function backendContract(label: string, factory: () => Promise<BackendUnd
         try {
           await backend.call('versions:createDraft', { workflow_id: wf.id, dsl: dsls.v2 });
           await backend.call('versions:publish', { workflow_id: wf.id, version: 2 });
-          const last = await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 });
+          const last = acted(await backend.call('versions:rollback', { workflow_id: wf.id, version: 1 }));
           await eventually(() => seen.some((e) => e.seq === last.seq), 10_000, 'the rollback event');
           const seqs = seen.map((e) => e.seq);
           expect(seqs[0]).toBe(start + 1);

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleAllows } from '../../../main/protocol/wire.js';
 import { routes } from '../../../main/protocol/routes.js';
-import { type Role, backendMethods } from '../../../preload/contract/index.js';
+import { type Role, backendMethods, isReviewRequested } from '../../../preload/contract/index.js';
 import { type TestServer, api, dsls, startServer, uniqueName } from './harness.js';
 
 type Caller = 'none' | Role;
@@ -14,7 +14,14 @@ describe('workflow server: auth matrix', () => {
   let values: Record<string, string>;
 
   beforeAll(async () => {
-    s = await startServer();
+    // Rollbacks are reviewed here (an operator's action, as the answer routes' least role), so a review
+    // request exists for the review routes to be probed at.
+    s = await startServer({ sandbox: { review: { actions: new Set(['rollback']), expiryMs: 3_600_000 } } });
+    const reviewed = await s.backend.call('workflows:create', { name: uniqueName('auth reviewed'), dsl: dsls.v1 });
+    await s.backend.call('versions:createDraft', { workflow_id: reviewed.id, dsl: dsls.v2 });
+    await s.backend.call('versions:publish', { workflow_id: reviewed.id, version: 2 });
+    const asked = await s.backend.call('versions:rollback', { workflow_id: reviewed.id, version: 1 }, { actor: 'requester' });
+    if (!isReviewRequested(asked)) throw new Error('the rollback should have been sent for review');
     const wf = await s.backend.call('workflows:create', { name: uniqueName('auth'), dsl: dsls.v1 });
     const run = await s.backend.call('runs:start', { workflow_id: wf.id, wait: true });
     const runbook = await s.backend.call('runbooks:save', { runbook: { name: uniqueName('auth runbook'), description: 'd', steps: [{ kind: 'note', title: 'Read', expected_ms: 1, text: 'hi' }] } });
@@ -23,7 +30,7 @@ describe('workflow server: auth matrix', () => {
       runbook: runbook.id,
       record: { runbook_name: runbook.name, scenario: null, started_at: now, finished_at: now, total_ms: 1, passed: true, steps: [], rollbacks: [] },
     });
-    values = { workflow_id: wf.id, version: '1', from: '1', to: '1', run_id: run.run_id, seq: '1', runbook: runbook.name, rehearsal_id: rehearsal.id, template: 'etl-pipeline', webhook_id: 'wh_sample' };
+    values = { workflow_id: wf.id, version: '1', from: '1', to: '1', run_id: run.run_id, seq: '1', runbook: runbook.name, rehearsal_id: rehearsal.id, template: 'etl-pipeline', webhook_id: 'wh_sample', review_id: asked.review.review_id };
   });
   afterAll(async () => {
     await s.close();

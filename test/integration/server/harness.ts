@@ -47,11 +47,12 @@ export async function startServer(
     timeScale?: number;
     demo?: boolean;
     store?: Store;
+    clock?: () => Date;
     /** `webhookKey` seals webhook secrets (without one the webhook routes answer WEBHOOKS_UNAVAILABLE); on a `store` server too. */
-    sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks'>;
+    sandbox?: Pick<SandboxOptions, 'liveExecution' | 'allowCommands' | 'limits' | 'webhookKey' | 'allowPrivateWebhooks' | 'review'>;
   } & Partial<Omit<ServerOptions, 'backend' | 'tokens' | 'latestSeq' | 'schemaVersion' | 'demo'>> = {},
 ): Promise<TestServer> {
-  const { timeScale, demo, store, sandbox, ...serverOptions } = options;
+  const { timeScale, demo, store, clock, sandbox, ...serverOptions } = options;
   const dir = tempDir();
   const dbPath = join(dir, 'rewind.db');
   const backend = store
@@ -59,6 +60,7 @@ export async function startServer(
         await Engine.open({
           store,
           timeScale: timeScale ?? 0,
+          ...(clock ? { clock } : {}),
           ...(sandbox?.liveExecution === undefined ? {} : { liveExecution: sandbox.liveExecution }),
           ...(sandbox?.allowCommands === undefined ? {} : { allowCommands: sandbox.allowCommands }),
           ...(sandbox?.limits === undefined ? {} : { limits: sandbox.limits }),
@@ -67,6 +69,7 @@ export async function startServer(
         {
           ...(sandbox?.webhookKey === undefined ? {} : { webhookKey: sandbox.webhookKey }),
           ...(sandbox?.allowPrivateWebhooks === undefined ? {} : { allowPrivateWebhooks: sandbox.allowPrivateWebhooks }),
+          ...(sandbox?.review === undefined ? {} : { review: sandbox.review }),
         },
       )
     : await openSandbox({ path: dbPath, timeScale: timeScale ?? 0, demo: demo ?? false, actor: 'test', ...sandbox });

@@ -15,6 +15,7 @@ import {
   type RewindBridge,
   type RewindErrorData,
   type RewindEvent,
+  type Review,
   type Run,
   type ScenarioInfo,
   type StoredRehearsal,
@@ -69,6 +70,10 @@ export interface FakeWorld {
   incidents: IncidentSummary;
   /** The rollback preview's record of a target, by `workflow@version` (none: no record, as an older server). */
   targetHealth?: Record<string, TargetHealth>;
+  /** Review requests (a server with --require-review); none: the sandbox's empty list. */
+  reviews?: Review[];
+  /** Rollbacks become review requests (a server started with --require-review rollback). */
+  reviewRollbacks?: boolean;
 }
 
 /** Seed 003's level 1, shortened: a checklist, the rollback, a health check. */
@@ -358,6 +363,15 @@ export class FakeBridge {
       w.events.push(e);
       return e;
     };
+    const answerReview = (reviewId: string, answer: 'approved' | 'declined', note: string | undefined) => {
+      const found = (w.reviews ?? []).find((r) => r.review_id === reviewId);
+      if (!found) throw err('REVIEW_NOT_FOUND', `No review request ${reviewId}.`, 'Reload the list.');
+      if (found.status !== 'pending') throw err('REVIEW_ANSWERED', `${reviewId} was already ${found.status}.`, 'Another reviewer answered first; reload the list to see the outcome.');
+      const answered: Review = { ...found, status: answer, answered_by: 'me', answered_at: iso(610), note: note ?? null };
+      w.reviews = (w.reviews ?? []).map((r) => (r.review_id === reviewId ? answered : r));
+      appendOwn('review_answered', found.workflow_id, { review_id: reviewId, answer, by: 'me' });
+      return { review: answered, result: null };
+    };
     return {
       'connections:list': () => ({ connections: w.connections }),
       'connections:select': ({ id }) => {
@@ -408,6 +422,14 @@ export class FakeBridge {
       },
       'versions:rollback': ({ workflow_id, version, expected_revision }) => {
         const f = wf(workflow_id);
+        if (w.reviewRollbacks) {
+          const review: Review = {
+            review_id: `rev-${(w.reviews?.length ?? 0) + 1}`, action: 'rollback', workflow_id, workflow_name: f.name, version, from_version: f.active_version, canary_percent: null,
+            revision: f.revision, requested_by: 'me', requested_at: iso(600), expires_at: iso(630), status: 'pending', answered_by: null, answered_at: null, note: null, result_seq: null,
+          };
+          w.reviews = [...(w.reviews ?? []), review];
+          return { review_requested: true as const, message: 'Sent for review — another person must approve.', review };
+        }
         if (expected_revision !== undefined && expected_revision !== f.revision) {
           throw new FakeBridgeError({ code: 'STALE_REVISION', message: `Revision ${expected_revision} is stale; the workflow is at ${f.revision}.`, hint: 'Reload the workflow and retry.', details: { current_revision: f.revision } });
         }
@@ -454,6 +476,12 @@ export class FakeBridge {
         return answered;
       },
       // Every waiting run asks the same question at its gate, after load and train.
+      'reviews:list': ({ status = 'pending' }) => {
+        const reviews = (w.reviews ?? []).filter((r) => status === 'all' || r.status === 'pending');
+        return { reviews, total: reviews.length };
+      },
+      'reviews:approve': ({ review_id, note }) => answerReview(review_id, 'approved', note),
+      'reviews:decline': ({ review_id, note }) => answerReview(review_id, 'declined', note),
       'approvals:list': ({ run_id, workflow_id }) => {
         const waiting = w.runs.filter((r) => r.status === 'waiting' && (!run_id || r.run_id === run_id) && (!workflow_id || r.workflow_id === workflow_id));
         return {

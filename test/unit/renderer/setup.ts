@@ -10,6 +10,7 @@ import { inspectorInitialState, useInspector } from '../../../renderer/store/ins
 import { paletteInitialState, usePalette } from '../../../renderer/store/palette-store.js';
 import { rehearsalInitialState, useRehearsal } from '../../../renderer/store/rehearsal-store.js';
 import { rollbackInitialState, useRollback } from '../../../renderer/store/rollback-store.js';
+import { reviewsInitialState, useReviews } from '../../../renderer/store/reviews-store.js';
 import { runParamsInitialState, useRunParams } from '../../../renderer/runs/run-params-store.js';
 import { runbooksInitialState, useRunbooks } from '../../../renderer/store/runbooks-store.js';
 import { runsInitialState, useRuns } from '../../../renderer/store/runs-store.js';
@@ -30,6 +31,7 @@ export function freshConsole(): FakeBridge {
   useRuns.setState(runsInitialState);
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
+  useReviews.setState(reviewsInitialState);
   useRunParams.setState(runParamsInitialState);
   useAudit.getState().reset();
   useToasts.setState(toastsInitialState);
