@@ -21,6 +21,7 @@ import type { Backend, CallContext, SubscribeOptions } from './backend.js';
 import { refuseCommands } from './command-policy.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
+import { incidentHandlers } from './incident-handlers.js';
 
 export interface SandboxOptions {
   path: string;
@@ -198,6 +199,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'webhooks:delete': { apply: (i, a) => webhooks.remove(i.webhook_id, a) },
     'webhooks:deliveries': { apply: async (i) => ({ deliveries: await webhooks.deliveries(i.webhook_id, i.state, i.limit) }) },
     ...runbookHandlers(engine),
+    ...incidentHandlers(engine),
   };
 }
 

@@ -8,6 +8,8 @@ import { Egress, type EgressOptions } from './egress/egress.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RewindError } from './errors.js';
+import { IncidentRecordService } from './incident-records.js';
+import { IncidentReports } from './incident-report.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { RunService } from './runs.js';
 import { ScheduleService } from './schedules.js';
@@ -79,6 +81,8 @@ export class Engine {
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
+  readonly incidents: IncidentRecordService;
+  readonly incidentReports: IncidentReports;
   private readonly egress: Egress | null;
 
   private constructor(
@@ -91,6 +95,7 @@ export class Engine {
     readonly chainAtOpen: ChainStatus,
   ) {
     this.workflows = new WorkflowService(core);
+    this.incidents = new IncidentRecordService(core, systemActor);
     this.versions = new VersionService(core, this.workflows);
     const canaries = new CanaryService(core, this.workflows, this.versions, options.random ?? Math.random);
     this.canaries = canaries;
@@ -113,6 +118,7 @@ export class Engine {
     this.schedules = new ScheduleService(core, this.workflows, this.runs, options.onScheduleError);
     const schedules = this.schedules;
     this.runs.onEnded = (run) => schedules.runEnded(run);
+    this.incidentReports = new IncidentReports({ core, records: this.incidents, workflows: this.workflows, versions: this.versions, runs: this.runs });
   }
 
   static async open(options: EngineOptions): Promise<Engine> {

@@ -50,6 +50,11 @@ export const eventTypes = [
   'webhook_created',
   'webhook_deleted',
   'webhook_dead_lettered',
+  'incident_opened',
+  'incident_acknowledged',
+  'incident_mitigated',
+  'incident_resolved',
+  'incident_report_saved',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 

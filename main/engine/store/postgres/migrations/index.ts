@@ -10,6 +10,7 @@ import { migration0090 } from './0090-unregister-code-templates.js';
 import { migration0100 } from './0100-run-leases.js';
 import { migration0110 } from './0110-backfill-limits-code-refusals.js';
 import { migration0180 } from './0180-denied-runs-server-id-pace.js';
+import { migration0200 } from './0200-incident-records.js';
 import type pg from 'pg';
 import { RewindError } from '../../../errors.js';
 import type { Migration } from '../../migration.js';
@@ -17,7 +18,7 @@ import type { Migration } from '../../migration.js';
 export type { Migration } from '../../migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0180];
+export const migrations: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0180, migration0200];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 
