@@ -100,6 +100,13 @@ Sign-in (a server started with --oidc-issuer)
                                                the browser even so); kept for you only, refreshed by itself
   logout [--server URL]                        forget that sign-in (and revoke it at the provider)
   whoami                                       who the server takes you for, your role, and how you came in
+Incidents (opened when a version's failure rate breaks 20 %; timed from the first failure)
+  incidents [list] [--status open|resolved|all] [--workflow W] [--limit N]
+                                               incident records with their time to acknowledge, mitigate, resolve
+  incidents show ID | incidents ack ID          one record; "I'm on it" (the first acknowledgement stands)
+  incidents resolve ID [--note TEXT]           close it yourself (fixed forward, a false alarm)
+  incidents report ID | incidents plan ID [--version N]
+                                               its post-incident report; seed 003's rollback plan (Markdown)
 Tokens (server only, admin)
   tokens list | tokens create NAME ROLE | tokens revoke ID
 Webhooks (server only, admin)
@@ -190,6 +197,7 @@ export const verbOptions = {
   events: { type: 'string' },
   workflows: { type: 'string' },
   loopback: { type: 'boolean', default: false },
+  note: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Every verb `runVerb` knows, in the order --help lists them. */
@@ -199,6 +207,7 @@ export const verbs = [
   'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
+  'incidents',
   'login', 'logout', 'whoami', 'tokens', 'webhooks',
 ] as const;
 export type Verb = (typeof verbs)[number];
