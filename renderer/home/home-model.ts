@@ -106,7 +106,7 @@ export function absoluteTime(iso: string, timeZone?: string): string {
  * What a role may do (the server's least roles: roll back, pause, resume and approve are operator's). The
  * console disables what would be refused instead of letting the operator type a confirmation for it.
  */
-export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start';
+export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start' | 'acknowledge';
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function permission(role: Role | null | undefined, action: GuardedAction): { allowed: true } | { allowed: false; reason: string } {

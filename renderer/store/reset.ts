@@ -4,6 +4,7 @@ import { auditInitialState, useAudit } from './audit-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
+import { incidentRecordsInitialState, useIncidentRecords } from './incident-records-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
 import { runParamsInitialState, useRunParams } from '../runs/run-params-store.js';
@@ -29,6 +30,7 @@ export async function resetConnectionData(): Promise<void> {
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
+  useIncidentRecords.setState(incidentRecordsInitialState);
   useApprovals.setState(approvalsInitialState);
   useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
@@ -37,6 +39,7 @@ export async function resetConnectionData(): Promise<void> {
   // workflows, the runs waiting for approval) first, so it paints before the bigger lists arrive.
   await Promise.all([
     useIncidents.getState().load(),
+    useIncidentRecords.getState().load(),
     useWorkflows.getState().load(),
     useApprovals.getState().load(),
     useRuns.getState().load(),
