@@ -73,7 +73,8 @@ export function offsetText(fromIso: string, toIso: string): string {
 }
 
 const secondsText = (s: number | null) => (s === null ? '—' : formatDuration(s * 1000));
-const isPerson = (actor: string) => actor !== 'rewind' && !actor.startsWith('policy:') && actor !== 'system';
+/** Actors that are the product acting by itself, not people: the engine, schedules, policies, a rehearsal's scenario. */
+const isPerson = (actor: string) => !['rewind', 'scheduler', 'system', 'scenario'].includes(actor) && !actor.startsWith('policy:');
 
 function describe(e: RewindEvent): string {
   const p = e.payload;
@@ -327,7 +328,8 @@ export class IncidentReports {
       recoveredVersion: rollback && typeof rollback.payload.to_version === 'number' ? rollback.payload.to_version : record.mitigated ? wf.active_version : null,
       timeline,
       timelineOmitted: shown.length - timeline.length,
-      people: [...new Set(shown.map((e) => e.actor).filter(isPerson))],
+      // Who published the bad version and who responded; runs are started by clients and schedules, not the response.
+      people: [...new Set([...(publish ? [publish.actor] : []), ...shown.filter((e) => !e.type.startsWith('run_')).map((e) => e.actor)].filter(isPerson))],
       fields,
     };
   }
