@@ -21,7 +21,8 @@ export function RollbackPlanDialog() {
         <>
           <div className="form-actions report-actions">
             <CopyButton text={plan.markdown} label="Copy Markdown" testId="rollback-plan-copy" />
-            <button type="button" className="btn" disabled={attached} onClick={() => void store.attachPlan()} data-autofocus data-testid="rollback-plan-attach">
+            {/* Stays enabled once attached: a disabled button would drop the keyboard's focus out of the dialog. */}
+            <button type="button" className="btn" onClick={() => void store.attachPlan()} data-autofocus data-testid="rollback-plan-attach">
               {attached ? 'Attached to the report' : 'Attach to the report'}
             </button>
           </div>

@@ -6,7 +6,6 @@ import { useAudit } from './audit-store.js';
 import { useCanary } from './canary-store.js';
 import { useConnections } from './connections-store.js';
 import { useIncidents } from './incidents-store.js';
-import { useIncidentRecords } from './incident-records-store.js';
 import { useInspector } from './inspector-store.js';
 import { useNotifications } from './notifications-store.js';
 import { useRehearsal } from './rehearsal-store.js';
@@ -68,10 +67,7 @@ function toastFor(e: RewindEvent): void {
 export function startLive(bridge: RewindBridge): () => void {
   const reloadWorkflows = debounce(() => void useWorkflows.getState().load(), REFRESH_MS);
   const reloadRuns = debounce(() => void useRuns.getState().load(), REFRESH_MS);
-  const reloadIncidents = debounce(() => {
-    void useIncidents.getState().load();
-    void useIncidentRecords.getState().load();
-  }, REFRESH_MS);
+  const reloadIncidents = debounce(() => void useIncidents.getState().load(), REFRESH_MS);
   const reloadApprovals = debounce(() => void useApprovals.getState().load(), REFRESH_MS);
   const reloadHealth = debounce(() => {
     const id = useCanary.getState().workflowId;

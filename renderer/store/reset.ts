@@ -1,4 +1,3 @@
-import { approvalAnswerInitialState, useApprovalAnswer } from './approval-answer-store.js';
 import { approvalsInitialState, useApprovals } from './approvals-store.js';
 import { auditInitialState, useAudit } from './audit-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
@@ -7,7 +6,6 @@ import { incidentsInitialState, useIncidents } from './incidents-store.js';
 import { incidentRecordsInitialState, useIncidentRecords } from './incident-records-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
-import { runParamsInitialState, useRunParams } from '../runs/run-params-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
 import { scheduleInitialState, useSchedule } from './schedule-store.js';
@@ -20,7 +18,6 @@ export async function resetConnectionData(): Promise<void> {
   useInspector.getState().close();
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
-  useRunParams.setState(runParamsInitialState);
   useTimeline.setState(timelineInitialState);
   useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
@@ -32,18 +29,7 @@ export async function resetConnectionData(): Promise<void> {
   useIncidents.setState(incidentsInitialState);
   useIncidentRecords.setState(incidentRecordsInitialState);
   useApprovals.setState(approvalsInitialState);
-  useApprovalAnswer.setState(approvalAnswerInitialState);
   // Every connection opens on what is wrong there now.
   useUi.getState().setView('home');
-  // Asked in this order, answered in this order: Home's own reads (the incidents, the sidebar's
-  // workflows, the runs waiting for approval) first, so it paints before the bigger lists arrive.
-  await Promise.all([
-    useIncidents.getState().load(),
-    useIncidentRecords.getState().load(),
-    useWorkflows.getState().load(),
-    useApprovals.getState().load(),
-    useRuns.getState().load(),
-    useAudit.getState().catchUp(),
-    useRunbooks.getState().load(),
-  ]);
+  await Promise.all([useWorkflows.getState().load(), useRuns.getState().load(), useAudit.getState().catchUp(), useRunbooks.getState().load(), useIncidents.getState().load(), useApprovals.getState().load()]);
 }
