@@ -1,3 +1,5 @@
+import { IncidentReportDialog } from './incidents/IncidentReportDialog.js';
+import { RollbackPlanDialog } from './incidents/RollbackPlanDialog.js';
 import { useEffect, useSyncExternalStore } from 'react';
 import { getTransportState, onTransportState } from './api/client.js';
 import type { TransportState } from './api/web-bridge.js';
@@ -148,6 +150,8 @@ export function App() {
       {connectionDialog === 'resetSandbox' ? <ResetSandboxDialog /> : null}
       {connectionDialog === 'remove' ? <RemoveConnectionDialog /> : null}
       <ReportDialog />
+      <IncidentReportDialog />
+      <RollbackPlanDialog />
       <PauseDialog />
       <Toasts />
     </div>

@@ -25,6 +25,7 @@ import { refuseCommands } from './command-policy.js';
 import type { Handler } from './handler.js';
 import { runbookHandlers, seedSampleRunbooks } from './runbook-handlers.js';
 import { ARCHIVE_META_SQL, type ArchiveMeta, parseArchiveMeta } from '../snapshots/sandbox-file.js';
+import { incidentHandlers } from './incident-handlers.js';
 
 export interface SandboxOptions {
   path: string;
@@ -239,6 +240,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'reviews:approve': { apply: (i, a) => engine.reviews.answer(i.review_id, 'approved', a, i.note, perform) },
     'reviews:decline': { apply: (i, a) => engine.reviews.answer(i.review_id, 'declined', a, i.note, perform) },
     ...runbookHandlers(engine),
+    ...incidentHandlers(engine),
   };
 }
 

@@ -121,6 +121,13 @@ Review (a server started with --require-review: a publish, promote or rollback t
   review list [--all]                          requests waiting for another person (--all: answered and expired too)
   review approve ID [--note TEXT]              approve: the action runs now, as the requester's (not your own request)
   review decline ID [--note TEXT]              decline: nothing happens (the requester may decline, i.e. withdraw, their own)
+Incidents (opened when a version's failure rate breaks 20 %; timed from the first failure)
+  incidents [list] [--status open|resolved|all] [--workflow W] [--limit N]
+                                               incident records with their time to acknowledge, mitigate, resolve
+  incidents show ID | incidents ack ID          one record; "I'm on it" (the first acknowledgement stands)
+  incidents resolve ID [--note TEXT]           close it yourself (fixed forward, a false alarm)
+  incidents report ID | incidents plan ID [--version N]
+                                               its post-incident report; seed 003's rollback plan (Markdown)
 Tokens (server only, admin)
   tokens list | tokens create NAME ROLE | tokens revoke ID
 Webhooks (server only, admin)
@@ -231,6 +238,7 @@ export const verbs = [
   'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
   'events', 'verify', 'prune',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
+  'incidents',
   'login', 'logout', 'whoami', 'tokens', 'webhooks', 'review',
 ] as const;
 export type Verb = (typeof verbs)[number];

@@ -604,6 +604,16 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       return exitCodes.usage;
     case 'tokens':
       return tokens(s, args);
+    case 'incidents': {
+      const { incidentsVerb } = await import('./incidents.js');
+      return incidentsVerb({ backend: s.backend, json: s.json, out: s.out, resolveWorkflow: (ref) => resolveWorkflow(s, ref) }, args, {
+        status: v.status,
+        workflow: v.workflow,
+        limit: int(v.limit, '--limit'),
+        note: v.note,
+        version: int(v.version, '--version'),
+      });
+    }
     case 'webhooks': {
       const { webhooksVerb } = await import('./webhooks.js');
       return webhooksVerb(

@@ -5,6 +5,8 @@ import type { ChainHead, Queryable, Store, Tx } from './store/port.js';
 import { WebhookOutbox } from './webhooks/outbox.js';
 
 export type EventListener = (event: RewindEvent) => void;
+/** Hears an event inside the mutation that appends it: what it writes and appends commits with that event, or not at all. */
+export type AppendObserver = (event: RewindEvent) => Promise<void>;
 
 /** The open unit of work of a mutation: its transaction, the chain head it locked, what runs after commit. */
 interface UnitOfWork {
@@ -36,6 +38,7 @@ interface UnitOfWork {
 export class EngineCore {
   readonly events: EventLog;
   private readonly listeners = new Set<EventListener>();
+  private readonly appendObservers: AppendObserver[] = [];
   private readonly unit = new AsyncLocalStorage<UnitOfWork>();
   private published = 0;
   private publishing: Promise<void> | null = null;
@@ -237,7 +240,13 @@ export class EngineCore {
     await this.outbox.enqueue(unit.tx, event, unit.head.seq === this.published);
     unit.head = { seq: event.seq, hash: event.hash };
     unit.events.push(event);
+    for (const observe of this.appendObservers) await observe(event);
     return event;
+  }
+
+  /** Registers a rule that follows the log as it is written (incident records); it sees the events it appends too. */
+  observeAppends(observer: AppendObserver): void {
+    this.appendObservers.push(observer);
   }
 
   /** Runs `fn` once the current mutation has committed (at once outside one); a promise it returns is awaited by the mutation. */

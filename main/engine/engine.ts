@@ -9,6 +9,8 @@ import { Egress, type EgressOptions } from './egress/egress.js';
 import type { RealNodeLimits } from './executor/real-node.js';
 import { type SecretSource, envSecrets } from './executor/secrets.js';
 import { RewindError } from './errors.js';
+import { IncidentRecordService } from './incident-records.js';
+import { IncidentReports } from './incident-report.js';
 import { DEFAULT_LEASE_MS, RunnerLease, SNAPSHOT_RUNNER_ID } from './runners.js';
 import { ReviewService } from './reviews.js';
 import { RunService } from './runs.js';
@@ -110,6 +112,8 @@ export class Engine {
   readonly canaries: CanaryService;
   readonly schedules: ScheduleService;
   readonly reviews: ReviewService;
+  readonly incidents: IncidentRecordService;
+  readonly incidentReports: IncidentReports;
   private readonly egress: Egress | null;
 
   private constructor(
@@ -121,6 +125,7 @@ export class Engine {
     private readonly guard: ChainGuard,
   ) {
     this.workflows = new WorkflowService(core);
+    this.incidents = new IncidentRecordService(core, systemActor);
     this.versions = new VersionService(core, this.workflows);
     const canaries = new CanaryService(core, this.workflows, this.versions, options.random ?? Math.random);
     this.canaries = canaries;
@@ -145,6 +150,7 @@ export class Engine {
     this.reviews = new ReviewService(core, this.workflows, systemActor);
     const schedules = this.schedules;
     this.runs.onEnded = (run) => schedules.runEnded(run);
+    this.incidentReports = new IncidentReports({ core, records: this.incidents, workflows: this.workflows, versions: this.versions, runs: this.runs });
   }
 
   static async open(options: EngineOptions): Promise<Engine> {

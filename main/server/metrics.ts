@@ -25,6 +25,8 @@ export class ServerMetrics {
   private readonly rollbacks: Counter<'outcome'>;
   readonly slowConsumers: Counter;
   private readonly runOutcomes: Counter<'workflow' | 'version' | 'outcome'>;
+  private readonly timeToMitigate: Histogram;
+  private readonly timeToResolve: Histogram;
   /** Workflow id → name, for the run-outcome labels (a name reads better on a dashboard; it never changes). */
   private readonly workflowNames = new Map<string, string>();
   private readonly backend: Backend;
@@ -53,6 +55,20 @@ export class ServerMetrics {
       name: 'rewind_run_outcomes_total',
       help: 'Runs that ended since the server started, by workflow name, version and outcome (succeeded, failed, cancelled, interrupted, denied).',
       labelNames: ['workflow', 'version', 'outcome'],
+      registers,
+    });
+    // The MTTR figures of incident records (seconds from the first failure); rehearsals stay out.
+    const incidentBuckets = [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
+    this.timeToMitigate = new Histogram({
+      name: 'rewind_incident_time_to_mitigate_seconds',
+      help: "Incidents mitigated since the server started: seconds from the first failure to the rollback, pause or cancel that stopped new failures (rehearsals excluded).",
+      buckets: incidentBuckets,
+      registers,
+    });
+    this.timeToResolve = new Histogram({
+      name: 'rewind_incident_time_to_resolve_seconds',
+      help: 'Incidents resolved since the server started: seconds from the first failure to the resolution (rehearsals excluded).',
+      buckets: incidentBuckets,
       registers,
     });
     // Counted from the event log as it grows, so runs started by any client (or another process) count.
@@ -135,10 +151,19 @@ export class ServerMetrics {
   }
 
   private async observeEvent(event: RewindEvent): Promise<void> {
+    if (event.type === 'incident_mitigated' || event.type === 'incident_resolved') return this.observeIncident(event);
     const outcome = RUN_END.exec(event.type)?.[1];
     if (outcome === undefined || event.workflow_id === null) return;
     const version = typeof event.payload.version === 'number' ? String(event.payload.version) : 'unknown';
     this.runOutcomes.inc({ workflow: await this.workflowName(event.workflow_id), version, outcome });
+  }
+
+  private observeIncident(event: RewindEvent): void {
+    const p = event.payload;
+    if (p.rehearsal === true) return;
+    const seconds = event.type === 'incident_mitigated' ? p.time_to_mitigate_s : p.time_to_resolve_s;
+    if (typeof seconds !== 'number') return;
+    (event.type === 'incident_mitigated' ? this.timeToMitigate : this.timeToResolve).observe(seconds);
   }
 
   private async workflowName(id: string): Promise<string> {

@@ -12,6 +12,7 @@ import { GENESIS_HASH, hashEvent } from '../engine/event-log.js';
 import { type CheckpointState, encodeState } from '../engine/checkpoint-state.js';
 import { nextTicks } from '../engine/cron.js';
 import { rebuildCanaries, rebuildFromEvents, type RebuiltCanary } from '../engine/rebuild.js';
+import { type IncidentRow, rebuildIncidents } from '../engine/incident-records.js';
 import { headSeq } from '../backends/head-seq.js';
 import { inspectSandboxFile, type SandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
 
@@ -164,6 +165,7 @@ class SnapshotWriter {
   private readonly insertWorkflow: Database.Statement;
   private readonly insertVersion: Database.Statement;
   private readonly insertCanary: Database.Statement;
+  private readonly insertIncident: Database.Statement;
   private readonly insertSchedule: Database.Statement;
   private readonly insertRun: Database.Statement;
   private readonly insertCheckpoint: Database.Statement;
@@ -196,6 +198,14 @@ class SnapshotWriter {
     this.insertCanary = db.prepare(
       `INSERT INTO canaries (canary_id, workflow_id, version, stable_version, percent, policy, state, reason, started_at, started_by, ended_at)
        VALUES (@canary_id, @workflow_id, @version, @stable_version, @percent, @policy, @state, @reason, @started_at, @started_by, @ended_at)`,
+    );
+    this.insertIncident = db.prepare(
+      `INSERT INTO incidents (incident_id, workflow_id, version, rehearsal, opened_seq, opened_at, first_failure_at, first_run_id, acknowledged_by, acknowledged_at,
+         acknowledged_seq, mitigated_by, mitigated_action, mitigated_at, mitigated_seq, candidate_by, candidate_at, candidate_seq, resolved_by, resolved_at, resolved_seq,
+         resolved_note, report, report_revision)
+       VALUES (@incident_id, @workflow_id, @version, @rehearsal, @opened_seq, @opened_at, @first_failure_at, @first_run_id, @acknowledged_by, @acknowledged_at,
+         @acknowledged_seq, @mitigated_by, @mitigated_action, @mitigated_at, @mitigated_seq, @candidate_by, @candidate_at, @candidate_seq, @resolved_by, @resolved_at, @resolved_seq,
+         @resolved_note, @report, @report_revision)`,
     );
     this.insertSchedule = db.prepare(
       `INSERT INTO schedules (workflow_id, expression, catchup, max_concurrent, last_tick, next_due, updated_at)
@@ -271,13 +281,18 @@ class SnapshotWriter {
     }
   }
 
-  writeState(state: { workflows: Array<Record<string, unknown>>; versions: Array<Record<string, unknown>>; canaries: RebuiltCanary[]; schedules: ScheduleRow[] }, cursor: SnapshotCursor): void {
+  writeState(
+    state: { workflows: Array<Record<string, unknown>>; versions: Array<Record<string, unknown>>; canaries: RebuiltCanary[]; schedules: ScheduleRow[]; incidents: IncidentRow[] },
+    cursor: SnapshotCursor,
+  ): void {
     this.db.transaction(() => {
       for (const w of state.workflows) this.insertWorkflow.run(w);
       for (const v of state.versions) this.insertVersion.run(v);
       // The server's canary ids are in no event: the copy names each after the event that started it.
       for (const { started_seq, ...c } of state.canaries) this.insertCanary.run({ canary_id: `snapshot-${started_seq}`, ...c });
       for (const row of state.schedules) this.insertSchedule.run(row);
+      // Incident records are the log's too: the copy has the server's, with their times and reports.
+      for (const row of state.incidents) this.insertIncident.run(row);
       this.saveCursor(cursor);
     })();
   }
@@ -459,7 +474,7 @@ class SnapshotCopy {
     await this.crossCheck(state.workflows);
     const schedules = await this.schedules(workflows);
     this.cursor = { ...this.cursor, phase: 'runs', workflows: workflows.length, versions: versions.length };
-    this.writer.writeState({ workflows, versions, canaries, schedules }, this.cursor);
+    this.writer.writeState({ workflows, versions, canaries, schedules, incidents: rebuildIncidents(this.writer.events()) }, this.cursor);
     this.report({ phase: 'workflows', done: workflows.length, total: workflows.length, detail: null });
     this.report({ phase: 'versions', done: versions.length, total: versions.length, detail: null });
   }

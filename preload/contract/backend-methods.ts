@@ -30,6 +30,7 @@ import {
 } from './entities.js';
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
+import { incidentPageSchema, incidentRecordSchema, incidentReportSchema, rollbackPlanSchema } from './incident-records.js';
 import { approvalListSchema } from './approvals.js';
 import { actionResultSchema, reviewAnswerSchema, reviewListSchema, reviewSchema } from './reviews.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
@@ -45,6 +46,7 @@ const workflowId = z.string().min(1).max(200);
 const versionNumber = z.number().int().positive();
 const runId = z.string().min(1).max(200);
 const reviewId = z.string().min(1).max(200);
+const incidentId = z.string().min(1).max(200);
 /** The workflow revision the caller based a mutation on; a stale one is refused (412). Optional, as origin clients send none. */
 const expectedRevision = z.number().int().nonnegative().optional();
 const params = z.record(z.string(), z.unknown());
@@ -548,6 +550,70 @@ export const backendMethods = {
     role: 'viewer',
     mutates: false,
     summary: 'What is wrong now, worst first: failing workflows with their bad and last good versions, recent rollbacks.',
+  }),
+  'incidents:records': method(
+    z.strictObject({
+      status: z.enum(['open', 'resolved', 'all']).default('all'),
+      workflow_id: workflowId.optional(),
+      /** The `next_before` of the previous page: records opened before that event. */
+      before: z.number().int().positive().optional(),
+      limit: z.number().int().positive().max(500).default(50),
+    }),
+    incidentPageSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/incidents/records' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'Incident records, newest first (paged with `before`): opened when the home’s failing rule fired, with who acknowledged, mitigated and resolved them and the times from the first failure.',
+    },
+  ),
+  'incidents:record': method(z.strictObject({ incident_id: incidentId }), incidentRecordSchema, {
+    http: { method: 'GET', path: '/api/v1/incidents/records/:incident_id' },
+    role: 'viewer',
+    mutates: false,
+    summary: 'One incident record with its times.',
+  }),
+  'incidents:acknowledge': method(z.strictObject({ incident_id: incidentId }), incidentRecordSchema, {
+    http: { method: 'POST', path: '/api/v1/incidents/records/:incident_id/acknowledge' },
+    role: 'operator',
+    mutates: true,
+    summary: "A person's \"I'm on it\" (incident_acknowledged). Acknowledged already: the record is answered unchanged, naming who did.",
+  }),
+  'incidents:resolve': method(z.strictObject({ incident_id: incidentId, note: safeText(z.string().max(2000)).optional() }), incidentRecordSchema, {
+    http: { method: 'POST', path: '/api/v1/incidents/records/:incident_id/resolve' },
+    role: 'operator',
+    mutates: true,
+    summary: 'A person closes the incident (incident_resolved with their note); one resolved already is refused (INCIDENT_RESOLVED).',
+  }),
+  'incidents:report': method(z.strictObject({ incident_id: incidentId }), incidentReportSchema, {
+    http: { method: 'GET', path: '/api/v1/incidents/records/:incident_id/report' },
+    role: 'viewer',
+    mutates: false,
+    summary: "The incident's post-incident report (seed 003's template) as Markdown, every field the log knows filled, with the fields people wrote.",
+  }),
+  'incidents:saveReport': method(
+    z.strictObject({
+      incident_id: incidentId,
+      root_cause: safeText(z.string().max(20000)).optional(),
+      prevention: safeText(z.string().max(20000)).optional(),
+      lessons: safeText(z.string().max(20000)).optional(),
+      rollback_plan: safeText(z.string().max(50000)).optional(),
+      /** The report revision the edit was based on (`If-Match`): a stale one is refused (412 with the current report). */
+      expected_revision: z.number().int().nonnegative(),
+    }),
+    incidentReportSchema,
+    {
+      http: { method: 'PUT', path: '/api/v1/incidents/records/:incident_id/report' },
+      role: 'operator',
+      mutates: true,
+      summary: "Save the report's human fields (root cause, prevention, lessons) and the attached rollback plan; fields left out keep their text (incident_report_saved).",
+    },
+  ),
+  'incidents:rollbackPlan': method(z.strictObject({ incident_id: incidentId, to_version: z.number().int().positive().optional() }), rollbackPlanSchema, {
+    http: { method: 'GET', path: '/api/v1/incidents/records/:incident_id/rollback-plan' },
+    role: 'viewer',
+    mutates: false,
+    summary: "Seed 003's rollback plan for the incident, filled from the rollback preview (runs in flight, checkpoint compatibility, resumable runs): to the last good version unless `to_version` names another.",
   }),
   'webhooks:create': method(webhookCreateInputSchema, webhookSchema, {
     http: { method: 'POST', path: '/api/v1/webhooks', status: 201 },

@@ -28,6 +28,9 @@ export const errorCodes = {
   RUNBOOK_NOT_FOUND: 404,
   REHEARSAL_NOT_FOUND: 404,
   CONNECTION_NOT_FOUND: 404,
+  INCIDENT_NOT_FOUND: 404,
+  /** Acknowledging or closing an incident that is resolved already: `details.resolved_by` says who closed it. */
+  INCIDENT_RESOLVED: 409,
   DUPLICATE_NAME: 409,
   INVALID_DSL: 422,
   /**

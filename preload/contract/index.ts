@@ -42,6 +42,7 @@ export * from './web-protocol.js';
 export * from './runbooks.js';
 export * from './names.js';
 export * from './incidents.js';
+export * from './incident-records.js';
 export * from './audit.js';
 export * from './canary.js';
 export * from './webhooks.js';

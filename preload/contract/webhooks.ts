@@ -55,6 +55,11 @@ export const eventTypes = [
   'webhook_dead_lettered',
   'runs_pruned',
   'chain_broken',
+  'incident_opened',
+  'incident_acknowledged',
+  'incident_mitigated',
+  'incident_resolved',
+  'incident_report_saved',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 

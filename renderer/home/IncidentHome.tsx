@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { DeadLetter, FailingWorkflow, RecentRollback, Role, RunningCanary, WaitingApproval } from '../../preload/contract/index.js';
 import { ApprovalSummary } from '../approvals/ApprovalSummary.js';
+import { IncidentRecordLine } from '../incidents/IncidentRecordLine.js';
 import { canarySummary } from '../canary/CanaryBand.js';
 import { ErrorNotice } from '../shared/ErrorNotice.js';
 import { focusIsIdle } from '../shared/focus.js';
@@ -94,6 +95,7 @@ function FailingItem({ f, now, role }: { f: FailingWorkflow; now: number; role: 
           {f.latest_error}
         </p>
       ) : null}
+      <IncidentRecordLine workflowId={f.workflow_id} role={role} />
       <table className="incident-rates" aria-label={`Failure rate by version of ${f.workflow_name}`}>
         <thead>
           <tr>

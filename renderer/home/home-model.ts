@@ -110,7 +110,7 @@ export function absoluteTime(iso: string, timeZone?: string): string {
  * What a role may do (the server's least roles: roll back, pause, resume and approve are operator's). The
  * console disables what would be refused instead of letting the operator type a confirmation for it.
  */
-export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start' | 'replay' | 'promote' | 'abort';
+export type GuardedAction = 'rollback' | 'pause' | 'resume' | 'approve' | 'backfill' | 'start' | 'replay' | 'promote' | 'abort' | 'acknowledge';
 /** What each action is called in a refusal: "it may read, not promote a canary". */
 const ACTION_WORDS: Record<GuardedAction, string> = {
   rollback: 'roll back',
@@ -122,6 +122,7 @@ const ACTION_WORDS: Record<GuardedAction, string> = {
   replay: 'replay runs',
   promote: 'promote a canary',
   abort: 'abort a canary',
+  acknowledge: 'acknowledge incidents',
 };
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { IncidentSummary, RewindErrorData } from '../../preload/contract/index.js';
 import { api, toErrorData, unwrap } from '../api/client.js';
+import { useIncidentRecords } from './incident-records-store.js';
 
 /** A mirror of the connection's incident summary (`incidents:summary`), re-read as events arrive. */
 export interface IncidentsState {
@@ -19,6 +20,8 @@ export const useIncidents = create<IncidentsState & IncidentsActions>()((set) =>
   ...incidentsInitialState,
   async load() {
     set({ loading: true });
+    // The open records are re-read with the summary: the cards show them beside the counts.
+    void useIncidentRecords.getState().load();
     try {
       const summary = await unwrap(api().incidents.summary({}));
       set({ summary, loading: false, error: null });

@@ -5,9 +5,9 @@ import { reviewsInitialState, useReviews } from './reviews-store.js';
 import { canaryInitialState, useCanary } from './canary-store.js';
 import { historyInitialState, useHistory } from './history-store.js';
 import { incidentsInitialState, useIncidents } from './incidents-store.js';
+import { incidentRecordsInitialState, useIncidentRecords } from './incident-records-store.js';
 import { inspectorInitialState, useInspector } from './inspector-store.js';
 import { rollbackInitialState, useRollback } from './rollback-store.js';
-import { runParamsInitialState, useRunParams } from '../runs/run-params-store.js';
 import { runbooksInitialState, useRunbooks } from './runbooks-store.js';
 import { runsInitialState, useRuns } from './runs-store.js';
 import { scheduleInitialState, useSchedule } from './schedule-store.js';
@@ -20,7 +20,6 @@ export async function resetConnectionData(): Promise<void> {
   useInspector.getState().close();
   useInspector.setState(inspectorInitialState);
   useRollback.setState(rollbackInitialState);
-  useRunParams.setState(runParamsInitialState);
   useTimeline.setState(timelineInitialState);
   useCanary.setState(canaryInitialState);
   useRuns.setState(runsInitialState);
@@ -30,6 +29,7 @@ export async function resetConnectionData(): Promise<void> {
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
+  useIncidentRecords.setState(incidentRecordsInitialState);
   useApprovals.setState(approvalsInitialState);
   useReviews.setState(reviewsInitialState);
   useApprovalAnswer.setState(approvalAnswerInitialState);

@@ -68,6 +68,15 @@ export function eventText(e: RewindEvent, workflowName?: string | null): string 
     const before = str(p.before)?.slice(0, 10) ?? '?';
     return `🧹 Retention removed the checkpoints of ${num(p.runs) ?? 0} runs that ended before ${before} (${num(p.checkpoints) ?? 0} checkpoints; events kept)`;
   }
+  if (type.startsWith('incident_')) {
+    const id = str(p.incident_id) ?? '?';
+    const after = (x: unknown) => (num(x) === null ? '' : ` ${Math.round(num(x)!)} s after the first failure`);
+    const rehearsal = p.rehearsal === true ? ' (rehearsal)' : '';
+    if (type === 'incident_opened') return `🚨 Incident ${id} opened on${where}: ${v(num(p.version))} broke the failure-rate rule${rehearsal}`;
+    if (type === 'incident_acknowledged') return `👀 Incident ${id} of${where} acknowledged by ${str(p.by) ?? e.actor},${after(p.time_to_acknowledge_s)}${rehearsal}`;
+    if (type === 'incident_mitigated') return `🩹 Incident ${id} of${where} mitigated by the ${str(p.action) ?? 'action'} of ${str(p.by) ?? e.actor},${after(p.time_to_mitigate_s)}${rehearsal}`;
+    if (type === 'incident_resolved') return `✅ Incident ${id} of${where} resolved by ${str(p.by) ?? e.actor},${after(p.time_to_resolve_s)}${str(p.note) ? `: ${str(p.note)}` : ''}${rehearsal}`;
+  }
   // Generic: "Run succeeded: run_1 of wf by alice".
   const words = type.replace(/_/g, ' ');
   return `${words.charAt(0).toUpperCase()}${words.slice(1)}${run ? `:${run}` : ''}${where ? ` of${where}` : ''}${by}${reason}`;

@@ -30,7 +30,14 @@ describe('workflow server: auth matrix', () => {
       runbook: runbook.id,
       record: { runbook_name: runbook.name, scenario: null, started_at: now, finished_at: now, total_ms: 1, passed: true, steps: [], rollbacks: [] },
     });
-    values = { workflow_id: wf.id, version: '1', from: '1', to: '1', run_id: run.run_id, seq: '1', runbook: runbook.name, rehearsal_id: rehearsal.id, template: 'etl-pipeline', webhook_id: 'wh_sample', review_id: asked.review.review_id };
+    // A workflow whose every run fails: its first run opens an incident record.
+    const failing = await s.backend.call('workflows:create', {
+      name: uniqueName('auth failing'),
+      dsl: { defaults: { fail: false }, nodes: [{ id: 'boom', type: 'task', params: { duration_ms: 0, fail_if: { field: 'fail', op: '==', value: true } }, next: [] }] },
+    });
+    await s.backend.call('runs:start', { workflow_id: failing.id, params: { fail: true }, wait: true });
+    const incident = (await s.backend.call('incidents:records', { status: 'open', workflow_id: failing.id })).records[0]!;
+    values = { incident_id: incident.incident_id, workflow_id: wf.id, version: '1', from: '1', to: '1', run_id: run.run_id, seq: '1', runbook: runbook.name, rehearsal_id: rehearsal.id, template: 'etl-pipeline', webhook_id: 'wh_sample', review_id: asked.review.review_id };
   });
   afterAll(async () => {
     await s.close();

@@ -12,7 +12,8 @@ import { startServer, tempDir, type TestServer } from '../server/harness.js';
 /*
  * A snapshot of a server mid-canary shows the same canary offline: the `canaries` rows are rebuilt
  * from the copied log — running, healthy (waiting for a person: a state with no event of its own) and
- * ended ones — and the schedules carry their catch-up policy and concurrency limit.
+ * ended ones — the schedules carry their catch-up policy and concurrency limit, and the incident
+ * records (rebuilt from their events) their times and reports.
  */
 
 /** A run fails when its params say `fail: true`. */
@@ -63,6 +64,12 @@ describe('snapshots carry canaries and schedules', () => {
     const live = await Promise.all((['running', 'healthy', 'aborted'] as const).map((k) => server.backend.call('workflows:get', { workflow_id: wfs[k].id })));
     expect(live.map((w) => w.canary?.state ?? null)).toEqual(['running', 'healthy', null]);
 
+    // Incident records come too: a failing canary opened them; one acknowledged, with a report written.
+    const incidents = (await server.backend.call('incidents:records', { status: 'all' })).records;
+    expect(incidents.map((r) => r.workflow_id).sort()).toEqual([wfs.running.id, wfs.healthy.id, wfs.aborted.id].sort());
+    await server.backend.call('incidents:acknowledge', { incident_id: incidents[0]!.incident_id }, { actor: 'kim' });
+    await server.backend.call('incidents:saveReport', { incident_id: incidents[0]!.incident_id, lessons: 'smaller canaries', expected_revision: 0 }, { actor: 'kim' });
+
     const path = join(dir, 'mid-canary.db');
     await snapshotServer({ backend: remote, sourceUrl: server.url, path, runs: 200 });
 
@@ -75,6 +82,8 @@ describe('snapshots carry canaries and schedules', () => {
 
     const opened = await openSandbox({ path });
     try {
+      expect(await opened.call('incidents:records', { status: 'all' })).toEqual(await server.backend.call('incidents:records', { status: 'all' }));
+      expect((await opened.call('incidents:report', { incident_id: incidents[0]!.incident_id })).fields.lessons).toBe('smaller canaries');
       for (const w of live) {
         const offline = await opened.call('workflows:get', { workflow_id: w.id });
         expect(offline.canary).toEqual(w.canary);

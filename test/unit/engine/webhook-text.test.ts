@@ -26,6 +26,18 @@ describe('webhook text', () => {
     );
   });
 
+  it('tells the incident as it goes: opened, acknowledged, mitigated, resolved, with the time from the first failure', () => {
+    const at = (type: string, payload: Record<string, unknown>, actor = 'alice') => eventText(event(type, { incident_id: 'inc-1', ...payload }, { actor }), 'billing');
+    expect(at('incident_opened', { version: 4, rehearsal: false }, 'rewind')).toBe('🚨 Incident inc-1 opened on billing: v4 broke the failure-rate rule');
+    expect(at('incident_acknowledged', { by: 'bob', time_to_acknowledge_s: 60 })).toBe('👀 Incident inc-1 of billing acknowledged by bob, 60 s after the first failure');
+    expect(at('incident_mitigated', { by: 'policy:canary', action: 'rollback', time_to_mitigate_s: 12.4, rehearsal: true }, 'policy:canary')).toBe(
+      '🩹 Incident inc-1 of billing mitigated by the rollback of policy:canary, 12 s after the first failure (rehearsal)',
+    );
+    expect(at('incident_resolved', { by: 'rewind', time_to_resolve_s: 300, note: 'run r-2 succeeded' }, 'rewind')).toBe(
+      '✅ Incident inc-1 of billing resolved by rewind, 300 s after the first failure: run r-2 succeeded',
+    );
+  });
+
   it('names the failed run, its version, node and error', () => {
     expect(eventText(event('run_failed', { version: 3, failed_node: 'judge', error: 'boom' }, { run_id: 'run_9' }), 'billing')).toBe('❌ Run run_9 of billing failed (v3) at node judge: boom');
     expect(eventText(event('run_interrupted', {}, { run_id: 'run_9' }), 'billing')).toBe('❌ Run run_9 of billing was interrupted');

@@ -10,6 +10,8 @@ import {
   type ConsoleEvent,
   type ConsoleEventPayload,
   type Dsl,
+  type IncidentRecord,
+  type IncidentReport,
   type IncidentSummary,
   type RehearsalSession,
   type RewindBridge,
@@ -68,6 +70,9 @@ export interface FakeWorld {
   sessions: RehearsalSession[];
   /** What `incidents:summary` answers: the ML pipeline's v2 is bad, v1 its last good version. */
   incidents: IncidentSummary;
+  /** Open and resolved incident records (`incidents:records`), and the report of each by id. */
+  incidentRecords: IncidentRecord[];
+  incidentReports: Record<string, IncidentReport>;
   /** The rollback preview's record of a target, by `workflow@version` (none: no record, as an older server). */
   targetHealth?: Record<string, TargetHealth>;
   /** Review requests (a server with --require-review); none: the sandbox's empty list. */
@@ -247,6 +252,37 @@ export function demoWorld(): FakeWorld {
         },
       ],
       recent_rollbacks: [],
+    },
+    incidentRecords: [
+      {
+        incident_id: 'inc-ml',
+        workflow_id: wf.id,
+        workflow_name: wf.name,
+        version: 2,
+        status: 'open',
+        rehearsal: false,
+        opened_at: iso(28),
+        opened_seq: 5,
+        first_failure_at: iso(28),
+        first_run_id: failed.run_id,
+        acknowledged: null,
+        mitigated: null,
+        resolved: null,
+        time_to_acknowledge_s: null,
+        time_to_mitigate_s: null,
+        time_to_resolve_s: null,
+        report_revision: 0,
+      },
+    ],
+    incidentReports: {
+      'inc-ml': {
+        incident_id: 'inc-ml',
+        markdown: '# Post-incident report: ml-pipeline v2\n\n## Basic information\n\n- Affected version: v2\n',
+        fields: { root_cause: '', prevention: '', lessons: '', rollback_plan: '' },
+        revision: 0,
+        edited_by: null,
+        edited_at: null,
+      },
     },
   };
 }
@@ -610,6 +646,36 @@ export class FakeBridge {
         return next;
       },
       'incidents:summary': () => w.incidents,
+      'incidents:records': ({ status }) => ({ records: w.incidentRecords.filter((r) => status === 'all' || status === undefined || r.status === status), next_before: null }),
+      'incidents:acknowledge': ({ incident_id }) => {
+        const i = w.incidentRecords.findIndex((r) => r.incident_id === incident_id);
+        if (i < 0) throw err('INCIDENT_NOT_FOUND', `No incident ${incident_id}`, 'List the incidents.');
+        const r = w.incidentRecords[i]!;
+        const next: IncidentRecord = r.acknowledged ? r : { ...r, acknowledged: { by: 'mina.kim', at: iso(30), seq: 9 }, time_to_acknowledge_s: 120 };
+        w.incidentRecords[i] = next;
+        return next;
+      },
+      'incidents:report': ({ incident_id }) => {
+        const report = w.incidentReports[incident_id];
+        if (!report) throw err('INCIDENT_NOT_FOUND', `No incident ${incident_id}`, 'List the incidents.');
+        return report;
+      },
+      'incidents:saveReport': ({ incident_id, expected_revision, ...fields }) => {
+        const report = w.incidentReports[incident_id];
+        if (!report) throw err('INCIDENT_NOT_FOUND', `No incident ${incident_id}`, 'List the incidents.');
+        if (report.revision !== expected_revision) throw err('STALE_REVISION', `The report was changed by ${report.edited_by ?? 'someone'} since you opened it.`, 'Reload the report, merge your text into theirs, and save again.');
+        const merged = { ...report.fields, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) };
+        const next: IncidentReport = { ...report, fields: merged, revision: report.revision + 1, edited_by: 'mina.kim', markdown: `${report.markdown}\n1. **Root cause**: ${merged.root_cause}\n` };
+        w.incidentReports[incident_id] = next;
+        return next;
+      },
+      'incidents:rollbackPlan': ({ incident_id }) => ({
+        incident_id,
+        workflow_id: w.workflows[0]!.id,
+        current_version: 2,
+        target_version: 1,
+        markdown: '# Rollback plan: ml-pipeline\n\n- Target version: v1 (the last good version)\n',
+      }),
       'events:verify': () => ({ ok: true, length: w.events.length, head_hash: w.events[w.events.length - 1]?.hash ?? '', first_broken_seq: null, reason: null }),
     };
   }

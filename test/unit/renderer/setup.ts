@@ -1,3 +1,4 @@
+import { incidentRecordsInitialState, useIncidentRecords } from '../../../renderer/store/incident-records-store.js';
 import { cleanup } from '@testing-library/react';
 import { setApi } from '../../../renderer/api/client.js';
 import { approvalAnswerInitialState, useApprovalAnswer } from '../../../renderer/store/approval-answer-store.js';
@@ -40,6 +41,7 @@ export function freshConsole(): FakeBridge {
   useRunbooks.setState(runbooksInitialState);
   useHistory.setState(historyInitialState);
   useIncidents.setState(incidentsInitialState);
+  useIncidentRecords.setState(incidentRecordsInitialState);
   useApprovals.setState(approvalsInitialState);
   useApprovalAnswer.setState(approvalAnswerInitialState);
   useRehearsal.setState(rehearsalInitialState);

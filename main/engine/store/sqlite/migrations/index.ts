@@ -13,6 +13,7 @@ import { migration0140 } from './0140-history-at-scale.js';
 import { migration0150 } from './0150-retention-delta-checkpoints.js';
 import { migration0160 } from './0160-audit-filters.js';
 import { migration0180 } from './0180-denied-runs-server-id-pace.js';
+import { migration0200 } from './0200-incident-records.js';
 import { migration0210 } from './0210-review-requests.js';
 import type Database from 'better-sqlite3';
 import { RewindError } from '../../../errors.js';
@@ -22,7 +23,7 @@ export type { Migration } from '../../migration.js';
 export type { SqliteMigration } from './sqlite-migration.js';
 
 /** The ordered registry. Append only; never edit a migration that has shipped. */
-export const migrations: readonly SqliteMigration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0140, migration0150, migration0160, migration0180, migration0210];
+export const migrations: readonly SqliteMigration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090, migration0100, migration0110, migration0140, migration0150, migration0160, migration0180, migration0200, migration0210];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;
 
