@@ -85,7 +85,11 @@ function methodOperation(name: BackendMethod, jsonSchema: ToSchema): { path: str
     security: [{ bearerAuth: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),
     responses: {
-      [String(spec.http.status ?? 200)]: { description: spec.http.status === 201 ? 'Created.' : 'Success.', content: json(jsonSchema(spec.output as z.ZodType, 'output')) },
+      [String(spec.http.status ?? 200)]: {
+        description: spec.http.status === 201 ? 'Created.' : 'Success.',
+        content: json(jsonSchema(spec.output as z.ZodType, 'output')),
+        ...('as_of' in properties ? { headers: { 'X-Rewind-As-Of': { description: 'Sent on an as-of read: the event seq the answer stands as of (also its as_of_seq).', schema: { type: 'integer' } } } } : {}),
+      },
       '4XX': errorResponse,
       '5XX': errorResponse,
     },

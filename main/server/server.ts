@@ -132,7 +132,7 @@ function withVersion(workflow: Workflow): Workflow & { version: number | null } 
 }
 
 function decorate(method: BackendMethod, output: unknown): unknown {
-  if ((backendMethods[method].output as z.ZodType) === workflowSchema) return withVersion(output as Workflow);
+  if ((backendMethods[method].output as z.ZodType) === workflowSchema || method === 'workflows:get') return withVersion(output as Workflow);
   if (method === 'workflows:list') {
     const list = output as { workflows: Workflow[]; total: number };
     return { ...list, workflows: list.workflows.map(withVersion) };
@@ -142,6 +142,12 @@ function decorate(method: BackendMethod, output: unknown): unknown {
 
 function etagOf(value: unknown): Headers {
   if (typeof value === 'object' && value !== null && 'revision' in value && Number.isInteger(value.revision)) return { etag: `"${String(value.revision)}"` };
+  return {};
+}
+
+/** An as-of read names the seq it answered as of in a header too, so a client can tell without parsing the body. */
+function asOfHeader(value: unknown): Headers {
+  if (typeof value === 'object' && value !== null && 'as_of_seq' in value && Number.isInteger(value.as_of_seq)) return { 'x-rewind-as-of': String(value.as_of_seq) };
   return {};
 }
 
@@ -333,7 +339,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (spec.mutates) storeFault = null;
     const value = decorate(route.method, output);
     const status = spec.http.status ?? 200;
-    sendJson(res, status, value, etagOf(value));
+    // A past revision is no base for a write: an as-of answer carries its seq, not an ETag.
+    const asOf = asOfHeader(value);
+    sendJson(res, status, value, 'x-rewind-as-of' in asOf ? asOf : etagOf(value));
     return status;
   }
 

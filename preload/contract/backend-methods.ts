@@ -55,6 +55,15 @@ const eventTypeList = z
   .regex(/^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*){0,49}$/, { message: 'give event types as a comma-separated list of names, e.g. run_failed,run_interrupted' });
 /** A moment: ISO 8601 with a zone (`2026-12-01T09:00:00Z`, `…+02:00`). */
 const isoInstant = z.iso.datetime({ offset: true });
+/**
+ * A past moment a read answers as of (issue 22): an event seq, or an RFC 3339 time meaning the last
+ * event at or before it. A query string carries both as text, so the seq is a string of digits here.
+ */
+const asOf = z
+  .union([z.string().regex(/^\d{1,15}$/), isoInstant], { error: 'as_of is an event seq (e.g. 48211) or an RFC 3339 time with a zone (e.g. 2026-12-01T03:12:05Z)' })
+  .optional();
+/** The seq an as-of read answered as of (absent from a read of now); the server also sends it as X-Rewind-As-Of. */
+const asOfSeq = { as_of_seq: z.number().int().nonnegative().optional() };
 
 /** The least role that may call a method on a workflow server (viewer < operator < admin). */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -80,15 +89,18 @@ const method = <I extends z.ZodType, O extends z.ZodType>(
   ...meta,
 });
 
+/** A workflow read, with the seq it was answered as of when the read named one. */
+const workflowAsOfSchema = workflowSchema.extend(asOfSeq);
+
 const BACKFILL_LIMIT_ERROR = 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)';
 
 export const backendMethods = {
   'workflows:list': method(
-    z.strictObject({ query: z.string().max(200).optional() }),
-    z.object({ workflows: z.array(workflowSchema), total: z.number().int() }),
+    z.strictObject({ query: z.string().max(200).optional(), as_of: asOf }),
+    z.object({ workflows: z.array(workflowSchema), total: z.number().int(), ...asOfSeq }),
     { http: { method: 'GET', path: '/api/v1/workflows' }, role: 'viewer', mutates: false, summary: 'List workflows, optionally filtered by a name search.' },
   ),
-  'workflows:get': method(z.strictObject({ workflow_id: workflowId }), workflowSchema, {
+  'workflows:get': method(z.strictObject({ workflow_id: workflowId, as_of: asOf }), workflowAsOfSchema, {
     http: { method: 'GET', path: '/api/v1/workflows/:workflow_id' }, role: 'viewer', mutates: false,
     summary: 'Read one workflow with its active version and revision.',
   }),
@@ -221,8 +233,9 @@ export const backendMethods = {
        * console always asks with false and fetches a DSL when a version is opened or diffed.
        */
       include_dsl: z.boolean().optional(),
+      as_of: asOf,
     }),
-    versionPageSchema,
+    versionPageSchema.extend(asOfSeq),
     {
       http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' },
       role: 'viewer',
@@ -302,11 +315,12 @@ export const backendMethods = {
       parent_run_id: runId.optional(),
       offset: z.number().int().nonnegative().default(0),
       limit: z.number().int().positive().max(10000).default(500),
+      as_of: asOf,
     }),
-    z.object({ runs: z.array(runSchema), total: z.number().int() }),
+    z.object({ runs: z.array(runSchema), total: z.number().int(), ...asOfSeq }),
     { http: { method: 'GET', path: '/api/v1/runs' }, role: 'viewer', mutates: false, summary: 'Runs, newest first, filtered by workflow, status and parent run.' },
   ),
-  'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
+  'runs:get': method(z.strictObject({ run_id: runId, as_of: asOf }), runSchema.extend(asOfSeq), { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
   'runs:compatibility': method(
     z.strictObject({ run_id: runId, version: versionNumber }),
     compatibilitySchema,
@@ -499,7 +513,7 @@ export const backendMethods = {
       summary: 'Health per version over finished runs (since a time, or all): runs, failures, failure rate, p50/p95 duration, verdicts.',
     },
   ),
-  'incidents:summary': method(z.strictObject({}), incidentSummarySchema, {
+  'incidents:summary': method(z.strictObject({ as_of: asOf }), incidentSummarySchema.extend(asOfSeq), {
     http: { method: 'GET', path: '/api/v1/incidents' },
     role: 'viewer',
     mutates: false,

@@ -1,0 +1,55 @@
+import type { ParsedInput } from '../../../preload/contract/backend-methods.js';
+import type { Run } from '../../../preload/contract/entities.js';
+import { RewindError } from '../errors.js';
+import { type RunRow, toRun } from '../rows.js';
+import type { Queryable, SqlValue } from '../store/port.js';
+import type { Moment } from './moment.js';
+
+/*
+ * The runs table as it stood at a moment. A run's row is written with its run_started event and
+ * changed once more, with its end event, at the same time as that event; so a run existed at the
+ * moment when it was created by then, and had ended when it finished by then — with the run events
+ * of the moment's own millisecond that come after it (`Moment.late…`) told apart by seq. Before its
+ * end a run was in flight: its row says queued/running/waiting while it still is, and running once it
+ * has ended since. What an end writes (error, failed node, verdicts) is hidden until then.
+ */
+
+const placeholders = (ids: readonly string[]) => ids.map(() => '?').join(', ');
+
+/** `(SELECT … FROM runs …)`: a derived table with the runs table's columns, as of `m`, and its parameters. */
+export function runsAsOfTable(m: Moment): { sql: string; params: SqlValue[] } {
+  if (m.ts === null) return { sql: '(SELECT * FROM runs WHERE 1 = 0)', params: [] };
+  const ended = `(finished_at IS NOT NULL AND finished_at <= ?${m.lateEnds.length ? ` AND run_id NOT IN (${placeholders(m.lateEnds)})` : ''})`;
+  const endedParams: SqlValue[] = [m.ts, ...m.lateEnds];
+  const hidden = (col: string) => `CASE WHEN ${ended} THEN ${col} ELSE NULL END AS ${col}`;
+  const sql = `(SELECT run_id, workflow_id, version,
+      CASE WHEN ${ended} THEN status WHEN status IN ('queued', 'running', 'waiting') THEN status ELSE 'running' END AS status,
+      kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at,
+      ${hidden('finished_at')}, ${hidden('error')}, ${hidden('failed_node')}, ${hidden('verdicts')},
+      runner_id, created_by, created_at, drawn_reason, trigger, logical_date
+    FROM runs WHERE created_at <= ?${m.lateStarts.length ? ` AND run_id NOT IN (${placeholders(m.lateStarts)})` : ''})`;
+  return { sql, params: [...endedParams, ...endedParams, ...endedParams, ...endedParams, ...endedParams, m.ts, ...m.lateStarts] };
+}
+
+const LIST_FILTERS = ['workflow_id', 'status', 'parent_run_id'] as const;
+
+/** runs:list as of a moment: the same filters, order and paging as now. */
+export async function listRunsAsOf(q: Queryable, m: Moment, input: ParsedInput<'runs:list'>): Promise<{ runs: Run[]; total: number }> {
+  const table = runsAsOfTable(m);
+  const columns = LIST_FILTERS.filter((c) => input[c] !== undefined);
+  const values = columns.map((c) => input[c] ?? null);
+  const where = columns.length ? `WHERE ${columns.map((c) => `r.${c} = ?`).join(' AND ')}` : '';
+  const rows = await q.all<RunRow>(`SELECT * FROM ${table.sql} r ${where} ORDER BY r.created_at DESC, r.run_id DESC LIMIT ? OFFSET ?`, [...table.params, ...values, input.limit, input.offset]);
+  const count = await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table.sql} r ${where}`, [...table.params, ...values]);
+  return { runs: rows.map(toRun), total: Number(count?.n ?? 0) };
+}
+
+/** runs:get as of a moment: a run created after it was not there yet. */
+export async function getRunAsOf(q: Queryable, m: Moment, runId: string): Promise<Run> {
+  const table = runsAsOfTable(m);
+  const row = await q.get<RunRow>(`SELECT * FROM ${table.sql} r WHERE r.run_id = ?`, [...table.params, runId]);
+  if (!row) {
+    throw new RewindError('RUN_NOT_FOUND', `No run had the id "${runId}" as of event ${m.seq}.`, 'List the runs as of that moment to find its id, or read it without as_of.', { run_id: runId, as_of_seq: m.seq });
+  }
+  return toRun(row);
+}
