@@ -3,6 +3,7 @@
  * run; `npm run bench -- --json` prints `{name: {value, unit, baseline, ratio, goal, met}}`.
  * `--only NAME` runs one suite.
  */
+import { asOfSuite } from './as-of.bench.js';
 import { canarySuite } from './canary.bench.js';
 import { cliSuite } from './cli.bench.js';
 import { consoleSwitchSuite } from './console-switch.bench.js';
@@ -17,7 +18,7 @@ import { signInSuite } from './sign-in.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite, asOfSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

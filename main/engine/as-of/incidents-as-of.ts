@@ -29,13 +29,15 @@ export async function incidentSummaryAsOf(q: Queryable, m: Moment, at: string): 
   const failureCutoff = new Date(now.getTime() - FAILURE_WINDOW_HOURS * HOUR_MS).toISOString();
   const rollbackCutoff = new Date(now.getTime() - ROLLBACK_WINDOW_DAYS * 24 * HOUR_MS).toISOString();
   const runs = runsAsOfTable(m);
+  const failed = runsAsOfTable(m, "status IN ('failed', 'interrupted') AND kind <> 'replay'");
+  const resumes = runsAsOfTable(m, "kind = 'resume'");
 
   const open = await q.all<OpenFailureRow>(
-    `SELECT r.workflow_id, r.run_id, r.version, COALESCE(r.finished_at, r.created_at) AS at FROM ${runs.sql} r
-     WHERE r.status IN ('failed', 'interrupted') AND r.kind <> 'replay' AND r.created_at > ?
-       AND NOT EXISTS (SELECT 1 FROM ${runs.sql} c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume')
+    `SELECT r.workflow_id, r.run_id, r.version, COALESCE(r.finished_at, r.created_at) AS at FROM ${failed.sql} r
+     WHERE r.status IN ('failed', 'interrupted') AND r.created_at > ?
+       AND NOT EXISTS (SELECT 1 FROM ${resumes.sql} c WHERE c.parent_run_id = r.run_id)
      ORDER BY r.created_at DESC, r.run_id`,
-    [...runs.params, failureCutoff, ...runs.params],
+    [...failed.params, failureCutoff, ...resumes.params],
   );
   const state = await stateAsOf(q, m);
   const names = new Map(state.workflows.map((w) => [w.id, w.name]));

@@ -18,35 +18,48 @@ export interface Moment {
   lateEnds: string[];
 }
 
-const HEAD = 'SELECT seq, ts FROM events ORDER BY seq DESC LIMIT 1';
-const AT_SEQ = 'SELECT seq, ts FROM events WHERE seq = ?';
-// Through the (ts, seq) index: the newest event at or before a time.
-const AT_TIME = 'SELECT seq, ts FROM events WHERE ts <= ? ORDER BY ts DESC, seq DESC LIMIT 1';
-const SAME_MS_AFTER = "SELECT run_id, type FROM events WHERE ts = ? AND seq > ? AND run_id IS NOT NULL AND type LIKE 'run\\_%' ESCAPE '\\'";
+const HEAD = 'SELECT seq FROM events ORDER BY seq DESC LIMIT 1';
+// The moment's event (by seq, or the newest at or before a time through the (ts, seq) index) and, in the
+// same round trip, the run events of its millisecond that come after it.
+const withLate = (at: string) => `WITH at AS (${at}) SELECT at.seq, at.ts, l.run_id, l.type FROM at
+  LEFT JOIN events l ON l.ts = at.ts AND l.seq > at.seq AND l.run_id IS NOT NULL AND l.type LIKE 'run\\_%' ESCAPE '\\'`;
+const AT_SEQ = withLate('SELECT seq, ts FROM events WHERE seq = ?');
+const AT_TIME = withLate('SELECT seq, ts FROM events WHERE ts <= ? ORDER BY ts DESC, seq DESC LIMIT 1');
 
 const RUN_ENDS = new Set(['run_succeeded', 'run_failed', 'run_cancelled', 'run_interrupted', 'run_denied']);
 
-function future(what: string, head: number): RewindError {
+async function future(q: Queryable, what: string): Promise<RewindError> {
+  const head = (await q.get<{ seq: number }>(HEAD))?.seq ?? 0;
   return new RewindError('AS_OF_IN_FUTURE', `${what} has not happened yet (the log ends at event ${head}).`, 'Give a past moment: an event seq up to the head (events:head), or a time up to now; leave as_of out to read now.', {
     head_seq: head,
   });
 }
 
 /** Resolves `as_of` (digits: a seq; otherwise an RFC 3339 time) against the log; `now` is the engine's clock. */
+interface AtRow {
+  seq: number;
+  ts: string;
+  run_id: string | null;
+  type: string | null;
+}
+
+/** Resolves `as_of` (digits: a seq; otherwise an RFC 3339 time) against the log; `now` is the engine's clock. */
 export async function resolveMoment(q: Queryable, asOf: string, now: string): Promise<Moment> {
-  const head = (await q.get<{ seq: number; ts: string }>(HEAD)) ?? { seq: 0, ts: null };
-  let at: { seq: number; ts: string } | undefined;
+  let rows: AtRow[];
   if (/^\d+$/.test(asOf)) {
     const seq = Number(asOf);
-    if (seq > head.seq) throw future(`Event ${seq}`, head.seq);
-    at = seq === 0 ? undefined : await q.get<{ seq: number; ts: string }>(AT_SEQ, [seq]);
+    if (seq === 0) return { seq: 0, ts: null, lateStarts: [], lateEnds: [] };
+    rows = await q.all<AtRow>(AT_SEQ, [seq]);
+    // Seqs have no gaps: a seq the log does not hold is past its head.
+    if (rows.length === 0) throw await future(q, `Event ${seq}`);
   } else {
     const time = new Date(asOf);
-    if (time.getTime() > new Date(now).getTime()) throw future(`${asOf}`, head.seq);
-    at = await q.get<{ seq: number; ts: string }>(AT_TIME, [time.toISOString()]);
+    if (time.getTime() > new Date(now).getTime()) throw await future(q, asOf);
+    rows = await q.all<AtRow>(AT_TIME, [time.toISOString()]);
   }
+  const at = rows[0];
   if (!at) return { seq: 0, ts: null, lateStarts: [], lateEnds: [] };
-  const late = await q.all<{ run_id: string; type: string }>(SAME_MS_AFTER, [at.ts, at.seq]);
+  const late = rows.filter((r): r is AtRow & { run_id: string; type: string } => r.run_id !== null && r.type !== null);
   return {
     seq: at.seq,
     ts: at.ts,

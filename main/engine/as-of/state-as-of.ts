@@ -44,7 +44,8 @@ async function stateEvents(q: Queryable, m: Moment, workflowId?: string): Promis
   const [sql, params]: [string, SqlValue[]] =
     workflowId === undefined
       ? [`SELECT * FROM events WHERE type IN (${TYPES}) AND seq <= ? ORDER BY seq`, [m.seq]]
-      : [`SELECT * FROM events WHERE type IN (${TYPES}) AND workflow_id = ? AND seq <= ? ORDER BY seq`, [workflowId, m.seq]];
+      : // `workflow_id || ''` keeps the planner on the (type, seq, workflow_id) index: the by-workflow one would walk all the workflow's run events.
+        [`SELECT * FROM events WHERE type IN (${TYPES}) AND workflow_id || '' = ? AND seq <= ? ORDER BY seq`, [workflowId, m.seq]];
   return (await q.all<EventRow>(sql, params)).map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }));
 }
 
@@ -54,8 +55,8 @@ const DAY_MS = 86_400_000;
 async function failedRuns(q: Queryable, m: Moment, workflowId?: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (m.ts === null) return out;
-  const runs = runsAsOfTable(m);
-  const resumes = runsAsOfTable(m);
+  const runs = runsAsOfTable(m, "status IN ('failed', 'interrupted') AND kind <> 'replay'");
+  const resumes = runsAsOfTable(m, "kind = 'resume'");
   const cutoff = new Date(new Date(m.ts).getTime() - DAY_MS).toISOString();
   const rows = await q.all<{ workflow_id: string; n: number }>(
     `SELECT r.workflow_id, COUNT(*) AS n FROM ${runs.sql} r
@@ -105,10 +106,11 @@ export interface StateAsOf {
   versions: Map<string, WorkflowVersion[]>;
 }
 
-export async function stateAsOf(q: Queryable, m: Moment, workflowId?: string): Promise<StateAsOf> {
+/** `derived: false` leaves out what runs decide (failed_runs 0, no canary): for a caller that reads only versions. */
+export async function stateAsOf(q: Queryable, m: Moment, workflowId?: string, derived = true): Promise<StateAsOf> {
   const events = await stateEvents(q, m, workflowId);
   const rebuilt = rebuildFromEvents(events);
-  const [failed, canaries] = await Promise.all([failedRuns(q, m, workflowId), openCanaries(q, m, events)]);
+  const [failed, canaries] = derived ? await Promise.all([failedRuns(q, m, workflowId), openCanaries(q, m, events)]) : [new Map<string, number>(), new Map<string, Canary>()];
   const workflows = Object.values(rebuilt.workflows)
     .filter((w) => w.unregistered_at === null)
     .map((w) => ({ ...toWorkflow({ ...(w as unknown as WorkflowRow), failed_runs: failed.get(String(w.id)) ?? 0 }), canary: canaries.get(String(w.id)) ?? null }));
@@ -152,7 +154,7 @@ export async function getWorkflowAsOf(q: Queryable, m: Moment, workflowId: strin
 
 /** versions:list as of a moment: newest first, paged by offset and limit as now. */
 export async function listVersionsAsOf(q: Queryable, m: Moment, workflowId: string, offset: number, limit: number): Promise<{ versions: WorkflowVersion[]; total: number }> {
-  const { workflows, versions } = await stateAsOf(q, m, workflowId);
+  const { workflows, versions } = await stateAsOf(q, m, workflowId, false);
   if (!workflows.some((w) => w.id === workflowId)) throw notFound(workflowId, m);
   const all = versions.get(workflowId) ?? [];
   return { versions: all.slice(offset, offset + limit), total: all.length };
