@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
 import { listApprovals } from '../engine/approvals.js';
+import { changesBetween } from '../engine/as-of/changes.js';
 import { incidentSummaryAsOf } from '../engine/as-of/incidents-as-of.js';
 import { resolveMoment } from '../engine/as-of/moment.js';
 import { getRunAsOf, listRunsAsOf } from '../engine/as-of/runs-as-of.js';
@@ -221,6 +222,7 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'canary:promote': { apply: (i, a) => canaries.promote(i, a) },
     'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
     'workflows:health': { apply: (i) => canaries.health(i) },
+    'changes:list': { apply: (i) => changesBetween(engine.store.read, i, engine.now()) },
     'incidents:summary': {
       apply: async (i) => {
         if (i.as_of !== undefined) {

@@ -10,6 +10,7 @@ import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } 
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
 import { approvalsList, checkpointsTable, eventLine, healthTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
+import { changesVerb } from './changes.js';
 import { verifyLog } from './verify.js';
 
 export { type CliIo, defaultSandboxPath, exitCodes, usage } from './preflight.js';
@@ -560,6 +561,8 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
     }
     case 'events':
       return events(s, v);
+    case 'changes':
+      return changesVerb({ backend: s.backend, json: s.json, out: s.out, resolveWorkflow: (ref) => resolveWorkflow(s, ref), now: new Date() }, v);
     case 'verify': {
       const { chain: out, remembered } = await verifyLog({ backend: s.backend, source: s.source, env: s.io.env });
       const still = remembered ? `; still holds event ${remembered.seq} verified before` : '';

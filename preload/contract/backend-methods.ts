@@ -27,6 +27,7 @@ import {
 } from './entities.js';
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
+import { changesSchema } from './changes.js';
 import { approvalListSchema } from './approvals.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
 import { deliveryStateSchema, webhookCreateInputSchema, webhookDeliverySchema, webhookSchema } from './webhooks.js';
@@ -59,6 +60,7 @@ const isoInstant = z.iso.datetime({ offset: true });
  * A past moment a read answers as of (issue 22): an event seq, or an RFC 3339 time meaning the last
  * event at or before it. A query string carries both as text, so the seq is a string of digits here.
  */
+const moment = z.union([z.string().regex(/^\d{1,15}$/), isoInstant], { error: 'a moment is an event seq (e.g. 48211) or an RFC 3339 time with a zone (e.g. 2026-12-01T03:12:05Z)' });
 const asOf = z
   .union([z.string().regex(/^\d{1,15}$/), isoInstant], { error: 'as_of is an event seq (e.g. 48211) or an RFC 3339 time with a zone (e.g. 2026-12-01T03:12:05Z)' })
   .optional();
@@ -511,6 +513,16 @@ export const backendMethods = {
       role: 'viewer',
       mutates: false,
       summary: 'Health per version over finished runs (since a time, or all): runs, failures, failure rate, p50/p95 duration, verdicts.',
+    },
+  ),
+  'changes:list': method(
+    z.strictObject({ from: moment, to: moment, workflow_id: workflowId.optional() }),
+    changesSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/changes' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'What changed between two moments (each a seq or an RFC 3339 time), per workflow: active version before and after, publishes, rollbacks, pauses, schedule and canary changes, runs started, failed and succeeded.',
     },
   ),
   'incidents:summary': method(z.strictObject({ as_of: asOf }), incidentSummarySchema.extend(asOfSeq), {

@@ -43,6 +43,7 @@ export * from './runbooks.js';
 export * from './names.js';
 export * from './incidents.js';
 export * from './audit.js';
+export * from './changes.js';
 export * from './canary.js';
 export * from './webhooks.js';
 export * from './approvals.js';

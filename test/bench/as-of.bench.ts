@@ -33,7 +33,11 @@ export const asOfSuite: BenchSuite = {
   async run(): Promise<BenchResult[]> {
     const history = await sqliteHistory(EVENTS, (line) => process.stderr.write(`${line}\n`));
     const copy = checkoutSqlite(history);
-    const engine = await Engine.open({ store: openSqliteStore(copy.path) });
+    // The engine's clock stands just after the history's end, so a read of now (the incident summary's
+    // 24-hour window) sees the same runs as a read as of the head. The workflows' failed-runs badge of
+    // now counts against the database's clock, which the history ended before: that baseline counts an
+    // empty window.
+    const engine = await Engine.open({ store: openSqliteStore(copy.path), clock: () => new Date(Date.parse(history.manifest.ends_at) + 60_000) });
     const backend = new EngineBackend(engine, 'bench');
     try {
       const { manifest } = history;
@@ -50,8 +54,12 @@ export const asOfSuite: BenchSuite = {
       const out: BenchResult[] = [];
       for (const [name, method, input] of reads) {
         const now = await p50(() => backend.call(method, input as MethodInput<typeof method>));
+        // As of the head: the same answer as now, so the figure is the cost of reading it from the log.
+        const head = await p50(() => backend.call(method, { ...input, as_of: String(manifest.head.seq) } as MethodInput<typeof method>));
+        out.push(result(`${name} as of the head vs now (p50 ms)`, head, 'ms', now, atMost2));
+        // As of the middle: a different answer (more failures in its 24-hour window, say), so more or less work than now.
         const then = await p50(() => backend.call(method, { ...input, as_of: moment } as MethodInput<typeof method>));
-        out.push(result(`${name} as of event ${moment} of ${manifest.head.seq} vs now (p50 ms)`, then, 'ms', now, atMost2));
+        out.push(result(`${name} as of event ${moment} of ${manifest.head.seq} vs now (p50 ms)`, then, 'ms', now));
       }
       return out;
     } finally {

@@ -1,9 +1,9 @@
 import type { FailingWorkflow, IncidentSummary, RecentRollback, RunningCanary, VersionHealth } from '../../../preload/contract/incidents.js';
 import { withDetails } from '../incident-details.js';
 import { FAILURE_WINDOW_HOURS, ROLLBACK_LIMIT, ROLLBACK_WINDOW_DAYS, judgeVersions, worstFirst } from '../incidents.js';
-import type { Queryable, SqlValue } from '../store/port.js';
+import type { Queryable } from '../store/port.js';
 import type { Moment } from './moment.js';
-import { runsAsOfTable } from './runs-as-of.js';
+import { endedAsOf, openFailureAsOf } from './runs-as-of.js';
 import { stateAsOf } from './state-as-of.js';
 
 /*
@@ -28,16 +28,11 @@ export async function incidentSummaryAsOf(q: Queryable, m: Moment, at: string): 
   const now = new Date(m.ts);
   const failureCutoff = new Date(now.getTime() - FAILURE_WINDOW_HOURS * HOUR_MS).toISOString();
   const rollbackCutoff = new Date(now.getTime() - ROLLBACK_WINDOW_DAYS * 24 * HOUR_MS).toISOString();
-  const runs = runsAsOfTable(m);
-  const failed = runsAsOfTable(m, "status IN ('failed', 'interrupted') AND kind <> 'replay'");
-  const resumes = runsAsOfTable(m, "kind = 'resume'");
-
+  const ended = endedAsOf({ ...m, ts: m.ts });
+  const openFailure = openFailureAsOf({ ...m, ts: m.ts }, failureCutoff);
   const open = await q.all<OpenFailureRow>(
-    `SELECT r.workflow_id, r.run_id, r.version, COALESCE(r.finished_at, r.created_at) AS at FROM ${failed.sql} r
-     WHERE r.status IN ('failed', 'interrupted') AND r.created_at > ?
-       AND NOT EXISTS (SELECT 1 FROM ${resumes.sql} c WHERE c.parent_run_id = r.run_id)
-     ORDER BY r.created_at DESC, r.run_id`,
-    [...failed.params, failureCutoff, ...resumes.params],
+    `SELECT r.workflow_id, r.run_id, r.version, COALESCE(r.finished_at, r.created_at) AS at FROM runs r WHERE ${openFailure.sql} ORDER BY r.created_at DESC, r.run_id`,
+    openFailure.params,
   );
   const state = await stateAsOf(q, m);
   const names = new Map(state.workflows.map((w) => [w.id, w.name]));
@@ -46,12 +41,12 @@ export async function incidentSummaryAsOf(q: Queryable, m: Moment, at: string): 
   const failing: FailingWorkflow[] = [];
   for (const w of state.workflows.filter((x) => failingIds.includes(x.id))) {
     const health = await q.all<{ version: number; runs: number; failed: number; succeeded: number }>(
-      `SELECT version, COUNT(*) AS runs,
-         SUM(CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END) AS failed,
-         SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded
-       FROM ${runs.sql} r WHERE workflow_id = ? AND kind <> 'replay' AND status IN ('succeeded', 'failed', 'interrupted')
-       GROUP BY version`,
-      [...runs.params, w.id] as SqlValue[],
+      `SELECT r.version, COUNT(*) AS runs,
+         SUM(CASE WHEN r.status IN ('failed', 'interrupted') THEN 1 ELSE 0 END) AS failed,
+         SUM(CASE WHEN r.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded
+       FROM runs r WHERE r.workflow_id = ? AND r.kind <> 'replay' AND r.status IN ('succeeded', 'failed', 'interrupted') AND ${ended.sql}
+       GROUP BY r.version`,
+      [w.id, ...ended.params],
     );
     const mine = open.filter((r) => r.workflow_id === w.id);
     const latest = mine[0]!;

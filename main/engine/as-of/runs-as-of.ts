@@ -17,11 +17,30 @@ import type { Moment } from './moment.js';
 const placeholders = (ids: readonly string[]) => ids.map(() => '?').join(', ');
 
 /**
- * `(SELECT … FROM runs …)`: a derived table with the runs table's columns, as of `m`, and its
- * parameters. `rowFilter` (no parameters) narrows the rows first, by what the row says now — e.g. a
- * run failed at the moment is failed now too, as an end is final — so an index on it can serve.
+ * Runs that had ended by a moment, on the runs table's own columns (`r`): their row's status and end
+ * are what they were then, as an end is final. For counts by version, served by the runs' indexes.
  */
-export function runsAsOfTable(m: Moment, rowFilter?: string): { sql: string; params: SqlValue[] } {
+export function endedAsOf(m: Moment & { ts: string }): { sql: string; params: SqlValue[] } {
+  return { sql: `r.finished_at <= ?${m.lateEnds.length ? ` AND r.run_id NOT IN (${placeholders(m.lateEnds)})` : ''}`, params: [m.ts, ...m.lateEnds] };
+}
+
+/**
+ * The open failures at a moment, on the runs table's own columns (so its indexes serve as they do for
+ * a read of now): failed or interrupted by then (an end is final: the row says so now too), created
+ * after `since`, and not followed by a resume by then. `r` names the runs row; the parameters follow
+ * the SQL's order.
+ */
+export function openFailureAsOf(m: Moment & { ts: string }, since: string): { sql: string; params: SqlValue[] } {
+  const notIn = (ids: readonly string[], col: string) => (ids.length ? ` AND ${col} NOT IN (${placeholders(ids)})` : '');
+  return {
+    sql: `r.status IN ('failed', 'interrupted') AND r.kind <> 'replay' AND r.created_at > ? AND r.created_at <= ? AND r.finished_at <= ?${notIn(m.lateEnds, 'r.run_id')}
+      AND NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume' AND c.created_at <= ?${notIn(m.lateStarts, 'c.run_id')})`,
+    params: [since, m.ts, m.ts, ...m.lateEnds, m.ts, ...m.lateStarts],
+  };
+}
+
+/** `(SELECT … FROM runs …)`: a derived table with the runs table's columns, as of `m`, and its parameters. */
+export function runsAsOfTable(m: Moment): { sql: string; params: SqlValue[] } {
   if (m.ts === null) return { sql: '(SELECT * FROM runs WHERE 1 = 0)', params: [] };
   const ended = `(finished_at IS NOT NULL AND finished_at <= ?${m.lateEnds.length ? ` AND run_id NOT IN (${placeholders(m.lateEnds)})` : ''})`;
   const endedParams: SqlValue[] = [m.ts, ...m.lateEnds];
@@ -31,7 +50,7 @@ export function runsAsOfTable(m: Moment, rowFilter?: string): { sql: string; par
       kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at,
       ${hidden('finished_at')}, ${hidden('error')}, ${hidden('failed_node')}, ${hidden('verdicts')},
       runner_id, created_by, created_at, drawn_reason, trigger, logical_date
-    FROM runs WHERE ${rowFilter ? `${rowFilter} AND ` : ''}created_at <= ?${m.lateStarts.length ? ` AND run_id NOT IN (${placeholders(m.lateStarts)})` : ''})`;
+    FROM runs WHERE created_at <= ?${m.lateStarts.length ? ` AND run_id NOT IN (${placeholders(m.lateStarts)})` : ''})`;
   return { sql, params: [...endedParams, ...endedParams, ...endedParams, ...endedParams, ...endedParams, m.ts, ...m.lateStarts] };
 }
 

@@ -6,7 +6,7 @@ import { rebuildCanaries, rebuildFromEvents } from '../rebuild.js';
 import { type VersionRow, type WorkflowRow, toVersion, toWorkflow } from '../rows.js';
 import type { Queryable, SqlValue } from '../store/port.js';
 import type { Moment } from './moment.js';
-import { runsAsOfTable } from './runs-as-of.js';
+import { endedAsOf, openFailureAsOf } from './runs-as-of.js';
 
 /*
  * Workflow and version state as of a moment, rebuilt from the log (invariant 4) — from the few events
@@ -55,15 +55,11 @@ const DAY_MS = 86_400_000;
 async function failedRuns(q: Queryable, m: Moment, workflowId?: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (m.ts === null) return out;
-  const runs = runsAsOfTable(m, "status IN ('failed', 'interrupted') AND kind <> 'replay'");
-  const resumes = runsAsOfTable(m, "kind = 'resume'");
-  const cutoff = new Date(new Date(m.ts).getTime() - DAY_MS).toISOString();
+  const open = openFailureAsOf({ ...m, ts: m.ts }, new Date(new Date(m.ts).getTime() - DAY_MS).toISOString());
+  // Per workflow, as the badge of now is counted: each count walks the (workflow_id, created_at) index over one day.
   const rows = await q.all<{ workflow_id: string; n: number }>(
-    `SELECT r.workflow_id, COUNT(*) AS n FROM ${runs.sql} r
-     WHERE r.status IN ('failed', 'interrupted') AND r.kind <> 'replay' AND r.created_at > ?${workflowId === undefined ? '' : ' AND r.workflow_id = ?'}
-       AND NOT EXISTS (SELECT 1 FROM ${resumes.sql} c WHERE c.parent_run_id = r.run_id AND c.kind = 'resume')
-     GROUP BY r.workflow_id`,
-    [...runs.params, cutoff, ...(workflowId === undefined ? [] : [workflowId]), ...resumes.params],
+    `SELECT w.id AS workflow_id, (SELECT COUNT(*) FROM runs r WHERE r.workflow_id = w.id AND ${open.sql}) AS n FROM workflows w${workflowId === undefined ? '' : ' WHERE w.id = ?'}`,
+    [...open.params, ...(workflowId === undefined ? [] : [workflowId])],
   );
   for (const r of rows) out.set(r.workflow_id, Number(r.n));
   return out;
@@ -72,13 +68,14 @@ async function failedRuns(q: Queryable, m: Moment, workflowId?: string): Promise
 /** The canaries open at the moment, by workflow, with their figures as they stood. */
 async function openCanaries(q: Queryable, m: Moment, events: RewindEvent[]): Promise<Map<string, Canary>> {
   const out = new Map<string, Canary>();
-  const runs = runsAsOfTable(m);
+  if (m.ts === null) return out;
+  const ended = endedAsOf({ ...m, ts: m.ts });
   for (const c of rebuildCanaries(events)) {
     if (c.state !== 'running') continue;
     const finished = await q.all<Parameters<typeof metrics>[1][number]>(
-      `SELECT version, status, started_at, finished_at, verdicts FROM ${runs.sql} r
-       WHERE r.workflow_id = ? AND r.version = ? AND r.created_at >= ? AND r.status IN ('succeeded', 'failed', 'interrupted') AND r.kind <> 'replay'`,
-      [...runs.params, c.workflow_id, c.version, c.started_at],
+      `SELECT r.version, r.status, r.started_at, r.finished_at, r.verdicts FROM runs r
+       WHERE r.workflow_id = ? AND r.version = ? AND r.created_at >= ? AND r.status IN ('succeeded', 'failed', 'interrupted') AND r.kind <> 'replay' AND ${ended.sql}`,
+      [c.workflow_id, c.version, c.started_at, ...ended.params],
     );
     const f = metrics(c.version, finished);
     const policy = JSON.parse(c.policy) as CanarySpec;

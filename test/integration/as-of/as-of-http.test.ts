@@ -66,5 +66,16 @@ describe('as_of over HTTP', () => {
       expect(op.responses['200']?.headers, path).toHaveProperty('X-Rewind-As-Of');
     }
     expect(JSON.stringify(doc)).toContain('AS_OF_IN_FUTURE');
+    expect(doc.paths['/api/v1/changes']!.get!.parameters?.map((p) => p.name).sort()).toEqual(['from', 'to', 'workflow_id']);
+  });
+
+  it('answers GET /api/v1/changes between two moments, and refuses a to before its from', async () => {
+    const head = ((await api(s.url, s.tokens.viewer, 'GET', '/api/v1/events/head')).json as { seq: number }).seq;
+    const res = await api(s.url, s.tokens.viewer, 'GET', `/api/v1/changes?from=0&to=${head}`);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ from_seq: 0, to_seq: head, from_ts: null, workflows: expect.arrayContaining([expect.objectContaining({ workflow_name: 'as-of-http', active_before: null, active_after: 2 })]) });
+    const backwards = await api(s.url, s.tokens.viewer, 'GET', `/api/v1/changes?from=${head}&to=1`);
+    expect(backwards.status).toBe(422);
+    expect(backwards.json).toMatchObject({ error: { code: 'INVALID_RANGE' } });
   });
 });

@@ -59,6 +59,43 @@ function rebuildRuns(events: readonly RewindEvent[]): Map<string, Pick<Run, 'run
 
 const pick = (r: Run) => ({ run_id: r.run_id, workflow_id: r.workflow_id, version: r.version, kind: r.kind, status: r.status, created_at: r.created_at, finished_at: r.finished_at, error: r.error, failed_node: r.failed_node });
 
+type Reader = Pick<EngineBackend, 'call'>;
+
+async function expectChangesAreTheDifference(backend: Reader, from: number, to: number): Promise<void> {
+  const changes = await backend.call('changes:list', { from: String(from), to: String(to) });
+  expect([changes.from_seq, changes.to_seq]).toEqual([from, to]);
+  const at = async (seq: number) => {
+    const { workflows } = await backend.call('workflows:list', { as_of: String(seq) });
+    const out = new Map<string, { wf: (typeof workflows)[number]; published: Set<number>; runs: number; failed: number; succeeded: number }>();
+    for (const wf of workflows) {
+      const { versions } = await backend.call('versions:list', { workflow_id: wf.id, as_of: String(seq) });
+      const count = async (status?: Run['status']) => (await backend.call('runs:list', { workflow_id: wf.id, as_of: String(seq), limit: 1, ...(status ? { status } : {}) })).total;
+      out.set(wf.id, { wf, published: new Set(versions.filter((v) => v.published_at !== null).map((v) => v.version)), runs: await count(), failed: await count('failed'), succeeded: await count('succeeded') });
+    }
+    return out;
+  };
+  const [before, after] = [await at(from), await at(to)];
+  const listed = new Map(changes.workflows.map((c) => [c.workflow_id, c]));
+  for (const [id, then] of after) {
+    const was = before.get(id);
+    const c = listed.get(id);
+    const newlyPublished = [...then.published].filter((v) => !was?.published.has(v)).sort();
+    const runs = { started: then.runs - (was?.runs ?? 0), failed: then.failed - (was?.failed ?? 0), succeeded: then.succeeded - (was?.succeeded ?? 0) };
+    if (was?.wf.revision === then.wf.revision && runs.started === 0 && runs.failed === 0 && runs.succeeded === 0) {
+      expect(c, `${id} did not change between ${from} and ${to}`).toBeUndefined();
+      continue;
+    }
+    expect(c, `${id} changed between ${from} and ${to}`).toBeDefined();
+    expect(c!.active_before).toBe(was?.wf.active_version ?? null);
+    expect(c!.active_after).toBe(then.wf.active_version);
+    expect([...new Set(c!.published.map((p) => p.version))].sort()).toEqual(newlyPublished);
+    expect(c!.runs).toEqual(runs);
+    if ((was?.wf.status ?? 'active') !== then.wf.status) expect(c!.pauses.at(-1)?.status).toBe(then.wf.status);
+    if ((was?.wf.schedule ?? null) !== then.wf.schedule) expect(c!.schedule_changes.at(-1)?.schedule).toBe(then.wf.schedule);
+    if (was && was.wf.canary?.started_at !== then.wf.canary?.started_at) expect(c!.canary_changes.length).toBeGreaterThan(0);
+  }
+}
+
 describe.each(stores)('as-of reads ($kind)', (factory) => {
   const closers: Array<() => Promise<void>> = [];
   let counter = 0;
@@ -179,6 +216,11 @@ describe.each(stores)('as-of reads ($kind)', (factory) => {
     expect(events.some((e) => e.type === 'run_started' && e.payload.kind === 'resume')).toBe(true);
     expect(events.length).toBeGreaterThan(30);
     for (const then of seen) expect(await asOf(backend, then)).toEqual(then);
+    // Changes between two moments equal the difference of the two as-of states.
+    for (let k = 0; k < 12; k++) {
+      const [a, b] = [seen[Math.floor(random() * seen.length)]!, seen[Math.floor(random() * seen.length)]!].sort((x, y) => x.seq - y.seq) as [Seen, Seen];
+      await expectChangesAreTheDifference(backend, a.seq, b.seq);
+    }
     // Every seq, including those inside a run (started, not ended yet), which no read above saw.
     const byId = (a: { run_id: string }, b: { run_id: string }) => a.run_id.localeCompare(b.run_id);
     for (let seq = 0; seq <= events.length; seq++) {
