@@ -231,6 +231,24 @@ describe.each(stores)('as-of reads ($kind)', (factory) => {
     }
   });
 
+  it('tells apart the events of one millisecond by seq (a clock that stands still)', async () => {
+    counter += 1;
+    const engine = await Engine.open({ store: await factory.open(`asof${counter}`), clock: () => new Date('2026-12-07T03:12:05.000Z') });
+    const backend = new EngineBackend(engine, 'ana');
+    closers.push(() => backend.close());
+    const wf = await backend.call('workflows:create', { name: 'still', description: '', dsl: pipeline(0) });
+    for (const fail of [false, true, false]) await backend.call('runs:start', { workflow_id: wf.id, faults: fail ? { fail_node: 'check' } : {}, wait: true });
+    const events = (await engine.events.list(0, 1000)) as RewindEvent[];
+    expect(new Set(events.map((e) => e.ts)).size).toBe(1);
+    const byId = (a: { run_id: string }, b: { run_id: string }) => a.run_id.localeCompare(b.run_id);
+    for (let seq = 0; seq <= events.length; seq++) {
+      const rebuilt = [...rebuildRuns(events.filter((e) => e.seq <= seq)).values()].sort(byId);
+      expect((await backend.call('runs:list', { as_of: String(seq) })).runs.map(pick).sort(byId), `runs as of event ${seq}`).toEqual(rebuilt);
+      const failed = rebuilt.filter((r) => r.status === 'failed').length;
+      if (seq > 0) expect((await backend.call('workflows:get', { workflow_id: wf.id, as_of: String(seq) })).failed_runs, `failed_runs as of event ${seq}`).toBe(failed);
+    }
+  });
+
   it('a time answers the last event at or before it; before the first event the state is empty; the future is refused', async () => {
     const { engine, backend } = await open();
     const empty = await backend.call('workflows:list', { as_of: '2000-01-01T00:00:00Z' });
