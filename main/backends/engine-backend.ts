@@ -9,6 +9,11 @@ import { Engine, type EngineOptions } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { FAILURE_WINDOW_HOURS, incidentSummary } from '../engine/incidents.js';
 import { listApprovals } from '../engine/approvals.js';
+import { changesBetween } from '../engine/as-of/changes.js';
+import { incidentSummaryAsOf } from '../engine/as-of/incidents-as-of.js';
+import { resolveMoment } from '../engine/as-of/moment.js';
+import { getRunAsOf, listRunsAsOf } from '../engine/as-of/runs-as-of.js';
+import { getWorkflowAsOf, listVersionsAsOf, listWorkflowsAsOf } from '../engine/as-of/state-as-of.js';
 import type { RealNodeLimits } from '../engine/executor/real-node.js';
 import type { SecretSource } from '../engine/executor/secrets.js';
 import { parseInput } from '../engine/validate.js';
@@ -123,15 +128,28 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
   const reviewed = (action: ReviewAction) => review?.actions.has(action) === true;
   const askReview = (action: ReviewAction, workflowId: string, input: Record<string, unknown>, expected: number | undefined, canaryPercent: number | null, actor: string) =>
     engine.reviews.request({ action, workflow_id: workflowId, input, expected_revision: expected, canary_percent: canaryPercent }, actor, review?.expiryMs ?? DEFAULT_REVIEW_EXPIRY_MS, perform);
+  // An as-of read (issue 22) answers from the log and the tables as they stood at that moment.
+  const moment = (asOf: string) => resolveMoment(engine.store.read, asOf, engine.now());
   return {
     'workflows:list': {
       apply: async (i) => {
+        if (i.as_of !== undefined) {
+          const m = await moment(i.as_of);
+          const then = await listWorkflowsAsOf(engine.store.read, m, i.query);
+          return { workflows: then, total: then.length, as_of_seq: m.seq };
+        }
         const list = await workflows.list(i.query);
         const open = await canaries.allCurrent();
         return { workflows: list.map((w) => ({ ...w, canary: open.get(w.id) ?? null })), total: list.length };
       },
     },
-    'workflows:get': { apply: async (i) => withCanary(await workflows.get(i.workflow_id)) },
+    'workflows:get': {
+      apply: async (i) => {
+        if (i.as_of === undefined) return withCanary(await workflows.get(i.workflow_id));
+        const m = await moment(i.as_of);
+        return { ...(await getWorkflowAsOf(engine.store.read, m, i.workflow_id)), as_of_seq: m.seq };
+      },
+    },
     'workflows:create': {
       apply: async (i, a) => {
         commands(i.dsl, 'Creating the workflow');
@@ -170,7 +188,13 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     },
     'schedules:get': { apply: (i) => schedules.info(i.workflow_id) },
     'schedules:backfill': { apply: (i, a) => schedules.backfill(i, a) },
-    'versions:list': { apply: (i) => listVersionPage((page) => versions.list(page), i) },
+    'versions:list': {
+      apply: async (i) => {
+        if (i.as_of === undefined) return listVersionPage((page) => versions.list(page), i);
+        const m = await moment(i.as_of);
+        return { ...(await listVersionPage((page) => listVersionsAsOf(engine.store.read, m, page.workflow_id, page.offset, page.limit), i)), as_of_seq: m.seq };
+      },
+    },
     'versions:get': { apply: (i) => versions.get(i.workflow_id, i.version) },
     'versions:createDraft': {
       apply: async (i, a) => {
@@ -189,8 +213,20 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'versions:diff': { apply: (i) => versions.diff(i) },
     'versions:rollbackPreview': { apply: (i) => runs.rollbackPreview(i.workflow_id, i.version) },
     'runs:start': { apply: (i, a) => runs.start(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
-    'runs:list': { apply: (i) => runs.list(i) },
-    'runs:get': { apply: (i) => runs.get(i.run_id) },
+    'runs:list': {
+      apply: async (i) => {
+        if (i.as_of === undefined) return runs.list(i);
+        const m = await moment(i.as_of);
+        return { ...(await listRunsAsOf(engine.store.read, m, i)), as_of_seq: m.seq };
+      },
+    },
+    'runs:get': {
+      apply: async (i) => {
+        if (i.as_of === undefined) return runs.get(i.run_id);
+        const m = await moment(i.as_of);
+        return { ...(await getRunAsOf(engine.store.read, m, i.run_id)), as_of_seq: m.seq };
+      },
+    },
     'runs:compatibility': { apply: (i) => runs.compatibility(i.run_id, i.version) },
     'runs:resume': { apply: (i, a) => runs.resume(i, a), finish: (run: Run, i) => waitIf(i.wait)(run) },
     'runs:replay': { apply: (i, a) => runs.startReplay(i, a), finish: async (run: Run) => runs.replayResult(await runs.waitUntilEndedOrWaiting(run.run_id)) },
@@ -221,8 +257,16 @@ function handlers(engine: Engine, allowCommands: boolean, templates: TemplateCat
     'canary:promote': { apply: (i, a) => (reviewed('promote') ? askReview('promote', i.workflow_id, i, i.expected_revision, null, a) : act.promote(i, a)) },
     'canary:abort': { apply: (i, a) => canaries.abort(i, a) },
     'workflows:health': { apply: (i) => canaries.health(i) },
+    'changes:list': { apply: (i) => changesBetween(engine.store.read, i, engine.now()) },
     'incidents:summary': {
-      apply: async () => {
+      apply: async (i) => {
+        if (i.as_of !== undefined) {
+          const m = await moment(i.as_of);
+          const summary = await incidentSummaryAsOf(engine.store.read, m, engine.now());
+          const since = new Date(new Date(summary.generated_at).getTime() - FAILURE_WINDOW_HOURS * 3_600_000).toISOString();
+          const deadLetters = m.ts === null ? [] : await webhooks.deadLetters(since, DEAD_LETTERS_SHOWN, m.ts);
+          return { ...summary, dead_letters: deadLetters, as_of_seq: m.seq };
+        }
         const now = new Date(engine.now());
         const summary = await incidentSummary(engine.store.read, now);
         const running = [];

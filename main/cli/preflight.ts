@@ -94,6 +94,10 @@ History and retention
   prune --vacuum                               rebuild a SQLite file made before incremental auto_vacuum so pruned
                                                space is given back from then on (stop the server using it first)
 Events
+  changes --from T --to T [--workflow WORKFLOW]
+                                               what changed between two moments (a seq, an RFC 3339 time, or a
+                                               local time such as 02:00): active versions, publishes, rollbacks,
+                                               pauses, schedule and canary changes, runs started/failed/succeeded
   events [--before SEQ | --after SEQ] [--limit N] [--workflow WORKFLOW] [--type T1,T2] [--actor A]
          [--since TIME|7d] [--until TIME|24h] [--follow]
                                                the newest events (20), or those before SEQ, filtered on the server;
@@ -236,7 +240,7 @@ export const verbs = [
   'workflows', 'get', 'register', 'clone', 'unregister', 'pause', 'unpause', 'schedule', 'backfill', 'history', 'templates',
   'versions', 'version', 'draft', 'diff', 'publish', 'rollback', 'archive', 'canary', 'health',
   'run', 'runs', 'status', 'stop', 'approvals', 'approve', 'checkpoints', 'resume', 'replay',
-  'events', 'verify', 'prune',
+  'events', 'verify', 'prune', 'changes',
   'runbooks', 'runbook', 'rehearse', 'rehearsals', 'report',
   'incidents',
   'login', 'logout', 'whoami', 'tokens', 'webhooks', 'review',

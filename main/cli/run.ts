@@ -10,6 +10,7 @@ import { type TokenInfo, tokenCreatedSchema, tokenListSchema, tokenInfoSchema } 
 import type { BackendMethod, CanarySpec, ErrorCode, MethodInput, MethodOutput } from '../../preload/contract/index.js';
 import { actionText, approvalsList, checkpointsTable, eventLine, healthTable, prunedNote, reviewAnswerText, reviewsTable, runDetail, runsTable, table, terminalSafe, versionsTable, workflowDetail, workflowsTable } from './format.js';
 import { type CliIo, type Verb, defaultSandboxPath, exitCodes, parseCommandLine, preflight, report } from './preflight.js';
+import { changesVerb } from './changes.js';
 import { verifyLog } from './verify.js';
 import { archiveExport, archiveOpen, prune } from './archive.js';
 
@@ -581,6 +582,8 @@ async function runVerb(s: Session, verb: Verb, args: string[], v: Values): Promi
       return events(s, v);
     case 'prune':
       return prune(s, v);
+    case 'changes':
+      return changesVerb({ backend: s.backend, json: s.json, out: s.out, resolveWorkflow: (ref) => resolveWorkflow(s, ref), now: new Date() }, v);
     case 'verify': {
       const { chain: out, remembered } = await verifyLog({ backend: s.backend, source: s.source, env: s.io.env });
       const still = remembered ? `; still holds event ${remembered.seq} verified before` : '';

@@ -101,7 +101,7 @@ export function judgeVersions(byVersion: readonly VersionHealth[], rollbackTarge
 }
 
 /** Worst first: still broken (the bad version is active) before already rolled back; then more failures; then the most recent. */
-function worstFirst(a: FailingWorkflow, b: FailingWorkflow): number {
+export function worstFirst(a: FailingWorkflow, b: FailingWorkflow): number {
   const live = (f: FailingWorkflow) => (f.bad_since !== null && f.active_version !== null && f.active_version >= f.bad_since ? 1 : 0);
   return live(b) - live(a) || b.open_failures - a.open_failures || b.last_failure_at.localeCompare(a.last_failure_at) || a.workflow_name.localeCompare(b.workflow_name);
 }

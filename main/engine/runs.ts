@@ -98,9 +98,9 @@ interface ListSql {
 }
 
 /** A list position: the (created_at, run_id) of a run, opaque to clients. */
-const encodeCursor = (r: Pick<Run, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
+export const encodeCursor = (r: Pick<Run, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
 
-function decodeCursor(field: 'after' | 'before', text: string): [string, string] {
+export function decodeCursor(field: 'after' | 'before', text: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return [value[0], value[1]];

@@ -86,7 +86,11 @@ function methodOperation(name: BackendMethod, jsonSchema: ToSchema): { path: str
     security: [{ bearerAuth: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),
     responses: {
-      [String(spec.http.status ?? 200)]: { description: spec.http.status === 201 ? 'Created.' : 'Success.', content: json(jsonSchema(spec.output as z.ZodType, 'output')) },
+      [String(spec.http.status ?? 200)]: {
+        description: spec.http.status === 201 ? 'Created.' : 'Success.',
+        content: json(jsonSchema(spec.output as z.ZodType, 'output')),
+        ...('as_of' in properties ? { headers: { 'X-Rewind-As-Of': { description: 'Sent on an as-of read: the event seq the answer stands as of (also its as_of_seq).', schema: { type: 'integer' } } } } : {}),
+      },
       ...('reviewable' in spec.http
         ? { '202': { description: 'Sent for review (a server started with --require-review): nothing changed yet; another person approves or declines it at /api/v1/reviews/{review_id}.', content: json(jsonSchema(reviewRequestedSchema, 'output')) } }
         : {}),

@@ -133,6 +133,12 @@ function etagOf(value: unknown): Headers {
   return {};
 }
 
+/** An as-of read names the seq it answered as of in a header too, so a client can tell without parsing the body. */
+function asOfHeader(value: unknown): Headers {
+  if (typeof value === 'object' && value !== null && 'as_of_seq' in value && Number.isInteger(value.as_of_seq)) return { 'x-rewind-as-of': String(value.as_of_seq) };
+  return {};
+}
+
 function validationError(method: BackendMethod, error: z.ZodError): RewindError {
   const issues = error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
   const first = issues[0];
@@ -337,7 +343,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (route.method === 'versions:rollback' && !waiting) metrics.observeRollback(true);
     if (spec.mutates) storeFault = null;
     const status = waiting ? 202 : (spec.http.status ?? 200);
-    sendJson(res, status, output, etagOf(output));
+    // A past revision is no base for a write: an as-of answer carries its seq, not an ETag.
+    const asOf = asOfHeader(output);
+    sendJson(res, status, output, 'x-rewind-as-of' in asOf ? asOf : etagOf(output));
     return status;
   }
 

@@ -31,6 +31,7 @@ import {
 import { canarySpecSchema, workflowHealthSchema } from './canary.js';
 import { incidentSummarySchema } from './incidents.js';
 import { incidentPageSchema, incidentRecordSchema, incidentReportSchema, rollbackPlanSchema } from './incident-records.js';
+import { changesSchema } from './changes.js';
 import { approvalListSchema } from './approvals.js';
 import { actionResultSchema, reviewAnswerSchema, reviewListSchema, reviewSchema } from './reviews.js';
 import { rehearsalRecordSchema, runbookSchema, storedRehearsalSchema, storedRunbookSchema } from './runbooks.js';
@@ -62,6 +63,16 @@ const eventTypeList = z
   .regex(/^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*){0,49}$/, { message: 'give event types as a comma-separated list of names, e.g. run_failed,run_interrupted' });
 /** A moment: ISO 8601 with a zone (`2026-12-01T09:00:00Z`, `…+02:00`). */
 const isoInstant = z.iso.datetime({ offset: true });
+/**
+ * A past moment a read answers as of (issue 22): an event seq, or an RFC 3339 time meaning the last
+ * event at or before it. A query string carries both as text, so the seq is a string of digits here.
+ */
+const moment = z.union([z.string().regex(/^\d{1,15}$/), isoInstant], { error: 'a moment is an event seq (e.g. 48211) or an RFC 3339 time with a zone (e.g. 2026-12-01T03:12:05Z)' });
+const asOf = z
+  .union([z.string().regex(/^\d{1,15}$/), isoInstant], { error: 'as_of is an event seq (e.g. 48211) or an RFC 3339 time with a zone (e.g. 2026-12-01T03:12:05Z)' })
+  .optional();
+/** The seq an as-of read answered as of (absent from a read of now); the server also sends it as X-Rewind-As-Of. */
+const asOfSeq = { as_of_seq: z.number().int().nonnegative().optional() };
 
 /** The least role that may call a method on a workflow server (viewer < operator < admin). */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -91,16 +102,18 @@ const method = <I extends z.ZodType, O extends z.ZodType>(
 
 /** An ISO-8601 time (2026-09-01, or with a time and zone). */
 const isoDateOrTime = z.string().max(40).refine((t) => /^\d{4}-\d{2}-\d{2}/.test(t) && Number.isFinite(Date.parse(t)), { message: 'must be an ISO date or time, e.g. 2026-09-01 or 2026-09-01T00:00:00Z' });
+/** A workflow read, with the seq it was answered as of when the read named one. */
+const workflowAsOfSchema = workflowSchema.extend(asOfSeq);
 
 const BACKFILL_LIMIT_ERROR = 'max_concurrent must be a whole number from 1 to 1000 (runs of this backfill in flight at once)';
 
 export const backendMethods = {
   'workflows:list': method(
-    z.strictObject({ query: z.string().max(200).optional() }),
-    z.object({ workflows: z.array(workflowSchema), total: z.number().int() }),
+    z.strictObject({ query: z.string().max(200).optional(), as_of: asOf }),
+    z.object({ workflows: z.array(workflowSchema), total: z.number().int(), ...asOfSeq }),
     { http: { method: 'GET', path: '/api/v1/workflows' }, role: 'viewer', mutates: false, summary: 'List workflows, optionally filtered by a name search.' },
   ),
-  'workflows:get': method(z.strictObject({ workflow_id: workflowId }), workflowSchema, {
+  'workflows:get': method(z.strictObject({ workflow_id: workflowId, as_of: asOf }), workflowAsOfSchema, {
     http: { method: 'GET', path: '/api/v1/workflows/:workflow_id' }, role: 'viewer', mutates: false,
     summary: 'Read one workflow with its active version and revision.',
   }),
@@ -233,8 +246,9 @@ export const backendMethods = {
        * console always asks with false and fetches a DSL when a version is opened or diffed.
        */
       include_dsl: z.boolean().optional(),
+      as_of: asOf,
     }),
-    versionPageSchema,
+    versionPageSchema.extend(asOfSeq),
     {
       http: { method: 'GET', path: '/api/v1/workflows/:workflow_id/versions' },
       role: 'viewer',
@@ -325,8 +339,9 @@ export const backendMethods = {
       after: runCursor.optional(),
       /** A `prev_cursor` from an earlier answer: the `limit` runs just before it in the list (newer), newest first. */
       before: runCursor.optional(),
+      as_of: asOf,
     }),
-    runPageSchema,
+    runPageSchema.extend(asOfSeq),
     {
       http: { method: 'GET', path: '/api/v1/runs' },
       role: 'viewer',
@@ -334,7 +349,7 @@ export const backendMethods = {
       summary: 'Runs, newest first, filtered by workflow, status and parent run; page with the after/before cursors (keyset, index-backed at any depth).',
     },
   ),
-  'runs:get': method(z.strictObject({ run_id: runId }), runSchema, { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
+  'runs:get': method(z.strictObject({ run_id: runId, as_of: asOf }), runSchema.extend(asOfSeq), { http: { method: 'GET', path: '/api/v1/runs/:run_id' }, role: 'viewer', mutates: false, summary: 'One run.' }),
   'runs:compatibility': method(
     z.strictObject({ run_id: runId, version: versionNumber }),
     compatibilitySchema,
@@ -545,7 +560,17 @@ export const backendMethods = {
       summary: 'Health per version over finished runs (since a time, or all): runs, failures, failure rate, p50/p95 duration, verdicts.',
     },
   ),
-  'incidents:summary': method(z.strictObject({}), incidentSummarySchema, {
+  'changes:list': method(
+    z.strictObject({ from: moment, to: moment, workflow_id: workflowId.optional() }),
+    changesSchema,
+    {
+      http: { method: 'GET', path: '/api/v1/changes' },
+      role: 'viewer',
+      mutates: false,
+      summary: 'What changed between two moments (each a seq or an RFC 3339 time), per workflow: active version before and after, publishes, rollbacks, pauses, schedule and canary changes, runs started, failed and succeeded.',
+    },
+  ),
+  'incidents:summary': method(z.strictObject({ as_of: asOf }), incidentSummarySchema.extend(asOfSeq), {
     http: { method: 'GET', path: '/api/v1/incidents' },
     role: 'viewer',
     mutates: false,

@@ -51,6 +51,8 @@ export const errorCodes = {
   INVALID_CRON: 422,
   /** A backfill range that is not a range: a bad time, or from at or after to. */
   INVALID_RANGE: 422,
+  /** An as-of read of a moment that has not happened yet (a time after now, or a seq past the head). */
+  AS_OF_IN_FUTURE: 422,
   /** A backfill of a workflow with no schedule: there are no ticks to run. */
   NO_SCHEDULE: 409,
   /** A backfill over more ticks than allowed (1000, or its max_ticks): `details.max_ticks`. */

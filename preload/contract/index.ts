@@ -44,6 +44,7 @@ export * from './names.js';
 export * from './incidents.js';
 export * from './incident-records.js';
 export * from './audit.js';
+export * from './changes.js';
 export * from './canary.js';
 export * from './webhooks.js';
 export * from './approvals.js';

@@ -4,6 +4,7 @@
  * `--only NAME` runs one suite, and the suites named NAME-… with it (`--only history` runs history,
  * history-console and history-retention).
  */
+import { asOfSuite } from './as-of.bench.js';
 import { canarySuite } from './canary.bench.js';
 import { cliSuite } from './cli.bench.js';
 import { consoleSwitchSuite } from './console-switch.bench.js';
@@ -20,7 +21,7 @@ import { signInSuite } from './sign-in.bench.js';
 import { webhooksSuite } from './webhooks.bench.js';
 import type { BenchResult, BenchSuite } from './lib.js';
 
-const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite, historyRetentionSuite, historySuite];
+const suites: BenchSuite[] = [engineSuite, serverSuite, rendererSuite, consoleSwitchSuite, cliSuite, realNodesSuite, replicasSuite, canarySuite, schedulesSuite, webhooksSuite, historyConsoleSuite, signInSuite, historyRetentionSuite, historySuite, asOfSuite];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -176,11 +176,13 @@ export class WebhookService {
 
   /** Newest first; a deleted webhook's log stays readable. */
   /** Deliveries dead-lettered since `since` (ISO), newest first: the incident home lists them. */
-  async deadLetters(since: string, limit: number): Promise<DeadLetter[]> {
+  /** Dead letters since a time; `until`: as they stood then (an as-of read), of the webhooks not deleted by then. */
+  async deadLetters(since: string, limit: number, until?: string): Promise<DeadLetter[]> {
+    const [bound, params] = until === undefined ? ['w.deleted_at IS NULL', [since, limit]] : ['d.finished_at <= ? AND (w.deleted_at IS NULL OR w.deleted_at > ?)', [since, until, until, limit]];
     const rows = await this.engine.q().all<{ webhook_id: string; url: string; seq: number; event_type: string; attempts: number; last_error: string | null; finished_at: string }>(
       `SELECT d.webhook_id, w.url, d.seq, d.event_type, d.attempts, d.last_error, d.finished_at FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.state = 'dead' AND d.finished_at >= ? AND w.deleted_at IS NULL ORDER BY d.finished_at DESC, d.seq DESC LIMIT ?`,
-      [since, limit],
+        WHERE d.state = 'dead' AND d.finished_at >= ? AND ${bound} ORDER BY d.finished_at DESC, d.seq DESC LIMIT ?`,
+      params,
     );
     return rows.map(({ url, ...r }) => ({ ...r, last_error: r.last_error === null ? null : hideUrlSecrets(r.last_error, url), host: new URL(url).host }));
   }
