@@ -70,17 +70,18 @@ async function plan(store: Store, sql: string, params: readonly SqlValue[]): Pro
 
 const top = { after: 0, before: EVENTS + 1, limit: 100 };
 /** `covering`: the index whose entries alone pick the page's seqs (SQLite says COVERING). */
+// A type's page may be read through 0140's (type, ts) index too: either bounds it to that type's entries.
 const CASES: Array<{ name: string; query: EventQuery; page: string[]; covering?: string }> = [
   { name: 'the newest page', query: top, page: ['pk'] },
-  { name: 'a type', query: { ...top, types: ['workflow_rollback'] }, page: ['events_audit_by_type'] },
+  { name: 'a type', query: { ...top, types: ['workflow_rollback'] }, page: ['events_audit_by_type', 'events_by_type_ts'] },
   // One branch per type: a rare one on its index, a common one (half the log) where a backward read fills the page at once.
-  { name: 'a set of types', query: { ...top, types: ['workflow_rollback', 'run_started'] }, page: ['events_audit_by_type', 'pk'] },
+  { name: 'a set of types', query: { ...top, types: ['workflow_rollback', 'run_started'] }, page: ['events_audit_by_type', 'events_by_type_ts', 'pk'] },
   { name: 'an actor', query: { ...top, actor: 'ben.rare' }, page: ['events_audit_by_actor'] },
   { name: 'a workflow', query: { ...top, workflowId: 'wf-7' }, page: ['events_by_workflow'] },
   { name: 'a time range', query: { ...top, since: new Date(T0 + 1000 * 60_000).toISOString(), until: new Date(T0 + 1200 * 60_000).toISOString() }, page: ['pk'] },
-  { name: 'type and actor', query: { ...top, types: ['workflow_rollback'], actor: 'ana' }, page: ['events_audit_by_type', 'pk'], covering: 'events_audit_by_type' },
+  { name: 'type and actor', query: { ...top, types: ['workflow_rollback'], actor: 'ana' }, page: ['events_audit_by_type', 'events_by_type_ts', 'pk'], covering: 'events_audit_by_type' },
   { name: 'actor and a common type', query: { ...top, types: ['run_started'], actor: 'ben.rare' }, page: ['events_audit_by_actor', 'pk'], covering: 'events_audit_by_actor' },
-  { name: 'workflow, type, actor and time', query: { ...top, workflowId: 'wf-3', types: ['run_started'], actor: 'scheduler', since: new Date(T0).toISOString() }, page: ['events_by_workflow', 'events_audit_by_type', 'events_audit_by_actor', 'pk'] },
+  { name: 'workflow, type, actor and time', query: { ...top, workflowId: 'wf-3', types: ['run_started'], actor: 'scheduler', since: new Date(T0).toISOString() }, page: ['events_by_workflow', 'events_audit_by_type', 'events_by_type_ts', 'events_audit_by_actor', 'pk'] },
 ];
 
 describe.each(stores)('the audit log indexes on $kind', (factory) => {

@@ -176,7 +176,7 @@ describe.each([
       expect(await actual(db.sql)).toEqual(expected(before));
       expect(await db.sql('SELECT seq, hash, broken_seq FROM chain_verified')).toEqual([{ seq: 0, hash: GENESIS_HASH, broken_seq: null }]);
       expect(await db.indexes()).toEqual(
-        expect.arrayContaining(['runs_by_time', 'runs_by_workflow', 'runs_by_status', 'runs_by_workflow_status', 'runs_by_parent', 'runs_by_version', 'events_by_run', 'events_by_workflow']),
+        expect.arrayContaining(['runs_by_time', 'runs_by_workflow', 'runs_by_status', 'runs_by_workflow_status', 'runs_by_parent', 'runs_by_version', 'events_by_run', 'events_by_type_ts', 'events_by_workflow']),
       );
 
       // After: new runs inserted (some already ended, as a snapshot writes them), unfinished ones ending, one deleted.

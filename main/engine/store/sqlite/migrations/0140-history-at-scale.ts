@@ -157,5 +157,6 @@ export const migration0140: Migration = {
     CREATE INDEX runs_by_status ON runs (status, created_at, run_id);
     CREATE INDEX runs_by_workflow_status ON runs (workflow_id, status, created_at, run_id);
     CREATE INDEX events_by_run ON events (run_id, seq);
+    CREATE INDEX events_by_type_ts ON events (type, ts);
   `,
 };
