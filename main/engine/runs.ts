@@ -221,7 +221,8 @@ export class RunService {
         first: `SELECT * FROM runs ${where([])} ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?`,
         after: `SELECT * FROM runs ${where(['(created_at, run_id) < (?, ?)'])} ORDER BY created_at DESC, run_id DESC LIMIT ?`,
         before: `SELECT * FROM runs ${where(['(created_at, run_id) > (?, ?)'])} ORDER BY created_at, run_id LIMIT ?`,
-        total: `SELECT SUM(n) AS n FROM run_counts ${where([])}`,
+        // The counters are kept per workflow and status; a parent's resumes and replays are few, counted on their index.
+        total: columns.includes('parent_run_id') ? `SELECT COUNT(*) AS n FROM runs ${where([])}` : `SELECT SUM(n) AS n FROM run_counts ${where([])}`,
       };
       this.listByFilter.set(key, sql);
     }
