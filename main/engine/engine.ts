@@ -83,6 +83,11 @@ export interface EngineOptions {
   /** Batch sizes, the lease and pauses of pruning passes (tests and benches make them small). */
   retentionTuning?: Partial<RetentionTuning>;
   /**
+   * Open and follow incident records as the log is written (default on). The bench's history generator
+   * turns it off: its bulk writer writes what the run service writes, and both modes must match row for row.
+   */
+  incidentRecords?: boolean;
+  /**
    * Walk the whole hash chain in the background after open (chunked, yielding the event loop), then
    * every `everyMs` (a server; the console's sandboxes). Absent: the chain is walked whole only on
    * `verifyChain()` (a one-shot CLI command). The open itself verifies only the tail after the stored verified head.
@@ -125,7 +130,7 @@ export class Engine {
     private readonly guard: ChainGuard,
   ) {
     this.workflows = new WorkflowService(core);
-    this.incidents = new IncidentRecordService(core, systemActor);
+    this.incidents = new IncidentRecordService(core, systemActor, options.incidentRecords ?? true);
     this.versions = new VersionService(core, this.workflows);
     const canaries = new CanaryService(core, this.workflows, this.versions, options.random ?? Math.random);
     this.canaries = canaries;

@@ -106,8 +106,9 @@ export class IncidentRecordService {
   constructor(
     private readonly core: EngineCore,
     private readonly systemActor: string,
+    opening: boolean,
   ) {
-    core.observeAppends((e) => this.observe(e));
+    if (opening) core.observeAppends((e) => this.observe(e));
   }
 
   async list(input: { status: 'open' | 'resolved' | 'all'; workflow_id?: string | undefined; before?: number | undefined; limit: number }): Promise<IncidentPage> {

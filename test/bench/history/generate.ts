@@ -288,7 +288,7 @@ export async function buildHistory(store: Store, options: BuildOptions): Promise
   const startsAt = endsAt - Math.ceil(hours * 1.15 * HOUR);
   const busyFreezeAt = startsAt + (endsAt - startsAt) * BUSY_FREEZE_AT;
 
-  const engine = await Engine.open({ store, systemActor: 'rewind', takeover: false });
+  const engine = await Engine.open({ store, systemActor: 'rewind', takeover: false, incidentRecords: false });
   const writer = new BulkWriter(store, options.checkpoints ?? 'delta');
   let events = await engine.latestSeq();
   let runs = 0;
@@ -500,7 +500,7 @@ export async function buildVersionRuns(store: Store, options: { runs: number; wi
   const endsAt = (options.endsAt ?? new Date()).getTime();
   const span = (options.withinHours ?? 20) * HOUR;
   const startsAt = endsAt - span - 60_000;
-  const engine = await Engine.open({ store, systemActor: 'rewind', takeover: false });
+  const engine = await Engine.open({ store, systemActor: 'rewind', takeover: false, incidentRecords: false });
   const writer = new BulkWriter(store, 'delta');
   try {
     const dsl = pipelineDsl(0, 0, false);

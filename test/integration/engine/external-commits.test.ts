@@ -43,15 +43,17 @@ describe('commits by another process', () => {
 
       // The CLI, in its own process, rolls the ML pipeline back: the console hears of it by itself.
       cli('rollback', ml.id, '3');
-      await until(() => seen.length === 1, 5000);
+      // The rollback also mitigates the demo's open incident on that workflow, in the same commit.
+      await until(() => seen.length === 2, 5000);
       expect(seen[0]).toMatchObject({ type: 'workflow_rollback', payload: { from_version: 4, to_version: 3 } });
+      expect(seen[1]).toMatchObject({ type: 'incident_mitigated', payload: { action: 'rollback' } });
 
       // The console pauses, then the CLI unpauses: heard in chain order.
       await consoleSide.call('workflows:pause', { workflow_id: ml.id });
       cli('unpause', ml.id);
-      await until(() => seen.length === 3, 5000);
-      expect(seen.map((e) => e.type)).toEqual(['workflow_rollback', 'workflow_paused', 'workflow_unpaused']);
-      expect(seen.map((e) => e.seq)).toEqual([seen[0]!.seq, seen[0]!.seq + 1, seen[0]!.seq + 2]);
+      await until(() => seen.length === 4, 5000);
+      expect(seen.map((e) => e.type)).toEqual(['workflow_rollback', 'incident_mitigated', 'workflow_paused', 'workflow_unpaused']);
+      expect(seen.map((e) => e.seq)).toEqual([0, 1, 2, 3].map((i) => seen[0]!.seq + i));
     } finally {
       stop();
       await consoleSide.close();
