@@ -35,6 +35,8 @@ export function loadWebhookKey(options: { env?: string | undefined; file?: strin
   if (options.env) return { key: parseWebhookKey(options.env, 'REWIND_WEBHOOK_KEY'), where: 'REWIND_WEBHOOK_KEY' };
   if (options.file) return { key: parseWebhookKey(readFileSync(options.file, 'utf8'), options.file), where: options.file };
   if (!options.sqlitePath) return null;
+  // An in-memory database keeps its sealed secrets only as long as it lives: so does its key (no file named ':memory:.webhook-key').
+  if (options.sqlitePath === ':memory:') return { key: randomBytes(32), where: 'memory (an in-memory database)' };
   const path = `${options.sqlitePath}.webhook-key`;
   try {
     if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
