@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
-import { focusIsIdle } from './focus.js';
+import { focusIsIdle, focusIsParked } from './focus.js';
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -38,8 +38,16 @@ export function Dialog({
       requestAnimationFrame(() => {
         // Another dialog opened in its place (the palette running a command) keeps its focus.
         if (!focusIsIdle()) return;
-        const target = before?.isConnected && before !== document.body ? before : (returnFocusRef.current?.() ?? null);
-        target?.focus();
+        if (before?.isConnected && before !== document.body) return before.focus();
+        // The row acted on may be re-drawn or re-enabled a few frames later (its data reloading after the
+        // action): wait for it while focus is nowhere or parked on the heading, never taking it from a choice.
+        const attempt = (left: number) => {
+          if (!focusIsParked()) return;
+          const target = returnFocusRef.current?.() ?? null;
+          if (target) return target.focus();
+          if (left > 0) requestAnimationFrame(() => attempt(left - 1));
+        };
+        attempt(120);
       });
     };
   }, []);
