@@ -1,9 +1,8 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { SNAPSHOT_RUNNER_ID } from '../engine/runners.js';
-import { type CheckpointState, encodeState } from '../engine/checkpoint-state.js';
 import { openDatabase } from '../engine/store/sqlite/database.js';
+import { INSERT_CHECKPOINT, INSERT_META, INSERT_RUN, INSERT_VERSION, INSERT_WORKFLOW, copiedRunRow, writeCheckpoints } from '../snapshots/copy-rows.js';
 import { ARCHIVE_META } from '../snapshots/sandbox-file.js';
 import { type ArchiveEnd, type ArchiveHeader, readArchive } from './archive-file.js';
 
@@ -47,23 +46,8 @@ export async function importArchive(archivePath: string, dbPath: string): Promis
         const parent = run.parent_run_id !== null && runs.has(run.parent_run_id) ? run.parent_run_id : null;
         runs.add(run.run_id);
         pending.push(() => {
-          insert.run.run({
-            ...run,
-            params: JSON.stringify(run.params),
-            faults: JSON.stringify(run.faults),
-            parent_run_id: parent,
-            runner_id: SNAPSHOT_RUNNER_ID,
-            drawn_reason: run.drawn_reason ?? null,
-            verdicts: run.verdicts ? JSON.stringify(run.verdicts) : null,
-            pruned_at: run.pruned_at ?? null,
-            pruned_after: run.pruned_after ?? null,
-          });
-          let context: Record<string, unknown> = {};
-          for (const c of checkpoints) {
-            const row = encodeState(context, c.state as CheckpointState);
-            context = row.context;
-            insert.checkpoint.run(c.run_id, c.seq, c.node_id, c.status, row.text, c.created_at, row.format);
-          }
+          insert.run.run(copiedRunRow(run, parent));
+          writeCheckpoints(insert.checkpoint, checkpoints);
         });
       } else {
         end = line;
@@ -90,23 +74,10 @@ export async function importArchive(archivePath: string, dbPath: string): Promis
 
 function statements(db: Database.Database) {
   return {
-    meta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-    workflow: db.prepare(
-      `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at,
-         unregistered_at, code_file, template_name, template_version)
-       VALUES (@id, @name, @description, @source_type, @status, @schedule, @active_version, @revision, @created_at, @updated_at,
-         @unregistered_at, @code_file, @template_name, @template_version)`,
-    ),
-    version: db.prepare(
-      `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
-       VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
-    ),
-    run: db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node,
-         runner_id, created_by, created_at, drawn_reason, verdicts, trigger, logical_date, pruned_at, pruned_after)
-       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node,
-         @runner_id, @created_by, @created_at, @drawn_reason, @verdicts, @trigger, @logical_date, @pruned_at, @pruned_after)`,
-    ),
-    checkpoint: db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    meta: db.prepare(INSERT_META),
+    workflow: db.prepare(INSERT_WORKFLOW),
+    version: db.prepare(INSERT_VERSION),
+    run: db.prepare(INSERT_RUN),
+    checkpoint: db.prepare(INSERT_CHECKPOINT),
   };
 }

@@ -6,14 +6,13 @@ import type { StoredRehearsal, StoredRunbook } from '../../preload/contract/runb
 import type { ConsoleEventPayload } from '../../preload/contract/index.js';
 import type { Backend } from '../backends/backend.js';
 import { openDatabase } from '../engine/store/sqlite/database.js';
-import { SNAPSHOT_RUNNER_ID } from '../engine/engine.js';
 import { RewindError } from '../engine/errors.js';
 import { GENESIS_HASH, hashEvent } from '../engine/event-log.js';
-import { type CheckpointState, encodeState } from '../engine/checkpoint-state.js';
 import { nextTicks } from '../engine/cron.js';
 import { rebuildCanaries, rebuildFromEvents, type RebuiltCanary } from '../engine/rebuild.js';
 import { type IncidentRow, rebuildIncidents } from '../engine/incident-records.js';
 import { headSeq } from '../backends/head-seq.js';
+import { INSERT_CHECKPOINT, INSERT_META, INSERT_RUN, INSERT_VERSION, INSERT_WORKFLOW, copiedRunRow, writeCheckpoints } from './copy-rows.js';
 import { inspectSandboxFile, type SandboxFile, SNAPSHOT_META, type SnapshotCursor, type SnapshotMeta } from './sandbox-file.js';
 
 export type SnapshotProgress = Omit<ConsoleEventPayload<'snapshots:progress'>, 'path'>;
@@ -181,20 +180,12 @@ class SnapshotWriter {
     readonly path: string,
   ) {
     this.selectEventsAfter = db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.setMeta = db.prepare(INSERT_META);
     this.insertEvent = db.prepare(
       'INSERT INTO events (seq, ts, type, workflow_id, run_id, actor, payload, prev_hash, hash) VALUES (@seq, @ts, @type, @workflow_id, @run_id, @actor, @payload, @prev_hash, @hash)',
     );
-    this.insertWorkflow = db.prepare(
-      `INSERT INTO workflows (id, name, description, source_type, status, schedule, active_version, revision, created_at, updated_at,
-         unregistered_at, code_file, template_name, template_version)
-       VALUES (@id, @name, @description, @source_type, @status, @schedule, @active_version, @revision, @created_at, @updated_at,
-         @unregistered_at, @code_file, @template_name, @template_version)`,
-    );
-    this.insertVersion = db.prepare(
-      `INSERT INTO workflow_versions (version_id, workflow_id, version, dsl_definition, change_log, status, created_by, published_at, created_at)
-       VALUES (@version_id, @workflow_id, @version, @dsl_definition, @change_log, @status, @created_by, @published_at, @created_at)`,
-    );
+    this.insertWorkflow = db.prepare(INSERT_WORKFLOW);
+    this.insertVersion = db.prepare(INSERT_VERSION);
     this.insertCanary = db.prepare(
       `INSERT INTO canaries (canary_id, workflow_id, version, stable_version, percent, policy, state, reason, started_at, started_by, ended_at)
        VALUES (@canary_id, @workflow_id, @version, @stable_version, @percent, @policy, @state, @reason, @started_at, @started_by, @ended_at)`,
@@ -211,11 +202,8 @@ class SnapshotWriter {
       `INSERT INTO schedules (workflow_id, expression, catchup, max_concurrent, last_tick, next_due, updated_at)
        VALUES (@workflow_id, @expression, @catchup, @max_concurrent, @last_tick, @next_due, @updated_at)`,
     );
-    this.insertRun = db.prepare(
-      `INSERT INTO runs (run_id, workflow_id, version, status, kind, params, seed, faults, parent_run_id, resumed_from_seq, started_at, finished_at, error, failed_node, runner_id, created_by, created_at, drawn_reason, verdicts, trigger, logical_date, pruned_at, pruned_after)
-       VALUES (@run_id, @workflow_id, @version, @status, @kind, @params, @seed, @faults, @parent_run_id, @resumed_from_seq, @started_at, @finished_at, @error, @failed_node, @runner_id, @created_by, @created_at, @drawn_reason, @verdicts, @trigger, @logical_date, @pruned_at, @pruned_after)`,
-    );
-    this.insertCheckpoint = db.prepare('INSERT INTO checkpoints (run_id, seq, node_id, status, state, created_at, format) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insertRun = db.prepare(INSERT_RUN);
+    this.insertCheckpoint = db.prepare(INSERT_CHECKPOINT);
     this.insertRunbook = db.prepare(
       `INSERT OR REPLACE INTO runbooks (id, name, level, definition, created_by, created_at, updated_at)
        VALUES (@id, @name, @level, @definition, @created_by, @created_at, @updated_at)`,
@@ -327,25 +315,8 @@ class SnapshotWriter {
 
   writeRun(run: Run, checkpoints: Checkpoint[], cursor: SnapshotCursor): void {
     this.db.transaction(() => {
-      this.insertRun.run({
-        ...run,
-        params: JSON.stringify(run.params),
-        faults: JSON.stringify(run.faults),
-        runner_id: SNAPSHOT_RUNNER_ID,
-        // Servers from before canaries send neither.
-        drawn_reason: run.drawn_reason ?? null,
-        verdicts: run.verdicts ? JSON.stringify(run.verdicts) : null,
-        // Servers from before retention send neither; a pruned run stays pruned in the copy.
-        pruned_at: run.pruned_at ?? null,
-        pruned_after: run.pruned_after ?? null,
-      });
-      // The states as the server answers them, stored as the run service stores them (each what it added to the one before).
-      let context: Record<string, unknown> = {};
-      for (const c of checkpoints) {
-        const row = encodeState(context, c.state as CheckpointState);
-        context = row.context;
-        this.insertCheckpoint.run(c.run_id, c.seq, c.node_id, c.status, row.text, c.created_at, row.format);
-      }
+      this.insertRun.run(copiedRunRow(run));
+      writeCheckpoints(this.insertCheckpoint, checkpoints);
       this.saveCursor(cursor);
     })();
   }
