@@ -98,7 +98,7 @@ interface ListSql {
 }
 
 /** A list position: the (created_at, run_id) of a run, opaque to clients. */
-export const encodeCursor = (r: Pick<Run, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
+const encodeCursor = (r: Pick<Run, 'created_at' | 'run_id'>): string => Buffer.from(JSON.stringify([r.created_at, r.run_id])).toString('base64url');
 
 export function decodeCursor(field: 'after' | 'before', text: string): [string, string] {
   try {
@@ -110,6 +110,27 @@ export function decodeCursor(field: 'after' | 'before', text: string): [string, 
   throw new RewindError('VALIDATION_FAILED', `${field} is not a cursor of the runs list.`, 'Pass back next_cursor (as after) or prev_cursor (as before) from an earlier answer, or leave it out for the newest runs.', {
     issues: [{ path: field, message: 'not a runs-list cursor' }],
   });
+}
+
+/**
+ * A page from the rows read for it: `limit + 1` in list order, or, paging `before`, in reverse (the
+ * extra row tells whether more follow). Shared by today's list and the list as of a past moment.
+ */
+export function runPage(read: Run[], input: Pick<ParsedInput<'runs:list'>, 'limit' | 'before'>, total: number): RunPage {
+  const back = input.before !== undefined;
+  const rows = back ? [...read].reverse() : read;
+  const hasMore = rows.length > input.limit;
+  const runs = hasMore ? (back ? rows.slice(1) : rows.slice(0, input.limit)) : rows;
+  const first = runs[0];
+  const last = runs[runs.length - 1];
+  return {
+    runs,
+    total,
+    has_more: hasMore,
+    // Paging with `before` came from older runs: there is always a page after this one.
+    next_cursor: last && (hasMore || back) ? encodeCursor(last) : null,
+    prev_cursor: first ? encodeCursor(first) : null,
+  };
 }
 
 /** Why a run driver stopped without recording anything: the run is no longer its own to execute. */
@@ -179,7 +200,7 @@ export class RunService {
     // One more than asked tells whether more follow. Read in steps (the event loop runs between them):
     // each step continues after the last row of the one before, so the page is the same as read at once.
     const take = input.limit + 1;
-    let rows: Run[] = [];
+    const rows: Run[] = [];
     for (let from = cursor; rows.length < take; ) {
       const n = Math.min(this.core.readStep, take - rows.length);
       const part =
@@ -194,20 +215,8 @@ export class RunService {
       from = [last.created_at, last.run_id];
       await this.core.breathe();
     }
-    if (input.before !== undefined) rows = rows.reverse();
-    const hasMore = rows.length > input.limit;
-    if (hasMore) rows = input.before !== undefined ? rows.slice(1) : rows.slice(0, input.limit);
     const { n } = (await q.get<{ n: number | null }>(sql.total, values))!;
-    const first = rows[0];
-    const last = rows[rows.length - 1];
-    return {
-      runs: rows,
-      total: Number(n ?? 0),
-      has_more: hasMore,
-      // Paging with `before` came from older runs: there is always a page after this one.
-      next_cursor: last && (hasMore || input.before !== undefined) ? encodeCursor(last) : null,
-      prev_cursor: first ? encodeCursor(first) : null,
-    };
+    return runPage(rows, input, Number(n ?? 0));
   }
 
   private listSql(columns: ReadonlyArray<(typeof LIST_FILTERS)[number]>): ListSql {

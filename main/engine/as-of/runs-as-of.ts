@@ -2,7 +2,7 @@ import type { ParsedInput } from '../../../preload/contract/backend-methods.js';
 import type { Run, RunPage } from '../../../preload/contract/entities.js';
 import { RewindError } from '../errors.js';
 import { type RunRow, toRun } from '../rows.js';
-import { decodeCursor, encodeCursor } from '../runs.js';
+import { decodeCursor, runPage } from '../runs.js';
 import type { Queryable, SqlValue } from '../store/port.js';
 import type { Moment } from './moment.js';
 
@@ -78,19 +78,8 @@ export async function listRunsAsOf(q: Queryable, m: Moment, input: ParsedInput<'
       cursor ? 0 : input.offset,
     ])
   ).map(toRun);
-  if (input.before !== undefined) rows.reverse();
-  const hasMore = rows.length > input.limit;
-  const runs = hasMore ? (input.before !== undefined ? rows.slice(1) : rows.slice(0, input.limit)) : rows;
   const count = await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table.sql} r ${where}`, [...table.params, ...values]);
-  const first = runs[0];
-  const last = runs[runs.length - 1];
-  return {
-    runs,
-    total: Number(count?.n ?? 0),
-    has_more: hasMore,
-    next_cursor: last && (hasMore || input.before !== undefined) ? encodeCursor(last) : null,
-    prev_cursor: first ? encodeCursor(first) : null,
-  };
+  return runPage(rows, input, Number(count?.n ?? 0));
 }
 
 /** runs:get as of a moment: a run created after it was not there yet. */

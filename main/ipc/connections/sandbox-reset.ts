@@ -47,32 +47,30 @@ export async function backupSandbox(backend: EngineBackend, path: string): Promi
  * A consistent copy of an open sandbox (SQLite's online backup: safe while WAL writers are at work),
  * so the copy can be changed freely; `dispose` closes and deletes it.
  */
-export async function scratchCopy(source: EngineBackend, open: (path: string) => Promise<EngineBackend>): Promise<{ backend: EngineBackend; path: string; dispose(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'rewind-rehearsal-'));
-  const path = join(dir, 'scratch.db');
-  try {
+export function scratchCopy(source: EngineBackend, open: (path: string) => Promise<EngineBackend>): Promise<Scratch> {
+  return scratch('scratch.db', async (path) => {
     await backupSandbox(source, path);
-    const backend = await open(path);
-    return {
-      backend,
-      path,
-      async dispose() {
-        await backend.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+    return open(path);
+  });
 }
 
 /** A new sandbox in a temporary folder, opened by `open` (which seeds it with the demo); `dispose` closes and deletes it. */
-export async function scratchSandbox(open: (path: string) => Promise<EngineBackend>): Promise<{ backend: EngineBackend; path: string; dispose(): Promise<void> }> {
+export function scratchSandbox(open: (path: string) => Promise<EngineBackend>): Promise<Scratch> {
+  return scratch('demo.db', open);
+}
+
+interface Scratch {
+  backend: EngineBackend;
+  path: string;
+  dispose(): Promise<void>;
+}
+
+/** A sandbox file `name` in a folder of its own, made and opened by `make`; the folder goes with it (also when `make` fails). */
+async function scratch(name: string, make: (path: string) => Promise<EngineBackend>): Promise<Scratch> {
   const dir = await mkdtemp(join(tmpdir(), 'rewind-rehearsal-'));
-  const path = join(dir, 'demo.db');
+  const path = join(dir, name);
   try {
-    const backend = await open(path);
+    const backend = await make(path);
     return {
       backend,
       path,
