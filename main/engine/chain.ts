@@ -241,7 +241,8 @@ export class ChainGuard {
     const q = this.core.store.read;
     const liveKnown = this.broken === null || this.brokenByMark;
     const known = liveKnown ? { ...this.live } : this.stored;
-    const end = liveKnown ? known.seq : Math.max(known.seq, ((await q.get<ChainHead>(SELECT_HEAD)) ?? { seq: 0 }).seq);
+    // To the head as stored: events another process or replica committed count before this one has heard of them.
+    const end = Math.max(known.seq, ((await q.get<ChainHead>(SELECT_HEAD)) ?? { seq: 0 }).seq);
     let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
     const brokenAt = async (seq: number, reason: string): Promise<ChainStatus> => {
       await this.found(seq, reason, found);

@@ -43,6 +43,9 @@ describe('commits by another process', () => {
 
       // The CLI, in its own process, rolls the ML pipeline back: the console hears of it by itself.
       cli('rollback', ml.id, '3');
+      // Verify walks the log as stored, not only as far as this process has heard yet (it stopped there before).
+      const head = await consoleSide.engine.store.read.get<{ seq: number }>('SELECT MAX(seq) AS seq FROM events');
+      expect(await consoleSide.call('events:verify', {})).toMatchObject({ ok: true, length: head!.seq });
       // The rollback also mitigates the demo's open incident on that workflow, in the same commit.
       await until(() => seen.length === 2, 5000);
       expect(seen[0]).toMatchObject({ type: 'workflow_rollback', payload: { from_version: 4, to_version: 3 } });
