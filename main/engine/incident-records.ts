@@ -57,8 +57,8 @@ const COLUMNS = 'i.*, w.name AS workflow_name';
 const FROM = 'FROM incidents i LEFT JOIN workflows w ON w.id = i.workflow_id';
 const SELECT_ONE = `SELECT ${COLUMNS} ${FROM} WHERE i.incident_id = ?`;
 const SELECT_OPEN = 'SELECT * FROM incidents WHERE workflow_id = ? AND resolved_at IS NULL';
-const VERSION_HEALTH = `SELECT COUNT(*) AS runs, SUM(CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END) AS failed
-  FROM runs WHERE workflow_id = ? AND version = ? AND kind <> 'replay' AND status IN ('succeeded', 'failed', 'interrupted')`;
+// The version's judged runs from the counters the runs table keeps (migration 0140), not a count of its runs: read on every failed run.
+const VERSION_HEALTH = 'SELECT runs, failed FROM run_version_stats WHERE workflow_id = ? AND version = ?';
 /** The version's first failure no resume has followed, in the home's window and after the workflow's last incident ended: where the clock starts. */
 const FIRST_FAILURE = `SELECT r.run_id, COALESCE(r.finished_at, r.created_at) AS at FROM runs r
   WHERE r.workflow_id = ? AND r.version = ? AND r.status IN ('failed', 'interrupted') AND r.kind <> 'replay' AND r.created_at > ? AND COALESCE(r.finished_at, r.created_at) > ?
